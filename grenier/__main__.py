@@ -1,0 +1,3 @@
+from grenier.cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""The JSON API under /api/v1/: authentication, territory resolution and RFC 9457 errors for every router."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from grenier.core import permissions
+from grenier.core.errors import GrenierError, InvalidInput
+from grenier.core.models import ApiToken, Territory
+from grenier.core.problems import problem_response
+from grenier.core.services import token_authenticate
+
+logger = logging.getLogger(__name__)
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer grn_…``: a token bound to one person and one territory."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        api_token = token_authenticate(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        request.api_token = api_token  # type: ignore[attr-defined]
+        return api_token
+
+
+class BrowserSession(APIKeyCookie):
+    """The browser's session cookie; unsafe methods also need the CSRF token, as on the pages."""
+
+    param_name = "sessionid"
+    openapi_description = "Session of a logged-in browser (send the CSRF token on unsafe methods)."
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if request.user.is_authenticated and request.user.is_active:
+            return request.user
+        return None
+
+
+api = NinjaAPI(
+    title="Grenier API",
+    version="1",
+    description=(
+        "The JSON API of Grenier. Authenticate with `Authorization: Bearer <token>` "
+        "(`grenier token create --user EMAIL --territory SLUG`) or a browser session. "
+        "Errors are `application/problem+json` (RFC 9457)."
+    ),
+    urls_namespace="api_v1",
+    auth=[BearerToken(), BrowserSession(csrf=True)],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def territory_of(request: HttpRequest) -> Territory:
+    """The territory a call acts in: the token's own; for a browser, ``?territory=slug`` or the current one."""
+    api_token: ApiToken | None = getattr(request, "api_token", None)
+    if api_token is not None:
+        slug = request.GET.get("territory")
+        if slug and slug != api_token.territory.slug:
+            raise InvalidInput(
+                _("This token belongs to another territory."), errors={"territory": [_("Not this token's territory.")]}
+            )
+        return api_token.territory
+    slug = request.GET.get("territory") or request.headers.get("X-Grenier-Territory") or request.session.get(
+        "territory"
+    )
+    if slug:
+        return permissions.territory_for(request.user, slug)
+    mine = list(permissions.territories_of(request.user)[:2])
+    if len(mine) == 1:
+        return mine[0]
+    raise InvalidInput(
+        _("Say which territory: add ?territory=<slug>."), errors={"territory": [_("This field is required.")]}
+    )
+
+
+def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cleaned = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", [])]
+        # ninja prefixes the parameter source and name ("body", "payload"): keep what a client sent
+        if location[:1] in (["body"], ["query"], ["path"]):
+            location = location[2:] if len(location) > 2 else location[1:]
+        cleaned.append({"field": ".".join(location), "message": error.get("msg", ""), "type": error.get("type", "")})
+    return cleaned
+
+
+@api.exception_handler(GrenierError)
+def _grenier_error(request: HttpRequest, exc: GrenierError) -> HttpResponse:
+    errors = [
+        {"field": field, "message": message, "type": exc.code} for field, messages in exc.errors.items()
+        for message in messages
+    ]
+    return problem_response(request, status=exc.status, detail=exc.detail, code=exc.code, errors=errors)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return problem_response(
+        request,
+        status=422,
+        detail=_("Some fields are not valid."),
+        code="invalid-input",
+        errors=_field_errors(exc.errors),
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        request,
+        status=401,
+        detail=_("Log in, or send an API token: Authorization: Bearer <token>."),
+        code="unauthenticated",
+        headers={"WWW-Authenticate": 'Bearer realm="grenier"'},
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem_response(request, status=exc.status_code, detail=str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, status=404, detail=_("Not found."), code="not-found")
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return problem_response(request, status=403, detail=_("Forbidden."), code="forbidden")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unexpected error in the API", exc_info=exc)
+    return problem_response(request, status=500, detail=_("An unexpected error happened; it has been logged."))
+
+
+def _mount_routers() -> None:
+    from grenier.core.api import router as core_router
+
+    api.add_router("", core_router)
+
+
+_mount_routers()

@@ -1,0 +1,44 @@
+"""What the shared layout needs on every page: the current territory, the person's territories and navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from grenier.core import permissions
+from grenier.core.models import Role, Territory
+from grenier.core.permissions import Action
+
+
+def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any]]:
+    """The links a person's roles give in ``territory``, in the order they are most used."""
+    user = request.user
+    items: list[dict[str, Any]] = [
+        {"label": _("Home"), "url": reverse("territory_home", args=[territory.slug]), "key": "home"}
+    ]
+    if permissions.can(user, territory, Action.LIST_HOUSEHOLDS):
+        items.append(
+            {"label": _("Households"), "url": reverse("household_list", args=[territory.slug]), "key": "households"}
+        )
+    if Role.MEMBER in permissions.roles_of(user, territory):
+        items.append(
+            {"label": _("My household"), "url": reverse("my_household", args=[territory.slug]), "key": "my_household"}
+        )
+    return items
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    territory: Territory | None = getattr(request, "territory", None)
+    user = request.user
+    if not user.is_authenticated:
+        return {"current_territory": None, "my_territories": [], "nav_items": []}
+    return {
+        "current_territory": territory,
+        "my_territories": list(permissions.territories_of(user)),
+        "nav_items": navigation(request, territory) if territory else [],
+        "nav_current": getattr(request, "nav_current", ""),
+        "my_roles": sorted(permissions.roles_of(user, territory)) if territory else [],
+    }

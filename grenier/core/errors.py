@@ -1,0 +1,43 @@
+"""Domain errors raised by services. Pages turn them into messages, the API into problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+
+class GrenierError(Exception):
+    """Base of the errors a service raises on purpose. ``status`` is the HTTP status the API answers with."""
+
+    status = 400
+    code = "error"
+
+    def __init__(self, detail: str, *, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or {}
+
+
+class NotFound(GrenierError):
+    """What does not exist, or what the caller may not know exists."""
+
+    status = 404
+    code = "not-found"
+
+
+class Forbidden(GrenierError):
+    """The caller is known in the territory but their roles do not allow this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(GrenierError):
+    """The request is well formed but the state of things refuses it (e.g. not enough credit)."""
+
+    status = 409
+    code = "conflict"
+
+
+class InvalidInput(GrenierError):
+    """Bad input, with the errors per field."""
+
+    status = 422
+    code = "invalid-input"

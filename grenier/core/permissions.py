@@ -1,0 +1,140 @@
+"""Who may see and do what, per territory and role. Every page and API endpoint asks this module.
+
+Two answers are distinguished on purpose:
+
+* a person with no role at all in a territory is told it does not exist (404), so territories and their
+  contents do not leak;
+* a person with a role there but not the right one is refused (403).
+
+Personal data of a household is visible only to the coordinators of its territory and to the household's own
+persons. Committee members and funders see aggregated figures only.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from grenier.core.errors import Forbidden, NotFound
+from grenier.core.models import Household, Role, Territory, TerritoryRole
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from grenier.core.models import User
+
+    AnyUser = User | AnonymousUser
+
+
+class Action(StrEnum):
+    """Things a role may do in a territory. Later modules add theirs here, so the whole policy reads in one place."""
+
+    VIEW_TERRITORY = "territory.view"
+    VIEW_AGGREGATES = "territory.aggregates"  # counts and sums, never a person
+    LIST_HOUSEHOLDS = "households.list"  # names and contacts of every household
+    MANAGE_HOUSEHOLDS = "households.manage"  # create, leave on someone's behalf
+    VIEW_OWN_HOUSEHOLD = "household.own"
+    MANAGE_ROLES = "roles.manage"
+
+
+_EVERY_ROLE = frozenset({Action.VIEW_TERRITORY})
+
+GRANTS: dict[Role, frozenset[Action]] = {
+    Role.COORDINATOR: _EVERY_ROLE
+    | {Action.VIEW_AGGREGATES, Action.LIST_HOUSEHOLDS, Action.MANAGE_HOUSEHOLDS, Action.MANAGE_ROLES},
+    Role.COMMITTEE: _EVERY_ROLE | {Action.VIEW_AGGREGATES},
+    Role.MEMBER: _EVERY_ROLE | {Action.VIEW_OWN_HOUSEHOLD},
+    Role.CASHIER: _EVERY_ROLE,
+    Role.PRODUCER: _EVERY_ROLE,
+    Role.KITCHEN: _EVERY_ROLE,
+    Role.SOCIAL_WORKER: _EVERY_ROLE,
+    Role.FUNDER: _EVERY_ROLE | {Action.VIEW_AGGREGATES},
+}
+
+_CACHE_ATTR = "_grenier_roles"
+
+
+def roles_of(user: AnyUser, territory: Territory) -> frozenset[Role]:
+    """The roles ``user`` holds in ``territory``, read once per user object (so once per request)."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cache: dict[int, frozenset[Role]] | None = getattr(user, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {}
+        for territory_id, role in TerritoryRole.objects.filter(user=user).values_list("territory_id", "role"):
+            cache[territory_id] = cache.get(territory_id, frozenset()) | {Role(role)}
+        setattr(user, _CACHE_ATTR, cache)
+    return cache.get(territory.pk, frozenset())
+
+
+def forget_roles(user: AnyUser) -> None:
+    """Drop the cached roles (after a grant or revoke on this user object)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def territories_of(user: AnyUser) -> QuerySet[Territory]:
+    if not user.is_authenticated or not user.is_active:
+        return Territory.objects.none()
+    return Territory.objects.filter(roles__user=user).distinct().order_by("name")
+
+
+def can(user: AnyUser, territory: Territory, action: Action) -> bool:
+    return any(action in GRANTS[role] for role in roles_of(user, territory))
+
+
+def require(user: AnyUser, territory: Territory, action: Action) -> None:
+    """Raise ``NotFound`` if ``user`` has no role in ``territory``, ``Forbidden`` if none of its roles allows."""
+    roles = roles_of(user, territory)
+    if not roles:
+        raise NotFound(_("This territory does not exist or you have no access to it."))
+    if not any(action in GRANTS[role] for role in roles):
+        raise Forbidden(_("Your role in this territory does not allow this."))
+
+
+def territory_for(user: AnyUser, slug: str) -> Territory:
+    """The territory named ``slug`` if ``user`` holds a role there; otherwise ``NotFound``, whether it exists or not."""
+    territory = Territory.objects.filter(slug=slug).first()
+    if territory is None or not roles_of(user, territory):
+        raise NotFound(_("This territory does not exist or you have no access to it."))
+    return territory
+
+
+def is_person_of(user: AnyUser, household: Household) -> bool:
+    return bool(user.is_authenticated and household.persons.filter(user_id=user.pk).exists())
+
+
+def can_view_household(user: AnyUser, household: Household) -> bool:
+    if can(user, household.territory, Action.LIST_HOUSEHOLDS):
+        return True
+    return can(user, household.territory, Action.VIEW_OWN_HOUSEHOLD) and is_person_of(user, household)
+
+
+def household_for(user: AnyUser, territory: Territory, household_id: int) -> Household:
+    """The household if ``user`` may see it; ``NotFound`` otherwise (its existence is personal too)."""
+    require(user, territory, Action.VIEW_TERRITORY)
+    household = Household.objects.filter(territory=territory, pk=household_id).first()
+    if household is None or not can_view_household(user, household):
+        raise NotFound(_("This household does not exist or you may not see it."))
+    return household
+
+
+def require_may_leave(user: AnyUser, household: Household) -> None:
+    """Leaving is free: a household's own persons may always leave; coordinators may record it for them."""
+    if can(user, household.territory, Action.MANAGE_HOUSEHOLDS):
+        return
+    if is_person_of(user, household):
+        return
+    raise Forbidden(_("Only the household itself or a coordinator may record that it leaves."))
+
+
+def visible_households(user: AnyUser, territory: Territory) -> QuerySet[Household]:
+    """Households whose personal data ``user`` may read in ``territory``."""
+    if can(user, territory, Action.LIST_HOUSEHOLDS):
+        return Household.objects.filter(territory=territory)
+    if can(user, territory, Action.VIEW_OWN_HOUSEHOLD):
+        return Household.objects.filter(territory=territory, persons__user=user).distinct()
+    return Household.objects.none()

@@ -1,0 +1,232 @@
+"""Pages about territories and households. Each one: resolve the territory, check permission, call, render."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.contrib.auth import logout
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from grenier.core import permissions, selectors, services
+from grenier.core.cards import format_card_number
+from grenier.core.errors import Forbidden, GrenierError, NotFound
+from grenier.core.forms import HouseholdForm, LeaveForm, PersonFormSet
+from grenier.core.models import Household, Role, Territory
+from grenier.core.permissions import Action
+
+View = Callable[..., HttpResponse]
+
+
+def territory_page(action: Action, nav: str = "") -> Callable[[View], View]:
+    """Resolve ``slug`` to a territory the person may act in, check ``action``, remember it as the current one."""
+
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                territory = permissions.territory_for(request.user, slug)
+                permissions.require(request.user, territory, action)
+            except NotFound as exc:
+                raise Http404(exc.detail) from exc
+            except Forbidden as exc:
+                raise PermissionDenied(exc.detail) from exc
+            request.territory = territory  # type: ignore[attr-defined]
+            request.nav_current = nav  # type: ignore[attr-defined]
+            request.session["territory"] = territory.slug
+            return view(request, territory, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send a person to their current territory, or to the only one they have, or let them choose."""
+    mine = list(permissions.territories_of(request.user))
+    current = request.session.get("territory")
+    for territory in mine:
+        if territory.slug == current:
+            return redirect("territory_home", territory.slug)
+    if len(mine) == 1:
+        return redirect("territory_home", mine[0].slug)
+    return render(request, "core/choose_territory.html", {"territories": mine})
+
+
+@login_required
+@require_POST
+def switch_territory(request: HttpRequest) -> HttpResponse:
+    slug = request.POST.get("territory", "")
+    try:
+        territory = permissions.territory_for(request.user, slug)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    request.session["territory"] = territory.slug
+    return redirect("territory_home", territory.slug)
+
+
+@territory_page(Action.VIEW_TERRITORY, nav="home")
+def territory_home(request: HttpRequest, territory: Territory) -> HttpResponse:
+    roles = permissions.roles_of(request.user, territory)
+    context: dict[str, Any] = {
+        "territory": territory,
+        "roles": [role for role in Role if role in roles],
+        "coordinators": selectors.coordinators_of(territory),
+    }
+    if permissions.can(request.user, territory, Action.VIEW_AGGREGATES):
+        context["figures"] = selectors.territory_figures(territory)
+    if Role.MEMBER in roles:
+        context["my_households"] = list(
+            permissions.visible_households(request.user, territory).filter(persons__user=request.user).distinct()
+        )
+    if permissions.can(request.user, territory, Action.LIST_HOUSEHOLDS):
+        context["recent_events"] = territory.audit_events.select_related("actor")[:8]
+    return render(request, "core/territory_home.html", context)
+
+
+@territory_page(Action.LIST_HOUSEHOLDS, nav="households")
+def household_list(request: HttpRequest, territory: Territory) -> HttpResponse:
+    status = request.GET.get("status", "active")
+    active = {"active": True, "left": False}.get(status)
+    rows = selectors.household_search(
+        permissions.visible_households(request.user, territory), q=request.GET.get("q", ""), active=active
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/household_list.html",
+        {"territory": territory, "page": page, "q": request.GET.get("q", ""), "status": status},
+    )
+
+
+@territory_page(Action.MANAGE_HOUSEHOLDS, nav="households")
+@require_http_methods(["GET", "POST"])
+def household_create(request: HttpRequest, territory: Territory) -> HttpResponse:
+    form = HouseholdForm(request.POST or None)
+    persons = PersonFormSet(request.POST or None, prefix="persons")
+    if request.method == "POST" and form.is_valid() and persons.is_valid():
+        person_inputs = [
+            services.PersonInput(first_name=row.get("first_name", ""), birth_date=row.get("birth_date"))
+            for row in persons.cleaned_data
+            if row and (row.get("first_name") or row.get("birth_date"))
+        ]
+        try:
+            household = services.household_join(
+                territory=territory,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+                monthly_resources_cents=form.cleaned_data["monthly_resources"],
+                joined_on=form.cleaned_data["joined_on"],
+                persons=person_inputs,
+                actor=request.user,  # type: ignore[arg-type]
+                idempotency_key=request.POST.get("idempotency_key") or None,
+            )
+        except GrenierError as exc:
+            for field, errors in exc.errors.items():
+                target = field if field in form.fields else None
+                for error in errors:
+                    form.add_error(target, error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s has joined. Card number: %(card)s.")
+                % {"name": household.name, "card": format_card_number(household.card_number)},
+            )
+            return redirect("household_detail", territory.slug, household.pk)
+    return render(
+        request,
+        "core/household_form.html",
+        {"territory": territory, "form": form, "persons": persons, "idempotency_key": _new_key(request)},
+    )
+
+
+def _new_key(request: HttpRequest) -> str:
+    """A key per form display: a double-click or a resent form records one household, not two."""
+    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
+
+
+@territory_page(Action.VIEW_TERRITORY)
+def household_detail(request: HttpRequest, territory: Territory, household_id: int) -> HttpResponse:
+    try:
+        household = permissions.household_for(request.user, territory, household_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    request.nav_current = (  # type: ignore[attr-defined]
+        "households" if permissions.can(request.user, territory, Action.LIST_HOUSEHOLDS) else "my_household"
+    )
+    return render(request, "core/household_detail.html", _household_context(request, territory, household))
+
+
+def _household_context(request: HttpRequest, territory: Territory, household: Household) -> dict[str, Any]:
+    persons = list(household.persons.all())
+    return {
+        "territory": territory,
+        "household": household,
+        "persons": persons,
+        "card_display": format_card_number(household.card_number),
+        "units": household.consumption_units(),
+        "may_leave": household.is_active and _may_leave(request, household),
+    }
+
+
+def _may_leave(request: HttpRequest, household: Household) -> bool:
+    try:
+        permissions.require_may_leave(request.user, household)
+    except Forbidden:
+        return False
+    return True
+
+
+@territory_page(Action.VIEW_OWN_HOUSEHOLD, nav="my_household")
+def my_household(request: HttpRequest, territory: Territory) -> HttpResponse:
+    mine = list(permissions.visible_households(request.user, territory).filter(persons__user=request.user).distinct())
+    if len(mine) == 1:
+        return render(request, "core/household_detail.html", _household_context(request, territory, mine[0]))
+    if not mine:
+        raise Http404(_("You are not a person of any household in this territory."))
+    return render(request, "core/choose_household.html", {"territory": territory, "households": mine})
+
+
+@territory_page(Action.VIEW_TERRITORY)
+@require_http_methods(["GET", "POST"])
+def household_leave(request: HttpRequest, territory: Territory, household_id: int) -> HttpResponse:
+    try:
+        household = permissions.household_for(request.user, territory, household_id)
+        permissions.require_may_leave(request.user, household)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from exc
+    if not household.is_active:
+        messages.info(request, _("This household has already left."))
+        return redirect("household_detail", territory.slug, household.pk)
+    form = LeaveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        was_coordinator = permissions.can(request.user, territory, Action.LIST_HOUSEHOLDS)
+        try:
+            services.household_leave(household=household, actor=request.user, on=form.cleaned_data["on"])  # type: ignore[arg-type]
+        except GrenierError as exc:
+            form.add_error("on", exc.detail)
+        else:
+            messages.success(request, _("The household has left. Its personal data has been erased."))
+            request.user.refresh_from_db()
+            if not request.user.is_active:  # the person had no other role: their account is closed too
+                logout(request)
+                return redirect("login")
+            if was_coordinator:
+                return redirect("household_list", territory.slug)
+            return redirect("home")
+    return render(request, "core/household_leave.html", {"territory": territory, "household": household, "form": form})
+

@@ -1,0 +1,12 @@
+"""Settings for the test suite: the project's settings, with the development secret allowed and fast hashing."""
+
+import os
+
+os.environ.setdefault("GRENIER_ALLOW_DEV_SECRET", "1")
+
+from grenier.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True
