@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from grenier.api import territory_of
 from grenier.core import permissions, selectors, services
@@ -125,7 +125,11 @@ def territories(request: HttpRequest) -> list[TerritoryOut]:
 
 @router.get("/households", response=HouseholdPage, summary="Households the caller may see")
 def households(
-    request: HttpRequest, active: bool | None = None, q: str = "", limit: int = Field(50, ge=1, le=500), offset: int = Field(0, ge=0)
+    request: HttpRequest,
+    active: bool | None = None,
+    q: str = "",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
 ) -> HouseholdPage:
     territory = territory_of(request)
     permissions.require(request.user, territory, Action.VIEW_TERRITORY)

@@ -121,7 +121,7 @@ def _monthly_resources_cents(rng: random.Random, persons: list[services.PersonIn
     return int(per_unit_euros * float(units)) * 100
 
 
-def build(log: Log = print) -> Territory:
+def build(log: Log = print, *, household_count: int = HOUSEHOLD_COUNT) -> Territory:
     """Create or complete the demo territory, then let every app extend it."""
     rng = random.Random(20261124)  # same cast every time
     today = timezone.localdate()
@@ -172,9 +172,9 @@ def build(log: Log = print) -> Territory:
     sizes = list(SIZE_WEIGHTS)
     weights = list(SIZE_WEIGHTS.values())
     batch = 50
-    for start in range(0, HOUSEHOLD_COUNT, batch):
+    for start in range(0, household_count, batch):
         with transaction.atomic():
-            for index in range(start, min(start + batch, HOUSEHOLD_COUNT)):
+            for index in range(start, min(start + batch, household_count)):
                 size = rng.choices(sizes, weights)[0]
                 persons = _household_persons(rng, size, today)
                 surname = rng.choice(SURNAMES)
@@ -195,7 +195,7 @@ def build(log: Log = print) -> Territory:
                 if index % 37 == 5 and household.left_on is None:
                     leave_on = min(today, joined_on + timedelta(days=rng.randint(30, 400)))
                     services.household_leave(household=household, actor=None, on=leave_on)
-        log(f"  households {min(start + batch, HOUSEHOLD_COUNT)}/{HOUSEHOLD_COUNT}")
+        log(f"  households {min(start + batch, household_count)}/{household_count}")
 
     for app_config in apps.get_app_configs():
         if not app_config.name.startswith("grenier.") or app_config.name == "grenier.core":

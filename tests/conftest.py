@@ -1,0 +1,75 @@
+"""The cast every test reuses: one person per role in the territory "Vallée", plus an outsider from elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from grenier.core import services
+from grenier.core.models import Household, Role, Territory, User
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class Cast:
+    territory: Territory
+    elsewhere: Territory
+    people: dict[str, User]
+    household: Household  # the member's own household
+    other_household: Household  # a household the member is not part of
+
+    def __getitem__(self, name: str) -> User:
+        return self.people[name]
+
+
+def make_user(email: str, name: str = "") -> User:
+    return User.objects.create_user(email=email, password=PASSWORD, display_name=name or email.split("@")[0])
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    territory = services.territory_create(slug="vallee", name="Vallée")
+    elsewhere = services.territory_create(slug="ailleurs", name="Ailleurs")
+    people: dict[str, User] = {}
+    for role in Role:
+        user = make_user(f"{role.value}@test.grenier", role.label)
+        if role != Role.MEMBER:
+            services.role_grant(user=user, territory=territory, role=role)
+        people[role.value] = user
+    household = services.household_join(
+        territory=territory,
+        name="Foyer Martin-Test",
+        email="martin@test.grenier",
+        phone="06 00 00 00 01",
+        persons=[services.PersonInput("Ana", date(1990, 1, 1)), services.PersonInput("Tom", date(2019, 6, 1))],
+        monthly_resources_cents=120_000,
+        user=people["member"],
+        actor=people["coordinator"],
+    )
+    other = services.household_join(
+        territory=territory,
+        name="Foyer Voisin-Test",
+        email="voisin@test.grenier",
+        persons=[services.PersonInput("Lou", date(1980, 2, 2))],
+        actor=people["coordinator"],
+    )
+    outsider = make_user("outsider@test.grenier", "Outsider")
+    services.role_grant(user=outsider, territory=elsewhere, role=Role.COORDINATOR)
+    people["outsider"] = outsider
+    people["nobody"] = make_user("nobody@test.grenier", "No role")
+    return Cast(territory=territory, elsewhere=elsewhere, people=people, household=household, other_household=other)
+
+
+@pytest.fixture
+def login(client: Client):
+    def _login(user: User | None) -> Client:
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _login
