@@ -67,11 +67,14 @@ def territory_of(request: HttpRequest) -> Territory:
         slug = request.GET.get("territory")
         if slug and slug != api_token.territory.slug:
             raise InvalidInput(
-                _("This token belongs to another territory."), errors={"territory": [_("Not this token's territory.")]}
+                _("This token belongs to another territory."),
+                errors={"territory": [_("Not this token's territory.")]},
             )
         return api_token.territory
-    slug = request.GET.get("territory") or request.headers.get("X-Grenier-Territory") or request.session.get(
-        "territory"
+    slug = (
+        request.GET.get("territory")
+        or request.headers.get("X-Grenier-Territory")
+        or request.session.get("territory")
     )
     if slug:
         return permissions.territory_for(request.user, slug)
@@ -90,14 +93,17 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # ninja prefixes the parameter source and name ("body", "payload"): keep what a client sent
         if location[:1] in (["body"], ["query"], ["path"]):
             location = location[2:] if len(location) > 2 else location[1:]
-        cleaned.append({"field": ".".join(location), "message": error.get("msg", ""), "type": error.get("type", "")})
+        cleaned.append(
+            {"field": ".".join(location), "message": error.get("msg", ""), "type": error.get("type", "")}
+        )
     return cleaned
 
 
 @api.exception_handler(GrenierError)
 def _grenier_error(request: HttpRequest, exc: GrenierError) -> HttpResponse:
     errors = [
-        {"field": field, "message": message, "type": exc.code} for field, messages in exc.errors.items()
+        {"field": field, "message": message, "type": exc.code}
+        for field, messages in exc.errors.items()
         for message in messages
     ]
     return problem_response(request, status=exc.status, detail=exc.detail, code=exc.code, errors=errors)
@@ -143,7 +149,9 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unexpected error in the API", exc_info=exc)
-    return problem_response(request, status=500, detail=_("An unexpected error happened; it has been logged."))
+    return problem_response(
+        request, status=500, detail=_("An unexpected error happened; it has been logged.")
+    )
 
 
 def _mount_routers() -> None:

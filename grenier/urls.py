@@ -15,21 +15,33 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("territories/switch/", core_views.switch_territory, name="switch_territory"),
     path("t/<slug:slug>/", core_views.territory_home, name="territory_home"),
     path("t/<slug:slug>/households/", core_views.household_list, name="household_list"),
     path("t/<slug:slug>/households/new/", core_views.household_create, name="household_create"),
-    path("t/<slug:slug>/households/<int:household_id>/", core_views.household_detail, name="household_detail"),
-    path("t/<slug:slug>/households/<int:household_id>/leave/", core_views.household_leave, name="household_leave"),
+    path(
+        "t/<slug:slug>/households/<int:household_id>/", core_views.household_detail, name="household_detail"
+    ),
+    path(
+        "t/<slug:slug>/households/<int:household_id>/leave/",
+        core_views.household_leave,
+        name="household_leave",
+    ),
     path("t/<slug:slug>/my-household/", core_views.my_household, name="my_household"),
     path("admin/", admin.site.urls),
     re_path(r"^api/", page_not_found),  # any other path under /api/ answers problem+json, in debug mode too
@@ -39,4 +51,3 @@ handler400 = bad_request
 handler403 = permission_denied
 handler404 = page_not_found
 handler500 = server_error
-

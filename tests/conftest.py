@@ -36,7 +36,7 @@ def cast(db: None) -> Cast:
     elsewhere = services.territory_create(slug="ailleurs", name="Ailleurs")
     people: dict[str, User] = {}
     for role in Role:
-        user = make_user(f"{role.value}@test.grenier", role.label)
+        user = make_user(f"{role.value}@test.grenier", str(role.label))
         if role != Role.MEMBER:
             services.role_grant(user=user, territory=territory, role=role)
         people[role.value] = user
@@ -45,7 +45,10 @@ def cast(db: None) -> Cast:
         name="Foyer Martin-Test",
         email="martin@test.grenier",
         phone="06 00 00 00 01",
-        persons=[services.PersonInput("Ana", date(1990, 1, 1)), services.PersonInput("Tom", date(2019, 6, 1))],
+        persons=[
+            services.PersonInput("Ana", date(1990, 1, 1)),
+            services.PersonInput("Tom", date(2019, 6, 1)),
+        ],
         monthly_resources_cents=120_000,
         user=people["member"],
         actor=people["coordinator"],
@@ -61,7 +64,9 @@ def cast(db: None) -> Cast:
     services.role_grant(user=outsider, territory=elsewhere, role=Role.COORDINATOR)
     people["outsider"] = outsider
     people["nobody"] = make_user("nobody@test.grenier", "No role")
-    return Cast(territory=territory, elsewhere=elsewhere, people=people, household=household, other_household=other)
+    return Cast(
+        territory=territory, elsewhere=elsewhere, people=people, household=household, other_household=other
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import polib
+import polib  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "grenier"
@@ -24,8 +24,19 @@ MO = PO.with_suffix(".mo")
 def extract() -> None:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="grenier.settings", GRENIER_DEBUG="1")
     PO.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(  # noqa: S603 - our own interpreter and Django's command
-        [sys.executable, "-m", "django", "makemessages", "-l", "fr", "--no-obsolete", "--no-location", "-i", "tests/*"],
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "makemessages",
+            "-l",
+            "fr",
+            "--no-obsolete",
+            "--no-location",
+            "-i",
+            "tests/*",
+        ],
         cwd=PACKAGE,
         env=env,
         check=True,
@@ -41,7 +52,10 @@ def problems() -> list[str]:
     catalogue = polib.pofile(str(PO))
     found = [f"untranslated: {entry.msgid!r}" for entry in catalogue.untranslated_entries()]
     found += [f"fuzzy (check and remove the flag): {entry.msgid!r}" for entry in catalogue.fuzzy_entries()]
-    compiled = {(e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in polib.mofile(str(MO))}
+    compiled = {
+        (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+        for e in polib.mofile(str(MO))
+    }
     for entry in catalogue.translated_entries():
         key = (entry.msgctxt, entry.msgid)
         if compiled.get(key) != (entry.msgstr, tuple(sorted(entry.msgstr_plural.items()))):
@@ -70,7 +84,10 @@ def main(argv: list[str]) -> int:
         finally:
             shutil.copy(saved, PO)
     committed = {(e.msgctxt, e.msgid) for e in polib.pofile(str(PO))}
-    gaps = [f"missing from the catalogue (run make messages): {msgid!r}" for _ctx, msgid in sorted(current - committed, key=str)]
+    gaps = [
+        f"missing from the catalogue (run make messages): {msgid!r}"
+        for _ctx, msgid in sorted(current - committed, key=str)
+    ]
     gaps += problems()
     for gap in gaps:
         print(gap)

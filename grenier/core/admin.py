@@ -2,7 +2,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from grenier.core.models import ApiToken, AuditEvent, Household, HouseholdPerson, Territory, TerritoryRole, User
+from grenier.core.models import (
+    ApiToken,
+    AuditEvent,
+    Household,
+    HouseholdPerson,
+    Territory,
+    TerritoryRole,
+    User,
+)
 
 
 @admin.register(User)
@@ -44,7 +52,7 @@ class HouseholdAdmin(admin.ModelAdmin):
     search_fields = ["name", "card_number"]
     inlines = [PersonInline]
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False  # a household leaves through the service, never by deletion
 
 
@@ -59,8 +67,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "territory", "action", "subject", "actor"]
     list_filter = ["territory", "action"]
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

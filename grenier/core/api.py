@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from grenier.api import territory_of
 from grenier.core import permissions, selectors, services
+from grenier.core.auth import user_of
 from grenier.core.cards import format_card_number
 from grenier.core.models import Household
 from grenier.core.permissions import Action
@@ -46,7 +47,9 @@ class HouseholdIn(Schema):
     name: str = Field(..., min_length=1, max_length=150)
     email: str = Field("", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str = Field("", max_length=30)
-    monthly_resources_cents: int | None = Field(None, ge=0, description="Declared monthly resources, in cents.")
+    monthly_resources_cents: int | None = Field(
+        None, ge=0, description="Declared monthly resources, in cents."
+    )
     joined_on: date | None = None
     persons: list[PersonIn] = Field(..., min_length=1, max_length=20)
     idempotency_key: str | None = Field(
@@ -94,18 +97,20 @@ def _household_out(household: Household) -> HouseholdOut:
         email=household.email,
         phone=household.phone,
         monthly_resources_cents=household.monthly_resources_cents,
-        persons=[PersonOut(first_name=p.first_name, birth_date=p.birth_date, is_child=p.is_child) for p in persons],
+        persons=[
+            PersonOut(first_name=p.first_name, birth_date=p.birth_date, is_child=p.is_child) for p in persons
+        ],
     )
 
 
 @router.get("/me", response=MeOut, summary="Who is calling, and their roles per territory")
 def me(request: HttpRequest) -> MeOut:
-    user = request.user
+    user = user_of(request)
     token = getattr(request, "api_token", None)
     return MeOut(
         id=user.pk,
-        email=user.email,  # type: ignore[union-attr]
-        display_name=user.display_name,  # type: ignore[union-attr]
+        email=user.email,
+        display_name=user.display_name,
         territories=[
             TerritoryOut(slug=t.slug, name=t.name, roles=sorted(permissions.roles_of(user, t)))
             for t in permissions.territories_of(user)
@@ -114,7 +119,9 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@router.get("/territories", response=list[TerritoryOut], summary="The territories where the caller holds a role")
+@router.get(
+    "/territories", response=list[TerritoryOut], summary="The territories where the caller holds a role"
+)
 def territories(request: HttpRequest) -> list[TerritoryOut]:
     user = request.user
     return [
@@ -138,7 +145,9 @@ def households(
         or permissions.can(request.user, territory, Action.VIEW_OWN_HOUSEHOLD)
     ):
         permissions.require(request.user, territory, Action.LIST_HOUSEHOLDS)  # raises 403
-    rows = selectors.household_search(permissions.visible_households(request.user, territory), q=q, active=active)
+    rows = selectors.household_search(
+        permissions.visible_households(request.user, territory), q=q, active=active
+    )
     page = list(rows[offset : offset + limit])
     return HouseholdPage(count=rows.count(), items=[_household_out(h) for h in page])
 
@@ -155,7 +164,7 @@ def household_create(request: HttpRequest, payload: HouseholdIn) -> tuple[int, H
         monthly_resources_cents=payload.monthly_resources_cents,
         joined_on=payload.joined_on,
         persons=[services.PersonInput(p.first_name, p.birth_date, p.is_child) for p in payload.persons],
-        actor=request.user,  # type: ignore[arg-type]
+        actor=user_of(request),
         idempotency_key=payload.idempotency_key,
     )
     return 201, _household_out(household)
@@ -167,10 +176,14 @@ def household_detail(request: HttpRequest, household_id: int) -> HouseholdOut:
     return _household_out(permissions.household_for(request.user, territory, household_id))
 
 
-@router.post("/households/{household_id}/leave", response=HouseholdOut, summary="A household leaves (always possible)")
+@router.post(
+    "/households/{household_id}/leave", response=HouseholdOut, summary="A household leaves (always possible)"
+)
 def household_leave(request: HttpRequest, household_id: int, payload: LeaveIn | None = None) -> HouseholdOut:
     territory = territory_of(request)
     household = permissions.household_for(request.user, territory, household_id)
     permissions.require_may_leave(request.user, household)
-    left = services.household_leave(household=household, actor=request.user, on=payload.on if payload else None)  # type: ignore[arg-type]
+    left = services.household_leave(
+        household=household, actor=user_of(request), on=payload.on if payload else None
+    )
     return _household_out(left)

@@ -12,7 +12,11 @@ from grenier.core.models import User
 
 class EmailBackend(ModelBackend):
     def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> User | None:
         email = (username or kwargs.get("email") or "").strip().lower()
         if not email or password is None:
@@ -24,3 +28,11 @@ class EmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def user_of(request: HttpRequest) -> User:
+    """The logged-in person of a request that has passed authentication (pages behind login, API with auth)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionError("This request has no authenticated user")
+    return user

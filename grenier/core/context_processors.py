@@ -21,11 +21,19 @@ def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any
     ]
     if permissions.can(user, territory, Action.LIST_HOUSEHOLDS):
         items.append(
-            {"label": _("Households"), "url": reverse("household_list", args=[territory.slug]), "key": "households"}
+            {
+                "label": _("Households"),
+                "url": reverse("household_list", args=[territory.slug]),
+                "key": "households",
+            }
         )
     if Role.MEMBER in permissions.roles_of(user, territory):
         items.append(
-            {"label": _("My household"), "url": reverse("my_household", args=[territory.slug]), "key": "my_household"}
+            {
+                "label": _("My household"),
+                "url": reverse("my_household", args=[territory.slug]),
+                "key": "my_household",
+            }
         )
     return items
 

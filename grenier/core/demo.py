@@ -51,45 +51,213 @@ LOGINS = [
 # The rest of the cast, with the sizes the issue asks for.
 EXTRA_PEOPLE: list[tuple[str, Role, str]] = [
     (f"coordinatrice-2@{DEMO_DOMAIN}", Role.COORDINATOR, "Léa Perrin"),
-    *[(f"comite-{i}@{DEMO_DOMAIN}", Role.COMMITTEE, name) for i, name in enumerate([
-        "Jeanne Aubert", "Karim Mansouri", "Odile Carré", "Mamadou Diallo", "Sylvie Renard", "Yasmine Amrani",
-        "Bernard Leclerc", "Fatou Ndiaye", "Gérard Collet", "Aurélie Brun", "Samir Khelifi", "Martine Roy",
-        "Nicolas Faure", "Chantal Morel",
-    ], start=2)],
-    *[(f"epicerie-{i}@{DEMO_DOMAIN}", Role.CASHIER, name) for i, name in enumerate([
-        "Céline Masson (Biocoop du Canal)", "Hugo Lambert (marché paysan)", "Nora Belkacem (épicerie sociale)",
-        "Franck Giraud (boulangerie Le Fournil)",
-    ], start=2)],
-    *[(f"maraicher-{i}@{DEMO_DOMAIN}", Role.PRODUCER, name) for i, name in enumerate([
-        "Baptiste Rey (Les Jardins du Ruisseau)", "Manon Lefort (Ferme de la Combe)", "Elias Garnier (Le Potager Haut)",
-        "Louise Berger (Maraîchage des Prés)", "Antoine Caron (Ferme du Moulin)",
-    ], start=2)],
+    *[
+        (f"comite-{i}@{DEMO_DOMAIN}", Role.COMMITTEE, name)
+        for i, name in enumerate(
+            [
+                "Jeanne Aubert",
+                "Karim Mansouri",
+                "Odile Carré",
+                "Mamadou Diallo",
+                "Sylvie Renard",
+                "Yasmine Amrani",
+                "Bernard Leclerc",
+                "Fatou Ndiaye",
+                "Gérard Collet",
+                "Aurélie Brun",
+                "Samir Khelifi",
+                "Martine Roy",
+                "Nicolas Faure",
+                "Chantal Morel",
+            ],
+            start=2,
+        )
+    ],
+    *[
+        (f"epicerie-{i}@{DEMO_DOMAIN}", Role.CASHIER, name)
+        for i, name in enumerate(
+            [
+                "Céline Masson (Biocoop du Canal)",
+                "Hugo Lambert (marché paysan)",
+                "Nora Belkacem (épicerie sociale)",
+                "Franck Giraud (boulangerie Le Fournil)",
+            ],
+            start=2,
+        )
+    ],
+    *[
+        (f"maraicher-{i}@{DEMO_DOMAIN}", Role.PRODUCER, name)
+        for i, name in enumerate(
+            [
+                "Baptiste Rey (Les Jardins du Ruisseau)",
+                "Manon Lefort (Ferme de la Combe)",
+                "Elias Garnier (Le Potager Haut)",
+                "Louise Berger (Maraîchage des Prés)",
+                "Antoine Caron (Ferme du Moulin)",
+            ],
+            start=2,
+        )
+    ],
     (f"cuisine-ehpad@{DEMO_DOMAIN}", Role.KITCHEN, "Véronique Blanc (EHPAD Les Tilleuls)"),
-    *[(f"social-{i}@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, name) for i, name in enumerate([
-        "Amandine Dupuis (CCAS)", "Olivier Henry (centre social)",
-    ], start=2)],
-    *[(f"financeur-{i}@{DEMO_DOMAIN}", Role.FUNDER, name) for i, name in enumerate([
-        "Sophie Marty (conseil départemental)", "Laurent Picard (caisse d'allocations)",
-    ], start=2)],
+    *[
+        (f"social-{i}@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, name)
+        for i, name in enumerate(
+            [
+                "Amandine Dupuis (CCAS)",
+                "Olivier Henry (centre social)",
+            ],
+            start=2,
+        )
+    ],
+    *[
+        (f"financeur-{i}@{DEMO_DOMAIN}", Role.FUNDER, name)
+        for i, name in enumerate(
+            [
+                "Sophie Marty (conseil départemental)",
+                "Laurent Picard (caisse d'allocations)",
+            ],
+            start=2,
+        )
+    ],
 ]
 
 # Household size shares for low-income households (INSEE-like: many single people and single parents).
 SIZE_WEIGHTS = {1: 34, 2: 22, 3: 16, 4: 14, 5: 8, 6: 4, 7: 2}
 SURNAMES = [
-    "Arnaud", "Barbier", "Baron", "Bertin", "Besson", "Blanchard", "Bonnet", "Boyer", "Bouvier", "Charpentier",
-    "Chevalier", "Clément", "Colin", "Cordier", "Da Silva", "Delmas", "Deschamps", "Durand", "Espinasse", "Ferrand",
-    "Fleury", "Fontaine", "Garcia", "Gauthier", "Gilles", "Guerin", "Guillot", "Hamidi", "Hoarau", "Jacob", "Joly",
-    "Julien", "Lacroix", "Laine", "Lamy", "Langlois", "Laurent", "Lebrun", "Leroux", "Lopez", "Lucas", "Mallet",
-    "Marchal", "Mercier", "Meyer", "Michaud", "Moulin", "Muller", "Nguyen", "Noel", "Ollivier", "Pages", "Pereira",
-    "Philippe", "Pichon", "Poulain", "Prevost", "Rey", "Riviere", "Robin", "Roche", "Rolland", "Rousseau", "Sanchez",
-    "Schmitt", "Simon", "Tessier", "Tran", "Vasseur", "Vincent", "Weber", "Yilmaz", "Ziani", "Benoit", "Camara",
-    "Diop", "Traore", "Ortiz", "Santos", "Kaya", "Bouzid", "Aubry", "Carpentier", "Huet", "Perret",
+    "Arnaud",
+    "Barbier",
+    "Baron",
+    "Bertin",
+    "Besson",
+    "Blanchard",
+    "Bonnet",
+    "Boyer",
+    "Bouvier",
+    "Charpentier",
+    "Chevalier",
+    "Clément",
+    "Colin",
+    "Cordier",
+    "Da Silva",
+    "Delmas",
+    "Deschamps",
+    "Durand",
+    "Espinasse",
+    "Ferrand",
+    "Fleury",
+    "Fontaine",
+    "Garcia",
+    "Gauthier",
+    "Gilles",
+    "Guerin",
+    "Guillot",
+    "Hamidi",
+    "Hoarau",
+    "Jacob",
+    "Joly",
+    "Julien",
+    "Lacroix",
+    "Laine",
+    "Lamy",
+    "Langlois",
+    "Laurent",
+    "Lebrun",
+    "Leroux",
+    "Lopez",
+    "Lucas",
+    "Mallet",
+    "Marchal",
+    "Mercier",
+    "Meyer",
+    "Michaud",
+    "Moulin",
+    "Muller",
+    "Nguyen",
+    "Noel",
+    "Ollivier",
+    "Pages",
+    "Pereira",
+    "Philippe",
+    "Pichon",
+    "Poulain",
+    "Prevost",
+    "Rey",
+    "Riviere",
+    "Robin",
+    "Roche",
+    "Rolland",
+    "Rousseau",
+    "Sanchez",
+    "Schmitt",
+    "Simon",
+    "Tessier",
+    "Tran",
+    "Vasseur",
+    "Vincent",
+    "Weber",
+    "Yilmaz",
+    "Ziani",
+    "Benoit",
+    "Camara",
+    "Diop",
+    "Traore",
+    "Ortiz",
+    "Santos",
+    "Kaya",
+    "Bouzid",
+    "Aubry",
+    "Carpentier",
+    "Huet",
+    "Perret",
 ]
 FIRST_NAMES = [
-    "Léa", "Emma", "Jade", "Louise", "Alice", "Chloé", "Inès", "Lina", "Sarah", "Zoé", "Aïcha", "Fatima", "Amel",
-    "Lucas", "Hugo", "Louis", "Nathan", "Gabriel", "Jules", "Adam", "Rayan", "Youssef", "Moussa", "Enzo", "Noah",
-    "Mathis", "Anaïs", "Julie", "Élodie", "Sophie", "Nathalie", "Isabelle", "Patrick", "Thomas", "Kevin", "Sébastien",
-    "Mehdi", "Bilal", "Océane", "Manon", "Camille", "Mélanie", "Stéphane", "Christophe", "Hamza", "Salomé", "Lilou",
+    "Léa",
+    "Emma",
+    "Jade",
+    "Louise",
+    "Alice",
+    "Chloé",
+    "Inès",
+    "Lina",
+    "Sarah",
+    "Zoé",
+    "Aïcha",
+    "Fatima",
+    "Amel",
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Nathan",
+    "Gabriel",
+    "Jules",
+    "Adam",
+    "Rayan",
+    "Youssef",
+    "Moussa",
+    "Enzo",
+    "Noah",
+    "Mathis",
+    "Anaïs",
+    "Julie",
+    "Élodie",
+    "Sophie",
+    "Nathalie",
+    "Isabelle",
+    "Patrick",
+    "Thomas",
+    "Kevin",
+    "Sébastien",
+    "Mehdi",
+    "Bilal",
+    "Océane",
+    "Manon",
+    "Camille",
+    "Mélanie",
+    "Stéphane",
+    "Christophe",
+    "Hamza",
+    "Salomé",
+    "Lilou",
 ]
 
 
@@ -105,7 +273,9 @@ def _household_persons(rng: random.Random, size: int, today: date) -> list[servi
     for index in range(size):
         child = index >= adults
         persons.append(
-            services.PersonInput(first_name=rng.choice(FIRST_NAMES), birth_date=_birth_date(rng, today, child=child))
+            services.PersonInput(
+                first_name=rng.choice(FIRST_NAMES), birth_date=_birth_date(rng, today, child=child)
+            )
         )
     return persons
 
@@ -130,7 +300,9 @@ def build(log: Log = print, *, household_count: int = HOUSEHOLD_COUNT) -> Territ
         territory = services.territory_create(slug=DEMO_SLUG, name=DEMO_NAME)
         people: dict[str, User] = {}
         for login in LOGINS:
-            people[login.email] = _person(territory, login.email, login.display_name, login.role, password_hash)
+            people[login.email] = _person(
+                territory, login.email, login.display_name, login.role, password_hash
+            )
         for email, role, name in EXTRA_PEOPLE:
             people[email] = _person(territory, email, name, role, password_hash)
         log(f"  {len(people)} people with roles")
@@ -184,7 +356,9 @@ def build(log: Log = print, *, household_count: int = HOUSEHOLD_COUNT) -> Territ
                     territory=territory,
                     name=f"Foyer {surname}",
                     email="" if rng.random() < 0.3 else f"foyer{index:04d}@{DEMO_DOMAIN}",
-                    phone="" if rng.random() < 0.2 else f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                    phone=""
+                    if rng.random() < 0.2
+                    else f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
                     persons=persons,
                     monthly_resources_cents=_monthly_resources_cents(rng, persons, today),
                     joined_on=joined_on,

@@ -14,8 +14,11 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def _page(request: HttpRequest, status: int, title: str, detail: str) -> HttpResponse:
+    body: str
     try:
-        body = loader.render_to_string("error.html", {"status": status, "title": title, "detail": detail}, request)
+        body = loader.render_to_string(
+            "error.html", {"status": status, "title": title, "detail": detail}, request
+        )
     except Exception:  # the error page itself must never fail
         body = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
     return HttpResponse(body, status=status)
@@ -42,5 +45,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
-        return problem_response(request, status=500, detail=_("An unexpected error happened; it has been logged."))
-    return _page(request, 500, _("Something went wrong"), _("An unexpected error happened; it has been logged."))
+        return problem_response(
+            request, status=500, detail=_("An unexpected error happened; it has been logged.")
+        )
+    return _page(
+        request, 500, _("Something went wrong"), _("An unexpected error happened; it has been logged.")
+    )

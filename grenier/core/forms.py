@@ -11,7 +11,9 @@ from grenier.core.money import parse_euros
 
 
 class HouseholdForm(forms.Form):
-    name = forms.CharField(label=_("Household name"), max_length=150, help_text=_("As the household wishes to be called."))
+    name = forms.CharField(
+        label=_("Household name"), max_length=150, help_text=_("As the household wishes to be called.")
+    )
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
     phone = forms.CharField(label=_("Phone (optional)"), max_length=30, required=False)
     monthly_resources = forms.CharField(
@@ -38,12 +40,18 @@ class HouseholdForm(forms.Form):
 
 class PersonForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 PersonFormSet = formset_factory(PersonForm, extra=6, max_num=20)
 
 
 class LeaveForm(forms.Form):
-    on = forms.DateField(label=_("Leaves on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
-    confirm = forms.BooleanField(label=_("I confirm this household leaves. Its personal data will be erased."))
+    on = forms.DateField(
+        label=_("Leaves on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    confirm = forms.BooleanField(
+        label=_("I confirm this household leaves. Its personal data will be erased.")
+    )

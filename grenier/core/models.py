@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -59,7 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")
@@ -103,7 +104,9 @@ class TerritoryRole(models.Model):
         verbose_name = _("role in a territory")
         verbose_name_plural = _("roles in territories")
         constraints = [
-            models.UniqueConstraint(fields=["user", "territory", "role"], name="core_role_once_per_territory"),
+            models.UniqueConstraint(
+                fields=["user", "territory", "role"], name="core_role_once_per_territory"
+            ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="core_role_known"),
         ]
 
@@ -129,7 +132,8 @@ class Household(models.Model):
     joined_on = models.DateField(_("joined on"))
     left_on = models.DateField(_("left on"), null=True, blank=True)
     pseudonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    # NULL, not "": households created without a key must not collide in the unique constraint.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -193,7 +197,11 @@ class HouseholdPerson(models.Model):
     def is_child_on(self, on: date) -> bool:
         if self.birth_date is None:
             return self.is_child
-        years = on.year - self.birth_date.year - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
+        years = (
+            on.year
+            - self.birth_date.year
+            - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
+        )
         return years < CHILD_AGE_LIMIT
 
 

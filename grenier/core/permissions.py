@@ -136,5 +136,5 @@ def visible_households(user: AnyUser, territory: Territory) -> QuerySet[Househol
     if can(user, territory, Action.LIST_HOUSEHOLDS):
         return Household.objects.filter(territory=territory)
     if can(user, territory, Action.VIEW_OWN_HOUSEHOLD):
-        return Household.objects.filter(territory=territory, persons__user=user).distinct()
+        return Household.objects.filter(territory=territory, persons__user_id=user.pk or 0).distinct()
     return Household.objects.none()

@@ -10,7 +10,9 @@ from django.utils import timezone
 from grenier.core.models import Household, HouseholdPerson, Role, Territory, TerritoryRole, User
 
 
-def household_search(households: QuerySet[Household], *, q: str = "", active: bool | None = None) -> QuerySet[Household]:
+def household_search(
+    households: QuerySet[Household], *, q: str = "", active: bool | None = None
+) -> QuerySet[Household]:
     if active is True:
         households = households.filter(left_on__isnull=True)
     elif active is False:
@@ -49,7 +51,10 @@ def territory_figures(territory: Territory) -> TerritoryFigures:
     persons = HouseholdPerson.objects.filter(household__territory=territory, household__left_on__isnull=True)
     children = sum(1 for person in persons.only("birth_date", "is_child") if person.is_child_on(today))
     roles = dict(
-        TerritoryRole.objects.filter(territory=territory).values_list("role").annotate(n=Count("id")).order_by()
+        TerritoryRole.objects.filter(territory=territory)
+        .values_list("role")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     return TerritoryFigures(
         households_active=counts["active"],

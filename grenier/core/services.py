@@ -25,7 +25,7 @@ from grenier.core.models import (
     User,
 )
 
-TOKEN_PREFIX = "grn_"
+TOKEN_PREFIX = "grn_"  # noqa: S105 - the public prefix of every key, not a secret
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,9 @@ class PersonInput:
     is_child: bool = False
 
 
-def audit(*, territory: Territory, actor: User | None, action: str, subject: str = "", **data: object) -> None:
+def audit(
+    *, territory: Territory, actor: User | None, action: str, subject: str = "", **data: object
+) -> None:
     AuditEvent.objects.create(territory=territory, actor=actor, action=action, subject=subject, data=data)
 
 
@@ -57,7 +59,13 @@ def role_grant(*, user: User, territory: Territory, role: Role, actor: User | No
     with transaction.atomic():
         grant, created = TerritoryRole.objects.get_or_create(user=user, territory=territory, role=role)
         if created:
-            audit(territory=territory, actor=actor, action="role.grant", subject=f"user:{user.pk}", role=role.value)
+            audit(
+                territory=territory,
+                actor=actor,
+                action="role.grant",
+                subject=f"user:{user.pk}",
+                role=role.value,
+            )
     permissions.forget_roles(user)
     return grant
 
@@ -66,7 +74,13 @@ def role_revoke(*, user: User, territory: Territory, role: Role, actor: User | N
     with transaction.atomic():
         deleted, _rows = TerritoryRole.objects.filter(user=user, territory=territory, role=role).delete()
         if deleted:
-            audit(territory=territory, actor=actor, action="role.revoke", subject=f"user:{user.pk}", role=role.value)
+            audit(
+                territory=territory,
+                actor=actor,
+                action="role.revoke",
+                subject=f"user:{user.pk}",
+                role=role.value,
+            )
     permissions.forget_roles(user)
 
 
@@ -83,7 +97,9 @@ def _validate_household(
     today = timezone.localdate()
     for index, person in enumerate(persons):
         if person.birth_date and person.birth_date > today:
-            errors.setdefault(f"persons.{index}.birth_date", []).append(_("A birth date cannot be in the future."))
+            errors.setdefault(f"persons.{index}.birth_date", []).append(
+                _("A birth date cannot be in the future.")
+            )
     if monthly_resources_cents is not None and monthly_resources_cents < 0:
         errors["monthly_resources_cents"] = [_("Resources cannot be negative.")]
     if joined_on > today:
@@ -114,7 +130,9 @@ def household_join(
         existing = Household.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    _validate_household(name=name, persons=persons, monthly_resources_cents=monthly_resources_cents, joined_on=joined_on)
+    _validate_household(
+        name=name, persons=persons, monthly_resources_cents=monthly_resources_cents, joined_on=joined_on
+    )
     try:
         with transaction.atomic():
             household = Household.objects.create(
@@ -139,7 +157,9 @@ def household_join(
             )
             if user is not None:
                 role_grant(user=user, territory=territory, role=Role.MEMBER, actor=actor)
-            audit(territory=territory, actor=actor, action="household.join", subject=f"household:{household.pk}")
+            audit(
+                territory=territory, actor=actor, action="household.join", subject=f"household:{household.pk}"
+            )
     except IntegrityError:
         # The same key sent twice at once: the other request won the race; answer with its household.
         if idempotency_key:
@@ -196,7 +216,12 @@ def household_leave(*, household: Household, actor: User | None, on: date | None
                 role_revoke(user=user, territory=locked.territory, role=Role.MEMBER, actor=actor)
             if not TerritoryRole.objects.filter(user=user).exists() and not user.is_superuser:
                 _pseudonymise_user(user)
-        audit(territory=locked.territory, actor=actor, action="household.leave", subject=f"household:{locked.pk}")
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="household.leave",
+            subject=f"household:{locked.pk}",
+        )
     return locked
 
 
@@ -220,7 +245,11 @@ def token_create(*, user: User, territory: Territory, name: str = "") -> tuple[A
         raise Forbidden(_("This person holds no role in this territory."))
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, territory=territory, name=name, prefix=key[: len(TOKEN_PREFIX) + 6], key_hash=_hash_key(key)
+        user=user,
+        territory=territory,
+        name=name,
+        prefix=key[: len(TOKEN_PREFIX) + 6],
+        key_hash=_hash_key(key),
     )
     audit(territory=territory, actor=user, action="token.create", subject=f"token:{token.pk}")
     return token, key

@@ -8,16 +8,17 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grenier.core import permissions, selectors, services
+from grenier.core.auth import user_of
 from grenier.core.cards import format_card_number
 from grenier.core.errors import Forbidden, GrenierError, NotFound
 from grenier.core.forms import HouseholdForm, LeaveForm, PersonFormSet
@@ -88,7 +89,9 @@ def territory_home(request: HttpRequest, territory: Territory) -> HttpResponse:
         context["figures"] = selectors.territory_figures(territory)
     if Role.MEMBER in roles:
         context["my_households"] = list(
-            permissions.visible_households(request.user, territory).filter(persons__user=request.user).distinct()
+            permissions.visible_households(request.user, territory)
+            .filter(persons__user_id=user_of(request).pk)
+            .distinct()
         )
     if permissions.can(request.user, territory, Action.LIST_HOUSEHOLDS):
         context["recent_events"] = territory.audit_events.select_related("actor")[:8]
@@ -130,7 +133,7 @@ def household_create(request: HttpRequest, territory: Territory) -> HttpResponse
                 monthly_resources_cents=form.cleaned_data["monthly_resources"],
                 joined_on=form.cleaned_data["joined_on"],
                 persons=person_inputs,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user_of(request),
                 idempotency_key=request.POST.get("idempotency_key") or None,
             )
         except GrenierError as exc:
@@ -191,7 +194,11 @@ def _may_leave(request: HttpRequest, household: Household) -> bool:
 
 @territory_page(Action.VIEW_OWN_HOUSEHOLD, nav="my_household")
 def my_household(request: HttpRequest, territory: Territory) -> HttpResponse:
-    mine = list(permissions.visible_households(request.user, territory).filter(persons__user=request.user).distinct())
+    mine = list(
+        permissions.visible_households(request.user, territory)
+        .filter(persons__user_id=user_of(request).pk)
+        .distinct()
+    )
     if len(mine) == 1:
         return render(request, "core/household_detail.html", _household_context(request, territory, mine[0]))
     if not mine:
@@ -216,17 +223,19 @@ def household_leave(request: HttpRequest, territory: Territory, household_id: in
     if request.method == "POST" and form.is_valid():
         was_coordinator = permissions.can(request.user, territory, Action.LIST_HOUSEHOLDS)
         try:
-            services.household_leave(household=household, actor=request.user, on=form.cleaned_data["on"])  # type: ignore[arg-type]
+            services.household_leave(household=household, actor=user_of(request), on=form.cleaned_data["on"])
         except GrenierError as exc:
             form.add_error("on", exc.detail)
         else:
             messages.success(request, _("The household has left. Its personal data has been erased."))
-            request.user.refresh_from_db()
-            if not request.user.is_active:  # the person had no other role: their account is closed too
+            person = user_of(request)
+            person.refresh_from_db()
+            if not person.is_active:  # the person had no other role: their account is closed too
                 logout(request)
                 return redirect("login")
             if was_coordinator:
                 return redirect("household_list", territory.slug)
             return redirect("home")
-    return render(request, "core/household_leave.html", {"territory": territory, "household": household, "form": form})
-
+    return render(
+        request, "core/household_leave.html", {"territory": territory, "household": household, "form": form}
+    )

@@ -24,7 +24,7 @@ HOME_HEADINGS = {
 }
 
 
-def log_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
     page.goto(page.base_url + "/")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
@@ -32,7 +32,7 @@ def log_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:  # typ
 
 
 @pytest.mark.parametrize("login", demo.LOGINS, ids=[login.role.value for login in demo.LOGINS])
-def test_each_demo_login_reaches_its_home_page(page, demo_territory, login) -> None:  # type: ignore[no-untyped-def]
+def test_each_demo_login_reaches_its_home_page(page, demo_territory, login) -> None:
     log_in(page, login.email)
     page.wait_for_url(re.compile(r"/t/demo/$"))
     assert page.locator("h1").inner_text() == demo.DEMO_NAME
@@ -43,12 +43,12 @@ def test_each_demo_login_reaches_its_home_page(page, demo_territory, login) -> N
     screenshot(page, f"home-{login.role.value}")
 
 
-def test_a_wrong_password_is_explained(page, demo_territory) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_password_is_explained(page, demo_territory) -> None:
     log_in(page, "member@demo.grenier.test", "pas-le-bon")
     assert page.get_by_role("alert").inner_text().startswith("Votre adresse e-mail et votre mot de passe")
 
 
-def test_the_language_switch(page, demo_territory) -> None:  # type: ignore[no-untyped-def]
+def test_the_language_switch(page, demo_territory) -> None:
     log_in(page, "committee@demo.grenier.test")
     page.wait_for_url(re.compile(r"/t/demo/$"))
     assert page.locator("html").get_attribute("lang") == "fr"
@@ -63,7 +63,7 @@ def test_the_language_switch(page, demo_territory) -> None:  # type: ignore[no-u
     assert page.locator("html").get_attribute("lang") == "fr"
 
 
-def test_a_coordinator_creates_a_household_and_sees_it_listed(page, demo_territory) -> None:  # type: ignore[no-untyped-def]
+def test_a_coordinator_creates_a_household_and_sees_it_listed(page, demo_territory) -> None:
     log_in(page, "coordinator@demo.grenier.test")
     page.get_by_role("link", name="Ajouter un foyer").first.click()
     page.get_by_label("Nom du foyer").fill("Foyer Navigateur")
@@ -84,7 +84,7 @@ def test_a_coordinator_creates_a_household_and_sees_it_listed(page, demo_territo
     screenshot(page, "household-list")
 
 
-def test_a_member_reads_their_household_and_may_leave(page, demo_territory) -> None:  # type: ignore[no-untyped-def]
+def test_a_member_reads_their_household_and_may_leave(page, demo_territory) -> None:
     log_in(page, "member@demo.grenier.test")
     page.get_by_role("navigation", name="Principale").get_by_role("link", name="Mon foyer").click()
     assert page.locator("h1").inner_text() == "Foyer Lemoine"
@@ -95,7 +95,7 @@ def test_a_member_reads_their_household_and_may_leave(page, demo_territory) -> N
     screenshot(page, "household-leave")
 
 
-def test_the_skip_link_and_keyboard(page, demo_territory) -> None:  # type: ignore[no-untyped-def]
+def test_the_skip_link_and_keyboard(page, demo_territory) -> None:
     page.goto(page.base_url + "/accounts/login/")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")

@@ -18,15 +18,15 @@ PROBLEM = "application/problem+json"
 
 def bearer(cast: Cast, who: str, territory: str = "territory") -> dict[str, str]:
     _token, key = services.token_create(user=cast[who], territory=getattr(cast, territory))
-    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    return {"Authorization": f"Bearer {key}"}
 
 
-def post(client: Client, url: str, body: Any, **headers: str):  # type: ignore[no-untyped-def]
+def post(client: Client, url: str, body: Any, headers: dict[str, str] | None = None) -> Any:
     data = body if isinstance(body, str) else json.dumps(body)
-    return client.post(url, data=data, content_type="application/json", **headers)
+    return client.post(url, data=data, content_type="application/json", headers=headers)
 
 
-def assert_problem(response: Any, status: int) -> dict[str, Any]:  # type: ignore[misc]
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
     body = response.json()
@@ -58,12 +58,12 @@ def test_every_endpoint_needs_credentials(cast: Cast, client: Client, method: st
     response = getattr(client, method)(url)
     assert_problem(response, 401)
     assert response["WWW-Authenticate"].startswith("Bearer")
-    bad = getattr(client, method)(url, HTTP_AUTHORIZATION="Bearer grn_not-a-real-token")
+    bad = getattr(client, method)(url, headers={"Authorization": "Bearer grn_not-a-real-token"})
     assert_problem(bad, 401)
 
 
 def test_me_with_a_token(cast: Cast, client: Client) -> None:
-    response = client.get("/api/v1/me", **bearer(cast, "cashier"))
+    response = client.get("/api/v1/me", headers=bearer(cast, "cashier"))
     assert response.status_code == 200
     body = response.json()
     assert body["email"] == "cashier@test.grenier"
@@ -72,12 +72,12 @@ def test_me_with_a_token(cast: Cast, client: Client) -> None:
 
 
 def test_territories_of_the_caller_only(cast: Cast, client: Client) -> None:
-    response = client.get("/api/v1/territories", **bearer(cast, "outsider", "elsewhere"))
+    response = client.get("/api/v1/territories", headers=bearer(cast, "outsider", "elsewhere"))
     assert [t["slug"] for t in response.json()] == ["ailleurs"]
 
 
 def test_a_coordinator_lists_households(cast: Cast, client: Client) -> None:
-    response = client.get("/api/v1/households", **bearer(cast, "coordinator"))
+    response = client.get("/api/v1/households", headers=bearer(cast, "coordinator"))
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 2
@@ -85,17 +85,17 @@ def test_a_coordinator_lists_households(cast: Cast, client: Client) -> None:
     assert names == {"Foyer Martin-Test", "Foyer Voisin-Test"}
     martin = next(h for h in body["items"] if h["name"] == "Foyer Martin-Test")
     assert martin["persons_count"] == 2 and martin["consumption_units"] == "1.3"
-    assert client.get("/api/v1/households?q=voisin", **bearer(cast, "coordinator")).json()["count"] == 1
+    assert client.get("/api/v1/households?q=voisin", headers=bearer(cast, "coordinator")).json()["count"] == 1
 
 
 def test_a_member_lists_only_their_own_household(cast: Cast, client: Client) -> None:
-    body = client.get("/api/v1/households", **bearer(cast, "member")).json()
+    body = client.get("/api/v1/households", headers=bearer(cast, "member")).json()
     assert [h["id"] for h in body["items"]] == [cast.household.pk]
 
 
 @pytest.mark.parametrize("who", ["committee", "cashier", "producer", "kitchen", "social_worker", "funder"])
 def test_other_roles_may_not_list_households(cast: Cast, client: Client, who: str) -> None:
-    body = assert_problem(client.get("/api/v1/households", **bearer(cast, who)), 403)
+    body = assert_problem(client.get("/api/v1/households", headers=bearer(cast, who)), 403)
     assert "Martin" not in json.dumps(body)
 
 
@@ -106,15 +106,17 @@ def test_an_outsider_is_told_the_territory_does_not_exist(cast: Cast, client: Cl
 
 
 def test_a_token_works_in_its_own_territory_only(cast: Cast, client: Client) -> None:
-    body = assert_problem(client.get("/api/v1/households?territory=ailleurs", **bearer(cast, "coordinator")), 422)
+    body = assert_problem(
+        client.get("/api/v1/households?territory=ailleurs", headers=bearer(cast, "coordinator")), 422
+    )
     assert body["errors"][0]["field"] == "territory"
 
 
 def test_a_coordinator_creates_a_household_once_per_key(cast: Cast, client: Client) -> None:
     headers = bearer(cast, "coordinator")
-    first = post(client, "/api/v1/households", NEW_HOUSEHOLD, **headers)
+    first = post(client, "/api/v1/households", NEW_HOUSEHOLD, headers=headers)
     assert first.status_code == 201, first.content
-    again = post(client, "/api/v1/households", NEW_HOUSEHOLD, **headers)
+    again = post(client, "/api/v1/households", NEW_HOUSEHOLD, headers=headers)
     assert again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
     assert Household.objects.filter(name="Foyer API").count() == 1
@@ -123,9 +125,11 @@ def test_a_coordinator_creates_a_household_once_per_key(cast: Cast, client: Clie
     assert len(created["card_number"]) == 12
 
 
-@pytest.mark.parametrize("who", ["committee", "member", "cashier", "producer", "kitchen", "social_worker", "funder"])
+@pytest.mark.parametrize(
+    "who", ["committee", "member", "cashier", "producer", "kitchen", "social_worker", "funder"]
+)
 def test_only_a_coordinator_creates_households(cast: Cast, client: Client, who: str) -> None:
-    assert_problem(post(client, "/api/v1/households", NEW_HOUSEHOLD, **bearer(cast, who)), 403)
+    assert_problem(post(client, "/api/v1/households", NEW_HOUSEHOLD, headers=bearer(cast, who)), 403)
     assert not Household.objects.filter(name="Foyer API").exists()
 
 
@@ -143,31 +147,39 @@ def test_only_a_coordinator_creates_households(cast: Cast, client: Client, who: 
         ({"idempotency_key": "short"}, "idempotency_key"),
     ],
 )
-def test_bad_input_gets_422_with_the_field(cast: Cast, client: Client, change: dict[str, Any], field: str) -> None:
+def test_bad_input_gets_422_with_the_field(
+    cast: Cast, client: Client, change: dict[str, Any], field: str
+) -> None:
     body = {**NEW_HOUSEHOLD, **change}
-    problem = assert_problem(post(client, "/api/v1/households", body, **bearer(cast, "coordinator")), 422)
+    problem = assert_problem(
+        post(client, "/api/v1/households", body, headers=bearer(cast, "coordinator")), 422
+    )
     assert field in {error["field"] for error in problem["errors"]}, problem
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2", '"a string"', "null"])
 def test_unreadable_bodies_are_problems_not_crashes(cast: Cast, client: Client, raw: str) -> None:
-    response = post(client, "/api/v1/households", raw, **bearer(cast, "coordinator"))
+    response = post(client, "/api/v1/households", raw, headers=bearer(cast, "coordinator"))
     assert response.status_code in {400, 422}
     assert response["Content-Type"] == PROBLEM
 
 
 def test_reading_one_household(cast: Cast, client: Client) -> None:
-    own = client.get(f"/api/v1/households/{cast.household.pk}", **bearer(cast, "member"))
+    own = client.get(f"/api/v1/households/{cast.household.pk}", headers=bearer(cast, "member"))
     assert own.status_code == 200 and own.json()["email"] == "martin@test.grenier"
-    assert_problem(client.get(f"/api/v1/households/{cast.other_household.pk}", **bearer(cast, "member")), 404)
-    assert_problem(client.get(f"/api/v1/households/{cast.household.pk}", **bearer(cast, "committee")), 404)
-    assert_problem(client.get("/api/v1/households/999999", **bearer(cast, "coordinator")), 404)
-    assert_problem(client.get("/api/v1/households/abc", **bearer(cast, "coordinator")), 422)
+    assert_problem(
+        client.get(f"/api/v1/households/{cast.other_household.pk}", headers=bearer(cast, "member")), 404
+    )
+    assert_problem(
+        client.get(f"/api/v1/households/{cast.household.pk}", headers=bearer(cast, "committee")), 404
+    )
+    assert_problem(client.get("/api/v1/households/999999", headers=bearer(cast, "coordinator")), 404)
+    assert_problem(client.get("/api/v1/households/abc", headers=bearer(cast, "coordinator")), 422)
 
 
 def test_a_member_leaves_through_the_api(cast: Cast, client: Client) -> None:
     headers = bearer(cast, "member")
-    response = post(client, f"/api/v1/households/{cast.household.pk}/leave", {}, **headers)
+    response = post(client, f"/api/v1/households/{cast.household.pk}/leave", {}, headers=headers)
     assert response.status_code == 200
     body = response.json()
     assert body["active"] is False and body["email"] == "" and "Martin" not in body["name"]
@@ -176,12 +188,12 @@ def test_a_member_leaves_through_the_api(cast: Cast, client: Client) -> None:
 
 def test_leave_rules_through_the_api(cast: Cast, client: Client) -> None:
     url = f"/api/v1/households/{cast.other_household.pk}/leave"
-    assert_problem(post(client, url, {}, **bearer(cast, "member")), 404)
-    assert_problem(post(client, url, {}, **bearer(cast, "committee")), 404)
-    assert_problem(post(client, url, {"on": "1999-01-01"}, **bearer(cast, "coordinator")), 422)
+    assert_problem(post(client, url, {}, headers=bearer(cast, "member")), 404)
+    assert_problem(post(client, url, {}, headers=bearer(cast, "committee")), 404)
+    assert_problem(post(client, url, {"on": "1999-01-01"}, headers=bearer(cast, "coordinator")), 422)
     headers = bearer(cast, "coordinator")
-    assert post(client, url, {}, **headers).status_code == 200
-    assert post(client, url, {}, **headers).status_code == 200  # leaving twice changes nothing
+    assert post(client, url, {}, headers=headers).status_code == 200
+    assert post(client, url, {}, headers=headers).status_code == 200  # leaving twice changes nothing
 
 
 def test_a_browser_session_needs_the_csrf_token_to_write(cast: Cast) -> None:
@@ -197,14 +209,19 @@ def test_a_browser_session_needs_the_csrf_token_to_write(cast: Cast) -> None:
 def test_unknown_paths_and_methods_are_problems(cast: Cast, client: Client) -> None:
     assert_problem(client.get("/api/v1/no-such-thing"), 404)
     assert_problem(client.get("/api/v2/me"), 404)
-    response = client.delete("/api/v1/households", **bearer(cast, "coordinator"))
+    response = client.delete("/api/v1/households", headers=bearer(cast, "coordinator"))
     assert response.status_code == 405
 
 
 def test_the_openapi_description_lists_the_endpoints(client: Client, db: None) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["info"]["title"] == "Grenier API"
-    for path in ["/api/v1/me", "/api/v1/territories", "/api/v1/households", "/api/v1/households/{household_id}/leave"]:
+    for path in [
+        "/api/v1/me",
+        "/api/v1/territories",
+        "/api/v1/households",
+        "/api/v1/households/{household_id}/leave",
+    ]:
         assert path in spec["paths"]
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and b"/static/" in docs.content

@@ -22,11 +22,27 @@ def _pages(cast: Cast) -> dict[str, tuple[str, set[str], set[str]]]:
     own, other = cast.household.pk, cast.other_household.pk
     return {
         "territory_home": (reverse("territory_home", args=[slug]), set(ROLES), set()),
-        "household_list": (reverse("household_list", args=[slug]), {"coordinator"}, set(ROLES) - {"coordinator"}),
-        "household_create": (reverse("household_create", args=[slug]), {"coordinator"}, set(ROLES) - {"coordinator"}),
-        "household_detail_own": (reverse("household_detail", args=[slug, own]), {"coordinator", "member"}, set()),
+        "household_list": (
+            reverse("household_list", args=[slug]),
+            {"coordinator"},
+            set(ROLES) - {"coordinator"},
+        ),
+        "household_create": (
+            reverse("household_create", args=[slug]),
+            {"coordinator"},
+            set(ROLES) - {"coordinator"},
+        ),
+        "household_detail_own": (
+            reverse("household_detail", args=[slug, own]),
+            {"coordinator", "member"},
+            set(),
+        ),
         "household_detail_other": (reverse("household_detail", args=[slug, other]), {"coordinator"}, set()),
-        "household_leave_own": (reverse("household_leave", args=[slug, own]), {"coordinator", "member"}, set()),
+        "household_leave_own": (
+            reverse("household_leave", args=[slug, own]),
+            {"coordinator", "member"},
+            set(),
+        ),
         "household_leave_other": (reverse("household_leave", args=[slug, other]), {"coordinator"}, set()),
         "my_household": (reverse("my_household", args=[slug]), {"member"}, set(ROLES) - {"member"}),
     }
@@ -94,21 +110,27 @@ def test_a_person_with_two_territories_can_switch(cast: Cast, login: Callable[..
 
 
 @pytest.mark.parametrize("who", ["committee", "funder", "cashier", "producer", "kitchen", "social_worker"])
-def test_home_pages_show_no_household_personal_data(cast: Cast, login: Callable[..., Client], who: str) -> None:
+def test_home_pages_show_no_household_personal_data(
+    cast: Cast, login: Callable[..., Client], who: str
+) -> None:
     page = login(cast[who]).get(reverse("territory_home", args=["vallee"])).content.decode()
     assert "Martin-Test" not in page and "Voisin-Test" not in page
     assert cast.household.card_number[:4] + " " not in page
 
 
 @pytest.mark.parametrize("who", ["committee", "funder", "coordinator"])
-def test_aggregated_figures_are_shown_to_who_may_read_them(cast: Cast, login: Callable[..., Client], who: str) -> None:
+def test_aggregated_figures_are_shown_to_who_may_read_them(
+    cast: Cast, login: Callable[..., Client], who: str
+) -> None:
     response = login(cast[who]).get(reverse("territory_home", args=["vallee"]))
     assert response.context["figures"].households_active == 2
     assert response.context["figures"].persons == 3
 
 
 def test_navigation_fits_the_role(cast: Cast, login: Callable[..., Client]) -> None:
-    coordinator_page = login(cast["coordinator"]).get(reverse("territory_home", args=["vallee"])).content.decode()
+    coordinator_page = (
+        login(cast["coordinator"]).get(reverse("territory_home", args=["vallee"])).content.decode()
+    )
     member_page = login(cast["member"]).get(reverse("territory_home", args=["vallee"])).content.decode()
     households_link = f'href="{reverse("household_list", args=["vallee"])}"'
     my_link = f'href="{reverse("my_household", args=["vallee"])}"'
@@ -150,8 +172,15 @@ def test_the_form_explains_what_is_wrong(cast: Cast, login: Callable[..., Client
     client = login(cast["coordinator"])
     response = client.post(
         reverse("household_create", args=["vallee"]),
-        {"name": "", "monthly_resources": "beaucoup", "joined_on": "2026-01-15", "persons-TOTAL_FORMS": "1",
-         "persons-INITIAL_FORMS": "0", "persons-0-first_name": "", "persons-0-birth_date": ""},
+        {
+            "name": "",
+            "monthly_resources": "beaucoup",
+            "joined_on": "2026-01-15",
+            "persons-TOTAL_FORMS": "1",
+            "persons-INITIAL_FORMS": "0",
+            "persons-0-first_name": "",
+            "persons-0-birth_date": "",
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].errors.keys() >= {"name", "monthly_resources"}
@@ -163,7 +192,12 @@ def test_a_form_with_no_person_is_refused(cast: Cast, login: Callable[..., Clien
     client = login(cast["coordinator"])
     response = client.post(
         reverse("household_create", args=["vallee"]),
-        {"name": "Foyer Vide", "joined_on": "2026-01-15", "persons-TOTAL_FORMS": "1", "persons-INITIAL_FORMS": "0"},
+        {
+            "name": "Foyer Vide",
+            "joined_on": "2026-01-15",
+            "persons-TOTAL_FORMS": "1",
+            "persons-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200
     assert not Household.objects.filter(name="Foyer Vide").exists()
@@ -217,7 +251,11 @@ def test_pages_load_nothing_from_another_site(cast: Cast, login: Callable[..., C
     import re
 
     client = login(cast["coordinator"])
-    for url in [reverse("territory_home", args=["vallee"]), reverse("household_create", args=["vallee"]), "/api/v1/docs"]:
+    for url in [
+        reverse("territory_home", args=["vallee"]),
+        reverse("household_create", args=["vallee"]),
+        "/api/v1/docs",
+    ]:
         page = client.get(url).content.decode()
         external = re.findall(r'(?:src|href)="(https?:)?//[^"]+"', page)
         assert external == [], url

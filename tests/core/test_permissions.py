@@ -40,7 +40,9 @@ def test_a_wrong_role_is_refused(cast: Cast) -> None:
         permissions.require(cast["cashier"], cast.territory, Action.LIST_HOUSEHOLDS)
 
 
-@pytest.mark.parametrize("who", ["committee", "cashier", "producer", "kitchen", "social_worker", "funder", "outsider"])
+@pytest.mark.parametrize(
+    "who", ["committee", "cashier", "producer", "kitchen", "social_worker", "funder", "outsider"]
+)
 def test_personal_data_of_a_household_is_hidden_from_roles_that_do_not_need_it(cast: Cast, who: str) -> None:
     assert not permissions.can_view_household(cast[who], cast.household)
     assert not permissions.visible_households(cast[who], cast.territory).exists()
@@ -57,7 +59,10 @@ def test_a_member_sees_their_own_household_only(cast: Cast) -> None:
 
 def test_a_coordinator_sees_every_household_of_their_territory_only(cast: Cast) -> None:
     coordinator = cast["coordinator"]
-    assert set(permissions.visible_households(coordinator, cast.territory)) == {cast.household, cast.other_household}
+    assert set(permissions.visible_households(coordinator, cast.territory)) == {
+        cast.household,
+        cast.other_household,
+    }
     assert not permissions.visible_households(cast["outsider"], cast.territory).exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -42,11 +43,17 @@ def test_card_numbers_are_unique(cast: Cast) -> None:
 
 def test_the_same_idempotency_key_records_one_household(cast: Cast) -> None:
     first = services.household_join(
-        territory=cast.territory, name="Foyer Clic", persons=[services.PersonInput("X")], actor=None,
+        territory=cast.territory,
+        name="Foyer Clic",
+        persons=[services.PersonInput("X")],
+        actor=None,
         idempotency_key="form-abc-123",
     )
     again = services.household_join(
-        territory=cast.territory, name="Foyer Clic", persons=[services.PersonInput("X")], actor=None,
+        territory=cast.territory,
+        name="Foyer Clic",
+        persons=[services.PersonInput("X")],
+        actor=None,
         idempotency_key="form-abc-123",
     )
     assert again.pk == first.pk
@@ -54,8 +61,20 @@ def test_the_same_idempotency_key_records_one_household(cast: Cast) -> None:
 
 
 def test_the_same_key_in_another_territory_is_another_household(cast: Cast) -> None:
-    a = services.household_join(territory=cast.territory, name="A", persons=[services.PersonInput()], actor=None, idempotency_key="k-000001")
-    b = services.household_join(territory=cast.elsewhere, name="B", persons=[services.PersonInput()], actor=None, idempotency_key="k-000001")
+    a = services.household_join(
+        territory=cast.territory,
+        name="A",
+        persons=[services.PersonInput()],
+        actor=None,
+        idempotency_key="k-000001",
+    )
+    b = services.household_join(
+        territory=cast.elsewhere,
+        name="B",
+        persons=[services.PersonInput()],
+        actor=None,
+        idempotency_key="k-000001",
+    )
     assert a.pk != b.pk
 
 
@@ -66,11 +85,19 @@ def test_the_same_key_in_another_territory_is_another_household(cast: Cast) -> N
         ({"persons": []}, "persons"),
         ({"monthly_resources_cents": -1}, "monthly_resources_cents"),
         ({"joined_on": timezone.localdate() + timedelta(days=2)}, "joined_on"),
-        ({"persons": [services.PersonInput("bébé", timezone.localdate() + timedelta(days=30))]}, "persons.0.birth_date"),
+        (
+            {"persons": [services.PersonInput("bébé", timezone.localdate() + timedelta(days=30))]},
+            "persons.0.birth_date",
+        ),
     ],
 )
 def test_bad_household_input_is_refused_field_by_field(cast: Cast, kwargs: dict, field: str) -> None:
-    arguments = {"territory": cast.territory, "name": "Foyer", "persons": [services.PersonInput("A")], "actor": None}
+    arguments: dict[str, Any] = {
+        "territory": cast.territory,
+        "name": "Foyer",
+        "persons": [services.PersonInput("A")],
+        "actor": None,
+    }
     arguments.update(kwargs)
     with pytest.raises(InvalidInput) as caught:
         services.household_join(**arguments)
@@ -81,7 +108,9 @@ def test_bad_household_input_is_refused_field_by_field(cast: Cast, kwargs: dict,
 def test_leaving_erases_personal_data_and_keeps_the_row(cast: Cast) -> None:
     household = cast.household
     member = cast["member"]
-    services.role_grant(user=member, territory=cast.territory, role=Role.COMMITTEE)  # another role: the account stays
+    services.role_grant(
+        user=member, territory=cast.territory, role=Role.COMMITTEE
+    )  # another role: the account stays
     left = services.household_leave(household=household, actor=member)
     left.refresh_from_db()
     assert left.pk == household.pk
@@ -114,14 +143,18 @@ def test_leaving_closes_an_account_that_had_no_other_role(cast: Cast) -> None:
 
 def test_leaving_twice_changes_nothing(cast: Cast) -> None:
     first = services.household_leave(household=cast.household, actor=None, on=timezone.localdate())
-    second = services.household_leave(household=cast.household, actor=None, on=timezone.localdate() - timedelta(days=1))
+    second = services.household_leave(
+        household=cast.household, actor=None, on=timezone.localdate() - timedelta(days=1)
+    )
     assert second.left_on == first.left_on
     assert AuditEvent.objects.filter(action="household.leave").count() == 1
 
 
 def test_cannot_leave_before_joining(cast: Cast) -> None:
     with pytest.raises(InvalidInput):
-        services.household_leave(household=cast.household, actor=None, on=cast.household.joined_on - timedelta(days=1))
+        services.household_leave(
+            household=cast.household, actor=None, on=cast.household.joined_on - timedelta(days=1)
+        )
     cast.household.refresh_from_db()
     assert cast.household.left_on is None
     assert cast.household.name == "Foyer Martin-Test"
@@ -129,7 +162,9 @@ def test_cannot_leave_before_joining(cast: Cast) -> None:
 
 def test_a_household_that_left_may_join_again_as_a_new_household(cast: Cast) -> None:
     services.household_leave(household=cast.other_household, actor=None)
-    again = services.household_join(territory=cast.territory, name="Foyer Voisin-Test", persons=[services.PersonInput("Lou")], actor=None)
+    again = services.household_join(
+        territory=cast.territory, name="Foyer Voisin-Test", persons=[services.PersonInput("Lou")], actor=None
+    )
     assert again.pk != cast.other_household.pk
     assert again.card_number != cast.other_household.card_number
 

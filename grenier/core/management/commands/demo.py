@@ -12,7 +12,9 @@ from grenier.core import demo
 
 
 class Command(BaseCommand):
-    help = "Create or complete the demo territory, print the demo logins, and serve it on http://127.0.0.1:8000."
+    help = (
+        "Create or complete the demo territory, print the demo logins, and serve it on http://127.0.0.1:8000."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="Load the demo and stop; do not serve.")
@@ -24,7 +26,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Loading the demo territory…")
         territory = demo.build(log=self.stdout.write)
-        self.stdout.write(self.style.SUCCESS(f"Demo territory “{territory.name}” ready in {time.monotonic() - started:.1f} s."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo territory “{territory.name}” ready in {time.monotonic() - started:.1f} s."
+            )
+        )
         addr = options["addr"]
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")

@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("GRENIER_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("GRENIER_WORKERS", "3")))
-        parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations before serving.")
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="Do not apply migrations before serving."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:

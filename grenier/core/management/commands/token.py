@@ -19,7 +19,9 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="Create a token and print it once.")
         create.add_argument("--user", required=True, help="The e-mail of the person the token acts as.")
         create.add_argument("--territory", required=True, help="The slug of the territory it works in.")
-        create.add_argument("--name", default="", help="A name to recognise it by (e.g. 'till of the store').")
+        create.add_argument(
+            "--name", default="", help="A name to recognise it by (e.g. 'till of the store')."
+        )
         listing = sub.add_parser("list", help="List tokens (never their keys).")
         listing.add_argument("--user", help="Only this person's tokens.")
         revoke = sub.add_parser("revoke", help="Revoke a token by its id or its prefix.")
@@ -39,7 +41,9 @@ class Command(BaseCommand):
         if territory is None:
             raise CommandError(f"No territory with the slug {options['territory']!r}.")
         token, key = services.token_create(user=user, territory=territory, name=options["name"])
-        self.stderr.write(f"Token {token.pk} for {user.email} in {territory.slug}. Keep it now: it is shown only once.")
+        self.stderr.write(
+            f"Token {token.pk} for {user.email} in {territory.slug}. Keep it now: it is shown only once."
+        )
         self.stdout.write(key)
 
     def _list(self, options: dict[str, Any]) -> None:
