@@ -193,9 +193,8 @@ def household_leave(*, household: Household, actor: User | None, on: date | None
             raise InvalidInput(
                 _("A household cannot leave before it joined."), errors={"on": [_("Before the join date.")]}
             )
-        linked_users = list(
-            User.objects.filter(household_persons__household=locked).distinct().select_for_update()
-        )
+        user_ids = set(locked.persons.exclude(user=None).values_list("user_id", flat=True))
+        linked_users = list(User.objects.filter(pk__in=user_ids).select_for_update().order_by("pk"))
         for person in locked.persons.all():
             person.is_child = person.is_child_on(on)  # keep the size of the household, not the birth date
             person.first_name = ""

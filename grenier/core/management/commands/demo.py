@@ -19,13 +19,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="Load the demo and stop; do not serve.")
         parser.add_argument("--addr", default="127.0.0.1:8000", help="Where to serve (HOST:PORT).")
+        parser.add_argument(
+            "--households",
+            type=int,
+            default=demo.HOUSEHOLD_COUNT,
+            help="How many generated households (default 450).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         self.stdout.write("Migrating the database…")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Loading the demo territory…")
-        territory = demo.build(log=self.stdout.write)
+        territory = demo.build(log=self.stdout.write, household_count=options["households"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo territory “{territory.name}” ready in {time.monotonic() - started:.1f} s."
