@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "ninja",
     "grenier.core",
+    "grenier.ledger",
 ]
 
 MIDDLEWARE = [
