@@ -79,7 +79,7 @@ def test_unbalanced_entries_are_refused(territory: Territory, legs: Callable) ->
 
 
 def test_units_balance_separately(territory: Territory) -> None:
-    issuer, wallet, _store = accounts(territory)
+    _issuer, wallet, _store = accounts(territory)
     cash = services.account_ensure(territory=territory, code="fund:eur", unit=Unit.EUR)
     with pytest.raises(UnbalancedEntry):
         services.entry_record(
