@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "ninja",
     "grenier.core",
     "grenier.ledger",
+    "grenier.fund",
 ]
 
 MIDDLEWARE = [

@@ -27,7 +27,9 @@ class Unit(models.TextChoices):
 
 class Account(models.Model):
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="accounts")
-    code = models.CharField(max_length=80, help_text="Stable key chosen by the owning module, e.g. household:12:credit")
+    code = models.CharField(
+        max_length=80, help_text="Stable key chosen by the owning module, e.g. household:12:credit"
+    )
     name = models.CharField(max_length=200, blank=True)
     unit = models.CharField(max_length=6, choices=Unit.choices)
     guarded = models.BooleanField(default=False, help_text="May not go below zero.")
@@ -38,7 +40,8 @@ class Account(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["territory", "code"], name="ledger_account_code_once"),
             models.CheckConstraint(
-                condition=Q(guarded=False) | Q(balance_cents__gte=0), name="ledger_guarded_account_not_negative"
+                condition=Q(guarded=False) | Q(balance_cents__gte=0),
+                name="ledger_guarded_account_not_negative",
             ),
             models.CheckConstraint(condition=Q(unit__in=["EUR", "CREDIT"]), name="ledger_account_unit_known"),
         ]
@@ -52,7 +55,9 @@ class Entry(models.Model):
     idempotency_key = models.CharField(max_length=120)
     kind = models.CharField(max_length=60)
     memo = models.CharField(max_length=300, blank=True)
-    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+    )
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -69,7 +74,9 @@ class Entry(models.Model):
 class Posting(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="postings")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
-    unit = models.CharField(max_length=6, choices=Unit.choices)  # the account's, kept here for the zero-sum check
+    unit = models.CharField(
+        max_length=6, choices=Unit.choices
+    )  # the account's, kept here for the zero-sum check
     amount_cents = models.BigIntegerField()
 
     class Meta:

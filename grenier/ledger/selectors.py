@@ -38,17 +38,25 @@ def ledger_check(territory: Territory | None = None) -> CheckReport:
         report.postings += postings.count()
         for row in postings.values("unit").annotate(total=Sum("amount_cents")).order_by("unit"):
             if row["total"] != 0:
-                report.breaches.append(f"{current.slug}: postings in {row['unit']} sum to {row['total']}, not 0")
-        sums = dict(postings.values("account_id").annotate(total=Sum("amount_cents")).values_list("account_id", "total"))
-        for account in Account.objects.filter(territory=current).only("id", "code", "balance_cents", "guarded"):
+                report.breaches.append(
+                    f"{current.slug}: postings in {row['unit']} sum to {row['total']}, not 0"
+                )
+        sums = dict(
+            postings.values("account_id")
+            .annotate(total=Sum("amount_cents"))
+            .values_list("account_id", "total")
+        )
+        for account in Account.objects.filter(territory=current).only(
+            "id", "code", "balance_cents", "guarded"
+        ):
             report.accounts += 1
             expected = sums.get(account.pk, 0) or 0
             if account.balance_cents != expected:
                 report.breaches.append(
                     f"{current.slug}: {account.code} keeps {account.balance_cents} but its postings sum to {expected}"
                 )
-        for code, kept in Account.objects.filter(Q(territory=current), guarded=True, balance_cents__lt=0).values_list(
-            "code", "balance_cents"
-        ):
+        for code, kept in Account.objects.filter(
+            Q(territory=current), guarded=True, balance_cents__lt=0
+        ).values_list("code", "balance_cents"):
             report.breaches.append(f"{current.slug}: guarded account {code} is negative ({kept})")
     return report

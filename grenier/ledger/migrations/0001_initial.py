@@ -7,76 +7,157 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='Stable key chosen by the owning module, e.g. household:12:credit', max_length=80)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('unit', models.CharField(choices=[('EUR', 'euros'), ('CREDIT', 'food credit')], max_length=6)),
-                ('guarded', models.BooleanField(default=False, help_text='May not go below zero.')),
-                ('balance_cents', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('territory', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='core.territory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Stable key chosen by the owning module, e.g. household:12:credit",
+                        max_length=80,
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                (
+                    "unit",
+                    models.CharField(choices=[("EUR", "euros"), ("CREDIT", "food credit")], max_length=6),
+                ),
+                ("guarded", models.BooleanField(default=False, help_text="May not go below zero.")),
+                ("balance_cents", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="core.territory",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=120)),
-                ('kind', models.CharField(max_length=60)),
-                ('memo', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reverses', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='ledger.entry')),
-                ('territory', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='core.territory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=120)),
+                ("kind", models.CharField(max_length=60)),
+                ("memo", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversals",
+                        to="ledger.entry",
+                    ),
+                ),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="core.territory",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entries',
+                "verbose_name_plural": "entries",
             },
         ),
         migrations.CreateModel(
-            name='Posting',
+            name="Posting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit', models.CharField(choices=[('EUR', 'euros'), ('CREDIT', 'food credit')], max_length=6)),
-                ('amount_cents', models.BigIntegerField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='ledger.account')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='ledger.entry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "unit",
+                    models.CharField(choices=[("EUR", "euros"), ("CREDIT", "food credit")], max_length=6),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postings",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postings",
+                        to="ledger.entry",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('territory', 'code'), name='ledger_account_code_once'),
+            model_name="account",
+            constraint=models.UniqueConstraint(fields=("territory", "code"), name="ledger_account_code_once"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('guarded', False), ('balance_cents__gte', 0), _connector='OR'), name='ledger_guarded_account_not_negative'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("guarded", False), ("balance_cents__gte", 0), _connector="OR"),
+                name="ledger_guarded_account_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('unit__in', ['EUR', 'CREDIT'])), name='ledger_account_unit_known'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit__in", ["EUR", "CREDIT"])), name="ledger_account_unit_known"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.UniqueConstraint(fields=('territory', 'idempotency_key'), name='ledger_entry_key_once'),
+            model_name="entry",
+            constraint=models.UniqueConstraint(
+                fields=("territory", "idempotency_key"), name="ledger_entry_key_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='posting',
-            index=models.Index(fields=['account', 'entry'], name='ledger_posting_account'),
+            model_name="posting",
+            index=models.Index(fields=["account", "entry"], name="ledger_posting_account"),
         ),
         migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents', 0), _negated=True), name='ledger_posting_not_zero'),
+            model_name="posting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents", 0), _negated=True), name="ledger_posting_not_zero"
+            ),
         ),
     ]

@@ -1,0 +1,856 @@
+"""Every write of the common fund. Pages, API and CLI call these; each moves money only through the ledger."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grenier.core.cards import normalise_card_number
+from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.models import Household, Territory, User
+from grenier.core.services import audit
+from grenier.fund import rules
+from grenier.fund.models import (
+    AllocationRule,
+    CarryOver,
+    ContributionChoice,
+    ContributionScale,
+    Funder,
+    FunderKind,
+    Grant,
+    MonthLine,
+    MonthlyRun,
+    Payment,
+    PaymentCode,
+    Refund,
+    Settlement,
+    SettlementStatus,
+    Store,
+    StoreStatus,
+)
+from grenier.ledger import services as ledger
+from grenier.ledger.errors import InsufficientBalance
+from grenier.ledger.models import Account, Unit
+
+FUND_EUR = "fund:eur"
+CONTRIBUTIONS = "external:contributions"
+GRANTS = "external:grants"
+STORES_PAID = "external:stores"
+CREDIT_ISSUER = "fund:credit-issued"
+CODE_ATTEMPTS = 5
+CODE_LOCK = timedelta(minutes=15)
+
+
+# --- accounts ----------------------------------------------------------------------------------------------------
+
+
+def fund_account(territory: Territory) -> Account:
+    return ledger.account_ensure(
+        territory=territory, code=FUND_EUR, unit=Unit.EUR, guarded=True, name="Caisse (euros)"
+    )
+
+
+def _external(territory: Territory, code: str) -> Account:
+    return ledger.account_ensure(territory=territory, code=code, unit=Unit.EUR)
+
+
+def credit_issuer(territory: Territory) -> Account:
+    return ledger.account_ensure(
+        territory=territory, code=CREDIT_ISSUER, unit=Unit.CREDIT, name="Crédit émis"
+    )
+
+
+def household_credit_code(household_id: int) -> str:
+    return f"household:{household_id}:credit"
+
+
+def household_credit(household: Household) -> Account:
+    return ledger.account_ensure(
+        territory=household.territory,
+        code=household_credit_code(household.pk),
+        unit=Unit.CREDIT,
+        guarded=True,
+    )
+
+
+def store_credit(store: Store) -> Account:
+    # Not guarded: a refund after the month was settled leaves the store owing credit, netted next settlement.
+    return ledger.account_ensure(territory=store.territory, code=f"store:{store.pk}:credit", unit=Unit.CREDIT)
+
+
+# --- rules -------------------------------------------------------------------------------------------------------
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def last_of_month(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def scale_set(
+    *,
+    territory: Territory,
+    effective_month: date,
+    brackets: Sequence[Sequence[int | None]],
+    minimum_cents: int = 100,
+    free_choice: bool = True,
+    actor: User | None,
+    decided_by: str = "",
+) -> ContributionScale:
+    """A new version of the contribution scale, from ``effective_month`` on. One version per month: setting the
+    same month again replaces it only while no run has used it."""
+    problems = rules.validate_brackets(brackets)
+    if minimum_cents < 0:
+        problems.append(_("The minimum cannot be negative."))
+    if problems:
+        raise InvalidInput(_("The scale is not valid."), errors={"brackets": problems})
+    month = first_of_month(effective_month)
+    with transaction.atomic():
+        if (
+            MonthlyRun.objects.filter(territory=territory, month__gte=month).exists()
+            and ContributionScale.objects.filter(territory=territory, effective_month=month).exists()
+        ):
+            raise Conflict(
+                _("A monthly run already used the scale of this month; set it from a later month.")
+            )
+        scale, _created = ContributionScale.objects.update_or_create(
+            territory=territory,
+            effective_month=month,
+            defaults={
+                "brackets": [list(b) for b in brackets],
+                "minimum_cents": minimum_cents,
+                "free_choice": free_choice,
+                "decided_by": decided_by,
+                "created_by": actor,
+            },
+        )
+        audit(
+            territory=territory,
+            actor=actor,
+            action="fund.scale",
+            subject=f"scale:{scale.pk}",
+            month=f"{month:%Y-%m}",
+        )
+    return scale
+
+
+def allocation_rule_set(
+    *,
+    territory: Territory,
+    effective_month: date,
+    base_cents: int,
+    per_additional_person_cents: int = 0,
+    per_child_cents: int = 0,
+    child_age_limit: int = 14,
+    carry_over: CarryOver = CarryOver.KEEP,
+    carry_over_cap_cents: int = 0,
+    actor: User | None,
+    decided_by: str = "",
+) -> AllocationRule:
+    errors: dict[str, list[str]] = {}
+    for name, value in [
+        ("base_cents", base_cents),
+        ("per_additional_person_cents", per_additional_person_cents),
+        ("per_child_cents", per_child_cents),
+        ("carry_over_cap_cents", carry_over_cap_cents),
+    ]:
+        if value < 0:
+            errors[name] = [_("Cannot be negative.")]
+    if not 1 <= child_age_limit <= 25:
+        errors["child_age_limit"] = [_("Between 1 and 25 years.")]
+    if carry_over == CarryOver.CAP and carry_over_cap_cents <= 0:
+        errors["carry_over_cap_cents"] = [_("A cap is needed when unspent credit is kept up to a cap.")]
+    if errors:
+        raise InvalidInput(_("The allocation rule is not valid."), errors=errors)
+    month = first_of_month(effective_month)
+    with transaction.atomic():
+        if (
+            MonthlyRun.objects.filter(territory=territory, month__gte=month).exists()
+            and AllocationRule.objects.filter(territory=territory, effective_month=month).exists()
+        ):
+            raise Conflict(_("A monthly run already used the rule of this month; set it from a later month."))
+        rule, _created = AllocationRule.objects.update_or_create(
+            territory=territory,
+            effective_month=month,
+            defaults={
+                "base_cents": base_cents,
+                "per_additional_person_cents": per_additional_person_cents,
+                "per_child_cents": per_child_cents,
+                "child_age_limit": child_age_limit,
+                "carry_over": carry_over,
+                "carry_over_cap_cents": carry_over_cap_cents,
+                "decided_by": decided_by,
+                "created_by": actor,
+            },
+        )
+        audit(
+            territory=territory,
+            actor=actor,
+            action="fund.allocation",
+            subject=f"rule:{rule.pk}",
+            month=f"{month:%Y-%m}",
+        )
+    return rule
+
+
+def scale_for(territory: Territory, month: date) -> ContributionScale | None:
+    return (
+        ContributionScale.objects.filter(territory=territory, effective_month__lte=first_of_month(month))
+        .order_by("-effective_month")
+        .first()
+    )
+
+
+def rule_for(territory: Territory, month: date) -> AllocationRule | None:
+    return (
+        AllocationRule.objects.filter(territory=territory, effective_month__lte=first_of_month(month))
+        .order_by("-effective_month")
+        .first()
+    )
+
+
+def contribution_choose(
+    *, household: Household, amount_cents: int, effective_month: date, actor: User | None
+) -> ContributionChoice:
+    """The household chooses its monthly contribution (self-assessed), at or above the minimum."""
+    month = first_of_month(effective_month)
+    scale = scale_for(household.territory, month)
+    if scale is None:
+        raise Conflict(_("No contribution scale is set for this month yet."))
+    if amount_cents < scale.minimum_cents:
+        raise InvalidInput(
+            _("The contribution is at least the minimum."),
+            errors={"amount_cents": [_("At least %(min)s cents.") % {"min": scale.minimum_cents}]},
+        )
+    if not scale.free_choice:
+        suggested = suggested_for(household, month, scale)
+        if amount_cents != suggested:
+            raise InvalidInput(
+                _("This fund asks the suggested contribution."),
+                errors={"amount_cents": [_("Choose the suggested amount.")]},
+            )
+    choice, _created = ContributionChoice.objects.update_or_create(
+        household=household, effective_month=month, defaults={"amount_cents": amount_cents}
+    )
+    audit(
+        territory=household.territory,
+        actor=actor,
+        action="fund.contribution.choose",
+        subject=f"household:{household.pk}",
+    )
+    return choice
+
+
+def suggested_for(household: Household, month: date, scale: ContributionScale) -> int:
+    comp = rules.composition(list(household.persons.all()), first_of_month(month))
+    return rules.suggested_contribution_cents(
+        brackets=scale.brackets,
+        minimum_cents=scale.minimum_cents,
+        resources_cents=household.monthly_resources_cents,
+        units_x10=comp.units_x10,
+    )
+
+
+def payment_code_set(*, household: Household, code: str, actor: User | None) -> None:
+    """The household's personal code for paying at the till: 4 to 6 digits, stored hashed."""
+    if not (code.isdigit() and 4 <= len(code) <= 6):
+        raise InvalidInput(_("The code is 4 to 6 digits."), errors={"code": [_("4 to 6 digits.")]})
+    PaymentCode.objects.update_or_create(
+        household=household,
+        defaults={"code_hash": make_password(code), "failed_attempts": 0, "locked_until": None},
+    )
+    audit(
+        territory=household.territory,
+        actor=actor,
+        action="fund.code.set",
+        subject=f"household:{household.pk}",
+    )
+
+
+# --- stores --------------------------------------------------------------------------------------------------------
+
+
+def store_create(
+    *, territory: Territory, name: str, address: str = "", kind: str = "", actor: User | None
+) -> Store:
+    if not name.strip():
+        raise InvalidInput(_("A store needs a name."), errors={"name": [_("This field is required.")]})
+    store, _created = Store.objects.get_or_create(
+        territory=territory, name=name.strip(), defaults={"address": address, "kind": kind}
+    )
+    return store
+
+
+def store_approve(
+    *, store: Store, coverage_percent: int = 100, on: date | None = None, actor: User | None
+) -> Store:
+    """Approve a point of sale: from now on it takes food-credit payments, covering ``coverage_percent`` of a purchase."""
+    if not 1 <= coverage_percent <= 100:
+        raise InvalidInput(
+            _("Coverage is between 1 and 100 %."), errors={"coverage_percent": [_("Between 1 and 100.")]}
+        )
+    with transaction.atomic():
+        locked = Store.objects.select_for_update().get(pk=store.pk)
+        locked.status = StoreStatus.APPROVED
+        locked.approved_on = on or timezone.localdate()
+        locked.suspended_on = None
+        locked.coverage_percent = coverage_percent
+        locked.save(update_fields=["status", "approved_on", "suspended_on", "coverage_percent"])
+        audit(
+            territory=locked.territory, actor=actor, action="fund.store.approve", subject=f"store:{locked.pk}"
+        )
+    return locked
+
+
+def store_suspend(*, store: Store, on: date | None = None, actor: User | None) -> Store:
+    with transaction.atomic():
+        locked = Store.objects.select_for_update().get(pk=store.pk)
+        locked.status = StoreStatus.SUSPENDED
+        locked.suspended_on = on or timezone.localdate()
+        locked.save(update_fields=["status", "suspended_on"])
+        audit(
+            territory=locked.territory, actor=actor, action="fund.store.suspend", subject=f"store:{locked.pk}"
+        )
+    return locked
+
+
+def store_cashier_add(*, store: Store, user: User, actor: User | None) -> None:
+    from grenier.core.models import Role
+    from grenier.core.services import role_grant
+
+    store.cashiers.add(user)
+    role_grant(user=user, territory=store.territory, role=Role.CASHIER, actor=actor)
+
+
+# --- payments ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    remaining_credit_cents: int
+    created: bool
+
+
+def household_by_card(territory: Territory, card: str) -> Household:
+    number = normalise_card_number(card)
+    household = (
+        Household.objects.filter(territory=territory, card_number=number, left_on__isnull=True).first()
+        if number
+        else None
+    )
+    if household is None:
+        raise NotFound(_("No member household has this card number."))
+    return household
+
+
+def _check_code(household: Household, code: str | None) -> None:
+    stored = PaymentCode.objects.filter(household=household).first()
+    if stored is None:
+        return
+    now = timezone.now()
+    if stored.locked_until and stored.locked_until > now:
+        raise Forbidden(_("Too many wrong codes: this card is locked for a few minutes."))
+    if code and check_password(code, stored.code_hash):
+        if stored.failed_attempts:
+            PaymentCode.objects.filter(pk=stored.pk).update(failed_attempts=0, locked_until=None)
+        return
+    if not code:
+        raise InvalidInput(
+            _("This household pays with its personal code."),
+            errors={"code": [_("The member types their code.")]},
+        )
+    attempts = stored.failed_attempts + 1
+    PaymentCode.objects.filter(pk=stored.pk).update(
+        failed_attempts=attempts, locked_until=now + CODE_LOCK if attempts >= CODE_ATTEMPTS else None
+    )
+    raise InvalidInput(_("Wrong code."), errors={"code": [_("Wrong code.")]})
+
+
+def credit_part(total_cents: int, coverage_percent: int) -> int:
+    """The part paid in food credit: the coverage share, rounded down to the cent (the member pays the rest)."""
+    return total_cents * coverage_percent // 100
+
+
+def pay(
+    *,
+    store: Store,
+    card: str,
+    total_cents: int,
+    idempotency_key: str,
+    actor: User | None,
+    code: str | None = None,
+) -> PaymentResult:
+    """A member household pays ``total_cents`` at ``store``: the store's coverage share in food credit, the rest in
+    euros at the till. The same ``idempotency_key`` again returns the first payment, debited once."""
+    existing = (
+        Payment.objects.filter(store=store, idempotency_key=idempotency_key)
+        .select_related("household")
+        .first()
+    )
+    if existing is not None:
+        return PaymentResult(existing, _credit_of(existing.household), created=False)
+    if not isinstance(total_cents, int) or total_cents <= 0:
+        raise InvalidInput(
+            _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
+        )
+    if not store.is_approved:
+        raise Forbidden(_("This store is not approved: it cannot take food-credit payments."))
+    household = household_by_card(store.territory, card)
+    _check_code(household, code)
+    credit = credit_part(total_cents, store.coverage_percent)
+    if credit <= 0:
+        raise InvalidInput(
+            _("The amount is too small for this store's coverage."),
+            errors={"amount_cents": [_("Too small.")]},
+        )
+    wallet = household_credit(household)
+    try:
+        with transaction.atomic():
+            recorded = ledger.entry_record(
+                territory=store.territory,
+                idempotency_key=f"payment:{store.pk}:{idempotency_key}",
+                kind="fund.payment",
+                legs=[(wallet, -credit), (store_credit(store), credit)],
+                actor=actor,
+            )
+            if not recorded.created:
+                payment = Payment.objects.get(entry=recorded.entry)
+                return PaymentResult(payment, _credit_of(household), created=False)
+            payment = Payment.objects.create(
+                territory=store.territory,
+                store=store,
+                household=household,
+                total_cents=total_cents,
+                credit_cents=credit,
+                euro_cents=total_cents - credit,
+                idempotency_key=idempotency_key,
+                entry=recorded.entry,
+                cashier=actor,
+            )
+    except InsufficientBalance as exc:
+        remaining = _credit_of(household)
+        raise Conflict(
+            _("Not enough food credit: %(remaining)s cents left.") % {"remaining": remaining},
+            errors={"amount_cents": [_("Remaining credit: %(remaining)s cents.") % {"remaining": remaining}]},
+        ) from exc
+    except IntegrityError:
+        # The same key raced in from another till request: answer with the payment that won.
+        payment = Payment.objects.get(store=store, idempotency_key=idempotency_key)
+        return PaymentResult(payment, _credit_of(household), created=False)
+    return PaymentResult(payment, _credit_of(household), created=True)
+
+
+def _credit_of(household: Household) -> int:
+    return (
+        Account.objects.filter(territory_id=household.territory_id, code=household_credit_code(household.pk))
+        .values_list("balance_cents", flat=True)
+        .first()
+        or 0
+    )
+
+
+def credit_balance(household: Household) -> int:
+    return _credit_of(household)
+
+
+def refund(*, payment: Payment, credit_cents: int, idempotency_key: str, actor: User | None) -> Refund:
+    """Give back ``credit_cents`` of a payment (whole or part) to the household's credit. Never more than was paid."""
+    existing = Refund.objects.filter(payment=payment, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if not isinstance(credit_cents, int) or credit_cents <= 0:
+        raise InvalidInput(
+            _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
+        )
+    with transaction.atomic():
+        # The race: two refunds of the same payment both see room for themselves. The row lock serialises them.
+        locked = Payment.objects.select_for_update().select_related("store", "household").get(pk=payment.pk)
+        again = Refund.objects.filter(payment=locked, idempotency_key=idempotency_key).first()
+        if again is not None:
+            return again
+        room = locked.credit_cents - locked.refunded_credit_cents
+        if credit_cents > room:
+            raise Conflict(
+                _("At most %(room)s cents of this payment can still be refunded.") % {"room": room},
+                errors={"amount_cents": [_("At most %(room)s cents.") % {"room": room}]},
+            )
+        recorded = ledger.entry_record(
+            territory=locked.territory,
+            idempotency_key=f"refund:{locked.pk}:{idempotency_key}",
+            kind="fund.refund",
+            legs=[
+                (store_credit(locked.store), -credit_cents),
+                (household_credit(locked.household), credit_cents),
+            ],
+            actor=actor,
+        )
+        Payment.objects.filter(pk=locked.pk).update(
+            refunded_credit_cents=F("refunded_credit_cents") + credit_cents
+        )
+        return Refund.objects.create(
+            payment=locked,
+            credit_cents=credit_cents,
+            idempotency_key=idempotency_key,
+            entry=recorded.entry,
+            cashier=actor,
+        )
+
+
+# --- monthly run ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    month: date
+    households: int = 0
+    processed_now: int = 0
+    credit_issued_cents: int = 0
+    contributions_due_cents: int = 0
+    contributions_paid_cents: int = 0
+    returned_cents: int = 0
+    finished: bool = False
+
+
+Progress = Callable[[int, int], None]
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The first instant of ``month`` and of the next one, in the territory's time zone (Europe/Paris)."""
+    start = timezone.make_aware(datetime.combine(first_of_month(month), time.min))
+    end = timezone.make_aware(datetime.combine(last_of_month(month) + timedelta(days=1), time.min))
+    return start, end
+
+
+def active_households(territory: Territory, month: date) -> QuerySet[Household]:
+    """Households that are members during ``month``: joined by its end, not left before it began."""
+    start, end = first_of_month(month), last_of_month(month)
+    return Household.objects.filter(territory=territory, joined_on__lte=end).filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=start)
+    )
+
+
+def monthly_run(
+    *,
+    territory: Territory,
+    month: date,
+    actor: User | None,
+    progress: Progress | None = None,
+    batch_size: int = 500,
+) -> RunSummary:
+    """Run the month: for each active household, apply the carry-over policy to last month's unspent credit, record
+    its contribution due and paid (euros), and issue its allocation (food credit).
+
+    Safe to run twice (nothing changes) and to run again after a crash (it completes what is missing): each
+    household's line and entries are written together, once, under a unique constraint.
+    """
+    month = first_of_month(month)
+    scale = scale_for(territory, month)
+    rule = rule_for(territory, month)
+    if scale is None or rule is None:
+        raise Conflict(_("Set a contribution scale and an allocation rule for this month before running it."))
+    run, _created = MonthlyRun.objects.get_or_create(
+        territory=territory, month=month, defaults={"started_by": actor}
+    )
+    households = active_households(territory, month).order_by("pk")
+    ids = list(households.values_list("pk", flat=True))
+    done = set(MonthLine.objects.filter(run=run).values_list("household_id", flat=True))
+    todo = [pk for pk in ids if pk not in done]
+    total = len(ids)
+    summary = RunSummary(month=month, households=total)
+    fund_eur = fund_account(territory)
+    contributions = _external(territory, CONTRIBUTIONS)
+    issuer = credit_issuer(territory)
+    if progress:
+        progress(len(done), total)
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start : start + batch_size]
+        with transaction.atomic():
+            MonthlyRun.objects.select_for_update().get(pk=run.pk)  # two runs of the same month take turns
+            fresh = set(chunk) - set(
+                MonthLine.objects.filter(run=run, household_id__in=chunk).values_list(
+                    "household_id", flat=True
+                )
+            )
+            batch = list(
+                Household.objects.filter(pk__in=fresh).prefetch_related("persons", "contribution_choices")
+            )
+            chosen = _chosen_contributions(fresh, month)
+            wallets = _wallets(territory, batch)
+            specs: list[ledger.EntrySpec] = []
+            lines: list[MonthLine] = []
+            for household in batch:
+                wallet = wallets[household.pk]
+                comp = rules.composition(list(household.persons.all()), month, rule.child_age_limit)
+                returned = _carry_over_return(rule, wallet.balance_cents)
+                due = _contribution_due(household, scale, comp, chosen.get(household.pk))
+                allocation = rules.allocation_cents(
+                    base_cents=rule.base_cents,
+                    per_additional_person_cents=rule.per_additional_person_cents,
+                    per_child_cents=rule.per_child_cents,
+                    composition=comp,
+                )
+                key = f"run:{month:%Y-%m}:{household.pk}"
+                if returned:
+                    specs.append(
+                        ledger.EntrySpec(
+                            f"{key}:return", "fund.return", [(wallet, -returned), (issuer, returned)]
+                        )
+                    )
+                if due:
+                    specs.append(
+                        ledger.EntrySpec(
+                            f"{key}:contribution",
+                            "fund.contribution",
+                            [(contributions, -due), (fund_eur, due)],
+                        )
+                    )
+                if allocation:
+                    specs.append(
+                        ledger.EntrySpec(
+                            f"{key}:allocation",
+                            "fund.allocation",
+                            [(issuer, -allocation), (wallet, allocation)],
+                        )
+                    )
+                lines.append(
+                    MonthLine(
+                        run=run,
+                        household=household,
+                        month=month,
+                        contribution_due_cents=due,
+                        contribution_paid_cents=due,
+                        allocation_cents=allocation,
+                        returned_cents=returned,
+                    )
+                )
+                summary.credit_issued_cents += allocation
+                summary.contributions_due_cents += due
+                summary.contributions_paid_cents += due
+                summary.returned_cents += returned
+            ledger.entries_record_batch(territory=territory, specs=specs, actor=actor)
+            MonthLine.objects.bulk_create(lines)
+            summary.processed_now += len(lines)
+        if progress:
+            progress(len(done) + start + len(chunk), total)
+    with transaction.atomic():
+        if run.finished_at is None:
+            MonthlyRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+            audit(
+                territory=territory,
+                actor=actor,
+                action="fund.run",
+                subject=f"run:{run.pk}",
+                month=f"{month:%Y-%m}",
+            )
+    summary.finished = True
+    totals = MonthLine.objects.filter(run=run).aggregate(
+        issued=Sum("allocation_cents"),
+        due=Sum("contribution_due_cents"),
+        paid=Sum("contribution_paid_cents"),
+        ret=Sum("returned_cents"),
+    )
+    summary.credit_issued_cents = totals["issued"] or 0
+    summary.contributions_due_cents = totals["due"] or 0
+    summary.contributions_paid_cents = totals["paid"] or 0
+    summary.returned_cents = totals["ret"] or 0
+    return summary
+
+
+def _wallets(territory: Territory, households: Sequence[Household]) -> dict[int, Account]:
+    codes = {household_credit_code(h.pk): h.pk for h in households}
+    existing = {
+        a.code: a for a in Account.objects.select_for_update().filter(territory=territory, code__in=codes)
+    }
+    missing = [code for code in codes if code not in existing]
+    if missing:
+        Account.objects.bulk_create(
+            [Account(territory=territory, code=code, unit=Unit.CREDIT, guarded=True) for code in missing],
+            ignore_conflicts=True,
+        )
+        existing = {
+            a.code: a for a in Account.objects.select_for_update().filter(territory=territory, code__in=codes)
+        }
+    return {codes[code]: account for code, account in existing.items()}
+
+
+def _carry_over_return(rule: AllocationRule, balance_cents: int) -> int:
+    if balance_cents <= 0 or rule.carry_over == CarryOver.KEEP:
+        return 0
+    if rule.carry_over == CarryOver.RETURN:
+        return balance_cents
+    return max(0, balance_cents - rule.carry_over_cap_cents)
+
+
+def _chosen_contributions(household_ids: set[int], month: date) -> dict[int, int]:
+    """The latest contribution each household chose, effective at ``month``."""
+    latest: dict[int, int] = {}
+    for household_id, amount in (
+        ContributionChoice.objects.filter(household_id__in=household_ids, effective_month__lte=month)
+        .order_by("household_id", "effective_month")
+        .values_list("household_id", "amount_cents")
+    ):
+        latest[household_id] = amount
+    return latest
+
+
+def _contribution_due(
+    household: Household, scale: ContributionScale, comp: rules.Composition, chosen: int | None
+) -> int:
+    if chosen is not None:
+        return max(chosen, scale.minimum_cents)
+    return rules.suggested_contribution_cents(
+        brackets=scale.brackets,
+        minimum_cents=scale.minimum_cents,
+        resources_cents=household.monthly_resources_cents,
+        units_x10=comp.units_x10,
+    )
+
+
+# --- settlements and grants ----------------------------------------------------------------------------------------
+
+
+def settle(*, territory: Territory, month: date, actor: User | None) -> list[Settlement]:
+    """Per store: food credit received in ``month`` minus refunds in ``month`` = euros the fund owes it. The credit
+    goes back to the issuer (it has been spent). Settling the same month twice changes nothing."""
+    month = first_of_month(month)
+    start, end = month_bounds(month)
+    if end > timezone.now() + timedelta(days=1):
+        raise InvalidInput(
+            _("A month is settled once it is over."), errors={"month": [_("This month is not over.")]}
+        )
+    settlements = []
+    issuer = credit_issuer(territory)
+    for store in Store.objects.filter(territory=territory).order_by("pk"):
+        existing = Settlement.objects.filter(store=store, month=month).first()
+        if existing is not None:
+            settlements.append(existing)
+            continue
+        paid = Payment.objects.filter(store=store, created_at__gte=start, created_at__lt=end).aggregate(
+            n=Count("id"), total=Sum("credit_cents")
+        )
+        refunded = (
+            Refund.objects.filter(payment__store=store, created_at__gte=start, created_at__lt=end).aggregate(
+                total=Sum("credit_cents")
+            )["total"]
+            or 0
+        )
+        received = paid["total"] or 0
+        if not received and not refunded:
+            continue
+        amount = received - refunded
+        with transaction.atomic():
+            entry = None
+            if amount:
+                entry = ledger.entry_record(
+                    territory=territory,
+                    idempotency_key=f"settlement:{store.pk}:{month:%Y-%m}",
+                    kind="fund.settlement",
+                    legs=[(store_credit(store), -amount), (issuer, amount)],
+                    actor=actor,
+                ).entry
+            settlement, _created = Settlement.objects.get_or_create(
+                store=store,
+                month=month,
+                defaults={
+                    "payments_count": paid["n"],
+                    "credit_received_cents": received,
+                    "credit_refunded_cents": refunded,
+                    "amount_cents": amount,
+                    "computed_entry": entry,
+                },
+            )
+        settlements.append(settlement)
+    audit(territory=territory, actor=actor, action="fund.settle", subject=f"month:{month:%Y-%m}")
+    return settlements
+
+
+def settlement_mark_paid(*, settlement: Settlement, reference: str = "", actor: User | None) -> Settlement:
+    """Record the euro transfer to the store. Needs the euros in the fund; marking twice changes nothing."""
+    with transaction.atomic():
+        locked = (
+            Settlement.objects.select_for_update().select_related("store__territory").get(pk=settlement.pk)
+        )
+        if locked.status == SettlementStatus.PAID:
+            return locked
+        territory = locked.store.territory
+        if locked.amount_cents > 0:
+            try:
+                entry = ledger.entry_record(
+                    territory=territory,
+                    idempotency_key=f"settlement-paid:{locked.pk}",
+                    kind="fund.settlement.paid",
+                    legs=[
+                        (fund_account(territory), -locked.amount_cents),
+                        (_external(territory, STORES_PAID), locked.amount_cents),
+                    ],
+                    actor=actor,
+                    memo=reference,
+                ).entry
+            except InsufficientBalance as exc:
+                raise Conflict(_("The fund does not hold enough euros to pay this settlement.")) from exc
+            locked.paid_entry = entry
+        locked.status = SettlementStatus.PAID
+        locked.paid_at = timezone.now()
+        locked.paid_reference = reference[:100]
+        locked.save(update_fields=["paid_entry", "status", "paid_at", "paid_reference"])
+        audit(
+            territory=territory, actor=actor, action="fund.settlement.paid", subject=f"settlement:{locked.pk}"
+        )
+    return locked
+
+
+def funder_create(*, territory: Territory, name: str, kind: FunderKind, actor: User | None) -> Funder:
+    funder, _created = Funder.objects.get_or_create(
+        territory=territory, name=name.strip(), defaults={"kind": kind}
+    )
+    return funder
+
+
+def grant_record(
+    *,
+    funder: Funder,
+    amount_cents: int,
+    received_on: date,
+    purpose: str = "",
+    idempotency_key: str,
+    actor: User | None,
+) -> Grant:
+    """A grant received: euros into the fund."""
+    existing = Grant.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise InvalidInput(
+            _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
+        )
+    territory = funder.territory
+    with transaction.atomic():
+        entry = ledger.entry_record(
+            territory=territory,
+            idempotency_key=f"grant:{funder.pk}:{idempotency_key}",
+            kind="fund.grant",
+            legs=[(_external(territory, GRANTS), -amount_cents), (fund_account(territory), amount_cents)],
+            actor=actor,
+            memo=purpose,
+        ).entry
+        grant = Grant.objects.create(
+            funder=funder,
+            amount_cents=amount_cents,
+            received_on=received_on,
+            purpose=purpose,
+            idempotency_key=idempotency_key,
+            entry=entry,
+        )
+        audit(territory=territory, actor=actor, action="fund.grant", subject=f"grant:{grant.pk}")
+    return grant
