@@ -156,8 +156,10 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount_routers() -> None:
     from grenier.core.api import router as core_router
+    from grenier.fund.api import router as fund_router
 
     api.add_router("", core_router)
+    api.add_router("", fund_router)
 
 
 _mount_routers()

@@ -38,20 +38,32 @@ class Action(StrEnum):
     MANAGE_HOUSEHOLDS = "households.manage"  # create, leave on someone's behalf
     VIEW_OWN_HOUSEHOLD = "household.own"
     MANAGE_ROLES = "roles.manage"
+    # the common fund
+    FUND_VIEW_FIGURES = "fund.figures"  # balance, outstanding credit, spending by store: aggregated only
+    FUND_MANAGE = "fund.manage"  # rules, monthly run, stores, settlements, grants
+    FUND_TAKE_PAYMENTS = "fund.pay"  # at a store the person is a cashier of
+    FUND_OWN_CREDIT = "fund.own"  # a household's own credit and statement
 
 
 _EVERY_ROLE = frozenset({Action.VIEW_TERRITORY})
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.COORDINATOR: _EVERY_ROLE
-    | {Action.VIEW_AGGREGATES, Action.LIST_HOUSEHOLDS, Action.MANAGE_HOUSEHOLDS, Action.MANAGE_ROLES},
-    Role.COMMITTEE: _EVERY_ROLE | {Action.VIEW_AGGREGATES},
-    Role.MEMBER: _EVERY_ROLE | {Action.VIEW_OWN_HOUSEHOLD},
-    Role.CASHIER: _EVERY_ROLE,
+    | {
+        Action.VIEW_AGGREGATES,
+        Action.LIST_HOUSEHOLDS,
+        Action.MANAGE_HOUSEHOLDS,
+        Action.MANAGE_ROLES,
+        Action.FUND_VIEW_FIGURES,
+        Action.FUND_MANAGE,
+    },
+    Role.COMMITTEE: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES},
+    Role.MEMBER: _EVERY_ROLE | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT},
+    Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS},
     Role.PRODUCER: _EVERY_ROLE,
     Role.KITCHEN: _EVERY_ROLE,
     Role.SOCIAL_WORKER: _EVERY_ROLE,
-    Role.FUNDER: _EVERY_ROLE | {Action.VIEW_AGGREGATES},
+    Role.FUNDER: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES},
 }
 
 _CACHE_ATTR = "_grenier_roles"

@@ -17,6 +17,10 @@ EXPECTED = {
     Action.VIEW_AGGREGATES: {"coordinator", "committee", "funder"},
     Action.VIEW_OWN_HOUSEHOLD: {"member"},
     Action.VIEW_TERRITORY: {role.value for role in Role},
+    Action.FUND_VIEW_FIGURES: {"coordinator", "committee", "funder"},
+    Action.FUND_MANAGE: {"coordinator"},
+    Action.FUND_TAKE_PAYMENTS: {"cashier"},
+    Action.FUND_OWN_CREDIT: {"member"},
 }
 
 

@@ -1,0 +1,240 @@
+"""Reads of the common fund: a household's statement, a store's payments, the fund's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from grenier.core.models import Household, Territory, User
+from grenier.fund.models import (
+    Grant,
+    MonthLine,
+    MonthlyRun,
+    Payment,
+    Refund,
+    Settlement,
+    SettlementStatus,
+    Store,
+    StoreStatus,
+)
+from grenier.fund.services import (
+    CONTRIBUTIONS,
+    CREDIT_ISSUER,
+    FUND_EUR,
+    GRANTS,
+    credit_balance,
+    first_of_month,
+    month_bounds,
+    rule_for,
+    scale_for,
+)
+from grenier.ledger.models import Account
+
+
+def stores_of_cashier(user: User, territory: Territory) -> QuerySet[Store]:
+    return Store.objects.filter(territory=territory, cashiers=user).order_by("name")
+
+
+def store_payments(store: Store, *, limit: int = 50) -> QuerySet[Payment]:
+    return Payment.objects.filter(store=store).order_by("-created_at", "-id")[:limit]
+
+
+@dataclass
+class StatementLine:
+    when: date
+    label: str
+    store: str
+    credit_cents: int  # + received, - spent
+
+
+@dataclass
+class Statement:
+    household: Household
+    month: date
+    balance_cents: int
+    allocation_cents: int = 0
+    returned_cents: int = 0
+    contribution_cents: int = 0
+    spent_cents: int = 0
+    refunded_cents: int = 0
+    by_store: list[tuple[str, int, int]] = field(default_factory=list)  # name, payments, credit spent
+    lines: list[StatementLine] = field(default_factory=list)
+
+
+def household_statement(household: Household, month: date) -> Statement:
+    """What a household received, spent and contributed in ``month``, and its credit now."""
+    month = first_of_month(month)
+    start, end = month_bounds(month)
+    statement = Statement(household=household, month=month, balance_cents=credit_balance(household))
+    line = MonthLine.objects.filter(household=household, month=month).first()
+    if line is not None:
+        statement.allocation_cents = line.allocation_cents
+        statement.returned_cents = line.returned_cents
+        statement.contribution_cents = line.contribution_paid_cents
+        statement.lines.append(StatementLine(month, "allocation", "", line.allocation_cents))
+        if line.returned_cents:
+            statement.lines.append(StatementLine(month, "returned", "", -line.returned_cents))
+    payments = Payment.objects.filter(
+        household=household, created_at__gte=start, created_at__lt=end
+    ).select_related("store")
+    by_store: dict[str, list[int]] = {}
+    for payment in payments.order_by("created_at"):
+        statement.spent_cents += payment.credit_cents
+        statement.lines.append(
+            StatementLine(payment.created_at.date(), "payment", payment.store.name, -payment.credit_cents)
+        )
+        totals = by_store.setdefault(payment.store.name, [0, 0])
+        totals[0] += 1
+        totals[1] += payment.credit_cents
+    for refund in Refund.objects.filter(
+        payment__household=household, created_at__gte=start, created_at__lt=end
+    ).select_related("payment__store"):
+        statement.refunded_cents += refund.credit_cents
+        statement.lines.append(
+            StatementLine(refund.created_at.date(), "refund", refund.payment.store.name, refund.credit_cents)
+        )
+    statement.lines.sort(key=lambda item: item.when)
+    statement.by_store = sorted(
+        ((name, n, total) for name, (n, total) in by_store.items()), key=lambda row: -row[2]
+    )
+    return statement
+
+
+@dataclass
+class FundFigures:
+    euro_balance_cents: int
+    outstanding_credit_cents: int  # credit issued and not yet reimbursed to stores
+    settlements_due_cents: int
+    contributions_total_cents: int
+    grants_total_cents: int
+    months_covered: float | None  # how many months of allocations the euros cover, at the last run's pace
+    last_run: MonthlyRun | None
+    last_run_credit_cents: int
+    last_run_contributions_cents: int
+    spending_by_store: list[tuple[str, int]]  # last 3 months, credit spent
+    monthly: list[dict[str, int | date]]  # per month: allocation, contributions, spent, grants
+    stores_approved: int
+    active_wallets: int
+    scale_minimum_cents: int | None
+    allocation_base_cents: int | None
+
+
+def _balance(territory: Territory, code: str) -> int:
+    return (
+        Account.objects.filter(territory=territory, code=code).values_list("balance_cents", flat=True).first()
+        or 0
+    )
+
+
+def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
+    """Aggregates only — what the committee and funders read. Never a household."""
+    euro = _balance(territory, FUND_EUR)
+    outstanding = -_balance(territory, CREDIT_ISSUER)
+    due = (
+        Settlement.objects.filter(store__territory=territory, status=SettlementStatus.DUE).aggregate(
+            t=Sum("amount_cents")
+        )["t"]
+        or 0
+    )
+    contributions = -_balance(territory, CONTRIBUTIONS)
+    grants = -_balance(territory, GRANTS)
+    last_run = (
+        MonthlyRun.objects.filter(territory=territory, finished_at__isnull=False).order_by("-month").first()
+    )
+    run_totals = {"credit": 0, "contrib": 0}
+    if last_run:
+        totals = MonthLine.objects.filter(run=last_run).aggregate(
+            credit=Sum("allocation_cents"), contrib=Sum("contribution_paid_cents")
+        )
+        run_totals = {"credit": totals["credit"] or 0, "contrib": totals["contrib"] or 0}
+    liabilities = outstanding + due
+    monthly_need = run_totals["credit"] - run_totals["contrib"]
+    covered = None
+    if monthly_need > 0:
+        covered = round(max(euro - liabilities, 0) / monthly_need, 1)
+    runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:months])
+    monthly: list[dict[str, int | date]] = []
+    if runs:
+        oldest = runs[-1].month
+        start, _end = month_bounds(oldest)
+        spent = {
+            row["m"].date() if hasattr(row["m"], "date") else row["m"]: row["t"]
+            for row in Payment.objects.filter(territory=territory, created_at__gte=start)
+            .annotate(m=TruncMonth("created_at"))
+            .values("m")
+            .annotate(t=Sum("credit_cents"))
+        }
+        granted = {
+            row["m"]: row["t"]
+            for row in Grant.objects.filter(funder__territory=territory, received_on__gte=oldest)
+            .annotate(m=TruncMonth("received_on"))
+            .values("m")
+            .annotate(t=Sum("amount_cents"))
+        }
+        line_totals = {
+            row["month"]: row
+            for row in MonthLine.objects.filter(run__territory=territory, month__gte=oldest)
+            .values("month")
+            .annotate(alloc=Sum("allocation_cents"), contrib=Sum("contribution_paid_cents"), n=Count("id"))
+        }
+        for run in reversed(runs):
+            totals = line_totals.get(run.month, {})
+            monthly.append(
+                {
+                    "month": run.month,
+                    "households": int(totals.get("n", 0) or 0),
+                    "allocation": int(totals.get("alloc", 0) or 0),
+                    "contributions": int(totals.get("contrib", 0) or 0),
+                    "spent": int(spent.get(run.month, 0) or 0),
+                    "grants": int(granted.get(run.month, 0) or 0),
+                }
+            )
+    recent_start, _ = month_bounds(runs[min(2, len(runs) - 1)].month) if runs else (None, None)
+    spending = []
+    if recent_start is not None:
+        spending = [
+            (row["store__name"], row["t"])
+            for row in Payment.objects.filter(territory=territory, created_at__gte=recent_start)
+            .values("store__name")
+            .annotate(t=Sum("credit_cents"))
+            .order_by("-t")
+        ]
+    scale = scale_for(territory, timezone.localdate())
+    rule = rule_for(territory, timezone.localdate())
+    return FundFigures(
+        euro_balance_cents=euro,
+        outstanding_credit_cents=outstanding,
+        settlements_due_cents=due,
+        contributions_total_cents=contributions,
+        grants_total_cents=grants,
+        months_covered=covered,
+        last_run=last_run,
+        last_run_credit_cents=run_totals["credit"],
+        last_run_contributions_cents=run_totals["contrib"],
+        spending_by_store=spending,
+        monthly=monthly,
+        stores_approved=Store.objects.filter(territory=territory, status=StoreStatus.APPROVED).count(),
+        active_wallets=Account.objects.filter(
+            territory=territory, code__startswith="household:", balance_cents__gt=0
+        ).count(),
+        scale_minimum_cents=scale.minimum_cents if scale else None,
+        allocation_base_cents=rule.base_cents if rule else None,
+    )
+
+
+def settlements_of(territory: Territory, month: date | None = None) -> QuerySet[Settlement]:
+    rows = Settlement.objects.filter(store__territory=territory).select_related("store")
+    if month:
+        rows = rows.filter(month=first_of_month(month))
+    return rows.order_by("-month", "store__name")
+
+
+def stores_with_activity(territory: Territory) -> QuerySet[Store]:
+    return Store.objects.filter(territory=territory).annotate(
+        payments_count=Count("payments"),
+        due_cents=Sum("settlements__amount_cents", filter=Q(settlements__status=SettlementStatus.DUE)),
+    )

@@ -1,0 +1,52 @@
+"""A fund ready to use in the cast's territory: Montpellier-like rules, an approved store, the current month run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from grenier.fund import services
+from grenier.fund.models import CarryOver, Store
+
+from ..conftest import Cast
+
+# Resources per consumption unit (cents) -> suggested monthly contribution (cents), a Montpellier-like grid.
+BRACKETS = [[60_000, 100], [90_000, 1_000], [120_000, 3_000], [160_000, 6_000], [None, 12_000]]
+
+
+@dataclass
+class Fund:
+    cast: Cast
+    month: date
+    store: Store
+    pending_store: Store
+
+
+@pytest.fixture
+def fund(cast: Cast) -> Fund:
+    month = timezone.localdate().replace(day=1)
+    coordinator = cast["coordinator"]
+    services.scale_set(
+        territory=cast.territory,
+        effective_month=date(2020, 1, 1),
+        brackets=BRACKETS,
+        minimum_cents=100,
+        actor=coordinator,
+    )
+    services.allocation_rule_set(
+        territory=cast.territory,
+        effective_month=date(2020, 1, 1),
+        base_cents=10_000,
+        carry_over=CarryOver.KEEP,
+        actor=coordinator,
+    )
+    store = services.store_create(territory=cast.territory, name="Épicerie du Lavoir", actor=coordinator)
+    services.store_approve(store=store, actor=coordinator)
+    services.store_cashier_add(store=store, user=cast["cashier"], actor=coordinator)
+    pending = services.store_create(territory=cast.territory, name="Supérette en attente", actor=coordinator)
+    services.monthly_run(territory=cast.territory, month=month, actor=coordinator)
+    store.refresh_from_db()
+    return Fund(cast=cast, month=month, store=store, pending_store=pending)
