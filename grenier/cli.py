@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> None:
     if command in {"demo", "runserver"}:
         # The demo and the development server run in debug mode: static files served, development secret allowed.
         os.environ.setdefault("GRENIER_DEBUG", "1")
+    elif command != "serve":
+        # Management commands sign nothing a browser will see; only the production server insists on a real secret.
+        os.environ.setdefault("GRENIER_ALLOW_DEV_SECRET", "1")
     argv[0] = "grenier"
     from django.core.management import execute_from_command_line
 

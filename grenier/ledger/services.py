@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.core.models import Territory, User
@@ -138,6 +140,7 @@ class EntrySpec:
     kind: str
     legs: Sequence[tuple[Account, int]]
     memo: str = ""
+    at: datetime | None = None  # when it happened, for history recorded after the fact; now by default
 
 
 def entries_record_batch(
@@ -172,6 +175,7 @@ def entries_record_batch(
                 kind=spec.kind,
                 memo=spec.memo[:300],
                 actor=actor,
+                created_at=spec.at or timezone.now(),
             )
             for spec in todo
         )

@@ -14,7 +14,13 @@ from grenier.fund.models import CarryOver, Store
 from ..conftest import Cast
 
 # Resources per consumption unit (cents) -> suggested monthly contribution (cents), a Montpellier-like grid.
-BRACKETS = [[60_000, 100], [90_000, 1_000], [120_000, 3_000], [160_000, 6_000], [None, 12_000]]
+BRACKETS: list[list[int | None]] = [
+    [60_000, 100],
+    [90_000, 1_000],
+    [120_000, 3_000],
+    [160_000, 6_000],
+    [None, 12_000],
+]
 
 
 @dataclass

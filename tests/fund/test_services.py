@@ -130,7 +130,7 @@ def test_a_run_killed_half_way_completes_on_the_next(cast: Cast, monkeypatch: py
     calls = {"n": 0}
     real = services.ledger.entries_record_batch
 
-    def crash_on_second_batch(**kwargs):  # type: ignore[no-untyped-def]
+    def crash_on_second_batch(**kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("killed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -217,8 +218,12 @@ def test_random_sequences_keep_every_invariant(
         transaction.set_rollback(True)  # each example starts from an empty ledger
 
 
-def _in_threads(count: int, work: Callable[[int], object]) -> list[object]:
-    results: list[object] = [None] * count
+T = TypeVar("T")
+
+
+def _in_threads(count: int, work: Callable[[int], T]) -> list[T | Exception]:
+    """Run ``work`` in ``count`` threads released together; each result, or the exception it raised."""
+    results: list[T | Exception] = [RuntimeError("did not run")] * count
     barrier = threading.Barrier(count)
 
     def run(index: int) -> None:
@@ -277,5 +282,5 @@ def test_one_payment_retried_concurrently_debits_once() -> None:
     )
     assert all(not isinstance(r, Exception) for r in results), results
     assert len({r.entry.pk for r in results}) == 1  # type: ignore[union-attr]
-    assert sum(1 for r in results if r.created) == 1  # type: ignore[union-attr]
+    assert [r.created for r in results].count(True) == 1  # type: ignore[union-attr]
     assert balance(wallet) == 10_000 - 2350
