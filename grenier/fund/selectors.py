@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from grenier.core.models import Household, Territory, User
 from grenier.fund.models import (
+    Funder,
     Grant,
     MonthLine,
     MonthlyRun,
@@ -104,6 +105,16 @@ def household_statement(household: Household, month: date) -> Statement:
     return statement
 
 
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    households: int
+    allocation: int  # cents of credit issued
+    contributions: int
+    spent: int
+    grants: int
+
+
 @dataclass
 class FundFigures:
     euro_balance_cents: int
@@ -116,7 +127,7 @@ class FundFigures:
     last_run_credit_cents: int
     last_run_contributions_cents: int
     spending_by_store: list[tuple[str, int]]  # last 3 months, credit spent
-    monthly: list[dict[str, int | date]]  # per month: allocation, contributions, spent, grants
+    monthly: list[MonthFigures]
     stores_approved: int
     active_wallets: int
     scale_minimum_cents: int | None
@@ -157,7 +168,7 @@ def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
     if monthly_need > 0:
         covered = round(max(euro - liabilities, 0) / monthly_need, 1)
     runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:months])
-    monthly: list[dict[str, int | date]] = []
+    monthly: list[MonthFigures] = []
     if runs:
         oldest = runs[-1].month
         start, _end = month_bounds(oldest)
@@ -184,14 +195,14 @@ def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
         for run in reversed(runs):
             totals = line_totals.get(run.month, {})
             monthly.append(
-                {
-                    "month": run.month,
-                    "households": int(totals.get("n", 0) or 0),
-                    "allocation": int(totals.get("alloc", 0) or 0),
-                    "contributions": int(totals.get("contrib", 0) or 0),
-                    "spent": int(spent.get(run.month, 0) or 0),
-                    "grants": int(granted.get(run.month, 0) or 0),
-                }
+                MonthFigures(
+                    month=run.month,
+                    households=int(totals.get("n", 0) or 0),
+                    allocation=int(totals.get("alloc", 0) or 0),
+                    contributions=int(totals.get("contrib", 0) or 0),
+                    spent=int(spent.get(run.month, 0) or 0),
+                    grants=int(granted.get(run.month, 0) or 0),
+                )
             )
     recent_start, _ = month_bounds(runs[min(2, len(runs) - 1)].month) if runs else (None, None)
     spending = []
@@ -237,4 +248,46 @@ def stores_with_activity(territory: Territory) -> QuerySet[Store]:
     return Store.objects.filter(territory=territory).annotate(
         payments_count=Count("payments"),
         due_cents=Sum("settlements__amount_cents", filter=Q(settlements__status=SettlementStatus.DUE)),
+    )
+
+
+def runs_of(territory: Territory, limit: int = 24) -> list[dict[str, object]]:
+    """The latest monthly runs with their totals, newest first."""
+    runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:limit])
+    totals = {
+        row["run"]: row
+        for row in MonthLine.objects.filter(run__in=runs)
+        .values("run")
+        .annotate(
+            n=Count("id"),
+            credit=Sum("allocation_cents"),
+            contrib=Sum("contribution_paid_cents"),
+            returned=Sum("returned_cents"),
+        )
+    }
+    return [
+        {
+            "run": run,
+            "households": totals.get(run.pk, {}).get("n", 0),
+            "credit_cents": totals.get(run.pk, {}).get("credit") or 0,
+            "contributions_cents": totals.get(run.pk, {}).get("contrib") or 0,
+            "returned_cents": totals.get(run.pk, {}).get("returned") or 0,
+        }
+        for run in runs
+    ]
+
+
+def funders_with_totals(territory: Territory) -> QuerySet[Funder]:
+    return (
+        Funder.objects.filter(territory=territory)
+        .annotate(total_cents=Sum("grants__amount_cents"), grants_count=Count("grants"))
+        .order_by("name")
+    )
+
+
+def recent_grants(territory: Territory, limit: int = 30) -> QuerySet[Grant]:
+    return (
+        Grant.objects.filter(funder__territory=territory)
+        .select_related("funder")
+        .order_by("-received_on", "-id")[:limit]
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.models import Household, Territory, User
+from grenier.core.money import format_cents
 from grenier.core.services import audit
 from grenier.fund import rules
 from grenier.fund.models import (
@@ -441,8 +442,12 @@ def pay(
     except InsufficientBalance as exc:
         remaining = _credit_of(household)
         raise Conflict(
-            _("Not enough food credit: %(remaining)s cents left.") % {"remaining": remaining},
-            errors={"amount_cents": [_("Remaining credit: %(remaining)s cents.") % {"remaining": remaining}]},
+            _("Not enough food credit: %(remaining)s left.") % {"remaining": format_cents(remaining)},
+            errors={
+                "amount_cents": [
+                    _("Remaining credit: %(remaining)s.") % {"remaining": format_cents(remaining)}
+                ]
+            },
         ) from exc
     except IntegrityError:
         # The same key raced in from another till request: answer with the payment that won.
@@ -482,8 +487,8 @@ def refund(*, payment: Payment, credit_cents: int, idempotency_key: str, actor: 
         room = locked.credit_cents - locked.refunded_credit_cents
         if credit_cents > room:
             raise Conflict(
-                _("At most %(room)s cents of this payment can still be refunded.") % {"room": room},
-                errors={"amount_cents": [_("At most %(room)s cents.") % {"room": room}]},
+                _("At most %(room)s of this payment can still be refunded.") % {"room": format_cents(room)},
+                errors={"amount_cents": [_("At most %(room)s.") % {"room": format_cents(room)}]},
             )
         recorded = ledger.entry_record(
             territory=locked.territory,
