@@ -106,7 +106,9 @@ def _grenier_error(request: HttpRequest, exc: GrenierError) -> HttpResponse:
         for field, messages in exc.errors.items()
         for message in messages
     ]
-    return problem_response(request, status=exc.status, detail=exc.detail, code=exc.code, errors=errors)
+    return problem_response(
+        request, status=exc.status, detail=exc.detail, code=exc.code, errors=errors, extra=exc.extra
+    )
 
 
 @api.exception_handler(ValidationError)

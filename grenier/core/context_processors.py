@@ -37,13 +37,21 @@ def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any
         )
     if permissions.can(user, territory, Action.FUND_OWN_CREDIT):
         items.append(
-            {"label": _("My credit"), "url": reverse("fund_my_credit", args=[territory.slug]), "key": "my_credit"}
+            {
+                "label": _("My credit"),
+                "url": reverse("fund_my_credit", args=[territory.slug]),
+                "key": "my_credit",
+            }
         )
     if permissions.can(user, territory, Action.FUND_TAKE_PAYMENTS):
         items.append({"label": _("Till"), "url": reverse("fund_till", args=[territory.slug]), "key": "till"})
     if permissions.can(user, territory, Action.FUND_VIEW_FIGURES):
         items.append(
-            {"label": _("Common fund"), "url": reverse("fund_dashboard", args=[territory.slug]), "key": "fund"}
+            {
+                "label": _("Common fund"),
+                "url": reverse("fund_dashboard", args=[territory.slug]),
+                "key": "fund",
+            }
         )
     return items
 

@@ -9,10 +9,17 @@ class GrenierError(Exception):
     status = 400
     code = "error"
 
-    def __init__(self, detail: str, *, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        extra: dict[str, int | str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}
+        self.extra = extra or {}  # machine-readable facts for API clients (problem+json extension members)
 
 
 class NotFound(GrenierError):

@@ -19,6 +19,7 @@ def problem_response(
     code: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     title = HTTPStatus(status).phrase
     body: dict[str, Any] = {
@@ -32,6 +33,8 @@ def problem_response(
         body["instance"] = request.path
     if errors:
         body["errors"] = errors
+    for name, value in (extra or {}).items():
+        body.setdefault(name, value)
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )

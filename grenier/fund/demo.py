@@ -216,7 +216,7 @@ def _spend(
                 credit = services.credit_part(total, store.coverage_percent)
                 if credit <= 0:
                     continue
-                at = start + timedelta(seconds=rng.uniform(0, span))
+                at = _opening_hours(start, end, rng)
                 key = f"{prefix}{household.pk}-{number}"
                 specs.append(
                     EntrySpec(
@@ -251,6 +251,13 @@ def _spend(
             _refund_a_few(territory, payments, wallets, store_accounts, rng, end)
         made += len(rows)
     return made
+
+
+def _opening_hours(start: datetime, end: datetime, rng: random.Random) -> datetime:
+    """A moment when stores are open (8:30 to 19:30, local time) between ``start`` and ``end``."""
+    days = max((end - start).days, 1)
+    at = start + timedelta(days=rng.randrange(days), hours=rng.uniform(8.5, 19.5))
+    return at if at < end else end - timedelta(minutes=rng.uniform(5, 120))
 
 
 def _refund_a_few(

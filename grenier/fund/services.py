@@ -448,6 +448,7 @@ def pay(
                     _("Remaining credit: %(remaining)s.") % {"remaining": format_cents(remaining)}
                 ]
             },
+            extra={"remaining_credit_cents": remaining},
         ) from exc
     except IntegrityError:
         # The same key raced in from another till request: answer with the payment that won.
@@ -489,6 +490,7 @@ def refund(*, payment: Payment, credit_cents: int, idempotency_key: str, actor: 
             raise Conflict(
                 _("At most %(room)s of this payment can still be refunded.") % {"room": format_cents(room)},
                 errors={"amount_cents": [_("At most %(room)s.") % {"room": format_cents(room)}]},
+                extra={"refundable_cents": room},
             )
         recorded = ledger.entry_record(
             territory=locked.territory,

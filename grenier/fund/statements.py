@@ -27,9 +27,9 @@ def settlement_pdf(settlement: Settlement) -> bytes:
         .annotate(n=Count("id"), credit=Sum("credit_cents"), euros=Sum("euro_cents"))
         .order_by("created_at__date")
     )
-    refunds = Refund.objects.filter(payment__store=store, created_at__gte=start, created_at__lt=end).aggregate(
-        n=Count("id")
-    )["n"]
+    refunds = Refund.objects.filter(
+        payment__store=store, created_at__gte=start, created_at__lt=end
+    ).aggregate(n=Count("id"))["n"]
     styles = getSampleStyleSheet()
     buffer = BytesIO()
     document = SimpleDocTemplate(
@@ -54,12 +54,18 @@ def settlement_pdf(settlement: Settlement) -> bytes:
     summary = [
         [_("Payments in food credit"), str(settlement.payments_count)],
         [_("Food credit received"), format_cents(settlement.credit_received_cents)],
-        [_("Refunded to members (%(n)s refunds)") % {"n": refunds}, format_cents(-settlement.credit_refunded_cents)],
+        [
+            _("Refunded to members (%(n)s refunds)") % {"n": refunds},
+            format_cents(-settlement.credit_refunded_cents),
+        ],
         [_("Owed by the fund, in euros"), format_cents(settlement.amount_cents)],
         [_("Status"), status],
     ]
     days = [[_("Day"), _("Payments"), _("Food credit"), _("Paid in euros at the till")]]
-    days += [[f"{day:%d/%m/%Y}", str(n), format_cents(credit or 0), format_cents(euros or 0)] for day, n, credit, euros in by_day]
+    days += [
+        [f"{day:%d/%m/%Y}", str(n), format_cents(credit or 0), format_cents(euros or 0)]
+        for day, n, credit, euros in by_day
+    ]
     grid = TableStyle(
         [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -69,7 +75,9 @@ def settlement_pdf(settlement: Settlement) -> bytes:
     )
     head = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6f0e8"))])
     story = [
-        Paragraph(_("Settlement statement — %(month)s") % {"month": f"{settlement.month:%m/%Y}"}, styles["Title"]),
+        Paragraph(
+            _("Settlement statement — %(month)s") % {"month": f"{settlement.month:%m/%Y}"}, styles["Title"]
+        ),
         Paragraph(f"{store.territory.name}", styles["Normal"]),
         Paragraph(f"<b>{_('Store')}</b> : {_escape(store.name)} {_escape(store.address)}", styles["Normal"]),
         Spacer(1, 6 * mm),

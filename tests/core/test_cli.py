@@ -102,7 +102,7 @@ def test_token_create_prints_a_key_once_and_revoke_stops_it(cast: Cast) -> None:
     [
         (["--user", "ghost@test.grenier", "--territory", "vallee"], "No active user"),
         (["--user", "cashier@test.grenier", "--territory", "nowhere"], "No territory"),
-        (["--user", "outsider@test.grenier", "--territory", "vallee"], "no role"),
+        (["--user", "outsider@test.grenier", "--territory", "vallee"], "no role|aucun rôle"),
     ],
 )
 def test_token_create_explains_bad_input(cast: Cast, args: list[str], message: str) -> None:

@@ -56,7 +56,8 @@ def test_not_enough_credit_is_409(fund: Fund, client: Client) -> None:
         post(client, "/api/v1/payments", pay_body(fund, amount=10_001), headers=bearer(fund.cast, "cashier")),
         409,
     )
-    assert "10000" in problem["detail"]
+    assert problem["remaining_credit_cents"] == 10_000
+    assert "100,00" in problem["detail"]
     assert not Payment.objects.exists()
 
 
@@ -135,7 +136,7 @@ def test_refunds_and_the_store_own_payments(fund: Fund, client: Client) -> None:
         {"amount_cents": 2_001, "idempotency_key": "refund-0002"},
         headers=headers,
     )
-    assert_problem(too_much, 409)
+    assert assert_problem(too_much, 409)["refundable_cents"] == 2_000
     assert_problem(
         post(
             client,

@@ -15,7 +15,6 @@ from grenier.fund import services
 from grenier.fund.models import Grant, MonthlyRun, Payment, Settlement, SettlementStatus, StoreStatus
 from grenier.ledger.selectors import ledger_check
 
-from ..conftest import Cast
 from .conftest import Fund
 
 ROLES = [role.value for role in Role]
@@ -302,17 +301,21 @@ def test_a_coordinator_approves_and_suspends_a_store(fund: Fund, login: Callable
 
 
 def test_a_coordinator_settles_pays_and_downloads(fund: Fund, login: Callable[..., Client]) -> None:
+    from datetime import datetime
+
     from django.utils import timezone
+
+    from grenier.fund.models import FunderKind
 
     payment = _pay(fund, 4_000)
     last_month = date(fund.month.year - (fund.month.month == 1), (fund.month.month - 2) % 12 + 1, 1)
     Payment.objects.filter(pk=payment.pk).update(
-        created_at=timezone.make_aware(timezone.datetime(last_month.year, last_month.month, 15, 11))
+        created_at=datetime(last_month.year, last_month.month, 15, 11, tzinfo=timezone.get_current_timezone())
     )
     client = login(fund.cast["coordinator"])
     services.grant_record(
         funder=services.funder_create(
-            territory=fund.cast.territory, name="Département", kind="public", actor=None
+            territory=fund.cast.territory, name="Département", kind=FunderKind.PUBLIC, actor=None
         ),
         amount_cents=100_000,
         received_on=last_month,

@@ -1,0 +1,131 @@
+"""``grenier fund run|settle|project``: the month's run, the stores' settlement, the fund's projection."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from grenier.core.errors import GrenierError
+from grenier.core.models import Territory
+from grenier.core.money import format_cents
+
+
+def _month(raw: str) -> date:
+    try:
+        year, month = raw.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError as exc:
+        raise CommandError(f"--month must be YYYY-MM, not {raw!r}") from exc
+
+
+class Command(BaseCommand):
+    help = "The common fund: run a month, settle stores, project the fund."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        run = sub.add_parser(
+            "run", help="Contributions, allocations and carry-over for every active household."
+        )
+        run.add_argument("--month", required=True, help="YYYY-MM")
+        run.add_argument("--territory", default="demo")
+        run.add_argument("--batch", type=int, default=500, help="Households per transaction.")
+        settle = sub.add_parser(
+            "settle", help="What the fund owes each store for a month (credit spent minus refunds)."
+        )
+        settle.add_argument("--month", required=True, help="YYYY-MM")
+        settle.add_argument("--territory", default="demo")
+        project = sub.add_parser(
+            "project", help="The fund month by month under the current (or given) rules."
+        )
+        project.add_argument("--territory", default="demo")
+        project.add_argument("--months", type=int, default=12)
+        project.add_argument("--scenarios", type=int, default=1000)
+        project.add_argument("--base-cents", type=int, help="Try another allocation base (cents).")
+        project.add_argument(
+            "--per-person-cents", type=int, help="Try another amount per additional person (cents)."
+        )
+        project.add_argument(
+            "--monthly-grants-cents",
+            type=int,
+            help="Expected grants per month (default: last 6 months' mean).",
+        )
+        project.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        territory = Territory.objects.filter(slug=options["territory"]).first()
+        if territory is None:
+            raise CommandError(f"No territory with the slug {options['territory']!r}.")
+        try:
+            getattr(self, f"_{options['action']}")(territory, options)
+        except GrenierError as exc:
+            raise CommandError(exc.detail) from exc
+
+    def _progress(self, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} households")
+        sys.stderr.flush()
+        if done >= total:
+            sys.stderr.write("\n")
+
+    def _run(self, territory: Territory, options: dict[str, Any]) -> None:
+        from grenier.fund import services
+
+        month = _month(options["month"])
+        started = time.monotonic()
+        self.stdout.write(f"Running {month:%Y-%m} in {territory.name}…")
+        summary = services.monthly_run(
+            territory=territory, month=month, actor=None, progress=self._progress, batch_size=options["batch"]
+        )
+        self.stdout.write(
+            f"{summary.households} households ({summary.processed_now} processed now), "
+            f"credit issued {format_cents(summary.credit_issued_cents)}, "
+            f"contributions {format_cents(summary.contributions_paid_cents)}, "
+            f"unspent credit returned {format_cents(summary.returned_cents)} — {time.monotonic() - started:.1f} s"
+        )
+
+    def _settle(self, territory: Territory, options: dict[str, Any]) -> None:
+        from grenier.fund import services
+
+        settlements = services.settle(territory=territory, month=_month(options["month"]), actor=None)
+        for settlement in settlements:
+            self.stdout.write(
+                f"{settlement.store.name:<40} {settlement.payments_count:>6} payments  "
+                f"{format_cents(settlement.amount_cents):>14}  {settlement.get_status_display()}"
+            )
+        total = sum(s.amount_cents for s in settlements)
+        self.stdout.write(f"{len(settlements)} stores, {format_cents(total)} owed in euros.")
+
+    def _project(self, territory: Territory, options: dict[str, Any]) -> None:
+        from grenier.fund import planning
+
+        result = planning.project_territory(
+            territory,
+            months=options["months"],
+            scenarios=options["scenarios"],
+            seed=options["seed"],
+            base_cents=options.get("base_cents"),
+            per_additional_person_cents=options.get("per_person_cents"),
+            monthly_grants_cents=options.get("monthly_grants_cents"),
+        )
+        projection = result.projection
+        self.stdout.write(
+            f"{len(result.households_resources)} households, allocation {format_cents(projection.monthly_allocation_cents)}"
+            f"/month, contributions {format_cents(projection.monthly_contribution_cents)}/month, "
+            f"grants {format_cents(result.assumptions.monthly_grants_cents)}/month expected."
+        )
+        self.stdout.write(
+            f"{'month':>5}  {'pessimistic (5 %)':>20}  {'median':>16}  {'optimistic (95 %)':>20}"
+        )
+        for index in range(projection.months):
+            self.stdout.write(
+                f"{index + 1:>5}  {format_cents(projection.balance_p05_cents[index]):>20}  "
+                f"{format_cents(projection.balance_p50_cents[index]):>16}  {format_cents(projection.balance_p95_cents[index]):>20}"
+            )
+        self.stdout.write(
+            f"Probability the fund runs dry within {projection.months} months: {projection.depletion_probability:.0%}"
+        )
