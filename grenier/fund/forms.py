@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grenier.core.forms import DateWidget
 from grenier.core.money import parse_euros
 from grenier.fund.models import FunderKind
 
@@ -160,9 +161,7 @@ class AllocationRuleForm(forms.Form):
 class GrantForm(forms.Form):
     funder = forms.TypedChoiceField(label=_("Funder"), coerce=int)
     amount = EurosField(label=_("Amount received, in euros"))
-    received_on = forms.DateField(
-        label=_("Received on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_on = forms.DateField(label=_("Received on"), initial=timezone.localdate, widget=DateWidget())
     purpose = forms.CharField(label=_("Purpose (optional)"), max_length=300, required=False)
 
     def __init__(self, *args: object, funders: list[tuple[int, str]], **kwargs: object) -> None:

@@ -88,7 +88,7 @@ def test_a_member_reads_their_household_and_may_leave(page, demo_territory) -> N
     log_in(page, "member@demo.grenier.test")
     page.get_by_role("navigation", name="Principale").get_by_role("link", name="Mon foyer").click()
     assert page.locator("h1").inner_text() == "Foyer Lemoine"
-    assert page.get_by_text("Sandrine").count() == 1
+    assert page.locator("main").get_by_text("Sandrine").count() == 1
     page.get_by_role("link", name="Quitter Grenier").click()
     page.get_by_role("button", name="Confirmer : le foyer part").click()
     assert page.locator(".field-error").count() == 1  # the confirmation box is required
@@ -96,9 +96,93 @@ def test_a_member_reads_their_household_and_may_leave(page, demo_territory) -> N
 
 
 def test_the_skip_link_and_keyboard(page, demo_territory) -> None:
-    page.goto(page.base_url + "/accounts/login/")
+    log_in(page, "committee@demo.grenier.test")  # a page with no field that takes the focus on load
+    page.wait_for_url(re.compile(r"/t/demo/$"))
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
     assert focused.strip() == "Aller au contenu"
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
+
+
+def _no_sideways_scroll(page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
+
+
+def test_a_cashier_takes_a_payment_and_refunds_it_on_a_phone(page, demo_territory) -> None:
+    from grenier.fund import services
+
+    member = Household.objects.get(territory=demo_territory, persons__user__email="member@demo.grenier.test")
+    before = services.credit_balance(member)
+    log_in(page, "cashier@demo.grenier.test")
+    page.get_by_role("navigation", name="Principale").get_by_role("link", name="Caisse", exact=True).click()
+    page.get_by_label("Numéro de carte").fill(member.card_number)
+    page.get_by_label("Total de l'achat, en euros").fill("12,40")
+    screenshot(page, "till")
+    page.get_by_role("button", name="Encaisser le paiement").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Paiement accepté"
+    assert services.credit_balance(member) == before - 1240
+    assert "12,40" in page.locator(".receipt").inner_text()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "receipt")
+    page.get_by_role("link", name="Rembourser").click()
+    page.get_by_label("Crédit alimentaire à rendre, en euros").fill("2,40")
+    page.get_by_role("button", name="Rendre le crédit").click()
+    assert page.get_by_role("status").count() == 1
+    assert services.credit_balance(member) == before - 1000
+
+
+def test_the_till_refuses_more_than_the_credit(page, demo_territory) -> None:
+    from grenier.fund import services
+
+    member = Household.objects.get(territory=demo_territory, persons__user__email="member@demo.grenier.test")
+    before = services.credit_balance(member)
+    log_in(page, "cashier@demo.grenier.test")
+    page.goto(page.base_url + "/t/demo/till/")
+    page.get_by_label("Numéro de carte").fill(member.card_number)
+    page.get_by_label("Total de l'achat, en euros").fill(str(before // 100 + 50))
+    page.get_by_role("button", name="Encaisser le paiement").click()
+    assert page.get_by_role("alert").first.is_visible()
+    assert services.credit_balance(member) == before
+    screenshot(page, "till-refused")
+
+
+def test_a_member_reads_their_credit_and_statement(page, demo_territory) -> None:
+    from grenier.fund import services
+
+    member = Household.objects.get(territory=demo_territory, persons__user__email="member@demo.grenier.test")
+    log_in(page, "member@demo.grenier.test")
+    page.get_by_role("navigation", name="Principale").get_by_role("link", name="Mon crédit").click()
+    balance = page.locator(".balance").inner_text()
+    assert balance.replace("\u202f", " ").startswith(
+        f"{services.credit_balance(member) // 100:,}".replace(",", " ")
+    )
+    assert page.locator(".qr svg").count() == 1
+    page.get_by_role("link", name=re.compile("←")).click()  # last month's statement
+    assert page.get_by_role("heading", name=re.compile("Relevé du mois")).count() == 1
+    assert _no_sideways_scroll(page)
+    screenshot(page, "my-credit")
+
+
+def test_a_coordinator_runs_next_month_and_reads_the_dashboard(page, demo_territory) -> None:
+    from datetime import date
+
+    from django.utils import timezone
+
+    from grenier.fund.models import MonthlyRun
+
+    today = timezone.localdate()
+    next_month = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    log_in(page, "coordinator@demo.grenier.test")
+    page.get_by_role("navigation", name="Principale").get_by_role("link", name="Caisse commune").click()
+    assert page.locator("svg.chart").count() == 1
+    screenshot(page, "fund-dashboard")
+    page.get_by_role("link", name="Mois et règles").click()
+    page.get_by_label("Mois à calculer").fill(f"{next_month:%Y-%m}")
+    page.get_by_role("button", name="Lancer ce mois").click()
+    assert page.get_by_role("status").inner_text()
+    assert MonthlyRun.objects.get(territory=demo_territory, month=next_month).finished_at is not None
+    page.get_by_role("link", name="Projection").click()
+    assert page.locator("svg.chart").count() == 1
+    assert _no_sideways_scroll(page)
+    screenshot(page, "fund-projection")
