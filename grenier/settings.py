@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "grenier.core",
     "grenier.ledger",
     "grenier.fund",
+    "grenier.governance",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,7 @@ EMAIL_HOST_USER = env_str("GRENIER_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("GRENIER_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("GRENIER_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("GRENIER_FROM_EMAIL", "Grenier <grenier@localhost>")
+GRENIER_BASE_URL = env_str("GRENIER_BASE_URL", "http://127.0.0.1:8000")  # links in e-mails
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

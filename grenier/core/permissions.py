@@ -43,9 +43,12 @@ class Action(StrEnum):
     FUND_MANAGE = "fund.manage"  # rules, monthly run, stores, settlements, grants
     FUND_TAKE_PAYMENTS = "fund.pay"  # at a store the person is a cashier of
     FUND_OWN_CREDIT = "fund.own"  # a household's own credit and statement
+    # governance: proposing and voting depend on membership of a body, checked by governance.services
+    GOV_READ = "governance.read"  # proposals, results and the decision log: every person of the territory
+    GOV_MANAGE = "governance.manage"  # close a due vote, retry a failed effect, manage bodies
 
 
-_EVERY_ROLE = frozenset({Action.VIEW_TERRITORY})
+_EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ})
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.COORDINATOR: _EVERY_ROLE
@@ -56,6 +59,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.MANAGE_ROLES,
         Action.FUND_VIEW_FIGURES,
         Action.FUND_MANAGE,
+        Action.GOV_MANAGE,
     },
     Role.COMMITTEE: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES},
     Role.MEMBER: _EVERY_ROLE | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT},

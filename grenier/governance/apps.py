@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GovernanceConfig(AppConfig):
+    name = "grenier.governance"
+    label = "governance"
+    verbose_name = _("Governance")
+
+    def ready(self) -> None:
+        from grenier.governance import kinds  # noqa: F401 - registers the built-in kinds of proposal

@@ -1,0 +1,563 @@
+"""Every write of governance: bodies and memberships, proposals, ballots, closing, effects, notifications."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.models import Territory, User
+from grenier.core.services import audit
+from grenier.governance import kinds
+from grenier.governance.models import (
+    Ballot,
+    Body,
+    BodyKind,
+    Choice,
+    Decision,
+    EffectStatus,
+    Majority,
+    Membership,
+    Participation,
+    Proposal,
+    SecretBallot,
+)
+
+REMINDER_BEFORE = timedelta(days=1)
+
+
+# --- bodies and memberships ----------------------------------------------------------------------------------------
+
+
+def body_ensure(*, territory: Territory, kind: BodyKind, name: str = "") -> Body:
+    body, _created = Body.objects.get_or_create(
+        territory=territory, kind=kind, defaults={"name": name or str(BodyKind(kind).label)}
+    )
+    return body
+
+
+def membership_join(*, body: Body, user: User, actor: User | None, at: datetime | None = None) -> Membership:
+    """Joining is free. Joining while already a member changes nothing."""
+    current = Membership.objects.filter(body=body, user=user, left_at__isnull=True).first()
+    if current is not None:
+        return current
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(body=body, user=user, joined_at=at or timezone.now())
+            audit(territory=body.territory, actor=actor, action="governance.join", subject=f"body:{body.pk}")
+    except IntegrityError:  # joined twice at once: the other request won
+        return Membership.objects.get(body=body, user=user, left_at__isnull=True)
+    return membership
+
+
+def membership_leave(*, body: Body, user: User, actor: User | None, at: datetime | None = None) -> None:
+    """Leaving is free. Ballots already cast stay; the person votes on nothing that opens afterwards."""
+    with transaction.atomic():
+        changed = Membership.objects.filter(body=body, user=user, left_at__isnull=True).update(
+            left_at=at or timezone.now()
+        )
+        if changed:
+            audit(territory=body.territory, actor=actor, action="governance.leave", subject=f"body:{body.pk}")
+
+
+def _members_at(body: Body, moment: datetime) -> Q:
+    return Q(body=body, joined_at__lte=moment) & (Q(left_at__isnull=True) | Q(left_at__gt=moment))
+
+
+def is_member(body: Body, user: User, at: datetime | None = None) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(_members_at(body, at or timezone.now()), user=user).exists()
+
+
+def electorate_at(body: Body, moment: datetime) -> int:
+    return Membership.objects.filter(_members_at(body, moment)).values("user").distinct().count()
+
+
+def members_now(body: Body) -> list[User]:
+    return list(
+        User.objects.filter(memberships__body=body, memberships__left_at__isnull=True, is_active=True)
+        .distinct()
+        .order_by("display_name")
+    )
+
+
+# --- proposals -----------------------------------------------------------------------------------------------------
+
+
+def proposal_create(
+    *,
+    body: Body,
+    author: User,
+    title: str,
+    text: str,
+    kind: str,
+    payload: dict[str, Any],
+    opens_at: datetime,
+    closes_at: datetime,
+    quorum_percent: int,
+    majority: Majority,
+    secret: bool,
+    effective_month: date | None,
+    idempotency_key: str,
+) -> Proposal:
+    """A member of ``body`` puts a proposal to it. The same key again returns the first proposal."""
+    territory = body.territory
+    existing = Proposal.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if not is_member(body, author):
+        raise Forbidden(_("Only a member of this body may put a proposal to it."))
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = [_("A proposal needs a title.")]
+    if closes_at <= opens_at:
+        errors["closes_at"] = [_("Voting closes after it opens.")]
+    elif closes_at <= timezone.now():
+        errors["closes_at"] = [_("Voting must close in the future.")]
+    if not 0 <= quorum_percent <= 100:
+        errors["quorum_percent"] = [_("Between 0 and 100.")]
+    kind_ = kinds.get(kind)
+    if kind_.needs_month:
+        if effective_month is None:
+            errors["effective_month"] = [_("Say from which month the new rule applies.")]
+        elif effective_month.replace(day=1) < timezone.localtime(closes_at).date().replace(day=1):
+            errors["effective_month"] = [
+                _("The rule can only apply from the month the vote closes or later.")
+            ]
+    if errors:
+        raise InvalidInput(_("The proposal is not complete."), errors=errors)
+    parsed = kinds.parse(kind_, territory, payload)
+    with transaction.atomic():
+        try:
+            proposal = Proposal.objects.create(
+                territory=territory,
+                body=body,
+                author=author,
+                title=title.strip()[:200],
+                text=text,
+                kind=kind,
+                payload=parsed.model_dump(mode="json"),
+                opens_at=opens_at,
+                closes_at=closes_at,
+                quorum_percent=quorum_percent,
+                majority=majority,
+                secret=secret,
+                effective_month=effective_month.replace(day=1) if effective_month else None,
+                idempotency_key=idempotency_key,
+            )
+        except IntegrityError:
+            return Proposal.objects.get(territory=territory, idempotency_key=idempotency_key)
+        audit(
+            territory=territory, actor=author, action="governance.propose", subject=f"proposal:{proposal.pk}"
+        )
+    if proposal.opens_at <= timezone.now():
+        _notify_open(proposal)
+    return proposal
+
+
+def preview(proposal: Proposal) -> list[str]:
+    kind = kinds.get(proposal.kind)
+    payload = kind.payload.model_validate(proposal.payload)
+    return kind.preview(proposal.territory, payload, proposal.effective_month)
+
+
+def state(proposal: Proposal, now: datetime | None = None) -> str:
+    """``upcoming``, ``open``, ``due`` (voting over, result not computed yet) or ``closed``."""
+    if Decision.objects.filter(proposal=proposal).exists():
+        return "closed"
+    moment = now or timezone.now()
+    if moment < proposal.opens_at:
+        return "upcoming"
+    if moment < proposal.closes_at:
+        return "open"
+    return "due"
+
+
+# --- ballots -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BallotResult:
+    choice: str
+    changed: bool
+    receipt: str | None  # secret votes: what lets this voter change their choice; shown once, never stored
+
+
+def _hash(receipt: str) -> str:
+    return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+def may_vote(proposal: Proposal, user: User) -> bool:
+    """Members of the body when voting opened, who still are."""
+    return is_member(proposal.body, user, proposal.opens_at) and is_member(proposal.body, user)
+
+
+def ballot_cast(
+    *, proposal: Proposal, voter: User, choice: str, receipt: str | None = None, now: datetime | None = None
+) -> BallotResult:
+    """Cast or change a ballot while the vote is open. One per member (database constraints)."""
+    if choice not in Choice.values:
+        raise InvalidInput(_("Choose for, against or abstention."), errors={"choice": [_("Unknown choice.")]})
+    if state(proposal, now) != "open":
+        raise Conflict(_("This vote is not open."))
+    if not may_vote(proposal, voter):
+        raise Forbidden(_("Only the members of the body when the vote opened may vote."))
+    if proposal.secret:
+        return _secret_cast(proposal, voter, choice, receipt)
+    with transaction.atomic():
+        ballot = Ballot.objects.select_for_update().filter(proposal=proposal, voter=voter).first()
+        if ballot is None:
+            try:
+                with transaction.atomic():
+                    Ballot.objects.create(proposal=proposal, voter=voter, choice=choice)
+            except IntegrityError as exc:  # two first votes at once from the same person
+                raise Conflict(_("Your vote was just recorded; reload the page.")) from exc
+            audit(
+                territory=proposal.territory,
+                actor=voter,
+                action="governance.vote",
+                subject=f"proposal:{proposal.pk}",
+            )
+            return BallotResult(choice, changed=False, receipt=None)
+        if ballot.choice != choice:
+            ballot.choice = choice
+            ballot.changed_at = timezone.now()
+            ballot.save(update_fields=["choice", "changed_at"])
+        return BallotResult(choice, changed=True, receipt=None)
+
+
+def _secret_cast(proposal: Proposal, voter: User, choice: str, receipt: str | None) -> BallotResult:
+    with transaction.atomic():
+        took_part = Participation.objects.filter(proposal=proposal, voter=voter).exists()
+        if took_part:
+            if not receipt:
+                raise Forbidden(
+                    _(
+                        "You have voted already. A secret vote can be changed only from the device you voted "
+                        "on (nobody, not even Grenier, knows which ballot is yours)."
+                    )
+                )
+            updated = SecretBallot.objects.filter(proposal=proposal, receipt_hash=_hash(receipt)).update(
+                choice=choice
+            )
+            if not updated:
+                raise Forbidden(_("This receipt matches no ballot of this vote."))
+            return BallotResult(choice, changed=True, receipt=receipt)
+        new_receipt = secrets.token_urlsafe(24)
+        try:
+            with transaction.atomic():
+                Participation.objects.create(proposal=proposal, voter=voter)
+        except IntegrityError as exc:
+            raise Conflict(_("Your vote was just recorded; reload the page.")) from exc
+        SecretBallot.objects.create(proposal=proposal, receipt_hash=_hash(new_receipt), choice=choice)
+        audit(
+            territory=proposal.territory,
+            actor=voter,
+            action="governance.vote",
+            subject=f"proposal:{proposal.pk}",
+        )
+        return BallotResult(choice, changed=False, receipt=new_receipt)
+
+
+@dataclass(frozen=True)
+class Tally:
+    participants: int
+    votes_for: int
+    votes_against: int
+    abstentions: int
+
+
+def tally(proposal: Proposal) -> Tally:
+    rows = (
+        SecretBallot.objects.filter(proposal=proposal)
+        if proposal.secret
+        else Ballot.objects.filter(proposal=proposal)
+    )
+    counts = {row["choice"]: row["n"] for row in rows.values("choice").annotate(n=Count("pk"))}
+    participants = (
+        Participation.objects.filter(proposal=proposal).count() if proposal.secret else sum(counts.values())
+    )
+    return Tally(
+        participants=participants,
+        votes_for=counts.get(Choice.FOR, 0),
+        votes_against=counts.get(Choice.AGAINST, 0),
+        abstentions=counts.get(Choice.ABSTAIN, 0),
+    )
+
+
+def participation(proposal: Proposal) -> int:
+    """How many have voted so far — never what they chose, while a secret vote is open."""
+    if proposal.secret:
+        return Participation.objects.filter(proposal=proposal).count()
+    return Ballot.objects.filter(proposal=proposal).count()
+
+
+# --- closing and effects -------------------------------------------------------------------------------------------
+
+
+def outcome(*, electorate: int, quorum_percent: int, majority: str, counts: Tally) -> tuple[bool, bool, str]:
+    """(quorum met, adopted, reason). Majorities count the votes cast for or against; abstentions count only
+    towards the quorum. A tie is not a majority."""
+    quorum_met = counts.participants * 100 >= quorum_percent * electorate and counts.participants > 0
+    if not quorum_met:
+        return False, False, "quorum_not_met"
+    cast = counts.votes_for + counts.votes_against
+    if cast == 0:
+        return True, False, "no_votes"
+    if majority == Majority.TWO_THIRDS:
+        adopted = counts.votes_for * 3 >= cast * 2
+    elif majority == Majority.UNANIMITY:
+        adopted = counts.votes_against == 0
+    else:
+        adopted = counts.votes_for * 2 > cast
+    return True, adopted, "adopted" if adopted else "majority_not_reached"
+
+
+def proposal_close(*, proposal: Proposal, actor: User | None, now: datetime | None = None) -> Decision:
+    """Compute the result once voting is over and write the decision; closing again returns it unchanged."""
+    moment = now or timezone.now()
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        existing = Decision.objects.filter(proposal=locked).first()
+        if existing is not None:
+            return existing
+        if moment < locked.closes_at:
+            raise Conflict(
+                _("Voting is open until %(when)s.")
+                % {"when": f"{timezone.localtime(locked.closes_at):%d/%m/%Y %H:%M}"}
+            )
+        electorate = electorate_at(locked.body, locked.opens_at)
+        counts = tally(locked)
+        quorum_met, adopted, reason = outcome(
+            electorate=electorate,
+            quorum_percent=locked.quorum_percent,
+            majority=locked.majority,
+            counts=counts,
+        )
+        has_effect = adopted and locked.kind != "motion"
+        decision = Decision.objects.create(
+            proposal=locked,
+            closed_at=moment,
+            closed_by=actor,
+            electorate=electorate,
+            participants=counts.participants,
+            votes_for=counts.votes_for,
+            votes_against=counts.votes_against,
+            abstentions=counts.abstentions,
+            quorum_met=quorum_met,
+            adopted=adopted,
+            reason=reason,
+            effect_status=EffectStatus.PENDING if has_effect else EffectStatus.NONE,
+        )
+        Proposal.objects.filter(pk=locked.pk).update(electorate=electorate)
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="governance.close",
+            subject=f"proposal:{locked.pk}",
+        )
+        _notify_closed(locked, decision)
+    if has_effect and _effect_due(locked, moment):
+        effect_apply(decision=decision, now=moment)
+        decision.refresh_from_db()
+    return decision
+
+
+def _effect_due(proposal: Proposal, moment: datetime) -> bool:
+    """Rules are versioned by month, so they are recorded at the close and apply from their month by themselves;
+    other effects wait for their month when one is given."""
+    if kinds.get(proposal.kind).needs_month or proposal.effective_month is None:
+        return True
+    return proposal.effective_month <= timezone.localtime(moment).date().replace(day=1)
+
+
+def effect_apply(*, decision: Decision, now: datetime | None = None) -> Decision:
+    """Apply an adopted decision's effect, exactly once: the decision row is locked and its state checked in the
+    transaction that applies it. A failure is recorded on the decision, never silent."""
+    proposal = decision.proposal
+    try:
+        with transaction.atomic():
+            locked = (
+                Decision.objects.select_for_update().select_related("proposal__territory").get(pk=decision.pk)
+            )
+            if locked.effect_status != EffectStatus.PENDING:
+                return locked
+            kind = kinds.get(proposal.kind)
+            payload = kind.payload.model_validate(proposal.payload)
+            decided_by = _("Decision %(n)s — %(title)s") % {"n": locked.pk, "title": proposal.title}
+            summary = kind.apply(proposal.territory, payload, proposal.effective_month, decided_by[:200])
+            locked.effect_status = EffectStatus.APPLIED
+            locked.effect_applied_at = now or timezone.now()
+            locked.effect_summary = summary
+            locked.effect_error = ""
+            locked.save(
+                update_fields=["effect_status", "effect_applied_at", "effect_summary", "effect_error"]
+            )
+            audit(
+                territory=proposal.territory,
+                actor=None,
+                action="governance.effect",
+                subject=f"proposal:{proposal.pk}",
+            )
+            return locked
+    except Exception as exc:
+        detail = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
+        Decision.objects.filter(pk=decision.pk, effect_status=EffectStatus.PENDING).update(
+            effect_status=EffectStatus.FAILED, effect_error=str(detail)[:2000]
+        )
+        return Decision.objects.get(pk=decision.pk)
+
+
+def effect_retry(*, decision: Decision, actor: User | None) -> Decision:
+    """A coordinator tries a failed effect again (once what made it fail is fixed)."""
+    with transaction.atomic():
+        if not Decision.objects.filter(pk=decision.pk, effect_status=EffectStatus.FAILED).update(
+            effect_status=EffectStatus.PENDING
+        ):
+            raise Conflict(_("Only a failed effect can be tried again."))
+        audit(
+            territory=decision.proposal.territory,
+            actor=actor,
+            action="governance.effect.retry",
+            subject=f"proposal:{decision.proposal_id}",
+        )
+    return effect_apply(decision=decision)
+
+
+@dataclass
+class DueSummary:
+    opened_notified: int = 0
+    reminded: int = 0
+    closed: int = 0
+    effects_applied: int = 0
+    effects_failed: int = 0
+
+
+def close_due(*, territory: Territory | None = None, now: datetime | None = None) -> DueSummary:
+    """What cron runs: tell members about opened votes and votes closing tomorrow, close what is due, apply the
+    effects whose month has come. Safe to run as often as wanted."""
+    moment = now or timezone.now()
+    summary = DueSummary()
+    proposals = Proposal.objects.select_related("body", "territory")
+    if territory is not None:
+        proposals = proposals.filter(territory=territory)
+    for proposal in proposals.filter(
+        opens_at__lte=moment, notified_open_at__isnull=True, closes_at__gt=moment
+    ):
+        _notify_open(proposal)
+        summary.opened_notified += 1
+    for proposal in proposals.filter(
+        closes_at__gt=moment, closes_at__lte=moment + REMINDER_BEFORE, notified_reminder_at__isnull=True
+    ).filter(opens_at__lte=moment):
+        _notify_reminder(proposal)
+        summary.reminded += 1
+    for proposal in proposals.filter(closes_at__lte=moment, decision__isnull=True):
+        proposal_close(proposal=proposal, actor=None, now=moment)
+        summary.closed += 1
+    pending = Decision.objects.filter(effect_status=EffectStatus.PENDING).select_related("proposal")
+    if territory is not None:
+        pending = pending.filter(proposal__territory=territory)
+    for decision in pending:
+        if not _effect_due(decision.proposal, moment):
+            continue
+        result = effect_apply(decision=decision, now=moment)
+        if result.effect_status == EffectStatus.APPLIED:
+            summary.effects_applied += 1
+        elif result.effect_status == EffectStatus.FAILED:
+            summary.effects_failed += 1
+    return summary
+
+
+# --- notifications -------------------------------------------------------------------------------------------------
+
+
+def _link(proposal: Proposal) -> str:
+    base = getattr(settings, "GRENIER_BASE_URL", "").rstrip("/")
+    return base + reverse("governance_proposal", args=[proposal.territory.slug, proposal.pk])
+
+
+def _send(proposal: Proposal, subject: str, body: str) -> None:
+    recipients = [user.email for user in members_now(proposal.body) if user.email]
+    if not recipients:
+        return
+    sender = settings.DEFAULT_FROM_EMAIL
+    messages = [(subject, body, sender, [email]) for email in recipients]
+    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+
+
+def _notify_open(proposal: Proposal) -> None:
+    with transaction.atomic():
+        if not Proposal.objects.filter(pk=proposal.pk, notified_open_at__isnull=True).update(
+            notified_open_at=timezone.now()
+        ):
+            return
+        _send(
+            proposal,
+            _("Vote open: %(title)s") % {"title": proposal.title},
+            _("A vote is open in %(body)s until %(when)s: %(title)s\n\nRead it and vote: %(link)s\n")
+            % {
+                "body": proposal.body.name,
+                "when": f"{timezone.localtime(proposal.closes_at):%d/%m/%Y %H:%M}",
+                "title": proposal.title,
+                "link": _link(proposal),
+            },
+        )
+
+
+def _notify_reminder(proposal: Proposal) -> None:
+    with transaction.atomic():
+        if not Proposal.objects.filter(pk=proposal.pk, notified_reminder_at__isnull=True).update(
+            notified_reminder_at=timezone.now()
+        ):
+            return
+        _send(
+            proposal,
+            _("Vote closes tomorrow: %(title)s") % {"title": proposal.title},
+            _("The vote on “%(title)s” closes on %(when)s.\n\n%(link)s\n")
+            % {
+                "title": proposal.title,
+                "when": f"{timezone.localtime(proposal.closes_at):%d/%m/%Y %H:%M}",
+                "link": _link(proposal),
+            },
+        )
+
+
+def _notify_closed(proposal: Proposal, decision: Decision) -> None:
+    result = _("adopted") if decision.adopted else _("rejected")
+    _send(
+        proposal,
+        _("Vote closed: %(title)s — %(result)s") % {"title": proposal.title, "result": result},
+        _(
+            "“%(title)s” is %(result)s: %(for)s for, %(against)s against, %(abstain)s abstentions, "
+            "%(participants)s of %(electorate)s members took part.\n\n%(link)s\n"
+        )
+        % {
+            "title": proposal.title,
+            "result": result,
+            "for": decision.votes_for,
+            "against": decision.votes_against,
+            "abstain": decision.abstentions,
+            "participants": decision.participants,
+            "electorate": decision.electorate,
+            "link": _link(proposal),
+        },
+    )
+
+
+def proposal_for(territory: Territory, proposal_id: int) -> Proposal:
+    proposal = Proposal.objects.filter(territory=territory, pk=proposal_id).select_related("body").first()
+    if proposal is None:
+        raise NotFound(_("No proposal has this number here."))
+    return proposal
