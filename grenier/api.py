@@ -159,9 +159,11 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount_routers() -> None:
     from grenier.core.api import router as core_router
     from grenier.fund.api import router as fund_router
+    from grenier.governance.api import router as governance_router
 
     api.add_router("", core_router)
     api.add_router("", fund_router)
+    api.add_router("", governance_router)
 
 
 _mount_routers()

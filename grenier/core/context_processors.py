@@ -53,6 +53,14 @@ def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any
                 "key": "fund",
             }
         )
+    if permissions.can(user, territory, Action.GOV_READ):
+        items.append(
+            {
+                "label": _("Votes"),
+                "url": reverse("governance_proposals", args=[territory.slug]),
+                "key": "governance",
+            }
+        )
     return items
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from grenier.core.models import Household, Territory, User
+from grenier.core.models import Household, HouseholdPerson, Territory, User
 from grenier.core.money import format_cents
 from grenier.core.services import audit
 from grenier.fund import rules
@@ -82,9 +82,15 @@ def household_credit(household: Household) -> Account:
     )
 
 
+def _store_credit_code(store_id: int) -> str:
+    return f"store:{store_id}:credit"
+
+
 def store_credit(store: Store) -> Account:
     # Not guarded: a refund after the month was settled leaves the store owing credit, netted next settlement.
-    return ledger.account_ensure(territory=store.territory, code=f"store:{store.pk}:credit", unit=Unit.CREDIT)
+    return ledger.account_ensure(
+        territory=store.territory, code=_store_credit_code(store.pk), unit=Unit.CREDIT
+    )
 
 
 # --- rules -------------------------------------------------------------------------------------------------------
@@ -415,19 +421,19 @@ def pay(
             _("The amount is too small for this store's coverage."),
             errors={"amount_cents": [_("Too small.")]},
         )
-    wallet = household_credit(household)
+    wallet, shop = _payment_accounts(store, household)
+    entry_key = f"payment:{store.pk}:{idempotency_key}"
     try:
         with transaction.atomic():
-            recorded = ledger.entry_record(
+            # The payment's key was checked above, so the entry is written without a second look-up or a savepoint;
+            # a request racing with the same key fails on a unique index and rolls this transaction back (below).
+            entry, balances = ledger.entry_insert(
                 territory=store.territory,
-                idempotency_key=f"payment:{store.pk}:{idempotency_key}",
+                idempotency_key=entry_key,
                 kind="fund.payment",
-                legs=[(wallet, -credit), (store_credit(store), credit)],
+                legs=[(wallet, -credit), (shop, credit)],
                 actor=actor,
             )
-            if not recorded.created:
-                payment = Payment.objects.get(entry=recorded.entry)
-                return PaymentResult(payment, _credit_of(household), created=False)
             payment = Payment.objects.create(
                 territory=store.territory,
                 store=store,
@@ -436,7 +442,7 @@ def pay(
                 credit_cents=credit,
                 euro_cents=total_cents - credit,
                 idempotency_key=idempotency_key,
-                entry=recorded.entry,
+                entry=entry,
                 cashier=actor,
             )
     except InsufficientBalance as exc:
@@ -452,9 +458,33 @@ def pay(
         ) from exc
     except IntegrityError:
         # The same key raced in from another till request: answer with the payment that won.
-        payment = Payment.objects.get(store=store, idempotency_key=idempotency_key)
-        return PaymentResult(payment, _credit_of(household), created=False)
-    return PaymentResult(payment, _credit_of(household), created=True)
+        won = Payment.objects.filter(store=store, idempotency_key=idempotency_key).first()
+        if won is None:
+            won = Payment.objects.get(entry__territory=store.territory, entry__idempotency_key=entry_key)
+        return PaymentResult(won, _credit_of(household), created=False)
+    return PaymentResult(payment, balances[wallet.pk], created=True)
+
+
+def _payment_accounts(store: Store, household: Household) -> tuple[Account, Account]:
+    """The household's credit account and the store's, read together; created (or refused) by
+    ``household_credit`` and ``store_credit`` when one is missing or not what they expect."""
+    if household.territory_id == store.territory_id:
+        household.territory = store.territory  # the same row: no second read of it
+    wallet_code = household_credit_code(household.pk)
+    shop_code = _store_credit_code(store.pk)
+    found = {
+        account.code: account
+        for account in Account.objects.filter(
+            territory_id=store.territory_id, code__in=[wallet_code, shop_code]
+        )
+    }
+    wallet = found.get(wallet_code)
+    if wallet is None or wallet.unit != Unit.CREDIT or not wallet.guarded:
+        wallet = household_credit(household)
+    shop = found.get(shop_code)
+    if shop is None or shop.unit != Unit.CREDIT or shop.guarded:
+        shop = store_credit(store)
+    return wallet, shop
 
 
 def _credit_of(household: Household) -> int:
@@ -578,6 +608,8 @@ def monthly_run(
     fund_eur = fund_account(territory)
     contributions = _external(territory, CONTRIBUTIONS)
     issuer = credit_issuer(territory)
+    # A household's composition depends only on its persons' birth dates and child flags: many share one.
+    compositions: dict[tuple[tuple[date | None, bool], ...], rules.Composition] = {}
     if progress:
         progress(len(done), total)
     for start in range(0, len(todo), batch_size):
@@ -589,25 +621,43 @@ def monthly_run(
                     "household_id", flat=True
                 )
             )
+            # Plain values, not model instances: the run reads a few columns of many rows.
             batch = list(
-                Household.objects.filter(pk__in=fresh).prefetch_related("persons", "contribution_choices")
+                Household.objects.filter(pk__in=fresh)
+                .order_by("pk")
+                .values_list("pk", "monthly_resources_cents")
             )
+            persons: dict[int, list[tuple[date | None, bool]]] = {pk: [] for pk, _resources in batch}
+            for household_id, birth_date, is_child in (
+                HouseholdPerson.objects.filter(household_id__in=fresh)
+                .order_by("household_id", "id")
+                .values_list("household_id", "birth_date", "is_child")
+            ):
+                persons[household_id].append((birth_date, is_child))
             chosen = _chosen_contributions(fresh, month)
-            wallets = _wallets(territory, batch)
+            wallets = _wallets(territory, [pk for pk, _resources in batch])
             specs: list[ledger.EntrySpec] = []
             lines: list[MonthLine] = []
-            for household in batch:
-                wallet = wallets[household.pk]
-                comp = rules.composition(list(household.persons.all()), month, rule.child_age_limit)
+            for household_id, resources_cents in batch:
+                wallet = wallets[household_id]
+                people = tuple(persons[household_id])
+                comp = compositions.get(people)
+                if comp is None:
+                    comp = rules.composition(
+                        [HouseholdPerson(birth_date=born, is_child=child) for born, child in people],
+                        month,
+                        rule.child_age_limit,
+                    )
+                    compositions[people] = comp
                 returned = _carry_over_return(rule, wallet.balance_cents)
-                due = _contribution_due(household, scale, comp, chosen.get(household.pk))
+                due = _contribution_due(resources_cents, scale, comp, chosen.get(household_id))
                 allocation = rules.allocation_cents(
                     base_cents=rule.base_cents,
                     per_additional_person_cents=rule.per_additional_person_cents,
                     per_child_cents=rule.per_child_cents,
                     composition=comp,
                 )
-                key = f"run:{month:%Y-%m}:{household.pk}"
+                key = f"run:{month:%Y-%m}:{household_id}"
                 if returned:
                     specs.append(
                         ledger.EntrySpec(
@@ -633,7 +683,7 @@ def monthly_run(
                 lines.append(
                     MonthLine(
                         run=run,
-                        household=household,
+                        household_id=household_id,
                         month=month,
                         contribution_due_cents=due,
                         contribution_paid_cents=due,
@@ -674,21 +724,35 @@ def monthly_run(
     return summary
 
 
-def _wallets(territory: Territory, households: Sequence[Household]) -> dict[int, Account]:
-    codes = {household_credit_code(h.pk): h.pk for h in households}
-    existing = {
-        a.code: a for a in Account.objects.select_for_update().filter(territory=territory, code__in=codes)
-    }
+def _wallets(territory: Territory, household_ids: Sequence[int]) -> dict[int, Account]:
+    """Each household's credit account, created if missing, locked for the run's transaction."""
+    codes = {household_credit_code(pk): pk for pk in household_ids}
+    existing = _locked_accounts(territory, codes)
     missing = [code for code in codes if code not in existing]
     if missing:
         Account.objects.bulk_create(
             [Account(territory=territory, code=code, unit=Unit.CREDIT, guarded=True) for code in missing],
             ignore_conflicts=True,
         )
-        existing = {
-            a.code: a for a in Account.objects.select_for_update().filter(territory=territory, code__in=codes)
-        }
+        existing = _locked_accounts(territory, codes)
     return {codes[code]: account for code, account in existing.items()}
+
+
+def _locked_accounts(territory: Territory, codes: Iterable[str]) -> dict[str, Account]:
+    return {
+        code: Account(
+            id=pk,
+            territory_id=territory.pk,
+            code=code,
+            unit=unit,
+            guarded=guarded,
+            balance_cents=balance_cents,
+        )
+        for pk, code, unit, guarded, balance_cents in Account.objects.select_for_update()
+        .filter(territory=territory, code__in=list(codes))
+        .order_by("pk")
+        .values_list("pk", "code", "unit", "guarded", "balance_cents")
+    }
 
 
 def _carry_over_return(rule: AllocationRule, balance_cents: int) -> int:
@@ -712,14 +776,14 @@ def _chosen_contributions(household_ids: set[int], month: date) -> dict[int, int
 
 
 def _contribution_due(
-    household: Household, scale: ContributionScale, comp: rules.Composition, chosen: int | None
+    resources_cents: int | None, scale: ContributionScale, comp: rules.Composition, chosen: int | None
 ) -> int:
     if chosen is not None:
         return max(chosen, scale.minimum_cents)
     return rules.suggested_contribution_cents(
         brackets=scale.brackets,
         minimum_cents=scale.minimum_cents,
-        resources_cents=household.monthly_resources_cents,
+        resources_cents=resources_cents,
         units_x10=comp.units_x10,
     )
 

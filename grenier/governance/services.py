@@ -464,8 +464,13 @@ def close_due(*, territory: Territory | None = None, now: datetime | None = None
         _notify_reminder(proposal)
         summary.reminded += 1
     for proposal in proposals.filter(closes_at__lte=moment, decision__isnull=True):
-        proposal_close(proposal=proposal, actor=None, now=moment)
+        closed = proposal_close(proposal=proposal, actor=None, now=moment)
         summary.closed += 1
+        # An effect due at the close is applied by proposal_close itself: count it here.
+        if closed.effect_status == EffectStatus.APPLIED:
+            summary.effects_applied += 1
+        elif closed.effect_status == EffectStatus.FAILED:
+            summary.effects_failed += 1
     pending = Decision.objects.filter(effect_status=EffectStatus.PENDING).select_related("proposal")
     if territory is not None:
         pending = pending.filter(proposal__territory=territory)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,28 +56,70 @@ def entry_record(
     _check_balanced(territory, legs)
     try:
         with transaction.atomic():
-            # The entry row goes first: a concurrent request with the same key blocks here on the unique index
-            # until this transaction ends, then fails and returns this entry; balances are never touched twice.
-            entry = Entry.objects.create(
-                territory=territory,
-                idempotency_key=idempotency_key,
-                kind=kind,
-                memo=memo[:300],
-                actor=actor,
-                reverses=reverses,
-            )
-            _apply_to_balances(legs)
-            Posting.objects.bulk_create(
-                Posting(entry=entry, account=account, unit=account.unit, amount_cents=amount)
-                for account, amount in legs
-                if amount != 0
-            )
+            entry, _balances = _write_entry(territory, idempotency_key, kind, legs, memo, actor, reverses)
     except IntegrityError:
         existing = Entry.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return Recorded(existing, created=False)
     return Recorded(entry, created=True)
+
+
+def entry_insert(
+    *,
+    territory: Territory,
+    idempotency_key: str,
+    kind: str,
+    legs: Sequence[tuple[Account, int]],
+    memo: str = "",
+    actor: User | None = None,
+) -> tuple[Entry, dict[int, int]]:
+    """Write a new entry in the caller's transaction: ``entry_record`` for a busy path that has already checked its
+    own idempotency key (a payment checks the payment's), so without the key look-up and without a savepoint.
+
+    Same rules: balanced per unit (``UnbalancedEntry``), guarded accounts never below zero
+    (``InsufficientBalance``). A key already used raises ``IntegrityError``, which spoils the caller's transaction:
+    the caller lets it roll back and then reads what the other request wrote. Must run inside
+    ``transaction.atomic()``. Returns the entry and, for each account it moved, the balance right after it.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("entry_insert() runs inside the caller's transaction.atomic().")
+    _check_balanced(territory, legs)
+    return _write_entry(territory, idempotency_key, kind, legs, memo, actor, None)
+
+
+def _write_entry(
+    territory: Territory,
+    idempotency_key: str,
+    kind: str,
+    legs: Sequence[tuple[Account, int]],
+    memo: str,
+    actor: User | None,
+    reverses: Entry | None,
+) -> tuple[Entry, dict[int, int]]:
+    # The entry row goes first: a concurrent request with the same key blocks here on the unique index until this
+    # transaction ends, then fails; balances are never touched twice. Then the postings, then the balances, so the
+    # row locks on the accounts are taken as late as possible and held for the shortest time.
+    entry = Entry.objects.create(
+        territory=territory,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        memo=memo[:300],
+        actor=actor,
+        reverses=reverses,
+    )
+    moving = [(account, amount) for account, amount in legs if amount != 0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(Posting)} (entry_id, account_id, unit, amount_cents) VALUES "  # noqa: S608 - our table name
+            + ", ".join(["(%s, %s, %s, %s)"] * len(moving)),
+            [value for account, amount in moving for value in (entry.pk, account.pk, account.unit, amount)],
+        )
+    return entry, _apply_to_balances(legs)
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _check_balanced(territory: Territory, legs: Sequence[tuple[Account, int]]) -> None:
@@ -95,27 +137,51 @@ def _check_balanced(territory: Territory, legs: Sequence[tuple[Account, int]]) -
         raise UnbalancedEntry(_("The postings of an entry must sum to zero in each unit."))
 
 
-def _apply_to_balances(legs: Sequence[tuple[Account, int]]) -> None:
+def _lock_order(account: Account) -> tuple[bool, int]:
+    """The one global order in which balances are updated: guarded accounts first, then the others, each by id.
+
+    Any fixed order keeps two transactions from waiting on each other's rows (no deadlock); this one takes the
+    busy shared rows (a store's account, the issuer), which are never guarded, last, so their locks are held for
+    the shortest time.
+    """
+    return (not account.guarded, account.pk)
+
+
+def _apply_to_balances(legs: Sequence[tuple[Account, int]]) -> dict[int, int]:
+    """Add each account's net change to its balance, in the global order; the new balances, by account id."""
     deltas: dict[int, int] = defaultdict(int)
     accounts: dict[int, Account] = {}
     for account, amount in legs:
         deltas[account.pk] += amount
         accounts[account.pk] = account
-    # In id order, so two entries touching the same accounts lock them in the same order and cannot deadlock.
-    for account_id in sorted(deltas):
-        delta = deltas[account_id]
-        if delta == 0:
-            continue
-        account = accounts[account_id]
-        rows = Account.objects.filter(pk=account_id)
-        if account.guarded and delta < 0:
-            # The race: two payments read the same balance and both spend it. This UPDATE re-checks the balance
-            # under the row lock it takes, so the second one sees the first one's debit and matches no row.
-            rows = rows.filter(balance_cents__gte=-delta)
-        if rows.update(balance_cents=F("balance_cents") + delta) != 1:
-            raise InsufficientBalance(
-                _("Not enough on the account for this operation."), account_code=account.code
-            )
+    table = _table(Account)
+    balances: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for account in sorted(accounts.values(), key=_lock_order):
+            delta = deltas[account.pk]
+            if delta == 0:
+                continue
+            if account.guarded and delta < 0:
+                # The race: two payments read the same balance and both spend it. This UPDATE re-checks the balance
+                # under the row lock it takes, so the second one sees the first one's debit and matches no row.
+                cursor.execute(
+                    f"UPDATE {table} SET balance_cents = balance_cents + %s "  # noqa: S608 - our table name
+                    "WHERE id = %s AND balance_cents >= %s RETURNING balance_cents",
+                    [delta, account.pk, -delta],
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {table} SET balance_cents = balance_cents + %s "  # noqa: S608 - our table name
+                    "WHERE id = %s RETURNING balance_cents",
+                    [delta, account.pk],
+                )
+            row = cursor.fetchone()
+            if row is None:
+                raise InsufficientBalance(
+                    _("Not enough on the account for this operation."), account_code=account.code
+                )
+            balances[account.pk] = row[0]
+    return balances
 
 
 def entry_reverse(
@@ -168,62 +234,122 @@ def entries_record_batch(
         todo = [spec for spec in specs if spec.idempotency_key not in present]
         if not todo:
             return 0
-        entries = Entry.objects.bulk_create(
-            Entry(
-                territory=territory,
-                idempotency_key=spec.idempotency_key,
-                kind=spec.kind,
-                memo=spec.memo[:300],
-                actor=actor,
-                created_at=spec.at or timezone.now(),
-            )
-            for spec in todo
-        )
-        if any(entry.pk is None for entry in entries):  # a database that cannot return ids from a bulk insert
-            by_key = dict(
-                Entry.objects.filter(
-                    territory=territory, idempotency_key__in=[s.idempotency_key for s in todo]
-                ).values_list("idempotency_key", "pk")
-            )
-            for entry in entries:
-                entry.pk = by_key[entry.idempotency_key]
-        postings: list[Posting] = []
-        legs: list[tuple[Account, int]] = []
-        for entry, spec in zip(entries, todo, strict=True):
-            for account, amount in spec.legs:
-                if amount != 0:
-                    postings.append(
-                        Posting(entry_id=entry.pk, account=account, unit=account.unit, amount_cents=amount)
-                    )
-                    legs.append((account, amount))
-        _apply_to_balances_in_bulk(legs)
-        Posting.objects.bulk_create(postings, batch_size=2000)
+        if connection.vendor == "postgresql":
+            _write_batch_postgresql(territory, todo, actor)
+        else:
+            _write_batch_portable(territory, todo, actor)
     return len(todo)
 
 
-def _apply_to_balances_in_bulk(legs: Sequence[tuple[Account, int]]) -> None:
-    deltas: dict[int, int] = defaultdict(int)
-    accounts: dict[int, Account] = {}
-    for account, amount in legs:
-        deltas[account.pk] += amount
-        accounts[account.pk] = account
-    # Guarded accounts that lose money go one by one through the conditional update (they are few: returns of
-    # unspent credit); every other account takes its net change in one statement per group of rows.
-    plain: dict[int, int] = {}
-    for account_id, delta in deltas.items():
-        if delta == 0:
-            continue
-        if accounts[account_id].guarded and delta < 0:
-            _apply_to_balances([(accounts[account_id], delta)])
-        else:
-            plain[account_id] = delta
-    ids = sorted(plain)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        Account.objects.filter(pk__in=chunk).update(
-            balance_cents=F("balance_cents")
-            + Case(
-                *(When(pk=account_id, then=Value(plain[account_id])) for account_id in chunk),
-                default=Value(0),
-            )
+def _write_batch_portable(territory: Territory, todo: Sequence[EntrySpec], actor: User | None) -> None:
+    """Any database: Django's bulk inserts, then each account's net change in the global order."""
+    now = timezone.now()
+    entries = Entry.objects.bulk_create(
+        Entry(
+            territory=territory,
+            idempotency_key=spec.idempotency_key,
+            kind=spec.kind,
+            memo=spec.memo[:300],
+            actor=actor,
+            created_at=spec.at or now,
         )
+        for spec in todo
+    )
+    if any(entry.pk is None for entry in entries):  # a database that cannot return ids from a bulk insert
+        by_key = dict(
+            Entry.objects.filter(
+                territory=territory, idempotency_key__in=[s.idempotency_key for s in todo]
+            ).values_list("idempotency_key", "pk")
+        )
+        for entry in entries:
+            entry.pk = by_key[entry.idempotency_key]
+    postings: list[Posting] = []
+    legs: list[tuple[Account, int]] = []
+    for entry, spec in zip(entries, todo, strict=True):
+        for account, amount in spec.legs:
+            if amount != 0:
+                postings.append(
+                    Posting(entry_id=entry.pk, account=account, unit=account.unit, amount_cents=amount)
+                )
+                legs.append((account, amount))
+    Posting.objects.bulk_create(postings, batch_size=2000)
+    _apply_to_balances(legs)
+
+
+def _write_batch_postgresql(territory: Territory, todo: Sequence[EntrySpec], actor: User | None) -> None:
+    """PostgreSQL: entries and postings each in one ``INSERT … SELECT FROM unnest(arrays)``; the balances locked in
+    the global order by one ``SELECT … FOR UPDATE``, then changed by one conditional ``UPDATE … FROM unnest``."""
+    now = timezone.now()
+    dated = any(spec.at is not None for spec in todo)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(Entry)} "  # noqa: S608 - our table name
+            "(territory_id, idempotency_key, kind, memo, actor_id, reverses_id, created_at) "
+            "SELECT %s, u.key, u.kind, u.memo, %s, NULL, "
+            + (
+                "u.at FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[]) "
+                "AS u(key, kind, memo, at) "
+                if dated
+                else "%s FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[]) AS u(key, kind, memo) "
+            )
+            + "RETURNING idempotency_key, id",
+            [
+                territory.pk,
+                actor.pk if actor is not None else None,
+                *([] if dated else [now]),
+                [spec.idempotency_key for spec in todo],
+                [spec.kind for spec in todo],
+                [spec.memo[:300] for spec in todo],
+                *([[spec.at or now for spec in todo]] if dated else []),
+            ],
+        )
+        ids = dict(cursor.fetchall())
+        entry_ids: list[int] = []
+        account_ids: list[int] = []
+        units: list[str] = []
+        amounts: list[int] = []
+        deltas: dict[int, int] = defaultdict(int)
+        accounts: dict[int, Account] = {}
+        for spec in todo:
+            entry_id = ids[spec.idempotency_key]
+            for account, amount in spec.legs:
+                if amount != 0:
+                    entry_ids.append(entry_id)
+                    account_ids.append(account.pk)
+                    units.append(account.unit)
+                    amounts.append(amount)
+                    deltas[account.pk] += amount
+                    accounts[account.pk] = account
+        cursor.execute(
+            f"INSERT INTO {_table(Posting)} (entry_id, account_id, unit, amount_cents) "  # noqa: S608 - our table name
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[])",
+            [_int_array(entry_ids), _int_array(account_ids), units, _int_array(amounts)],
+        )
+        moved = sorted((a for a in accounts.values() if deltas[a.pk] != 0), key=_lock_order)
+        if not moved:
+            return
+        table = _table(Account)
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY NOT guarded, id FOR UPDATE",  # noqa: S608 - our table name
+            [_int_array([a.pk for a in moved])],
+        )
+        # Guarded accounts that would go below zero match no row (the check runs under the row lock just taken).
+        cursor.execute(
+            f"UPDATE {table} AS a SET balance_cents = a.balance_cents + d.delta "  # noqa: S608 - our table name
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta) "
+            "WHERE a.id = d.id AND (d.delta >= 0 OR NOT a.guarded OR a.balance_cents + d.delta >= 0) "
+            "RETURNING a.id",
+            [_int_array([a.pk for a in moved]), _int_array([deltas[a.pk] for a in moved])],
+        )
+        updated = {row[0] for row in cursor.fetchall()}
+    refused = [a for a in moved if a.pk not in updated]
+    if refused:
+        raise InsufficientBalance(
+            _("Not enough on the account for this operation."), account_code=refused[0].code
+        )
+
+
+def _int_array(values: Sequence[int]) -> str:
+    """A PostgreSQL array literal of integers (``{1,-2,3}``), for a ``%s::bigint[]`` parameter: far cheaper for the
+    driver than adapting a Python list element by element."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"

@@ -1,0 +1,332 @@
+"""API of governance: proposals, ballots, results and the decision log.
+
+Every person of the territory reads; members of a body vote on its proposals; coordinators close a due vote. A secret
+vote's ballots are never listed, whoever asks: the API knows who took part, never what they chose.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from pydantic import ValidationError as PydanticValidationError
+
+from grenier.api import territory_of
+from grenier.core import permissions
+from grenier.core.auth import user_of
+from grenier.core.errors import GrenierError, NotFound
+from grenier.core.models import Territory
+from grenier.core.permissions import Action
+from grenier.governance import selectors, services
+from grenier.governance.models import Ballot, Decision, Participation, Proposal
+
+router = Router(tags=["governance"])
+
+StateFilter = Literal["open", "upcoming", "due", "closed", "all"]
+
+
+class ProposalOut(Schema):
+    id: int
+    title: str
+    body: str = Field(..., description="The name of the body that votes on it.")
+    kind: str = Field(
+        ..., description="What an adopted proposal changes: motion, store_approve, allocation_rule…"
+    )
+    opens_at: datetime
+    closes_at: datetime
+    secret: bool = Field(..., description="A secret ballot: who took part is known, never what they chose.")
+    majority: str = Field(..., description="simple, two_thirds or unanimity (of votes cast for or against).")
+    quorum_percent: int = Field(..., description="Share of the body's members who must take part.")
+    effective_month: date | None = Field(None, description="For rule changes: the first month they apply.")
+    state: str = Field(
+        ..., description="upcoming, open, due (voting over, result not computed yet) or closed."
+    )
+    participation: int = Field(..., description="How many have voted so far (never what they chose).")
+
+
+class DecisionOut(Schema):
+    proposal: int
+    closed_at: datetime
+    electorate: int = Field(..., description="Members of the body when voting opened.")
+    participants: int
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    quorum_met: bool
+    adopted: bool
+    reason: str = Field(..., description="adopted, quorum_not_met, majority_not_reached or no_votes.")
+    effect_status: str = Field(..., description="none, pending (waiting for its month), applied or failed.")
+    effect_applied_at: datetime | None = None
+    effect_summary: str = Field("", description="What the effect changed, once applied.")
+    effect_error: str = Field("", description="Why the effect failed, if it did.")
+
+
+class DecisionLogOut(Schema):
+    proposal: int
+    title: str
+    body: str
+    kind: str
+    closed_at: datetime
+    electorate: int
+    participants: int
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    quorum_met: bool
+    adopted: bool
+    reason: str
+    effect_status: str
+    effect_summary: str
+
+
+class PublicBallotOut(Schema):
+    voter: str = Field(..., description="The voter's display name.")
+    choice: str
+
+
+class ProposalDetailOut(ProposalOut):
+    text: str
+    preview: list[str] = Field(..., description="Exactly what an adopted proposal changes in Grenier.")
+    my_vote: str | None = Field(
+        None,
+        description='Public vote: the caller\'s choice. Secret vote: "secret" once the caller has taken part. '
+        "Null if the caller has not voted.",
+    )
+    may_vote: bool = Field(
+        ...,
+        description="The vote is open and the caller was a member of the body when it opened, and still is.",
+    )
+    result: DecisionOut | None = Field(None, description="Once closed.")
+    ballots: list[PublicBallotOut] | None = Field(
+        None, description="Public votes only: who chose what. Never given for a secret vote."
+    )
+
+
+class BallotIn(Schema):
+    choice: Literal["for", "against", "abstain"]
+    receipt: str | None = Field(
+        None,
+        max_length=100,
+        description="Secret votes: the receipt returned with the first ballot, needed to change it.",
+    )
+
+
+class BallotOut(Schema):
+    choice: str
+    changed: bool = Field(..., description="True when this replaced an earlier ballot of the caller.")
+    receipt: str | None = Field(
+        None,
+        description="Secret votes: a new receipt on the first ballot, to keep (Grenier stores only its hash and "
+        "cannot show it again); a change sends back the receipt it was made with. Null for public votes.",
+    )
+
+
+def _readable(request: HttpRequest) -> Territory:
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.GOV_READ)
+    return territory
+
+
+def _counted(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Ballots, participations and whether a decision exists, in the same query as the proposals."""
+
+    def count(model: type[Ballot] | type[Participation]) -> Coalesce:
+        rows = (
+            model.objects.filter(proposal=OuterRef("pk"))
+            .order_by()
+            .values("proposal")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+    return proposals.select_related("body").annotate(
+        public_count=count(Ballot),
+        secret_count=count(Participation),
+        decided=Exists(Decision.objects.filter(proposal=OuterRef("pk"))),
+    )
+
+
+def _state(proposal: Proposal, now: datetime) -> str:
+    """``services.state`` without a query: ``decided`` comes from ``_counted``."""
+    if proposal.decided:  # type: ignore[attr-defined]
+        return "closed"
+    if now < proposal.opens_at:
+        return "upcoming"
+    if now < proposal.closes_at:
+        return "open"
+    return "due"
+
+
+def _fields(proposal: Proposal, now: datetime) -> dict[str, Any]:
+    count: int = getattr(proposal, "secret_count" if proposal.secret else "public_count")
+    return {
+        "id": proposal.pk,
+        "title": proposal.title,
+        "body": proposal.body.name,
+        "kind": proposal.kind,
+        "opens_at": proposal.opens_at,
+        "closes_at": proposal.closes_at,
+        "secret": proposal.secret,
+        "majority": proposal.majority,
+        "quorum_percent": proposal.quorum_percent,
+        "effective_month": proposal.effective_month,
+        "state": _state(proposal, now),
+        "participation": count,
+    }
+
+
+def _decision_out(decision: Decision) -> DecisionOut:
+    return DecisionOut(
+        proposal=decision.proposal_id,
+        closed_at=decision.closed_at,
+        electorate=decision.electorate,
+        participants=decision.participants,
+        votes_for=decision.votes_for,
+        votes_against=decision.votes_against,
+        abstentions=decision.abstentions,
+        quorum_met=decision.quorum_met,
+        adopted=decision.adopted,
+        reason=decision.reason,
+        effect_status=decision.effect_status,
+        effect_applied_at=decision.effect_applied_at,
+        effect_summary=decision.effect_summary,
+        effect_error=decision.effect_error,
+    )
+
+
+def _preview(proposal: Proposal) -> list[str]:
+    """What the proposal changes; a proposal whose subject has gone (a deleted store) still reads."""
+    try:
+        return services.preview(proposal)
+    except (ObjectDoesNotExist, GrenierError, PydanticValidationError):
+        return [_("What this proposal would change cannot be shown any more.")]
+
+
+def _proposal(territory: Territory, proposal_id: int) -> Proposal:
+    proposal = _counted(Proposal.objects.filter(territory=territory, pk=proposal_id)).first()
+    if proposal is None:
+        raise NotFound(_("No proposal has this number here."))
+    return proposal
+
+
+@router.get("/proposals", response=list[ProposalOut], summary="Proposals of the territory's bodies")
+def proposal_list(
+    request: HttpRequest,
+    state: StateFilter = Query("all", description="open, upcoming, due, closed or all"),  # noqa: B008
+    limit: int = Query(100, ge=1, le=500),
+) -> list[ProposalOut]:
+    territory = _readable(request)
+    now = timezone.now()
+    rows: QuerySet[Proposal]
+    if state == "open":
+        rows = selectors.proposals_open(territory)
+    elif state == "upcoming":
+        rows = selectors.proposals_upcoming(territory)
+    elif state == "due":
+        rows = selectors.proposals_due(territory).order_by("closes_at")
+    elif state == "closed":
+        rows = Proposal.objects.filter(territory=territory, decision__isnull=False).order_by(
+            "-decision__closed_at", "-id"
+        )
+    else:
+        rows = Proposal.objects.filter(territory=territory)
+    return [ProposalOut(**_fields(p, now)) for p in _counted(rows)[:limit]]
+
+
+@router.get(
+    "/proposals/{proposal_id}", response=ProposalDetailOut, summary="One proposal, with the caller's vote"
+)
+def proposal_detail(request: HttpRequest, proposal_id: int) -> ProposalDetailOut:
+    territory = _readable(request)
+    user = user_of(request)
+    proposal = _proposal(territory, proposal_id)
+    now = timezone.now()
+    fields = _fields(proposal, now)
+    decision = Decision.objects.filter(proposal=proposal).first()
+    ballots = None
+    if not proposal.secret:
+        ballots = [
+            PublicBallotOut(voter=ballot.voter.display_name, choice=ballot.choice)
+            for ballot in selectors.public_ballots(proposal)
+        ]
+    return ProposalDetailOut(
+        **fields,
+        text=proposal.text,
+        preview=_preview(proposal),
+        my_vote=selectors.my_vote(proposal, user),
+        may_vote=fields["state"] == "open" and services.may_vote(proposal, user),
+        result=_decision_out(decision) if decision is not None else None,
+        ballots=ballots,
+    )
+
+
+@router.post(
+    "/proposals/{proposal_id}/ballot",
+    response=BallotOut,
+    summary="Vote, or change your vote, while voting is open (members of the body)",
+)
+def ballot_cast(request: HttpRequest, proposal_id: int, payload: BallotIn) -> BallotOut:
+    territory = _readable(request)
+    proposal = _proposal(territory, proposal_id)
+    result = services.ballot_cast(
+        proposal=proposal, voter=user_of(request), choice=payload.choice, receipt=payload.receipt or None
+    )
+    return BallotOut(choice=result.choice, changed=result.changed, receipt=result.receipt)
+
+
+@router.get(
+    "/proposals/{proposal_id}/result", response=DecisionOut, summary="The decision, once voting is closed"
+)
+def proposal_result(request: HttpRequest, proposal_id: int) -> DecisionOut:
+    territory = _readable(request)
+    proposal = _proposal(territory, proposal_id)
+    decision = Decision.objects.filter(proposal=proposal).first()
+    if decision is None:
+        raise NotFound(_("This vote is not closed yet."))
+    return _decision_out(decision)
+
+
+@router.post(
+    "/proposals/{proposal_id}/close",
+    response=DecisionOut,
+    summary="Close a vote whose time is over and apply its effect (coordinator); again returns the same decision",
+)
+def proposal_close(request: HttpRequest, proposal_id: int) -> DecisionOut:
+    territory = _readable(request)
+    permissions.require(request.user, territory, Action.GOV_MANAGE)
+    proposal = _proposal(territory, proposal_id)
+    decision = services.proposal_close(proposal=proposal, actor=user_of(request))
+    return _decision_out(decision)
+
+
+@router.get("/decisions", response=list[DecisionLogOut], summary="The decision log: results, never names")
+def decision_list(request: HttpRequest, limit: int = Query(100, ge=1, le=500)) -> list[DecisionLogOut]:
+    territory = _readable(request)
+    return [
+        DecisionLogOut(
+            proposal=decision.proposal_id,
+            title=decision.proposal.title,
+            body=decision.proposal.body.name,
+            kind=decision.proposal.kind,
+            closed_at=decision.closed_at,
+            electorate=decision.electorate,
+            participants=decision.participants,
+            votes_for=decision.votes_for,
+            votes_against=decision.votes_against,
+            abstentions=decision.abstentions,
+            quorum_met=decision.quorum_met,
+            adopted=decision.adopted,
+            reason=decision.reason,
+            effect_status=decision.effect_status,
+            effect_summary=decision.effect_summary,
+        )
+        for decision in selectors.decision_log(territory)[:limit]
+    ]
