@@ -409,3 +409,21 @@ def test_two_first_ballots_at_once_count_once(cast: Cast) -> None:
     assert Participation.objects.filter(proposal=proposal).count() == 1
     assert SecretBallot.objects.filter(proposal=proposal).count() == 1
     assert sum(1 for r in results if isinstance(r, services.BallotResult)) == 1
+
+
+def test_the_database_refuses_to_change_a_result(cast: Cast) -> None:
+    from django.db import DatabaseError, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database-level refusal exists on PostgreSQL")
+    body, people = _committee(cast)
+    proposal = _proposal(body, people[0])
+    services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.AGAINST)
+    decision = _close(proposal)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Decision.objects.filter(pk=decision.pk).update(adopted=True, votes_for=9)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Decision.objects.filter(pk=decision.pk).delete()
+    Decision.objects.filter(pk=decision.pk).update(effect_summary="noted")  # the effect's state may move
+    decision.refresh_from_db()
+    assert not decision.adopted and decision.effect_summary == "noted"
