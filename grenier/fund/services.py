@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -637,7 +637,7 @@ def monthly_run(
             chosen = _chosen_contributions(fresh, month)
             wallets = _wallets(territory, [pk for pk, _resources in batch])
             specs: list[ledger.EntrySpec] = []
-            lines: list[MonthLine] = []
+            lines: list[tuple[int, int, int, int]] = []  # household, due (and paid), allocation, returned
             for household_id, resources_cents in batch:
                 wallet = wallets[household_id]
                 people = tuple(persons[household_id])
@@ -680,23 +680,13 @@ def monthly_run(
                             [(issuer, -allocation), (wallet, allocation)],
                         )
                     )
-                lines.append(
-                    MonthLine(
-                        run=run,
-                        household_id=household_id,
-                        month=month,
-                        contribution_due_cents=due,
-                        contribution_paid_cents=due,
-                        allocation_cents=allocation,
-                        returned_cents=returned,
-                    )
-                )
+                lines.append((household_id, due, allocation, returned))
                 summary.credit_issued_cents += allocation
                 summary.contributions_due_cents += due
                 summary.contributions_paid_cents += due
                 summary.returned_cents += returned
             ledger.entries_record_batch(territory=territory, specs=specs, actor=actor)
-            MonthLine.objects.bulk_create(lines)
+            _month_lines_insert(run, month, lines)
             summary.processed_now += len(lines)
         if progress:
             progress(len(done) + start + len(chunk), total)
@@ -730,29 +720,61 @@ def _wallets(territory: Territory, household_ids: Sequence[int]) -> dict[int, Ac
     existing = _locked_accounts(territory, codes)
     missing = [code for code in codes if code not in existing]
     if missing:
-        Account.objects.bulk_create(
-            [Account(territory=territory, code=code, unit=Unit.CREDIT, guarded=True) for code in missing],
-            ignore_conflicts=True,
-        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {connection.ops.quote_name(Account._meta.db_table)} "  # noqa: S608 - our table name
+                    "(territory_id, code, name, unit, guarded, balance_cents, created_at) "
+                    "SELECT %s, code, '', %s, TRUE, 0, %s FROM unnest(%s::varchar[]) AS code "
+                    "ON CONFLICT (territory_id, code) DO NOTHING",
+                    [territory.pk, Unit.CREDIT.value, timezone.now(), missing],
+                )
+        else:
+            Account.objects.bulk_create(
+                [Account(territory=territory, code=code, unit=Unit.CREDIT, guarded=True) for code in missing],
+                ignore_conflicts=True,
+            )
         existing = _locked_accounts(territory, codes)
     return {codes[code]: account for code, account in existing.items()}
 
 
 def _locked_accounts(territory: Territory, codes: Iterable[str]) -> dict[str, Account]:
     return {
-        code: Account(
-            id=pk,
-            territory_id=territory.pk,
-            code=code,
-            unit=unit,
-            guarded=guarded,
-            balance_cents=balance_cents,
-        )
-        for pk, code, unit, guarded, balance_cents in Account.objects.select_for_update()
+        account.code: account
+        for account in Account.objects.select_for_update()
         .filter(territory=territory, code__in=list(codes))
         .order_by("pk")
-        .values_list("pk", "code", "unit", "guarded", "balance_cents")
     }
+
+
+def _month_lines_insert(run: MonthlyRun, month: date, rows: Sequence[tuple[int, int, int, int]]) -> None:
+    """The batch's month lines, from (household id, contribution due and paid, allocation, returned): on PostgreSQL
+    one ``INSERT … SELECT FROM unnest(arrays)``, elsewhere ``bulk_create``."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        MonthLine.objects.bulk_create(
+            MonthLine(
+                run=run,
+                household_id=household_id,
+                month=month,
+                contribution_due_cents=due,
+                contribution_paid_cents=due,
+                allocation_cents=allocation,
+                returned_cents=returned,
+            )
+            for household_id, due, allocation, returned in rows
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(MonthLine._meta.db_table)} "  # noqa: S608 - our table name
+            "(run_id, household_id, month, contribution_due_cents, contribution_paid_cents, allocation_cents, "
+            "returned_cents) SELECT %s, u.household_id, %s, u.due, u.due, u.allocation, u.returned "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+            "AS u(household_id, due, allocation, returned)",
+            [run.pk, month, *([row[i] for row in rows] for i in range(4))],
+        )
 
 
 def _carry_over_return(rule: AllocationRule, balance_cents: int) -> int:

@@ -49,7 +49,7 @@ def _extend(territory: Territory, log: Log) -> None:
         territory=territory, kind=BodyKind.COMMITTEE, name="Comité citoyen de la Vallée"
     )
     growers = services.body_ensure(
-        territory=territory, kind=BodyKind.GROWERS, name="Réunion de régulation des maraîchers"
+        territory=territory, kind=BodyKind.GROWERS, name="Réunion de régulation des maraîcher·ères"
     )
     assembly = services.body_ensure(territory=territory, kind=BodyKind.ASSEMBLY, name="Assemblée générale")
     committee_people = list(

@@ -195,8 +195,13 @@ def _scale_preview(territory: Territory, payload: ScalePayload, month: date | No
     ]
     current = services.scale_for(territory, month or date.today())  # noqa: DTZ011 - a month, not a moment
     lines.extend(
-        _("Resources per consumption unit up to %(up)s: %(s)s suggested.")
-        % {"up": format_cents(up) if up is not None else _("above"), "s": format_cents(suggested)}
+        (
+            _("Resources per consumption unit up to %(up)s: %(s)s suggested.")
+            % {"up": format_cents(up), "s": format_cents(suggested)}
+            if up is not None
+            else _("Resources per consumption unit above that: %(s)s suggested.")
+            % {"s": format_cents(suggested)}
+        )
         for up, suggested in payload.brackets
     )
     if current is not None:
