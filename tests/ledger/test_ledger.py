@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -284,3 +284,45 @@ def test_one_payment_retried_concurrently_debits_once() -> None:
     assert len({r.entry.pk for r in results}) == 1  # type: ignore[union-attr]
     assert [r.created for r in results].count(True) == 1  # type: ignore[union-attr]
     assert balance(wallet) == 10_000 - 2350
+
+
+def test_a_batch_that_would_overdraw_writes_nothing(territory: Territory) -> None:
+    issuer, wallet, store = accounts(territory)
+    services.entry_record(
+        territory=territory, idempotency_key="fill", kind="a", legs=[(issuer, -1000), (wallet, 1000)]
+    )
+    specs = [
+        services.EntrySpec("spend-1", "pay", [(wallet, -600), (store, 600)]),
+        services.EntrySpec("spend-2", "pay", [(wallet, -600), (store, 600)]),  # together: 1 200 of 1 000
+    ]
+    with pytest.raises(InsufficientBalance), transaction.atomic():
+        services.entries_record_batch(territory=territory, specs=specs)
+    assert balance(wallet) == 1000 and balance(store) == 0
+    assert not Entry.objects.filter(territory=territory, idempotency_key__startswith="spend-").exists()
+    with transaction.atomic():
+        written = services.entries_record_batch(territory=territory, specs=specs[:1])
+        again = services.entries_record_batch(
+            territory=territory, specs=specs[:1]
+        )  # keys already there: skipped
+    assert (written, again) == (1, 0)
+    assert balance(wallet) == 400 and balance(store) == 600
+    assert ledger_check(territory).ok
+
+
+def test_entry_insert_refuses_overdraws_and_reused_keys(territory: Territory) -> None:
+    issuer, wallet, _store = accounts(territory)
+    with transaction.atomic():
+        entry, balances = services.entry_insert(
+            territory=territory, idempotency_key="x", kind="a", legs=[(issuer, -700), (wallet, 700)]
+        )
+    assert balances[wallet.pk] == 700 and entry.postings.count() == 2
+    with pytest.raises(InsufficientBalance), transaction.atomic():
+        services.entry_insert(
+            territory=territory, idempotency_key="y", kind="a", legs=[(wallet, -701), (issuer, 701)]
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():  # the same key again: the caller rolls back
+        services.entry_insert(
+            territory=territory, idempotency_key="x", kind="a", legs=[(issuer, -700), (wallet, 700)]
+        )
+    assert balance(wallet) == 700
+    assert ledger_check(territory).ok
