@@ -196,3 +196,85 @@ def legend(series: Sequence[Series]) -> SafeString:
             ((s.css_class, s.label) for s in series),
         ),
     )
+
+
+Band = tuple[Sequence[int], Sequence[int], Sequence[int]]
+
+
+def compare_bands(labels: Sequence[str], *, current: Band, proposed: Band, title: str) -> SafeString:
+    """Two 90 % bands and their medians on one euro axis (``charts.band`` scales each chart to itself, which
+    would make two charts look alike when they are not). Drawn like the fund's charts: SVG, role="img"."""
+    if not labels:
+        return SafeString("")
+    highs = [int(v) for v in (*current[2], *proposed[2])]
+    lows = [int(v) for v in (*current[0], *proposed[0])]
+    top = _nice_max(max(max(highs, default=0), 0))
+    bottom = min(min(lows, default=0), 0)
+    if bottom < 0:
+        bottom = -_nice_max(-bottom)
+    width, height = WIDTH, HEIGHT
+    # More room than the fund's charts: on a phone the labels are drawn bigger (grenier.css, .chart-compare).
+    left, right, upper, lower = 96, PAD_RIGHT + 12, PAD_TOP + 8, PAD_BOTTOM
+    plot_w, plot_h = width - left - right, height - upper - lower
+    span = max(top - bottom, 1)
+    step = plot_w / max(len(labels) - 1, 1)
+
+    def x(index: int) -> str:
+        return f"{left + step * index:.1f}"
+
+    def y(value: int) -> str:
+        return f"{upper + plot_h * (top - int(value)) / span:.1f}"
+
+    def area(band: Band) -> str:
+        low, _mid, high = band
+        points = [f"{x(i)},{y(v)}" for i, v in enumerate(high)]
+        points += [f"{x(i)},{y(v)}" for i, v in reversed(list(enumerate(low)))]
+        return " ".join(points)
+
+    def line(values: Sequence[int]) -> str:
+        return " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(values))
+
+    parts = [
+        format_html(
+            '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+            '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>',
+            left,
+            width - right,
+            y(value),
+            y(value),
+            left - 6,
+            f"{float(y(value)) + 4:.1f}",
+            _euros_short(value),
+        )
+        for value in sorted({top, bottom, 0, (top + bottom) // 2})
+    ]
+    if bottom < 0:
+        parts.append(
+            format_html(
+                '<line class="zero" x1="{}" x2="{}" y1="{}" y2="{}"/>', left, width - right, y(0), y(0)
+            )
+        )
+    parts.append(format_html('<polygon class="band current" points="{}"/>', area(current)))
+    parts.append(format_html('<polygon class="band" points="{}"/>', area(proposed)))
+    parts.append(format_html('<polyline class="median current" points="{}"/>', line(current[1])))
+    parts.append(format_html('<polyline class="median" points="{}"/>', line(proposed[1])))
+    every = max(len(labels) // 6, 1)
+    parts.extend(
+        format_html(
+            '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>', x(i), height - 14, label
+        )
+        for i, label in enumerate(labels)
+        if i % every == 0
+    )
+    return format_html(
+        '<svg class="chart chart-compare" viewBox="0 0 {} {}" role="img" aria-label="{}" preserveAspectRatio="xMidYMid meet">'
+        "<title>{}</title>{}</svg>",
+        width,
+        height,
+        title,
+        title,
+        mark_safe("".join(parts)),  # noqa: S308 - every part was built by format_html
+    )
+
+
+# --- voting, closing, effects --------------------------------------------------------------------------------------

@@ -23,8 +23,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from pydantic import ValidationError
@@ -259,7 +257,7 @@ def _projection(proposal: Proposal) -> dict[str, Any]:
     )
     return {
         "projection_rows": rows,
-        "projection_chart": compare_chart(
+        "projection_chart": charts.compare_bands(
             labels,
             current=(current.balance_p05_cents, current.balance_p50_cents, current.balance_p95_cents),
             proposed=(proposed.balance_p05_cents, proposed.balance_p50_cents, proposed.balance_p95_cents),
@@ -267,107 +265,6 @@ def _projection(proposal: Proposal) -> dict[str, Any]:
         ),
         "projection_scenarios": proposed.scenarios,
     }
-
-
-def _nice_max(cents: int) -> int:
-    """A round upper bound for the axis, in cents: 1, 2 or 5 times a power of ten euros."""
-    euros = max(cents, 1) / 100
-    magnitude = 1.0
-    while magnitude * 10 <= euros:
-        magnitude *= 10
-    step = next(s for s in (1, 2, 5, 10) if s * magnitude >= euros)
-    return int(step * magnitude * 100)
-
-
-def _short(cents: int) -> str:
-    euros = cents / 100
-    if abs(euros) >= 1_000_000:
-        return f"{euros / 1_000_000:.1f} M€".replace(".", ",")
-    if abs(euros) >= 10_000:
-        return f"{euros / 1000:.0f} k€"
-    return f"{euros:.0f} €"
-
-
-Band = tuple[Sequence[int], Sequence[int], Sequence[int]]
-
-
-def compare_chart(labels: Sequence[str], *, current: Band, proposed: Band, title: str) -> SafeString:
-    """Two 90 % bands and their medians on one euro axis (``charts.band`` scales each chart to itself, which
-    would make two charts look alike when they are not). Drawn like the fund's charts: SVG, role="img"."""
-    if not labels:
-        return SafeString("")
-    highs = [int(v) for v in (*current[2], *proposed[2])]
-    lows = [int(v) for v in (*current[0], *proposed[0])]
-    top = _nice_max(max(max(highs, default=0), 0))
-    bottom = min(min(lows, default=0), 0)
-    if bottom < 0:
-        bottom = -_nice_max(-bottom)
-    width, height = charts.WIDTH, charts.HEIGHT
-    # More room than the fund's charts: on a phone the labels are drawn bigger (grenier.css, .chart-compare).
-    left, right, upper, lower = 96, charts.PAD_RIGHT + 12, charts.PAD_TOP + 8, charts.PAD_BOTTOM
-    plot_w, plot_h = width - left - right, height - upper - lower
-    span = max(top - bottom, 1)
-    step = plot_w / max(len(labels) - 1, 1)
-
-    def x(index: int) -> str:
-        return f"{left + step * index:.1f}"
-
-    def y(value: int) -> str:
-        return f"{upper + plot_h * (top - int(value)) / span:.1f}"
-
-    def area(band: Band) -> str:
-        low, _mid, high = band
-        points = [f"{x(i)},{y(v)}" for i, v in enumerate(high)]
-        points += [f"{x(i)},{y(v)}" for i, v in reversed(list(enumerate(low)))]
-        return " ".join(points)
-
-    def line(values: Sequence[int]) -> str:
-        return " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(values))
-
-    parts = [
-        format_html(
-            '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
-            '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>',
-            left,
-            width - right,
-            y(value),
-            y(value),
-            left - 6,
-            f"{float(y(value)) + 4:.1f}",
-            _short(value),
-        )
-        for value in sorted({top, bottom, 0, (top + bottom) // 2})
-    ]
-    if bottom < 0:
-        parts.append(
-            format_html(
-                '<line class="zero" x1="{}" x2="{}" y1="{}" y2="{}"/>', left, width - right, y(0), y(0)
-            )
-        )
-    parts.append(format_html('<polygon class="band current" points="{}"/>', area(current)))
-    parts.append(format_html('<polygon class="band" points="{}"/>', area(proposed)))
-    parts.append(format_html('<polyline class="median current" points="{}"/>', line(current[1])))
-    parts.append(format_html('<polyline class="median" points="{}"/>', line(proposed[1])))
-    every = max(len(labels) // 6, 1)
-    parts.extend(
-        format_html(
-            '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>', x(i), height - 14, label
-        )
-        for i, label in enumerate(labels)
-        if i % every == 0
-    )
-    return format_html(
-        '<svg class="chart chart-compare" viewBox="0 0 {} {}" role="img" aria-label="{}" preserveAspectRatio="xMidYMid meet">'
-        "<title>{}</title>{}</svg>",
-        width,
-        height,
-        title,
-        title,
-        mark_safe("".join(parts)),  # noqa: S308 - every part was built by format_html
-    )
-
-
-# --- voting, closing, effects --------------------------------------------------------------------------------------
 
 
 @territory_page(Action.GOV_READ, nav="governance")
