@@ -158,14 +158,8 @@ def _extend(territory: Territory, log: Log) -> None:
         _past_ballots(proposal, voters, item["votes"], rng)
         # Held before the demo began: the result is computed as the services compute it; the rules and the store
         # it adopted are those the fund's demo set up, so its effect is recorded as applied at the close.
-        counts = services.tally(proposal)
-        electorate = services.electorate_at(committee, proposal.opens_at)
-        quorum_met, adopted, reason = services.outcome(
-            electorate=electorate,
-            quorum_percent=proposal.quorum_percent,
-            majority=proposal.majority,
-            counts=counts,
-        )
+        result = services.result_of(proposal)
+        counts, electorate, adopted = result.counts, result.electorate, result.adopted
         Decision.objects.create(
             proposal=proposal,
             closed_at=proposal.closes_at,
@@ -174,9 +168,9 @@ def _extend(territory: Territory, log: Log) -> None:
             votes_for=counts.votes_for,
             votes_against=counts.votes_against,
             abstentions=counts.abstentions,
-            quorum_met=quorum_met,
+            quorum_met=result.quorum_met,
             adopted=adopted,
-            reason=reason,
+            reason=result.reason,
             effect_status=EffectStatus.APPLIED if adopted and item["summary"] else EffectStatus.NONE,
             effect_applied_at=proposal.closes_at if adopted and item["summary"] else None,
             effect_summary=item["summary"] if adopted else "",

@@ -325,6 +325,28 @@ def outcome(*, electorate: int, quorum_percent: int, majority: str, counts: Tall
     return True, adopted, "adopted" if adopted else "majority_not_reached"
 
 
+@dataclass(frozen=True)
+class Result:
+    electorate: int
+    counts: Tally
+    quorum_met: bool
+    adopted: bool
+    reason: str
+
+
+def result_of(proposal: Proposal) -> Result:
+    """The result as it stands: electorate at the opening, counts, quorum, majority. Written once by the close."""
+    electorate = electorate_at(proposal.body, proposal.opens_at)
+    counts = tally(proposal)
+    quorum_met, adopted, reason = outcome(
+        electorate=electorate,
+        quorum_percent=proposal.quorum_percent,
+        majority=proposal.majority,
+        counts=counts,
+    )
+    return Result(electorate, counts, quorum_met, adopted, reason)
+
+
 def proposal_close(*, proposal: Proposal, actor: User | None, now: datetime | None = None) -> Decision:
     """Compute the result once voting is over and write the decision; closing again returns it unchanged."""
     moment = now or timezone.now()
@@ -338,14 +360,9 @@ def proposal_close(*, proposal: Proposal, actor: User | None, now: datetime | No
                 _("Voting is open until %(when)s.")
                 % {"when": f"{timezone.localtime(locked.closes_at):%d/%m/%Y %H:%M}"}
             )
-        electorate = electorate_at(locked.body, locked.opens_at)
-        counts = tally(locked)
-        quorum_met, adopted, reason = outcome(
-            electorate=electorate,
-            quorum_percent=locked.quorum_percent,
-            majority=locked.majority,
-            counts=counts,
-        )
+        result = result_of(locked)
+        electorate, counts = result.electorate, result.counts
+        quorum_met, adopted, reason = result.quorum_met, result.adopted, result.reason
         has_effect = adopted and locked.kind != "motion"
         decision = Decision.objects.create(
             proposal=locked,
