@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from grenier.core.models import HouseholdPerson, consumption_units
 
 
@@ -70,25 +72,26 @@ def validate_brackets(brackets: Sequence[Sequence[int | None]]) -> list[str]:
     """What is wrong with a scale's brackets, in words; empty when they are right."""
     problems: list[str] = []
     if not brackets:
-        return ["A scale needs at least one bracket."]
+        return [_("A scale needs at least one bracket.")]
     previous = -1
     for index, bracket in enumerate(brackets):
         if len(bracket) != 2:
-            problems.append(f"Bracket {index + 1} must be [up to, suggested].")
+            problems.append(_("Bracket %(n)s must be [up to, suggested].") % {"n": index + 1})
             continue
         up_to, suggested = bracket
         if suggested is None or not isinstance(suggested, int) or suggested < 0:
             problems.append(
-                f"Bracket {index + 1}: the suggested contribution must be a whole number of cents ≥ 0."
+                _("Bracket %(n)s: the suggested contribution must be a whole number of cents, zero or more.")
+                % {"n": index + 1}
             )
         if up_to is None:
             if index != len(brackets) - 1:
-                problems.append("Only the last bracket may be open-ended.")
+                problems.append(_("Only the last bracket may be open-ended."))
             continue
         if not isinstance(up_to, int) or up_to <= previous:
-            problems.append(f"Bracket {index + 1}: bounds must increase.")
+            problems.append(_("Bracket %(n)s: bounds must increase.") % {"n": index + 1})
         else:
             previous = up_to
     if brackets and len(brackets[-1]) == 2 and brackets[-1][0] is not None:
-        problems.append("The last bracket must be open-ended (no upper bound).")
+        problems.append(_("The last bracket must be open-ended (no upper bound)."))
     return problems

@@ -59,12 +59,37 @@ def parse(kind: Kind, territory: Territory, raw: dict[str, Any]) -> Payload:
         errors: dict[str, list[str]] = {}
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"]) or "payload"
-            errors.setdefault(f"payload.{field}", []).append(error["msg"])
+            errors.setdefault(f"payload.{field}", []).append(_error_words(error))
         raise InvalidInput(_("The proposal's details are not valid."), errors=errors) from exc
     checker = getattr(payload, "check_in", None)
     if checker is not None:
         checker(territory)
     return payload
+
+
+def _error_words(error: Any) -> str:
+    """Pydantic's message in the person's language, for the errors a form or an API client can make."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in {"greater_than_equal", "greater_than"}:
+        return _("At least %(n)s.") % {"n": ctx.get("ge", ctx.get("gt", ""))}
+    if kind in {"less_than_equal", "less_than"}:
+        return _("At most %(n)s.") % {"n": ctx.get("le", ctx.get("lt", ""))}
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return _("A whole number.")
+    if kind == "string_pattern_mismatch":
+        return _("Not in the expected form.")
+    if kind in {"too_short", "too_long"}:
+        return _("Between %(min)s and %(max)s items.") % {
+            "min": ctx.get("min_length", 0),
+            "max": ctx.get("max_length", "…"),
+        }
+    if kind == "extra_forbidden":
+        return _("Not expected here.")
+    if kind == "value_error":
+        return str(ctx.get("error", error.get("msg", "")))
+    return str(error.get("msg", ""))
 
 
 # --- no effect -----------------------------------------------------------------------------------------------------

@@ -370,17 +370,37 @@ def _build_and_solve(
     mip_rel_gap: float,
     previous: Mapping[tuple[str, str, str], int] | None,
 ) -> _Solved:
-    """Phase 1 (continuous quantities, binary lots), then phase 2 (integer quantities within 1 of phase 1)."""
+    """Phase 1 (continuous quantities, binary lots), then phase 2 (integer quantities within 1 of phase 1).
+
+    Scaling, exact: each product is modelled in units of the gcd of all its quantities (demand, declarations, lots,
+    the previous plan), and volume in units of the gcd of those, so quantities entered in kg are modelled in kg.
+    """
     products = data.products
+    unit: dict[str, int] = defaultdict(int)  # product -> model unit, in base units
+    for (_, g), days in data.demand.items():
+        for q in days.values():
+            unit[g] = math.gcd(unit[g], q)
+    for (_, g), s in data.supply.items():
+        unit[g] = math.gcd(unit[g], s.available, s.minimum_lot)
+    for (_, _, g), q in (previous or {}).items():
+        unit[g] = math.gcd(unit[g], q)
+    for g in list(unit):
+        unit[g] = unit[g] or 1
+    V = 0  # volume model unit
+    for g, m in unit.items():
+        V = math.gcd(V, products[g].share_factor * m)
+    V = V or 1
+    vol = {g: products[g].share_factor * m / V for g, m in unit.items()}  # volume of one model unit
+
     by_product_lines: dict[str, list[tuple[str, int]]] = defaultdict(list)  # product -> [(kitchen, D)]
-    for (k, g), days in data.demand.items():
+    for (k, g), days in sorted(data.demand.items()):
         total = sum(days.values())
         if total > 0:
             by_product_lines[g].append((k, total))
 
     # Columns: x vars first, then y, then T, d+, d-, then change vars.
     xkeys: list[tuple[str, str, str]] = []
-    pairs: list[tuple[str, str, int, int]] = []  # (producer, product, available, lot) for usable pairs
+    pairs: list[tuple[str, str, int, int]] = []  # (producer, product, available, lot) in model units
     pair_x: list[tuple[int, int]] = []  # x index range of each pair
     for (p, g), s in sorted(data.supply.items()):
         lines = by_product_lines.get(g)
@@ -388,13 +408,15 @@ def _build_and_solve(
             continue
         start = len(xkeys)
         xkeys.extend((p, k, g) for k, _ in lines)
-        pairs.append((p, g, s.available, s.minimum_lot))
+        pairs.append((p, g, s.available // unit[g], s.minimum_lot // unit[g]))
         pair_x.append((start, len(xkeys)))
     if not xkeys:
         return _Solved({}, "empty", True, 0.0, 0.0)
 
-    line_index = {(k, g): i for i, (k, g) in enumerate(sorted(data.demand))}
-    line_demand = [sum(data.demand[kg].values()) for kg in sorted(data.demand)]
+    sorted_lines = sorted(data.demand)
+    line_index = {kg: i for i, kg in enumerate(sorted_lines)}
+    line_demand = [sum(data.demand[kg].values()) // unit[kg[1]] for kg in sorted_lines]
+    offset = weights.unmet * sum(d * vol[kg[1]] for kg, d in zip(sorted_lines, line_demand, strict=True))
     producers = sorted(data.shares)
     prod_row = {p: i for i, p in enumerate(producers)}
 
@@ -433,7 +455,7 @@ def _build_and_solve(
     change_of = {xi: j for j, xi in enumerate(changed)}
     y_of_pair = {pi: j for j, pi in enumerate(lot_pairs)}
     for pi, (p, g, avail, _) in enumerate(pairs):
-        f = products[g].share_factor
+        f = vol[g]
         start, end = pair_x[pi]
         for xi in range(start, end):
             k = xkeys[xi][1]
@@ -447,9 +469,9 @@ def _build_and_solve(
             index.append(r_line + li)
             value.append(1.0)
             index.append(r_T)
-            value.append(float(f))
+            value.append(f)
             index.append(r_fair + prod_row[p])
-            value.append(float(f))
+            value.append(f)
             upper[xi] = float(min(avail, line_demand[li]))
             c = weights.distance * data.km[p, k] * f - weights.unmet * f
             if previous is not None:
@@ -492,24 +514,24 @@ def _build_and_solve(
         value.append(1.0)
         cost[col_dm + i] = weights.share
     for p in producers:
-        row_lo[r_fair + prod_row[p]] = row_up[r_fair + prod_row[p]] = data.gaps[p]
+        row_lo[r_fair + prod_row[p]] = row_up[r_fair + prod_row[p]] = data.gaps[p] / V
     for li, d in enumerate(line_demand):
         row_up[r_line + li] = float(d)
     for j, xi in enumerate(changed):  # c_j >= x - prev and c_j >= prev - x
         assert previous is not None  # noqa: S101
-        prev = float(previous[xkeys[xi]])
-        f = products[xkeys[xi][2]].share_factor
+        g = xkeys[xi][2]
+        prev = float(previous[xkeys[xi]] // unit[g])
         starts.append(len(index))
         index.extend((r_change + 2 * j, r_change + 2 * j + 1))
         value.extend((-1.0, 1.0))
-        cost[col_c + j] = weights.change * f
+        cost[col_c + j] = weights.change * vol[g]
         row_up[r_change + 2 * j] = prev  # x - c <= prev
         row_lo[r_change + 2 * j + 1] = prev  # x + c >= prev
     starts.append(len(index))
 
     def run(lo: list[float], up: list[float], integ: list[int], limit: float) -> tuple[highspy.Highs, float]:
         h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h.setOptionValue("output_flag", __import__("os").environ.get("SUPPLY_LOG") == "1")
         h.setOptionValue("time_limit", max(0.1, limit))
         h.setOptionValue("mip_rel_gap", mip_rel_gap)
         h.setOptionValue("threads", 1)
@@ -526,6 +548,7 @@ def _build_and_solve(
         lp.a_matrix_.index_ = index
         lp.a_matrix_.value_ = value
         lp.integrality_ = [highspy.HighsVarType(i) for i in integ]
+        lp.offset_ = offset
         h.passModel(lp)
         began = time.perf_counter()
         h.run()
@@ -561,11 +584,11 @@ def _build_and_solve(
         if h2.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
             raise RuntimeError("the solver found no integer plan near the optimum")
         sol2 = list(h2.getSolution().col_value)
-        objective = float(h2.getInfo().objective_function_value)
+        objective = float(h2.getInfo().objective_function_value) * V
     else:
         sol2 = sol
-        objective = float(info1.objective_function_value)
-    x = {xkeys[xi]: round(sol2[xi]) for xi in range(n_x) if round(sol2[xi]) > 0}
+        objective = float(info1.objective_function_value) * V
+    x = {xkeys[xi]: round(sol2[xi]) * unit[xkeys[xi][2]] for xi in range(n_x) if round(sol2[xi]) > 0}
     return _Solved(x, h1.modelStatusToString(status1), proven, objective, gap1)
 
 

@@ -232,7 +232,7 @@ def test_a_proposal_is_checked_before_it_is_put(cast: Cast) -> None:
     assert "effective_month" in caught.value.errors
     with pytest.raises(InvalidInput) as caught:
         _proposal(body, people[0], kind="allocation_rule", payload={"base_cents": -5}, month=date(2099, 1, 1))
-    assert "payload.base_cents" in caught.value.errors
+    assert caught.value.errors["payload.base_cents"] == ["Au moins 0."]  # in the person's language (French)
     with pytest.raises(InvalidInput):
         _proposal(body, people[0], kind="store_approve", payload={"store_id": 999_999})
     with pytest.raises(InvalidInput):
