@@ -32,15 +32,20 @@ The model (HiGHS through ``highspy``; continuous quantities, binary lots):
 * Re-planning (:func:`replan`) adds ``w_change * sum f |x - x_prev|`` (``c >= x - x_prev``, ``c >= x_prev - x``),
   with ``w_unmet > w_change > w_share``: covering a shortfall beats keeping the plan, keeping the plan beats fairness.
 
-Solved to proven optimality (``mip_rel_gap``, default 1e-6, and a time limit). Quantities are then made integers by
-a second, small MILP: the same model with every ``x`` boxed between the floor and the ceiling of its first-phase
-value, integer, and the lots fixed. The transport part of that box is totally unimodular, so an integer plan exists
-whose unmet demand and distance are no worse than the first phase's; fairness moves by at most a few units.
+Solved to proven optimality within ``mip_rel_gap`` (default 1e-5, relative, on the weighted objective) and a time
+limit; the plan reports its status, gap and whether optimality is proven. Large weeks are solved by column
+generation (exact; see :func:`_build_and_solve`). Quantities are then made integers (multiples of the product's
+``step``): every ``x`` is boxed between the floor and the ceiling of its value, the lots fixed, and the transport
+part alone (pair and line rows) re-solved by the simplex with the unmet and distance (and change) costs. That
+matrix is the incidence matrix of a bipartite graph, totally unimodular, so the vertex is integral and no worse on unmet demand and
+distance than the continuous plan; a producer's volume moves by less than one unit per line it serves, and the
+reported gaps are computed from the integer plan. A final check verifies availability, lots and demand.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,6 +53,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import highspy
+import numpy as np
 
 __all__ = [
     "DemandLine",
@@ -105,6 +111,9 @@ class Product:
     id: str
     unit: str = "g"  # the base unit every quantity of this product is counted in
     share_factor: int = 1  # volume units one base unit counts for in shares, unmet demand and distance
+    step: int = (
+        1  # the plan's quantities of this product are multiples of it (1000 for whole kg when unit is g)
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,9 @@ class Week:
     demand: Sequence[DemandLine]
     supply: Sequence[Supply]
     shares: Mapping[str, float | Fraction]  # producer -> agreed share of the group's volume; sums to 1
-    gaps: Mapping[str, float] = field(default_factory=dict)  # producer -> carried gap (volume units), default 0
+    gaps: Mapping[str, float] = field(
+        default_factory=dict
+    )  # producer -> carried gap (volume units), default 0
     distances: Mapping[tuple[str, str], float] | None = None  # (producer, kitchen) -> km; else from locations
 
 
@@ -173,7 +184,9 @@ class LineReport:
     demand: int
     supplied: int
     unmet: int
-    reason_code: str  # "" when met; "not_declared", "not_enough_declared", "minimum_lots", "solver_limit", "other"
+    reason_code: (
+        str  # "" when met; "not_declared", "not_enough_declared", "minimum_lots", "solver_limit", "other"
+    )
     reason: str
 
 
@@ -193,8 +206,10 @@ class Plan:
     producers: tuple[ProducerReport, ...]
     status: str  # HiGHS's model status, "greedy", or "empty"
     proven_optimal: bool
-    objective: float  # of the integer plan, in the model's terms (weights x volume), without the constant
-    mip_gap: float
+    objective: (
+        float  # weighted penalties (unmet + share deviation + distance [+ change]), of the optimised plan
+    )
+    mip_gap: float  # relative gap between that objective and the proven lower bound
     seconds: float
     total_distance: float = 0.0  # sum km x volume over the plan lines
 
@@ -281,6 +296,8 @@ def _prepare(week: Week) -> _Data:
     for g in week.products:
         if isinstance(g.share_factor, bool) or not isinstance(g.share_factor, int) or g.share_factor < 1:
             raise ValueError(f"product {g.id!r}: share_factor must be a positive integer")
+        if isinstance(g.step, bool) or not isinstance(g.step, int) or g.step < 1:
+            raise ValueError(f"product {g.id!r}: step must be a positive integer")
 
     demand: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for line in week.demand:
@@ -307,25 +324,25 @@ def _prepare(week: Week) -> _Data:
         supply[s.producer, s.product] = s
 
     shares: dict[str, float] = {}
-    for p, s in week.shares.items():
+    for p, share in week.shares.items():
         if p not in producers:
             raise ValueError(f"shares: unknown producer {p!r}")
-        if not math.isfinite(float(s)) or s < 0:
-            raise ValueError(f"shares: the share of {p!r} must be a number >= 0, got {s!r}")
-        shares[p] = float(s)
+        if not math.isfinite(float(share)) or float(share) < 0:
+            raise ValueError(f"shares: the share of {p!r} must be a number >= 0, got {share!r}")
+        shares[p] = float(share)
     missing = sorted(producers - set(shares))
     if producers and missing:
         raise ValueError(f"shares: no agreed share for {', '.join(missing)}")
-    total = sum(Fraction(s) if isinstance(s, Fraction) else Fraction(float(s)) for s in week.shares.values())
+    total = sum((Fraction(x) for x in week.shares.values()), Fraction(0))
     if producers and abs(total - 1) > Fraction(1, 10**6):
         raise ValueError(f"shares: agreed shares must sum to 1, they sum to {float(total):.6g}")
 
     gaps: dict[str, float] = {}
     for p in producers:
-        g = float(week.gaps.get(p, 0.0))
-        if not math.isfinite(g):
+        gap = float(week.gaps.get(p, 0.0))
+        if not math.isfinite(gap):
             raise ValueError(f"gaps: the carried gap of {p!r} is not a finite number")
-        gaps[p] = g
+        gaps[p] = gap
     for p in week.gaps:
         if p not in producers:
             raise ValueError(f"gaps: unknown producer {p!r}")
@@ -334,9 +351,9 @@ def _prepare(week: Week) -> _Data:
     kitchen_loc = {k.id: k.location for k in week.kitchens}
     producer_loc = {p.id: p.location for p in week.producers}
     ordered: dict[str, set[str]] = defaultdict(set)
-    for k, g in demand:
-        ordered[g].add(k)
-    needed = {(p, k) for (p, g) in supply for k in ordered.get(g, ())}
+    for kitchen, product in demand:
+        ordered[product].add(kitchen)
+    needed = {(p, k) for (p, product) in supply for k in ordered.get(product, ())}
     for p, k in sorted(needed):
         if week.distances is not None and (p, k) in week.distances:
             d = float(week.distances[p, k])
@@ -360,7 +377,51 @@ class _Solved:
     status: str
     proven_optimal: bool
     objective: float
-    mip_gap: float
+    mip_gap: float  # relative gap between that objective and the proven lower bound
+
+
+_INF = highspy.kHighsInf
+_RC_TOL = 1e-7  # a column prices out when its reduced cost is below -_RC_TOL
+NEAREST = 12  # producers per (kitchen, product) in the first restricted model
+DENSE_UP_TO = 20_000  # candidate columns below which every column is in the model from the start
+
+
+def _highs(time_limit: float, mip_rel_gap: float) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", os.environ.get("GRENIER_SUPPLY_SOLVER_LOG") == "1")
+    h.setOptionValue("time_limit", max(0.1, time_limit))
+    h.setOptionValue("mip_rel_gap", mip_rel_gap)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    return h
+
+
+def _pass(
+    h: highspy.Highs,
+    cost: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    row_lo: Sequence[float],
+    row_up: Sequence[float],
+    starts: list[int],
+    index: list[int],
+    value: list[float],
+    offset: float = 0.0,
+) -> None:
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cost)
+    lp.num_row_ = len(row_lo)
+    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+    lp.col_lower_ = np.asarray(lower, dtype=np.float64)
+    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
+    lp.row_lower_ = np.asarray(row_lo, dtype=np.float64)
+    lp.row_upper_ = np.asarray(row_up, dtype=np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.asarray([*starts, len(index)], dtype=np.int32)
+    lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.asarray(value, dtype=np.float64)
+    lp.offset_ = offset
+    h.passModel(lp)
 
 
 def _build_and_solve(
@@ -370,13 +431,24 @@ def _build_and_solve(
     mip_rel_gap: float,
     previous: Mapping[tuple[str, str, str], int] | None,
 ) -> _Solved:
-    """Phase 1 (continuous quantities, binary lots), then phase 2 (integer quantities within 1 of phase 1).
+    """Solve the model of the module docstring; return integer weekly quantities.
 
-    Scaling, exact: each product is modelled in units of the gcd of all its quantities (demand, declarations, lots,
-    the previous plan), and volume in units of the gcd of those, so quantities entered in kg are modelled in kg.
+    Scaling, exact: each product is modelled in units of the gcd of its ``step`` and all its quantities (demand,
+    declarations, lots, the previous plan), and volume in units of the gcd of those: with a step of 1000 g and
+    quantities entered in kg, the product is modelled in kg.
+
+    Large instances are solved by column generation, exactly: the model starts with the nearest producers of each
+    (kitchen, product) and every other x column is priced with the duals (numpy) and added while its reduced cost is
+    negative, so the LP relaxation's value is a valid lower bound for the whole model. The lots are then rounded
+    from the relaxation (y = 1 where it already supplies its lot), the LP re-solved (and re-priced) with y fixed: a
+    feasible plan. If it is within ``mip_rel_gap`` of the bound it is proven optimal. Otherwise HiGHS's branch and
+    bound continues from it on the model's columns (all of them on a small instance: its bound then holds; on a
+    large one the lots it finds are re-solved with every column priced again, and the relaxation stays the bound).
+    Whatever is left of the gap is reported, with ``proven_optimal`` false when it exceeds ``mip_rel_gap``.
     """
+    began = time.perf_counter()
     products = data.products
-    unit: dict[str, int] = defaultdict(int)  # product -> model unit, in base units
+    unit: dict[str, int] = {g: p.step for g, p in products.items()}  # product -> model unit, in base units
     for (_, g), days in data.demand.items():
         for q in days.values():
             unit[g] = math.gcd(unit[g], q)
@@ -392,204 +464,332 @@ def _build_and_solve(
     V = V or 1
     vol = {g: products[g].share_factor * m / V for g, m in unit.items()}  # volume of one model unit
 
-    by_product_lines: dict[str, list[tuple[str, int]]] = defaultdict(list)  # product -> [(kitchen, D)]
-    for (k, g), days in sorted(data.demand.items()):
-        total = sum(days.values())
-        if total > 0:
-            by_product_lines[g].append((k, total))
-
-    # Columns: x vars first, then y, then T, d+, d-, then change vars.
-    xkeys: list[tuple[str, str, str]] = []
-    pairs: list[tuple[str, str, int, int]] = []  # (producer, product, available, lot) in model units
-    pair_x: list[tuple[int, int]] = []  # x index range of each pair
-    for (p, g), s in sorted(data.supply.items()):
-        lines = by_product_lines.get(g)
-        if not lines or s.available <= 0 or s.minimum_lot > s.available:
-            continue
-        start = len(xkeys)
-        xkeys.extend((p, k, g) for k, _ in lines)
-        pairs.append((p, g, s.available // unit[g], s.minimum_lot // unit[g]))
-        pair_x.append((start, len(xkeys)))
-    if not xkeys:
-        return _Solved({}, "empty", True, 0.0, 0.0)
-
-    sorted_lines = sorted(data.demand)
-    line_index = {kg: i for i, kg in enumerate(sorted_lines)}
+    sorted_lines = [kg for kg in sorted(data.demand) if sum(data.demand[kg].values()) > 0]
     line_demand = [sum(data.demand[kg].values()) // unit[kg[1]] for kg in sorted_lines]
-    offset = weights.unmet * sum(d * vol[kg[1]] for kg, d in zip(sorted_lines, line_demand, strict=True))
+    by_product_lines: dict[str, list[int]] = defaultdict(list)
+    for i, (_, g) in enumerate(sorted_lines):
+        by_product_lines[g].append(i)
     producers = sorted(data.shares)
     prod_row = {p: i for i, p in enumerate(producers)}
 
+    pairs: list[tuple[str, str, int, int]] = []  # (producer, product, available, lot) in model units
+    for (p, g), s in sorted(data.supply.items()):
+        if by_product_lines.get(g) and s.available > 0 and s.minimum_lot <= s.available:
+            pairs.append((p, g, s.available // unit[g], s.minimum_lot // unit[g]))
+    # candidate x columns
+    xkeys: list[tuple[str, str, str]] = []
+    c_pair: list[int] = []
+    c_line: list[int] = []
+    for pi, (p, g, _, _) in enumerate(pairs):
+        for li in by_product_lines[g]:
+            xkeys.append((p, sorted_lines[li][0], g))
+            c_pair.append(pi)
+            c_line.append(li)
     n_x = len(xkeys)
-    lot_pairs = [i for i, (_, _, _, lot) in enumerate(pairs) if lot > 0]
-    n_y = len(lot_pairs)
-    n_pairs = len(pairs)
-    n_lines = len(line_demand)
-    n_p = len(producers)
-    changed = [i for i, key in enumerate(xkeys) if previous and previous.get(key, 0) > 0]
+    if not n_x:
+        return _Solved({}, "empty", True, 0.0, 0.0)
+    offset = weights.unmet * sum(d * vol[kg[1]] for kg, d in zip(sorted_lines, line_demand, strict=True))
+
+    lot_pairs = [i for i, pr in enumerate(pairs) if pr[3] > 0]
+    y_of_pair = {pi: j for j, pi in enumerate(lot_pairs)}
+    n_y, n_pairs, n_lines, n_p = len(lot_pairs), len(pairs), len(line_demand), len(producers)
+    prev_units = {}
+    if previous is not None:
+        prev_units = {
+            j: previous[key] // unit[key[2]] for j, key in enumerate(xkeys) if previous.get(key, 0) > 0
+        }
+    changed = sorted(prev_units)
+    change_of = {j: i for i, j in enumerate(changed)}
     n_c = len(changed)
-    # rows: [pair upper (n_pairs)] [pair lower (n_y)] [lines] [T row] [fairness n_p] [change 2*n_c]
-    r_pair_up, r_pair_lo = 0, n_pairs
+    # rows: [pair upper] [pair lower (lots)] [lines] [T] [fairness] [change, 2 each]
+    r_pair_lo = n_pairs
     r_line = r_pair_lo + n_y
     r_T = r_line + n_lines
     r_fair = r_T + 1
     r_change = r_fair + n_p
     n_rows = r_change + 2 * n_c
 
-    col_T = n_x + n_y
-    col_dp = col_T + 1
-    col_dm = col_dp + n_p
-    col_c = col_dm + n_p
-    n_cols = col_c + n_c
+    # numpy view of every candidate column, for pricing
+    a_pair = np.asarray(c_pair, dtype=np.int64)
+    a_line = np.asarray(c_line, dtype=np.int64)
+    a_lo = np.asarray([r_pair_lo + y_of_pair[pi] if pi in y_of_pair else -1 for pi in c_pair], dtype=np.int64)
+    a_fair = np.asarray([r_fair + prod_row[k[0]] for k in xkeys], dtype=np.int64)
+    a_vol = np.asarray([vol[k[2]] for k in xkeys])
+    km = np.asarray([data.km[k[0], k[1]] for k in xkeys])
+    a_cost = (weights.distance * km - weights.unmet) * a_vol
+    if previous is not None:
+        not_prev = np.ones(n_x, dtype=bool)
+        not_prev[changed] = False
+        a_cost = a_cost + np.where(not_prev, weights.change * a_vol, 0.0)  # |x - 0|
+    a_up = np.minimum(
+        np.asarray([pairs[pi][2] for pi in c_pair], dtype=np.float64),
+        np.asarray(line_demand, dtype=np.float64)[a_line],
+    )
 
-    cost = [0.0] * n_cols
-    lower = [0.0] * n_cols
-    upper = [highspy.kHighsInf] * n_cols
-    integrality = [0] * n_cols
+    def x_column(j: int, index: list[int], value: list[float]) -> None:
+        index.extend((int(a_pair[j]), r_line + int(a_line[j]), r_T, int(a_fair[j])))
+        value.extend((1.0, 1.0, float(a_vol[j]), float(a_vol[j])))
+        if a_lo[j] >= 0:
+            index.append(int(a_lo[j]))
+            value.append(1.0)
+        if j in change_of:
+            i = change_of[j]
+            index.extend((r_change + 2 * i, r_change + 2 * i + 1))
+            value.extend((1.0, 1.0))
+
+    # the first model: fixed columns (y, T, d+, d-, c), then the active x columns
+    cost: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
     starts: list[int] = []
     index: list[int] = []
     value: list[float] = []
-    row_lo = [-highspy.kHighsInf] * n_rows
-    row_up = [highspy.kHighsInf] * n_rows
-
-    change_of = {xi: j for j, xi in enumerate(changed)}
-    y_of_pair = {pi: j for j, pi in enumerate(lot_pairs)}
-    for pi, (p, g, avail, _) in enumerate(pairs):
-        f = vol[g]
-        start, end = pair_x[pi]
-        for xi in range(start, end):
-            k = xkeys[xi][1]
-            li = line_index[k, g]
-            starts.append(len(index))
-            index.append(r_pair_up + pi)
-            value.append(1.0)
-            if pi in y_of_pair:
-                index.append(r_pair_lo + y_of_pair[pi])
-                value.append(1.0)
-            index.append(r_line + li)
-            value.append(1.0)
-            index.append(r_T)
-            value.append(f)
-            index.append(r_fair + prod_row[p])
-            value.append(f)
-            upper[xi] = float(min(avail, line_demand[li]))
-            c = weights.distance * data.km[p, k] * f - weights.unmet * f
-            if previous is not None:
-                if xi in change_of:
-                    j = change_of[xi]
-                    index.extend((r_change + 2 * j, r_change + 2 * j + 1))
-                    value.extend((1.0, 1.0))
-                else:
-                    c += weights.change * f  # |x - 0|
-            cost[xi] = c
+    row_lo = [-_INF] * n_rows
+    row_up = [_INF] * n_rows
     for pi, (_, _, avail, lot) in enumerate(pairs):
         if pi in y_of_pair:
             j = y_of_pair[pi]
-            col = n_x + j
             starts.append(len(index))
-            index.extend((r_pair_up + pi, r_pair_lo + j))
+            index.extend((pi, r_pair_lo + j))
             value.extend((-float(avail), -float(lot)))
-            upper[col] = 1.0
-            integrality[col] = 1
-            row_up[r_pair_up + pi] = 0.0
+            cost.append(0.0)
+            lower.append(0.0)
+            upper.append(1.0)
+            row_up[pi] = 0.0
             row_lo[r_pair_lo + j] = 0.0
         else:
-            row_up[r_pair_up + pi] = float(avail)
-    # T
+            row_up[pi] = float(avail)
     starts.append(len(index))
-    index.append(r_T)
-    value.append(-1.0)
-    for p in producers:
-        index.append(r_fair + prod_row[p])
-        value.append(-data.shares[p])
+    index.extend((r_T, *(r_fair + i for i in range(n_p))))
+    value.extend((-1.0, *(-data.shares[p] for p in producers)))
+    cost.append(0.0)
+    lower.append(-_INF)
+    upper.append(_INF)
     row_lo[r_T] = row_up[r_T] = 0.0
-    for i in range(n_p):  # d+
-        starts.append(len(index))
-        index.append(r_fair + i)
-        value.append(-1.0)
-        cost[col_dp + i] = weights.share
-    for i in range(n_p):  # d-
-        starts.append(len(index))
-        index.append(r_fair + i)
-        value.append(1.0)
-        cost[col_dm + i] = weights.share
+    for sign in (-1.0, 1.0):  # d+, d-
+        for i in range(n_p):
+            starts.append(len(index))
+            index.append(r_fair + i)
+            value.append(sign)
+            cost.append(weights.share)
+            lower.append(0.0)
+            upper.append(_INF)
     for p in producers:
         row_lo[r_fair + prod_row[p]] = row_up[r_fair + prod_row[p]] = data.gaps[p] / V
     for li, d in enumerate(line_demand):
         row_up[r_line + li] = float(d)
-    for j, xi in enumerate(changed):  # c_j >= x - prev and c_j >= prev - x
-        assert previous is not None  # noqa: S101
-        g = xkeys[xi][2]
-        prev = float(previous[xkeys[xi]] // unit[g])
+    for i, j in enumerate(changed):  # c >= x - prev and c >= prev - x
         starts.append(len(index))
-        index.extend((r_change + 2 * j, r_change + 2 * j + 1))
+        index.extend((r_change + 2 * i, r_change + 2 * i + 1))
         value.extend((-1.0, 1.0))
-        cost[col_c + j] = weights.change * vol[g]
-        row_up[r_change + 2 * j] = prev  # x - c <= prev
-        row_lo[r_change + 2 * j + 1] = prev  # x + c >= prev
-    starts.append(len(index))
+        cost.append(weights.change * float(a_vol[j]))
+        lower.append(0.0)
+        upper.append(_INF)
+        row_up[r_change + 2 * i] = float(prev_units[j])  # x - c <= prev
+        row_lo[r_change + 2 * i + 1] = float(prev_units[j])  # x + c >= prev
+    first_x = len(cost)
 
-    def run(lo: list[float], up: list[float], integ: list[int], limit: float) -> tuple[highspy.Highs, float]:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", __import__("os").environ.get("SUPPLY_LOG") == "1")
-        h.setOptionValue("time_limit", max(0.1, limit))
-        h.setOptionValue("mip_rel_gap", mip_rel_gap)
-        h.setOptionValue("threads", 1)
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_cols
-        lp.num_row_ = n_rows
-        lp.col_cost_ = cost
-        lp.col_lower_ = lo
-        lp.col_upper_ = up
-        lp.row_lower_ = row_lo
-        lp.row_upper_ = row_up
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = starts
-        lp.a_matrix_.index_ = index
-        lp.a_matrix_.value_ = value
-        lp.integrality_ = [highspy.HighsVarType(i) for i in integ]
-        lp.offset_ = offset
-        h.passModel(lp)
-        began = time.perf_counter()
-        h.run()
-        return h, time.perf_counter() - began
-
-    began = time.perf_counter()
-    h1, _ = run(lower, upper, integrality, time_limit)
-    status1 = h1.getModelStatus()
-    info1 = h1.getInfo()
-    if info1.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
-        raise RuntimeError(f"the solver found no plan: {h1.modelStatusToString(status1)}")
-    sol = list(h1.getSolution().col_value)
-    proven = status1 == highspy.HighsModelStatus.kOptimal
-    gap1 = float(info1.mip_gap) if n_y else 0.0
-    if not math.isfinite(gap1):
-        gap1 = 0.0
-
-    # Phase 2: integer quantities, each within [floor, ceil] of phase 1; lots fixed.
-    lo2, up2, integ2 = list(lower), list(upper), list(integrality)
-    fractional = 0
-    for xi in range(n_x):
-        v = sol[xi]
-        lo2[xi] = float(math.floor(v + 1e-6))
-        up2[xi] = float(min(upper[xi], math.ceil(v - 1e-6)))
-        if up2[xi] > lo2[xi]:
-            integ2[xi] = 1
-            fractional += 1
-    for j in range(n_y):
-        lo2[n_x + j] = up2[n_x + j] = float(round(sol[n_x + j]))
-    if fractional:
-        remaining = time_limit - (time.perf_counter() - began)
-        h2, _ = run(lo2, up2, integ2, max(remaining, 1.0))
-        if h2.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
-            raise RuntimeError("the solver found no integer plan near the optimum")
-        sol2 = list(h2.getSolution().col_value)
-        objective = float(h2.getInfo().objective_function_value) * V
+    if n_x <= DENSE_UP_TO:
+        active = list(range(n_x))
     else:
-        sol2 = sol
-        objective = float(info1.objective_function_value) * V
-    x = {xkeys[xi]: round(sol2[xi]) * unit[xkeys[xi][2]] for xi in range(n_x) if round(sol2[xi]) > 0}
-    return _Solved(x, h1.modelStatusToString(status1), proven, objective, gap1)
+        chosen: set[int] = set(changed)
+        by_line: dict[int, list[int]] = defaultdict(list)
+        for j in range(n_x):
+            by_line[c_line[j]].append(j)
+        for js in by_line.values():
+            js.sort(key=lambda j: km[j])
+            chosen.update(js[:NEAREST])
+        active = sorted(chosen)
+    in_model = np.zeros(n_x, dtype=bool)
+    in_model[active] = True
+    for j in active:
+        starts.append(len(index))
+        x_column(j, index, value)
+        cost.append(float(a_cost[j]))
+        lower.append(0.0)
+        upper.append(float(a_up[j]))
+    h = _highs(time_limit, mip_rel_gap)
+    _pass(h, cost, lower, upper, row_lo, row_up, starts, index, value, offset)
+
+    def left() -> float:
+        return time_limit - (time.perf_counter() - began)
+
+    def solve_lp_and_price() -> None:
+        """Re-solve the LP and add priced-out columns until none is left."""
+        while True:
+            h.setOptionValue("time_limit", max(0.1, left()))
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise RuntimeError(f"the solver stopped: {h.modelStatusToString(h.getModelStatus())}")
+            if in_model.all():
+                return
+            dual = np.asarray(h.getSolution().row_dual)
+            dual_ext = np.append(dual, 0.0)  # index -1 (no lot row) reads 0
+            rc = a_cost - (
+                dual[a_pair] + dual_ext[a_lo] + dual[r_line + a_line] + a_vol * (dual[r_T] + dual[a_fair])
+            )
+            # self-check of the pricing formula: HiGHS's reduced costs of the columns already in the model
+            col_dual = np.asarray(h.getSolution().col_dual)[first_x:]
+            mine = rc[np.asarray(active, dtype=np.int64)]
+            if np.abs(mine - col_dual).max(initial=0.0) > 1e-6 * max(1.0, weights.unmet):
+                raise RuntimeError("internal: the pricing disagrees with the solver's reduced costs")
+            rc[in_model] = 0.0
+            new = np.flatnonzero(rc < -_RC_TOL)
+            if not len(new):
+                return
+            add_starts: list[int] = []
+            add_index: list[int] = []
+            add_value: list[float] = []
+            for j in new:
+                add_starts.append(len(add_index))
+                x_column(int(j), add_index, add_value)
+            h.addCols(
+                len(new),
+                a_cost[new],
+                np.zeros(len(new)),
+                a_up[new],
+                len(add_index),
+                np.asarray(add_starts, dtype=np.int32),
+                np.asarray(add_index, dtype=np.int32),
+                np.asarray(add_value, dtype=np.float64),
+            )
+            in_model[new] = True
+            active.extend(int(j) for j in new)
+
+    # 1. LP relaxation over all columns: a lower bound
+    solve_lp_and_price()
+    bound = float(h.getInfo().objective_function_value)
+    sol = np.asarray(h.getSolution().col_value)
+    # 2. lots rounded from the relaxation, LP re-solved: a feasible plan
+    status = "Optimal"
+    if n_y:
+        model_col = np.full(n_x, -1, dtype=np.int64)
+        model_col[active] = np.arange(first_x, first_x + len(active))
+        supplied = np.zeros(n_pairs)
+        np.add.at(supplied, a_pair[active], sol[first_x : first_x + len(active)])
+        y_round = np.asarray(
+            [1.0 if supplied[pi] >= pairs[pi][3] - 1e-6 else 0.0 for pi in lot_pairs], dtype=np.float64
+        )
+        y_cols = np.arange(n_y, dtype=np.int32)
+        h.changeColsBounds(n_y, y_cols, y_round, y_round)
+        solve_lp_and_price()
+        best = float(h.getInfo().objective_function_value)
+        sol = np.asarray(h.getSolution().col_value)
+        if best - bound > mip_rel_gap * max(1.0, abs(best)) and left() > 0.1:
+            # 3. branch and bound on the model's columns, from that plan
+            dense = bool(in_model.all())
+            h.changeColsBounds(n_y, y_cols, np.zeros(n_y), np.ones(n_y))
+            h.changeColsIntegrality(n_y, y_cols, np.ones(n_y, dtype=np.uint8))
+            start = highspy.HighsSolution()
+            start.col_value = list(sol)
+            start.value_valid = True
+            h.setSolution(start)
+            h.setOptionValue("time_limit", max(0.1, left()))
+            h.run()
+            info = h.getInfo()
+            status = h.modelStatusToString(h.getModelStatus())
+            mip_y = None
+            if info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
+                mip_value = float(info.objective_function_value)
+                if mip_value < best:
+                    best = mip_value
+                    sol = np.asarray(h.getSolution().col_value)
+                    mip_y = np.round(sol[:n_y])
+            if dense:  # the branch and bound's bound holds for the whole model
+                bound = max(bound, float(info.mip_dual_bound))
+            h.changeColsIntegrality(n_y, y_cols, np.zeros(n_y, dtype=np.uint8))
+            if not dense and mip_y is not None and left() > 0.1:
+                # its lots, with every column priced again
+                h.changeColsBounds(n_y, y_cols, mip_y, mip_y)
+                solve_lp_and_price()
+                repriced = float(h.getInfo().objective_function_value)
+                if repriced < best:
+                    best = repriced
+                    sol = np.asarray(h.getSolution().col_value)
+        gap = max(0.0, best - bound) / max(1.0, abs(best))
+    else:
+        best, gap = bound, 0.0
+    proven = gap <= mip_rel_gap * (1 + 1e-9)
+    if proven:
+        status = "Optimal"
+    elif status == "Optimal":
+        status = f"Feasible, within {gap:.1e} of the bound"
+
+    # 4. integer quantities: x within [floor, ceil] of the plan, lots fixed, totally unimodular LP
+    xs = np.zeros(n_x)
+    xs[active] = sol[first_x : first_x + len(active)]
+    floor = np.floor(xs + 1e-6)
+    ceil = np.minimum(np.ceil(xs - 1e-6), a_up)
+    ceil = np.maximum(ceil, floor)
+    y_val = {pi: round(float(sol[y_of_pair[pi]])) for pi in lot_pairs}
+    free = np.flatnonzero(ceil > floor)
+    result = floor.copy()
+    if len(free):
+        pair_used = np.zeros(n_pairs)
+        np.add.at(pair_used, a_pair, floor)
+        line_used = np.zeros(n_lines)
+        np.add.at(line_used, a_line, floor)
+        row_of_pair = {pi: i for i, pi in enumerate(sorted({int(a_pair[j]) for j in free}))}
+        row_of_line = {
+            li: len(row_of_pair) + i for i, li in enumerate(sorted({int(a_line[j]) for j in free}))
+        }
+        lo2 = [0.0] * (len(row_of_pair) + len(row_of_line))
+        up2 = [0.0] * len(lo2)
+        for pi, r in row_of_pair.items():
+            avail, lot = pairs[pi][2], pairs[pi][3]
+            on = y_val.get(pi, 1)
+            lo2[r] = (lot * on if pi in y_of_pair else 0.0) - pair_used[pi]
+            up2[r] = avail * on - pair_used[pi]
+        for li, r in row_of_line.items():
+            lo2[r] = -_INF
+            up2[r] = line_demand[li] - line_used[li]
+        cost2: list[float] = []
+        starts2: list[int] = []
+        index2: list[int] = []
+        value2: list[float] = []
+        for j in map(int, free):
+            c = float(a_cost[j])
+            if j in change_of:  # |x - prev| is linear on [floor, ceil]
+                c += weights.change * float(a_vol[j]) * (1 if floor[j] >= prev_units[j] else -1)
+            cost2.append(c)
+            starts2.append(len(index2))
+            index2.extend((row_of_pair[int(a_pair[j])], row_of_line[int(a_line[j])]))
+            value2.extend((1.0, 1.0))
+        h2 = _highs(max(1.0, left()), mip_rel_gap)
+        h2.setOptionValue("presolve", "off")  # a vertex from the simplex: integral
+        h2.setOptionValue("solver", "simplex")
+        _pass(h2, cost2, [0.0] * len(free), list(ceil[free] - floor[free]), lo2, up2, starts2, index2, value2)
+        h2.run()
+        if h2.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError("the solver found no integer plan near the optimum")
+        result[free] += np.asarray(h2.getSolution().col_value)
+    quantities = np.rint(result).astype(np.int64)
+    if np.abs(result - quantities).max(initial=0.0) > 1e-6:
+        raise RuntimeError("internal: the rounding step returned a fractional plan")
+    _check(pairs, y_of_pair, line_demand, a_pair, a_line, quantities)
+    x = {xkeys[j]: int(quantities[j]) * unit[xkeys[j][2]] for j in np.flatnonzero(quantities)}
+    # the integer plan's objective, from the plan itself
+    return _Solved(x, status, proven, best * V, gap)
+
+
+def _check(
+    pairs: Sequence[tuple[str, str, int, int]],
+    y_of_pair: Mapping[int, int],
+    line_demand: Sequence[int],
+    a_pair: np.ndarray,
+    a_line: np.ndarray,
+    quantities: np.ndarray,
+) -> None:
+    pair_total = np.zeros(len(pairs), dtype=np.int64)
+    np.add.at(pair_total, a_pair, quantities)
+    line_total = np.zeros(len(line_demand), dtype=np.int64)
+    np.add.at(line_total, a_line, quantities)
+    for pi, (p, g, avail, lot) in enumerate(pairs):
+        t = int(pair_total[pi])
+        if t > avail or (pi in y_of_pair and 0 < t < lot):
+            raise RuntimeError(f"internal: the plan breaks the declaration of {p!r} for {g!r}")
+    if (line_total > np.asarray(line_demand)).any() or (quantities < 0).any():
+        raise RuntimeError("internal: the plan sends more than asked")
 
 
 # ----------------------------------------------------------------------------------------------- days and reports
@@ -716,9 +916,9 @@ def _reports(
     reports: list[LineReport] = []
     for (k, g), days in sorted(data.demand.items()):
         for d, q in sorted(days.items()):
-            s = supplied[k, g, d]
-            code, text = why(g) if q > s else ("", "")
-            reports.append(LineReport(k, g, d, q, s, q - s, code, text))
+            got = supplied[k, g, d]
+            code, text = why(g) if q > got else ("", "")
+            reports.append(LineReport(k, g, d, q, got, q - got, code, text))
 
     total = sum(volume.values())
     producers = tuple(
@@ -752,9 +952,13 @@ def solve(
     weights: Weights | None = None,
     *,
     time_limit: float = 60.0,
-    mip_rel_gap: float = 1e-6,
+    mip_rel_gap: float = 1e-5,
 ) -> Plan:
-    """The week's optimised plan. Raises ValueError on bad input."""
+    """The week's optimised plan.
+
+    Raises ValueError on bad input (with what is wrong), RuntimeError if the time limit ends before the relaxation
+    is solved (a plan found later within the limit is returned with ``proven_optimal`` false when not proven).
+    """
     weights = weights or Weights()
     weights.check()
     began = time.perf_counter()
@@ -779,7 +983,7 @@ def replan(
     weights: Weights | None = None,
     *,
     time_limit: float = 60.0,
-    mip_rel_gap: float = 1e-6,
+    mip_rel_gap: float = 1e-5,
 ) -> ReplanResult:
     """Re-plan ``week`` after a shortfall, changing as few lines of ``previous`` as possible.
 
