@@ -56,6 +56,11 @@ def _form_errors(form: Any, exc: GrenierError, fields: dict[str, str]) -> None:
         form.add_error(None, exc.detail)
 
 
+def _error_text(exc: GrenierError) -> str:
+    """A service's refusal in one message: its reason, then what is wrong with each field."""
+    return " ".join([exc.detail, *(error for errors in exc.errors.values() for error in errors)])
+
+
 # --- the till ------------------------------------------------------------------------------------------------------
 
 
@@ -267,7 +272,7 @@ def my_contribution(request: HttpRequest, territory: Territory) -> HttpResponse:
             actor=user_of(request),
         )
     except GrenierError as exc:
-        messages.error(request, " ".join([exc.detail, *[e for es in exc.errors.values() for e in es]]))
+        messages.error(request, _error_text(exc))
     else:
         messages.success(
             request,
@@ -427,7 +432,7 @@ def rule_set(request: HttpRequest, territory: Territory) -> HttpResponse:
                 decided_by=_("set by a coordinator"),
             )
         except GrenierError as exc:
-            messages.error(request, " ".join([exc.detail, *[e for es in exc.errors.values() for e in es]]))
+            messages.error(request, _error_text(exc))
         else:
             messages.success(request, _("The new allocation rule is recorded."))
     else:
