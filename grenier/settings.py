@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "grenier.ledger",
     "grenier.fund",
     "grenier.governance",
+    "grenier.supply",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,11 @@ class Action(StrEnum):
     # governance: proposing and voting depend on membership of a body, checked by governance.services
     GOV_READ = "governance.read"  # proposals, results and the decision log: every person of the territory
     GOV_MANAGE = "governance.manage"  # close a due vote, retry a failed effect, manage bodies
+    # the supply platform (PIAL): which farm or kitchen a person acts for is checked by supply.access
+    SUPPLY_FIGURES = "supply.figures"  # development fund, volumes, EGalim shares: aggregated only
+    SUPPLY_MANAGE = "supply.manage"  # kitchens, producers, contracts, any week's plan, invoices, advances
+    SUPPLY_PRODUCE = "supply.produce"  # a producer's own availability, plan lines, shortfalls, statements
+    SUPPLY_KITCHEN = "supply.kitchen"  # a kitchen's own demand, deliveries, receipts, invoices, EGalim
 
 
 _EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ})
@@ -60,14 +65,16 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.FUND_VIEW_FIGURES,
         Action.FUND_MANAGE,
         Action.GOV_MANAGE,
+        Action.SUPPLY_FIGURES,
+        Action.SUPPLY_MANAGE,
     },
-    Role.COMMITTEE: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES},
+    Role.COMMITTEE: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES},
     Role.MEMBER: _EVERY_ROLE | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT},
     Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS},
-    Role.PRODUCER: _EVERY_ROLE,
-    Role.KITCHEN: _EVERY_ROLE,
+    Role.PRODUCER: _EVERY_ROLE | {Action.SUPPLY_PRODUCE},
+    Role.KITCHEN: _EVERY_ROLE | {Action.SUPPLY_KITCHEN},
     Role.SOCIAL_WORKER: _EVERY_ROLE,
-    Role.FUNDER: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES},
+    Role.FUNDER: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES},
 }
 
 _CACHE_ATTR = "_grenier_roles"
