@@ -51,6 +51,16 @@ class Action(StrEnum):
     SUPPLY_MANAGE = "supply.manage"  # kitchens, producers, contracts, any week's plan, invoices, advances
     SUPPLY_PRODUCE = "supply.produce"  # a producer's own availability, plan lines, shortfalls, statements
     SUPPLY_KITCHEN = "supply.kitchen"  # a kitchen's own demand, deliveries, receipts, invoices, EGalim
+    # solidarity baskets: which garden or pickup point a person works for is checked by baskets.access
+    BASKETS_FIGURES = "baskets.figures"  # baskets, parts paid, statements: aggregated (a funder: its own)
+    BASKETS_MANAGE = "baskets.manage"  # gardens, offers, agreements, subscriptions, distributions, payments
+    BASKETS_REFER = "baskets.refer"  # refer a household with its consent; see one's own referrals only
+    BASKETS_DISTRIBUTE = "baskets.distribute"  # check off a distribution sheet at a pickup point one serves
+    BASKETS_OWN = "baskets.own"  # a household's own subscription, absences and payments
+    # buying groups: which group a person coordinates or belongs to is checked by orders.access
+    ORDERS_MANAGE = "orders.manage"  # groups, catalogues, cycles, purchase orders, the solidarity pot
+    ORDERS_OWN = "orders.own"  # a household's own orders in the groups it belongs to
+    ORDERS_SUPPLY = "orders.supply"  # a producer's own catalogue and purchase orders
 
 
 _EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ})
@@ -67,14 +77,21 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.GOV_MANAGE,
         Action.SUPPLY_FIGURES,
         Action.SUPPLY_MANAGE,
+        Action.BASKETS_FIGURES,
+        Action.BASKETS_MANAGE,
+        Action.BASKETS_DISTRIBUTE,
+        Action.ORDERS_MANAGE,
     },
-    Role.COMMITTEE: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES},
-    Role.MEMBER: _EVERY_ROLE | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT},
-    Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS},
-    Role.PRODUCER: _EVERY_ROLE | {Action.SUPPLY_PRODUCE},
+    Role.COMMITTEE: _EVERY_ROLE
+    | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES, Action.BASKETS_FIGURES},
+    Role.MEMBER: _EVERY_ROLE
+    | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT, Action.BASKETS_OWN, Action.ORDERS_OWN},
+    Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS, Action.BASKETS_DISTRIBUTE},
+    Role.PRODUCER: _EVERY_ROLE | {Action.SUPPLY_PRODUCE, Action.ORDERS_SUPPLY},
     Role.KITCHEN: _EVERY_ROLE | {Action.SUPPLY_KITCHEN},
-    Role.SOCIAL_WORKER: _EVERY_ROLE,
-    Role.FUNDER: _EVERY_ROLE | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES},
+    Role.SOCIAL_WORKER: _EVERY_ROLE | {Action.BASKETS_REFER},
+    Role.FUNDER: _EVERY_ROLE
+    | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES, Action.BASKETS_FIGURES},
 }
 
 _CACHE_ATTR = "_grenier_roles"
