@@ -45,6 +45,7 @@ urlpatterns = [
     path("t/<slug:slug>/my-household/", core_views.my_household, name="my_household"),
     path("t/<slug:slug>/", include("grenier.fund.urls")),
     path("t/<slug:slug>/", include("grenier.governance.urls")),
+    path("t/<slug:slug>/", include("grenier.supply.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^api/", page_not_found),  # any other path under /api/ answers problem+json, in debug mode too
 ]

@@ -12,6 +12,19 @@ from grenier.core import permissions
 from grenier.core.models import Role, Territory
 from grenier.core.permissions import Action
 
+SUPPLY_ACTIONS = (Action.SUPPLY_MANAGE, Action.SUPPLY_FIGURES, Action.SUPPLY_PRODUCE, Action.SUPPLY_KITCHEN)
+
+
+def supply_can(request: HttpRequest, territory: Territory) -> dict[str, bool]:
+    """What the person may do on the supply platform of ``territory`` (the supply pages' sub-navigation asks)."""
+    user = request.user
+    return {
+        "manage": permissions.can(user, territory, Action.SUPPLY_MANAGE),
+        "figures": permissions.can(user, territory, Action.SUPPLY_FIGURES),
+        "produce": permissions.can(user, territory, Action.SUPPLY_PRODUCE),
+        "kitchen": permissions.can(user, territory, Action.SUPPLY_KITCHEN),
+    }
+
 
 def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any]]:
     """The links a person's roles give in ``territory``, in the order they are most used."""
@@ -53,6 +66,14 @@ def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any
                 "key": "fund",
             }
         )
+    if any(permissions.can(user, territory, action) for action in SUPPLY_ACTIONS):
+        items.append(
+            {
+                "label": _("Supply"),
+                "url": reverse("supply_home", args=[territory.slug]),
+                "key": "supply",
+            }
+        )
     if permissions.can(user, territory, Action.GOV_READ):
         items.append(
             {
@@ -75,4 +96,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav_items": navigation(request, territory) if territory else [],
         "nav_current": getattr(request, "nav_current", ""),
         "my_roles": sorted(permissions.roles_of(user, territory)) if territory else [],
+        "supply_can": supply_can(request, territory) if territory else {},
     }
