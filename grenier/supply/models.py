@@ -651,6 +651,8 @@ class InvoiceLine(models.Model):
     service_fee_cents = models.BigIntegerField(default=0)
     levy_cents = models.BigIntegerField(default=0)
     egalim_labels = models.JSONField(default=list, blank=True)  # frozen at invoicing: product's + farm's
+    # billed at the planned quantity because no receipt had been recorded when the document was issued
+    billed_as_planned = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["invoice", "day", "product__name", "id"]
