@@ -65,9 +65,13 @@ def page(browser: object, live_server: object) -> Iterator[object]:
 
 
 @pytest.fixture
-def demo_territory(transactional_db: None) -> object:
+def demo_territory(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> object:
     from grenier.core import demo
+    from grenier.supply import demo as supply_demo
 
+    monkeypatch.setattr(
+        supply_demo, "WEEKS", 3
+    )  # a short history of supply weeks: the journeys need only this one
     return demo.build(log=lambda _line: None, household_count=12)
 
 

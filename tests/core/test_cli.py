@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from grenier.core import demo, services
 from grenier.core.models import ApiToken, Household, HouseholdPerson, Role, Territory, TerritoryRole, User
+from grenier.supply import demo as supply_demo
 
 from ..conftest import Cast
 
@@ -34,7 +35,10 @@ def run(*args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def test_the_demo_loads_once_and_again_adds_nothing(db: None) -> None:
+def test_the_demo_loads_once_and_again_adds_nothing(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        supply_demo, "WEEKS", 3
+    )  # the supply history's length is tested in tests/supply/test_demo.py
     out, _err = run("demo", "--no-serve", "--households", "40")
     assert "grenier-demo" in out
     for login in demo.LOGINS:

@@ -1,0 +1,75 @@
+"""The supply platform's part of the demo: six growers, two kitchens, a year of weeks (a few here, for speed),
+this week published with a shortfall handled, next week open, invoices and advances; built twice, it adds nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from grenier.core import demo
+from grenier.core.models import Territory
+from grenier.ledger.selectors import ledger_check
+from grenier.supply import demo as supply_demo
+from grenier.supply.models import (
+    Advance,
+    Invoice,
+    Kitchen,
+    PlanChange,
+    PlanLine,
+    Producer,
+    Product,
+    Shortfall,
+    SupplyWeek,
+    WeekStatus,
+)
+
+
+@pytest.fixture
+def short_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supply_demo, "WEEKS", 9)
+
+
+def test_the_demo_platform_has_the_shape_the_issue_asks_for(db: None, short_history: None) -> None:
+    territory = demo.build(log=lambda _line: None, household_count=5)
+    assert Producer.objects.filter(territory=territory).count() == 6
+    assert Kitchen.objects.filter(territory=territory).count() == 2
+    assert 24 <= Product.objects.filter(territory=territory).count() <= 30
+    for producer in Producer.objects.filter(territory=territory):
+        assert producer.users.exists(), producer  # every farm has a demo login
+    today = timezone.localdate()
+    monday = today - timezone.timedelta(days=today.weekday())
+    this_week = SupplyWeek.objects.get(territory=territory, monday=monday)
+    assert this_week.status == WeekStatus.PUBLISHED
+    assert Shortfall.objects.filter(week=this_week).count() == 1
+    assert PlanChange.objects.filter(week=this_week).exists()
+    next_week = SupplyWeek.objects.get(territory=territory, monday=monday + timezone.timedelta(weeks=1))
+    assert next_week.status == WeekStatus.OPEN
+    assert next_week.demand.exists() and next_week.availability.exists()
+    # the demo grower has next week's declaration left to do
+    assert not next_week.availability.filter(producer__users__email__startswith="producer@").exists()
+    past = SupplyWeek.objects.filter(territory=territory, monday__lt=monday)
+    assert past.count() == 9 and all(week.status == WeekStatus.PUBLISHED for week in past)
+    assert not PlanLine.objects.filter(week__in=past, received_quantity__isnull=True).exists()
+    invoices = Invoice.objects.filter(territory=territory)
+    assert (
+        invoices.filter(kitchen__isnull=False).exists() and invoices.filter(producer__isnull=False).exists()
+    )
+    assert Advance.objects.filter(territory=territory).count() == 2
+    assert ledger_check(territory).ok
+
+
+def test_building_the_demo_again_adds_nothing(db: None, short_history: None) -> None:
+    territory = demo.build(log=lambda _line: None, household_count=5)
+    counts = _counts(territory)
+    demo.build(log=lambda _line: None, household_count=5)
+    assert _counts(territory) == counts
+
+
+def _counts(territory: Territory) -> tuple[int, ...]:
+    return (
+        SupplyWeek.objects.filter(territory=territory).count(),
+        PlanLine.objects.filter(week__territory=territory).count(),
+        Invoice.objects.filter(territory=territory).count(),
+        Advance.objects.filter(territory=territory).count(),
+        Shortfall.objects.filter(week__territory=territory).count(),
+    )
