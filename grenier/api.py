@@ -157,13 +157,19 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _mount_routers() -> None:
+    from grenier.baskets.api import router as baskets_router
     from grenier.core.api import router as core_router
     from grenier.fund.api import router as fund_router
     from grenier.governance.api import router as governance_router
+    from grenier.orders.api import router as orders_router
+    from grenier.supply.api import router as supply_router
 
     api.add_router("", core_router)
     api.add_router("", fund_router)
     api.add_router("", governance_router)
+    api.add_router("", supply_router)
+    api.add_router("", baskets_router)
+    api.add_router("", orders_router)
 
 
 _mount_routers()
