@@ -447,7 +447,13 @@ def _producer_apply(
             users=[user],
             actor=None,
         )
-    elif not farm.users.filter(pk=user.pk).exists():
+    if (
+        not farm.on_platform
+    ):  # a producer already known to the territory (a buying group's) joins the platform
+        farm.on_platform = True
+        farm.save(update_fields=["on_platform"])
+        audit(territory=territory, actor=None, action="supply.producer.joined", subject=f"producer:{farm.pk}")
+    if not farm.users.filter(pk=user.pk).exists():
         farm.users.add(user)
         audit(
             territory=territory,

@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 def producers_of(user: AnyUser, territory: Territory) -> QuerySet[Producer]:
     """The farms ``user`` acts for in ``territory``."""
     if permissions.can(user, territory, Action.SUPPLY_MANAGE):
-        return Producer.objects.filter(territory=territory)
+        return Producer.objects.filter(territory=territory, on_platform=True)
     if permissions.can(user, territory, Action.SUPPLY_PRODUCE):
-        return Producer.objects.filter(territory=territory, users__id=user.pk or 0).distinct()
+        return Producer.objects.filter(territory=territory, on_platform=True, users__id=user.pk or 0).distinct()
     return Producer.objects.none()
 
 

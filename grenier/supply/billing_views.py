@@ -458,7 +458,7 @@ def delivery_note(
 @territory_page(Action.SUPPLY_MANAGE, nav="supply")
 @require_http_methods(["GET", "POST"])
 def advances(request: HttpRequest, territory: Territory) -> HttpResponse:
-    producers = list(Producer.objects.filter(territory=territory, left_on__isnull=True).order_by("farm_name"))
+    producers = list(Producer.objects.filter(territory=territory, on_platform=True, left_on__isnull=True).order_by("farm_name"))
     form = AdvanceForm(request.POST or None, producers=[(p.pk, p.farm_name) for p in producers])
     if request.method == "POST" and form.is_valid():
         producer = next(p for p in producers if p.pk == form.cleaned_data["producer"])

@@ -135,6 +135,14 @@ class Producer(models.Model):
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="producer_farms", verbose_name=_("people")
     )
+    on_platform = models.BooleanField(
+        _("supplies the platform"),
+        default=True,
+        help_text=_(
+            "A farm of the group. Other producers of the territory (bakers, orchards selling to buying "
+            "groups) are kept in the same table with this off."
+        ),
+    )
     admitted_on = models.DateField(_("admitted on"), default=date.today)
     left_on = models.DateField(_("left on"), null=True, blank=True)
 

@@ -656,7 +656,7 @@ def demand_set(
 
 
 def _producer_active(producer: Producer, week: SupplyWeek) -> bool:
-    return producer.left_on is None or producer.left_on > week.monday
+    return producer.on_platform and (producer.left_on is None or producer.left_on > week.monday)
 
 
 def availability_declare(
@@ -676,6 +676,8 @@ def availability_declare(
     _same_territory(week.territory_id, producer=producer, product=product)
     if quantity and minimum_lot > quantity:
         raise _invalid("minimum_lot", _("The minimum lot cannot be more than the quantity available."))
+    if not producer.on_platform:
+        raise _invalid("producer", _("This producer does not supply the platform."))
     if not _producer_active(producer, week):
         raise _invalid("producer", _("This farm has left the group."))
     if quantity and not product.is_active:

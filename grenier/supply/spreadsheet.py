@@ -140,7 +140,7 @@ def week_workbook(week: SupplyWeek) -> bytes:
     territory = week.territory
     kitchens = {k.pk: k for k in Kitchen.objects.filter(territory=territory)}
     products = {p.pk: p for p in Product.objects.filter(territory=territory)}
-    producers = {p.pk: p for p in Producer.objects.filter(territory=territory)}
+    producers = {p.pk: p for p in Producer.objects.filter(territory=territory, on_platform=True)}
 
     # Demande: one row per kitchen and product under contract (or with demand), one column per delivery day
     days = delivery_days(week)
@@ -323,7 +323,7 @@ class _Reader:
         self.week = week
         territory = week.territory
         self.kitchens = _Names({k.name: k for k in Kitchen.objects.filter(territory=territory)})
-        self.producers = _Names({p.farm_name: p for p in Producer.objects.filter(territory=territory)})
+        self.producers = _Names({p.farm_name: p for p in Producer.objects.filter(territory=territory, on_platform=True)})
         self.products = _Names({p.name: p for p in Product.objects.filter(territory=territory)})
         self.contract_days: dict[tuple[int, int], set[date]] = {}
         sunday = week.monday + timedelta(days=6)

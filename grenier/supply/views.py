@@ -147,7 +147,7 @@ def _my_farms(request: HttpRequest, territory: Territory) -> list[Producer]:
     """The farms the person is one of the people of (a coordinator acts for every farm but is not a grower)."""
     if not permissions.can(request.user, territory, Action.SUPPLY_PRODUCE):
         return []
-    return list(Producer.objects.filter(territory=territory, users=user_of(request)).distinct())
+    return list(Producer.objects.filter(territory=territory, on_platform=True, users=user_of(request)).distinct())
 
 
 def _my_kitchens(request: HttpRequest, territory: Territory) -> list[Kitchen]:
@@ -460,7 +460,7 @@ def _add_line_form(week: SupplyWeek, data: Any = None) -> forms.PlanLineAddForm:
         data,
         prefix="add",
         producers=[
-            (p.pk, p.farm_name) for p in Producer.objects.filter(territory=territory, left_on__isnull=True)
+            (p.pk, p.farm_name) for p in Producer.objects.filter(territory=territory, on_platform=True, left_on__isnull=True)
         ],
         kitchens=[(k.pk, k.name) for k in Kitchen.objects.filter(territory=territory, is_active=True)],
         products={p.pk: p for p in Product.objects.filter(territory=territory, is_active=True)},
@@ -1146,7 +1146,7 @@ def producers(request: HttpRequest, territory: Territory) -> HttpResponse:
             "agreed": raw.get(producer.pk, 0) / 100,
             "people": [p.get_full_name() or p.email for p in producer.users.all()] if show_people else [],
         }
-        for producer in Producer.objects.filter(territory=territory).prefetch_related("users")
+        for producer in Producer.objects.filter(territory=territory, on_platform=True).prefetch_related("users")
     ]
     return render(
         request,

@@ -148,3 +148,25 @@ def test_a_bad_payload_is_refused_by_field(pial: Pial, payload: dict[str, Any], 
         decided(pial, payload)
     assert field in refused.value.errors
     assert not Proposal.objects.exists()
+
+
+def test_a_producer_of_the_territory_joins_the_platform_only_when_admitted(pial: Pial) -> None:
+    """Producers selling to buying groups share the table but not the platform until a vote admits them."""
+    from grenier.supply import access, services
+
+    territory = pial.cast.territory
+    baker = Producer.objects.create(territory=territory, farm_name="Fournil du Col", on_platform=False)
+    baker.users.add(pial.cast["producer"])
+    assert baker not in access.producers_of(pial.cast["coordinator"], territory)
+    assert baker not in access.producers_of(pial.cast["producer"], territory)
+    week = services.week_ensure(territory=territory, monday=pial.monday, actor=None)
+    with pytest.raises(InvalidInput) as refused:
+        services.availability_declare(
+            week=week, producer=baker, product=pial.products["carottes"], quantity=5000, actor=None
+        )
+    assert "producer" in refused.value.errors
+    decided(pial, {"email": pial.cast["producer"].email, "farm": "Fournil du Col"}, key="admit-baker")
+    baker.refresh_from_db()
+    assert baker.on_platform
+    assert baker in access.producers_of(pial.cast["producer"], territory)
+    assert Producer.objects.filter(territory=territory, farm_name="Fournil du Col").count() == 1

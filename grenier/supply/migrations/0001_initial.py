@@ -244,6 +244,14 @@ class Migration(migrations.Migration):
                 ),
                 ("certifications", models.JSONField(blank=True, default=list, verbose_name="certifications")),
                 ("certifier", models.CharField(blank=True, max_length=100, verbose_name="certifying body")),
+                (
+                    "on_platform",
+                    models.BooleanField(
+                        default=True,
+                        help_text="A farm of the group. Other producers of the territory (bakers, orchards selling to buying groups) are kept in the same table with this off.",
+                        verbose_name="supplies the platform",
+                    ),
+                ),
                 ("admitted_on", models.DateField(default=datetime.date.today, verbose_name="admitted on")),
                 ("left_on", models.DateField(blank=True, null=True, verbose_name="left on")),
                 (
