@@ -453,16 +453,7 @@ def _producer_apply(
         farm.on_platform = True
         farm.save(update_fields=["on_platform"])
         audit(territory=territory, actor=None, action="supply.producer.joined", subject=f"producer:{farm.pk}")
-    if not farm.users.filter(pk=user.pk).exists():
-        farm.users.add(user)
-        audit(
-            territory=territory,
-            actor=None,
-            action="supply.producer.person",
-            subject=f"producer:{farm.pk}",
-            user=user.pk,
-            decided_by=decided_by,
-        )
+    supply.producer_person_add(producer=farm, user=user, actor=None, decided_by=decided_by)
     return _("%(email)s admitted as a producer of %(farm)s.") % {
         "email": payload.email,
         "farm": farm.farm_name,

@@ -28,7 +28,9 @@ def producers_of(user: AnyUser, territory: Territory) -> QuerySet[Producer]:
     if permissions.can(user, territory, Action.SUPPLY_MANAGE):
         return Producer.objects.filter(territory=territory, on_platform=True)
     if permissions.can(user, territory, Action.SUPPLY_PRODUCE):
-        return Producer.objects.filter(territory=territory, on_platform=True, users__id=user.pk or 0).distinct()
+        return Producer.objects.filter(
+            territory=territory, on_platform=True, users__id=user.pk or 0
+        ).distinct()
     return Producer.objects.none()
 
 

@@ -31,7 +31,7 @@ from grenier.core.models import Territory
 from grenier.core.money import format_cents, parse_euros
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
-from grenier.supply import access, billing, documents, quantities
+from grenier.supply import access, billing, documents, quantities, views
 from grenier.supply.models import (
     Invoice,
     InvoiceKind,
@@ -418,8 +418,8 @@ def delivery_note(
 ) -> HttpResponse:
     """The delivery note of a farm to a kitchen on a day: for the coordinators (and the week's), the farm's people
     and the kitchen's managers, once the plan is published (the coordinators see it before)."""
+    week_monday = views.parse_monday(monday)
     try:
-        week_monday = date.fromisoformat(monday)
         delivery_day = date.fromisoformat(day)
     except ValueError:
         raise Http404(_("No such delivery.")) from None
@@ -458,7 +458,11 @@ def delivery_note(
 @territory_page(Action.SUPPLY_MANAGE, nav="supply")
 @require_http_methods(["GET", "POST"])
 def advances(request: HttpRequest, territory: Territory) -> HttpResponse:
-    producers = list(Producer.objects.filter(territory=territory, on_platform=True, left_on__isnull=True).order_by("farm_name"))
+    producers = list(
+        Producer.objects.filter(territory=territory, on_platform=True, left_on__isnull=True).order_by(
+            "farm_name"
+        )
+    )
     form = AdvanceForm(request.POST or None, producers=[(p.pk, p.farm_name) for p in producers])
     if request.method == "POST" and form.is_valid():
         producer = next(p for p in producers if p.pk == form.cleaned_data["producer"])

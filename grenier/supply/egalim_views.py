@@ -26,13 +26,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import Conflict, Forbidden, GrenierError, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
-from grenier.supply import access, egalim, spreadsheet
+from grenier.supply import access, egalim, spreadsheet, views
 from grenier.supply.models import SupplyWeek, WeekStatus
 
 # --- EGalim ------------------------------------------------------------------------------------------------------
@@ -206,24 +205,7 @@ class SheetUploadForm(forms.Form):
 
 
 def _sheet_week(request: HttpRequest, territory: Territory, monday: str) -> SupplyWeek:
-    try:
-        day = date.fromisoformat(monday)
-    except ValueError:
-        raise Http404(_("No such week.")) from None
-    week = SupplyWeek.objects.filter(territory=territory, monday=day).select_related("territory").first()
-    if week is None:
-        if permissions.can(request.user, territory, Action.SUPPLY_MANAGE):
-            raise Http404(_("This week is not open yet."))
-        raise PermissionDenied(
-            _("Only this week's coordinator or a coordinator of the territory may do this.")
-        )
-    try:
-        access.require_coordinate(request.user, week)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
-    return week
+    return views.week_to_coordinate(request, territory, views.parse_monday(monday))
 
 
 @territory_page(Action.VIEW_TERRITORY, nav="supply")

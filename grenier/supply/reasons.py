@@ -1,18 +1,23 @@
 """Why demand is left unmet, in words, from the reason code the planner and ``selectors.week_table`` give (the
-optimiser's own ``reason`` text is English; these go through gettext). Used by the API and the ``supply`` command."""
+optimiser's own ``reason`` text is English; these go through gettext). The one wording of the pages, the API and
+the ``supply`` command."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from grenier.supply.models import Product
+from grenier.supply.models import Producer, Product
 from grenier.supply.quantities import format_quantity
 
 
-def reason_words(code: str, product: Product, numbers: dict[str, Any]) -> str:
-    """``numbers`` as ``selectors.TableRow.numbers``: the product's ``declared`` and ``asked`` totals of the week."""
+def reason_words(
+    code: str, product: Product, numbers: dict[str, Any], farms: Mapping[int, Producer] | None = None
+) -> str:
+    """``numbers`` as ``selectors.TableRow.numbers``: the product's ``declared`` and ``asked`` totals of the week
+    and the ``lots`` of the farms left out by their minimum lot. ``farms`` names those farms (read when not given)."""
     if code == "not_declared":
         return _("No farm declared any this week.")
     if code == "not_enough_declared":
@@ -23,13 +28,26 @@ def reason_words(code: str, product: Product, numbers: dict[str, Any]) -> str:
             "asked": format_quantity(int(numbers.get("asked", 0)), product),
         }
     if code == "minimum_lots":
-        return _("What is still asked is below the minimum lot of the farms that have some left.")
+        lots = list(numbers.get("lots", []))
+        if farms is None:
+            farms = Producer.objects.in_bulk([int(lot["producer"]) for lot in lots])
+        named = ", ".join(
+            _("%(farm)s (lot of %(lot)s)")
+            % {
+                "farm": farms[int(lot["producer"])].farm_name if int(lot["producer"]) in farms else "?",
+                "lot": format_quantity(int(lot["minimum_lot"]), product),
+            }
+            for lot in lots
+        )
+        return _(
+            "What is still asked is less than the minimum lot of the farms that have some left: %(lots)s."
+        ) % {"lots": named or "—"}
     if code == "solver_limit":
         return _("The solver stopped before proving the best plan.")
     if code == "changed":
-        return _("The plan was changed by hand or after a shortfall.")
+        return _("The plan was changed after it was computed (by hand or after a shortfall).")
     if code == "not_planned":
-        return _("The week has not been planned yet.")
+        return _("The plan is not computed yet.")
     if code == "other":
         return _("Sharing the volume fairly between farms and their minimum lots together left this unmet.")
     return ""

@@ -16,7 +16,6 @@ from grenier.core.models import Territory
 from grenier.supply.models import (
     Availability,
     ContractLine,
-    ContractStatus,
     Demand,
     Kitchen,
     PlanChange,
@@ -28,7 +27,7 @@ from grenier.supply.models import (
     SupplyWeek,
     WeekStatus,
 )
-from grenier.supply.services import shares_in_force
+from grenier.supply.services import contract_lines_in_force, shares_in_force
 
 # --- weeks ------------------------------------------------------------------------------------------------------
 
@@ -136,24 +135,19 @@ def week_table(week: SupplyWeek) -> list[TableRow]:
     return rows
 
 
+def _by_product(rows: QuerySet[Any]) -> dict[int, int]:
+    """``rows``' quantities added up per product."""
+    totals: dict[int, int] = defaultdict(int)
+    for product_id, total in (
+        rows.values("product_id").annotate(t=Sum("quantity")).values_list("product_id", "t")
+    ):
+        totals[product_id] = int(total or 0)
+    return totals
+
+
 def _product_totals(week: SupplyWeek) -> tuple[dict[int, int], dict[int, int]]:
-    declared: dict[int, int] = defaultdict(int)
-    for product_id, total in (
-        Availability.objects.filter(week=week)
-        .values("product_id")
-        .annotate(t=Sum("quantity"))
-        .values_list("product_id", "t")
-    ):
-        declared[product_id] = int(total or 0)
-    asked: dict[int, int] = defaultdict(int)
-    for product_id, total in (
-        Demand.objects.filter(week=week)
-        .values("product_id")
-        .annotate(t=Sum("quantity"))
-        .values_list("product_id", "t")
-    ):
-        asked[product_id] = int(total or 0)
-    return declared, asked
+    """Each product's declared and asked totals over the week."""
+    return _by_product(Availability.objects.filter(week=week)), _by_product(Demand.objects.filter(week=week))
 
 
 @dataclass(frozen=True)
@@ -256,12 +250,8 @@ def kitchen_demand(week: SupplyWeek, kitchen: Kitchen) -> dict[tuple[int, date],
 def contract_lines_of(kitchen: Kitchen, day: date) -> QuerySet[ContractLine]:
     """The lines of the kitchen's active contracts on ``day``: the products it may ask for then."""
     return (
-        ContractLine.objects.filter(
-            contract__kitchen=kitchen,
-            contract__status=ContractStatus.ACTIVE,
-            contract__starts_on__lte=day,
-            contract__ends_on__gte=day,
-        )
+        contract_lines_in_force(day)
+        .filter(contract__kitchen=kitchen)
         .select_related("product", "contract")
         .order_by("product__name", "contract__starts_on")
     )

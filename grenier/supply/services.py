@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -243,6 +243,26 @@ def producer_create(
             producer.users.add(*users)
         audit(territory=territory, actor=actor, action="supply.producer.create", subject=_subject(producer))
     return producer
+
+
+def producer_person_add(*, producer: Producer, user: User, actor: User | None, decided_by: str = "") -> bool:
+    """``user`` becomes one of the farm's people (declares its availability, reads its lines). Audited once:
+    adding someone already there changes nothing and returns False. ``decided_by`` names the decision behind it,
+    if any (a governance vote)."""
+    with transaction.atomic():
+        locked = Producer.objects.select_for_update().select_related("territory").get(pk=producer.pk)
+        if locked.users.filter(pk=user.pk).exists():
+            return False
+        locked.users.add(user)
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="supply.producer.person",
+            subject=_subject(locked),
+            user=user.pk,
+            **({"decided_by": decided_by} if decided_by else {}),
+        )
+    return True
 
 
 def producer_leave(*, producer: Producer, on: date | None = None, actor: User | None) -> Producer:
@@ -481,16 +501,21 @@ def distance_set(
 # --- the week, demand, availability -------------------------------------------------------------------------------
 
 
+def contract_lines_in_force(start: date, end: date | None = None) -> QuerySet[ContractLine]:
+    """The lines of the active contracts that run on some day from ``start`` to ``end`` (``start`` alone: that
+    day). Callers narrow them to a territory, a kitchen or a product."""
+    return ContractLine.objects.filter(
+        contract__status=ContractStatus.ACTIVE,
+        contract__starts_on__lte=end or start,
+        contract__ends_on__gte=start,
+    )
+
+
 def _contract_lines_on(kitchen: Kitchen, product: Product, day: date) -> ContractLine | None:
     """The line of ``kitchen``'s active contract covering ``day`` for ``product`` (the earliest contract first)."""
     return (
-        ContractLine.objects.filter(
-            contract__kitchen=kitchen,
-            contract__status=ContractStatus.ACTIVE,
-            contract__starts_on__lte=day,
-            contract__ends_on__gte=day,
-            product=product,
-        )
+        contract_lines_in_force(day)
+        .filter(contract__kitchen=kitchen, product=product)
         .select_related("contract", "product")
         .order_by("contract__starts_on", "contract_id")
         .first()
@@ -540,14 +565,8 @@ def week_ensure(
 def _schedule_demand(week: SupplyWeek) -> int:
     sunday = week.monday + timedelta(days=6)
     lines = (
-        ContractLine.objects.filter(
-            contract__territory=week.territory,
-            contract__status=ContractStatus.ACTIVE,
-            contract__starts_on__lte=sunday,
-            contract__ends_on__gte=week.monday,
-            contract__kitchen__is_active=True,
-            weekly_quantity__gt=0,
-        )
+        contract_lines_in_force(week.monday, sunday)
+        .filter(contract__territory=week.territory, contract__kitchen__is_active=True, weekly_quantity__gt=0)
         .select_related("contract", "product")
         .order_by("contract__starts_on", "contract_id", "product_id")
     )
@@ -768,6 +787,20 @@ def _carried_gaps(territory: Territory, monday: date, producer_ids: Iterable[int
     return gaps
 
 
+def week_shares(
+    week: SupplyWeek, declared: Iterable[int] | None = None
+) -> tuple[dict[int, Fraction], dict[int, float]]:
+    """The shares and carried gaps the planner uses for ``week``: each farm's share in force on its Monday
+    (``shares_in_force``, the farms that ``declared`` something this week included, by default those with a
+    declaration above zero) and the gap each of them carries from its latest published week before."""
+    if declared is None:
+        declared = Availability.objects.filter(week=week, quantity__gt=0).values_list(
+            "producer_id", flat=True
+        )
+    shares = shares_in_force(week.territory, week.monday, set(declared))
+    return shares, _carried_gaps(week.territory, week.monday, shares)
+
+
 def _location_of(obj: Producer | Kitchen) -> optimiser.Location | None:
     if obj.latitude is None or obj.longitude is None:
         return None
@@ -811,11 +844,10 @@ def week_problem(week: SupplyWeek) -> Problem:
     supply = list(
         Availability.objects.filter(week=week, quantity__gt=0).select_related("producer", "product")
     )
-    shares = shares_in_force(week.territory, week.monday, {a.producer_id for a in supply})
+    shares, gaps = week_shares(week, {a.producer_id for a in supply})
     producer_rows = {p.pk: p for p in Producer.objects.filter(pk__in=list(shares))}
     kitchen_rows = {d.kitchen_id: d.kitchen for d in demand}
     product_rows = {d.product_id: d.product for d in demand} | {a.product_id: a.product for a in supply}
-    gaps = _carried_gaps(week.territory, week.monday, producer_rows)
     recorded = {
         (producer_id, kitchen_id): float(km)
         for producer_id, kitchen_id, km in Distance.objects.filter(
@@ -1280,19 +1312,145 @@ def shortfall_report(
     return shortfall
 
 
+def _fixed_lines(week: SupplyWeek, lines: Sequence[PlanLine]) -> list[PlanLine]:
+    """The lines a re-plan must leave exactly as they are: delivered (a receipt is recorded) or invoiced."""
+    invoiced = set(
+        InvoiceLine.objects.filter(plan_line__week=week, plan_line__isnull=False).values_list(
+            "plan_line_id", flat=True
+        )
+    )
+    return [x for x in lines if x.received_quantity is not None or x.pk in invoiced]
+
+
+@dataclass
+class _Held:
+    """What the fixed lines hold, by the optimiser's string ids: per kitchen x product x day, per farm x product,
+    per farm in volume (grams-equivalent) and in all."""
+
+    day: dict[tuple[str, str, str], int]
+    supply: dict[tuple[str, str], int]
+    volume: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.volume.values())
+
+
+def _held(fixed: Sequence[PlanLine]) -> _Held:
+    held = _Held(defaultdict(int), defaultdict(int), defaultdict(int))
+    for x in fixed:
+        p, k, g, d = str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat()
+        held.day[k, g, d] += int(x.quantity)
+        held.supply[p, g] += int(x.quantity)
+        held.volume[p] += int(x.quantity) * x.product.share_factor
+    return held
+
+
+def _without_held(week: optimiser.Week, held: _Held) -> optimiser.Week:
+    """The week left to plan once the fixed lines are taken out: each kitchen's demand that day and each farm's
+    declaration lowered by what those lines hold (a farm's minimum lot by what it already sends of the product),
+    and each farm's carried gap moved by what they count for fairness, so that fairness over the rest adds up
+    to fairness over the whole week."""
+    demand = [
+        optimiser.DemandLine(d.kitchen, d.product, d.day, rest)
+        for d in week.demand
+        if (rest := max(0, d.quantity - held.day.get((d.kitchen, d.product, d.day), 0))) > 0
+    ]
+    supply = [
+        optimiser.Supply(
+            s.producer,
+            s.product,
+            max(0, s.available - (h := held.supply.get((s.producer, s.product), 0))),
+            max(0, s.minimum_lot - h) if h else s.minimum_lot,
+        )
+        for s in week.supply
+    ]
+    gaps = {
+        p: float(week.gaps.get(p, 0.0)) + float(share) * held.total - held.volume.get(p, 0)
+        for p, share in week.shares.items()
+    }
+    return optimiser.Week(
+        kitchens=week.kitchens,
+        producers=week.producers,
+        products=week.products,
+        demand=demand,
+        supply=supply,
+        shares=week.shares,
+        gaps=gaps,
+        distances=week.distances,
+    )
+
+
+def _with_held(
+    week: optimiser.Week, plan: optimiser.Plan, fixed: Sequence[PlanLine], held: _Held
+) -> optimiser.Plan:
+    """The re-plan of the rest read over the whole week again: the fixed lines back in, every demand line with
+    what they hold, each farm's volume and target with its fixed volume (its new gap does not move)."""
+    reports = {(r.kitchen, r.product, r.day): r for r in plan.demand_lines}
+    demand_lines = []
+    for d in week.demand:
+        key = (d.kitchen, d.product, d.day)
+        r = reports.get(key)
+        supplied = held.day.get(key, 0) + (r.supplied if r else 0)
+        demand_lines.append(
+            optimiser.LineReport(
+                d.kitchen,
+                d.product,
+                d.day,
+                d.quantity,
+                supplied,
+                max(0, d.quantity - supplied),
+                r.reason_code if r and r.unmet else "",
+                r.reason if r and r.unmet else "",
+            )
+        )
+    producers = tuple(
+        replace(
+            r,
+            supplied=r.supplied + held.volume.get(r.producer, 0),
+            target=r.target + held.volume.get(r.producer, 0),
+        )
+        for r in plan.producers
+    )
+    lines = (
+        *plan.lines,
+        *(
+            optimiser.PlanLine(
+                str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat(), int(x.quantity)
+            )
+            for x in fixed
+            if x.quantity > 0
+        ),
+    )
+    return replace(plan, lines=lines, demand_lines=tuple(demand_lines), producers=producers)
+
+
 def _replan(
     week: SupplyWeek, declared: Availability, available: int, cause: str, key: str, actor: User | None
 ) -> Shortfall:
+    """Re-plan the week after a shortfall. Lines already delivered or invoiced stay exactly as they are: they are
+    taken out of the problem (``_without_held``), the rest is re-planned changing as few lines as possible, and
+    only the rest is written back."""
     producer, product = declared.producer, declared.product
     problem = week_problem(week)
     current = list(PlanLine.objects.filter(week=week).select_related("producer", "kitchen", "product"))
+    fixed = _fixed_lines(week, current)
+    fixed_pks = {x.pk for x in fixed}
+    held = _held(fixed)
+    already = held.supply.get((str(producer.pk), str(product.pk)), 0)
+    if available < already:
+        raise _invalid(
+            "available",
+            _("The farm has already delivered %(already)s of this product this week.")
+            % {"already": format_quantity(already, product)},
+        )
     previous = optimiser.Plan(
         lines=tuple(
             optimiser.PlanLine(
                 str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat(), int(x.quantity)
             )
             for x in current
-            if x.quantity > 0
+            if x.quantity > 0 and x.pk not in fixed_pks
         ),
         demand_lines=(),
         producers=(),
@@ -1302,15 +1460,28 @@ def _replan(
         mip_gap=0.0,
         seconds=0.0,
     )
+    rest = _without_held(problem.week, held)
     result: optimiser.ReplanResult = _solve(
         problem,
         lambda: optimiser.replan(
-            problem.week,
+            rest,
             previous,
-            optimiser.Shortfall(str(producer.pk), str(product.pk), available),
+            optimiser.Shortfall(str(producer.pk), str(product.pk), available - already),
             time_limit=SOLVER_TIME_LIMIT,
         ),
     )
+    by_key = {
+        (str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat()): x for x in current
+    }
+    if any(
+        by_key[c.producer, c.kitchen, c.product, c.day].pk in fixed_pks
+        for c in result.changes
+        if (c.producer, c.kitchen, c.product, c.day) in by_key
+    ):
+        # the rest of that day's demand went to the very farm whose line there is delivered or invoiced
+        raise Conflict(
+            _("This shortfall would change a line already delivered or invoiced: adjust the plan by hand.")
+        )
     shortfall = Shortfall.objects.create(
         week=week,
         producer=producer,
@@ -1325,16 +1496,6 @@ def _replan(
     declared.minimum_lot = min(int(declared.minimum_lot), available)
     declared.save(update_fields=["quantity", "minimum_lot"])
 
-    by_key = {
-        (str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat()): x for x in current
-    }
-    changed = [
-        by_key[c.producer, c.kitchen, c.product, c.day]
-        for c in result.changes
-        if (c.producer, c.kitchen, c.product, c.day) in by_key
-    ]
-    if changed and _is_invoiced(changed):
-        raise Conflict(_("Some lines this shortfall would change are already invoiced."))
     known = _contract_line_map(week)
     changes: list[PlanChange] = []
     for c in result.changes:
@@ -1366,7 +1527,7 @@ def _replan(
             )
         )
     PlanChange.objects.bulk_create(changes)
-    figures = _figures(problem, result.plan, "replan")
+    figures = _figures(problem, _with_held(problem.week, result.plan, fixed, held), "replan")
     solver = dict(week.solver or {})
     history = [
         *solver.get("replans", []),

@@ -31,7 +31,6 @@ from grenier.core.errors import Conflict, GrenierError, InvalidInput
 from grenier.supply.models import (
     Availability,
     Contract,
-    ContractLine,
     ContractStatus,
     Demand,
     DemandSource,
@@ -43,6 +42,7 @@ from grenier.supply.models import (
     WeekStatus,
 )
 from grenier.supply.quantities import parse_quantity, to_sales_units, unit_label
+from grenier.supply.services import contract_lines_in_force
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -89,12 +89,11 @@ def _number(quantity: int | None, product: Product) -> int | float | None:
 def _week_products_by_kitchen(week: SupplyWeek) -> dict[int, set[int]]:
     """Products under each kitchen's active contracts covering some day of the week."""
     sunday = week.monday + timedelta(days=6)
-    pairs = ContractLine.objects.filter(
-        contract__territory=week.territory,
-        contract__status=ContractStatus.ACTIVE,
-        contract__starts_on__lte=sunday,
-        contract__ends_on__gte=week.monday,
-    ).values_list("contract__kitchen_id", "product_id")
+    pairs = (
+        contract_lines_in_force(week.monday, sunday)
+        .filter(contract__territory=week.territory)
+        .values_list("contract__kitchen_id", "product_id")
+    )
     result: dict[int, set[int]] = {}
     for kitchen_id, product_id in pairs:
         result.setdefault(kitchen_id, set()).add(product_id)
@@ -323,16 +322,17 @@ class _Reader:
         self.week = week
         territory = week.territory
         self.kitchens = _Names({k.name: k for k in Kitchen.objects.filter(territory=territory)})
-        self.producers = _Names({p.farm_name: p for p in Producer.objects.filter(territory=territory, on_platform=True)})
+        self.producers = _Names(
+            {p.farm_name: p for p in Producer.objects.filter(territory=territory, on_platform=True)}
+        )
         self.products = _Names({p.name: p for p in Product.objects.filter(territory=territory)})
         self.contract_days: dict[tuple[int, int], set[date]] = {}
         sunday = week.monday + timedelta(days=6)
-        for line in ContractLine.objects.filter(
-            contract__territory=territory,
-            contract__status=ContractStatus.ACTIVE,
-            contract__starts_on__lte=sunday,
-            contract__ends_on__gte=week.monday,
-        ).select_related("contract"):
+        for line in (
+            contract_lines_in_force(week.monday, sunday)
+            .filter(contract__territory=territory)
+            .select_related("contract")
+        ):
             covered = {day for day in week.days if line.contract.covers(day)}
             self.contract_days.setdefault((line.contract.kitchen_id, line.product_id), set()).update(covered)
         self.problems: list[CellError] = []

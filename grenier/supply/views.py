@@ -46,12 +46,12 @@ from grenier.supply.models import (
     PlanLine,
     Producer,
     ProducerShare,
-    ProducerWeek,
     Product,
     Shortfall,
     SupplyWeek,
     WeekStatus,
 )
+from grenier.supply.reasons import reason_words
 
 SUPPLY_ACTIONS = (Action.SUPPLY_MANAGE, Action.SUPPLY_FIGURES, Action.SUPPLY_PRODUCE, Action.SUPPLY_KITCHEN)
 
@@ -88,7 +88,8 @@ def _this_monday() -> date:
     return _monday(timezone.localdate())
 
 
-def _parse_monday(text: str) -> date:
+def parse_monday(text: str) -> date:
+    """The Monday naming a week in a URL (``2026-10-05``); 404 for anything else. Shared by the supply pages."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -98,8 +99,7 @@ def _parse_monday(text: str) -> date:
     return day
 
 
-def _week(territory: Territory, monday: date) -> SupplyWeek | None:
-    return SupplyWeek.objects.filter(territory=territory, monday=monday).select_related("coordinator").first()
+_week = selectors.week_of
 
 
 def _producer(request: HttpRequest, territory: Territory, producer_id: int) -> Producer:
@@ -147,7 +147,9 @@ def _my_farms(request: HttpRequest, territory: Territory) -> list[Producer]:
     """The farms the person is one of the people of (a coordinator acts for every farm but is not a grower)."""
     if not permissions.can(request.user, territory, Action.SUPPLY_PRODUCE):
         return []
-    return list(Producer.objects.filter(territory=territory, on_platform=True, users=user_of(request)).distinct())
+    return list(
+        Producer.objects.filter(territory=territory, on_platform=True, users=user_of(request)).distinct()
+    )
 
 
 def _my_kitchens(request: HttpRequest, territory: Territory) -> list[Kitchen]:
@@ -175,6 +177,7 @@ class FarmWeek:
     week: SupplyWeek | None
     declared: int = 0
     lines: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # one delivery note a day and kitchen
 
 
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
@@ -198,6 +201,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
                         {
                             "day": line.day,
                             "kitchen": line.kitchen.name,
+                            "kitchen_id": line.kitchen_id,
                             "product": line.product.name,
                             "quantity": _qty(line.quantity, line.product),
                         }
@@ -205,6 +209,9 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
                         .select_related("kitchen", "product")
                         .order_by("day", "kitchen__name", "product__name")
                     ]
+                    row.notes = list(
+                        {(x["day"], x["kitchen_id"]): x for x in row.lines}.values()
+                    )  # lines are ordered by day then kitchen: the first of each pair stands for it
             rows.append(row)
         farms.append({"farm": farm, "weeks": rows})
 
@@ -265,7 +272,9 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
 # --- the week (coordinator of the week) --------------------------------------------------------------------------
 
 
-def _week_to_coordinate(request: HttpRequest, territory: Territory, monday: date) -> SupplyWeek:
+def week_to_coordinate(request: HttpRequest, territory: Territory, monday: date) -> SupplyWeek:
+    """The week a person coordinates (the pages of the plan and its table): 404 when it is not open (to a
+    coordinator of the territory) or not acting in the territory, 403 for anyone else."""
     week = _week(territory, monday)
     if week is None:
         if permissions.can(request.user, territory, Action.SUPPLY_MANAGE):
@@ -280,60 +289,6 @@ def _week_to_coordinate(request: HttpRequest, territory: Territory, monday: date
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     return week
-
-
-def _shares_on(territory: Territory, day: date) -> dict[int, float]:
-    """Each farm's agreed share in force on ``day``, normalised to sum to 1 (as the planner uses them)."""
-    return {pk: float(share) for pk, share in services.shares_in_force(territory, day).items()}
-
-
-def _carried_gaps(territory: Territory, monday: date) -> dict[int, float]:
-    """The gap each farm carries into the week: after its last published week before it (0 if none)."""
-    gaps: dict[int, float] = {}
-    for producer_id, gap in (
-        ProducerWeek.objects.filter(
-            week__territory=territory, week__status=WeekStatus.PUBLISHED, week__monday__lt=monday
-        )
-        .order_by("producer_id", "-week__monday")
-        .values_list("producer_id", "gap_after")
-    ):
-        gaps.setdefault(producer_id, gap)
-    return gaps
-
-
-def _reason_text(row: selectors.TableRow, farms: dict[int, Producer]) -> str:
-    """Why demand is unmet, worded from the planner's reason code (the optimiser's own text is English)."""
-    code, numbers, product = row.reason_code, row.numbers, row.product
-    if code == "not_declared":
-        return _("No farm declared any this week.")
-    if code == "not_enough_declared":
-        return _(
-            "Not enough declared: %(declared)s available for %(asked)s asked (all kitchens and days)."
-        ) % {
-            "declared": quantities.format_quantity(int(numbers.get("declared", 0)), product),
-            "asked": quantities.format_quantity(int(numbers.get("asked", 0)), product),
-        }
-    if code == "minimum_lots":
-        lots = ", ".join(
-            _("%(farm)s (lot of %(lot)s)")
-            % {
-                "farm": farms[int(lot["producer"])].farm_name if int(lot["producer"]) in farms else "?",
-                "lot": quantities.format_quantity(int(lot["minimum_lot"]), product),
-            }
-            for lot in numbers.get("lots", [])
-        )
-        return _(
-            "What is still asked is less than the minimum lot of the farms that have some left: %(lots)s."
-        ) % {"lots": lots or "—"}
-    if code == "solver_limit":
-        return _("The solver stopped before proving the best plan.")
-    if code == "changed":
-        return _("The plan was changed after it was computed (by hand or after a shortfall).")
-    if code == "not_planned":
-        return _("The plan is not computed yet.")
-    if code == "other":
-        return _("Sharing the volume fairly between farms and their minimum lots together left this unmet.")
-    return ""
 
 
 def _plan_context(week: SupplyWeek) -> dict[str, Any]:
@@ -372,7 +327,7 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
         item["supplied"] += row.supplied
         item["unmet"] += row.unmet
         if row.unmet:
-            text = _reason_text(row, farms)
+            text = reason_words(row.reason_code, row.product, row.numbers, farms)
             if text and text not in item["reasons"]:
                 item["reasons"].append(text)
         for line in row.lines:
@@ -396,14 +351,8 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
     lines = [x["line"] for item in items.values() for x in item["lines"]]
 
     # each farm: this week's volume against its share of the group's volume plus the gap it carries
-    declared_farms = set(
-        Availability.objects.filter(week=week, quantity__gt=0).values_list("producer_id", flat=True)
-    )
-    shares = {
-        pk: float(s)
-        for pk, s in services.shares_in_force(week.territory, week.monday, declared_farms).items()
-    }
-    gaps = _carried_gaps(week.territory, week.monday)
+    in_force, gaps = services.week_shares(week)  # what the planner uses
+    shares = {pk: float(s) for pk, s in in_force.items()}
     volume: dict[int, int] = defaultdict(int)
     for line in lines:
         volume[line.producer_id] += int(line.quantity) * line.product.share_factor
@@ -460,7 +409,8 @@ def _add_line_form(week: SupplyWeek, data: Any = None) -> forms.PlanLineAddForm:
         data,
         prefix="add",
         producers=[
-            (p.pk, p.farm_name) for p in Producer.objects.filter(territory=territory, on_platform=True, left_on__isnull=True)
+            (p.pk, p.farm_name)
+            for p in Producer.objects.filter(territory=territory, on_platform=True, left_on__isnull=True)
         ],
         kitchens=[(k.pk, k.name) for k in Kitchen.objects.filter(territory=territory, is_active=True)],
         products={p.pk: p for p in Product.objects.filter(territory=territory, is_active=True)},
@@ -501,7 +451,7 @@ def _render_week(
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
 @require_http_methods(["GET", "POST"])
 def week(request: HttpRequest, territory: Territory, monday: str) -> HttpResponse:
-    day = _parse_monday(monday)
+    day = parse_monday(monday)
     if request.method == "POST":  # open the week: a coordinator of the territory only
         _require(request, territory, Action.SUPPLY_MANAGE)
         services.week_ensure(territory=territory, monday=day, actor=user_of(request))
@@ -512,14 +462,14 @@ def week(request: HttpRequest, territory: Territory, monday: str) -> HttpRespons
             "supply/week_closed.html",
             {"territory": territory, "page": "week", "monday": day},
         )
-    current = _week_to_coordinate(request, territory, day)
+    current = week_to_coordinate(request, territory, day)
     return _render_week(request, territory, current)
 
 
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
 @require_POST
 def plan_compute(request: HttpRequest, territory: Territory, monday: str) -> HttpResponse:
-    current = _week_to_coordinate(request, territory, _parse_monday(monday))
+    current = week_to_coordinate(request, territory, parse_monday(monday))
     try:
         plan = services.plan_compute(week=current, actor=user_of(request))
     except GrenierError as exc:
@@ -537,7 +487,7 @@ def plan_compute(request: HttpRequest, territory: Territory, monday: str) -> Htt
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
 @require_POST
 def plan_line(request: HttpRequest, territory: Territory, monday: str, line_id: int) -> HttpResponse:
-    current = _week_to_coordinate(request, territory, _parse_monday(monday))
+    current = week_to_coordinate(request, territory, parse_monday(monday))
     line = (
         PlanLine.objects.filter(week=current, pk=line_id)
         .select_related("producer", "kitchen", "product")
@@ -585,7 +535,7 @@ def _week_path(territory: Territory, week: SupplyWeek) -> str:
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
 @require_POST
 def plan_line_add(request: HttpRequest, territory: Territory, monday: str) -> HttpResponse:
-    current = _week_to_coordinate(request, territory, _parse_monday(monday))
+    current = week_to_coordinate(request, territory, parse_monday(monday))
     form = _add_line_form(current, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -614,7 +564,7 @@ def plan_line_add(request: HttpRequest, territory: Territory, monday: str) -> Ht
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
 @require_POST
 def plan_publish(request: HttpRequest, territory: Territory, monday: str) -> HttpResponse:
-    current = _week_to_coordinate(request, territory, _parse_monday(monday))
+    current = week_to_coordinate(request, territory, parse_monday(monday))
     try:
         services.plan_publish(week=current, actor=user_of(request))
     except GrenierError as exc:
@@ -628,7 +578,7 @@ def plan_publish(request: HttpRequest, territory: Territory, monday: str) -> Htt
 @require_POST
 def week_coordinator(request: HttpRequest, territory: Territory, monday: str) -> HttpResponse:
     """Name the coordinator of the week (the growers' rotation): coordinators of the territory only."""
-    day = _parse_monday(monday)
+    day = parse_monday(monday)
     current = _ensure_week(request, territory, day)
     form = forms.WeekCoordinatorForm(request.POST, people=_coordinator_choices(territory))
     if not form.is_valid():
@@ -662,7 +612,7 @@ def week_coordinator(request: HttpRequest, territory: Territory, monday: str) ->
 def availability(request: HttpRequest, territory: Territory, monday: str, producer_id: int) -> HttpResponse:
     """The grower's phone form: one row per active product, a quantity and a minimum lot; saves every row at once."""
     _require(request, territory, Action.SUPPLY_PRODUCE, Action.SUPPLY_MANAGE)
-    day = _parse_monday(monday)
+    day = parse_monday(monday)
     farm = _producer(request, territory, producer_id)
     current = _week(territory, day)
     products = list(Product.objects.filter(territory=territory, is_active=True))
@@ -779,7 +729,7 @@ def _contract_schedule(
 def demand(request: HttpRequest, territory: Territory, monday: str, kitchen_id: int) -> HttpResponse:
     """The kitchen's demand for its contract products on its delivery days, prefilled from the contract schedule."""
     _require(request, territory, Action.SUPPLY_KITCHEN, Action.SUPPLY_MANAGE)
-    day = _parse_monday(monday)
+    day = parse_monday(monday)
     kitchen = _kitchen(request, territory, kitchen_id)
     current = _week(territory, day)
     products, days, schedule = _contract_schedule(kitchen, day)
@@ -869,7 +819,7 @@ def demand(request: HttpRequest, territory: Territory, monday: str, kitchen_id: 
 def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_id: int) -> HttpResponse:
     """A grower reports a crop failure on a published week; the week is re-planned and the changes are shown."""
     _require(request, territory, Action.SUPPLY_PRODUCE, Action.SUPPLY_MANAGE)
-    day = _parse_monday(monday)
+    day = parse_monday(monday)
     farm = _producer(request, territory, producer_id)
     current = _week(territory, day)
     published = current is not None and current.status == WeekStatus.PUBLISHED
@@ -991,7 +941,7 @@ def _shortfall_path(territory: Territory, monday: str, producer_id: int) -> str:
 def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_id: int) -> HttpResponse:
     """The kitchen's deliveries by day and farm; it records what arrived, one delivery (day and farm) at a time."""
     _require(request, territory, Action.SUPPLY_KITCHEN, Action.SUPPLY_MANAGE)
-    day = _parse_monday(monday)
+    day = parse_monday(monday)
     kitchen = _kitchen(request, territory, kitchen_id)
     current = _week(territory, day)
     published = current is not None and current.status == WeekStatus.PUBLISHED
@@ -1130,7 +1080,7 @@ def kitchens(request: HttpRequest, territory: Territory) -> HttpResponse:
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
 def producers(request: HttpRequest, territory: Territory) -> HttpResponse:
     context = _reference(request, territory)
-    shares = _shares_on(territory, timezone.localdate())
+    shares = {pk: float(s) for pk, s in services.shares_in_force(territory, timezone.localdate()).items()}
     raw: dict[int, int] = {}
     for share in ProducerShare.objects.filter(
         producer__territory=territory, valid_from__lte=timezone.localdate()
@@ -1146,7 +1096,9 @@ def producers(request: HttpRequest, territory: Territory) -> HttpResponse:
             "agreed": raw.get(producer.pk, 0) / 100,
             "people": [p.get_full_name() or p.email for p in producer.users.all()] if show_people else [],
         }
-        for producer in Producer.objects.filter(territory=territory, on_platform=True).prefetch_related("users")
+        for producer in Producer.objects.filter(territory=territory, on_platform=True).prefetch_related(
+            "users"
+        )
     ]
     return render(
         request,

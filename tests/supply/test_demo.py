@@ -3,6 +3,8 @@ this week published with a shortfall handled, next week open, invoices and advan
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -37,12 +39,12 @@ def test_the_demo_platform_has_the_shape_the_issue_asks_for(db: None, short_hist
     for producer in Producer.objects.filter(territory=territory, on_platform=True):
         assert producer.users.exists(), producer  # every farm has a demo login
     today = timezone.localdate()
-    monday = today - timezone.timedelta(days=today.weekday())
+    monday = today - timedelta(days=today.weekday())
     this_week = SupplyWeek.objects.get(territory=territory, monday=monday)
     assert this_week.status == WeekStatus.PUBLISHED
     assert Shortfall.objects.filter(week=this_week).count() == 1
     assert PlanChange.objects.filter(week=this_week).exists()
-    next_week = SupplyWeek.objects.get(territory=territory, monday=monday + timezone.timedelta(weeks=1))
+    next_week = SupplyWeek.objects.get(territory=territory, monday=monday + timedelta(weeks=1))
     assert next_week.status == WeekStatus.OPEN
     assert next_week.demand.exists() and next_week.availability.exists()
     # the demo grower has next week's declaration left to do
