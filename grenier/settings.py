@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "grenier.fund",
     "grenier.governance",
     "grenier.supply",
+    "grenier.baskets",
+    "grenier.orders",
 ]
 
 MIDDLEWARE = [

@@ -74,6 +74,34 @@ def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any
                 "key": "supply",
             }
         )
+    if any(
+        permissions.can(user, territory, action)
+        for action in (
+            Action.BASKETS_MANAGE,
+            Action.BASKETS_FIGURES,
+            Action.BASKETS_REFER,
+            Action.BASKETS_DISTRIBUTE,
+            Action.BASKETS_OWN,
+        )
+    ):
+        items.append(
+            {
+                "label": _("Baskets"),
+                "url": reverse("baskets_home", args=[territory.slug]),
+                "key": "baskets",
+            }
+        )
+    if any(
+        permissions.can(user, territory, action)
+        for action in (Action.ORDERS_MANAGE, Action.ORDERS_OWN, Action.ORDERS_SUPPLY)
+    ):
+        items.append(
+            {
+                "label": _("Buying groups"),
+                "url": reverse("orders_home", args=[territory.slug]),
+                "key": "orders",
+            }
+        )
     if permissions.can(user, territory, Action.GOV_READ):
         items.append(
             {

@@ -1,0 +1,211 @@
+"""Reads of the buying groups: a cycle's figures and its pot, the products ordered so far, purchase orders per
+producer, pickup lists, a household's receipt."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from grenier.core.models import Household
+from grenier.orders import rules, services
+from grenier.orders.models import (
+    BuyingGroup,
+    CycleProduct,
+    Order,
+    OrderCycle,
+    OrderLine,
+    OrderPayment,
+    OrderStatus,
+    Pickup,
+)
+from grenier.supply.models import Producer
+
+
+@dataclass(frozen=True)
+class CycleFigures:
+    orders: int
+    flagged: int
+    full_cents: int  # what the producers get: always the full price
+    households_cents: int  # what the households pay at their tiers
+    pot_delta_cents: int  # households minus producers: added to the pot (negative: taken from it)
+    pot_now_cents: int  # the pot's balance in the ledger (closed cycles and covers so far)
+    pot_after_cents: int  # the pot once this cycle is closed (now: if it closed at this moment)
+    covers_cents: int
+
+    @property
+    def gap_cents(self) -> int:
+        return max(0, -self.pot_after_cents)
+
+
+def cycle_figures(cycle: OrderCycle) -> CycleFigures:
+    placed = Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED)
+    covers = int(cycle.covers.aggregate(total=Sum("amount_cents"))["total"] or 0)
+    pot_now = services.pot_balance(cycle.group)
+    if cycle.closed_at is not None:
+        sums = placed.aggregate(full=Sum("full_cents"), due=Sum("due_cents"))
+        full, due = int(sums["full"] or 0), int(sums["due"] or 0)
+        return CycleFigures(
+            orders=placed.count(),
+            flagged=placed.filter(pot_flagged=True).count(),
+            full_cents=full,
+            households_cents=due,
+            pot_delta_cents=due - full,
+            pot_now_cents=pot_now,
+            pot_after_cents=pot_now,
+            covers_cents=covers,
+        )
+    fulls: dict[int, int] = defaultdict(int)
+    percents: dict[int, int] = {}
+    for order_id, percent, qty, price in OrderLine.objects.filter(
+        order__cycle=cycle, order__status=OrderStatus.PLACED
+    ).values_list("order_id", "order__tier_percent", "quantity", "cycle_product__price_cents"):
+        fulls[order_id] += qty * price
+        percents[order_id] = percent
+    full = sum(fulls.values())
+    due = sum(rules.tier_amount(amount, percents[oid]) for oid, amount in fulls.items())
+    return CycleFigures(
+        orders=placed.count(),
+        flagged=placed.filter(pot_flagged=True).count(),
+        full_cents=full,
+        households_cents=due,
+        pot_delta_cents=due - full,
+        pot_now_cents=pot_now,
+        pot_after_cents=pot_now + due - full,
+        covers_cents=covers,
+    )
+
+
+@dataclass
+class ProductTotal:
+    product: CycleProduct
+    ordered: int = 0
+    final: int | None = None
+    households: int = 0
+
+    @property
+    def full_cents(self) -> int:
+        qty = self.final if self.final is not None else self.ordered
+        return qty * self.product.price_cents
+
+    @property
+    def cases(self) -> tuple[int, int]:
+        """Whole cases and units beyond them, at the quantity ordered so far."""
+        qty = self.final if self.final is not None else self.ordered
+        return divmod(qty, self.product.case_size)
+
+    @property
+    def left(self) -> int | None:
+        if self.product.max_quantity is None:
+            return None
+        return max(0, self.product.max_quantity - self.ordered)
+
+
+def product_totals(cycle: OrderCycle, producer: Producer | None = None) -> list[ProductTotal]:
+    products = cycle.products.select_related("producer")
+    if producer is not None:
+        products = products.filter(producer=producer)
+    totals = {p.pk: ProductTotal(p) for p in products}
+    rows = OrderLine.objects.filter(
+        order__cycle=cycle, order__status=OrderStatus.PLACED, cycle_product_id__in=list(totals)
+    ).values_list("cycle_product_id", "quantity", "final_quantity")
+    for product_id, qty, final in rows:
+        total = totals[product_id]
+        total.ordered += qty
+        total.households += 1
+        if final is not None:
+            total.final = (total.final or 0) + final
+    return list(totals.values())
+
+
+@dataclass
+class PurchaseOrder:
+    cycle: OrderCycle
+    producer: Producer
+    lines: list[ProductTotal]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.full_cents for line in self.lines)
+
+
+def purchase_order(cycle: OrderCycle, producer: Producer) -> PurchaseOrder:
+    lines = [t for t in product_totals(cycle, producer) if (t.final if t.final is not None else t.ordered)]
+    return PurchaseOrder(cycle, producer, lines)
+
+
+def cycle_producers(cycle: OrderCycle) -> list[Producer]:
+    return list(Producer.objects.filter(pk__in=cycle.products.values("producer_id")).order_by("farm_name"))
+
+
+@dataclass
+class Receipt:
+    order: Order
+    lines: list[OrderLine]
+    full_cents: int
+    due_cents: int
+    paid_cents: int
+    collected: bool
+    payments: list[OrderPayment] = field(default_factory=list)
+
+    @property
+    def left_cents(self) -> int:
+        return max(0, self.due_cents - self.paid_cents)
+
+    @property
+    def pot_cents(self) -> int:
+        """What this household adds to the pot (negative: what the pot gives it)."""
+        return self.due_cents - self.full_cents
+
+    @property
+    def pot_abs_cents(self) -> int:
+        return abs(self.pot_cents)
+
+
+def receipt(order: Order) -> Receipt:
+    lines = list(order.lines.select_related("cycle_product", "cycle_product__producer"))
+    if order.due_cents is not None:
+        full, due = order.full_cents or 0, order.due_cents
+    else:
+        full = sum(line.quantity * line.cycle_product.price_cents for line in lines)
+        due = rules.tier_amount(full, order.tier_percent)
+    payments = list(order.payments.order_by("created_at"))
+    return Receipt(
+        order=order,
+        lines=lines,
+        full_cents=full,
+        due_cents=due,
+        paid_cents=sum(p.amount_cents for p in payments),
+        collected=Pickup.objects.filter(order=order).exists(),
+        payments=payments,
+    )
+
+
+def pickup_list(cycle: OrderCycle) -> list[Receipt]:
+    orders = (
+        Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED)
+        .select_related("household")
+        .order_by("household__name", "pk")
+    )
+    return [receipt(order) for order in orders]
+
+
+def open_cycles(groups: QuerySet[BuyingGroup]) -> QuerySet[OrderCycle]:
+    now = timezone.now()
+    return (
+        OrderCycle.objects.filter(
+            group__in=groups, closed_at__isnull=True, opens_at__lte=now, closes_at__gt=now
+        )
+        .select_related("group", "pickup_point")
+        .order_by("closes_at")
+    )
+
+
+def household_orders(household: Household, limit: int = 20) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(household=household)
+        .select_related("cycle", "cycle__group")
+        .order_by("-cycle__closes_at")[:limit]
+    )

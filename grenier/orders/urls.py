@@ -1,0 +1,36 @@
+"""Pages of the buying groups, under ``/t/<territory>/orders/``."""
+
+from django.urls import path
+
+from grenier.orders import views
+
+urlpatterns = [
+    path("orders/", views.home, name="orders_home"),
+    path("orders/groups/<int:group_id>/", views.group_detail, name="orders_group"),
+    path("orders/groups/<int:group_id>/join/", views.group_join, name="orders_group_join"),
+    path(
+        "orders/groups/<int:group_id>/members/<int:membership_id>/tier/",
+        views.member_tier,
+        name="orders_member_tier",
+    ),
+    path("orders/cycles/<int:cycle_id>/", views.cycle_detail, name="orders_cycle"),
+    path("orders/cycles/<int:cycle_id>/cancel/", views.order_cancel, name="orders_cancel"),
+    path("orders/cycles/<int:cycle_id>/close/", views.cycle_close, name="orders_close"),
+    path("orders/cycles/<int:cycle_id>/cover/", views.cycle_cover, name="orders_cover"),
+    path("orders/cycles/<int:cycle_id>/pickup/", views.pickup_list, name="orders_pickup"),
+    path("orders/cycles/<int:cycle_id>/pickup.pdf", views.pickup_list_pdf, name="orders_pickup_pdf"),
+    path("orders/cycles/<int:cycle_id>/pickup.csv", views.pickup_list_csv, name="orders_pickup_csv"),
+    path(
+        "orders/cycles/<int:cycle_id>/producers/<int:producer_id>/purchase-order.pdf",
+        views.purchase_order_pdf,
+        name="orders_po_pdf",
+    ),
+    path(
+        "orders/cycles/<int:cycle_id>/producers/<int:producer_id>/purchase-order.csv",
+        views.purchase_order_csv,
+        name="orders_po_csv",
+    ),
+    path("orders/orders/<int:order_id>/", views.order_receipt, name="orders_receipt"),
+    path("orders/orders/<int:order_id>/pickup/", views.pickup_check, name="orders_pickup_check"),
+    path("orders/farms/<int:producer_id>/catalogue/", views.catalogue, name="orders_catalogue"),
+]
