@@ -1,0 +1,630 @@
+"""API of the solidarity baskets, under ``/api/v1/baskets/``: offers, a household's own subscriptions, a social
+worker's own referrals, distribution sheets and their check-off, funders' statements.
+
+Money is integer cents. Who sees what is the pages' rule (``baskets.access``): a referral, subscription, sheet or
+funder one does not act for answers "not found"; a role that may not use an endpoint answers 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from grenier.api import territory_of
+from grenier.baskets import access, selectors, services
+from grenier.baskets.models import (
+    BasketOffer,
+    DistributionLine,
+    DistributionSheet,
+    Frequency,
+    Garden,
+    PaymentMethod,
+    PickupPoint,
+    Referral,
+    Subscription,
+)
+from grenier.core import permissions
+from grenier.core.auth import user_of
+from grenier.core.errors import Forbidden, InvalidInput, NotFound
+from grenier.core.models import Household, Territory
+from grenier.core.permissions import Action
+
+router = Router(tags=["baskets"])
+
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _territory(request: HttpRequest, *actions: Action) -> Territory:
+    """The call's territory (404 with no role there), then 403 unless a role allows one of ``actions``."""
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.VIEW_TERRITORY)
+    if not any(permissions.can(request.user, territory, action) for action in actions):
+        raise Forbidden(_("Your role in this territory does not allow this."))
+    return territory
+
+
+# --- schemas -------------------------------------------------------------------------------------------------------
+
+
+class PickupPointOut(Schema):
+    id: int
+    name: str
+    address: str
+    weekday: int = Field(..., description="0 = Monday … 6 = Sunday")
+    opens_at: time
+
+
+class OfferOut(Schema):
+    id: int
+    garden: str
+    garden_id: int
+    name: str
+    size: str
+    price_cents: int
+    member_cap_cents: int = Field(
+        ..., description="The most a member pays for this basket (the territory's cap)."
+    )
+    season_start: date
+    season_end: date
+    weekday: int
+    pickup_points: list[PickupPointOut]
+
+
+class SubscriptionIn(Schema):
+    household: int | None = Field(
+        None, description="Needed for a coordinator, or a person of several households."
+    )
+    offer: int
+    pickup_point: int
+    frequency: Frequency = Frequency.WEEKLY
+    start_on: date
+    idempotency_key: str = Field(..., min_length=8, max_length=100)
+
+
+class SubscriptionOut(Schema):
+    id: int
+    household: int
+    offer: int
+    offer_name: str
+    pickup_point: int
+    pickup_point_name: str
+    frequency: str
+    start_on: date
+    paused_from: date | None
+    stopped_on: date | None
+    member_share_bp: int | None
+    next_baskets: list[date]
+    absences: list[date]
+    balance_cents: int = Field(
+        ..., description="Paid minus member parts due at this garden (negative: owed)."
+    )
+
+
+class DayIn(Schema):
+    on: date
+
+
+class SubscriptionActionIn(Schema):
+    action: str = Field(..., pattern="^(pause|resume|stop)$")
+
+
+class ReferralIn(Schema):
+    garden: int
+    consent: bool = Field(..., description="The household agreed to be referred (must be true).")
+    card: str = Field(
+        "", max_length=30, description="Card number of a household already member of the territory."
+    )
+    name: str = Field("", max_length=150, description="A new household's name (when there is no card).")
+    first_name: str = Field("", max_length=100)
+    persons: int = Field(1, ge=1, le=20)
+    phone: str = Field("", max_length=30)
+    member_share_bp: int | None = Field(None, ge=0, le=10_000)
+    note: str = Field("", max_length=300)
+    idempotency_key: str = Field(..., min_length=8, max_length=100)
+
+
+class ReferralOut(Schema):
+    id: int
+    garden: str
+    household: str
+    household_id: int
+    consent_on: date
+    member_share_bp: int | None
+    status: str = Field(..., description="member, subscribed, paused, stopped or left")
+    created_at: datetime
+
+
+class LineOut(Schema):
+    id: int
+    household: str
+    offer: str
+    status: str
+
+
+class SheetOut(Schema):
+    id: int
+    pickup_point: str
+    garden: str
+    on: date
+    closed: bool
+    lines: list[LineOut]
+
+
+class CheckIn(Schema):
+    collected: bool = True
+
+
+class GenerateIn(Schema):
+    garden: int
+    day: date
+
+
+class GenerateOut(Schema):
+    sheets: list[int]
+    lines_created: int
+    short_cents: int
+    warned: list[str]
+
+
+class PaymentIn(Schema):
+    garden: int
+    household: str = Field(..., min_length=1, max_length=30, description="The household's card number.")
+    amount_cents: int = Field(..., gt=0, le=100_000_00)
+    method: PaymentMethod
+    reference: str = Field("", max_length=100)
+    code: str | None = Field(None, max_length=6)
+    idempotency_key: str = Field(..., min_length=8, max_length=100)
+
+
+class PaymentOut(Schema):
+    id: int
+    household: int
+    amount_cents: int
+    method: str
+    reference: str
+    balance_cents: int
+
+
+class StatementRowOut(Schema):
+    agreement: str
+    garden: str
+    baskets: int
+    funded_cents: int
+    budget_cents: int
+    used_cents: int
+    left_cents: int
+    by_month: list[tuple[date, int, int]]
+
+
+class StatementOut(Schema):
+    funder: str
+    start: date
+    end: date
+    baskets: int
+    funded_cents: int
+    agreements: list[StatementRowOut]
+
+
+class ForecastWeekOut(Schema):
+    monday: date
+    baskets: int
+    to_fund_cents: int
+    covered_cents: int
+    short_cents: int
+
+
+class ForecastOut(Schema):
+    garden: str
+    first_short: date | None
+    short_cents: int
+    weeks: list[ForecastWeekOut]
+
+
+# --- offers --------------------------------------------------------------------------------------------------------
+
+
+@router.get("/baskets/offers", response=list[OfferOut], summary="Basket offers of the territory's gardens")
+def offers(request: HttpRequest) -> list[OfferOut]:
+    territory = _territory(
+        request, Action.BASKETS_OWN, Action.BASKETS_REFER, Action.BASKETS_MANAGE, Action.BASKETS_DISTRIBUTE
+    )
+    cap = selectors.settings_of(territory).member_cap_bp
+    found = BasketOffer.objects.filter(garden__territory=territory, active=True).select_related("garden")
+    points: dict[int, list[PickupPoint]] = {}
+    for point in PickupPoint.objects.filter(garden__territory=territory, active=True):
+        points.setdefault(point.garden_id, []).append(point)
+    return [
+        OfferOut(
+            id=o.pk,
+            garden=o.garden.name,
+            garden_id=o.garden_id,
+            name=o.name,
+            size=o.size,
+            price_cents=o.price_cents,
+            member_cap_cents=o.price_cents * cap // 10_000,
+            season_start=o.season_start,
+            season_end=o.season_end,
+            weekday=o.weekday,
+            pickup_points=[
+                PickupPointOut(
+                    id=p.pk, name=p.name, address=p.address, weekday=p.weekday, opens_at=p.opens_at
+                )
+                for p in points.get(o.garden_id, [])
+                if p.weekday == o.weekday
+            ],
+        )
+        for o in found
+    ]
+
+
+# --- subscriptions -------------------------------------------------------------------------------------------------
+
+
+def _subscription_out(subscription: Subscription) -> SubscriptionOut:
+    today = timezone.localdate()
+    return SubscriptionOut(
+        id=subscription.pk,
+        household=subscription.household_id,
+        offer=subscription.offer_id,
+        offer_name=subscription.offer.name,
+        pickup_point=subscription.pickup_point_id,
+        pickup_point_name=subscription.pickup_point.name,
+        frequency=subscription.frequency,
+        start_on=subscription.start_on,
+        paused_from=subscription.paused_from,
+        stopped_on=subscription.stopped_on,
+        member_share_bp=subscription.member_share_bp,
+        next_baskets=[day for day, absent in selectors.next_baskets(subscription, today) if not absent],
+        absences=list(subscription.absences.filter(on__gte=today).values_list("on", flat=True)),
+        balance_cents=selectors.member_balance(subscription.offer.garden, subscription.household),
+    )
+
+
+@router.get(
+    "/baskets/subscriptions",
+    response=list[SubscriptionOut],
+    summary="Subscriptions: one's own (all for a coordinator)",
+)
+def subscriptions(request: HttpRequest) -> list[SubscriptionOut]:
+    territory = _territory(request, Action.BASKETS_OWN, Action.BASKETS_MANAGE)
+    return [
+        _subscription_out(s)
+        for s in access.subscriptions_of(request.user, territory).select_related(
+            "offer__garden", "pickup_point", "household"
+        )
+    ]
+
+
+@router.post("/baskets/subscriptions", response={201: SubscriptionOut}, summary="Take a basket")
+def subscription_create(request: HttpRequest, payload: SubscriptionIn) -> tuple[int, SubscriptionOut]:
+    """A member household subscribes at a garden it is a member of; a coordinator subscribes any household."""
+    territory = _territory(request, Action.BASKETS_OWN, Action.BASKETS_MANAGE)
+    user = user_of(request)
+    offer = (
+        BasketOffer.objects.filter(garden__territory=territory, pk=payload.offer)
+        .select_related("garden")
+        .first()
+    )
+    if offer is None:
+        raise InvalidInput(_("Unknown offer."), errors={"offer": [_("Nothing has this number here.")]})
+    point = PickupPoint.objects.filter(garden=offer.garden, pk=payload.pickup_point).first()
+    if point is None:
+        raise InvalidInput(
+            _("Unknown pickup point."), errors={"pickup_point": [_("Not a pickup point of this garden.")]}
+        )
+    if access.manages(user, territory):
+        household = Household.objects.filter(territory=territory, pk=payload.household or 0).first()
+        if household is None:
+            raise InvalidInput(
+                _("Unknown household."), errors={"household": [_("Nothing has this number here.")]}
+            )
+    else:
+        own = access.own_households(user, territory).filter(
+            garden_memberships__garden=offer.garden, garden_memberships__left_on__isnull=True
+        )
+        if payload.household is not None:
+            own = own.filter(pk=payload.household)
+        candidates = list(own[:2])
+        if not candidates:
+            raise Forbidden(_("Your household is not a member of this garden: ask a social worker."))
+        if len(candidates) > 1:
+            raise InvalidInput(
+                _("Say which household."), errors={"household": [_("This field is required.")]}
+            )
+        household = candidates[0]
+    subscription = services.subscription_create(
+        household=household,
+        offer=offer,
+        pickup_point=point,
+        frequency=payload.frequency,
+        start_on=payload.start_on,
+        actor=user,
+        idempotency_key=payload.idempotency_key,
+    )
+    return 201, _subscription_out(subscription)
+
+
+def _subscription(request: HttpRequest, subscription_id: int) -> Subscription:
+    territory = _territory(request, Action.BASKETS_OWN, Action.BASKETS_MANAGE)
+    return access.subscription_for(request.user, territory, subscription_id)
+
+
+@router.get("/baskets/subscriptions/{subscription_id}", response=SubscriptionOut, summary="One subscription")
+def subscription_detail(request: HttpRequest, subscription_id: int) -> SubscriptionOut:
+    return _subscription_out(_subscription(request, subscription_id))
+
+
+@router.post(
+    "/baskets/subscriptions/{subscription_id}/absences",
+    response=SubscriptionOut,
+    summary="Announce an absence",
+)
+def absence_add(request: HttpRequest, subscription_id: int, payload: DayIn) -> SubscriptionOut:
+    found = _subscription(request, subscription_id)
+    services.absence_add(subscription=found, on=payload.on, actor=user_of(request))
+    return _subscription_out(found)
+
+
+@router.delete(
+    "/baskets/subscriptions/{subscription_id}/absences/{on}",
+    response=SubscriptionOut,
+    summary="Withdraw an absence",
+)
+def absence_remove(request: HttpRequest, subscription_id: int, on: date) -> SubscriptionOut:
+    found = _subscription(request, subscription_id)
+    services.absence_remove(subscription=found, on=on, actor=user_of(request))
+    return _subscription_out(found)
+
+
+@router.post(
+    "/baskets/subscriptions/{subscription_id}/status",
+    response=SubscriptionOut,
+    summary="Pause, resume or stop",
+)
+def subscription_status(
+    request: HttpRequest, subscription_id: int, payload: SubscriptionActionIn
+) -> SubscriptionOut:
+    found = _subscription(request, subscription_id)
+    actor = user_of(request)
+    if payload.action == "pause":
+        found = services.subscription_pause(subscription=found, actor=actor)
+    elif payload.action == "resume":
+        found = services.subscription_resume(subscription=found, actor=actor)
+    else:
+        found = services.subscription_stop(subscription=found, actor=actor)
+    return _subscription_out(
+        Subscription.objects.select_related("offer__garden", "pickup_point", "household").get(pk=found.pk)
+    )
+
+
+# --- referrals -----------------------------------------------------------------------------------------------------
+
+
+def _referral_out(referral: Referral) -> ReferralOut:
+    return ReferralOut(
+        id=referral.pk,
+        garden=referral.garden.name,
+        household=str(referral.household.display_name),
+        household_id=referral.household_id,
+        consent_on=referral.consent_on,
+        member_share_bp=referral.member_share_bp,
+        status=selectors.referral_status(referral),
+        created_at=referral.created_at,
+    )
+
+
+@router.get("/baskets/referrals", response=list[ReferralOut], summary="Referrals: a social worker's own")
+def referrals(request: HttpRequest) -> list[ReferralOut]:
+    territory = _territory(request, Action.BASKETS_REFER, Action.BASKETS_MANAGE)
+    return [
+        _referral_out(r)
+        for r in access.referrals_of(request.user, territory).select_related("garden", "household")
+    ]
+
+
+@router.get("/baskets/referrals/{referral_id}", response=ReferralOut, summary="One referral and its status")
+def referral_detail(request: HttpRequest, referral_id: int) -> ReferralOut:
+    territory = _territory(request, Action.BASKETS_REFER, Action.BASKETS_MANAGE)
+    return _referral_out(access.referral_for(request.user, territory, referral_id))
+
+
+@router.post("/baskets/referrals", response={201: ReferralOut}, summary="Refer a household (social worker)")
+def referral_create(request: HttpRequest, payload: ReferralIn) -> tuple[int, ReferralOut]:
+    territory = _territory(request, Action.BASKETS_REFER)
+    garden = Garden.objects.filter(territory=territory, pk=payload.garden).first()
+    if garden is None:
+        raise InvalidInput(_("Unknown garden."), errors={"garden": [_("Nothing has this number here.")]})
+    referral = services.referral_create(
+        garden=garden,
+        social_worker=user_of(request),
+        consent=payload.consent,
+        idempotency_key=payload.idempotency_key,
+        card=payload.card,
+        new_household=None
+        if payload.card.strip()
+        else services.NewHousehold(
+            name=payload.name, first_name=payload.first_name, persons=payload.persons, phone=payload.phone
+        ),
+        member_share_bp=payload.member_share_bp,
+        note=payload.note,
+    )
+    return 201, _referral_out(referral)
+
+
+# --- distribution sheets -------------------------------------------------------------------------------------------
+
+
+def _sheet_out(sheet: DistributionSheet) -> SheetOut:
+    lines = sheet.lines.select_related("household", "offer").order_by("household__name", "pk")
+    return SheetOut(
+        id=sheet.pk,
+        pickup_point=sheet.pickup_point.name,
+        garden=sheet.pickup_point.garden.name,
+        on=sheet.on,
+        closed=sheet.closed_at is not None,
+        lines=[
+            LineOut(
+                id=line.pk,
+                household=str(line.household.display_name),
+                offer=line.offer.name,
+                status=line.status,
+            )
+            for line in lines
+        ],
+    )
+
+
+class SheetsQuery(Schema):
+    on: date | None = Field(None, description="Sheets of this day only (default: from two weeks ago on).")
+
+
+@router.get("/baskets/sheets", response=list[SheetOut], summary="Sheets of the pickup points one serves")
+def sheets(request: HttpRequest, query: Query[SheetsQuery]) -> list[SheetOut]:
+    territory = _territory(request, Action.BASKETS_DISTRIBUTE)
+    found = selectors.sheets_for_points(
+        access.pickup_points_of(request.user, territory), timezone.localdate()
+    )
+    if query.on is not None:
+        found = DistributionSheet.objects.filter(
+            pickup_point__in=access.pickup_points_of(request.user, territory), on=query.on
+        ).select_related("pickup_point__garden")
+    return [_sheet_out(sheet) for sheet in found]
+
+
+@router.get("/baskets/sheets/{sheet_id}", response=SheetOut, summary="One distribution sheet")
+def sheet_detail(request: HttpRequest, sheet_id: int) -> SheetOut:
+    territory = _territory(request, Action.BASKETS_DISTRIBUTE)
+    return _sheet_out(access.sheet_for(request.user, territory, sheet_id))
+
+
+@router.post("/baskets/sheets/{sheet_id}/lines/{line_id}", response=LineOut, summary="Check a basket off")
+def sheet_line(request: HttpRequest, sheet_id: int, line_id: int, payload: CheckIn) -> LineOut:
+    territory = _territory(request, Action.BASKETS_DISTRIBUTE)
+    sheet = access.sheet_for(request.user, territory, sheet_id)
+    line = (
+        DistributionLine.objects.filter(sheet=sheet, pk=line_id).select_related("household", "offer").first()
+    )
+    if line is None:
+        raise NotFound(_("No such line on this sheet."))
+    checked = services.line_check(line=line, collected=payload.collected, actor=user_of(request))
+    return LineOut(
+        id=line.pk, household=str(line.household.display_name), offer=line.offer.name, status=checked.status
+    )
+
+
+@router.post(
+    "/baskets/sheets/{sheet_id}/close", response=SheetOut, summary="Close a sheet (unclaimed recorded)"
+)
+def sheet_close(request: HttpRequest, sheet_id: int) -> SheetOut:
+    territory = _territory(request, Action.BASKETS_DISTRIBUTE)
+    sheet = access.sheet_for(request.user, territory, sheet_id)
+    return _sheet_out(services.sheet_close(sheet=sheet, actor=user_of(request)))
+
+
+@router.post(
+    "/baskets/distributions", response={201: GenerateOut}, summary="Prepare a week's sheets (coordinator)"
+)
+def distribution_generate(request: HttpRequest, payload: GenerateIn) -> tuple[int, GenerateOut]:
+    territory = _territory(request, Action.BASKETS_MANAGE)
+    garden = access.garden_for(request.user, territory, payload.garden)
+    result = services.distribution_generate(garden=garden, day=payload.day, actor=user_of(request))
+    return 201, GenerateOut(
+        sheets=[s.pk for s in result.sheets],
+        lines_created=result.lines_created,
+        short_cents=result.short_cents,
+        warned=result.warned,
+    )
+
+
+@router.get(
+    "/baskets/gardens/{garden_id}/forecast", response=ForecastOut, summary="Budget forecast (coordinator)"
+)
+def forecast(request: HttpRequest, garden_id: int) -> ForecastOut:
+    territory = _territory(request, Action.BASKETS_MANAGE)
+    garden = access.garden_for(request.user, territory, garden_id)
+    found = selectors.budget_forecast(garden, timezone.localdate())
+    return ForecastOut(
+        garden=garden.name,
+        first_short=found.first_short,
+        short_cents=found.short_cents,
+        weeks=[
+            ForecastWeekOut(
+                monday=w.monday,
+                baskets=w.baskets,
+                to_fund_cents=w.to_fund_cents,
+                covered_cents=w.covered_cents,
+                short_cents=w.short_cents,
+            )
+            for w in found.weeks
+        ],
+    )
+
+
+@router.post(
+    "/baskets/payments", response={201: PaymentOut}, summary="Record a member's payment (coordinator)"
+)
+def payment_record(request: HttpRequest, payload: PaymentIn) -> tuple[int, PaymentOut]:
+    territory = _territory(request, Action.BASKETS_MANAGE)
+    garden = access.garden_for(request.user, territory, payload.garden)
+    household = services.household_by_card(territory, payload.household)
+    payment = services.member_payment_record(
+        garden=garden,
+        household=household,
+        amount_cents=payload.amount_cents,
+        method=payload.method,
+        reference=payload.reference,
+        code=payload.code,
+        idempotency_key=payload.idempotency_key,
+        actor=user_of(request),
+    )
+    return 201, PaymentOut(
+        id=payment.pk,
+        household=household.pk,
+        amount_cents=payment.amount_cents,
+        method=payment.method,
+        reference=payment.reference,
+        balance_cents=selectors.member_balance(garden, household),
+    )
+
+
+# --- statements ----------------------------------------------------------------------------------------------------
+
+
+class StatementQuery(Schema):
+    funder: int
+    start: date = Field(..., alias="from")
+    end: date = Field(..., alias="to")
+
+
+@router.get("/baskets/statements", response=StatementOut, summary="A funder's statement for a period")
+def statement(request: HttpRequest, query: Query[StatementQuery]) -> StatementOut:
+    territory = _territory(request, Action.BASKETS_FIGURES)
+    funder = access.funder_for(request.user, territory, query.funder)
+    if query.end < query.start:
+        raise InvalidInput(_("The period ends after it starts."), errors={"to": [_("Before the start.")]})
+    found = selectors.statement(funder, query.start, query.end)
+    return StatementOut(
+        funder=funder.name,
+        start=found.start,
+        end=found.end,
+        baskets=found.baskets,
+        funded_cents=found.funded_cents,
+        agreements=[
+            StatementRowOut(
+                agreement=row.agreement.name,
+                garden=row.agreement.garden.name,
+                baskets=row.baskets,
+                funded_cents=row.funded_cents,
+                budget_cents=row.agreement.budget_cents,
+                used_cents=row.agreement.spent_cents,
+                left_cents=row.agreement.left_cents,
+                by_month=row.by_month,
+            )
+            for row in found.agreements
+        ],
+    )

@@ -1,0 +1,167 @@
+"""The baskets' printed documents (ReportLab, A4): a pickup point's distribution sheet to tick by hand, and a
+funder's statement for a period."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from io import BytesIO
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from grenier.baskets.models import DistributionLine, DistributionSheet, LineStatus
+from grenier.baskets.selectors import Statement
+from grenier.core.money import format_cents
+
+WIDTH = A4[0] - 36 * mm
+HEAD = colors.HexColor("#e6f0e8")
+
+
+def _plain(text: str) -> str:
+    """The PDF's standard fonts have no narrow no-break space."""
+    return (text or "").replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _escape(text: str) -> str:
+    return _plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _money(cents: int) -> str:
+    return _plain(format_cents(cents))
+
+
+def _build(title: str, story: Sequence[Flowable]) -> bytes:
+    buffer = BytesIO()
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        author="Grenier",
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+    ).build(list(story))
+    return buffer.getvalue()
+
+
+def _grid(right_from: int | None = None) -> TableStyle:
+    commands: list[object] = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD),
+    ]
+    if right_from is not None:
+        commands.append(("ALIGN", (right_from, 0), (-1, -1), "RIGHT"))
+    return TableStyle(commands)
+
+
+def sheet_pdf(sheet: DistributionSheet, lines: Sequence[DistributionLine]) -> bytes:
+    styles = getSampleStyleSheet()
+    point = sheet.pickup_point
+    title = _("Distribution sheet")
+    marks: dict[str, str] = {LineStatus.COLLECTED: "X", LineStatus.UNCLAIMED: "—", LineStatus.DUE: ""}
+    rows = [[_("Household"), _("Basket"), _("Collected"), _("Signature")]]
+    rows += [
+        [
+            Paragraph(_escape(line.household.display_name), styles["Normal"]),
+            _escape(line.offer.name),
+            marks[line.status],
+            "",
+        ]
+        for line in lines
+    ]
+    story: list[Flowable] = [
+        Paragraph(_escape(title), styles["Title"]),
+        Paragraph(
+            _escape(
+                f"{point.garden.name} · {point.name} · {date_format(sheet.on, 'l j F Y')} · {point.opens_at:%H:%M}"
+            ),
+            styles["Heading2"],
+        ),
+        Paragraph(_escape(point.address), styles["Normal"]),
+        Spacer(1, 6 * mm),
+        Table(
+            rows,
+            colWidths=[WIDTH * 0.4, WIDTH * 0.25, WIDTH * 0.12, WIDTH * 0.23],
+            style=_grid(),
+            repeatRows=1,
+        ),
+        Spacer(1, 4 * mm),
+        Paragraph(_escape(_("%(n)s baskets.") % {"n": len(lines)}), styles["Normal"]),
+    ]
+    return _build(title, story)
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    styles = getSampleStyleSheet()
+    title = _("Co-financing statement")
+    story: list[Flowable] = [
+        Paragraph(_escape(title), styles["Title"]),
+        Paragraph(
+            _escape(
+                f"{statement.funder.name} · {date_format(statement.start, 'j F Y')} - "
+                f"{date_format(statement.end, 'j F Y')}"
+            ),
+            styles["Heading2"],
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    summary = [
+        [
+            _("Agreement"),
+            _("Garden"),
+            _("Baskets"),
+            _("Paid in the period"),
+            _("Budget"),
+            _("Used"),
+            _("Left"),
+        ]
+    ]
+    for row in statement.agreements:
+        a = row.agreement
+        summary.append(
+            [
+                Paragraph(_escape(a.name), styles["Normal"]),
+                Paragraph(_escape(a.garden.name), styles["Normal"]),
+                str(row.baskets),
+                _money(row.funded_cents),
+                _money(a.budget_cents),
+                _money(a.spent_cents),
+                _money(a.left_cents),
+            ]
+        )
+    summary.append([_("Total"), "", str(statement.baskets), _money(statement.funded_cents), "", "", ""])
+    story.append(Table(summary, repeatRows=1, style=_grid(right_from=2)))
+    for row in statement.agreements:
+        if not row.by_month:
+            continue
+        story += [Spacer(1, 5 * mm), Paragraph(_escape(row.agreement.name), styles["Heading3"])]
+        months = [[_("Month"), _("Baskets"), _("Amount")]] + [
+            [date_format(month, "F Y"), str(n), _money(cents)] for month, n, cents in row.by_month
+        ]
+        story.append(
+            Table(
+                months,
+                repeatRows=1,
+                style=_grid(right_from=1),
+                colWidths=[WIDTH * 0.4, WIDTH * 0.2, WIDTH * 0.3],
+            )
+        )
+    story += [
+        Spacer(1, 6 * mm),
+        Paragraph(
+            _escape(
+                _("Printed on %(date)s by Grenier.") % {"date": date_format(timezone.localdate(), "j F Y")}
+            ),
+            styles["Italic"],
+        ),
+    ]
+    return _build(title, story)

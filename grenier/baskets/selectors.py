@@ -1,0 +1,391 @@
+"""Reads of the solidarity baskets: who is due a basket when, the budget forecast, balances, statements, the
+yearly report."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from grenier.baskets import accounts
+from grenier.baskets.models import (
+    Absence,
+    Agreement,
+    BasketSettings,
+    DistributionLine,
+    DistributionSheet,
+    Frequency,
+    Garden,
+    LineFunding,
+    LineStatus,
+    MemberPayment,
+    Referral,
+    Subscription,
+    Workshop,
+)
+from grenier.baskets.split import Funding, split_price
+from grenier.core.models import Household, Territory
+from grenier.fund.models import Funder
+from grenier.ledger.models import Account
+
+
+def settings_of(territory: Territory) -> BasketSettings:
+    """The territory's basket settings; the defaults (30 %, warn 4 weeks ahead) when none were recorded."""
+    found = BasketSettings.objects.filter(territory=territory).first()
+    return found or BasketSettings(territory=territory)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def absences_on(subscription_ids: Collection[int], dates: Iterable[date]) -> set[tuple[int, date]]:
+    return set(
+        Absence.objects.filter(subscription_id__in=subscription_ids, on__in=list(dates)).values_list(
+            "subscription_id", "on"
+        )
+    )
+
+
+def is_due(subscription: Subscription, on: date, absent: Collection[tuple[int, date]] = ()) -> bool:
+    """Is a basket due to ``subscription`` on ``on``: its distribution day, within its season, started, not paused,
+    not stopped, the right week for a fortnightly one, the household still a member, no absence announced."""
+    offer = subscription.offer
+    if on.weekday() != offer.weekday:
+        return False
+    if not offer.season_start <= on <= offer.season_end or on < subscription.start_on:
+        return False
+    if subscription.stopped_on is not None and on >= subscription.stopped_on:
+        return False
+    if subscription.paused_from is not None and on >= subscription.paused_from:
+        return False
+    if subscription.frequency == Frequency.FORTNIGHTLY and ((on - subscription.start_on).days // 7) % 2:
+        return False
+    household = subscription.household
+    if household.left_on is not None and on >= household.left_on:
+        return False
+    return (subscription.pk, on) not in absent
+
+
+def next_baskets(subscription: Subscription, today: date, count: int = 4) -> list[tuple[date, bool]]:
+    """The next ``count`` distribution days of ``subscription`` from ``today``: (day, absent?), skipping days when
+    nothing is due for another reason (pause, fortnight)."""
+    absent = set(subscription.absences.filter(on__gte=today).values_list("on", flat=True))
+    days: list[tuple[date, bool]] = []
+    on = today + timedelta(days=(subscription.offer.weekday - today.weekday()) % 7)
+    while len(days) < count and on <= subscription.offer.season_end:
+        if on in absent:
+            days.append((on, True))
+        elif is_due(subscription, on):
+            days.append((on, False))
+        on += timedelta(days=7)
+    return days
+
+
+# --- the budget forecast ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ForecastWeek:
+    monday: date
+    baskets: int = 0
+    to_fund_cents: int = 0  # the prices minus the members' parts
+    covered_cents: int = 0
+    short_cents: int = 0
+    generated: bool = False  # the week's sheets are out: figures as recorded
+
+
+@dataclass
+class Forecast:
+    weeks: list[ForecastWeek] = field(default_factory=list)
+    left_now: dict[int, int] = field(default_factory=dict)  # agreement id → budget left today
+    left_at_end: dict[int, int] = field(default_factory=dict)  # … once the season's baskets are paid
+    runs_out: dict[int, date] = field(default_factory=dict)  # agreement id → the week its budget runs out
+
+    @property
+    def first_short(self) -> date | None:
+        return next((week.monday for week in self.weeks if week.short_cents > 0), None)
+
+    @property
+    def short_cents(self) -> int:
+        return sum(week.short_cents for week in self.weeks)
+
+
+def budget_forecast(garden: Garden, today: date) -> Forecast:
+    """Week by week from ``today``'s week to the end of the season: the baskets the active subscriptions will be
+    due (announced absences and pauses counted), split as ``split.py`` does against what is left of each
+    agreement's budget. The first week nobody covers in full is the first short week."""
+    cap = settings_of(garden.territory).member_cap_bp
+    start = monday_of(today)
+    agreements = list(Agreement.objects.filter(garden=garden).order_by("priority", "id"))
+    rooms = {a.pk: a.left_cents for a in agreements}
+    forecast = Forecast(left_now=dict(rooms))
+    subscriptions = list(
+        Subscription.objects.filter(offer__garden=garden, offer__season_end__gte=start)
+        .exclude(stopped_on__lte=start)
+        .select_related("offer", "pickup_point", "household")
+        .order_by("pk")
+    )
+    if not subscriptions:
+        forecast.left_at_end = dict(rooms)
+        return forecast
+    end = max(s.offer.season_end for s in subscriptions)
+    ids = [s.pk for s in subscriptions]
+    absent = set(
+        Absence.objects.filter(subscription_id__in=ids, on__gte=start, on__lte=end).values_list(
+            "subscription_id", "on"
+        )
+    )
+    recorded = {
+        (line.subscription_id, line.on): line
+        for line in DistributionLine.objects.filter(subscription_id__in=ids, on__gte=start, on__lte=end).only(
+            "subscription_id", "on", "price_cents", "member_part_cents", "funded_cents", "short_cents"
+        )
+    }
+    monday = start
+    while monday <= end:
+        week = ForecastWeek(monday=monday)
+        for subscription in subscriptions:
+            on = monday + timedelta(days=subscription.pickup_point.weekday)
+            line = recorded.get((subscription.pk, on))
+            if line is not None:
+                week.generated = True
+                week.baskets += 1
+                week.to_fund_cents += line.price_cents - line.member_part_cents
+                week.covered_cents += line.funded_cents
+                week.short_cents += line.short_cents
+                continue
+            if not is_due(subscription, on, absent):
+                continue
+            share = min(
+                cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap
+            )
+            split = split_price(
+                subscription.offer.price_cents,
+                share,
+                [
+                    Funding(a.pk, a.share_bp, a.amount_per_basket_cents, rooms[a.pk])
+                    for a in agreements
+                    if a.starts_on <= on <= a.ends_on
+                ],
+            )
+            for key, cents in split.parts:
+                rooms[key] -= cents
+                if rooms[key] <= 0 and key not in forecast.runs_out:
+                    forecast.runs_out[key] = monday
+            week.baskets += 1
+            week.to_fund_cents += split.price_cents - split.member_cents
+            week.covered_cents += split.funded_cents
+            week.short_cents += split.short_cents
+        forecast.weeks.append(week)
+        monday += timedelta(days=7)
+    forecast.left_at_end = dict(rooms)
+    return forecast
+
+
+# --- people and money ---------------------------------------------------------------------------------------------
+
+
+def referral_status(referral: Referral) -> str:
+    """Where a referral stands, for the social worker: ``left`` (the household left the territory), ``subscribed``,
+    ``paused``, ``stopped``, or ``member`` (a member of the garden, no basket yet)."""
+    if referral.household.left_on is not None:
+        return "left"
+    subscriptions = list(
+        Subscription.objects.filter(household_id=referral.household_id, offer__garden_id=referral.garden_id)
+    )
+    if any(s.stopped_on is None and s.paused_from is None for s in subscriptions):
+        return "subscribed"
+    if any(s.stopped_on is None for s in subscriptions):
+        return "paused"
+    if subscriptions:
+        return "stopped"
+    return "member"
+
+
+def member_balance(garden: Garden, household: Household) -> int:
+    """What the household has paid minus what its baskets' member parts came to (negative: it owes)."""
+    return (
+        Account.objects.filter(
+            territory_id=garden.territory_id, code=accounts.member_code(garden.pk, household.pk)
+        )
+        .values_list("balance_cents", flat=True)
+        .first()
+        or 0
+    )
+
+
+@dataclass
+class MemberRow:
+    household: Household
+    due_cents: int
+    paid_cents: int
+
+    @property
+    def balance_cents(self) -> int:
+        return self.paid_cents - self.due_cents
+
+
+def member_rows(garden: Garden) -> list[MemberRow]:
+    """Each household with baskets or payments at ``garden``: member parts due, paid, balance."""
+    due = dict(
+        DistributionLine.objects.filter(sheet__pickup_point__garden=garden)
+        .values_list("household_id")
+        .annotate(total=Sum("member_part_cents"))
+        .values_list("household_id", "total")
+    )
+    paid = dict(
+        MemberPayment.objects.filter(garden=garden)
+        .values_list("household_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("household_id", "total")
+    )
+    households = Household.objects.filter(pk__in=set(due) | set(paid)).order_by("name", "pk")
+    return [MemberRow(h, due.get(h.pk, 0) or 0, paid.get(h.pk, 0) or 0) for h in households]
+
+
+def sheets_for_points(points: QuerySet, around: date) -> QuerySet[DistributionSheet]:
+    """Sheets of ``points`` from two weeks before ``around`` on, nearest first."""
+    return (
+        DistributionSheet.objects.filter(pickup_point__in=points, on__gte=around - timedelta(days=14))
+        .select_related("pickup_point__garden")
+        .annotate(
+            lines_count=Count("lines"),
+            collected_count=Count("lines", filter=Q(lines__status=LineStatus.COLLECTED)),
+            unclaimed_count=Count("lines", filter=Q(lines__status=LineStatus.UNCLAIMED)),
+        )
+        .order_by("on", "pickup_point__name")
+    )
+
+
+# --- statements and the yearly report -----------------------------------------------------------------------------
+
+
+@dataclass
+class AgreementStatement:
+    agreement: Agreement
+    baskets: int
+    funded_cents: int
+    by_month: list[tuple[date, int, int]]  # month, baskets, cents
+    by_day: list[tuple[date, str, int, int]]  # day, pickup point, baskets, cents
+
+
+@dataclass
+class Statement:
+    funder: Funder
+    start: date
+    end: date
+    agreements: list[AgreementStatement]
+
+    @property
+    def baskets(self) -> int:
+        return sum(a.baskets for a in self.agreements)
+
+    @property
+    def funded_cents(self) -> int:
+        return sum(a.funded_cents for a in self.agreements)
+
+
+def statement(funder: Funder, start: date, end: date) -> Statement:
+    """What ``funder``'s agreements paid for baskets due from ``start`` to ``end`` (inclusive), with each budget's
+    total, used and left (to date)."""
+    rows = []
+    for agreement in (
+        Agreement.objects.filter(funder=funder).select_related("garden").order_by("garden__name", "priority")
+    ):
+        fundings = LineFunding.objects.filter(agreement=agreement, line__on__gte=start, line__on__lte=end)
+        totals = fundings.aggregate(n=Count("id"), cents=Sum("amount_cents"))
+        by_month = [
+            (row["month"].date() if hasattr(row["month"], "date") else row["month"], row["n"], row["cents"])
+            for row in fundings.annotate(month=TruncMonth("line__on"))
+            .values("month")
+            .annotate(n=Count("id"), cents=Sum("amount_cents"))
+            .order_by("month")
+        ]
+        by_day = list(
+            fundings.values_list("line__on", "line__sheet__pickup_point__name")
+            .annotate(n=Count("id"), cents=Sum("amount_cents"))
+            .order_by("line__on", "line__sheet__pickup_point__name")
+        )
+        rows.append(
+            AgreementStatement(
+                agreement=agreement,
+                baskets=totals["n"] or 0,
+                funded_cents=totals["cents"] or 0,
+                by_month=by_month,
+                by_day=by_day,
+            )
+        )
+    return Statement(funder=funder, start=start, end=end, agreements=rows)
+
+
+@dataclass
+class YearReport:
+    year: int
+    baskets_due: int = 0
+    baskets_distributed: int = 0
+    baskets_unclaimed: int = 0
+    members: int = 0
+    value_cents: int = 0
+    member_part_cents: int = 0
+    members_paid_cents: int = 0
+    short_cents: int = 0
+    partners: list[tuple[str, int, int]] = field(default_factory=list)  # funder, baskets, cents
+    workshops: int = 0
+    workshop_participants: int = 0
+    workshops_by_kind: list[tuple[str, int]] = field(default_factory=list)
+
+
+def year_report(territory: Territory, year: int, funders: QuerySet[Funder] | None = None) -> YearReport:
+    """The year in the seeds' terms: baskets distributed, members, the part paid by members and by each partner,
+    workshops held. ``funders`` limits the partners listed (a funder reads its own line only)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    lines = DistributionLine.objects.filter(
+        sheet__pickup_point__garden__territory=territory, on__gte=start, on__lte=end
+    )
+    totals = lines.aggregate(
+        due=Count("id"),
+        collected=Count("id", filter=Q(status=LineStatus.COLLECTED)),
+        unclaimed=Count("id", filter=Q(status=LineStatus.UNCLAIMED)),
+        members=Count("household", distinct=True),
+        value=Sum("price_cents"),
+        member=Sum("member_part_cents"),
+        short=Sum("short_cents"),
+    )
+    report = YearReport(
+        year=year,
+        baskets_due=totals["due"] or 0,
+        baskets_distributed=totals["collected"] or 0,
+        baskets_unclaimed=totals["unclaimed"] or 0,
+        members=totals["members"] or 0,
+        value_cents=totals["value"] or 0,
+        member_part_cents=totals["member"] or 0,
+        short_cents=totals["short"] or 0,
+    )
+    report.members_paid_cents = (
+        MemberPayment.objects.filter(
+            garden__territory=territory, created_at__date__gte=start, created_at__date__lte=end
+        ).aggregate(total=Sum("amount_cents"))["total"]
+        or 0
+    )
+    partners = LineFunding.objects.filter(line__in=lines)
+    if funders is not None:
+        partners = partners.filter(agreement__funder__in=funders)
+    report.partners = [
+        (name, n, cents)
+        for name, n, cents in partners.values_list("agreement__funder__name")
+        .annotate(n=Count("id"), cents=Sum("amount_cents"))
+        .order_by("-cents")
+        .values_list("agreement__funder__name", "n", "cents")
+    ]
+    workshops = Workshop.objects.filter(garden__territory=territory, on__gte=start, on__lte=end)
+    held = workshops.aggregate(n=Count("id"), people=Sum("participants"))
+    report.workshops = held["n"] or 0
+    report.workshop_participants = held["people"] or 0
+    report.workshops_by_kind = list(
+        workshops.values_list("kind").annotate(n=Count("id")).order_by("kind").values_list("kind", "n")
+    )
+    return report

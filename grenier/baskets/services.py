@@ -1,0 +1,864 @@
+"""Every write of the solidarity baskets. Pages, API and CLI call these; each runs in one transaction with its audit
+line, and moves money only through the ledger (``accounts.py`` for the accounts and their sign rule)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grenier.baskets import accounts, notifications, selectors
+from grenier.baskets.models import (
+    BP,
+    Absence,
+    Agreement,
+    BasketOffer,
+    BasketSettings,
+    BasketSize,
+    DistributionLine,
+    DistributionSheet,
+    Frequency,
+    Garden,
+    LineFunding,
+    LineStatus,
+    MemberPayment,
+    Membership,
+    PaymentMethod,
+    PickupPoint,
+    Referral,
+    Subscription,
+    Workshop,
+    WorkshopKind,
+)
+from grenier.baskets.split import Funding, split_price
+from grenier.core import services as core_services
+from grenier.core.cards import normalise_card_number
+from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.models import Household, Territory, User
+from grenier.core.services import audit
+from grenier.fund import services as fund_services
+from grenier.fund.models import Funder, Store
+from grenier.ledger import services as ledger
+from grenier.ledger.models import Entry
+from grenier.ledger.services import EntrySpec
+
+# --- settings and reference data --------------------------------------------------------------------------------
+
+
+def settings_set(
+    *, territory: Territory, member_cap_bp: int, warn_weeks: int = 4, actor: User | None
+) -> BasketSettings:
+    if not 0 <= member_cap_bp <= BP:
+        raise InvalidInput(
+            _("The member's part is between 0 and 100 %."),
+            errors={"member_cap_bp": [_("Between 0 and 10000 basis points.")]},
+        )
+    with transaction.atomic():
+        found, _created = BasketSettings.objects.update_or_create(
+            territory=territory, defaults={"member_cap_bp": member_cap_bp, "warn_weeks": max(warn_weeks, 0)}
+        )
+        audit(territory=territory, actor=actor, action="baskets.settings", member_cap_bp=member_cap_bp)
+    return found
+
+
+def garden_create(
+    *, territory: Territory, name: str, address: str = "", store: Store | None = None, actor: User | None
+) -> Garden:
+    if not name.strip():
+        raise InvalidInput(_("A garden needs a name."), errors={"name": [_("This field is required.")]})
+    if store is not None and store.territory_id != territory.pk:
+        raise InvalidInput(_("Unknown store."), errors={"store": [_("Not a store of this territory.")]})
+    with transaction.atomic():
+        garden, created = Garden.objects.get_or_create(
+            territory=territory, name=name.strip(), defaults={"address": address, "store": store}
+        )
+        if created:
+            audit(
+                territory=territory,
+                actor=actor,
+                action="baskets.garden.create",
+                subject=f"garden:{garden.pk}",
+            )
+    return garden
+
+
+def offer_create(
+    *,
+    garden: Garden,
+    name: str,
+    price_cents: int,
+    season_start: date,
+    season_end: date,
+    weekday: int,
+    size: BasketSize = BasketSize.SMALL,
+    actor: User | None,
+) -> BasketOffer:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("This field is required.")]
+    if not isinstance(price_cents, int) or price_cents <= 0:
+        errors["price_cents"] = [_("A positive number of cents.")]
+    if season_end < season_start:
+        errors["season_end"] = [_("The season ends after it starts.")]
+    if not 0 <= weekday <= 6:
+        errors["weekday"] = [_("A day of the week, 0 (Monday) to 6.")]
+    if errors:
+        raise InvalidInput(_("The offer could not be recorded."), errors=errors)
+    with transaction.atomic():
+        offer, created = BasketOffer.objects.get_or_create(
+            garden=garden,
+            name=name.strip(),
+            defaults={
+                "size": size,
+                "price_cents": price_cents,
+                "season_start": season_start,
+                "season_end": season_end,
+                "weekday": weekday,
+            },
+        )
+        if created:
+            audit(
+                territory=garden.territory,
+                actor=actor,
+                action="baskets.offer.create",
+                subject=f"offer:{offer.pk}",
+            )
+    return offer
+
+
+def pickup_point_create(
+    *, garden: Garden, name: str, weekday: int, opens_at: time, address: str = "", actor: User | None
+) -> PickupPoint:
+    if not name.strip():
+        raise InvalidInput(_("A pickup point needs a name."), errors={"name": [_("This field is required.")]})
+    with transaction.atomic():
+        point, created = PickupPoint.objects.get_or_create(
+            garden=garden,
+            name=name.strip(),
+            defaults={"weekday": weekday, "opens_at": opens_at, "address": address},
+        )
+        if created:
+            audit(
+                territory=garden.territory,
+                actor=actor,
+                action="baskets.pickup.create",
+                subject=f"pickup:{point.pk}",
+            )
+    return point
+
+
+def volunteer_add(*, pickup_point: PickupPoint, user: User, actor: User | None) -> None:
+    with transaction.atomic():
+        pickup_point.volunteers.add(user)
+        audit(
+            territory=pickup_point.garden.territory,
+            actor=actor,
+            action="baskets.volunteer.add",
+            subject=f"pickup:{pickup_point.pk}",
+            user=user.pk,
+        )
+
+
+def agreement_create(
+    *,
+    garden: Garden,
+    funder: Funder,
+    name: str,
+    budget_cents: int,
+    starts_on: date,
+    ends_on: date,
+    priority: int = 1,
+    share_bp: int | None = None,
+    amount_per_basket_cents: int | None = None,
+    actor: User | None,
+) -> Agreement:
+    """A co-financing agreement: ``share_bp`` of each basket's price, or ``amount_per_basket_cents``, never both."""
+    errors: dict[str, list[str]] = {}
+    if (share_bp is None) == (amount_per_basket_cents is None):
+        errors["share_bp"] = [_("Give either a share of the price or a fixed amount per basket.")]
+    if share_bp is not None and not 0 < share_bp <= BP:
+        errors["share_bp"] = [_("Between 1 and 10000 basis points.")]
+    if amount_per_basket_cents is not None and amount_per_basket_cents <= 0:
+        errors["amount_per_basket_cents"] = [_("A positive number of cents.")]
+    if budget_cents < 0:
+        errors["budget_cents"] = [_("A budget is not negative.")]
+    if ends_on < starts_on:
+        errors["ends_on"] = [_("The period ends after it starts.")]
+    if funder.territory_id != garden.territory_id:
+        errors["funder"] = [_("Not a funder of this territory.")]
+    if errors:
+        raise InvalidInput(_("The agreement could not be recorded."), errors=errors)
+    with transaction.atomic():
+        agreement, created = Agreement.objects.get_or_create(
+            garden=garden,
+            name=name.strip(),
+            defaults={
+                "territory": garden.territory,
+                "funder": funder,
+                "share_bp": share_bp,
+                "amount_per_basket_cents": amount_per_basket_cents,
+                "budget_cents": budget_cents,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "priority": priority,
+            },
+        )
+        if created:
+            audit(
+                territory=garden.territory,
+                actor=actor,
+                action="baskets.agreement.create",
+                subject=f"agreement:{agreement.pk}",
+                funder=funder.pk,
+                budget_cents=budget_cents,
+            )
+    return agreement
+
+
+# --- referrals and memberships ------------------------------------------------------------------------------------
+
+
+def membership_ensure(*, garden: Garden, household: Household, on: date | None = None) -> Membership:
+    """The household's open membership of the garden, opened if it has none (inside the caller's transaction)."""
+    found = Membership.objects.filter(garden=garden, household=household, left_on__isnull=True).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(
+                garden=garden, household=household, joined_on=on or timezone.localdate()
+            )
+    except IntegrityError:  # opened by a concurrent request in between
+        return Membership.objects.get(garden=garden, household=household, left_on__isnull=True)
+
+
+@dataclass(frozen=True)
+class NewHousehold:
+    """The little a social worker records to create a household they refer."""
+
+    name: str
+    first_name: str = ""
+    persons: int = 1
+    phone: str = ""
+    email: str = ""
+
+
+def referral_create(
+    *,
+    garden: Garden,
+    social_worker: User,
+    consent: bool,
+    idempotency_key: str,
+    card: str = "",
+    new_household: NewHousehold | None = None,
+    member_share_bp: int | None = None,
+    note: str = "",
+) -> Referral:
+    """A social worker refers a household to ``garden`` with its consent: an existing household named by its card
+    number, or a new one created with minimal data. The household becomes a full member of the garden."""
+    territory = garden.territory
+    existing = Referral.objects.filter(social_worker=social_worker, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    errors: dict[str, list[str]] = {}
+    if not consent:
+        errors["consent"] = [_("The household must agree to be referred.")]
+    cap = selectors.settings_of(territory).member_cap_bp
+    if member_share_bp is not None and not 0 <= member_share_bp <= cap:
+        errors["member_share_bp"] = [
+            _("At most the territory's cap (%(cap)s %%).") % {"cap": f"{cap / 100:g}"}
+        ]
+    if bool(card.strip()) == (new_household is not None):
+        errors["card"] = [_("Give the card number of a member household, or create a new household.")]
+    household: Household | None = None
+    if card.strip() and "card" not in errors:
+        number = normalise_card_number(card)
+        household = (
+            Household.objects.filter(territory=territory, card_number=number, left_on__isnull=True).first()
+            if number
+            else None
+        )
+        if household is None:
+            errors["card"] = [_("No member household has this card number.")]
+    if new_household is not None and not new_household.name.strip():
+        errors["name"] = [_("A household needs a name.")]
+    if errors:
+        raise InvalidInput(_("The referral could not be recorded."), errors=errors)
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            if household is None:
+                assert new_household is not None  # noqa: S101 - checked above
+                persons = [core_services.PersonInput(new_household.first_name)] + [
+                    core_services.PersonInput() for _index in range(max(new_household.persons, 1) - 1)
+                ]
+                household = core_services.household_join(
+                    territory=territory,
+                    name=new_household.name,
+                    persons=persons[:20],
+                    phone=new_household.phone,
+                    email=new_household.email,
+                    actor=social_worker,
+                    idempotency_key=f"referral:{social_worker.pk}:{idempotency_key}"[:100],
+                )
+            membership = membership_ensure(garden=garden, household=household, on=today)
+            referral = Referral.objects.create(
+                territory=territory,
+                garden=garden,
+                household=household,
+                social_worker=social_worker,
+                consent_on=today,
+                member_share_bp=member_share_bp,
+                note=note.strip()[:300],
+                membership=membership,
+                idempotency_key=idempotency_key,
+            )
+            audit(
+                territory=territory,
+                actor=social_worker,
+                action="baskets.referral.create",
+                subject=f"referral:{referral.pk}",
+                household=household.pk,
+            )
+    except IntegrityError:
+        won = Referral.objects.filter(social_worker=social_worker, idempotency_key=idempotency_key).first()
+        if won is None:
+            raise
+        return won
+    return referral
+
+
+# --- subscriptions ------------------------------------------------------------------------------------------------
+
+
+def _next_weekday(day: date, weekday: int) -> date:
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def subscription_create(
+    *,
+    household: Household,
+    offer: BasketOffer,
+    pickup_point: PickupPoint,
+    frequency: Frequency,
+    start_on: date,
+    actor: User | None,
+    idempotency_key: str | None = None,
+) -> Subscription:
+    """The household takes ``offer`` at ``pickup_point`` from ``start_on`` (moved to the offer's distribution day).
+
+    The household becomes a member of the garden if it was not; the member's part is the one its referral set, if
+    lower than the territory's cap."""
+    garden = offer.garden
+    territory = garden.territory
+    if idempotency_key:
+        found = Subscription.objects.filter(household=household, idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found
+    errors: dict[str, list[str]] = {}
+    if household.territory_id != territory.pk or household.left_on is not None:
+        errors["household"] = [_("Not a member household of this territory.")]
+    if pickup_point.garden_id != garden.pk or not pickup_point.active:
+        errors["pickup_point"] = [_("Not a pickup point of this garden.")]
+    elif pickup_point.weekday != offer.weekday:
+        errors["pickup_point"] = [_("This pickup point is not open on the offer's distribution day.")]
+    if frequency not in Frequency.values:
+        errors["frequency"] = [_("Every week or every other week.")]
+    if not offer.active:
+        errors["offer"] = [_("This offer takes no new subscriptions.")]
+    first = _next_weekday(max(start_on, offer.season_start), offer.weekday)
+    if first > offer.season_end:
+        errors["start_on"] = [_("The season is over for this offer.")]
+    if errors:
+        raise InvalidInput(_("The subscription could not be recorded."), errors=errors)
+    referral = (
+        Referral.objects.filter(garden=garden, household=household, member_share_bp__isnull=False)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            membership_ensure(garden=garden, household=household)
+            subscription = Subscription.objects.create(
+                territory=territory,
+                household=household,
+                offer=offer,
+                pickup_point=pickup_point,
+                frequency=frequency,
+                start_on=first,
+                member_share_bp=referral.member_share_bp if referral else None,
+                idempotency_key=idempotency_key or None,
+            )
+            audit(
+                territory=territory,
+                actor=actor,
+                action="baskets.subscription.create",
+                subject=f"subscription:{subscription.pk}",
+                household=household.pk,
+            )
+    except IntegrityError as exc:
+        if idempotency_key:
+            found = Subscription.objects.filter(household=household, idempotency_key=idempotency_key).first()
+            if found is not None:
+                return found
+        raise Conflict(
+            _("This household already has this basket."),
+            errors={"offer": [_("Already subscribed: pause or stop the current subscription instead.")]},
+        ) from exc
+    return subscription
+
+
+def _open(subscription: Subscription) -> Subscription:
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if locked.stopped_on is not None:
+        raise Conflict(_("This subscription is stopped."))
+    return locked
+
+
+def absence_add(*, subscription: Subscription, on: date, actor: User | None) -> Absence:
+    """The household will not collect its basket on ``on``: no basket is due that day."""
+    if on < timezone.localdate():
+        raise InvalidInput(_("An absence is announced ahead."), errors={"on": [_("This day is past.")]})
+    if on.weekday() != subscription.offer.weekday:
+        raise InvalidInput(
+            _("This is not a distribution day."),
+            errors={"on": [_("Pick a %(day)s.") % {"day": subscription.offer.get_weekday_display()}]},
+        )
+    with transaction.atomic():
+        locked = _open(subscription)
+        if DistributionLine.objects.filter(subscription=locked, on=on).exists():
+            raise Conflict(
+                _("The sheet of this day is already out: tell the pickup point's volunteers."),
+                errors={"on": [_("Already on a distribution sheet.")]},
+            )
+        absence, created = Absence.objects.get_or_create(subscription=locked, on=on)
+        if created:
+            audit(
+                territory=locked.territory,
+                actor=actor,
+                action="baskets.absence.add",
+                subject=f"subscription:{locked.pk}",
+                on=on.isoformat(),
+            )
+    return absence
+
+
+def absence_remove(*, subscription: Subscription, on: date, actor: User | None) -> None:
+    with transaction.atomic():
+        deleted, _rows = Absence.objects.filter(
+            subscription=subscription, on=on, on__gte=timezone.localdate()
+        ).delete()
+        if deleted:
+            audit(
+                territory=subscription.territory,
+                actor=actor,
+                action="baskets.absence.remove",
+                subject=f"subscription:{subscription.pk}",
+                on=on.isoformat(),
+            )
+
+
+def subscription_pause(
+    *, subscription: Subscription, actor: User | None, on: date | None = None
+) -> Subscription:
+    """No basket from ``on`` (today by default) until resumed. Pausing a paused subscription changes nothing."""
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        locked = _open(subscription)
+        if locked.paused_from is None:
+            locked.paused_from = max(on, timezone.localdate())
+            locked.save(update_fields=["paused_from"])
+            audit(
+                territory=locked.territory,
+                actor=actor,
+                action="baskets.subscription.pause",
+                subject=f"subscription:{locked.pk}",
+            )
+    return locked
+
+
+def subscription_resume(*, subscription: Subscription, actor: User | None) -> Subscription:
+    with transaction.atomic():
+        locked = _open(subscription)
+        if locked.paused_from is not None:
+            locked.paused_from = None
+            locked.save(update_fields=["paused_from"])
+            audit(
+                territory=locked.territory,
+                actor=actor,
+                action="baskets.subscription.resume",
+                subject=f"subscription:{locked.pk}",
+            )
+    return locked
+
+
+def subscription_stop(
+    *, subscription: Subscription, actor: User | None, on: date | None = None
+) -> Subscription:
+    """No basket from ``on`` on, for good: always possible. Stopping twice changes nothing."""
+    on = max(on or timezone.localdate(), timezone.localdate())
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if locked.stopped_on is not None:
+            return locked
+        locked.stopped_on = max(on, locked.start_on)
+        locked.save(update_fields=["stopped_on"])
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="baskets.subscription.stop",
+            subject=f"subscription:{locked.pk}",
+        )
+    return locked
+
+
+# --- distributions ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Generated:
+    sheets: list[DistributionSheet] = field(default_factory=list)
+    lines_created: int = 0
+    short_cents: int = 0
+    warned: list[str] = field(default_factory=list)  # e-mail addresses told that budgets run short
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def distribution_generate(
+    *, garden: Garden, day: date, actor: User | None, at: datetime | None = None, warn: bool = True
+) -> Generated:
+    """The week's sheets of every pickup point of ``garden`` (the week that holds ``day``): one line per
+    subscription due that day, its price split (``split.py``), the agreements' budgets taken, one ledger entry per
+    basket. Generating again adds only what is missing (a line is unique per subscription and day).
+
+    When the budget forecast then shows a week short within the territory's warning horizon, the garden's
+    coordinators are mailed (once the transaction commits)."""
+    territory = garden.territory
+    monday = monday_of(day)
+    cap = selectors.settings_of(territory).member_cap_bp
+    result = Generated()
+    with transaction.atomic():
+        # One generation per garden at a time: the garden row is the lock; agreements are then read fresh.
+        Garden.objects.select_for_update().filter(pk=garden.pk).first()
+        agreements = list(
+            Agreement.objects.select_for_update().filter(garden=garden).order_by("priority", "id")
+        )
+        rooms = {a.pk: a.left_cents for a in agreements}
+        points = list(PickupPoint.objects.filter(garden=garden, active=True).order_by("pk"))
+        sheets: dict[int, DistributionSheet] = {}
+        for point in points:
+            on = monday + timedelta(days=point.weekday)
+            sheet, _created = DistributionSheet.objects.get_or_create(pickup_point=point, on=on)
+            sheets[point.pk] = sheet
+        result.sheets = list(sheets.values())
+        dates = {sheet.on for sheet in sheets.values()}
+        subscriptions = list(
+            Subscription.objects.filter(pickup_point__in=points, start_on__lte=max(dates, default=monday))
+            .exclude(stopped_on__lte=monday)
+            .select_related("offer", "household")
+            .order_by("pk")
+        )
+        absent = selectors.absences_on([s.pk for s in subscriptions], dates)
+        done = set(
+            DistributionLine.objects.filter(
+                subscription_id__in=[s.pk for s in subscriptions], on__in=dates
+            ).values_list("subscription_id", "on")
+        )
+        planned: list[tuple[DistributionLine, list[tuple[int, int]]]] = []
+        for subscription in subscriptions:
+            sheet = sheets[subscription.pickup_point_id]
+            on = sheet.on
+            if (subscription.pk, on) in done or not selectors.is_due(subscription, on, absent):
+                continue
+            share = min(
+                cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap
+            )
+            fundings = [
+                Funding(a.pk, a.share_bp, a.amount_per_basket_cents, rooms[a.pk])
+                for a in agreements
+                if a.starts_on <= on <= a.ends_on
+            ]
+            split = split_price(subscription.offer.price_cents, share, fundings)
+            for key, cents in split.parts:
+                rooms[key] -= cents
+            planned.append(
+                (
+                    DistributionLine(
+                        sheet=sheet,
+                        subscription=subscription,
+                        household=subscription.household,
+                        offer=subscription.offer,
+                        on=on,
+                        price_cents=split.price_cents,
+                        member_part_cents=split.member_cents,
+                        funded_cents=split.funded_cents,
+                        short_cents=split.short_cents,
+                    ),
+                    list(split.parts),
+                )
+            )
+        if planned:
+            _record_lines(territory, garden, agreements, planned, actor, at)
+            result.lines_created = len(planned)
+            result.short_cents = sum(line.short_cents for line, _parts in planned)
+            audit(
+                territory=territory,
+                actor=actor,
+                action="baskets.distribution.generate",
+                subject=f"garden:{garden.pk}",
+                week=monday.isoformat(),
+                lines=len(planned),
+            )
+        if warn:
+            forecast = selectors.budget_forecast(garden, today=monday)
+            horizon = monday + timedelta(weeks=selectors.settings_of(territory).warn_weeks)
+            if forecast.first_short is not None and forecast.first_short <= horizon:
+                result.warned = notifications.budget_running_short(garden, forecast)
+    return result
+
+
+def _record_lines(
+    territory: Territory,
+    garden: Garden,
+    agreements: list[Agreement],
+    planned: list[tuple[DistributionLine, list[tuple[int, int]]]],
+    actor: User | None,
+    at: datetime | None,
+) -> None:
+    """The agreements' budgets taken, one ledger entry per basket, then the lines (pointing at their entries) and
+    what each agreement pays of each."""
+    used: dict[int, int] = defaultdict(int)
+    for _line, parts in planned:
+        for key, cents in parts:
+            used[key] += cents
+    for agreement in agreements:
+        if used[agreement.pk]:
+            # Under the garden's lock; the condition and the check constraint keep the budget whole regardless.
+            moved = Agreement.objects.filter(
+                pk=agreement.pk, spent_cents__lte=F("budget_cents") - used[agreement.pk]
+            ).update(spent_cents=F("spent_cents") + used[agreement.pk])
+            if not moved:
+                raise Conflict(_("An agreement's budget changed meanwhile: generate again."))
+    codes = {accounts.garden_code(garden.pk)}
+    codes |= {
+        accounts.member_code(garden.pk, line.household_id) for line, _p in planned if line.member_part_cents
+    }
+    codes |= {accounts.agreement_code(key) for key in used}
+    books = accounts.accounts(territory, codes)
+    specs = []
+    keys: dict[str, DistributionLine] = {}
+    for line, parts in planned:
+        earned = line.member_part_cents + line.funded_cents
+        if earned == 0:
+            continue  # nobody covers any of it: nothing owed, nothing earned
+        legs = [(books[accounts.agreement_code(key)], -cents) for key, cents in parts]
+        if line.member_part_cents:
+            legs.append((books[accounts.member_code(garden.pk, line.household_id)], -line.member_part_cents))
+        legs.append((books[accounts.garden_code(garden.pk)], earned))
+        entry_key = f"baskets:due:{line.subscription_id}:{line.on.isoformat()}"
+        keys[entry_key] = line
+        specs.append(
+            EntrySpec(entry_key, "baskets.due", legs, memo=f"{garden.name} {line.on:%d/%m/%Y}", at=at)
+        )
+    ledger.entries_record_batch(territory=territory, specs=specs, actor=actor)
+    for entry_key, entry_id in Entry.objects.filter(
+        territory=territory, idempotency_key__in=list(keys)
+    ).values_list("idempotency_key", "pk"):
+        keys[entry_key].entry_id = entry_id
+    lines = DistributionLine.objects.bulk_create([line for line, _parts in planned])
+    if any(line.pk is None for line in lines):  # a database that cannot return ids from a bulk insert
+        ids = dict(
+            DistributionLine.objects.filter(
+                subscription_id__in=[line.subscription_id for line in lines],
+                on__in={line.on for line in lines},
+            ).values_list("subscription_id", "pk")
+        )
+        for line in lines:
+            line.pk = ids[line.subscription_id]
+    LineFunding.objects.bulk_create(
+        LineFunding(line_id=line.pk, agreement_id=key, amount_cents=cents)
+        for line, (_l, parts) in zip(lines, planned, strict=True)
+        for key, cents in parts
+    )
+
+
+def line_check(*, line: DistributionLine, collected: bool, actor: User | None) -> DistributionLine:
+    """A volunteer ticks a basket as collected (or unticks a mistake) while the sheet is open."""
+    with transaction.atomic():
+        sheet = DistributionSheet.objects.select_for_update().get(pk=line.sheet_id)
+        if sheet.closed_at is not None:
+            raise Conflict(_("This sheet is closed."))
+        locked = DistributionLine.objects.select_for_update().get(pk=line.pk)
+        status = LineStatus.COLLECTED if collected else LineStatus.DUE
+        if locked.status != status:
+            locked.status = status
+            locked.checked_at = timezone.now() if collected else None
+            locked.checked_by = actor if collected else None
+            locked.save(update_fields=["status", "checked_at", "checked_by"])
+            audit(
+                territory=sheet.pickup_point.garden.territory,
+                actor=actor,
+                action="baskets.line.check",
+                subject=f"line:{locked.pk}",
+                collected=collected,
+            )
+    return locked
+
+
+def sheet_close(*, sheet: DistributionSheet, actor: User | None) -> DistributionSheet:
+    """The distribution is over: every basket not collected is recorded unclaimed. Closing twice changes nothing."""
+    with transaction.atomic():
+        locked = (
+            DistributionSheet.objects.select_for_update()
+            .select_related("pickup_point__garden")
+            .get(pk=sheet.pk)
+        )
+        if locked.closed_at is not None:
+            return locked
+        unclaimed = DistributionLine.objects.filter(sheet=locked, status=LineStatus.DUE).update(
+            status=LineStatus.UNCLAIMED
+        )
+        locked.closed_at = timezone.now()
+        locked.closed_by = actor
+        locked.save(update_fields=["closed_at", "closed_by"])
+        audit(
+            territory=locked.pickup_point.garden.territory,
+            actor=actor,
+            action="baskets.sheet.close",
+            subject=f"sheet:{locked.pk}",
+            unclaimed=unclaimed,
+        )
+    return locked
+
+
+# --- members' payments --------------------------------------------------------------------------------------------
+
+
+def member_payment_record(
+    *,
+    garden: Garden,
+    household: Household,
+    amount_cents: int,
+    method: PaymentMethod,
+    idempotency_key: str,
+    actor: User | None,
+    reference: str = "",
+    code: str | None = None,
+) -> MemberPayment:
+    """A household pays member parts: cash, cheque or transfer (with its reference), or food credit at the
+    garden's store when it is an approved point of sale (through ``fund.services.pay``, the personal code rules
+    included). The same key again returns the first payment."""
+    territory = garden.territory
+    found = MemberPayment.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+    if found is not None:
+        return found
+    errors: dict[str, list[str]] = {}
+    if not isinstance(amount_cents, int) or amount_cents <= 0:
+        errors["amount_cents"] = [_("A positive number of cents.")]
+    if method not in PaymentMethod.values:
+        errors["method"] = [_("Cash, cheque, transfer or food credit.")]
+    if method in (PaymentMethod.CHEQUE, PaymentMethod.TRANSFER) and not reference.strip():
+        errors["reference"] = [_("The cheque number or the transfer's reference.")]
+    if household.territory_id != territory.pk:
+        errors["household"] = [_("Not a household of this territory.")]
+    if errors:
+        raise InvalidInput(_("The payment could not be recorded."), errors=errors)
+    if method == PaymentMethod.CREDIT and (garden.store is None or not garden.store.is_approved):
+        raise Forbidden(_("This garden is not an approved point of sale: it cannot take food credit."))
+    try:
+        with transaction.atomic():
+            fund_payment = None
+            if method == PaymentMethod.CREDIT:
+                assert garden.store is not None  # noqa: S101 - checked above
+                fund_payment = fund_services.pay(
+                    store=garden.store,
+                    card=household.card_number,
+                    total_cents=amount_cents,
+                    idempotency_key=f"baskets:{garden.pk}:{idempotency_key}"[:100],
+                    actor=actor,
+                    code=code,
+                ).payment
+            outside = accounts.FOOD_CREDIT_IN if method == PaymentMethod.CREDIT else accounts.PAYMENTS_IN
+            entry = ledger.entry_record(
+                territory=territory,
+                idempotency_key=f"baskets:payment:{garden.pk}:{idempotency_key}",
+                kind="baskets.payment",
+                legs=[
+                    (accounts.account(territory, outside), -amount_cents),
+                    (
+                        accounts.account(territory, accounts.member_code(garden.pk, household.pk)),
+                        amount_cents,
+                    ),
+                ],
+                memo=f"{method} {reference}".strip(),
+                actor=actor,
+            ).entry
+            payment = MemberPayment.objects.create(
+                garden=garden,
+                household=household,
+                amount_cents=amount_cents,
+                method=method,
+                reference=reference.strip()[:100],
+                fund_payment=fund_payment,
+                entry=entry,
+                idempotency_key=idempotency_key,
+                recorded_by=actor,
+            )
+            audit(
+                territory=territory,
+                actor=actor,
+                action="baskets.payment",
+                subject=f"household:{household.pk}",
+                amount_cents=amount_cents,
+                method=str(method),
+            )
+    except IntegrityError:
+        won = MemberPayment.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if won is None:
+            raise
+        return won
+    return payment
+
+
+# --- workshops ----------------------------------------------------------------------------------------------------
+
+
+def workshop_record(
+    *, garden: Garden, on: date, title: str, kind: WorkshopKind, participants: int, actor: User | None
+) -> Workshop:
+    if not title.strip():
+        raise InvalidInput(_("A workshop needs a title."), errors={"title": [_("This field is required.")]})
+    if participants < 0:
+        raise InvalidInput(_("Participants are counted."), errors={"participants": [_("Not negative.")]})
+    with transaction.atomic():
+        workshop, created = Workshop.objects.get_or_create(
+            garden=garden, on=on, title=title.strip(), defaults={"kind": kind, "participants": participants}
+        )
+        if created:
+            audit(
+                territory=garden.territory,
+                actor=actor,
+                action="baskets.workshop",
+                subject=f"workshop:{workshop.pk}",
+            )
+    return workshop
+
+
+def household_by_card(territory: Territory, card: str) -> Household:
+    number = normalise_card_number(card)
+    household = (
+        Household.objects.filter(territory=territory, card_number=number, left_on__isnull=True).first()
+        if number
+        else None
+    )
+    if household is None:
+        raise NotFound(_("No member household has this card number."))
+    return household

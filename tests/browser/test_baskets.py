@@ -1,0 +1,85 @@
+"""Solidarity baskets in a real browser, on a phone-sized screen: a social worker refers a family with its
+consent, the garden's coordinator subscribes it and prepares the week's sheets, a volunteer checks the family's
+basket off at the pickup point and closes the sheet."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+
+from grenier.baskets.models import DistributionLine, LineStatus, Referral, Subscription
+
+from ..baskets.conftest import Baskets
+from ..baskets.conftest import baskets as baskets  # the fixture, shared with the page tests
+from ..conftest import PASSWORD
+from .conftest import screenshot
+from .test_journeys import _no_sideways_scroll, log_in
+
+
+def _log_in_as(page, email: str) -> None:
+    page.context.clear_cookies()
+    log_in(page, email, PASSWORD)
+    page.wait_for_url(re.compile(r"/t/vallee/$"))
+
+
+def test_a_family_is_referred_subscribed_and_collects_its_basket(page, baskets: Baskets) -> None:
+    slug = baskets.territory.slug
+
+    # the social worker, on a phone
+    _log_in_as(page, baskets.cast["social_worker"].email)
+    page.get_by_role("navigation", name="Principale").locator(f'a[href$="/t/{slug}/baskets/"]').click()
+    page.locator("#refer").click()
+    page.locator("#id_name").fill("Foyer Benhamou")
+    page.locator("#id_first_name").fill("Yasmina")
+    page.locator("#id_persons").fill("4")
+    page.locator("#id_phone").fill("06 11 22 33 44")
+    page.locator("#id_consent").check()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "baskets-referral")
+    page.locator("#send-referral").click()
+    referral = Referral.objects.get(household__name="Foyer Benhamou")
+    page.wait_for_url(re.compile(rf"/baskets/referrals/{referral.pk}/$"))
+    assert page.locator("#status [data-status]").get_attribute("data-status") == "member"
+    assert referral.social_worker == baskets.cast["social_worker"] and referral.household.persons.count() == 4
+
+    # the coordinator subscribes the family and prepares the week of its first basket
+    _log_in_as(page, baskets.cast["coordinator"].email)
+    page.goto(f"{page.base_url}/t/{slug}/baskets/referrals/")
+    page.locator(f'a[href$="/baskets/referrals/{referral.pk}/"]').click()
+    page.locator("#subscribe-household").click()
+    assert page.locator("#id_household").input_value() == str(referral.household_id)
+    page.locator("#id_offer").select_option(str(baskets.large.pk))
+    page.locator("#id_pickup_point").select_option(str(baskets.halle.pk))
+    assert _no_sideways_scroll(page)
+    page.locator("#subscribe").click()
+    subscription = Subscription.objects.get(household=referral.household)
+    today = timezone.localdate()
+    assert subscription.start_on == today + timedelta(days=(3 - today.weekday()) % 7)
+    page.goto(f"{page.base_url}/t/{slug}/baskets/gardens/{baskets.garden.pk}/")
+    assert page.locator("#forecast").is_visible()
+    page.locator("#id_day").fill(subscription.start_on.isoformat())
+    page.locator("#generate").click()
+    line = DistributionLine.objects.get(subscription=subscription)
+    assert (line.price_cents, line.member_part_cents) == (2_200, 660)
+    assert _no_sideways_scroll(page)
+    screenshot(page, "baskets-garden")
+
+    # the volunteer of the pickup point checks the basket off on a phone, then closes the sheet
+    _log_in_as(page, baskets.cast["cashier"].email)
+    page.get_by_role("navigation", name="Principale").locator(f'a[href$="/t/{slug}/baskets/"]').click()
+    page.locator(f'a[href$="/baskets/sheets/{line.sheet_id}/"]').first.click()
+    row = page.locator(f"#line-{line.pk}")
+    assert "Foyer Benhamou" in row.inner_text()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "baskets-sheet")
+    row.get_by_role("button").click()
+    line.refresh_from_db()
+    assert line.status == LineStatus.COLLECTED and line.checked_by == baskets.cast["cashier"]
+    assert page.locator(f"#line-{line.pk} [aria-pressed=true]").is_visible()
+    page.locator("#close-sheet").click()
+    assert page.locator("#closed").is_visible()
+    others = DistributionLine.objects.filter(sheet_id=line.sheet_id).exclude(pk=line.pk)
+    assert all(other.status == LineStatus.UNCLAIMED for other in others)
+    screenshot(page, "baskets-sheet-closed")
