@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -40,6 +41,8 @@ from grenier.supply.models import (
     SupplyWeek,
     WeekStatus,
 )
+
+DOCUMENTS_PER_PAGE = 50
 
 # --- forms --------------------------------------------------------------------------------------------------------
 
@@ -198,9 +201,15 @@ def invoices(request: HttpRequest, territory: Territory) -> HttpResponse:
     """The documents a person may read, latest first; a grower also sees its farms' advances."""
     _require_party(request, territory)
     rows = billing.documents_for(request.user, territory)
-    month = parse_month(request.GET.get("month"))
+    # one month at a time (the latest by default), or every month a page at a time
+    months = sorted(set(rows.values_list("month", flat=True)), reverse=True)
+    every_month = request.GET.get("month") == "all"
+    month = None if every_month else parse_month(request.GET.get("month"))
+    if month is None and not every_month and months:
+        month = months[0]
     if month is not None:
         rows = rows.filter(month=month)
+    page = Paginator(rows, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     manage = _can(request, territory, Action.SUPPLY_MANAGE)
     farms = [] if manage else list(access.producers_of(request.user, territory))
     advances = []
@@ -212,8 +221,11 @@ def invoices(request: HttpRequest, territory: Territory) -> HttpResponse:
         {
             "territory": territory,
             "page": "money",
-            "rows": [_row(invoice) for invoice in rows[:300]],
+            "rows": [_row(invoice) for invoice in page.object_list],
+            "page_obj": page,
             "month": month,
+            "months": months,
+            "every_month": every_month,
             "manage": manage,
             "advances": advances,
         },

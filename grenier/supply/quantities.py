@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grenier.core.errors import InvalidInput
 from grenier.supply.models import BASE_PER_UNIT, SalesUnit
@@ -24,8 +25,21 @@ if TYPE_CHECKING:
     from grenier.supply.models import ContractLine, Product
 
 
-def unit_label(product: Product) -> str:
-    return str(SalesUnit(product.unit).label)
+def unit_label(product: Product, quantity: int | None = None) -> str:
+    """The sales unit's name; given a ``quantity`` (base units), agreed with it: 1 piece, 6 pieces, 2 bunches
+    (a kg stays a kg)."""
+    unit = SalesUnit(product.unit)
+    if quantity is None or unit == SalesUnit.KG:
+        return str(unit.label)
+    count = abs(int(quantity)) // BASE_PER_UNIT[unit]
+    if unit == SalesUnit.PIECE:
+        return ngettext("piece", "pieces", count)
+    return ngettext("bunch", "bunches", count)
+
+
+def plural_count(quantity: int, product: Product) -> int:
+    """The whole number of sales units in ``quantity``, to choose a plural form with (1,5 kg counts as 1)."""
+    return abs(int(quantity)) // BASE_PER_UNIT[SalesUnit(product.unit)]
 
 
 def to_sales_units(quantity: int, product: Product) -> Decimal:
@@ -33,14 +47,17 @@ def to_sales_units(quantity: int, product: Product) -> Decimal:
 
 
 def format_quantity(quantity: int | None, product: Product, *, with_unit: bool = True) -> str:
-    """``12500`` g of carrots → ``12,5 kg`` (in the active language's number format)."""
+    """``12500`` g of carrots → ``12,5 kg``, 6 lettuces → ``6 pieces`` (in the active language's number format;
+    with the unit, thousands are grouped: ``1 440 kg``; without, it is what a person types back: ``1440``)."""
     if quantity is None:
         return ""
     value = to_sales_units(quantity, product).normalize()
     exponent = value.as_tuple().exponent
     places = max(0, -exponent) if isinstance(exponent, int) else 0
-    text = number_format(value, decimal_pos=places)
-    return f"{text} {unit_label(product)}" if with_unit else text
+    if not with_unit:
+        return number_format(value, decimal_pos=places)
+    text = number_format(value, decimal_pos=places, force_grouping=True)
+    return f"{text} {unit_label(product, quantity)}"
 
 
 def parse_quantity(
@@ -53,7 +70,9 @@ def parse_quantity(
     if text is None or (isinstance(text, str) and not text.strip()):
         return 0
     try:
-        value = Decimal(str(text).strip().replace("\u202f", "").replace(" ", "").replace(",", "."))
+        value = Decimal(
+            str(text).strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        )
     except InvalidOperation:
         raise InvalidInput(
             _("Not a quantity: %(text)s") % {"text": text}, errors={field: [_("Type a number, e.g. 12,5.")]}

@@ -24,7 +24,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grenier.core import permissions
@@ -46,6 +48,7 @@ from grenier.supply.models import (
     PlanLine,
     Producer,
     ProducerShare,
+    ProducerWeek,
     Product,
     Shortfall,
     SupplyWeek,
@@ -117,7 +120,28 @@ def _kitchen(request: HttpRequest, territory: Territory, kitchen_id: int) -> Kit
 
 
 def _day_label(day: date) -> str:
-    return date_format(day, "l j F")
+    """A day at the start of a label: « Lundi 23 novembre »."""
+    return capfirst(date_format(day, "l j F"))
+
+
+def _day_words(day: date) -> str:
+    """A day inside a sentence: « lundi 23 novembre » (the catalogue names weekdays with a capital)."""
+    return date_format(day, "l j F").lower()
+
+
+def _receipt_words(line: PlanLine) -> str:
+    """What the kitchen recorded of a line, in words: « 2 kg missing », « 1 piece more than planned », « as
+    planned » (empty until recorded)."""
+    difference = line.discrepancy
+    if difference is None:
+        return ""
+    if difference == 0:
+        return _("as planned")
+    count = quantities.plural_count(difference, line.product)
+    amount = _qty(abs(difference), line.product)
+    if difference < 0:
+        return ngettext("%(q)s missing", "%(q)s missing", count) % {"q": amount}
+    return ngettext("%(q)s more than planned", "%(q)s more than planned", count) % {"q": amount}
 
 
 def _qty(quantity: int | None, product: Product) -> str:
@@ -180,6 +204,63 @@ class FarmWeek:
     notes: list[dict[str, Any]] = field(default_factory=list)  # one delivery note a day and kitchen
 
 
+def _farm_line(line: PlanLine) -> dict[str, Any]:
+    """A farm's delivery line as its home shows it, with what the kitchen recorded once it has."""
+    difference = line.discrepancy
+    return {
+        "pk": line.pk,
+        "day": line.day,
+        "kitchen": line.kitchen.name,
+        "kitchen_id": line.kitchen_id,
+        "product": line.product.name,
+        "quantity": _qty(line.quantity, line.product),
+        "received": _qty(line.received_quantity, line.product),
+        "receipt": _receipt_words(line),
+        "short": difference is not None and difference < 0,
+        "over": difference is not None and difference > 0,
+        "note": line.receipt_note,
+    }
+
+
+def _farm_lines(week: SupplyWeek, farm: Producer) -> QuerySet[PlanLine]:
+    """The farm's lines of a published week: what it delivers, and what it no longer does but was received."""
+    return (
+        PlanLine.objects.filter(week=week, producer=farm)
+        .filter(Q(quantity__gt=0) | Q(received_quantity__isnull=False))
+        .select_related("kitchen", "product")
+        .order_by("day", "kitchen__name", "product__name", "pk")
+    )
+
+
+def _figures(request: HttpRequest, territory: Territory) -> dict[str, Any]:
+    """The platform's figures for those who read them (the committee, funders): the development fund's balance,
+    each kitchen's EGalim shares this year and the group's volumes this year, farm by farm."""
+    from grenier.supply import billing, egalim
+
+    year = timezone.localdate().year
+    start, end = egalim.year_period(year)
+    kitchens = egalim.kitchens_visible(request.user, territory).order_by("name", "id")
+    volumes: dict[int, int] = defaultdict(int)
+    for row in ProducerWeek.objects.filter(
+        week__territory=territory,
+        week__status=WeekStatus.PUBLISHED,
+        week__monday__gte=start,
+        week__monday__lte=end,
+    ):
+        volumes[row.producer_id] += int(row.volume)
+    farms = Producer.objects.in_bulk(list(volumes))
+    return {
+        "year": year,
+        "balance": billing.devfund_balance(territory),
+        "egalim": list(egalim.territory_shares(kitchens, start, end)),
+        "volume_total": _kg(sum(volumes.values())),
+        "volumes": [
+            {"farm": farms[pk], "volume": _kg(v)}
+            for pk, v in sorted(volumes.items(), key=lambda kv: farms[kv[0]].farm_name)
+        ],
+    }
+
+
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
 def home(request: HttpRequest, territory: Territory) -> HttpResponse:
     """What the person has to do this week and next: by farm, by kitchen, and the weeks to coordinate."""
@@ -188,6 +269,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
     mondays = [this_monday, this_monday + timedelta(days=7)]
     weeks = {w.monday: w for w in SupplyWeek.objects.filter(territory=territory, monday__in=mondays)}
 
+    last_week = selectors.week_of(territory, this_monday - timedelta(days=7))
     farms = []
     for farm in _my_farms(request, territory):
         rows = []
@@ -197,23 +279,20 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             if week is not None:
                 row.declared = Availability.objects.filter(week=week, producer=farm, quantity__gt=0).count()
                 if week.status == WeekStatus.PUBLISHED:
-                    row.lines = [
-                        {
-                            "day": line.day,
-                            "kitchen": line.kitchen.name,
-                            "kitchen_id": line.kitchen_id,
-                            "product": line.product.name,
-                            "quantity": _qty(line.quantity, line.product),
-                        }
-                        for line in PlanLine.objects.filter(week=week, producer=farm, quantity__gt=0)
-                        .select_related("kitchen", "product")
-                        .order_by("day", "kitchen__name", "product__name")
-                    ]
+                    row.lines = [_farm_line(line) for line in _farm_lines(week, farm)]
                     row.notes = list(
                         {(x["day"], x["kitchen_id"]): x for x in row.lines}.values()
                     )  # lines are ordered by day then kitchen: the first of each pair stands for it
             rows.append(row)
-        farms.append({"farm": farm, "weeks": rows})
+        # last week's deliveries the kitchens recorded with a difference or a note: what the farm should know
+        received = []
+        if last_week is not None and last_week.status == WeekStatus.PUBLISHED:
+            received = [
+                _farm_line(line)
+                for line in _farm_lines(last_week, farm).filter(received_quantity__isnull=False)
+                if line.discrepancy or line.receipt_note
+            ]
+        farms.append({"farm": farm, "weeks": rows, "last_week": received})
 
     kitchens = []
     for kitchen in _my_kitchens(request, territory):
@@ -253,6 +332,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
         ).order_by("-monday")
         coordinated = [{"monday": w.monday, "week": w, "status": _week_status_label(w)} for w in mine]
 
+    figures_only = not (farms or kitchens or coordinated or may_manage)
     return render(
         request,
         "supply/home.html",
@@ -264,7 +344,11 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             "kitchens": kitchens,
             "coordinated": coordinated,
             "may_manage": may_manage,
-            "figures_only": not (farms or kitchens or coordinated or may_manage),
+            "figures_only": figures_only,
+            "figures": _figures(request, territory)
+            if figures_only and permissions.can(request.user, territory, Action.SUPPLY_FIGURES)
+            else None,
+            "last_monday": this_monday - timedelta(days=7),
         },
     )
 
@@ -349,6 +433,14 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
         for item in items.values()
     ]
     lines = [x["line"] for item in items.values() for x in item["lines"]]
+    plan_groups: dict[int, dict[str, Any]] = {}
+    for shown in plan_rows:  # the table is ordered by kitchen: one group each, in that order
+        group = plan_groups.setdefault(
+            shown["kitchen"].pk, {"kitchen": shown["kitchen"], "rows": [], "unmet": 0, "line_ids": set()}
+        )
+        group["rows"].append(shown)
+        group["unmet"] += bool(shown["unmet"])
+        group["line_ids"].update(x["line"].pk for x in shown["lines"])
 
     # each farm: this week's volume against its share of the group's volume plus the gap it carries
     in_force, gaps = services.week_shares(week)  # what the planner uses
@@ -380,6 +472,7 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
     return {
         "balance": balance,
         "plan_rows": plan_rows,
+        "plan_groups": list(plan_groups.values()),
         "farm_rows": farm_rows,
         "has_plan": bool(lines) or week.status != WeekStatus.OPEN,
         "solver": solver,
@@ -403,6 +496,58 @@ def _coordinator_choices(territory: Territory) -> list[tuple[int, str]]:
     return [(person.pk, person.get_full_name() or person.email) for person in people]
 
 
+def _delivery_days(week: SupplyWeek) -> list[date]:
+    """The week's delivery days: those of the kitchens' active contracts that cover them, and any day already
+    asked for (a line by hand goes on a day some kitchen is delivered)."""
+    days: set[date] = set(Demand.objects.filter(week=week, quantity__gt=0).values_list("day", flat=True))
+    for contract in Contract.objects.filter(
+        territory=week.territory,
+        status=ContractStatus.ACTIVE,
+        starts_on__lte=week.monday + timedelta(days=6),
+        ends_on__gte=week.monday,
+    ):
+        for weekday in {int(wd) for wd in contract.delivery_weekdays or [] if 0 <= int(wd) <= 6}:
+            day = week.monday + timedelta(days=weekday)
+            if contract.covers(day):
+                days.add(day)
+    return sorted(days)
+
+
+def _week_events(week: SupplyWeek, *, farm: Producer | None = None) -> dict[str, Any]:
+    """The published plan's shortfalls and changed lines, latest first, as the week page shows them (``farm``:
+    only that farm's)."""
+    shortfalls = selectors.week_shortfalls(week).order_by("-reported_at", "-pk")
+    changes = (
+        selectors.week_changes(week)
+        .select_related("shortfall__producer", "shortfall__product")
+        .order_by("-at", "-pk")
+    )
+    if farm is not None:
+        shortfalls, changes = shortfalls.filter(producer=farm), changes.filter(producer=farm)
+    return {
+        "shortfalls": [
+            {
+                "row": row,
+                "before": _qty(row.declared_before, row.product),
+                "after": _qty(row.available, row.product),
+                "by": (row.reported_by.get_full_name() or row.reported_by.email) if row.reported_by else "",
+            }
+            for row in shortfalls
+        ],
+        "changes": [
+            {
+                "row": change,
+                "before": _qty(change.before, change.product),
+                "after": _qty(change.after, change.product),
+                "less": change.after < change.before,
+                "reason": change.get_reason_display(),
+                "by": (change.actor.get_full_name() or change.actor.email) if change.actor else "",
+            }
+            for change in changes
+        ],
+    }
+
+
 def _add_line_form(week: SupplyWeek, data: Any = None) -> forms.PlanLineAddForm:
     territory = week.territory
     return forms.PlanLineAddForm(
@@ -414,7 +559,7 @@ def _add_line_form(week: SupplyWeek, data: Any = None) -> forms.PlanLineAddForm:
         ],
         kitchens=[(k.pk, k.name) for k in Kitchen.objects.filter(territory=territory, is_active=True)],
         products={p.pk: p for p in Product.objects.filter(territory=territory, is_active=True)},
-        days=[(day.isoformat(), _day_label(day)) for day in week.days[:5]],
+        days=[(day.isoformat(), _day_label(day)) for day in _delivery_days(week) or week.days[:5]],
     )
 
 
@@ -428,6 +573,11 @@ def _render_week(
     status: int = 200,
 ) -> HttpResponse:
     may_manage = permissions.can(request.user, territory, Action.SUPPLY_MANAGE)
+    plan = _plan_context(week)
+    for group in plan[
+        "plan_groups"
+    ]:  # a kitchen's lines show folded (its unmet count on the fold) unless alone
+        group["open"] = len(plan["plan_groups"]) == 1 or bool(group["line_ids"] & set(line_errors or {}))
     context = {
         "territory": territory,
         "page": "week",
@@ -443,7 +593,8 @@ def _render_week(
         else None,
         "previous_monday": week.monday - timedelta(days=7),
         "next_monday": week.monday + timedelta(days=7),
-        **_plan_context(week),
+        **plan,
+        **_week_events(week),
     }
     return render(request, "supply/week.html", context, status=status)
 
@@ -641,6 +792,7 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
             messages.error(request, _("This week's plan is published: report a shortfall instead."))
             return redirect("supply_shortfall", territory.slug, monday, farm.pk)
         if all(row["form"].is_valid() for row in rows):
+            refused = 0
             try:
                 with transaction.atomic():
                     week_row = _ensure_week(request, territory, day)
@@ -650,18 +802,37 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
                         same = (before.quantity, before.minimum_lot) if before else (0, 0)
                         if (data["quantity"], data["minimum_lot"]) == same:
                             continue
-                        services.availability_declare(
-                            week=week_row,
-                            producer=farm,
-                            product=row["product"],
-                            quantity=data["quantity"],
-                            minimum_lot=data["minimum_lot"],
-                            actor=user_of(request),
-                        )
+                        try:
+                            with transaction.atomic():
+                                services.availability_declare(
+                                    week=week_row,
+                                    producer=farm,
+                                    product=row["product"],
+                                    quantity=data["quantity"],
+                                    minimum_lot=data["minimum_lot"],
+                                    actor=user_of(request),
+                                )
+                        except GrenierError as exc:  # marked on its row; every row is checked, none is saved
+                            _refusal_on_row(row["form"], exc)
+                            refused += 1
                         changed += 1
+                    if refused:
+                        transaction.set_rollback(True)
             except GrenierError as exc:
                 messages.error(request, _error_text(exc))
             else:
+                if refused:
+                    messages.error(
+                        request,
+                        ngettext(
+                            "%(n)s row was refused: see the row marked below. Nothing is saved yet.",
+                            "%(n)s rows were refused: see the rows marked below. Nothing is saved yet.",
+                            refused,
+                        )
+                        % {"n": refused},
+                    )
+                    return _render_availability(request, territory, farm, day, current, rows, published)
+
                 messages.success(
                     request,
                     _("Your availability is saved (%(n)s products changed).") % {"n": changed},
@@ -669,7 +840,30 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
                 return redirect("supply_availability", territory.slug, monday, farm.pk)
         else:
             messages.error(request, _("Some quantities could not be read: see the rows marked below."))
+    return _render_availability(request, territory, farm, day, current, rows, published)
 
+
+def _refusal_on_row(form: forms.AvailabilityRowForm, exc: GrenierError) -> None:
+    """A service's refusal of one product's row, on the field it names (else on the row)."""
+    placed = False
+    for name, errors in exc.errors.items():
+        if name in form.fields:
+            for error in errors:
+                form.add_error(name, error)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.detail)
+
+
+def _render_availability(
+    request: HttpRequest,
+    territory: Territory,
+    farm: Producer,
+    day: date,
+    current: SupplyWeek | None,
+    rows: list[dict[str, Any]],
+    published: bool,
+) -> HttpResponse:
     return render(
         request,
         "supply/availability.html",
@@ -874,6 +1068,10 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
         ):
             reported_row = None
         if reported_row is not None:
+            # a grower sees its own farm's lines that changed (as the API shows them); coordinators every line
+            its_changes = PlanChange.objects.filter(shortfall=reported_row)
+            if not permissions.can(request.user, territory, Action.SUPPLY_MANAGE):
+                its_changes = its_changes.filter(producer=farm)
             changes = [
                 {
                     "farm": change.producer.farm_name,
@@ -884,9 +1082,9 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
                     "after": _qty(change.after, change.product),
                     "less": change.after < change.before,
                 }
-                for change in PlanChange.objects.filter(shortfall=reported_row)
-                .select_related("producer", "kitchen", "product")
-                .order_by("day", "kitchen__name", "producer__farm_name")
+                for change in its_changes.select_related("producer", "kitchen", "product").order_by(
+                    "day", "kitchen__name", "producer__farm_name"
+                )
             ]
     earlier = (
         list(
@@ -915,6 +1113,7 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
             "reported": reported_row,
             "reported_available": _qty(reported_row.available, reported_row.product) if reported_row else "",
             "changes": changes,
+            "own_changes_only": not permissions.can(request.user, territory, Action.SUPPLY_MANAGE),
             "earlier": [
                 {
                     "row": s,
@@ -991,6 +1190,7 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
                 "planned": _qty(line.quantity, line.product),
                 "received": _qty(line.received_quantity, line.product),
                 "difference": _qty(abs(difference), line.product) if difference else "",
+                "receipt": _receipt_words(line),
                 "short": difference is not None and difference < 0,
                 "over": difference is not None and difference > 0,
             }
@@ -1028,7 +1228,7 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
                 messages.success(
                     request,
                     _("Recorded what arrived from %(farm)s on %(day)s.")
-                    % {"farm": group["farm"].farm_name, "day": _day_label(group["day"])},
+                    % {"farm": group["farm"].farm_name, "day": _day_words(group["day"])},
                 )
                 return redirect(f"{_deliveries_path(territory, monday, kitchen.pk)}#delivery-{group['id']}")
         else:

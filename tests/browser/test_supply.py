@@ -102,3 +102,41 @@ def test_a_grower_declares_the_coordinator_publishes_and_the_kitchen_records_its
     assert page.locator(f"#line-{first.pk} .flag.short").is_visible()
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-deliveries-recorded")
+
+
+def test_on_a_phone_a_refused_row_is_marked_and_the_plan_opens_kitchen_by_kitchen(page, pial: Pial) -> None:
+    territory, monday = pial.cast.territory, pial.monday
+    week = services.week_ensure(territory=territory, monday=monday, actor=None)
+    salad, carrots = pial.products["salade"], pial.products["carottes"]
+
+    _log_in_as(page, pial.cast["producer"].email)
+    page.goto(f"{page.base_url}/t/vallee/supply/weeks/{monday.isoformat()}/availability/{pial.saules.pk}/")
+    page.locator(f'input[name="p{salad.pk}-quantity"]').fill("10")
+    page.locator(f'input[name="p{salad.pk}-minimum_lot"]').fill("20")
+    page.locator(f'input[name="p{carrots.pk}-quantity"]').fill("40")
+    page.locator("#save-availability").click()
+    row = page.locator(f"#product-{salad.pk}")
+    assert "has-error" in (row.get_attribute("class") or "")
+    assert row.locator(".field-error").first.is_visible()
+    assert not Availability.objects.filter(week=week, producer=pial.saules).exists()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "supply-availability-refused-row")
+
+    for farm, amounts in (
+        (pial.saules, {"carottes": 40_000, "poireaux": 20_000, "salade": 60, "radis": 30}),
+        (pial.pic, {"carottes": 20_000, "courgettes": 12_000}),
+    ):
+        for name, quantity in amounts.items():
+            services.availability_declare(
+                week=week, producer=farm, product=pial.products[name], quantity=quantity, actor=None
+            )
+    services.plan_compute(week=week, actor=None)
+    _log_in_as(page, pial.cast["coordinator"].email)
+    page.goto(f"{page.base_url}/t/vallee/supply/weeks/{monday.isoformat()}/")
+    fold = page.locator(f"#plan-kitchen-{pial.school.pk}")
+    first_item = fold.locator(".plan-item").first
+    assert not first_item.is_visible()  # folded
+    fold.locator("summary").click()
+    assert first_item.is_visible()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "supply-week-kitchen-open")
