@@ -35,6 +35,7 @@ from grenier.supply.models import (
     Kitchen,
     PlanChange,
     PlanLine,
+    Platform,
     Producer,
     ProducerWeek,
     Product,
@@ -197,8 +198,8 @@ class ExplanationOut(Schema):
     unmet_text: str
     reason_code: str = Field(
         ...,
-        description="Empty when met; else not_declared, not_enough_declared, minimum_lots, solver_limit, other, "
-        "changed (the lines changed after the solve) or not_planned (no plan yet).",
+        description="Empty when met; else not_declared, not_enough_declared, minimum_lots, below_step, "
+        "solver_limit, other, changed (the lines changed after the solve) or not_planned (no plan yet).",
     )
     reason: str = Field(..., description="The reason in words, in the caller's language.")
 
@@ -811,12 +812,18 @@ class InvoiceOut(Schema):
     id: int
     reference: str = Field(..., description="The gapless number with its issuer's prefix.")
     kind: str = Field(..., description="invoice or credit_note.")
+    document: str = Field(
+        ...,
+        description="invoice (the platform's to a kitchen), statement (a producer's self-billed monthly "
+        "statement) or credit_note (correcting either).",
+    )
     kitchen: int | None = Field(None, description="Set on the platform's invoices to a kitchen.")
     kitchen_name: str | None = None
     producer: int | None = Field(None, description="Set on a producer's self-billed statement.")
     producer_name: str | None = None
     month: date
     issued_on: date
+    due_on: date | None = Field(None, description="When a kitchen's invoice is to be paid (payment terms).")
     total_cents: int
     producers_cents: int = Field(..., description="Production cost and margin: the farms' part.")
     service_fee_cents: int
@@ -864,17 +871,21 @@ def _month(raw: str) -> date:
     return date(int(year), int(month), 1)
 
 
-def _invoice_out(invoice: Any) -> InvoiceOut:
+def _invoice_out(invoice: Any, platform: Platform | None = None) -> InvoiceOut:
+    from grenier.supply import billing
+
     return InvoiceOut(
         id=invoice.pk,
         reference=invoice.reference,
         kind=invoice.kind,
+        document=billing.document_of(invoice),
         kitchen=invoice.kitchen_id,
         kitchen_name=invoice.kitchen.name if invoice.kitchen_id else None,
         producer=invoice.producer_id,
         producer_name=invoice.producer.farm_name if invoice.producer_id else None,
         month=invoice.month,
         issued_on=invoice.issued_on,
+        due_on=billing.due_on(invoice, platform),
         total_cents=invoice.total_cents,
         producers_cents=invoice.producers_cents,
         service_fee_cents=invoice.service_fee_cents,
@@ -905,7 +916,8 @@ def invoice_list(
     rows = billing.documents_for(request.user, territory)
     if month:
         rows = rows.filter(month=_month(month))
-    return [_invoice_out(invoice) for invoice in rows[:limit]]
+    platform = Platform.objects.filter(territory=territory).first()
+    return [_invoice_out(invoice, platform) for invoice in rows[:limit]]
 
 
 @router.post(

@@ -100,6 +100,24 @@ def _platform(territory: Territory) -> Platform:
     return platform
 
 
+# late payment of an invoice (French Commercial Code, L441-10 and D441-5): penalties at three times the legal
+# interest rate, and a fixed indemnity for recovery costs
+LATE_PENALTY_LEGAL_RATE_MULTIPLE = 3
+RECOVERY_INDEMNITY_CENTS = 4000
+
+
+def document_of(invoice: Invoice) -> str:
+    """What a document is: ``invoice`` (the platform's to a kitchen), ``statement`` (a producer's self-billed
+    monthly statement) or ``credit_note`` (correcting either)."""
+    return invoice.document
+
+
+def due_on(invoice: Invoice, platform: Platform | None = None) -> date | None:
+    """When a kitchen's invoice is to be paid: its issue date plus the platform's payment terms (``platform``
+    given saves reading it). None for a statement (the platform pays it) or a credit note."""
+    return invoice.due_on if platform is None else invoice.due_with(platform)
+
+
 def series_prefix(territory: Territory, producer: Producer | None) -> str:
     base = _platform(territory).invoice_prefix or "PIAL"
     return base if producer is None else f"{base}-P{producer.pk}"

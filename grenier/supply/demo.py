@@ -1,11 +1,12 @@
 """The supply platform of the demo territory: six organic growers of a mountain valley jointly supplying the
 cité scolaire's central kitchen and the EHPAD Les Tilleuls with 26 vegetables, a year of weekly plans.
 
-What a newcomer finds: the year's weeks planned by the solver and published, the school's holidays (no demand), the
-nursing home's steady demand, a few deliveries received short, monthly invoices and the growers' statements, two
-cash advances at season start being repaid, the development fund; this week published with a hail shortfall on
-lettuces handled by re-planning; next week open, with availability partly declared (the demo grower's part is
-left for you to fill in).
+What a newcomer finds: the year's weeks planned by the solver and published (on the Friday before), the school's
+holidays (no demand), the nursing home's steady demand, a few deliveries received short, monthly invoices and the
+growers' statements, two cash advances at season start repaid and one this autumn still being repaid, the
+development fund; this week published with a hail shortfall on lettuces reported on Monday and handled by
+re-planning; next week open, with availability partly declared (the demo grower's part is left for you to fill
+in). The contracts' lines follow each vegetable's season (``ContractLine.months``).
 
 Past weeks' demand and availability rows are written in bulk (they are history, as the fund's demo payments are);
 planning, publishing, the shortfall, receipts, invoices and advances go through the services. Idempotent: a week
@@ -347,6 +348,11 @@ def extend(territory: Territory, log: Log) -> None:
                 continue
             services.plan_compute(week=week, actor=coordinator)
             week = services.plan_publish(week=week, actor=coordinator)
+            # planned and published on the Friday before, as the coordinator would have
+            friday = monday - timedelta(days=3)
+            SupplyWeek.objects.filter(pk=week.pk).update(
+                planned_at=_at(friday, 10), published_at=_at(friday, 16)
+            )
             if monday < this_monday:
                 _receive(week, rng, coordinator)
             else:
@@ -367,7 +373,15 @@ def extend(territory: Territory, log: Log) -> None:
                         billing.invoice_mark_paid(
                             invoice=invoice, reference=f"VIR-{invoice.reference}", actor=coordinator
                         )
+                        # paid within the month after it was issued (the ledger entry is dated today)
+                        Invoice.objects.filter(pk=invoice.pk).update(
+                            paid_at=_at(invoice.issued_on + timedelta(days=20), 11)
+                        )
         log(f"    invoices: {Invoice.objects.filter(territory=territory).count()}")
+
+
+def _at(day: date, hour: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
 def _next_month(month: date) -> date:
@@ -459,6 +473,7 @@ def _kitchens(territory: Territory, products: dict[str, Product], actor: User | 
                     margin_cents=margin,
                     service_fee_cents=fee,
                     levy_cents=levy,
+                    months=sorted(veg.months),  # the vegetable's season: no courgettes in December
                     actor=actor,
                 )
         out[canteen.name] = kitchen
@@ -578,6 +593,7 @@ def _hail(
                 cause="Grêle dans la nuit de dimanche : une bonne partie de la parcelle est perdue.",
                 idempotency_key=f"demo-hail-{week.monday}",
                 actor=actor,
+                reported_on=week.monday,  # on Monday morning, before the week's first delivery
             )
             return
 
@@ -593,14 +609,23 @@ def _advances(
         idempotency_key="demo-devfund-start",
         actor=actor,
     )
+    # An advance is about a month or two of a farm's sales, repaid by deductions small enough to leave it most of
+    # each statement (at most about half of its smallest month): two at season start, repaid by the autumn, and
+    # one this autumn for the winter crops, still being repaid.
     spring = date(first_monday.year + (first_monday.month > 3), 3, 2)
-    for farm_name, amount in (("Le Potager Haut", 150_000), ("Ferme du Moulin", 200_000)):
+    today = timezone.localdate()
+    autumn = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    for farm_name, amount, monthly, granted_on, purpose in (
+        ("Le Potager Haut", 100_000, 12_500, spring, "les semences et plants de la saison"),
+        ("Ferme du Moulin", 80_000, 8_000, spring, "les semences et plants de la saison"),
+        ("Ferme de la Combe", 60_000, 10_000, autumn, "les plants et la protection des cultures d'hiver"),
+    ):
         billing.advance_grant(
             producer=producers[farm_name],
             amount_cents=amount,
-            monthly_deduction_cents=amount // 6,
-            granted_on=spring,
-            purpose="Avance de trésorerie pour les semences et plants de la saison",
+            monthly_deduction_cents=monthly,
+            granted_on=granted_on,
+            purpose=f"Avance de trésorerie pour {purpose}",
             idempotency_key=f"demo-advance-{farm_name}",
             actor=actor,
         )

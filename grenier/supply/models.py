@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dates import MONTHS
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from grenier.core.models import Territory
@@ -82,6 +84,19 @@ class Platform(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     invoice_prefix = models.CharField(_("invoice number prefix"), max_length=12, default="PIAL")
+    # a legal text printed verbatim on invoices, hence in French
+    vat_mention = models.CharField(
+        _("VAT mention"),
+        max_length=200,
+        blank=True,
+        default="TVA non applicable, art. 293 B du CGI",
+        help_text=_("Printed as it is on the platform's invoices and credit notes."),
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"),
+        default=30,
+        help_text=_("An invoice is due this many days after it is issued (30 at most for public buyers)."),
+    )
 
     class Meta:
         verbose_name = _("supply platform")
@@ -293,8 +308,9 @@ class Contract(models.Model):
 class ContractLine(models.Model):
     """A product under contract: volumes (base units) and the unit price as its four parts (cents per sales unit).
 
-    ``weekly_quantity`` is the schedule: the demand a week gets unless the kitchen enters another one. ``minimum`` and
-    ``maximum`` bound the whole contract period (a tender lot commits to a minimum volume).
+    ``weekly_quantity`` is the schedule: the demand a week gets unless the kitchen enters another one, in the
+    ``months`` of the line's seasonal calendar (all year when empty). ``minimum`` and ``maximum`` bound the whole
+    contract period (a tender lot commits to a minimum volume).
     """
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="lines")
@@ -308,6 +324,14 @@ class ContractLine(models.Model):
     margin_cents = models.PositiveIntegerField(_("margin (cents per unit)"))
     service_fee_cents = models.PositiveIntegerField(_("intermediation service fee (cents per unit)"))
     levy_cents = models.PositiveIntegerField(_("development fund levy (cents per unit)"))
+    months = models.JSONField(
+        _("months"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The seasonal calendar: months (1 to 12) the weekly quantity applies in; empty = all year."
+        ),
+    )
 
     class Meta:
         verbose_name = _("contract line")
@@ -327,6 +351,24 @@ class ContractLine(models.Model):
     @property
     def unit_price_cents(self) -> int:
         return self.cost_cents + self.margin_cents + self.service_fee_cents + self.levy_cents
+
+    @property
+    def months_text(self) -> str:
+        """The seasonal calendar in words, runs of months as "September - April" with an en dash (across the new year too);
+        empty when all year."""
+        months = sorted({int(m) for m in self.months or [] if 1 <= int(m) <= 12})
+        if not months or len(months) == 12:
+            return ""
+        chosen = set(months)
+        # each run starts at a month whose previous month is not chosen
+        starts = [m for m in months if (m - 2) % 12 + 1 not in chosen]
+        runs = []
+        for start in starts:
+            end = start
+            while end % 12 + 1 in chosen:
+                end = end % 12 + 1
+            runs.append(str(MONTHS[start]) if end == start else f"{MONTHS[start]} \u2013 {MONTHS[end]}")
+        return ", ".join(runs)
 
     @property
     def producer_price_cents(self) -> int:
@@ -643,6 +685,28 @@ class Invoice(models.Model):
     def net_cents(self) -> int:
         """What is to be paid: the total, less advance repayments on a producer's statement."""
         return self.total_cents - self.advance_deduction_cents
+
+    @property
+    def document(self) -> str:
+        """``invoice`` (the platform's to a kitchen), ``statement`` (a producer's self-billed monthly statement) or
+        ``credit_note`` (correcting either)."""
+        if self.kind == InvoiceKind.CREDIT_NOTE:
+            return "credit_note"
+        return "statement" if self.producer_id is not None else "invoice"
+
+    def due_with(self, platform: Platform | None) -> date | None:
+        """When a kitchen's invoice is to be paid: issued on, plus ``platform``'s payment terms (the default
+        terms without one). None for a statement (the platform pays it) or a credit note."""
+        if self.document != "invoice":
+            return None
+        return self.issued_on + timedelta(days=int((platform or Platform()).payment_terms_days))
+
+    @cached_property
+    def due_on(self) -> date | None:
+        """:meth:`due_with` the territory's platform."""
+        if self.document != "invoice":
+            return None
+        return self.due_with(Platform.objects.filter(territory_id=self.territory_id).first())
 
 
 class InvoiceLine(models.Model):

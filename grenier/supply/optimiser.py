@@ -73,6 +73,7 @@ __all__ = [
     "Weights",
     "greedy_nearest_first",
     "replan",
+    "report",
     "solve",
 ]
 
@@ -433,9 +434,10 @@ def _build_and_solve(
 ) -> _Solved:
     """Solve the model of the module docstring; return integer weekly quantities.
 
-    Scaling, exact: each product is modelled in units of the gcd of its ``step`` and all its quantities (demand,
-    declarations, lots, the previous plan), and volume in units of the gcd of those: with a step of 1000 g and
-    quantities entered in kg, the product is modelled in kg.
+    Whole steps: each product is modelled in units of its ``step``, so every quantity planned is a multiple of
+    it: each day's demand and each declaration count rounded down to the step (what is left below it stays unmet,
+    reason ``below_step``), a minimum lot rounded up, a previous plan's line rounded down. Volume is modelled in
+    units of the gcd of the steps' volumes: with a step of 1000 g, the product is modelled in kg.
 
     Large instances are solved by column generation, exactly: the model starts with the nearest producers of each
     (kitchen, product) and every other x column is priced with the duals (numpy) and added while its reduced cost is
@@ -448,24 +450,17 @@ def _build_and_solve(
     """
     began = time.perf_counter()
     products = data.products
-    unit: dict[str, int] = {g: p.step for g, p in products.items()}  # product -> model unit, in base units
-    for (_, g), days in data.demand.items():
-        for q in days.values():
-            unit[g] = math.gcd(unit[g], q)
-    for (_, g), s in data.supply.items():
-        unit[g] = math.gcd(unit[g], s.available, s.minimum_lot)
-    for (_, _, g), q in (previous or {}).items():
-        unit[g] = math.gcd(unit[g], q)
-    for g in list(unit):
-        unit[g] = unit[g] or 1
+    # product -> model unit, in base units: its step, so that every quantity planned is a multiple of it
+    unit: dict[str, int] = {g: p.step for g, p in products.items()}
     V = 0  # volume model unit
     for g, m in unit.items():
         V = math.gcd(V, products[g].share_factor * m)
     V = V or 1
     vol = {g: products[g].share_factor * m / V for g, m in unit.items()}  # volume of one model unit
 
-    sorted_lines = [kg for kg in sorted(data.demand) if sum(data.demand[kg].values()) > 0]
-    line_demand = [sum(data.demand[kg].values()) // unit[kg[1]] for kg in sorted_lines]
+    # a line's demand: each day's in whole steps (the days split the week's quantity in whole steps)
+    sorted_lines = [kg for kg in sorted(data.demand) if _days_cap(data, kg) > 0]
+    line_demand = [_days_cap(data, kg) // unit[kg[1]] for kg in sorted_lines]
     by_product_lines: dict[str, list[int]] = defaultdict(list)
     for i, (_, g) in enumerate(sorted_lines):
         by_product_lines[g].append(i)
@@ -474,8 +469,9 @@ def _build_and_solve(
 
     pairs: list[tuple[str, str, int, int]] = []  # (producer, product, available, lot) in model units
     for (p, g), s in sorted(data.supply.items()):
-        if by_product_lines.get(g) and s.available > 0 and s.minimum_lot <= s.available:
-            pairs.append((p, g, s.available // unit[g], s.minimum_lot // unit[g]))
+        avail, lot = s.available // unit[g], -(-s.minimum_lot // unit[g])
+        if by_product_lines.get(g) and avail > 0 and lot <= avail:
+            pairs.append((p, g, avail, lot))
     # candidate x columns
     xkeys: list[tuple[str, str, str]] = []
     c_pair: list[int] = []
@@ -795,6 +791,12 @@ def _check(
 # ----------------------------------------------------------------------------------------------- days and reports
 
 
+def _days_cap(data: _Data, line: tuple[str, str]) -> int:
+    """What a (kitchen, product) line may receive in the week: each day's demand rounded down to the step."""
+    step = data.products[line[1]].step
+    return sum(q // step * step for q in data.demand[line].values())
+
+
 def _split_days(
     data: _Data,
     weekly: Mapping[tuple[str, str, str], int],
@@ -804,7 +806,8 @@ def _split_days(
 
     Keeps a previous plan's day lines where it can: a producer whose weekly quantity did not grow keeps at most its
     previous quantity on each day; one that grew keeps its previous days and adds the rest where demand is left.
-    Otherwise days are filled in order, nearest producer first.
+    Otherwise days are filled in order, nearest producer first. Every day line is a multiple of the product's
+    ``step`` (the weekly quantities are, and each day takes at most its demand rounded down to the step).
     """
     by_line: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
     for (p, k, g), q in weekly.items():
@@ -813,7 +816,8 @@ def _split_days(
     lines: list[PlanLine] = []
     for (k, g), givers in sorted(by_line.items()):
         days = data.demand[k, g]
-        left = dict(days)
+        step = data.products[g].step
+        left = {d: q // step * step for d, q in days.items()}  # every day line a multiple of the step
         todo: dict[str, int] = {}
         out: dict[tuple[str, str], int] = defaultdict(int)
         givers.sort(key=lambda pq: (data.km[pq[0], k], pq[0]))
@@ -821,7 +825,7 @@ def _split_days(
             rest = q
             if previous:
                 for d in sorted(days):
-                    keep = min(previous.get((p, k, g, d), 0), rest, left[d])
+                    keep = min(previous.get((p, k, g, d), 0), rest, left[d]) // step * step
                     if keep:
                         out[p, d] += keep
                         left[d] -= keep
@@ -869,7 +873,7 @@ def _reports(
         used[line.producer, line.product] += line.quantity
         f = data.products[line.product].share_factor
         volume[line.producer] += line.quantity * f
-        distance += data.km[line.producer, line.kitchen] * line.quantity * f
+        distance += data.km.get((line.producer, line.kitchen), 0.0) * line.quantity * f
 
     declared: dict[str, int] = defaultdict(int)
     for (_, g), s in data.supply.items():
@@ -915,9 +919,16 @@ def _reports(
 
     reports: list[LineReport] = []
     for (k, g), days in sorted(data.demand.items()):
+        step = data.products[g].step
         for d, q in sorted(days.items()):
             got = supplied[k, g, d]
-            code, text = why(g) if q > got else ("", "")
+            if q <= got:
+                code, text = "", ""
+            elif q - got < step:
+                unit = data.products[g].unit
+                code, text = "below_step", f"the rest is less than the planning step of {_fmt(step, unit)}"
+            else:
+                code, text = why(g)
             reports.append(LineReport(k, g, d, q, got, q - got, code, text))
 
     total = sum(volume.values())
@@ -1040,6 +1051,22 @@ def replan(
     return ReplanResult(plan, changes)
 
 
+def report(
+    week: Week,
+    lines: Sequence[PlanLine],
+    *,
+    status: str,
+    proven_optimal: bool,
+    objective: float = 0.0,
+    mip_gap: float = 0.0,
+    seconds: float = 0.0,
+) -> Plan:
+    """The plan ``lines`` read against ``week``: every demand line's supply and the reason of what is unmet, each
+    producer's volume and new gap, as :func:`solve` reports them. For a plan put together from parts (the lines a
+    re-plan kept plus those it re-planned), so that its figures are those of the whole week."""
+    return _reports(_prepare(week), lines, status, proven_optimal, objective, mip_gap, seconds)
+
+
 def greedy_nearest_first(week: Week) -> Plan:
     """A reference allocation: each demand line (day, kitchen, product order) served by the nearest producers that
     have stock left. A producer starts on a product only with at least its minimum lot at once. No fairness."""
@@ -1053,11 +1080,12 @@ def greedy_nearest_first(week: Week) -> Plan:
     out: dict[tuple[str, str, str, str], int] = defaultdict(int)
     todo = sorted(((d, k, g, q) for (k, g), days in data.demand.items() for d, q in days.items()))
     for d, k, g, q in todo:
-        need = q
+        step = data.products[g].step
+        need = q // step * step
         for p in sorted(by_product[g], key=lambda p: (data.km[p, k], p)):
             if not need:
                 break
-            give = min(need, stock[p, g])
+            give = min(need, stock[p, g]) // step * step
             if give <= 0:
                 continue
             if (p, g) not in opened:

@@ -42,6 +42,10 @@ def reason_words(
         return _(
             "What is still asked is less than the minimum lot of the farms that have some left: %(lots)s."
         ) % {"lots": named or "—"}
+    if code == "below_step":
+        return _("What is left is less than the planning step of this product (%(step)s).") % {
+            "step": format_quantity(product.step, product)
+        }
     if code == "solver_limit":
         return _("The solver stopped before proving the best plan.")
     if code == "changed":

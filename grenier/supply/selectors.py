@@ -77,8 +77,8 @@ class TableRow:
     """One kitchen x product x day: what was asked, what the plan sends, what is left unmet and why.
 
     ``reason_code`` is empty when met; else the planner's code (``not_declared``, ``not_enough_declared``,
-    ``minimum_lots``, ``solver_limit``, ``other``) or ``changed`` when the lines changed after the solve (by hand or
-    after a shortfall) or ``not_planned`` when no plan covers this line yet. ``numbers`` carries what the reason
+    ``minimum_lots``, ``below_step``, ``solver_limit``, ``other``) or ``changed`` when the lines changed after the
+    solve (by hand or after a shortfall) or ``not_planned`` when no plan covers this line yet. ``numbers`` carries what the reason
     is worded with: ``declared`` and ``asked`` (the product's totals over the week), ``left`` (declared, not
     planned) and ``lots`` (farms left out by their minimum lot: ``producer`` id and ``minimum_lot``)."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -410,10 +410,13 @@ def contract_line_set(
     weekly_quantity: int = 0,
     minimum_quantity: int = 0,
     maximum_quantity: int | None = None,
+    months: Sequence[int] = (),
     actor: User | None,
 ) -> ContractLine:
     """A product under ``contract`` (created or replaced): the unit price as its four parts (cents per sales unit),
-    the weekly schedule and the period's minimum and maximum (base units)."""
+    the weekly schedule and the period's minimum and maximum (base units). ``months`` (1 to 12) is the line's
+    seasonal calendar, as a tender lot has: the weekly quantity is scheduled in those months only (all year when
+    empty)."""
     _same_territory(contract.territory_id, product=product)
     parts = {
         "cost_cents": _cents(cost_cents, "cost_cents"),
@@ -429,6 +432,9 @@ def contract_line_set(
         _quantity(maximum_quantity, "maximum_quantity")
         if maximum_quantity < minimum_quantity:
             raise _invalid("maximum_quantity", _("The maximum cannot be below the minimum."))
+    if any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in months):
+        raise _invalid("months", _("Months are numbered 1 (January) to 12 (December)."))
+    calendar = sorted(set(months))
     with transaction.atomic():
         line, _created = ContractLine.objects.update_or_create(
             contract=contract,
@@ -438,6 +444,7 @@ def contract_line_set(
                 "weekly_quantity": weekly_quantity,
                 "minimum_quantity": minimum_quantity,
                 "maximum_quantity": maximum_quantity,
+                "months": [] if len(calendar) == 12 else calendar,
             },
         )
         audit(
@@ -448,6 +455,7 @@ def contract_line_set(
             product=product.pk,
             weekly_quantity=weekly_quantity,
             unit_price_cents=sum(parts.values()),
+            months=calendar,
         )
     return line
 
@@ -538,7 +546,7 @@ def week_ensure(
 ) -> SupplyWeek:
     """The week of ``monday``, created if absent. A new week gets the contracts' schedule as demand: each active
     contract line's ``weekly_quantity`` split over the contract's delivery weekdays (:func:`schedule_split`), on the
-    days the contract covers. An existing week is returned unchanged (``coordinator`` is set only on creation)."""
+    days the contract covers that fall in the line's months (``ContractLine.months``, all year when empty). An existing week is returned unchanged (``coordinator`` is set only on creation)."""
     if not isinstance(monday, date) or monday.weekday() != 0:
         raise _invalid("monday", _("A week is named by its Monday."))
     existing = SupplyWeek.objects.filter(territory=territory, monday=monday).first()
@@ -578,7 +586,7 @@ def _schedule_demand(week: SupplyWeek) -> int:
         parts = schedule_split(int(line.weekly_quantity), len(weekdays), line.product.step)
         for weekday, quantity in zip(weekdays, parts, strict=True):
             day = week.monday + timedelta(days=weekday)
-            if quantity <= 0 or not contract.covers(day):
+            if quantity <= 0 or not contract.covers(day) or (line.months and day.month not in line.months):
                 continue
             key = (contract.kitchen_id, line.product_id, day)
             wanted[key] += quantity  # two contracts for the same product and day add up
@@ -1268,11 +1276,18 @@ def shortfall_report(
     cause: str = "",
     idempotency_key: str,
     actor: User | None,
+    reported_on: date | None = None,
 ) -> Shortfall:
     """A farm will have only ``available`` of ``product`` this published week (a crop failure). Its declaration
-    is lowered and the week re-planned changing as few lines as possible: the group covers what it can. Every
+    is lowered and the week re-planned changing as few lines as possible: the group covers what it can. Lines of
+    days before the report's day (today; ``reported_on`` when recording history, as the demo does) stay as they
+    are, like delivered and invoiced ones; a week whose delivery days are all past is refused (Conflict). Every
     changed line is recorded (PlanChange) and every farm and kitchen affected is told, with the coordinator of
     the week. The same ``idempotency_key`` again returns the first report and changes nothing."""
+    today = reported_on or timezone.localdate()
+    at = (
+        timezone.now() if reported_on is None else timezone.make_aware(datetime.combine(reported_on, time(7)))
+    )
     if not idempotency_key or len(idempotency_key) > 100:
         raise _invalid("idempotency_key", _("A key of 1 to 100 characters is required."))
     existing = Shortfall.objects.filter(week=week, idempotency_key=idempotency_key).first()
@@ -1298,10 +1313,14 @@ def shortfall_report(
             if available >= declared.quantity:
                 raise _invalid(
                     "available",
-                    _("A shortfall is less than the %(declared)s declared.")
-                    % {"declared": declared.quantity},
+                    _("You declared %(declared)s; a shortfall is less than that.")
+                    % {"declared": format_quantity(int(declared.quantity), product)},
                 )
-            shortfall = _replan(locked, declared, available, cause, idempotency_key, actor)
+            if not _days_left(locked, today):
+                raise Conflict(
+                    _("Every delivery day of this week is past: a shortfall can no longer change its plan.")
+                )
+            shortfall = _replan(locked, declared, available, cause, idempotency_key, actor, today, at)
     except IntegrityError:
         # the same report raced in from another request (double submit): answer with the one that won
         won = Shortfall.objects.filter(week=week, idempotency_key=idempotency_key).first()
@@ -1312,14 +1331,23 @@ def shortfall_report(
     return shortfall
 
 
-def _fixed_lines(week: SupplyWeek, lines: Sequence[PlanLine]) -> list[PlanLine]:
-    """The lines a re-plan must leave exactly as they are: delivered (a receipt is recorded) or invoiced."""
+def _days_left(week: SupplyWeek, today: date) -> bool:
+    """Whether the week has a delivery day (a day with demand or a plan line) from ``today`` on."""
+    return (
+        Demand.objects.filter(week=week, day__gte=today).exists()
+        or PlanLine.objects.filter(week=week, day__gte=today).exists()
+    )
+
+
+def _fixed_lines(week: SupplyWeek, lines: Sequence[PlanLine], today: date) -> list[PlanLine]:
+    """The lines a re-plan must leave exactly as they are: delivered (a receipt is recorded), invoiced, or of a
+    day already past (before ``today``: the delivery happened, or not, whatever a re-plan says now)."""
     invoiced = set(
         InvoiceLine.objects.filter(plan_line__week=week, plan_line__isnull=False).values_list(
             "plan_line_id", flat=True
         )
     )
-    return [x for x in lines if x.received_quantity is not None or x.pk in invoiced]
+    return [x for x in lines if x.received_quantity is not None or x.pk in invoiced or x.day < today]
 
 
 @dataclass
@@ -1346,15 +1374,16 @@ def _held(fixed: Sequence[PlanLine]) -> _Held:
     return held
 
 
-def _without_held(week: optimiser.Week, held: _Held) -> optimiser.Week:
+def _without_held(week: optimiser.Week, held: _Held, today: date) -> optimiser.Week:
     """The week left to plan once the fixed lines are taken out: each kitchen's demand that day and each farm's
     declaration lowered by what those lines hold (a farm's minimum lot by what it already sends of the product),
     and each farm's carried gap moved by what they count for fairness, so that fairness over the rest adds up
-    to fairness over the whole week."""
+    to fairness over the whole week. Days before ``today`` are gone: nothing more can be sent on them."""
     demand = [
         optimiser.DemandLine(d.kitchen, d.product, d.day, rest)
         for d in week.demand
-        if (rest := max(0, d.quantity - held.day.get((d.kitchen, d.product, d.day), 0))) > 0
+        if d.day >= today.isoformat()
+        and (rest := max(0, d.quantity - held.day.get((d.kitchen, d.product, d.day), 0))) > 0
     ]
     supply = [
         optimiser.Supply(
@@ -1384,34 +1413,9 @@ def _without_held(week: optimiser.Week, held: _Held) -> optimiser.Week:
 def _with_held(
     week: optimiser.Week, plan: optimiser.Plan, fixed: Sequence[PlanLine], held: _Held
 ) -> optimiser.Plan:
-    """The re-plan of the rest read over the whole week again: the fixed lines back in, every demand line with
-    what they hold, each farm's volume and target with its fixed volume (its new gap does not move)."""
-    reports = {(r.kitchen, r.product, r.day): r for r in plan.demand_lines}
-    demand_lines = []
-    for d in week.demand:
-        key = (d.kitchen, d.product, d.day)
-        r = reports.get(key)
-        supplied = held.day.get(key, 0) + (r.supplied if r else 0)
-        demand_lines.append(
-            optimiser.LineReport(
-                d.kitchen,
-                d.product,
-                d.day,
-                d.quantity,
-                supplied,
-                max(0, d.quantity - supplied),
-                r.reason_code if r and r.unmet else "",
-                r.reason if r and r.unmet else "",
-            )
-        )
-    producers = tuple(
-        replace(
-            r,
-            supplied=r.supplied + held.volume.get(r.producer, 0),
-            target=r.target + held.volume.get(r.producer, 0),
-        )
-        for r in plan.producers
-    )
+    """The re-plan of the rest read over the whole week again (``week`` as it stands after the shortfall): the
+    fixed lines back in, and every figure of the whole week — each demand line's supply and the reason of what is
+    unmet, each farm's volume and target (its new gap is the same as over the rest)."""
     lines = (
         *plan.lines,
         *(
@@ -1422,11 +1426,39 @@ def _with_held(
             if x.quantity > 0
         ),
     )
-    return replace(plan, lines=lines, demand_lines=tuple(demand_lines), producers=producers)
+    return optimiser.report(
+        week,
+        lines,
+        status=plan.status,
+        proven_optimal=plan.proven_optimal,
+        objective=plan.objective,
+        mip_gap=plan.mip_gap,
+        seconds=plan.seconds,
+    )
+
+
+def _after_shortfall(week: optimiser.Week, producer: str, product: str, available: int) -> optimiser.Week:
+    """``week`` with the farm's declaration of the product lowered to ``available`` (its lot at most that)."""
+    return replace(
+        week,
+        supply=[
+            optimiser.Supply(s.producer, s.product, available, min(s.minimum_lot, available))
+            if (s.producer, s.product) == (producer, product)
+            else s
+            for s in week.supply
+        ],
+    )
 
 
 def _replan(
-    week: SupplyWeek, declared: Availability, available: int, cause: str, key: str, actor: User | None
+    week: SupplyWeek,
+    declared: Availability,
+    available: int,
+    cause: str,
+    key: str,
+    actor: User | None,
+    today: date,
+    at: datetime,
 ) -> Shortfall:
     """Re-plan the week after a shortfall. Lines already delivered or invoiced stay exactly as they are: they are
     taken out of the problem (``_without_held``), the rest is re-planned changing as few lines as possible, and
@@ -1434,7 +1466,7 @@ def _replan(
     producer, product = declared.producer, declared.product
     problem = week_problem(week)
     current = list(PlanLine.objects.filter(week=week).select_related("producer", "kitchen", "product"))
-    fixed = _fixed_lines(week, current)
+    fixed = _fixed_lines(week, current, today)
     fixed_pks = {x.pk for x in fixed}
     held = _held(fixed)
     already = held.supply.get((str(producer.pk), str(product.pk)), 0)
@@ -1460,7 +1492,7 @@ def _replan(
         mip_gap=0.0,
         seconds=0.0,
     )
-    rest = _without_held(problem.week, held)
+    rest = _without_held(problem.week, held, today)
     result: optimiser.ReplanResult = _solve(
         problem,
         lambda: optimiser.replan(
@@ -1490,6 +1522,7 @@ def _replan(
         available=available,
         cause=cause.strip()[:300],
         reported_by=actor,
+        reported_at=at,
         idempotency_key=key,
     )
     declared.quantity = available
@@ -1524,10 +1557,14 @@ def _replan(
                 reason=PlanChangeReason.SHORTFALL,
                 shortfall=shortfall,
                 actor=actor,
+                at=at,
             )
         )
     PlanChange.objects.bulk_create(changes)
-    figures = _figures(problem, _with_held(problem.week, result.plan, fixed, held), "replan")
+    after = replace(
+        problem, week=_after_shortfall(problem.week, str(producer.pk), str(product.pk), available)
+    )
+    figures = _figures(after, _with_held(after.week, result.plan, fixed, held), "replan")
     solver = dict(week.solver or {})
     history = [
         *solver.get("replans", []),

@@ -105,6 +105,16 @@ def published(pial: Pial) -> SupplyWeek:
     return week
 
 
+def published_ahead(pial: Pial) -> tuple[SupplyWeek, str]:
+    """Next week published, and its URL: a shortfall needs delivery days still to come (MONDAY's are past)."""
+    monday = pial.monday + timedelta(weeks=1)
+    week = services.week_ensure(territory=pial.cast.territory, monday=monday, actor=pial.cast["coordinator"])
+    plenty(pial, week)
+    services.plan_compute(week=week, actor=pial.cast["coordinator"])
+    services.plan_publish(week=week, actor=pial.cast["coordinator"])
+    return week, f"/api/v1/supply/weeks/{monday:%Y-%m-%d}"
+
+
 # --- credentials ------------------------------------------------------------------------------------------------
 
 ENDPOINTS = [
@@ -457,7 +467,7 @@ def test_a_hand_adjustment_beyond_demand_is_422_and_a_grower_may_not(pial: Pial,
 
 
 def test_a_grower_reports_a_shortfall_once_per_key(pial: Pial, client: Client) -> None:
-    week = published(pial)
+    week, url = published_ahead(pial)
     carrots = pial.products["carottes"]
     planned_total = sum(
         x.quantity for x in PlanLine.objects.filter(week=week, producer=pial.saules, product=carrots)
@@ -465,7 +475,7 @@ def test_a_grower_reports_a_shortfall_once_per_key(pial: Pial, client: Client) -
     assert planned_total > 0
     headers = {**who(pial, "producer"), "Idempotency-Key": "hail-2026-10-05"}
     body = {"producer": pial.saules.pk, "product": carrots.pk, "available": 0, "cause": "Grêle"}
-    first = post(client, URL + "/shortfalls", body, headers=headers)
+    first = post(client, url + "/shortfalls", body, headers=headers)
     assert first.status_code == 201, first.content
     out = first.json()
     assert out["available"] == 0 and out["declared_before"] == 60_000 and out["producer"] == pial.saules.pk
@@ -473,21 +483,21 @@ def test_a_grower_reports_a_shortfall_once_per_key(pial: Pial, client: Client) -
     assert not PlanLine.objects.filter(
         week=week, producer=pial.saules, product=carrots, quantity__gt=0
     ).exists()
-    again = post(client, URL + "/shortfalls", body, headers=headers)
+    again = post(client, url + "/shortfalls", body, headers=headers)
     assert again.status_code == 201 and again.json()["id"] == out["id"]
     assert Shortfall.objects.count() == 1
     assert PlanChange.objects.count() == len(out["changes"])
 
 
 def test_a_shortfall_key_may_come_in_the_body(pial: Pial, client: Client) -> None:
-    published(pial)
+    _week, url = published_ahead(pial)
     body = {
         "producer": pial.saules.pk,
         "product": pial.products["poireaux"].pk,
         "available": 10_000,
         "idempotency_key": "body-key-1",
     }
-    assert post(client, URL + "/shortfalls", body, headers=who(pial, "producer")).status_code == 201
+    assert post(client, url + "/shortfalls", body, headers=who(pial, "producer")).status_code == 201
 
 
 def test_shortfall_refusals(pial: Pial, client: Client) -> None:
@@ -654,6 +664,28 @@ def test_invoices_are_listed_by_who_asks(invoiced: Invoiced, client: Client) -> 
         client.get("/api/v1/supply/invoices?month=oct", headers=who(pial, "coordinator")), 422
     )
     assert fields(problem) == {"month"}
+
+
+def test_each_document_says_what_it_is_and_an_invoice_when_it_is_due(
+    invoiced: Invoiced, client: Client
+) -> None:
+    pial = invoiced.pial
+    pial.platform.payment_terms_days = 45
+    pial.platform.save(update_fields=["payment_terms_days"])
+    note = billing.credit_note_issue(
+        invoice=invoiced.school_invoice, lines=None, reason="Abîmées", idempotency_key="cn-1", actor=None
+    )
+    response = client.get("/api/v1/supply/invoices", headers=who(pial, "coordinator"))
+    assert response.status_code == 200, response.content
+    by_id = {d["id"]: d for d in response.json()}
+    school = by_id[invoiced.school_invoice.pk]
+    assert (school["kind"], school["document"]) == ("invoice", "invoice")
+    assert school["due_on"] == f"{invoiced.school_invoice.issued_on + timedelta(days=45)}"
+    statement = by_id[invoiced.saules_statement.pk]
+    assert (statement["kind"], statement["document"], statement["due_on"]) == ("invoice", "statement", None)
+    credit = by_id[note.pk]
+    assert (credit["kind"], credit["document"], credit["due_on"]) == ("credit_note", "credit_note", None)
+    assert {d["document"] for d in by_id.values()} == {"invoice", "statement", "credit_note"}
 
 
 def test_the_coordinator_records_a_payment_once(invoiced: Invoiced, client: Client) -> None:

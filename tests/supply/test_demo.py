@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from grenier.core import demo
@@ -14,6 +15,7 @@ from grenier.ledger.selectors import ledger_check
 from grenier.supply import demo as supply_demo
 from grenier.supply.models import (
     Advance,
+    ContractLine,
     Invoice,
     Kitchen,
     PlanChange,
@@ -56,7 +58,32 @@ def test_the_demo_platform_has_the_shape_the_issue_asks_for(db: None, short_hist
     assert (
         invoices.filter(kitchen__isnull=False).exists() and invoices.filter(producer__isnull=False).exists()
     )
-    assert Advance.objects.filter(territory=territory).count() == 2
+    assert Advance.objects.filter(territory=territory).count() == 3
+    assert any(a.outstanding_cents > 0 for a in Advance.objects.filter(territory=territory))
+    # dated as they happened: published on the Friday before, the hail reported on Monday morning, paid invoices
+    # paid after they were issued
+    for week in [*past, this_week]:
+        assert week.published_at is not None and week.planned_at is not None
+        assert timezone.localtime(week.published_at).date() == week.monday - timedelta(days=3)
+    shortfall = Shortfall.objects.get(week=this_week)
+    assert timezone.localtime(shortfall.reported_at).date() == monday
+    assert all(
+        timezone.localtime(invoice.paid_at).date() > invoice.issued_on
+        for invoice in invoices.filter(paid_at__isnull=False)
+    )
+    # no statement left with nothing to pay: advances are repaid in parts the farms can bear
+    assert (
+        not invoices.filter(producer__isnull=False, kind="invoice", total_cents__gt=0)
+        .filter(advance_deduction_cents=F("total_cents"))
+        .exists()
+    )
+    # the contracts follow the seasons: tomatoes are not asked for all year
+    assert (
+        ContractLine.objects.filter(
+            contract__territory=territory, product__name="Tomates", months=[7, 8, 9]
+        ).count()
+        == 2
+    )
     assert ledger_check(territory).ok
 
 

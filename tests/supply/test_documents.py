@@ -104,3 +104,30 @@ def test_a_delivery_note_lists_the_planned_lines_and_leaves_room_for_signatures(
         week=week, producer=pial.terrasses, kitchen=pial.school, day=MONDAY + timedelta(days=3)
     )
     assert "Carottes" not in pdf_text(empty)
+
+
+def test_an_invoice_carries_the_vat_mention_its_due_date_and_the_late_payment_terms(pial: Pial) -> None:
+    pial.platform.payment_terms_days = 20
+    pial.platform.save(update_fields=["payment_terms_days"])
+    docs = issued(pial)
+    school, statement = docs["school"], docs["saules"]
+    due = school.issued_on + timedelta(days=20)  # type: ignore[attr-defined]
+    assert billing.due_on(school) == due  # type: ignore[arg-type]
+    text = pdf_text(documents.invoice_pdf(school))  # type: ignore[arg-type]
+    for expected in ("293 B du CGI", f"{due:%d/%m/%Y}", "L441-10", "40,00"):
+        assert expected in text, expected
+
+    # a statement is paid by the platform, a credit note is not to be paid: no terms on them
+    carrots = school.lines.get(product__name="Carottes")  # type: ignore[attr-defined]
+    note = billing.credit_note_issue(
+        invoice=school,  # type: ignore[arg-type]
+        lines=[(carrots, 1_000)],
+        reason="Cageot abime",
+        idempotency_key="n",
+        actor=None,
+    )
+    note_text = pdf_text(documents.invoice_pdf(note))
+    assert "293 B du CGI" in note_text and "L441-10" not in note_text
+    statement_text = pdf_text(documents.invoice_pdf(statement))  # type: ignore[arg-type]
+    assert "L441-10" not in statement_text and "293 B" not in statement_text
+    assert billing.due_on(note) is None and billing.due_on(statement) is None  # type: ignore[arg-type]

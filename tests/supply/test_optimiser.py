@@ -422,3 +422,51 @@ def test_bad_input_is_refused_clearly(change: dict[str, object], message: str) -
     base = week([Supply("a", "carrot", 10)], [DemandLine("school", "carrot", "mon", 5)], ["a", "b"])
     with pytest.raises(ValueError, match=message):
         solve(dataclasses.replace(base, **change))  # type: ignore[arg-type]
+
+
+# --- whole steps ------------------------------------------------------------------------------------------------
+
+
+def test_every_line_is_a_multiple_of_the_products_step() -> None:
+    # planned in whole kg: 2.5 kg asked on each of two days, 12.5 kg and a 2.5 kg lot declared. Counting in
+    # 500 g (the gcd of the quantities) would send 2.5 kg a day; whole kg send 2 kg a day, the 0.5 kg left unmet
+    # with its own reason.
+    kg = [Product("beet", "g", step=1000)]
+    w = Week(
+        kitchens=KITCHENS,
+        producers=[Producer("a"), Producer("b")],
+        products=kg,
+        demand=[DemandLine("home", "beet", "tue", 2_500), DemandLine("home", "beet", "fri", 2_500)],
+        supply=[Supply("a", "beet", 12_500, 2_500), Supply("b", "beet", 1_500)],
+        shares={"a": 0.5, "b": 0.5},
+        distances={(p, k.id): 10.0 for p in "ab" for k in KITCHENS},
+    )
+    plan = solve(w)
+    assert plan.lines and all(x.quantity % 1000 == 0 for x in plan.lines)
+    assert {r.day: (r.supplied, r.unmet, r.reason_code) for r in plan.demand_lines} == {
+        "tue": (2_000, 500, "below_step"),
+        "fri": (2_000, 500, "below_step"),
+    }
+    greedy = greedy_nearest_first(w)
+    assert greedy.lines and all(x.quantity % 1000 == 0 for x in greedy.lines)
+    # a's lot of 2.5 kg counts as 3 kg in whole kg: a sends 0 or at least 3 kg, b at most 1 kg
+    sent = totals(solve(w))
+    assert sent[("a", "beet")] in (0, 3_000, 4_000) and sent[("b", "beet")] <= 1_000
+
+    # a re-plan keeps whole steps too, even against a previous plan that did not
+    previous = Plan(
+        lines=(
+            optimiser.PlanLine("a", "home", "beet", "tue", 2_500),
+            optimiser.PlanLine("a", "home", "beet", "fri", 1_500),
+        ),
+        demand_lines=(),
+        producers=(),
+        status="Optimal",
+        proven_optimal=True,
+        objective=0.0,
+        mip_gap=0.0,
+        seconds=0.0,
+    )
+    result = replan(w, previous, Shortfall("a", "beet", 3_000))
+    assert result.plan.lines and all(x.quantity % 1000 == 0 for x in result.plan.lines)
+    assert sum(x.quantity for x in result.plan.lines) == 4_000  # a's 3 kg and b's 1 kg

@@ -339,10 +339,11 @@ def test_the_demand_of_another_kitchen_is_not_found_and_a_grower_is_refused(pial
 
 
 def test_a_grower_reports_a_shortfall_and_sees_which_lines_changed(pial: Pial, login) -> None:
-    week = _published(pial)
+    next_monday = pial.monday + timedelta(weeks=1)  # its delivery days are all to come, whatever day it is
+    week = _published(pial, next_monday)
     carrots = pial.products["carottes"]
     client: Client = login(pial.cast["producer"])
-    url = _url("supply_shortfall", pial, _iso(pial.monday), pial.saules.pk)
+    url = _url("supply_shortfall", pial, _iso(next_monday), pial.saules.pk)
     response = client.get(url)
     assert response.status_code == 200 and 'name="idempotency_key"' in response.content.decode()
     data = {"product": carrots.pk, "available": "5", "cause": "Grêle", "idempotency_key": "k-1"}

@@ -6,20 +6,22 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from grenier.core.errors import InvalidInput
+from grenier.core.errors import Conflict, InvalidInput
 from grenier.supply import services
-from grenier.supply.models import Availability, Distance, PlanChange, PlanLine, SupplyWeek
+from grenier.supply.models import Availability, Distance, PlanChange, PlanLine, Shortfall, SupplyWeek
+from grenier.supply.quantities import format_quantity
 
 from .conftest import Pial
-from .test_services import check_plan_respects_declarations, invoice, lines_of, published
+from .test_services import check_plan_respects_declarations, declare, invoice, lines_of, published, week_of
 
 
 def carrots_by_hand(pial: Pial) -> tuple[SupplyWeek, PlanLine]:
     """A published week whose carrots go: Pic → school on Monday (15 kg), Saules → school on Thursday (15 kg),
     Pic → nursing home on Tuesday (15 kg). Pic is 40 km from the school, next door to the nursing home."""
     coordinator, carrots = pial.cast["coordinator"], pial.products["carottes"]
-    week = published(pial)
+    week = published(pial, 1)  # next week: no day is past yet, whatever day it is today
     for line in PlanLine.objects.filter(week=week, product=carrots):
         services.plan_line_set(
             week=week,
@@ -119,3 +121,112 @@ def test_a_shortfall_below_what_was_already_delivered_is_refused(pial: Pial) -> 
     assert "available" in refused.value.errors
     assert lines_of(week) == before
     assert Availability.objects.get(week=week, producer=pial.pic, product=carrots).quantity == 60_000
+
+
+def test_a_shortfall_refused_as_too_high_names_the_declaration_in_sales_units(pial: Pial) -> None:
+    week, carrots = published(pial, 1), pial.products["carottes"]
+    with pytest.raises(InvalidInput) as refused:
+        services.shortfall_report(
+            week=week,
+            producer=pial.saules,
+            product=carrots,
+            available=60_000,
+            idempotency_key="too-high",
+            actor=pial.cast["producer"],
+        )
+    [message] = refused.value.errors["available"]
+    assert format_quantity(60_000, carrots) in message and "60000" not in message
+
+
+def test_a_shortfall_leaves_the_days_already_past_as_they_are(pial: Pial) -> None:
+    coordinator, carrots = pial.cast["coordinator"], pial.products["carottes"]
+    week, _monday_line = carrots_by_hand(pial)
+    monday, wednesday, thursday = week.days[0], week.days[2], week.days[3]
+    # Monday's carrots never left Pic: the school's Monday demand (15 kg) stayed unmet
+    services.plan_line_set(
+        week=week,
+        producer=pial.pic,
+        kitchen=pial.school,
+        product=carrots,
+        day=monday,
+        quantity=0,
+        actor=coordinator,
+    )
+    before = lines_of(week)
+
+    # on Wednesday Saules has only 5 kg left of the 15 kg it brings the school on Thursday
+    shortfall = services.shortfall_report(
+        week=week,
+        producer=pial.saules,
+        product=carrots,
+        available=5_000,
+        idempotency_key="wednesday",
+        actor=pial.cast["producer"],
+        reported_on=wednesday,
+    )
+    now = lines_of(week)
+    assert {k: q for k, q in now.items() if k[3] < wednesday} == {
+        k: q for k, q in before.items() if k[3] < wednesday
+    }
+    assert not any(k[2] == carrots.pk and k[3] == monday for k in now)  # no late delivery on Monday
+    changes = PlanChange.objects.filter(shortfall=shortfall)
+    assert changes.exists() and not changes.filter(day__lt=wednesday).exists()
+    thursday_carrots = [
+        q for (_p, k, g, d), q in now.items() if (k, g, d) == (pial.school.pk, carrots.pk, thursday)
+    ]
+    assert sum(thursday_carrots) == 15_000  # the others cover what Saules lost
+    assert timezone.localtime(shortfall.reported_at).date() == wednesday
+
+
+def test_a_shortfall_on_a_week_whose_delivery_days_are_all_past_is_refused(pial: Pial) -> None:
+    carrots, grower = pial.products["carottes"], pial.cast["producer"]
+    week = published(pial, 1)
+    before = lines_of(week)
+    saturday = week.days[5]  # the last delivery was on Thursday
+    with pytest.raises(Conflict):
+        services.shortfall_report(
+            week=week,
+            producer=pial.saules,
+            product=carrots,
+            available=0,
+            idempotency_key="saturday",
+            actor=grower,
+            reported_on=saturday,
+        )
+    last_week = published(pial, -1)  # by today's date: every day of last week is past
+    with pytest.raises(Conflict):
+        services.shortfall_report(
+            week=last_week,
+            producer=pial.saules,
+            product=carrots,
+            available=0,
+            idempotency_key="late",
+            actor=grower,
+        )
+    assert not Shortfall.objects.exists() and lines_of(week) == before
+    assert Availability.objects.get(week=week, producer=pial.saules, product=carrots).quantity == 60_000
+
+
+def test_after_a_shortfall_the_reasons_give_the_whole_weeks_figures(pial: Pial) -> None:
+    coordinator, carrots = pial.cast["coordinator"], pial.products["carottes"]
+    week = week_of(pial, 1)
+    declare(pial, week, pial.saules, {"carottes": 20_000})
+    declare(pial, week, pial.pic, {"carottes": 20_000})
+    declare(pial, week, pial.terrasses, {"carottes": 10_000})
+    services.plan_compute(week=week, actor=coordinator)
+    services.plan_publish(week=week, actor=coordinator)
+    week.refresh_from_db()
+    assert not [e for e in week.solver["explanations"] if e["product"] == carrots.pk]  # 50 kg for 45 kg asked
+
+    services.shortfall_report(
+        week=week, producer=pial.pic, product=carrots, available=5_000, idempotency_key="k", actor=coordinator
+    )
+    week.refresh_from_db()
+    declared = sum(a.quantity for a in Availability.objects.filter(week=week, product=carrots))
+    assert declared == 35_000
+    short = [e for e in week.solver["explanations"] if e["product"] == carrots.pk]
+    assert sum(e["unmet"] for e in short) == 10_000
+    for e in short:  # declared after the shortfall, asked by every kitchen on every day
+        assert e["reason_code"] == "not_enough_declared"
+        assert (e["numbers"]["declared"], e["numbers"]["asked"]) == (35_000, 45_000)
+        assert e["numbers"]["left"] == 0

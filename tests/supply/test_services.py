@@ -294,6 +294,60 @@ def test_only_active_contracts_covering_the_day_make_demand(pial: Pial) -> None:
     assert set(Demand.objects.filter(week=week).values_list("day", flat=True)) == {pial.monday}
 
 
+def test_a_contract_lines_months_limit_its_schedule_to_the_season(pial: Pial) -> None:
+    coordinator, p = pial.cast["coordinator"], pial.products
+    month = pial.monday.month
+    other_months = [m for m in range(1, 13) if m != month]
+    courgettes = services.contract_line_set(
+        contract=pial.ehpad_contract,
+        product=p["courgettes"],
+        cost_cents=180,
+        margin_cents=30,
+        service_fee_cents=20,
+        levy_cents=10,
+        weekly_quantity=12_000,
+        months=other_months[:4],  # a summer vegetable out of season this week
+        actor=coordinator,
+    )
+    assert courgettes.months == sorted(other_months[:4])
+    carrots = services.contract_line_set(
+        contract=pial.ehpad_contract,
+        product=p["carottes"],
+        cost_cents=160,
+        margin_cents=30,
+        service_fee_cents=20,
+        levy_cents=10,
+        weekly_quantity=15_000,
+        months=list(range(12, 0, -1)),  # every month: all year
+        actor=coordinator,
+    )
+    assert carrots.months == []
+    for bad in ([0], [13], ["1"], [True]):
+        with pytest.raises(InvalidInput) as refused:
+            services.contract_line_set(
+                contract=pial.ehpad_contract,
+                product=p["carottes"],
+                cost_cents=160,
+                margin_cents=30,
+                service_fee_cents=20,
+                levy_cents=10,
+                months=bad,  # type: ignore[arg-type]
+                actor=coordinator,
+            )
+        assert "months" in refused.value.errors
+    # in a week whose days fall in more than one month, each day goes by its own month
+    in_season = pial.line(pial.school_contract, "poireaux")
+    in_season.months = [month]
+    in_season.save()
+
+    week = week_of(pial)
+    asked = {(d.kitchen_id, d.product_id) for d in Demand.objects.filter(week=week)}
+    assert (pial.ehpad.pk, p["courgettes"].pk) not in asked
+    assert (pial.ehpad.pk, p["carottes"].pk) in asked
+    leeks_days = set(Demand.objects.filter(week=week, product=p["poireaux"]).values_list("day", flat=True))
+    assert leeks_days == {d for d in (pial.monday, pial.monday + timedelta(3)) if d.month == month}
+
+
 def test_demand_set_checks_the_contract_and_the_state_of_the_week(pial: Pial) -> None:
     week = week_of(pial)
     kitchen, monday = pial.cast["kitchen"], pial.monday
@@ -662,7 +716,7 @@ def test_shortfall_replans_only_what_it_must_and_tells_exactly_those_affected(
     pial: Pial, django_capture_on_commit_callbacks: Any
 ) -> None:
     coordinator, carrots = pial.cast["coordinator"], pial.products["carottes"]
-    week = week_of(pial)
+    week = week_of(pial, 1)  # next week: no delivery day past yet, whatever day it is
     services.week_coordinator_set(week=week, coordinator=coordinator, actor=coordinator)
     plenty(pial, week)
     services.plan_compute(week=week, actor=coordinator)

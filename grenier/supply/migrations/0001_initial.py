@@ -101,6 +101,15 @@ class Migration(migrations.Migration):
                     models.PositiveIntegerField(verbose_name="development fund levy (cents per unit)"),
                 ),
                 (
+                    "months",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="The seasonal calendar: months (1 to 12) the weekly quantity applies in; empty = all year.",
+                        verbose_name="months",
+                    ),
+                ),
+                (
                     "contract",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
@@ -202,6 +211,24 @@ class Migration(migrations.Migration):
                 (
                     "invoice_prefix",
                     models.CharField(default="PIAL", max_length=12, verbose_name="invoice number prefix"),
+                ),
+                (
+                    "vat_mention",
+                    models.CharField(
+                        blank=True,
+                        default="TVA non applicable, art. 293 B du CGI",
+                        help_text="Printed as it is on the platform's invoices and credit notes.",
+                        max_length=200,
+                        verbose_name="VAT mention",
+                    ),
+                ),
+                (
+                    "payment_terms_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="An invoice is due this many days after it is issued (30 at most for public buyers).",
+                        verbose_name="payment terms (days)",
+                    ),
                 ),
                 (
                     "territory",
