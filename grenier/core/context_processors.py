@@ -102,6 +102,15 @@ def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any
                 "key": "orders",
             }
         )
+    elif permissions.can(user, territory, Action.BASKETS_REFER):
+        # a social worker: the buying-group tiers of the households they referred
+        items.append(
+            {
+                "label": _("Buying groups"),
+                "url": reverse("orders_referred", args=[territory.slug]),
+                "key": "orders",
+            }
+        )
     if permissions.can(user, territory, Action.GOV_READ):
         items.append(
             {

@@ -6,6 +6,9 @@ here, like ``supply.access``.
 * A member household (``ORDERS_OWN``) belongs to the groups it has an active membership of.
 * A producer (``ORDERS_SUPPLY``) acts for the farms it is one of the people of (``supply.Producer.users``): its
   catalogue and its purchase orders, nothing of the households.
+* A social worker (``BASKETS_REFER``) sets the tier of the households they referred themselves, with the household's
+  consent: ``baskets.Referral`` rows are the proof (this app depends on the baskets app for that alone). Another
+  social worker's household, or one nobody referred, is "not found" to them.
 
 Asking for a group, cycle, order or farm one has nothing to do with answers "not found".
 """
@@ -15,8 +18,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grenier.baskets.models import Referral
 from grenier.core import permissions
 from grenier.core.errors import Forbidden, NotFound
 from grenier.core.models import Household, Territory
@@ -167,3 +172,48 @@ def order_for(user: AnyUser, territory: Territory, order_id: int) -> Order:
     if my_households(user, territory).filter(pk=order.household_id).exists():
         return order
     raise NotFound(_("This order does not exist or is not yours."))
+
+
+# --- social workers: the households they referred ------------------------------------------------------------------
+
+
+def require_referrer(user: AnyUser, territory: Territory) -> None:
+    """Someone with no role here gets 404; a role that refers no household, 403."""
+    permissions.require(user, territory, Action.VIEW_TERRITORY)
+    permissions.require(user, territory, Action.BASKETS_REFER)
+
+
+def my_referrals(user: AnyUser, territory: Territory) -> QuerySet[Referral]:
+    """The referrals ``user`` made as a social worker, with the household's consent, of households still here."""
+    if not permissions.can(user, territory, Action.BASKETS_REFER):
+        return Referral.objects.none()
+    return Referral.objects.filter(
+        territory=territory,
+        social_worker_id=_uid(user),
+        consent_on__isnull=False,
+        consent_on__lte=timezone.localdate(),
+        household__territory=territory,
+        household__left_on__isnull=True,
+    )
+
+
+def referred_households(user: AnyUser, territory: Territory) -> QuerySet[Household]:
+    return Household.objects.filter(pk__in=my_referrals(user, territory).values("household_id")).order_by(
+        "name", "pk"
+    )
+
+
+def referral_for_household(user: AnyUser, territory: Territory, household_id: int) -> Referral:
+    """The latest referral of this household by ``user``: only the referring social worker gets one; anyone else
+    (another social worker included) is told the household does not exist."""
+    require_referrer(user, territory)
+    referral = (
+        my_referrals(user, territory)
+        .filter(household_id=household_id)
+        .select_related("household", "garden")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if referral is None:
+        raise NotFound(_("This household does not exist or you did not refer it."))
+    return referral

@@ -1,6 +1,6 @@
 """Buying groups of the demo territory: four groups of about five producers each (bakers, cheesemakers, orchards, a
 mill, a beekeeper… invented farms, distinct from the supply platform's market gardeners), monthly cycles over the
-last three months (closed, paid, collected) and one open now in which ``member@``'s household orders.
+last three months (closed, paid, collected; producers paid but for the latest) and one open now in which ``member@``'s household orders.
 
 Idempotent: groups, farms, products and cycles are found by name; orders, covers and payments carry stable keys.
 """
@@ -25,6 +25,7 @@ from grenier.orders.models import (
     OrderCycle,
     OrderStatus,
     PaymentMethod,
+    PayoutMethod,
     Pickup,
     Unit,
 )
@@ -228,6 +229,8 @@ def extend(territory: Territory, log: Log) -> None:
             _orders(cycle, members, rng, (cycle.opens_at + timedelta(hours=2)))
             _close(cycle, funder, first=month_index == 0)
             _settle(cycle, rng, last=month_index == HISTORY_MONTHS - 1)
+            if month_index < HISTORY_MONTHS - 1:  # the latest closed cycle's producers are still to be paid
+                _pay_producers(cycle)
         opens = timezone.now() - timedelta(days=2)
         name_now = f"Commande de {today:%m/%Y}"
         current = OrderCycle.objects.filter(group=group, name=name_now).first()
@@ -423,5 +426,21 @@ def _settle(cycle: OrderCycle, rng: random.Random, *, last: bool) -> None:
                 method=PaymentMethod.CASH,
                 amount_cents=due,
                 idempotency_key="demo-pickup-cash",
+                actor=None,
+            )
+
+
+def _pay_producers(cycle: OrderCycle) -> None:
+    """The group paid each producer what the cycle owed it, by transfer, a week after the delivery."""
+    for producer in Producer.objects.filter(pk__in=cycle.products.values("producer_id")):
+        owed = services.producer_owed_cents(cycle, producer) - services.producer_paid_cents(cycle, producer)
+        if owed > 0:
+            services.producer_pay(
+                cycle=cycle,
+                producer=producer,
+                amount_cents=owed,
+                method=PayoutMethod.TRANSFER,
+                reference=f"VIR {cycle.delivery_date:%d/%m}",
+                idempotency_key=f"demo-payout-{producer.pk}",
                 actor=None,
             )

@@ -18,7 +18,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 
 from grenier.core.money import format_cents
 from grenier.orders.models import OrderCycle
-from grenier.orders.selectors import PurchaseOrder, Receipt
+from grenier.orders.selectors import PayoutRow, PurchaseOrder, Receipt
 
 WIDTH = A4[0] - 36 * mm
 HEAD = colors.HexColor("#e6f0e8")
@@ -70,7 +70,7 @@ def _quantity(po_line: object) -> int:
     return int(final if final is not None else getattr(po_line, "ordered", 0))
 
 
-def purchase_order_pdf(po: PurchaseOrder) -> bytes:
+def purchase_order_pdf(po: PurchaseOrder, payouts: PayoutRow | None = None) -> bytes:
     styles = getSampleStyleSheet()
     cycle = po.cycle
     story: list[Flowable] = [
@@ -128,6 +128,26 @@ def purchase_order_pdf(po: PurchaseOrder) -> bytes:
             styles["Italic"],
         )
     )
+    if payouts is not None and payouts.owed_cents:
+        story.append(Spacer(1, 4 * mm))
+        paid_rows: list[list[str]] = [[_("Paid on"), _("Paid by"), _("Reference"), _("Amount")]]
+        for payout in payouts.payouts:
+            paid_rows.append(
+                [
+                    timezone.localtime(payout.created_at).strftime("%d/%m/%Y"),
+                    payout.get_method_display(),
+                    payout.reference,
+                    _money(payout.amount_cents),
+                ]
+            )
+        paid_rows.append([_("Left to pay"), "", "", _money(payouts.left_cents)])
+        paid = Table(paid_rows, colWidths=[WIDTH * 0.2, WIDTH * 0.25, WIDTH * 0.35, WIDTH * 0.2])
+        paid_style = _grid()
+        paid_style.add("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold")
+        paid.setStyle(paid_style)
+        story.append(
+            KeepTogether([Paragraph(_escape(_("Payments to the producer")), styles["Heading3"]), paid])
+        )
     return _build(_("Purchase order"), story)
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from grenier.core.forms import DateWidget
 from grenier.fund.forms import EurosField
 from grenier.governance.forms import DATETIME_INPUT, DateTimeWidget
-from grenier.orders.models import CycleProduct, PaymentMethod, Unit
+from grenier.orders.models import CycleProduct, PaymentMethod, PayoutMethod, Unit
 
 
 def _choices(form: forms.Form, name: str, choices: list[tuple[int, str]]) -> None:
@@ -63,6 +63,39 @@ class MemberAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         _choices(self, "household", households)
         _choices(self, "tier", tiers)
+
+
+class MemberCardForm(forms.Form):
+    """A group's coordinator adds a household by its card number (no list of the territory's households)."""
+
+    card = forms.CharField(
+        label=_("Card number of the household"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    tier = forms.TypedChoiceField(label=_("Tier"), coerce=int)
+
+    def __init__(self, *args: Any, tiers: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _choices(self, "tier", tiers)
+
+
+class ReferredTierForm(forms.Form):
+    """A social worker sets the tier of a household they referred, in one group."""
+
+    group = forms.IntegerField(widget=forms.HiddenInput)
+    tier = forms.TypedChoiceField(label=_("Tier"), coerce=int)
+
+    def __init__(self, *args: Any, tiers: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _choices(self, "tier", tiers)
+
+
+class PayoutForm(forms.Form):
+    producer = forms.IntegerField(widget=forms.HiddenInput)
+    amount = EurosField(label=_("Amount paid, in euros"))
+    method = forms.ChoiceField(label=_("Paid by"), choices=PayoutMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=120, required=False)
 
 
 class TierForm(forms.Form):

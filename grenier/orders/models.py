@@ -102,7 +102,14 @@ class TierSource(models.TextChoices):
 
 
 class Membership(models.Model):
-    """A household in a group, at a tier. Free to join and to leave; the row stays after leaving (its orders do)."""
+    """A household in a group, at a tier. Free to join and to leave; the row stays after leaving (its orders do).
+
+    A tier is chosen by the household, or set by a referral: the social worker who referred the household
+    (``set_by_referral``, a ``baskets.Referral`` of theirs — the one place this app depends on the baskets app) or a
+    coordinator recording one (``referral_note``). While set by a referral, ``referral_percent`` is the lowest tier
+    the household may choose itself: it may pay more, never take a bigger discount. ``tier_set_by`` and
+    ``tier_set_at`` say who set the tier last and when.
+    """
 
     group = models.ForeignKey(BuyingGroup, on_delete=models.PROTECT, related_name="memberships")
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="buying_memberships")
@@ -111,6 +118,21 @@ class Membership(models.Model):
         _("tier set by"), max_length=10, choices=TierSource.choices, default=TierSource.CHOSEN
     )
     referral_note = models.CharField(_("referral"), max_length=200, blank=True)
+    referral_percent = models.PositiveSmallIntegerField(
+        _("lowest tier the household may choose (%)"), null=True, blank=True
+    )  # set with a referral's tier: the household may pay more, never less, while it stands
+    set_by_referral = models.ForeignKey(
+        "baskets.Referral",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="buying_memberships",
+        verbose_name=_("referral that set the tier"),
+    )
+    tier_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tier_set_at = models.DateTimeField(null=True, blank=True)
     joined_on = models.DateField(_("joined on"), default=timezone.localdate)
     left_on = models.DateField(_("left on"), null=True, blank=True)
 
@@ -122,6 +144,15 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["group", "household"], name="orders_member_once_per_group"),
             models.CheckConstraint(
                 condition=Q(tier_source__in=TierSource.values), name="orders_tier_source_known"
+            ),
+            models.CheckConstraint(
+                condition=(Q(tier_source=TierSource.REFERRAL) & Q(referral_percent__isnull=False))
+                | (~Q(tier_source=TierSource.REFERRAL) & Q(referral_percent__isnull=True)),
+                name="orders_referral_tier_has_a_floor",
+            ),
+            models.CheckConstraint(
+                condition=Q(set_by_referral__isnull=True) | Q(tier_source=TierSource.REFERRAL),
+                name="orders_referral_row_only_when_set_by_referral",
             ),
         ]
 
@@ -413,3 +444,39 @@ class Pickup(models.Model):
 
     def __str__(self) -> str:
         return f"pickup of {self.order_id}"
+
+
+class PayoutMethod(models.TextChoices):
+    TRANSFER = "transfer", _("bank transfer")
+    CHEQUE = "cheque", _("cheque")
+    CASH = "cash", _("cash")
+
+
+class ProducerPayout(models.Model):
+    """The group paid a producer (part of) what a closed cycle owes it: the full price of what it delivered. A ledger
+    entry from the producer's account to ``external:orders-payouts``; never more than is owed."""
+
+    cycle = models.ForeignKey(OrderCycle, on_delete=models.PROTECT, related_name="payouts")
+    producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="buying_payouts")
+    method = models.CharField(_("paid by"), max_length=10, choices=PayoutMethod.choices)
+    amount_cents = models.BigIntegerField()
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    idempotency_key = models.CharField(max_length=100)
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["cycle", "producer", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "idempotency_key"], name="orders_payout_once_per_key"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="orders_payout_positive"),
+            models.CheckConstraint(
+                condition=Q(method__in=PayoutMethod.values), name="orders_payout_method_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payout {self.amount_cents} to {self.producer_id} for {self.cycle_id}"

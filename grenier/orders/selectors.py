@@ -1,5 +1,5 @@
 """Reads of the buying groups: a cycle's figures and its pot, the products ordered so far, purchase orders per
-producer, pickup lists, a household's receipt."""
+producer and what they were paid, pickup lists, a household's receipt."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from grenier.orders.models import (
     OrderPayment,
     OrderStatus,
     Pickup,
+    ProducerPayout,
 )
 from grenier.supply.models import Producer
 
@@ -209,3 +210,44 @@ def household_orders(household: Household, limit: int = 20) -> QuerySet[Order]:
         .select_related("cycle", "cycle__group")
         .order_by("-cycle__closes_at")[:limit]
     )
+
+
+@dataclass
+class PayoutRow:
+    """What a closed cycle owes a producer, what the group paid it so far, and the payouts."""
+
+    cycle: OrderCycle
+    producer: Producer
+    owed_cents: int
+    payouts: list[ProducerPayout]
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(p.amount_cents for p in self.payouts)
+
+    @property
+    def left_cents(self) -> int:
+        return max(0, self.owed_cents - self.paid_cents)
+
+    @property
+    def left_input(self) -> str:
+        """What is left, as typed in the payment form (``123,45``)."""
+        return f"{self.left_cents // 100},{self.left_cents % 100:02d}"
+
+
+def producer_payouts(cycle: OrderCycle, producer: Producer) -> PayoutRow:
+    return PayoutRow(
+        cycle=cycle,
+        producer=producer,
+        owed_cents=services.producer_owed_cents(cycle, producer),
+        payouts=list(
+            ProducerPayout.objects.filter(cycle=cycle, producer=producer).order_by("created_at", "pk")
+        ),
+    )
+
+
+def cycle_payouts(cycle: OrderCycle) -> list[PayoutRow]:
+    """One row per producer of a closed cycle (nothing while it is open)."""
+    if cycle.closed_at is None:
+        return []
+    return [producer_payouts(cycle, producer) for producer in cycle_producers(cycle)]

@@ -1,5 +1,8 @@
 """Every write of the buying groups. Pages, API and CLI call these; money moves only through the ledger.
 
+Tiers set by a referral read ``baskets.Referral`` (the one dependency on the baskets app: a social worker's
+referral of a household, with its consent).
+
 Each function is keyword-only, runs in one transaction and leaves an audit line. Orders and payments take an
 idempotency key: the same key again returns what the first call did. A closed cycle is never changed: every
 service below refuses (``Conflict``, code ``cycle-closed``), and on PostgreSQL triggers refuse it too.
@@ -18,6 +21,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grenier.baskets.models import Referral
+from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.models import Household, Territory, User
 from grenier.core.money import format_cents
@@ -41,9 +46,11 @@ from grenier.orders.models import (
     OrderPayment,
     OrderStatus,
     PaymentMethod,
+    PayoutMethod,
     Pickup,
     PickupPoint,
     PriceTier,
+    ProducerPayout,
     TierSource,
     Unit,
 )
@@ -204,6 +211,40 @@ def membership_leave(*, membership: Membership, actor: User | None) -> Membershi
     return membership
 
 
+class TierSetByReferral(Forbidden):
+    code = "tier-set-by-referral"
+
+
+def _tier_record(
+    locked: Membership,
+    tier: PriceTier,
+    *,
+    source: str,
+    floor: int | None,
+    note: str,
+    referral: Referral | None,
+    actor: User | None,
+) -> None:
+    locked.tier = tier
+    locked.tier_source = source
+    locked.referral_percent = floor
+    locked.referral_note = note[:200]
+    locked.set_by_referral = referral
+    locked.tier_set_by = actor
+    locked.tier_set_at = timezone.now()
+    locked.save(
+        update_fields=[
+            "tier",
+            "tier_source",
+            "referral_percent",
+            "referral_note",
+            "set_by_referral",
+            "tier_set_by",
+            "tier_set_at",
+        ]
+    )
+
+
 def tier_set(
     *,
     membership: Membership,
@@ -212,22 +253,55 @@ def tier_set(
     by_household: bool,
     referral: str = "",
 ) -> Membership:
-    """Set a household's tier. The household chooses it (``by_household``), unless a social worker's referral set it:
-    then only a coordinator recording a referral (``referral`` says which) changes it."""
+    """Set a household's tier.
+
+    * The household chooses it (``by_household``). While a referral set its tier, it may choose to pay more, never
+      a tier below the referral's (``TierSetByReferral``); the tier stays set by the referral.
+    * A coordinator sets it: with ``referral`` (which referral, in words) the tier becomes set by a referral, with
+      this tier as its floor; without, the household's choice again (any earlier referral lifted).
+    """
     if tier.group_id != membership.group_id:
         raise _invalid("tier", _("This tier is not one of the group's."))
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
-        if by_household and locked.tier_source == TierSource.REFERRAL:
-            raise Forbidden(_("Your tier was set by a referral: ask your group's coordinator to change it."))
-        locked.tier = tier
-        if referral.strip():
-            locked.tier_source = TierSource.REFERRAL
-            locked.referral_note = referral.strip()[:200]
-        elif not by_household:
-            locked.tier_source = TierSource.CHOSEN
-            locked.referral_note = ""
-        locked.save(update_fields=["tier", "tier_source", "referral_note"])
+        if by_household:
+            if locked.tier_source == TierSource.REFERRAL:
+                floor = locked.referral_percent or 0
+                if tier.percent < floor:
+                    raise TierSetByReferral(
+                        _(
+                            "Your tier was set by a referral: you may choose to pay more, not less. Ask the "
+                            "social worker who referred you to change it."
+                        ),
+                        errors={"tier": [_("At least %(percent)s %% of the price.") % {"percent": floor}]},
+                    )
+                _tier_record(
+                    locked,
+                    tier,
+                    source=TierSource.REFERRAL,
+                    floor=floor,
+                    note=locked.referral_note,
+                    referral=locked.set_by_referral,
+                    actor=actor,
+                )
+            else:
+                _tier_record(
+                    locked, tier, source=TierSource.CHOSEN, floor=None, note="", referral=None, actor=actor
+                )
+        elif referral.strip():
+            _tier_record(
+                locked,
+                tier,
+                source=TierSource.REFERRAL,
+                floor=tier.percent,
+                note=referral.strip(),
+                referral=None,
+                actor=actor,
+            )
+        else:
+            _tier_record(
+                locked, tier, source=TierSource.CHOSEN, floor=None, note="", referral=None, actor=actor
+            )
         audit(
             territory=locked.group.territory,
             actor=actor,
@@ -238,6 +312,62 @@ def tier_set(
             source=locked.tier_source,
         )
     return locked
+
+
+def tier_set_by_referral(
+    *, group: BuyingGroup, tier: PriceTier, referral: Referral, actor: User
+) -> Membership:
+    """The social worker who referred a household sets its tier in ``group`` (and adds it to the group if it is not
+    a member): the tier is then set by this referral, its floor for the household's own choices. Setting the same
+    tier again changes nothing but who set it last. ``access.referral_for_household`` checks the referral is the
+    actor's own, with the household's consent."""
+    household = referral.household
+    if referral.social_worker_id != actor.pk:
+        raise NotFound(_("This household was not referred by you."))
+    if referral.territory_id != group.territory_id or household.territory_id != group.territory_id:
+        raise NotFound(_("This buying group does not exist."))
+    if household.left_on is not None:
+        raise NotFound(_("No active household of this territory has this number."))
+    if tier.group_id != group.pk:
+        raise _invalid("tier", _("This tier is not one of the group's."))
+    with transaction.atomic():
+        membership = membership_join(group=group, household=household, tier=tier, actor=actor)
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        _tier_record(
+            locked,
+            tier,
+            source=TierSource.REFERRAL,
+            floor=tier.percent,
+            note=referral.garden.name,
+            referral=referral,
+            actor=actor,
+        )
+        audit(
+            territory=group.territory,
+            actor=actor,
+            action="orders.member.tier.referral",
+            subject=f"group:{group.pk}",
+            household=household.pk,
+            referral=referral.pk,
+            percent=tier.percent,
+        )
+    return locked
+
+
+def member_add_by_card(
+    *, group: BuyingGroup, card: str, tier: PriceTier | None = None, actor: User | None
+) -> Membership:
+    """A group's coordinator adds a household by its card number (they may not list the territory's households).
+    An unknown or malformed number is refused on the ``card`` field, saying nothing of any household."""
+    number = normalise_card_number(card or "")
+    household = (
+        Household.objects.filter(territory=group.territory, card_number=number, left_on__isnull=True).first()
+        if number
+        else None
+    )
+    if household is None:
+        raise _invalid("card", _("No active household of this territory has this card number."))
+    return membership_join(group=group, household=household, tier=tier, actor=actor)
 
 
 # --- catalogues ---------------------------------------------------------------------------------------------------
@@ -874,3 +1004,96 @@ def pickup_set(*, order: Order, collected: bool, actor: User | None) -> bool:
             collected=collected,
         )
     return collected
+
+
+# --- paying producers ---------------------------------------------------------------------------------------------
+
+
+def producer_owed_cents(cycle: OrderCycle, producer: Producer) -> int:
+    """What a closed cycle owes ``producer``: the full price of what it delivers (0 while the cycle is open: final
+    quantities are written at the close)."""
+    total = 0
+    for quantity, price in OrderLine.objects.filter(
+        order__cycle=cycle,
+        order__status=OrderStatus.PLACED,
+        cycle_product__producer=producer,
+        final_quantity__isnull=False,
+    ).values_list("final_quantity", "cycle_product__price_cents"):
+        total += (quantity or 0) * price
+    return total
+
+
+def producer_paid_cents(cycle: OrderCycle, producer: Producer) -> int:
+    return int(
+        ProducerPayout.objects.filter(cycle=cycle, producer=producer).aggregate(total=Sum("amount_cents"))[
+            "total"
+        ]
+        or 0
+    )
+
+
+def producer_pay(
+    *,
+    cycle: OrderCycle,
+    producer: Producer,
+    amount_cents: int,
+    method: str = PayoutMethod.TRANSFER,
+    reference: str = "",
+    idempotency_key: str,
+    actor: User | None,
+) -> ProducerPayout:
+    """Record that the group paid ``producer`` (part of) what the closed ``cycle`` owes it: one ledger entry from
+    the producer's account to ``external:orders-payouts``. Never more than is left to pay for this cycle; the same
+    key again returns the first payout."""
+    existing = ProducerPayout.objects.filter(cycle=cycle, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        raise _invalid("amount_cents", _("A positive number of cents."))
+    if method not in PayoutMethod.values:
+        raise _invalid("method", _("Unknown payment method."))
+    if not cycle.products.filter(producer=producer).exists():
+        raise NotFound(_("This producer has nothing in this cycle."))
+    territory = cycle.group.territory
+    with transaction.atomic():
+        cycle = _locked_cycle(cycle)  # two payouts of one cycle never pay more than is owed
+        again = ProducerPayout.objects.filter(cycle=cycle, idempotency_key=idempotency_key).first()
+        if again is not None:
+            return again
+        if cycle.closed_at is None:
+            raise Conflict(_("A producer is paid once the cycle is closed."))
+        left = producer_owed_cents(cycle, producer) - producer_paid_cents(cycle, producer)
+        if amount_cents > left:
+            raise _invalid(
+                "amount_cents", _("Only %(left)s is left to pay.") % {"left": format_cents(max(left, 0))}
+            )
+        entry = ledger.entry_record(
+            territory=territory,
+            idempotency_key=f"orders:payout:{cycle.pk}:{idempotency_key}",
+            kind="orders.payout",
+            legs=[
+                (accounts.producer_account(territory, cycle.group_id, producer.pk), -amount_cents),
+                (accounts.external(territory, accounts.PAYOUTS), amount_cents),
+            ],
+            memo=f"{producer.farm_name} · {cycle}"[:300],
+            actor=actor,
+        ).entry
+        payout = ProducerPayout.objects.create(
+            cycle=cycle,
+            producer=producer,
+            method=method,
+            amount_cents=amount_cents,
+            reference=reference.strip()[:120],
+            idempotency_key=idempotency_key,
+            entry=entry,
+            recorded_by=actor,
+        )
+        audit(
+            territory=territory,
+            actor=actor,
+            action="orders.payout",
+            subject=f"cycle:{cycle.pk}",
+            producer=producer.pk,
+            amount_cents=amount_cents,
+        )
+    return payout

@@ -30,6 +30,17 @@ urlpatterns = [
         views.purchase_order_csv,
         name="orders_po_csv",
     ),
+    path(
+        "orders/cycles/<int:cycle_id>/producers/<int:producer_id>/pay/",
+        views.producer_pay,
+        name="orders_producer_pay",
+    ),
+    path("orders/referred/", views.referred, name="orders_referred"),
+    path(
+        "orders/referred/<int:household_id>/",
+        views.referred_household,
+        name="orders_referred_household",
+    ),
     path("orders/orders/<int:order_id>/", views.order_receipt, name="orders_receipt"),
     path("orders/orders/<int:order_id>/pickup/", views.pickup_check, name="orders_pickup_check"),
     path("orders/farms/<int:producer_id>/catalogue/", views.catalogue, name="orders_catalogue"),

@@ -15,13 +15,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import Forbidden, GrenierError, NotFound
+from grenier.core.errors import Forbidden, GrenierError, InvalidInput, NotFound
 from grenier.core.models import Household, Territory
 from grenier.core.permissions import Action
 from grenier.fund.models import Funder
@@ -127,6 +128,14 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             .select_related("group")
             .order_by("-closes_at")[:20]
         )
+    farm_paid = {
+        (row.cycle.pk, row.producer.pk): row
+        for c in farm_cycles
+        if c.closed_at is not None
+        for f in farms
+        for row in [selectors.producer_payouts(c, f)]
+        if row.owed_cents
+    }
     return render(
         request,
         "orders/home.html",
@@ -141,7 +150,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             "form": form,
             "farms": farms,
             "all_farms": may_create,
-            "farm_cycles": farm_cycles,
+            "farm_cycles": [(c, [(f, farm_paid.get((c.pk, f.pk))) for f in farms]) for c in farm_cycles],
         },
     )
 
@@ -203,6 +212,9 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
     )
     all_households = permissions.can(user, territory, Action.LIST_HOUSEHOLDS)
     member_form = None
+    card_form = (
+        forms.MemberCardForm(request.POST if form_name == "card" else None, tiers=tiers) if manager else None
+    )
     if manager and all_households:
         members_ids = group.memberships.filter(left_on__isnull=True).values("household_id")
         candidates = Household.objects.filter(territory=territory, left_on__isnull=True).exclude(
@@ -230,7 +242,7 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
                 services.membership_leave(membership=membership, actor=user)
                 messages.success(request, _("You left the group. Your past orders stay on record."))
                 return redirect("orders_home", territory.slug)
-            if form_name in ("point", "cycle", "member") and not manager:
+            if form_name in ("point", "cycle", "member", "card") and not manager:
                 raise PermissionDenied(_("Only this group's coordinators may do this."))
             if form_name == "point" and point_form.is_valid():
                 services.pickup_point_create(group=group, actor=user, **point_form.cleaned_data)
@@ -250,6 +262,19 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
                 )
                 messages.success(request, _("Cycle opened: members can order until it closes."))
                 return redirect("orders_cycle", territory.slug, cycle.pk)
+            if form_name == "card" and card_form is not None and card_form.is_valid():
+                added = services.member_add_by_card(
+                    group=group,
+                    card=card_form.cleaned_data["card"],
+                    tier=group.tiers.get(pk=card_form.cleaned_data["tier"]),
+                    actor=user,
+                )
+                messages.success(
+                    request,
+                    _("%(household)s is a member of the group.")
+                    % {"household": added.household.display_name},
+                )
+                return redirect("orders_group", territory.slug, group.pk)
             if form_name == "member" and member_form is not None and member_form.is_valid():
                 services.membership_join(
                     group=group,
@@ -261,16 +286,22 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
                 )
                 return redirect("orders_group", territory.slug, group.pk)
         except GrenierError as exc:
-            target = {"tier": tier_form, "point": point_form, "cycle": cycle_form, "member": member_form}.get(
-                form_name
-            )
+            target = {
+                "tier": tier_form,
+                "point": point_form,
+                "cycle": cycle_form,
+                "member": member_form,
+                "card": card_form,
+            }.get(form_name)
             if target is not None:
                 _place_errors(target, exc)
             else:
                 messages.error(request, _error_text(exc))
-    members = (
-        list(group.memberships.filter(left_on__isnull=True).select_related("household", "tier"))
-        if manager and all_households
+    members = (  # the group's own members: its coordinators see them (pickups, payments), no other household
+        list(
+            group.memberships.filter(left_on__isnull=True).select_related("household", "tier", "tier_set_by")
+        )
+        if manager
         else []
     )
     cycles = list(group.cycles.select_related("pickup_point").order_by("-closes_at")[:24])
@@ -286,6 +317,7 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
             "point_form": point_form,
             "cycle_form": cycle_form,
             "member_form": member_form,
+            "card_form": card_form,
             "members": members,
             "member_count": group.memberships.filter(left_on__isnull=True).count(),
             "tiers": list(group.tiers.all()),
@@ -399,6 +431,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
             if manager
             else [],
             "producers": selectors.cycle_producers(cycle) if manager else [],
+            "payouts": selectors.cycle_payouts(cycle) if manager and cycle.is_closed else [],
             "cover_form": forms.CoverForm(funders=[(f.pk, f.name) for f in funders])
             if manager and funders
             else None,
@@ -463,6 +496,33 @@ def cycle_cover(request: HttpRequest, territory: Territory, cycle_id: int) -> Ht
     return redirect("orders_cycle", territory.slug, cycle.pk)
 
 
+@orders_page
+@require_POST
+def producer_pay(request: HttpRequest, territory: Territory, cycle_id: int, producer_id: int) -> HttpResponse:
+    user = user_of(request)
+    cycle, producer = access.supplier_cycle_for(user, territory, cycle_id, producer_id)
+    if not access.may_manage(user, cycle.group):
+        raise PermissionDenied(_("Only this group's coordinators record what producers are paid."))
+    form = forms.PayoutForm(request.POST)
+    if form.is_valid():
+        try:
+            services.producer_pay(
+                cycle=cycle,
+                producer=producer,
+                amount_cents=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                reference=form.cleaned_data["reference"],
+                idempotency_key=_key(request),
+                actor=user,
+            )
+            messages.success(request, _("Payment to the producer recorded."))
+        except GrenierError as exc:
+            messages.error(request, _error_text(exc))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(f"{reverse('orders_cycle', args=[territory.slug, cycle.pk])}#payouts")
+
+
 # --- documents ----------------------------------------------------------------------------------------------------
 
 
@@ -479,7 +539,9 @@ def purchase_order_pdf(
     cycle, producer = access.supplier_cycle_for(user_of(request), territory, cycle_id, producer_id)
     po = selectors.purchase_order(cycle, producer)
     return _attachment(
-        documents.purchase_order_pdf(po), "application/pdf", documents.purchase_order_filename(po, "pdf")
+        documents.purchase_order_pdf(po, selectors.producer_payouts(cycle, producer)),
+        "application/pdf",
+        documents.purchase_order_filename(po, "pdf"),
     )
 
 
@@ -547,8 +609,6 @@ def pickup_check(request: HttpRequest, territory: Territory, order_id: int) -> H
 
 
 def _url_pickup(territory: Territory, cycle_id: int) -> str:
-    from django.urls import reverse
-
     return reverse("orders_pickup", args=[territory.slug, cycle_id])
 
 
@@ -653,4 +713,109 @@ def catalogue(request: HttpRequest, territory: Territory, producer_id: int) -> H
             "form": form,
             "editing": editing,
         },
+    )
+
+
+# --- social workers: tiers of the households they referred ----------------------------------------------------------
+
+
+def referrer_page(view: View) -> View:
+    """A social worker's pages: 404 without a role here, 403 for a role that refers nobody; a household they did not
+    refer themselves is "not found"."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            territory = permissions.territory_for(request.user, slug)
+            access.require_referrer(request.user, territory)
+            request.territory = territory  # type: ignore[attr-defined]
+            request.nav_current = "orders"  # type: ignore[attr-defined]
+            request.session["territory"] = territory.slug
+            return view(request, territory, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.detail) from exc
+        except Forbidden as exc:
+            raise PermissionDenied(exc.detail) from exc
+
+    return wrapper
+
+
+@referrer_page
+def referred(request: HttpRequest, territory: Territory) -> HttpResponse:
+    user = user_of(request)
+    households = list(access.referred_households(user, territory))
+    memberships = Membership.objects.filter(
+        household__in=households, left_on__isnull=True, group__territory=territory
+    ).select_related("group", "tier")
+    by_household: dict[int, list[Membership]] = {}
+    for membership in memberships:
+        by_household.setdefault(membership.household_id, []).append(membership)
+    return render(
+        request,
+        "orders/referred.html",
+        {
+            "territory": territory,
+            "rows": [(h, by_household.get(h.pk, [])) for h in households],
+        },
+    )
+
+
+@referrer_page
+@require_http_methods(["GET", "POST"])
+def referred_household(request: HttpRequest, territory: Territory, household_id: int) -> HttpResponse:
+    user = user_of(request)
+    referral = access.referral_for_household(user, territory, household_id)
+    household = referral.household
+    groups = list(BuyingGroup.objects.filter(territory=territory).prefetch_related("tiers").order_by("name"))
+    memberships = {
+        m.group_id: m
+        for m in Membership.objects.filter(household=household, group__in=groups).select_related(
+            "tier", "tier_set_by"
+        )
+    }
+    posted_group = request.POST.get("group") if request.method == "POST" else None
+    rows = []
+    for group in groups:
+        membership = memberships.get(group.pk)
+        active = membership if membership is not None and membership.left_on is None else None
+        form = forms.ReferredTierForm(
+            request.POST if posted_group == str(group.pk) else None,
+            tiers=_tier_choices(group),
+            initial={
+                "group": group.pk,
+                "tier": active.tier_id
+                if active
+                else next((t.pk for t in group.tiers.all() if t.is_default), None),
+            },
+            auto_id=f"id_g{group.pk}_%s",
+        )
+        rows.append((group, active, form))
+    if request.method == "POST":
+        chosen = next((g for g in groups if str(g.pk) == posted_group), None)
+        if chosen is None:
+            raise Http404(_("This buying group does not exist."))
+        form = next(f for g, _m, f in rows if g.pk == chosen.pk)
+        if form.is_valid():
+            tier = next((t for t in chosen.tiers.all() if t.pk == form.cleaned_data["tier"]), None)
+            try:
+                if tier is None:
+                    raise InvalidInput(
+                        _("This tier is not one of the group's."),
+                        errors={"tier": [_("This tier is not one of the group's.")]},
+                    )
+                services.tier_set_by_referral(group=chosen, tier=tier, referral=referral, actor=user)
+            except GrenierError as exc:
+                _place_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Tier set for %(household)s in %(group)s.")
+                    % {"household": household.display_name, "group": chosen.name},
+                )
+                return redirect("orders_referred_household", territory.slug, household.pk)
+    return render(
+        request,
+        "orders/referred_household.html",
+        {"territory": territory, "household": household, "referral": referral, "rows": rows},
     )

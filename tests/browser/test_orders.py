@@ -67,3 +67,57 @@ def test_a_member_orders_at_a_solidarity_tier_and_sees_the_pot_and_its_total(pag
     page.locator(".order-form button[type='submit']").click()
     page.wait_for_selector("#my-due")
     assert _figure(page, "#my-due") == _plain(rules.tier_amount(bread.price_cents + honey.price_cents, 70))
+
+
+def test_a_social_worker_sets_the_tier_of_a_household_they_referred_on_a_phone(page, demo_territory) -> None:
+    from grenier.baskets.models import Referral
+    from grenier.orders.models import BuyingGroup, Membership
+
+    social = "social@demo.grenier.test"
+    referral = (
+        Referral.objects.filter(social_worker__email=social, household__left_on__isnull=True)
+        .exclude(household__name="Foyer Lemoine")
+        .order_by("pk")
+        .first()
+    )
+    assert referral is not None
+    group = BuyingGroup.objects.get(name=GROUP)
+    log_in(page, social)
+    page.wait_for_url(re.compile(r"/t/demo/$"))
+    page.locator('nav.main-nav a[href$="/orders/referred/"]').click()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "orders-referred")
+    page.locator("#referred").get_by_role("link", name=referral.household.display_name).click()
+    section = page.locator(f"#group-{group.pk}")
+    section.locator("select").select_option(value=str(group.tiers.get(percent=70).pk))
+    section.locator('button[type="submit"]').click()
+    page.wait_for_selector(".message")
+    assert _no_sideways_scroll(page)
+    screenshot(page, "orders-referred-household")
+    membership = Membership.objects.get(group=group, household=referral.household)
+    assert membership.tier.percent == 70 and membership.tier_source == "referral"
+    assert membership.tier_set_by is not None and membership.tier_set_by.email == social
+    assert "70 %" in page.locator(f"#group-{group.pk}").inner_text()
+
+    # the coordinator pays a producer what the latest closed cycle owes it, on a phone
+    from grenier.orders.models import OrderCycle as Cycle
+    from grenier.orders.models import OrderLine, ProducerPayout
+
+    page.context.clear_cookies()
+    log_in(page, "coordinator@demo.grenier.test")
+    page.wait_for_url(re.compile(r"/t/demo/$"))
+    closed = Cycle.objects.filter(group=group, closed_at__isnull=False).order_by("-closes_at").first()
+    assert closed is not None and not closed.payouts.exists()  # the demo leaves the latest cycle to pay
+    page.goto(page.base_url + f"/t/demo/orders/cycles/{closed.pk}/")
+    row = page.locator("#payouts tbody tr").first
+    row.locator('button[type="submit"]').click()
+    page.wait_for_selector(".message")
+    assert _no_sideways_scroll(page)
+    screenshot(page, "orders-cycle-payouts")
+    payout = ProducerPayout.objects.get(cycle=closed)
+    lines = OrderLine.objects.filter(
+        order__cycle=closed, order__status="placed", cycle_product__producer=payout.producer
+    ).select_related("cycle_product")
+    assert payout.amount_cents == sum(
+        (line.final_quantity or 0) * line.cycle_product.price_cents for line in lines
+    )

@@ -171,6 +171,11 @@ def test_a_member_chooses_its_tier_and_a_coordinator_records_a_referral(groups: 
         == 302
     )
     assert g.membership(g.cast.household).tier_source == "referral"
-    login(g.cast["member"]).post(url, {"form": "tier", "tier": g.tiers[130].pk})
+    # the household may no longer take a bigger discount, but may choose to pay more
+    refused = login(g.cast["member"]).post(url, {"form": "tier", "tier": g.tiers[70].pk})
+    assert refused.status_code == 200 and 'id="tier-referral"' in refused.content.decode()
     assert g.membership(g.cast.household).tier == g.tiers[100]
+    assert login(g.cast["member"]).post(url, {"form": "tier", "tier": g.tiers[130].pk}).status_code == 302
+    assert g.membership(g.cast.household).tier == g.tiers[130]
+    assert g.membership(g.cast.household).tier_set_by == g.cast["member"]
     assert Order.objects.filter(status=OrderStatus.PLACED).count() == 0

@@ -162,15 +162,21 @@ def test_a_household_not_in_the_group_cannot_order(groups: Groups) -> None:
         _order(groups, groups.other_household, bread=1)
 
 
-def test_a_tier_set_by_a_referral_is_not_changed_by_the_household(groups: Groups) -> None:
+def test_a_tier_set_by_a_referral_is_a_floor_for_the_household(groups: Groups) -> None:
     g = groups
     membership = g.membership(g.cast.household)
     services.tier_set(
-        membership=membership, tier=g.tiers[70], actor=None, by_household=False, referral="CCAS"
+        membership=membership, tier=g.tiers[100], actor=None, by_household=False, referral="CCAS"
     )
-    with pytest.raises(Forbidden):
-        services.tier_set(membership=membership, tier=g.tiers[130], actor=None, by_household=True)
-    assert g.membership(g.cast.household).tier == g.tiers[70]
+    with pytest.raises(Forbidden) as refused:
+        services.tier_set(membership=membership, tier=g.tiers[70], actor=None, by_household=True)
+    assert refused.value.code == "tier-set-by-referral" and "tier" in refused.value.errors
+    assert g.membership(g.cast.household).tier == g.tiers[100]
+    services.tier_set(membership=membership, tier=g.tiers[130], actor=None, by_household=True)  # pays more
+    after = g.membership(g.cast.household)
+    assert (after.tier, after.tier_source, after.referral_percent) == (g.tiers[130], "referral", 100)
+    services.tier_set(membership=membership, tier=g.tiers[100], actor=None, by_household=True)  # back to it
+    assert g.membership(g.cast.household).tier == g.tiers[100]
 
 
 def test_a_closed_cycle_never_changes(groups: Groups) -> None:
