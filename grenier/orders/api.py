@@ -135,6 +135,7 @@ class CloseOut(Schema):
     pot_delta_cents: int
     pot_after_cents: int
     trimmed_units: int
+    added_units: int
 
 
 class PurchaseLineOut(Schema):
@@ -467,12 +468,13 @@ def order_cancel(request: HttpRequest, cycle_id: int, payload: CancelIn) -> Orde
 @router.post(
     "/orders/cycles/{cycle_id}/close",
     response=CloseOut,
-    summary="Close a cycle (its group's coordinators); refused with 409 pot-below-zero unless a funder covers",
+    summary="Close a cycle (its group's coordinators); refused with 409 pot-below-zero unless a funder covers, "
+    "and with 409 close-early before its announced close unless ?early=true",
 )
-def cycle_close(request: HttpRequest, cycle_id: int) -> CloseOut:
+def cycle_close(request: HttpRequest, cycle_id: int, early: bool = False) -> CloseOut:
     territory = territory_of(request)
     cycle = access.cycle_for(request.user, territory, cycle_id, manage=True)
-    result = services.cycle_close(cycle=cycle, actor=user_of(request))
+    result = services.cycle_close(cycle=cycle, actor=user_of(request), early=early)
     return CloseOut(
         cycle=cycle.pk,
         closed_now=result.closed_now,
@@ -482,6 +484,7 @@ def cycle_close(request: HttpRequest, cycle_id: int) -> CloseOut:
         pot_delta_cents=result.pot_delta_cents,
         pot_after_cents=result.pot_after_cents,
         trimmed_units=result.trimmed_units,
+        added_units=result.added_units,
     )
 
 

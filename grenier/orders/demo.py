@@ -232,7 +232,7 @@ def extend(territory: Territory, log: Log) -> None:
             if month_index < HISTORY_MONTHS - 1:  # the latest closed cycle's producers are still to be paid
                 _pay_producers(cycle)
         opens = timezone.now() - timedelta(days=2)
-        name_now = f"Commande de {today:%m/%Y}"
+        name_now = f"Commande de {today + timedelta(days=9):%m/%Y}"  # named by its delivery month
         current = OrderCycle.objects.filter(group=group, name=name_now).first()
         if current is None:
             current = services.cycle_open(
@@ -350,12 +350,34 @@ def _cycle(
 
 
 def _orders(cycle: OrderCycle, members: list[Membership], rng: random.Random, at: datetime) -> None:
-    if cycle.is_closed:
-        return
+    """Members' orders. In a cycle rounded to cases, the products sold by cases are ordered together up to whole
+    cases (as a group does when members agree in advance), so that rounding changes little."""
+    if cycle.is_closed or cycle.orders.exists():
+        return  # ordered on an earlier run: a second run adds nothing
     products = list(cycle.products.all())
+    by_cases = [p for p in products if cycle.round_to_cases and p.case_size > 1]
+    loose = [p for p in products if p not in by_cases]
+    wanted: dict[int, dict[int, int]] = {m.household_id: {} for m in members}
+    for membership in members:
+        chosen = rng.sample(loose, k=min(len(loose), rng.randint(1, 3) if by_cases else rng.randint(2, 4)))
+        wanted[membership.household_id].update({p.pk: rng.randint(1, 3) for p in chosen})
+    for product in by_cases:
+        if not members or rng.random() < 0.4:
+            continue  # not every product every month
+        total = product.case_size * (2 if product.case_size <= 6 else 1)
+        if product.max_quantity is not None:
+            total = min(total, product.max_quantity - product.max_quantity % product.case_size)
+        if total <= 0:
+            continue
+        buyers = rng.sample(members, k=min(len(members), total, rng.randint(2, 5)))
+        cuts = sorted(rng.sample(range(1, total), len(buyers) - 1)) if len(buyers) > 1 else []
+        parts = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+        for membership, part in zip(buyers, parts, strict=True):
+            wanted[membership.household_id][product.pk] = part
     for number, membership in enumerate(members):
-        chosen = rng.sample(products, k=min(len(products), rng.randint(2, 4)))
-        quantities = {p.pk: rng.randint(1, 3) for p in chosen}
+        quantities = wanted[membership.household_id]
+        if not quantities:
+            continue
         try:
             services.order_place(
                 cycle=cycle,

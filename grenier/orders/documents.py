@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from grenier.core.money import format_cents
-from grenier.orders.models import OrderCycle
+from grenier.orders.models import OrderCycle, unit_label
 from grenier.orders.selectors import PayoutRow, PurchaseOrder, Receipt
 
 WIDTH = A4[0] - 36 * mm
@@ -106,7 +106,7 @@ def purchase_order_pdf(po: PurchaseOrder, payouts: PayoutRow | None = None) -> b
         rows.append(
             [
                 line.product.name,
-                line.product.get_unit_display(),
+                unit_label(line.product.unit, qty),
                 str(qty),
                 f"{cases}" + (f" + {loose}" if loose else "") if line.product.case_size > 1 else "",
                 _money(line.product.price_cents),
@@ -175,7 +175,7 @@ def purchase_order_csv(po: PurchaseOrder) -> str:
                 po.cycle.name,
                 po.producer.farm_name,
                 line.product.name,
-                line.product.unit,
+                unit_label(line.product.unit, qty),
                 qty,
                 line.product.case_size,
                 line.product.price_cents,
@@ -199,13 +199,13 @@ def pickup_list_pdf(cycle: OrderCycle, receipts: Sequence[Receipt]) -> bytes:
     ]
     for receipt in receipts:
         rows: list[list[str]] = [["[  ] " + receipt.order.household.display_name, _("Quantity"), ""]]
-        for line in receipt.lines:
+        for line in receipt.delivered_lines:
             qty = line.final_quantity if line.final_quantity is not None else line.quantity
             rows.append(
                 [
                     f"{line.cycle_product.name} ({line.cycle_product.producer.farm_name})",
                     str(qty),
-                    line.cycle_product.get_unit_display(),
+                    unit_label(line.cycle_product.unit, qty),
                 ]
             )
         rows.append(
@@ -227,24 +227,51 @@ def pickup_list_pdf(cycle: OrderCycle, receipts: Sequence[Receipt]) -> bytes:
 
 
 def pickup_list_csv(receipts: Sequence[Receipt]) -> str:
+    """One row per product a household collects (``ligne`` = ``produit``, no amounts), then one ``total`` row per
+    household with what it pays and has paid: summing the amount columns gives the cycle's totals."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(
-        ["foyer", "produit", "producteur", "quantite", "unite", "a_payer_centimes", "paye_centimes", "retire"]
+        [
+            "foyer",
+            "ligne",
+            "produit",
+            "producteur",
+            "quantite",
+            "unite",
+            "a_payer_centimes",
+            "paye_centimes",
+            "retire",
+        ]
     )
     for receipt in receipts:
-        for line in receipt.lines:
+        name = receipt.order.household.display_name
+        for line in receipt.delivered_lines:
             qty = line.final_quantity if line.final_quantity is not None else line.quantity
             writer.writerow(
                 [
-                    receipt.order.household.display_name,
+                    name,
+                    "produit",
                     line.cycle_product.name,
                     line.cycle_product.producer.farm_name,
                     qty,
-                    line.cycle_product.unit,
-                    receipt.due_cents,
-                    receipt.paid_cents,
-                    "oui" if receipt.collected else "non",
+                    unit_label(line.cycle_product.unit, qty),
+                    "",
+                    "",
+                    "",
                 ]
             )
+        writer.writerow(
+            [
+                name,
+                "total",
+                "",
+                "",
+                "",
+                "",
+                receipt.due_cents,
+                receipt.paid_cents,
+                "oui" if receipt.collected else "non",
+            ]
+        )
     return out.getvalue()

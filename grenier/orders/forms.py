@@ -199,3 +199,23 @@ class ProductForm(forms.Form):
         label=_("Stock (units)"), min_value=0, required=False, help_text=_("Empty: no limit.")
     )
     is_active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
+
+
+class CloseForm(forms.Form):
+    """The close's confirmation: always ticked by hand; before the announced closing time, the early close too."""
+
+    confirm = forms.BooleanField(
+        label=_("I have checked the quantities above: close the cycle and freeze every order"), required=True
+    )
+    early = forms.BooleanField(
+        label=_("Close early, before the announced time: members can no longer order from now on"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, early: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if early:
+            self.fields["early"].required = True
+        else:
+            del self.fields["early"]
+        self.is_early = early

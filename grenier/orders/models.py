@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from grenier.core.models import Household, Territory
 from grenier.fund.models import Funder, Payment, Store
@@ -175,6 +176,21 @@ class Unit(models.TextChoices):
     BUNCH = "bunch", _("bunch")
 
 
+def unit_label(unit: str, quantity: int) -> str:
+    """A unit's name for ``quantity`` of it, singular or plural ("1 loaf", "3 loaves"), translated."""
+    forms = {
+        Unit.PIECE: ngettext("piece", "pieces", quantity),
+        Unit.KG: ngettext("kg", "kg", quantity),
+        Unit.JAR: ngettext("jar", "jars", quantity),
+        Unit.BOTTLE: ngettext("bottle", "bottles", quantity),
+        Unit.LOAF: ngettext("loaf", "loaves", quantity),
+        Unit.BAG: ngettext("bag", "bags", quantity),
+        Unit.DOZEN: ngettext("dozen", "dozens", quantity),
+        Unit.BUNCH: ngettext("bunch", "bunches", quantity),
+    }
+    return forms.get(unit, unit)  # type: ignore[call-overload]
+
+
 class CatalogueProduct(models.Model):
     """A product in a producer's catalogue for buying groups: its unit, price per unit, case size and stock.
 
@@ -329,7 +345,9 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    """A quantity of a cycle's product. ``final_quantity`` is set at the close (after rounding to cases)."""
+    """A quantity of a cycle's product. ``final_quantity`` is set at the close, after rounding to cases
+    (``rules.case_round``): fewer units when the group's total is rounded down, a few more when it is rounded up to
+    complete a case."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
     cycle_product = models.ForeignKey(CycleProduct, on_delete=models.PROTECT, related_name="lines")
@@ -342,10 +360,6 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "cycle_product"], name="orders_line_once_per_product"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_positive"),
-            models.CheckConstraint(
-                condition=Q(final_quantity__isnull=True) | Q(final_quantity__lte=models.F("quantity")),
-                name="orders_line_final_within_ordered",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,6 @@ producer and what they were paid, pickup lists, a household's receipt."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet, Sum
@@ -58,15 +57,9 @@ def cycle_figures(cycle: OrderCycle) -> CycleFigures:
             pot_after_cents=pot_now,
             covers_cents=covers,
         )
-    fulls: dict[int, int] = defaultdict(int)
-    percents: dict[int, int] = {}
-    for order_id, percent, qty, price in OrderLine.objects.filter(
-        order__cycle=cycle, order__status=OrderStatus.PLACED
-    ).values_list("order_id", "order__tier_percent", "quantity", "cycle_product__price_cents"):
-        fulls[order_id] += qty * price
-        percents[order_id] = percent
-    full = sum(fulls.values())
-    due = sum(rules.tier_amount(amount, percents[oid]) for oid, amount in fulls.items())
+    plan = services.close_plan(cycle)  # the same computation as the close: rounding to cases included
+    full = sum(plan.fulls.values())
+    due = sum(plan.dues.values())
     return CycleFigures(
         orders=placed.count(),
         flagged=placed.filter(pot_flagged=True).count(),
@@ -85,6 +78,7 @@ class ProductTotal:
     ordered: int = 0
     final: int | None = None
     households: int = 0
+    planned: int | None = None  # open cycle: what the close would deliver now (after rounding to cases)
 
     @property
     def full_cents(self) -> int:
@@ -156,6 +150,21 @@ class Receipt:
         return max(0, self.due_cents - self.paid_cents)
 
     @property
+    def has_something(self) -> bool:
+        """Something to collect: a household whose lines were all rounded away is not on the pickup list."""
+        return any(
+            (line.final_quantity if line.final_quantity is not None else line.quantity) for line in self.lines
+        )
+
+    @property
+    def delivered_lines(self) -> list[OrderLine]:
+        return [
+            line
+            for line in self.lines
+            if (line.final_quantity if line.final_quantity is not None else line.quantity)
+        ]
+
+    @property
     def pot_cents(self) -> int:
         """What this household adds to the pot (negative: what the pot gives it)."""
         return self.due_cents - self.full_cents
@@ -184,13 +193,20 @@ def receipt(order: Order) -> Receipt:
     )
 
 
+def empty_orders(cycle: OrderCycle) -> int:
+    """Placed orders of a closed cycle left with nothing after rounding to cases."""
+    if cycle.closed_at is None:
+        return 0
+    return Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED, full_cents=0).count()
+
+
 def pickup_list(cycle: OrderCycle) -> list[Receipt]:
     orders = (
         Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED)
         .select_related("household")
         .order_by("household__name", "pk")
     )
-    return [receipt(order) for order in orders]
+    return [r for r in (receipt(order) for order in orders) if r.has_something]
 
 
 def open_cycles(groups: QuerySet[BuyingGroup]) -> QuerySet[OrderCycle]:

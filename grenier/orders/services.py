@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -67,6 +67,10 @@ class PotBelowZero(Conflict):
     code = "pot-below-zero"
 
 
+class CloseEarly(Conflict):
+    code = "close-early"
+
+
 def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, errors={field: [message]})
 
@@ -96,7 +100,7 @@ def group_create(
         raise _invalid("name", _("A group needs a name."))
     percents = [percent for _name, percent in tiers]
     if not tiers or len(set(percents)) != len(percents) or any(not 1 <= p <= 300 for p in percents):
-        raise _invalid("tiers", _("Tiers are distinct percentages between 1 and 300."))
+        raise _invalid("tiers", _("Tiers must be distinct percentages between 1 and 300."))
     if default_percent not in percents:
         raise _invalid("tiers", _("The default tier must be one of the tiers."))
     if store is not None and store.territory_id != territory.pk:
@@ -242,6 +246,32 @@ def _tier_record(
             "tier_set_by",
             "tier_set_at",
         ]
+    )
+    _reprice_open_orders(locked, tier.percent)
+
+
+def _reprice_open_orders(membership: Membership, percent: int) -> int:
+    """A new tier applies at once to the household's orders in the group's cycles still taking orders (their rows
+    locked first, so that a close running now sees either the old tier or the new one, never a mix). Closed cycles
+    keep what they froze. Returns the number of orders re-priced."""
+    now = timezone.now()
+    cycle_ids = list(
+        OrderCycle.objects.select_for_update()
+        .filter(group_id=membership.group_id, closed_at__isnull=True, closes_at__gt=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not cycle_ids:
+        return 0
+    return (
+        Order.objects.filter(
+            cycle_id__in=cycle_ids,
+            household_id=membership.household_id,
+            status=OrderStatus.PLACED,
+            cycle__closed_at__isnull=True,
+        )
+        .exclude(tier_percent=percent)
+        .update(tier_percent=percent, updated_at=now)
     )
 
 
@@ -397,7 +427,7 @@ def product_save(
     if not isinstance(case_size, int) or case_size < 1:
         errors["case_size"] = [_("At least one unit per case.")]
     if stock is not None and (not isinstance(stock, int) or stock < 0):
-        errors["stock"] = [_("A stock is zero or more units.")]
+        errors["stock"] = [_("A stock must be zero or more units.")]
     if errors:
         raise InvalidInput(_("Some fields are not valid."), errors=errors)
     if product is not None and product.producer_id != producer.pk:
@@ -449,16 +479,16 @@ def cycle_open(
     if not name:
         errors["name"] = [_("A cycle needs a name.")]
     if closes_at <= opens_at:
-        errors["closes_at"] = [_("The close comes after the opening.")]
+        errors["closes_at"] = [_("The close must come after the opening.")]
     if delivery_date < timezone.localdate(closes_at):
-        errors["delivery_date"] = [_("The delivery comes after the close.")]
+        errors["delivery_date"] = [_("The delivery must come after the close.")]
     if pickup_point.group_id != group.pk:
         errors["pickup_point"] = [_("This pickup point is not one of the group's.")]
     offered = [p for p in products if p.is_active]
     if not offered:
         errors["products"] = [_("Choose at least one offered product.")]
     if any(p.producer.territory_id != group.territory_id for p in offered):
-        errors["products"] = [_("Every producer is of the group's territory.")]
+        errors["products"] = [_("Every producer must be of the group's territory.")]
     if errors:
         raise InvalidInput(_("Some fields are not valid."), errors=errors)
     with transaction.atomic():
@@ -500,17 +530,121 @@ def _locked_cycle(cycle: OrderCycle) -> OrderCycle:
     return locked
 
 
+@dataclass
+class ProductPlan:
+    """One product of a cycle at the close: what was ordered, what the group buys after rounding to cases, and the
+    households whose quantity changes (household, ordered, final)."""
+
+    product: CycleProduct
+    ordered: int = 0
+    final: int = 0
+    households: int = 0
+    changes: list[tuple[Household, int, int]] = field(default_factory=list)
+
+    @property
+    def rounded(self) -> bool:
+        return self.product.case_size > 1
+
+    @property
+    def cases(self) -> int:
+        return self.final // self.product.case_size
+
+    @property
+    def to_next_case(self) -> int:
+        """Units still to order so that the ordered total makes whole cases (0 when it does)."""
+        loose = self.ordered % self.product.case_size
+        return self.product.case_size - loose if loose else 0
+
+    @property
+    def dropped(self) -> bool:
+        return self.ordered > 0 and self.final == 0
+
+
+@dataclass
+class ClosePlan:
+    """What closing ``cycle`` now would do, computed once (``close_plan``) for the close itself, the pot's projection
+    and the coordinator's preview: the final quantity of each line, each order's full and tier price, the pot."""
+
+    lines: list[OrderLine]
+    finals: dict[int, int]  # line id -> final quantity
+    fulls: dict[int, int]  # order id -> full price of what it gets
+    dues: dict[int, int]  # order id -> what it pays at its tier
+    producers: dict[int, int]  # producer id -> full price owed
+    orders: dict[int, Order]
+    products: list[ProductPlan]
+
+    @property
+    def delta(self) -> int:
+        return sum(self.dues.values()) - sum(self.fulls.values())
+
+    @property
+    def trimmed(self) -> int:
+        return sum(max(0, line.quantity - self.finals[line.pk]) for line in self.lines)
+
+    @property
+    def added(self) -> int:
+        return sum(max(0, self.finals[line.pk] - line.quantity) for line in self.lines)
+
+
+def close_plan(cycle: OrderCycle) -> ClosePlan:
+    """The close's figures, at the quantities ordered so far, with the cycle's rounding to cases (``rules``)."""
+    lines = list(
+        OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED)
+        .select_related("cycle_product", "order", "order__household")
+        .order_by("cycle_product_id", "updated_at", "id")
+    )
+    by_product: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in lines:
+        by_product[line.cycle_product_id].append(line)
+    plans = {cp.pk: ProductPlan(cp) for cp in cycle.products.select_related("producer")}
+    finals: dict[int, int] = {}
+    for product_id, product_lines in by_product.items():
+        product = product_lines[0].cycle_product
+        quantities = [line.quantity for line in product_lines]
+        if cycle.round_to_cases and product.case_size > 1:
+            rounded = rules.case_round(quantities, product.case_size, product.max_quantity)
+        else:
+            rounded = quantities
+        plan = plans.setdefault(product_id, ProductPlan(product))
+        for line, final in zip(product_lines, rounded, strict=True):
+            finals[line.pk] = final
+            plan.ordered += line.quantity
+            plan.final += final
+            plan.households += 1
+            if final != line.quantity:
+                plan.changes.append((line.order.household, line.quantity, final))
+    fulls: dict[int, int] = defaultdict(int)
+    producers: dict[int, int] = defaultdict(int)
+    orders: dict[int, Order] = {}
+    for line in lines:
+        amount = finals[line.pk] * line.cycle_product.price_cents
+        fulls[line.order_id] += amount
+        producers[line.cycle_product.producer_id] += amount
+        orders[line.order_id] = line.order
+    dues = {oid: rules.tier_amount(full, orders[oid].tier_percent) for oid, full in fulls.items()}
+    return ClosePlan(
+        lines=lines,
+        finals=finals,
+        fulls=dict(fulls),
+        dues=dues,
+        producers=dict(producers),
+        orders=orders,
+        products=list(plans.values()),
+    )
+
+
 def cycle_delta(cycle: OrderCycle, *, final: bool = False) -> int:
-    """What the cycle's placed orders add to the pot (negative: take from it), at the quantities ordered so far, or
-    at the final quantities once closed."""
+    """What the cycle's placed orders add to the pot (negative: take from it): as the close would compute it now
+    (rounding to cases included), or at the final quantities once closed."""
+    if not final or cycle.closed_at is None:
+        return close_plan(cycle).delta
     fulls: dict[int, int] = defaultdict(int)
     tiers: dict[int, int] = {}
     rows = OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED).values_list(
-        "order_id", "order__tier_percent", "quantity", "final_quantity", "cycle_product__price_cents"
+        "order_id", "order__tier_percent", "final_quantity", "cycle_product__price_cents"
     )
-    for order_id, percent, quantity, final_quantity, price in rows:
-        qty = final_quantity if final and final_quantity is not None else quantity
-        fulls[order_id] += qty * price
+    for order_id, percent, final_quantity, price in rows:
+        fulls[order_id] += (final_quantity or 0) * price
         tiers[order_id] = percent
     return sum(rules.tier_amount(full, tiers[oid]) - full for oid, full in fulls.items())
 
@@ -536,7 +670,7 @@ def _quantities(cycle: OrderCycle, quantities: Mapping[int, int]) -> dict[int, i
         if product_id not in products:
             errors[f"quantity_{product_id}"] = [_("This product is not offered in this cycle.")]
         elif not isinstance(qty, int) or isinstance(qty, bool) or qty < 0 or qty > 10_000:
-            errors[f"quantity_{product_id}"] = [_("A whole number of units, 0 or more.")]
+            errors[f"quantity_{product_id}"] = [_("Enter a whole number of units, 0 or more.")]
         elif qty:
             clean[product_id] = qty
     if errors:
@@ -687,7 +821,7 @@ def cover_record(
     if existing is not None:
         return existing
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
-        raise _invalid("amount_cents", _("A positive number of cents."))
+        raise _invalid("amount_cents", _("The amount must be above zero."))
     territory = cycle.group.territory
     if funder.territory_id != territory.pk:
         raise _invalid("funder", _("This funder is of another territory."))
@@ -735,13 +869,22 @@ class CloseResult:
     pot_delta_cents: int
     pot_after_cents: int
     trimmed_units: int
+    added_units: int = 0
 
 
 def cycle_close(
-    *, cycle: OrderCycle, actor: User | None, now: datetime | None = None, only_if_due: bool = False
+    *,
+    cycle: OrderCycle,
+    actor: User | None,
+    now: datetime | None = None,
+    only_if_due: bool = False,
+    early: bool = False,
 ) -> CloseResult:
     """Close a cycle: round to cases if asked, freeze what each household pays, and write the one entry that owes
     the producers the full price, charges each household its tier's price and moves the difference through the pot.
+
+    Before its announced closing time a cycle closes only when asked explicitly (``early``: members can no longer
+    order from then on); otherwise ``CloseEarly``, nothing written.
 
     Refused (``PotBelowZero``, nothing written) when the pot would end below zero: a funder covers the gap first
     (``cover_record``). Closing a closed cycle returns it as it is.
@@ -753,35 +896,21 @@ def cycle_close(
             return _close_summary(cycle, closed_now=False)
         if only_if_due and moment < cycle.closes_at:
             raise Conflict(_("This cycle closes at %(at)s.") % {"at": timezone.localtime(cycle.closes_at)})
-        lines = list(
-            OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED)
-            .select_related("cycle_product", "order")
-            .order_by("cycle_product_id", "updated_at", "id")
-        )
-        trimmed = 0
-        by_product: dict[int, list[OrderLine]] = defaultdict(list)
+        if moment < cycle.closes_at and not early:
+            raise CloseEarly(
+                _(
+                    "This cycle is announced to close at %(at)s: closing it now stops members' orders early. "
+                    "Confirm the early close to go ahead."
+                )
+                % {"at": timezone.localtime(cycle.closes_at).strftime("%d/%m/%Y %H:%M")},
+                errors={"early": [_("Confirm that the cycle closes before its announced time.")]},
+            )
+        plan = close_plan(cycle)
+        lines, orders, fulls, dues, producers = plan.lines, plan.orders, plan.fulls, plan.dues, plan.producers
         for line in lines:
-            by_product[line.cycle_product_id].append(line)
-        for product_lines in by_product.values():
-            product = product_lines[0].cycle_product
-            quantities = [line.quantity for line in product_lines]
-            if cycle.round_to_cases and product.case_size > 1:
-                finals = rules.case_round(quantities, product.case_size)
-            else:
-                finals = quantities
-            for line, final in zip(product_lines, finals, strict=True):
-                line.final_quantity = final
-                trimmed += line.quantity - final
-        fulls: dict[int, int] = defaultdict(int)
-        producers: dict[int, int] = defaultdict(int)
-        orders: dict[int, Order] = {}
-        for line in lines:
-            amount = (line.final_quantity or 0) * line.cycle_product.price_cents
-            fulls[line.order_id] += amount
-            producers[line.cycle_product.producer_id] += amount
-            orders[line.order_id] = line.order
-        dues = {oid: rules.tier_amount(full, orders[oid].tier_percent) for oid, full in fulls.items()}
-        delta = sum(dues.values()) - sum(fulls.values())
+            line.final_quantity = plan.finals[line.pk]
+        trimmed, added = plan.trimmed, plan.added
+        delta = plan.delta
         territory = cycle.group.territory
         balance = pot_balance(cycle.group)
         if balance + delta < 0:
@@ -830,8 +959,9 @@ def cycle_close(
             subject=f"cycle:{cycle.pk}",
             pot_delta_cents=delta,
             trimmed_units=trimmed,
+            added_units=added,
         )
-    return _close_summary(cycle, closed_now=True, trimmed=trimmed)
+    return _close_summary(cycle, closed_now=True, trimmed=trimmed, added=added)
 
 
 def _delivered_per_product(lines: Sequence[OrderLine]) -> dict[int, int]:
@@ -850,7 +980,7 @@ def _pot_refusal(balance: int, delta: int) -> PotBelowZero:
     )
 
 
-def _close_summary(cycle: OrderCycle, *, closed_now: bool, trimmed: int = 0) -> CloseResult:
+def _close_summary(cycle: OrderCycle, *, closed_now: bool, trimmed: int = 0, added: int = 0) -> CloseResult:
     placed = Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED)
     sums = placed.aggregate(full=Sum("full_cents"), due=Sum("due_cents"))
     full = sums["full"] or 0
@@ -864,6 +994,7 @@ def _close_summary(cycle: OrderCycle, *, closed_now: bool, trimmed: int = 0) -> 
         pot_delta_cents=due - full,
         pot_after_cents=pot_balance(cycle.group),
         trimmed_units=trimmed,
+        added_units=added,
     )
 
 
@@ -910,7 +1041,7 @@ def payment_record(
     if method not in PaymentMethod.values:
         raise _invalid("method", _("Unknown payment method."))
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
-        raise _invalid("amount_cents", _("A positive number of cents."))
+        raise _invalid("amount_cents", _("The amount must be above zero."))
     cycle = order.cycle
     group = cycle.group
     territory = group.territory
@@ -1049,7 +1180,7 @@ def producer_pay(
     if existing is not None:
         return existing
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
-        raise _invalid("amount_cents", _("A positive number of cents."))
+        raise _invalid("amount_cents", _("The amount must be above zero."))
     if method not in PayoutMethod.values:
         raise _invalid("method", _("Unknown payment method."))
     if not cycle.products.filter(producer=producer).exists():

@@ -78,6 +78,23 @@ def _place_errors(form: Any, exc: GrenierError) -> None:
         form.add_error(None, exc.detail)
 
 
+def _error_summary(form: Any, anchors: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """The errors of a bound form as (anchor, label, message), shown at the top of the page with a link to each
+    field: a long form's error is then seen without scrolling to it."""
+    if form is None or not form.is_bound or not form.errors:
+        return []
+    rows: list[tuple[str, str, str]] = []
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            rows.extend(("", "", str(error)) for error in errors)
+            continue
+        field = form[name] if name in form.fields else None
+        anchor = (anchors or {}).get(name) or (field.id_for_label if field is not None else "")
+        label = str(field.label) if field is not None else ""
+        rows.extend((anchor, label, str(error)) for error in errors)
+    return rows
+
+
 def _error_text(exc: GrenierError) -> str:
     return " ".join([exc.detail, *(e for errors in exc.errors.values() for e in errors)])
 
@@ -207,7 +224,7 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
             "opens_at": now.replace(second=0, microsecond=0),
             "closes_at": (now + timedelta(days=7)).replace(hour=20, minute=0, second=0, microsecond=0),
             "delivery_date": (now + timedelta(days=10)).date(),
-            "name": f"{now:%Y-%m}",
+            "name": f"{(now + timedelta(days=10)):%m/%Y}",  # named by its delivery month
         },
     )
     all_households = permissions.can(user, territory, Action.LIST_HOUSEHOLDS)
@@ -235,10 +252,13 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
                     by_household=True,
                 )
                 messages.success(
-                    request, _("Your tier is saved: it applies to your next orders and changes.")
+                    request,
+                    _(
+                        "Your tier is saved: your orders in open cycles are re-priced at it, and so are your next ones."
+                    ),
                 )
                 return redirect("orders_group", territory.slug, group.pk)
-            if form_name == "leave" and membership is not None:
+            if form_name == "leave" and membership is not None and request.POST.get("confirm") == "1":
                 services.membership_leave(membership=membership, actor=user)
                 messages.success(request, _("You left the group. Your past orders stay on record."))
                 return redirect("orders_home", territory.slug)
@@ -324,6 +344,18 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
             "cycles": cycles,
             "pot_cents": services.pot_balance(group),
             "points": group.pickup_points.all(),
+            "error_summary": _error_summary(
+                {
+                    "tier": tier_form,
+                    "point": point_form,
+                    "cycle": cycle_form,
+                    "member": member_form,
+                    "card": card_form,
+                }.get(form_name),
+                {"products": "id_products_0"},
+            )
+            if request.method == "POST"
+            else [],
         },
     )
 
@@ -405,11 +437,13 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
     )
     funders = list(Funder.objects.filter(territory=territory))
     figures = selectors.cycle_figures(cycle)
+    plan = services.close_plan(cycle) if not cycle.is_closed else None
+    plans = {p.product.pk: p for p in plan.products} if plan else {}
     by_producer: dict[str, list[Any]] = {}
     if order_form is not None:
         for product in products:
             by_producer.setdefault(product.producer.farm_name, []).append(
-                (product, order_form[f"quantity_{product.pk}"])
+                (product, order_form[f"quantity_{product.pk}"], plans.get(product.pk))
             )
     return render(
         request,
@@ -426,7 +460,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
             "order_form": order_form,
             "by_producer": by_producer,
             "figures": figures,
-            "totals": selectors.product_totals(cycle) if manager else [],
+            "totals": _with_planned(selectors.product_totals(cycle), plans) if manager else [],
             "orders": list(cycle.orders.select_related("household").order_by("household__name"))
             if manager
             else [],
@@ -435,9 +469,22 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
             "cover_form": forms.CoverForm(funders=[(f.pk, f.name) for f in funders])
             if manager and funders
             else None,
+            "plan": plan if manager else None,
+            "early": not cycle.is_closed and timezone.now() < cycle.closes_at,
+            "error_summary": _error_summary(order_form) if request.method == "POST" else [],
             "idempotency_key": _key(request),
         },
     )
+
+
+def _with_planned(
+    totals: list[selectors.ProductTotal], plans: dict[int, Any]
+) -> list[selectors.ProductTotal]:
+    """Each open cycle's product with what the close would deliver now (after rounding to cases)."""
+    for total in totals:
+        plan = plans.get(total.product.pk)
+        total.planned = plan.final if plan is not None and total.final is None else None
+    return totals
 
 
 @orders_page
@@ -458,18 +505,42 @@ def order_cancel(request: HttpRequest, territory: Territory, cycle_id: int) -> H
 
 
 @orders_page
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cycle_close(request: HttpRequest, territory: Territory, cycle_id: int) -> HttpResponse:
+    """The close, in two steps: this page shows what it will do (per product: ordered, cases, delivered, who gets
+    fewer or more units; the pot), then a confirmed form closes. Before the announced time, an early close must be
+    confirmed too: members can no longer order from then on."""
     user = user_of(request)
     cycle = access.cycle_for(user, territory, cycle_id, manage=True)
-    try:
-        result = services.cycle_close(cycle=cycle, actor=user)
-    except GrenierError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        if result.closed_now:
-            messages.success(request, _("Cycle closed: purchase orders and pickup lists are ready."))
-    return redirect("orders_cycle", territory.slug, cycle.pk)
+    if cycle.is_closed:
+        return redirect("orders_cycle", territory.slug, cycle.pk)
+    early = timezone.now() < cycle.closes_at
+    form = forms.CloseForm(request.POST if request.method == "POST" else None, early=early)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.cycle_close(cycle=cycle, actor=user, early=bool(form.cleaned_data.get("early")))
+        except GrenierError as exc:
+            _place_errors(form, exc)
+        else:
+            if result.closed_now:
+                messages.success(request, _("Cycle closed: purchase orders and pickup lists are ready."))
+            return redirect("orders_cycle", territory.slug, cycle.pk)
+    plan = services.close_plan(cycle)
+    return render(
+        request,
+        "orders/close.html",
+        {
+            "territory": territory,
+            "cycle": cycle,
+            "group": cycle.group,
+            "plan": plan,
+            "products": [p for p in plan.products if p.ordered],
+            "figures": selectors.cycle_figures(cycle),
+            "early": early,
+            "form": form,
+            "error_summary": _error_summary(form) if request.method == "POST" else [],
+        },
+    )
 
 
 @orders_page
@@ -570,6 +641,7 @@ def pickup_list(request: HttpRequest, territory: Territory, cycle_id: int) -> Ht
             "cycle": cycle,
             "receipts": receipts,
             "collected": sum(1 for r in receipts if r.collected),
+            "empty_orders": selectors.empty_orders(cycle),
         },
     )
 

@@ -76,6 +76,10 @@ def test_only_a_coordinator_closes_and_a_short_pot_is_409(groups: Groups, client
     assert_problem(post(client, url, {}, _bearer(g, "member")), 403)
     assert_problem(post(client, url, {}, _bearer(g, "producer")), 404)
     assert_problem(post(client, url, {}, _bearer(g, "funder")), 403)
+    early = assert_problem(post(client, url, {}, _bearer(g, "coordinator")), 409)
+    assert early["type"].endswith("close-early")  # before its announced close: only when asked explicitly
+    assert Order.objects.get(cycle=g.cycle).cycle.closed_at is None
+    url += "?early=true"
     problem = assert_problem(post(client, url, {}, _bearer(g, "coordinator")), 409)
     assert problem["type"].endswith("pot-below-zero") and problem["gap_cents"] == 120
     services.tier_set(

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from grenier.core.models import Role
 from grenier.orders import services
-from grenier.orders.models import CatalogueProduct, Order, OrderStatus, Pickup
+from grenier.orders.models import CatalogueProduct, Order, OrderStatus, Pickup, Unit, unit_label
 
 from .conftest import Groups
 
@@ -28,7 +28,7 @@ def _closed_order(g: Groups) -> Order:
     placed = services.order_place(
         cycle=g.cycle, household=g.cast.household, quantities={product.pk: 2}, idempotency_key="p", actor=None
     )
-    services.cycle_close(cycle=g.cycle, actor=None)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
     return placed.order
 
 
@@ -115,7 +115,9 @@ def test_a_coordinator_closes_records_a_payment_and_checks_off_the_pickup(groups
         cycle=g.cycle, household=g.cast.household, quantities={product.pk: 2}, idempotency_key="p", actor=None
     ).order
     client = login(g.cast["coordinator"])
-    assert client.post(reverse("orders_close", args=[slug, g.cycle.pk])).status_code == 302
+    close = reverse("orders_close", args=[slug, g.cycle.pk])
+    assert client.get(close).status_code == 200  # the confirmation step
+    assert client.post(close, {"confirm": "on", "early": "on"}).status_code == 302
     g.cycle.refresh_from_db()
     assert g.cycle.closed_at is not None
     receipt = reverse("orders_receipt", args=[slug, order.pk])
@@ -135,7 +137,7 @@ def test_a_coordinator_closes_records_a_payment_and_checks_off_the_pickup(groups
     csv_text = client.get(reverse("orders_po_csv", args=[slug, g.cycle.pk, g.fournil.pk])).content.decode(
         "utf-8-sig"
     )
-    assert "Pain;loaf;2;1;400;800" in csv_text
+    assert f"Pain;{unit_label(Unit.LOAF, 2)};2;1;400;800" in csv_text  # units in words, as on the PDF
     assert login(g.cast["member"]).post(receipt, {**paid, "idempotency_key": "pay-3"}).status_code == 403
 
 

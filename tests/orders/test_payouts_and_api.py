@@ -53,7 +53,7 @@ def _closed(g: Groups) -> Order:
         idempotency_key="o",
         actor=None,
     ).order
-    services.cycle_close(cycle=g.cycle, actor=None)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
     g.cycle.refresh_from_db()
     order.refresh_from_db()
     return order
@@ -264,7 +264,7 @@ def test_the_api_records_a_funders_cover_once(groups: Groups, client: Client) ->
     again = post(client, url, body, _bearer(g, "coordinator"))
     assert again.json()["id"] == covered.json()["id"] and again.json()["pot_now_cents"] == 2_500
     assert FunderCover.objects.count() == 1 and Funder.objects.filter(pk=funder.pk).exists()
-    services.cycle_close(cycle=g.cycle, actor=None)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
     closed = post(client, url, {**body, "idempotency_key": "api-cover-2"}, _bearer(g, "coordinator"))
     assert assert_problem(closed, 409)["type"].endswith("cycle-closed")
 

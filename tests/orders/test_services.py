@@ -57,7 +57,7 @@ def test_producers_get_the_full_price_and_the_pot_the_difference(groups: Groups)
     _funder_cover = services.cover_record(
         cycle=g.cycle, funder=_funder(g), amount_cents=100, idempotency_key="c-1", actor=None
     )
-    result = services.cycle_close(cycle=g.cycle, actor=g.cast["coordinator"])
+    result = services.cycle_close(cycle=g.cycle, actor=g.cast["coordinator"], early=True)
     assert result.closed_now and result.orders == 2
     assert _balance(g, accounts.producer_code(g.group.pk, g.fournil.pk)) == 4 * 400
     assert _balance(g, accounts.producer_code(g.group.pk, g.rucher.pk)) == 3 * 1_000
@@ -78,7 +78,7 @@ def test_a_close_that_would_leave_the_pot_below_zero_is_refused_until_a_funder_c
     assert Order.objects.get(pk=result.order.pk).pot_flagged
     entries = Entry.objects.count()
     with pytest.raises(services.PotBelowZero) as refused:
-        services.cycle_close(cycle=g.cycle, actor=None)
+        services.cycle_close(cycle=g.cycle, actor=None, early=True)
     assert refused.value.extra["gap_cents"] == 360
     g.cycle.refresh_from_db()
     assert g.cycle.closed_at is None and Entry.objects.count() == entries
@@ -87,14 +87,14 @@ def test_a_close_that_would_leave_the_pot_below_zero_is_refused_until_a_funder_c
         cycle=g.cycle, funder=_funder(g), amount_cents=300, idempotency_key="c-1", actor=None
     )
     with pytest.raises(services.PotBelowZero):
-        services.cycle_close(cycle=g.cycle, actor=None)  # 60 still missing
+        services.cycle_close(cycle=g.cycle, actor=None, early=True)  # 60 still missing
     services.cover_record(
         cycle=g.cycle, funder=_funder(g), amount_cents=60, idempotency_key="c-2", actor=None
     )
     services.cover_record(
         cycle=g.cycle, funder=_funder(g), amount_cents=60, idempotency_key="c-2", actor=None
     )
-    services.cycle_close(cycle=g.cycle, actor=None)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
     assert _balance(g, accounts.pot_code(g.group.pk)) == 0
     assert _balance(g, accounts.COVERS_IN) == -360
     pot = Account.objects.get(territory=g.cast.territory, code=accounts.pot_code(g.group.pk))
@@ -122,7 +122,7 @@ def test_the_close_rounds_each_product_down_to_whole_cases_trimming_the_latest_o
         actor=None,
         now=now + timedelta(minutes=1),
     )
-    result = services.cycle_close(cycle=cycle, actor=None)
+    result = services.cycle_close(cycle=cycle, actor=None, early=True)
     assert result.trimmed_units == 2
     finals = dict(
         OrderLine.objects.filter(order__cycle=cycle).values_list("order__household_id", "final_quantity")
@@ -182,7 +182,7 @@ def test_a_tier_set_by_a_referral_is_a_floor_for_the_household(groups: Groups) -
 def test_a_closed_cycle_never_changes(groups: Groups) -> None:
     g = groups
     placed = _order(g, g.cast.household, bread=2, key="a")
-    services.cycle_close(cycle=g.cycle, actor=None)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
     line = OrderLine.objects.get(order=placed.order)
     with pytest.raises(Conflict):
         _order(g, g.cast.household, bread=9, key="b")
@@ -196,7 +196,7 @@ def test_a_closed_cycle_never_changes(groups: Groups) -> None:
         producer=g.fournil, product=g.bread, name="Pain", unit="loaf", price_cents=999, actor=None
     )
     assert g.product(g.cycle, g.bread).price_cents == 400  # frozen at the opening
-    again = services.cycle_close(cycle=g.cycle, actor=None)
+    again = services.cycle_close(cycle=g.cycle, actor=None, early=True)
     assert not again.closed_now
     line.refresh_from_db()
     assert (line.quantity, line.final_quantity) == (2, 2)
@@ -221,7 +221,7 @@ def test_payments_are_recorded_once_and_never_above_what_is_due(groups: Groups) 
         services.payment_record(
             order=placed.order, method="cash", amount_cents=100, idempotency_key="p", actor=None
         )
-    services.cycle_close(cycle=g.cycle, actor=None)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
     order = Order.objects.get(pk=placed.order.pk)
     first = services.payment_record(
         order=order, method=PaymentMethod.CASH, amount_cents=700, idempotency_key="p1", actor=None
@@ -247,7 +247,7 @@ def test_food_credit_is_paid_through_the_fund_only_where_the_group_is_an_approve
     g = groups
     territory = g.cast.territory
     placed = _order(g, g.cast.household, bread=2, key="a")
-    services.cycle_close(cycle=g.cycle, actor=None)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
     order = Order.objects.get(pk=placed.order.pk)
     with pytest.raises(Forbidden):
         services.payment_record(

@@ -1,0 +1,301 @@
+"""After the phone walkthrough (QA O1-O8): rounding to cases never wipes a product and is shown before the close;
+the pot's projection is the close's; the close is confirmed, early closes explicitly; a new tier re-prices open
+orders; errors are summed up at the top; exports and pickup lists say what each household collects."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from grenier.core.models import Household
+from grenier.fund import services as fund_services
+from grenier.fund.models import Funder, FunderKind
+from grenier.orders import selectors, services
+from grenier.orders.models import CatalogueProduct, Membership, Order, OrderCycle, OrderLine, Unit, unit_label
+
+from .conftest import Groups, open_cycle
+
+
+def _place(g: Groups, cycle: OrderCycle, household: Household, key: str, minutes: int, **qty: int) -> Order:
+    products = {"bread": g.product(cycle, g.bread), "honey": g.product(cycle, g.honey)}
+    return services.order_place(
+        cycle=cycle,
+        household=household,
+        quantities={products[name].pk: n for name, n in qty.items()},
+        idempotency_key=key,
+        actor=None,
+        now=timezone.now() + timedelta(minutes=minutes),
+    ).order
+
+
+def _rounded_cycle(g: Groups) -> OrderCycle:
+    """Honey in cases of 6 (stock 10): 2 + 1 jars = half a case; the close buys one case of 6."""
+    cycle = open_cycle(g, "Cases", round_to_cases=True)
+    services.tier_set(
+        membership=g.membership(g.cast.household), tier=g.tiers[70], actor=None, by_household=True
+    )
+    _place(g, cycle, g.cast.household, "a", 0, honey=2, bread=1)
+    _place(g, cycle, g.cast.other_household, "b", 1, honey=1)
+    return cycle
+
+
+# --- O1: rounding ---------------------------------------------------------------------------------------------------
+
+
+def test_half_a_case_ordered_is_completed_at_the_close_not_wiped(groups: Groups) -> None:
+    g = groups
+    cycle = _rounded_cycle(g)
+    services.cover_record(cycle=cycle, funder=_funder(g), amount_cents=2_000, idempotency_key="c", actor=None)
+    result = services.cycle_close(cycle=cycle, actor=None, early=True)
+    assert result.added_units == 3 and result.trimmed_units == 0
+    finals = dict(
+        OrderLine.objects.filter(order__cycle=cycle, cycle_product__product=g.honey).values_list(
+            "order__household_id", "final_quantity"
+        )
+    )
+    assert finals == {g.cast.household.pk: 4, g.cast.other_household.pk: 2}  # 3 missing: 2 to the oldest, 1
+    mine = Order.objects.get(cycle=cycle, household=g.cast.household)
+    assert mine.full_cents == 4 * 1_000 + 400 and mine.due_cents == 3_080  # 70 % of 44,00 €
+    po = selectors.purchase_order(cycle, g.rucher)
+    assert [(line.final, line.ordered) for line in po.lines] == [(6, 3)] and po.total_cents == 6_000
+
+
+def test_the_coordinator_sees_what_the_close_will_deliver_and_who_gets_more(groups: Groups, login) -> None:
+    g = groups
+    cycle = _rounded_cycle(g)
+    client = login(g.cast["coordinator"])
+    page = client.get(reverse("orders_close", args=[g.cast.territory.slug, cycle.pk])).content.decode()
+    honey = g.product(cycle, g.honey)
+    row = page.split(f'id="plan-{honey.pk}"')[1].split("</tr>")[0]
+    assert 'class="ordered">3<' in row and 'class="delivered">6' in row
+    assert f"{g.cast.household.display_name}: 2 → 4" in row
+    assert f"{g.cast.other_household.display_name}: 1 → 2" in row
+    cycle.refresh_from_db()
+    assert cycle.closed_at is None  # looking closes nothing
+
+
+def test_members_are_told_the_case_size_and_how_many_complete_the_next_case(groups: Groups, login) -> None:
+    g = groups
+    cycle = _rounded_cycle(g)
+    page = login(g.cast["member"]).get(reverse("orders_cycle", args=[g.cast.territory.slug, cycle.pk]))
+    honey = g.product(cycle, g.honey)
+    help_text = page.content.decode().split(f'id="case-help-{honey.pk}"')[1].split("</p>")[0]
+    assert ": 3" in help_text and "3 " in help_text.split("—")[1]  # 3 ordered, 3 more to complete the case
+
+
+# --- O2: the pot's projection is the close's ----------------------------------------------------------------------------
+
+
+def test_the_pots_projection_applies_the_same_rounding_as_the_close(groups: Groups) -> None:
+    g = groups
+    cycle = open_cycle(g, "Trim", round_to_cases=True)
+    services.cover_record(cycle=cycle, funder=_funder(g), amount_cents=5_000, idempotency_key="c", actor=None)
+    services.tier_set(
+        membership=g.membership(g.cast.household), tier=g.tiers[70], actor=None, by_household=True
+    )
+    _place(g, cycle, g.cast.other_household, "a", 0, honey=6)
+    _place(g, cycle, g.cast.household, "b", 1, honey=2)  # 8 → 6: these 2 jars are trimmed
+    figures = selectors.cycle_figures(cycle)
+    assert figures.pot_delta_cents == 0  # the 70 % household gets nothing after rounding: takes nothing
+    services.cycle_close(cycle=cycle, actor=None, early=True)
+    assert services.pot_balance(g.group) == figures.pot_after_cents == 5_000
+
+
+def _funder(g: Groups) -> Funder:
+    return fund_services.funder_create(
+        territory=g.cast.territory, name="Fondation QA", kind=FunderKind.PRIVATE, actor=None
+    )
+
+
+# --- O3: a confirmed close, an explicit early close -------------------------------------------------------------------
+
+
+def test_a_close_before_the_announced_time_needs_an_explicit_early_close(groups: Groups) -> None:
+    g = groups
+    _place(g, g.cycle, g.cast.household, "a", 0, bread=1)
+    with pytest.raises(services.CloseEarly):
+        services.cycle_close(cycle=g.cycle, actor=None)
+    g.cycle.refresh_from_db()
+    assert g.cycle.closed_at is None
+    services.cycle_close(
+        cycle=g.cycle, actor=None, now=g.cycle.closes_at
+    )  # at the announced time: no question
+    g.cycle.refresh_from_db()
+    assert g.cycle.closed_at is not None
+
+
+def test_the_close_page_needs_a_confirmation_and_an_early_close_its_own(groups: Groups, login) -> None:
+    g = groups
+    _place(g, g.cycle, g.cast.household, "a", 0, bread=1)
+    client = login(g.cast["coordinator"])
+    url = reverse("orders_close", args=[g.cast.territory.slug, g.cycle.pk])
+    for data in ({}, {"confirm": "on"}, {"early": "on"}):
+        response = client.post(url, data)
+        assert response.status_code == 200 and 'id="error-summary"' in response.content.decode()
+        g.cycle.refresh_from_db()
+        assert g.cycle.closed_at is None, data
+    assert 'id="close-early-warning"' in client.get(url).content.decode()
+    assert client.post(url, {"confirm": "on", "early": "on"}).status_code == 302
+    g.cycle.refresh_from_db()
+    assert g.cycle.closed_at is not None
+    assert client.get(url).status_code == 302  # closed: back to the cycle
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("coordinator", 200),
+        ("member", 403),
+        ("other_member", 404),
+        ("producer", 404),
+        ("committee", 403),
+        ("funder", 403),
+        ("outsider", 404),
+        ("nobody", 404),
+    ],
+)
+def test_the_close_page_is_for_the_groups_coordinators(groups: Groups, login, who: str, status: int) -> None:
+    g = groups
+    person = g.other_member if who == "other_member" else g.cast[who]
+    client = login(person)
+    url = reverse("orders_close", args=[g.cast.territory.slug, g.cycle.pk])
+    assert client.get(url).status_code == status
+    closing = client.post(url, {"confirm": "on", "early": "on"}).status_code
+    assert closing == (302 if who == "coordinator" else status)
+    g.cycle.refresh_from_db()
+    assert (g.cycle.closed_at is not None) == (who == "coordinator")
+
+
+# --- O4: a new tier re-prices the open orders ---------------------------------------------------------------------
+
+
+def test_a_new_tier_reprices_the_households_open_orders_not_its_closed_ones(groups: Groups, login) -> None:
+    g = groups
+    closed = open_cycle(g, "Octobre")
+    old = _place(g, closed, g.cast.household, "o", 0, bread=1)
+    services.cycle_close(cycle=closed, actor=None, early=True)
+    order = _place(g, g.cycle, g.cast.household, "a", 0, bread=3)
+    assert order.tier_percent == 100
+    client = login(g.cast["member"])
+    client.post(
+        reverse("orders_group", args=[g.cast.territory.slug, g.group.pk]),
+        {"form": "tier", "tier": g.tiers[130].pk},
+    )
+    order.refresh_from_db()
+    old.refresh_from_db()
+    assert order.tier_percent == 130 and selectors.receipt(order).due_cents == 1_560
+    assert old.tier_percent == 100 and old.due_cents == 400  # closed: frozen
+    page = client.get(reverse("orders_cycle", args=[g.cast.territory.slug, g.cycle.pk])).content.decode()
+    assert "15,60" in page.split('id="my-due"')[1][:40]
+
+
+# --- O5: errors at the top ----------------------------------------------------------------------------------------
+
+
+def test_an_order_over_the_stock_is_summed_up_at_the_top_with_a_link_to_the_field(
+    groups: Groups, login
+) -> None:
+    g = groups
+    honey = g.product(g.cycle, g.honey)
+    url = reverse("orders_cycle", args=[g.cast.territory.slug, g.cycle.pk])
+    response = login(g.cast["member"]).post(url, {f"quantity_{honey.pk}": "11", "idempotency_key": "x"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    summary = page.split('id="error-summary"')[1].split("</div>")[0]
+    assert f'href="#id_quantity_{honey.pk}"' in summary
+    assert page.index('id="error-summary"') < page.index('id="pot-panel"')  # above everything else
+    assert not Order.objects.filter(cycle=g.cycle).exists()
+
+
+def test_opening_a_cycle_without_product_is_summed_up_at_the_top(groups: Groups, login) -> None:
+    g = groups
+    now = timezone.localtime()
+    data = {
+        "form": "cycle",
+        "name": "Vide",
+        "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "delivery_date": (now + timedelta(days=5)).strftime("%Y-%m-%d"),
+        "pickup_point": g.point.pk,
+    }
+    response = login(g.cast["coordinator"]).post(
+        reverse("orders_group", args=[g.cast.territory.slug, g.group.pk]), data
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'href="#id_products_0"' in page.split('id="error-summary"')[1]
+    assert not OrderCycle.objects.filter(group=g.group, name="Vide").exists()
+
+
+# --- O6, O7: exports and the pickup list ----------------------------------------------------------------------------
+
+
+def test_the_pickup_csv_sums_to_the_cycles_totals_and_names_units_for_people(groups: Groups, login) -> None:
+    g = groups
+    _place(g, g.cycle, g.cast.household, "a", 0, bread=2, honey=3)
+    _place(g, g.cycle, g.cast.other_household, "b", 1, bread=1)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
+    url = reverse("orders_pickup_csv", args=[g.cast.territory.slug, g.cycle.pk])
+    text = login(g.cast["coordinator"]).get(url).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    due = sum(int(r["a_payer_centimes"]) for r in rows if r["a_payer_centimes"])
+    assert due == sum(o.due_cents or 0 for o in Order.objects.filter(cycle=g.cycle)) == 2 * 400 + 3_000 + 400
+    assert [r["ligne"] for r in rows].count("total") == 2
+    loaves = next(r for r in rows if r["produit"] == "Pain" and r["quantite"] == "2")
+    assert loaves["unite"] == unit_label(Unit.LOAF, 2) != Unit.LOAF  # a word for people, plural, not the code
+
+
+def test_a_household_left_with_nothing_after_rounding_is_not_on_the_pickup_list(
+    groups: Groups, login
+) -> None:
+    g = groups
+    cycle = open_cycle(g, "Trim", round_to_cases=True)
+    _place(g, cycle, g.cast.other_household, "a", 0, honey=6)
+    nothing = _place(g, cycle, g.cast.household, "b", 1, honey=2)  # trimmed to 0
+    services.cycle_close(cycle=cycle, actor=None, early=True)
+    client = login(g.cast["coordinator"])
+    page = client.get(reverse("orders_pickup", args=[g.cast.territory.slug, cycle.pk])).content.decode()
+    assert f'id="order-{nothing.pk}"' not in page and 'id="nothing-to-collect"' in page
+    text = client.get(reverse("orders_pickup_csv", args=[g.cast.territory.slug, cycle.pk])).content.decode()
+    assert g.cast.household.display_name not in text
+
+
+def test_the_referral_box_of_a_member_has_a_visible_label(groups: Groups, login) -> None:
+    g = groups
+    membership = g.membership(g.cast.household)
+    page = login(g.cast["coordinator"]).get(reverse("orders_group", args=[g.cast.territory.slug, g.group.pk]))
+    row = page.content.decode().split(f'id="member-{membership.pk}"')[1].split("</tr>")[0]
+    label = row.split(f'for="ref-{membership.pk}"')[0].rsplit("<label", 1)[1]
+    assert "visually-hidden" not in label and "placeholder" not in row
+
+
+# --- O8 ----------------------------------------------------------------------------------------------------------
+
+
+def test_leaving_a_group_needs_the_confirmation(groups: Groups, login) -> None:
+    g = groups
+    client = login(g.cast["member"])
+    url = reverse("orders_group", args=[g.cast.territory.slug, g.group.pk])
+    assert client.post(url, {"form": "leave"}).status_code == 200
+    assert Membership.objects.get(pk=g.membership(g.cast.household).pk).left_on is None
+    assert client.post(url, {"form": "leave", "confirm": "1"}).status_code == 302
+    assert Membership.objects.get(pk=g.membership(g.cast.household).pk).left_on is not None
+
+
+def test_units_agree_with_their_quantity() -> None:
+    assert unit_label(Unit.LOAF, 1) != unit_label(Unit.LOAF, 3)
+    assert unit_label(Unit.JAR, 0) == unit_label(Unit.JAR, 1) or unit_label(Unit.JAR, 2) != unit_label(
+        Unit.JAR, 1
+    )
+
+
+def test_a_cycle_form_proposes_a_name_by_delivery_month(groups: Groups, login) -> None:
+    g = groups
+    page = login(g.cast["coordinator"]).get(reverse("orders_group", args=[g.cast.territory.slug, g.group.pk]))
+    delivery = timezone.localtime() + timedelta(days=10)
+    assert f'value="{delivery:%m/%Y}"' in page.content.decode()
+    assert CatalogueProduct.objects.exists()
