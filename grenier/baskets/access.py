@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from grenier.baskets.models import DistributionSheet, Garden, PickupPoint, Referral, Subscription
+from grenier.baskets.models import (
+    Agreement,
+    BasketOffer,
+    DistributionSheet,
+    Garden,
+    PickupPoint,
+    Referral,
+    Subscription,
+)
 from grenier.core import permissions
 from grenier.core.errors import NotFound
 from grenier.core.models import Household, Role, Territory
@@ -44,6 +52,28 @@ def garden_for(user: AnyUser, territory: Territory, garden_id: int) -> Garden:
     if garden is None:
         raise NotFound(_("This garden does not exist or you do not act for it."))
     return garden
+
+
+def offer_for(user: AnyUser, territory: Territory, garden: Garden, offer_id: int) -> BasketOffer:
+    """An offer of ``garden`` (which ``garden_for`` already found ``user`` acts for)."""
+    offer = BasketOffer.objects.filter(garden=garden, pk=offer_id).first()
+    if offer is None or not manages(user, territory):
+        raise NotFound(_("This offer does not exist or you do not act for its garden."))
+    return offer
+
+
+def pickup_point_for(user: AnyUser, territory: Territory, garden: Garden, point_id: int) -> PickupPoint:
+    point = PickupPoint.objects.filter(garden=garden, pk=point_id).first()
+    if point is None or not manages(user, territory):
+        raise NotFound(_("This pickup point does not exist or you do not act for its garden."))
+    return point
+
+
+def agreement_for(user: AnyUser, territory: Territory, garden: Garden, agreement_id: int) -> Agreement:
+    agreement = Agreement.objects.filter(garden=garden, pk=agreement_id).select_related("funder").first()
+    if agreement is None or not manages(user, territory):
+        raise NotFound(_("This agreement does not exist or you do not act for its garden."))
+    return agreement
 
 
 def pickup_points_of(user: AnyUser, territory: Territory) -> QuerySet[PickupPoint]:

@@ -8,6 +8,8 @@
   back towards zero (positive: paid ahead).
 * ``baskets:agreement:<id>``: negative by what the funder owes under the agreement for baskets due.
 * ``external:baskets-payments``: euros paid by members (cash, cheque, transfer).
+* ``external:baskets-funders``: euros paid by funders for what their agreements owe (``FunderPayment``); each
+  brings its agreements' accounts back towards zero.
 * ``external:baskets-food-credit``: member parts paid in food credit at the garden's store; the common fund settles
   that store in euros (``fund.services.settle``).
 
@@ -24,6 +26,7 @@ from grenier.ledger.models import Account, Unit
 
 PAYMENTS_IN = "external:baskets-payments"
 FOOD_CREDIT_IN = "external:baskets-food-credit"
+FUNDERS_IN = "external:baskets-funders"
 
 
 def garden_code(garden_id: int) -> str:

@@ -24,6 +24,7 @@ from grenier.baskets.models import (
     DistributionLine,
     DistributionSheet,
     Frequency,
+    FunderPayment,
     Garden,
     LineStatus,
     MemberPayment,
@@ -155,6 +156,7 @@ def extend(territory: Territory, log: Log) -> None:
     services.distribution_generate(garden=garden, day=current, actor=None, warn=False)
     _absences(subscriptions, current, rng)
     _payments(garden, subscriptions, rng)
+    _funder_paid(funders["Fondation Terres Solidaires"], season_start, today)
     _workshops(garden, season_start, current)
     forecast = selectors.budget_forecast(garden, today)
     log(
@@ -242,6 +244,25 @@ def _size_budgets(garden: Garden, foundation: Agreement, department: Agreement, 
     department_budget = department.spent_cents + weekly * 2 // 7 * 3
     Agreement.objects.filter(pk=foundation.pk).update(budget_cents=foundation_budget)
     Agreement.objects.filter(pk=department.pk).update(budget_cents=department_budget)
+
+
+def _funder_paid(funder: Funder, season_start: date, today: date) -> None:
+    """The foundation paid for the first three months of the season by transfer; the rest is still due."""
+    if FunderPayment.objects.filter(funder=funder).exists():
+        return
+    end = min(season_start + timedelta(weeks=13), today)
+    left = sum(d.left_cents for d in selectors.funder_dues(funder, season_start, end))
+    if left > 0:
+        services.funder_payment_record(
+            funder=funder,
+            start=season_start,
+            end=end,
+            amount_cents=left,
+            received_on=min(end + timedelta(days=20), today),
+            reference="VIR FTS T1",
+            idempotency_key="demo-funder-payment-1",
+            actor=None,
+        )
 
 
 def _absences(subscriptions: list[Subscription], current: date, rng: random.Random) -> None:

@@ -119,10 +119,10 @@ def statement_pdf(statement: Statement) -> bytes:
             _("Agreement"),
             _("Garden"),
             _("Baskets"),
-            _("Paid in the period"),
-            _("Budget"),
-            _("Used"),
-            _("Left"),
+            _("Due for the period"),
+            _("Paid"),
+            _("Left to pay"),
+            _("Budget left"),
         ]
     ]
     for row in statement.agreements:
@@ -133,12 +133,22 @@ def statement_pdf(statement: Statement) -> bytes:
                 Paragraph(_escape(a.garden.name), styles["Normal"]),
                 str(row.baskets),
                 _money(row.funded_cents),
-                _money(a.budget_cents),
-                _money(a.spent_cents),
+                _money(row.paid_cents),
+                _money(row.left_cents),
                 _money(a.left_cents),
             ]
         )
-    summary.append([_("Total"), "", str(statement.baskets), _money(statement.funded_cents), "", "", ""])
+    summary.append(
+        [
+            _("Total"),
+            "",
+            str(statement.baskets),
+            _money(statement.funded_cents),
+            _money(statement.paid_cents),
+            _money(statement.left_cents),
+            "",
+        ]
+    )
     story.append(Table(summary, repeatRows=1, style=_grid(right_from=2)))
     for row in statement.agreements:
         if not row.by_month:
@@ -155,6 +165,18 @@ def statement_pdf(statement: Statement) -> bytes:
                 colWidths=[WIDTH * 0.4, WIDTH * 0.2, WIDTH * 0.3],
             )
         )
+    if statement.payments:
+        story += [Spacer(1, 5 * mm), Paragraph(_escape(_("Payments received")), styles["Heading3"])]
+        paid = [[_("Received on"), _("For the baskets of"), _("Reference"), _("Amount")]] + [
+            [
+                date_format(p.received_on, "j F Y"),
+                f"{date_format(p.period_start, 'j F Y')} - {date_format(p.period_end, 'j F Y')}",
+                Paragraph(_escape(p.reference), styles["Normal"]),
+                _money(p.amount_cents),
+            ]
+            for p in statement.payments
+        ]
+        story.append(Table(paid, repeatRows=1, style=_grid(right_from=3)))
     story += [
         Spacer(1, 6 * mm),
         Paragraph(

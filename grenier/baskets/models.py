@@ -77,12 +77,18 @@ class Garden(models.Model):
         related_name="coordinated_gardens",
         verbose_name=_("coordinators"),
     )
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
 
     class Meta:
         verbose_name = _("garden")
         verbose_name_plural = _("gardens")
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["territory", "name"], name="baskets_garden_name_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "name"], name="baskets_garden_name_once"),
+            models.UniqueConstraint(
+                fields=["territory", "idempotency_key"], name="baskets_garden_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -105,6 +111,7 @@ class BasketOffer(models.Model):
     season_end = models.DateField(_("season ends"))
     weekday = models.PositiveSmallIntegerField(_("distribution day"), choices=Weekday.choices)
     active = models.BooleanField(_("open to new subscriptions"), default=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
 
     class Meta:
         verbose_name = _("basket offer")
@@ -112,6 +119,7 @@ class BasketOffer(models.Model):
         ordering = ["garden", "price_cents", "id"]
         constraints = [
             models.UniqueConstraint(fields=["garden", "name"], name="baskets_offer_name_once"),
+            models.UniqueConstraint(fields=["garden", "idempotency_key"], name="baskets_offer_once_per_key"),
             models.CheckConstraint(condition=Q(price_cents__gt=0), name="baskets_offer_price_positive"),
             models.CheckConstraint(
                 condition=Q(season_end__gte=F("season_start")), name="baskets_offer_season_ordered"
@@ -135,6 +143,7 @@ class PickupPoint(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="pickup_points", verbose_name=_("volunteers")
     )
     active = models.BooleanField(_("active"), default=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
 
     class Meta:
         verbose_name = _("pickup point")
@@ -142,6 +151,7 @@ class PickupPoint(models.Model):
         ordering = ["garden", "name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["garden", "name"], name="baskets_pickup_name_once"),
+            models.UniqueConstraint(fields=["garden", "idempotency_key"], name="baskets_pickup_once_per_key"),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="baskets_pickup_weekday_known"),
         ]
 
@@ -169,6 +179,7 @@ class Agreement(models.Model):
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("to"))
     priority = models.PositiveSmallIntegerField(_("priority (1 pays first)"), default=1)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
 
     class Meta:
         verbose_name = _("co-financing agreement")
@@ -176,6 +187,10 @@ class Agreement(models.Model):
         ordering = ["garden", "priority", "id"]
         constraints = [
             models.UniqueConstraint(fields=["garden", "name"], name="baskets_agreement_name_once"),
+            models.UniqueConstraint(
+                fields=["garden", "idempotency_key"], name="baskets_agreement_once_per_key"
+            ),
+            models.CheckConstraint(condition=Q(budget_cents__gt=0), name="baskets_agreement_budget_positive"),
             models.CheckConstraint(
                 condition=(Q(share_bp__isnull=False) & Q(amount_per_basket_cents__isnull=True))
                 | (Q(share_bp__isnull=True) & Q(amount_per_basket_cents__isnull=False)),
@@ -467,6 +482,59 @@ class MemberPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.amount_cents} {self.method}"
+
+
+class FunderPayment(models.Model):
+    """A funder paid (part of) what its agreements owe for the baskets of a period: one ledger entry from the
+    outside (``external:baskets-funders``) to its agreements' accounts, split among them in ``parts``."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="basket_funder_payments")
+    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="basket_payments")
+    period_start = models.DateField(_("for the baskets from"))
+    period_end = models.DateField(_("to"))
+    received_on = models.DateField(_("received on"))
+    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="basket_funder_payment")
+    idempotency_key = models.CharField(max_length=100)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("funder's payment")
+        verbose_name_plural = _("funders' payments")
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["funder", "idempotency_key"], name="baskets_funder_payment_once_per_key"
+            ),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="baskets_funder_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="baskets_funder_payment_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.funder_id} {self.amount_cents}"
+
+
+class FunderPaymentPart(models.Model):
+    """What one funder's payment settles of one of its agreements."""
+
+    payment = models.ForeignKey(FunderPayment, on_delete=models.PROTECT, related_name="parts")
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="payment_parts")
+    amount_cents = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "agreement"], name="baskets_funder_part_once"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="baskets_funder_part_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}: {self.amount_cents}"
 
 
 class WorkshopKind(models.TextChoices):

@@ -18,6 +18,8 @@ from grenier.baskets.models import (
     DistributionLine,
     DistributionSheet,
     Frequency,
+    FunderPayment,
+    FunderPaymentPart,
     Garden,
     LineFunding,
     LineStatus,
@@ -265,12 +267,71 @@ def sheets_for_points(points: QuerySet, around: date) -> QuerySet[DistributionSh
 
 
 @dataclass
+class AgreementDue:
+    """What an agreement owes for the baskets of a period (``due_cents``), what its funder paid for that period,
+    and what is left to pay."""
+
+    agreement: Agreement
+    due_cents: int
+    paid_cents: int
+    total_due_cents: int  # for every basket it ever paid for
+    total_paid_cents: int
+
+    @property
+    def left_cents(self) -> int:
+        """Never more than the period's due, nor more than the agreement owes in all."""
+        return max(0, min(self.due_cents - self.paid_cents, self.total_due_cents - self.total_paid_cents))
+
+
+def funder_dues(funder: Funder, start: date, end: date) -> list[AgreementDue]:
+    """For each agreement of ``funder`` (by garden, then priority): due for the baskets from ``start`` to ``end``,
+    paid for that period, left.
+
+    The rule: a payment counts for every period its own period overlaps. So a payment for the first quarter
+    shows in the statement of January and in the statement of the year; and what is left for a period is never
+    more than its baskets came to minus every payment that may have been meant for them, so a funder is never
+    asked, nor allowed, to pay twice for the same baskets."""
+    agreements = list(
+        Agreement.objects.filter(funder=funder)
+        .select_related("garden")
+        .order_by("garden__name", "priority", "id")
+    )
+    ids = [a.pk for a in agreements]
+
+    def by_agreement(rows: QuerySet) -> dict[int, int]:
+        return dict(
+            rows.values_list("agreement_id")
+            .annotate(total=Sum("amount_cents"))
+            .values_list("agreement_id", "total")
+        )
+
+    fundings = LineFunding.objects.filter(agreement_id__in=ids)
+    parts = FunderPaymentPart.objects.filter(agreement_id__in=ids)
+    due = by_agreement(fundings.filter(line__on__gte=start, line__on__lte=end))
+    paid = by_agreement(parts.filter(payment__period_start__lte=end, payment__period_end__gte=start))
+    total_due = by_agreement(fundings)
+    total_paid = by_agreement(parts)
+    return [
+        AgreementDue(
+            agreement=a,
+            due_cents=due.get(a.pk) or 0,
+            paid_cents=paid.get(a.pk) or 0,
+            total_due_cents=total_due.get(a.pk) or 0,
+            total_paid_cents=total_paid.get(a.pk) or 0,
+        )
+        for a in agreements
+    ]
+
+
+@dataclass
 class AgreementStatement:
     agreement: Agreement
     baskets: int
-    funded_cents: int
+    funded_cents: int  # what its part of the period's baskets came to: due by the funder
     by_month: list[tuple[date, int, int]]  # month, baskets, cents
     by_day: list[tuple[date, str, int, int]]  # day, pickup point, baskets, cents
+    paid_cents: int = 0  # paid by the funder for the period (see ``funder_dues``)
+    left_cents: int = 0  # left to pay for the period
 
 
 @dataclass
@@ -279,6 +340,7 @@ class Statement:
     start: date
     end: date
     agreements: list[AgreementStatement]
+    payments: list[FunderPayment] = field(default_factory=list)  # those counted for the period
 
     @property
     def baskets(self) -> int:
@@ -288,13 +350,28 @@ class Statement:
     def funded_cents(self) -> int:
         return sum(a.funded_cents for a in self.agreements)
 
+    @property
+    def due_cents(self) -> int:
+        return self.funded_cents
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(a.paid_cents for a in self.agreements)
+
+    @property
+    def left_cents(self) -> int:
+        return sum(a.left_cents for a in self.agreements)
+
 
 def statement(funder: Funder, start: date, end: date) -> Statement:
     """What ``funder``'s agreements paid for baskets due from ``start`` to ``end`` (inclusive), with each budget's
     total, used and left (to date)."""
     rows = []
+    dues = {d.agreement.pk: d for d in funder_dues(funder, start, end)}
     for agreement in (
-        Agreement.objects.filter(funder=funder).select_related("garden").order_by("garden__name", "priority")
+        Agreement.objects.filter(funder=funder)
+        .select_related("garden")
+        .order_by("garden__name", "priority", "id")
     ):
         fundings = LineFunding.objects.filter(agreement=agreement, line__on__gte=start, line__on__lte=end)
         totals = fundings.aggregate(n=Count("id"), cents=Sum("amount_cents"))
@@ -317,9 +394,16 @@ def statement(funder: Funder, start: date, end: date) -> Statement:
                 funded_cents=totals["cents"] or 0,
                 by_month=by_month,
                 by_day=by_day,
+                paid_cents=dues[agreement.pk].paid_cents,
+                left_cents=dues[agreement.pk].left_cents,
             )
         )
-    return Statement(funder=funder, start=start, end=end, agreements=rows)
+    payments = list(
+        FunderPayment.objects.filter(funder=funder, period_start__lte=end, period_end__gte=start)
+        .prefetch_related("parts__agreement")
+        .order_by("received_on", "id")
+    )
+    return Statement(funder=funder, start=start, end=end, agreements=rows, payments=payments)
 
 
 @dataclass
@@ -333,7 +417,10 @@ class YearReport:
     member_part_cents: int = 0
     members_paid_cents: int = 0
     short_cents: int = 0
-    partners: list[tuple[str, int, int]] = field(default_factory=list)  # funder, baskets, cents
+    partners: list[tuple[str, int, int, int]] = field(
+        default_factory=list
+    )  # funder, baskets, cents, received
+    partners_received_cents: int = 0  # what funders paid in the year (for baskets of any period)
     workshops: int = 0
     workshop_participants: int = 0
     workshops_by_kind: list[tuple[str, int]] = field(default_factory=list)
@@ -374,13 +461,30 @@ def year_report(territory: Territory, year: int, funders: QuerySet[Funder] | Non
     partners = LineFunding.objects.filter(line__in=lines)
     if funders is not None:
         partners = partners.filter(agreement__funder__in=funders)
-    report.partners = [
-        (name, n, cents)
+    received_rows = FunderPayment.objects.filter(
+        territory=territory, received_on__gte=start, received_on__lte=end
+    )
+    if funders is not None:
+        received_rows = received_rows.filter(funder__in=funders)
+    received = dict(
+        received_rows.values_list("funder__name")
+        .annotate(cents=Sum("amount_cents"))
+        .values_list("funder__name", "cents")
+    )
+    due = {
+        name: (n, cents)
         for name, n, cents in partners.values_list("agreement__funder__name")
         .annotate(n=Count("id"), cents=Sum("amount_cents"))
-        .order_by("-cents")
         .values_list("agreement__funder__name", "n", "cents")
-    ]
+    }
+    report.partners = sorted(
+        (
+            (name, due.get(name, (0, 0))[0], due.get(name, (0, 0))[1] or 0, received.get(name) or 0)
+            for name in set(due) | set(received)
+        ),
+        key=lambda row: (-row[2], row[0]),
+    )
+    report.partners_received_cents = sum(received.values())
     workshops = Workshop.objects.filter(garden__territory=territory, on__gte=start, on__lte=end)
     held = workshops.aggregate(n=Count("id"), people=Sum("participants"))
     report.workshops = held["n"] or 0

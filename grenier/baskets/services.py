@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,8 @@ from grenier.baskets.models import (
     DistributionLine,
     DistributionSheet,
     Frequency,
+    FunderPayment,
+    FunderPaymentPart,
     Garden,
     LineFunding,
     LineStatus,
@@ -39,7 +41,8 @@ from grenier.baskets.split import Funding, split_price
 from grenier.core import services as core_services
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from grenier.core.models import Household, Territory, User
+from grenier.core.models import Household, Role, Territory, TerritoryRole, User
+from grenier.core.money import format_cents
 from grenier.core.services import audit
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, Store
@@ -48,43 +51,188 @@ from grenier.ledger.models import Entry
 from grenier.ledger.services import EntrySpec
 
 # --- settings and reference data --------------------------------------------------------------------------------
+#
+# Creating: with an ``idempotency_key`` (pages, API), the same key again returns what the first call made, and a
+# name already taken is refused; without one (demo, commands, tests), the thing of that name is returned as it is.
+# Editing changes what is due from now on only: a basket already booked keeps the price and split it was booked at
+# (``DistributionLine`` holds them), and an agreement keeps paying for the baskets it already paid for.
+
+PERIOD_MAX_DAYS = 3 * 366  # an agreement or a season runs at most about three years
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+PRIORITY_MAX = 99
+WARN_WEEKS_MAX = 52
+
+
+def _raise(errors: dict[str, list[str]], detail: str) -> None:
+    if errors:
+        raise InvalidInput(detail, errors=errors)
+
+
+def _period_errors(
+    start: date,
+    end: date,
+    *,
+    start_field: str,
+    end_field: str,
+    errors: dict[str, list[str]],
+    max_days: int | None = PERIOD_MAX_DAYS,
+) -> None:
+    """A period starts before it ends, lasts at most ``max_days``, and lies between 2000 and 2100."""
+    if not EARLIEST <= start <= LATEST:
+        errors.setdefault(start_field, []).append(_("A date between 2000 and 2100."))
+    if not EARLIEST <= end <= LATEST:
+        errors.setdefault(end_field, []).append(_("A date between 2000 and 2100."))
+    if end < start:
+        errors.setdefault(end_field, []).append(_("The period ends after it starts."))
+    elif max_days is not None and (end - start).days > max_days:
+        errors.setdefault(end_field, []).append(_("At most three years."))
+
+
+def _taken(name_field: str = "name") -> Conflict:
+    return Conflict(
+        _("This name is already used."), errors={name_field: [_("Already used: choose another.")]}
+    )
 
 
 def settings_set(
     *, territory: Territory, member_cap_bp: int, warn_weeks: int = 4, actor: User | None
 ) -> BasketSettings:
-    if not 0 <= member_cap_bp <= BP:
-        raise InvalidInput(
-            _("The member's part is between 0 and 100 %."),
-            errors={"member_cap_bp": [_("Between 0 and 10000 basis points.")]},
-        )
+    """The territory's cap on the member's part (basis points, 0 to 10 000) and the warning horizon (weeks).
+
+    Only baskets booked from now on use a new cap; those already booked keep their split."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(member_cap_bp, int) or not 0 <= member_cap_bp <= BP:
+        errors["member_cap_bp"] = [_("Between 0 and 10000 basis points.")]
+    if not isinstance(warn_weeks, int) or not 0 <= warn_weeks <= WARN_WEEKS_MAX:
+        errors["warn_weeks"] = [_("Between 0 and 52 weeks.")]
+    _raise(errors, _("The member's part is between 0 and 100 %."))
     with transaction.atomic():
+        before = BasketSettings.objects.select_for_update().filter(territory=territory).first()
+        if before and (before.member_cap_bp, before.warn_weeks) == (member_cap_bp, warn_weeks):
+            return before
         found, _created = BasketSettings.objects.update_or_create(
-            territory=territory, defaults={"member_cap_bp": member_cap_bp, "warn_weeks": max(warn_weeks, 0)}
+            territory=territory, defaults={"member_cap_bp": member_cap_bp, "warn_weeks": warn_weeks}
         )
-        audit(territory=territory, actor=actor, action="baskets.settings", member_cap_bp=member_cap_bp)
+        audit(
+            territory=territory,
+            actor=actor,
+            action="baskets.settings",
+            member_cap_bp=member_cap_bp,
+            warn_weeks=warn_weeks,
+            was_cap_bp=before.member_cap_bp if before else None,
+        )
     return found
 
 
-def garden_create(
-    *, territory: Territory, name: str, address: str = "", store: Store | None = None, actor: User | None
-) -> Garden:
-    if not name.strip():
-        raise InvalidInput(_("A garden needs a name."), errors={"name": [_("This field is required.")]})
+def _store_errors(territory: Territory, store: Store | None, errors: dict[str, list[str]]) -> None:
     if store is not None and store.territory_id != territory.pk:
-        raise InvalidInput(_("Unknown store."), errors={"store": [_("Not a store of this territory.")]})
-    with transaction.atomic():
-        garden, created = Garden.objects.get_or_create(
-            territory=territory, name=name.strip(), defaults={"address": address, "store": store}
-        )
-        if created:
-            audit(
-                territory=territory,
-                actor=actor,
-                action="baskets.garden.create",
-                subject=f"garden:{garden.pk}",
-            )
+        errors["store"] = [_("Not a store of this territory.")]
+
+
+def garden_create(
+    *,
+    territory: Territory,
+    name: str,
+    address: str = "",
+    store: Store | None = None,
+    actor: User | None,
+    idempotency_key: str | None = None,
+) -> Garden:
+    if idempotency_key:
+        found = Garden.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("This field is required.")]
+    _store_errors(territory, store, errors)
+    _raise(errors, _("The garden could not be recorded."))
+    name = name.strip()[:200]
+    try:
+        with transaction.atomic():
+            if idempotency_key:
+                if Garden.objects.filter(territory=territory, name=name).exists():
+                    raise _taken()
+                garden = Garden.objects.create(
+                    territory=territory,
+                    name=name,
+                    address=address.strip()[:300],
+                    store=store,
+                    idempotency_key=idempotency_key,
+                )
+                created = True
+            else:
+                garden, created = Garden.objects.get_or_create(
+                    territory=territory, name=name, defaults={"address": address, "store": store}
+                )
+            if created:
+                audit(
+                    territory=territory,
+                    actor=actor,
+                    action="baskets.garden.create",
+                    subject=f"garden:{garden.pk}",
+                )
+    except IntegrityError as exc:  # the same form sent twice at once, or the name taken meanwhile
+        won = Garden.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
+        if idempotency_key and won is not None:
+            return won
+        raise _taken() from exc
     return garden
+
+
+def garden_update(
+    *, garden: Garden, name: str, address: str, store: Store | None, actor: User | None
+) -> Garden:
+    territory = garden.territory
+    errors: dict[str, list[str]] = {}
+    name = name.strip()[:200]
+    if not name:
+        errors["name"] = [_("This field is required.")]
+    _store_errors(territory, store, errors)
+    _raise(errors, _("The garden could not be recorded."))
+    try:
+        with transaction.atomic():
+            locked = Garden.objects.select_for_update().get(pk=garden.pk)
+            changed = {
+                k: v
+                for k, v in {
+                    "name": name,
+                    "address": address.strip()[:300],
+                    "store_id": store and store.pk,
+                }.items()
+                if getattr(locked, k) != v
+            }
+            if changed:
+                Garden.objects.filter(pk=locked.pk).update(**changed)
+                audit(
+                    territory=territory,
+                    actor=actor,
+                    action="baskets.garden.update",
+                    subject=f"garden:{locked.pk}",
+                    fields=sorted(changed),
+                )
+    except IntegrityError as exc:
+        raise _taken() from exc
+    return Garden.objects.select_related("store").get(pk=garden.pk)
+
+
+def _offer_errors(
+    *, name: str, price_cents: int, season_start: date, season_end: date, weekday: int, size: str
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("This field is required.")]
+    if not isinstance(price_cents, int) or isinstance(price_cents, bool) or not 0 < price_cents <= 1_000_00:
+        errors["price_cents"] = [_("A positive number of cents, at most 1000 €.")]
+    _period_errors(
+        season_start, season_end, start_field="season_start", end_field="season_end", errors=errors
+    )
+    if not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        errors["weekday"] = [_("A day of the week, 0 (Monday) to 6.")]
+    if size not in BasketSize.values:
+        errors["size"] = [_("Small, medium or large.")]
+    return errors
 
 
 def offer_create(
@@ -97,59 +245,250 @@ def offer_create(
     weekday: int,
     size: BasketSize = BasketSize.SMALL,
     actor: User | None,
+    idempotency_key: str | None = None,
 ) -> BasketOffer:
-    errors: dict[str, list[str]] = {}
-    if not name.strip():
-        errors["name"] = [_("This field is required.")]
-    if not isinstance(price_cents, int) or price_cents <= 0:
-        errors["price_cents"] = [_("A positive number of cents.")]
-    if season_end < season_start:
-        errors["season_end"] = [_("The season ends after it starts.")]
-    if not 0 <= weekday <= 6:
-        errors["weekday"] = [_("A day of the week, 0 (Monday) to 6.")]
-    if errors:
-        raise InvalidInput(_("The offer could not be recorded."), errors=errors)
-    with transaction.atomic():
-        offer, created = BasketOffer.objects.get_or_create(
-            garden=garden,
-            name=name.strip(),
-            defaults={
+    if idempotency_key:
+        found = BasketOffer.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found
+    errors = _offer_errors(
+        name=name,
+        price_cents=price_cents,
+        season_start=season_start,
+        season_end=season_end,
+        weekday=weekday,
+        size=size,
+    )
+    _raise(errors, _("The offer could not be recorded."))
+    fields = {
+        "size": size,
+        "price_cents": price_cents,
+        "season_start": season_start,
+        "season_end": season_end,
+        "weekday": weekday,
+    }
+    try:
+        with transaction.atomic():
+            if idempotency_key:
+                if BasketOffer.objects.filter(garden=garden, name=name.strip()).exists():
+                    raise _taken()
+                offer = BasketOffer.objects.create(
+                    garden=garden, name=name.strip(), idempotency_key=idempotency_key, **fields
+                )
+                created = True
+            else:
+                offer, created = BasketOffer.objects.get_or_create(
+                    garden=garden, name=name.strip(), defaults=fields
+                )
+            if created:
+                audit(
+                    territory=garden.territory,
+                    actor=actor,
+                    action="baskets.offer.create",
+                    subject=f"offer:{offer.pk}",
+                    price_cents=price_cents,
+                )
+    except IntegrityError as exc:
+        won = BasketOffer.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if idempotency_key and won is not None:
+            return won
+        raise _taken() from exc
+    return offer
+
+
+def offer_update(
+    *,
+    offer: BasketOffer,
+    name: str,
+    price_cents: int,
+    season_start: date,
+    season_end: date,
+    weekday: int,
+    size: BasketSize,
+    active: bool,
+    actor: User | None,
+) -> BasketOffer:
+    """Change an offer. A new price applies to the baskets booked from now on: those already on a sheet keep the
+    price they were booked at. The season keeps the baskets already booked inside it; the distribution day
+    changes only while no open subscription relies on it."""
+    errors = _offer_errors(
+        name=name,
+        price_cents=price_cents,
+        season_start=season_start,
+        season_end=season_end,
+        weekday=weekday,
+        size=size,
+    )
+    _raise(errors, _("The offer could not be recorded."))
+    try:
+        with transaction.atomic():
+            locked = (
+                BasketOffer.objects.select_for_update().select_related("garden__territory").get(pk=offer.pk)
+            )
+            booked = DistributionLine.objects.filter(offer=locked).aggregate(first=Min("on"), last=Max("on"))
+            if booked["first"] is not None and season_start > booked["first"]:
+                errors["season_start"] = [
+                    _("Baskets are already booked from %(d)s.") % {"d": booked["first"]}
+                ]
+            if booked["last"] is not None and season_end < booked["last"]:
+                errors["season_end"] = [_("Baskets are already booked until %(d)s.") % {"d": booked["last"]}]
+            if (
+                weekday != locked.weekday
+                and Subscription.objects.filter(offer=locked, stopped_on__isnull=True).exists()
+            ):
+                errors["weekday"] = [_("Open subscriptions take this basket on its current day.")]
+            _raise(errors, _("The offer could not be recorded."))
+            values = {
+                "name": name.strip(),
                 "size": size,
                 "price_cents": price_cents,
                 "season_start": season_start,
                 "season_end": season_end,
                 "weekday": weekday,
-            },
-        )
-        if created:
-            audit(
-                territory=garden.territory,
-                actor=actor,
-                action="baskets.offer.create",
-                subject=f"offer:{offer.pk}",
-            )
-    return offer
+                "active": bool(active),
+            }
+            changed = {k: v for k, v in values.items() if getattr(locked, k) != v}
+            if changed:
+                BasketOffer.objects.filter(pk=locked.pk).update(**changed)
+                audit(
+                    territory=locked.garden.territory,
+                    actor=actor,
+                    action="baskets.offer.update",
+                    subject=f"offer:{locked.pk}",
+                    fields=sorted(changed),
+                    price_cents=price_cents,
+                    was_price_cents=locked.price_cents,
+                )
+    except IntegrityError as exc:
+        raise _taken() from exc
+    return BasketOffer.objects.select_related("garden").get(pk=offer.pk)
+
+
+def _volunteer_errors(
+    territory: Territory, volunteers: list[User] | None, errors: dict[str, list[str]]
+) -> None:
+    """Volunteers are chosen among the territory's cashiers (the role that checks sheets off)."""
+    if not volunteers:
+        return
+    cashiers = set(
+        TerritoryRole.objects.filter(
+            territory=territory, role=Role.CASHIER, user__in=volunteers, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    if any(v.pk not in cashiers for v in volunteers):
+        errors["volunteers"] = [_("Volunteers are chosen among the territory's cashiers.")]
 
 
 def pickup_point_create(
-    *, garden: Garden, name: str, weekday: int, opens_at: time, address: str = "", actor: User | None
+    *,
+    garden: Garden,
+    name: str,
+    weekday: int,
+    opens_at: time,
+    address: str = "",
+    volunteers: list[User] | None = None,
+    actor: User | None,
+    idempotency_key: str | None = None,
 ) -> PickupPoint:
+    if idempotency_key:
+        found = PickupPoint.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found
+    errors: dict[str, list[str]] = {}
     if not name.strip():
-        raise InvalidInput(_("A pickup point needs a name."), errors={"name": [_("This field is required.")]})
-    with transaction.atomic():
-        point, created = PickupPoint.objects.get_or_create(
-            garden=garden,
-            name=name.strip(),
-            defaults={"weekday": weekday, "opens_at": opens_at, "address": address},
-        )
-        if created:
-            audit(
-                territory=garden.territory,
-                actor=actor,
-                action="baskets.pickup.create",
-                subject=f"pickup:{point.pk}",
-            )
+        errors["name"] = [_("This field is required.")]
+    if not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        errors["weekday"] = [_("A day of the week, 0 (Monday) to 6.")]
+    _volunteer_errors(garden.territory, volunteers, errors)
+    _raise(errors, _("The pickup point could not be recorded."))
+    fields = {"weekday": weekday, "opens_at": opens_at, "address": address.strip()[:300]}
+    try:
+        with transaction.atomic():
+            if idempotency_key:
+                if PickupPoint.objects.filter(garden=garden, name=name.strip()).exists():
+                    raise _taken()
+                point = PickupPoint.objects.create(
+                    garden=garden, name=name.strip(), idempotency_key=idempotency_key, **fields
+                )
+                created = True
+            else:
+                point, created = PickupPoint.objects.get_or_create(
+                    garden=garden, name=name.strip(), defaults=fields
+                )
+            if created:
+                if volunteers:
+                    point.volunteers.set(volunteers)
+                audit(
+                    territory=garden.territory,
+                    actor=actor,
+                    action="baskets.pickup.create",
+                    subject=f"pickup:{point.pk}",
+                    volunteers=sorted(v.pk for v in volunteers or []),
+                )
+    except IntegrityError as exc:
+        won = PickupPoint.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if idempotency_key and won is not None:
+            return won
+        raise _taken() from exc
     return point
+
+
+def pickup_point_update(
+    *,
+    pickup_point: PickupPoint,
+    name: str,
+    address: str,
+    weekday: int,
+    opens_at: time,
+    volunteers: list[User],
+    active: bool,
+    actor: User | None,
+) -> PickupPoint:
+    """Change a pickup point and who serves it. Its day changes, or it closes, only while no open subscription
+    collects there (move those subscriptions first)."""
+    territory = pickup_point.garden.territory
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("This field is required.")]
+    if not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        errors["weekday"] = [_("A day of the week, 0 (Monday) to 6.")]
+    _volunteer_errors(territory, volunteers, errors)
+    _raise(errors, _("The pickup point could not be recorded."))
+    try:
+        with transaction.atomic():
+            locked = PickupPoint.objects.select_for_update().get(pk=pickup_point.pk)
+            open_here = Subscription.objects.filter(pickup_point=locked, stopped_on__isnull=True)
+            if weekday != locked.weekday and open_here.exists():
+                errors["weekday"] = [_("Open subscriptions collect here on the current day.")]
+            if not active and locked.active and open_here.exists():
+                errors["active"] = [_("Open subscriptions collect here: move or stop them first.")]
+            _raise(errors, _("The pickup point could not be recorded."))
+            values = {
+                "name": name.strip()[:200],
+                "address": address.strip()[:300],
+                "weekday": weekday,
+                "opens_at": opens_at,
+                "active": bool(active),
+            }
+            changed = {k: v for k, v in values.items() if getattr(locked, k) != v}
+            if changed:
+                PickupPoint.objects.filter(pk=locked.pk).update(**changed)
+            before = set(locked.volunteers.values_list("pk", flat=True))
+            after = {v.pk for v in volunteers}
+            if before != after:
+                locked.volunteers.set(volunteers)
+            if changed or before != after:
+                audit(
+                    territory=territory,
+                    actor=actor,
+                    action="baskets.pickup.update",
+                    subject=f"pickup:{locked.pk}",
+                    fields=sorted(changed),
+                    volunteers=sorted(after),
+                )
+    except IntegrityError as exc:
+        raise _taken() from exc
+    return PickupPoint.objects.get(pk=pickup_point.pk)
 
 
 def volunteer_add(*, pickup_point: PickupPoint, user: User, actor: User | None) -> None:
@@ -164,6 +503,37 @@ def volunteer_add(*, pickup_point: PickupPoint, user: User, actor: User | None) 
         )
 
 
+def _agreement_errors(
+    *,
+    garden: Garden,
+    funder: Funder,
+    name: str,
+    budget_cents: int,
+    starts_on: date,
+    ends_on: date,
+    priority: int,
+    share_bp: int | None,
+    amount_per_basket_cents: int | None,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("This field is required.")]
+    if (share_bp is None) == (amount_per_basket_cents is None):
+        errors["share_bp"] = [_("Give either a share of the price or a fixed amount per basket.")]
+    if share_bp is not None and not 0 < share_bp <= BP:
+        errors["share_bp"] = [_("Between 1 and 10000 basis points.")]
+    if amount_per_basket_cents is not None and not 0 < amount_per_basket_cents <= 1_000_00:
+        errors["amount_per_basket_cents"] = [_("A positive number of cents, at most 1000 €.")]
+    if not isinstance(budget_cents, int) or not 0 < budget_cents <= 100_000_000_00:
+        errors["budget_cents"] = [_("A positive budget.")]
+    _period_errors(starts_on, ends_on, start_field="starts_on", end_field="ends_on", errors=errors)
+    if not isinstance(priority, int) or not 1 <= priority <= PRIORITY_MAX:
+        errors["priority"] = [_("From 1 (pays first) to 99.")]
+    if funder.territory_id != garden.territory_id:
+        errors["funder"] = [_("Not a funder of this territory.")]
+    return errors
+
+
 def agreement_create(
     *,
     garden: Garden,
@@ -176,48 +546,140 @@ def agreement_create(
     share_bp: int | None = None,
     amount_per_basket_cents: int | None = None,
     actor: User | None,
+    idempotency_key: str | None = None,
 ) -> Agreement:
-    """A co-financing agreement: ``share_bp`` of each basket's price, or ``amount_per_basket_cents``, never both."""
-    errors: dict[str, list[str]] = {}
-    if (share_bp is None) == (amount_per_basket_cents is None):
-        errors["share_bp"] = [_("Give either a share of the price or a fixed amount per basket.")]
-    if share_bp is not None and not 0 < share_bp <= BP:
-        errors["share_bp"] = [_("Between 1 and 10000 basis points.")]
-    if amount_per_basket_cents is not None and amount_per_basket_cents <= 0:
-        errors["amount_per_basket_cents"] = [_("A positive number of cents.")]
-    if budget_cents < 0:
-        errors["budget_cents"] = [_("A budget is not negative.")]
-    if ends_on < starts_on:
-        errors["ends_on"] = [_("The period ends after it starts.")]
-    if funder.territory_id != garden.territory_id:
-        errors["funder"] = [_("Not a funder of this territory.")]
-    if errors:
-        raise InvalidInput(_("The agreement could not be recorded."), errors=errors)
-    with transaction.atomic():
-        agreement, created = Agreement.objects.get_or_create(
-            garden=garden,
-            name=name.strip(),
-            defaults={
-                "territory": garden.territory,
-                "funder": funder,
-                "share_bp": share_bp,
-                "amount_per_basket_cents": amount_per_basket_cents,
+    """A co-financing agreement: ``share_bp`` of each basket's price, or ``amount_per_basket_cents``, never both;
+    a positive budget; a period of at most three years."""
+    if idempotency_key:
+        found = Agreement.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found
+    errors = _agreement_errors(
+        garden=garden,
+        funder=funder,
+        name=name,
+        budget_cents=budget_cents,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        priority=priority,
+        share_bp=share_bp,
+        amount_per_basket_cents=amount_per_basket_cents,
+    )
+    _raise(errors, _("The agreement could not be recorded."))
+    fields = {
+        "territory": garden.territory,
+        "funder": funder,
+        "share_bp": share_bp,
+        "amount_per_basket_cents": amount_per_basket_cents,
+        "budget_cents": budget_cents,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "priority": priority,
+    }
+    try:
+        with transaction.atomic():
+            if idempotency_key:
+                if Agreement.objects.filter(garden=garden, name=name.strip()).exists():
+                    raise _taken()
+                agreement = Agreement.objects.create(
+                    garden=garden, name=name.strip(), idempotency_key=idempotency_key, **fields
+                )
+                created = True
+            else:
+                agreement, created = Agreement.objects.get_or_create(
+                    garden=garden, name=name.strip(), defaults=fields
+                )
+            if created:
+                audit(
+                    territory=garden.territory,
+                    actor=actor,
+                    action="baskets.agreement.create",
+                    subject=f"agreement:{agreement.pk}",
+                    funder=funder.pk,
+                    budget_cents=budget_cents,
+                )
+    except IntegrityError as exc:
+        won = Agreement.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if idempotency_key and won is not None:
+            return won
+        raise _taken() from exc
+    return agreement
+
+
+def agreement_update(
+    *,
+    agreement: Agreement,
+    funder: Funder,
+    name: str,
+    budget_cents: int,
+    starts_on: date,
+    ends_on: date,
+    priority: int,
+    share_bp: int | None,
+    amount_per_basket_cents: int | None,
+    actor: User | None,
+) -> Agreement:
+    """Change an agreement for the baskets booked from now on. The budget never drops below what baskets already
+    used; the period keeps every basket the agreement already paid for; the funder changes only before the
+    agreement paid for any basket."""
+    garden = agreement.garden
+    errors = _agreement_errors(
+        garden=garden,
+        funder=funder,
+        name=name,
+        budget_cents=budget_cents,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        priority=priority,
+        share_bp=share_bp,
+        amount_per_basket_cents=amount_per_basket_cents,
+    )
+    _raise(errors, _("The agreement could not be recorded."))
+    try:
+        with transaction.atomic():
+            # The garden's lock first, as ``distribution_generate`` takes it: no generation runs meanwhile.
+            Garden.objects.select_for_update().filter(pk=garden.pk).first()
+            locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+            if budget_cents < locked.spent_cents:
+                errors["budget_cents"] = [
+                    _("Baskets already used %(used)s of it.") % {"used": format_cents(locked.spent_cents)}
+                ]
+            paid = LineFunding.objects.filter(agreement=locked).aggregate(
+                first=Min("line__on"), last=Max("line__on")
+            )
+            if paid["first"] is not None and (starts_on > paid["first"] or ends_on < paid["last"]):
+                errors["ends_on" if ends_on < paid["last"] else "starts_on"] = [
+                    _("It already paid for baskets from %(first)s to %(last)s.")
+                    % {"first": paid["first"], "last": paid["last"]}
+                ]
+            if funder.pk != locked.funder_id and paid["first"] is not None:
+                errors["funder"] = [_("It already paid for baskets: record a new agreement instead.")]
+            _raise(errors, _("The agreement could not be recorded."))
+            values = {
+                "funder_id": funder.pk,
+                "name": name.strip()[:200],
                 "budget_cents": budget_cents,
                 "starts_on": starts_on,
                 "ends_on": ends_on,
                 "priority": priority,
-            },
-        )
-        if created:
-            audit(
-                territory=garden.territory,
-                actor=actor,
-                action="baskets.agreement.create",
-                subject=f"agreement:{agreement.pk}",
-                funder=funder.pk,
-                budget_cents=budget_cents,
-            )
-    return agreement
+                "share_bp": share_bp,
+                "amount_per_basket_cents": amount_per_basket_cents,
+            }
+            changed = {k: v for k, v in values.items() if getattr(locked, k) != v}
+            if changed:
+                Agreement.objects.filter(pk=locked.pk).update(**changed)
+                audit(
+                    territory=garden.territory,
+                    actor=actor,
+                    action="baskets.agreement.update",
+                    subject=f"agreement:{locked.pk}",
+                    fields=sorted(changed),
+                    budget_cents=budget_cents,
+                    was_budget_cents=locked.budget_cents,
+                )
+    except IntegrityError as exc:
+        raise _taken() from exc
+    return Agreement.objects.select_related("funder", "garden").get(pk=agreement.pk)
 
 
 # --- referrals and memberships ------------------------------------------------------------------------------------
@@ -822,6 +1284,110 @@ def member_payment_record(
             )
     except IntegrityError:
         won = MemberPayment.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
+        if won is None:
+            raise
+        return won
+    return payment
+
+
+# --- funders' payments --------------------------------------------------------------------------------------------
+
+
+def funder_payment_record(
+    *,
+    funder: Funder,
+    start: date,
+    end: date,
+    amount_cents: int,
+    idempotency_key: str,
+    actor: User | None,
+    reference: str = "",
+    received_on: date | None = None,
+    agreement: Agreement | None = None,
+) -> FunderPayment:
+    """A funder paid ``amount_cents`` for the baskets from ``start`` to ``end``: never more than its agreements
+    (or the one ``agreement``) have left to pay for that period (``selectors.funder_dues``); split among them by
+    garden and priority, each up to what it has left. One ledger entry from ``external:baskets-funders`` to the
+    agreements' accounts. The same key again returns the first payment."""
+    territory = funder.territory
+    found = FunderPayment.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
+    if found is not None:
+        return found
+    today = timezone.localdate()
+    received_on = received_on or today
+    errors: dict[str, list[str]] = {}
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        errors["amount_cents"] = [_("A positive number of cents.")]
+    _period_errors(start, end, start_field="start", end_field="end", errors=errors, max_days=None)
+    if received_on > today:
+        errors["received_on"] = [_("A payment is recorded once received.")]
+    if agreement is not None and agreement.funder_id != funder.pk:
+        errors["agreement"] = [_("Not an agreement of this funder.")]
+    _raise(errors, _("The payment could not be recorded."))
+    try:
+        with transaction.atomic():
+            # One payment of a funder at a time: two payments must not both see the same amount left to pay.
+            Funder.objects.select_for_update().filter(pk=funder.pk).first()
+            found = FunderPayment.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
+            if found is not None:
+                return found
+            dues = [
+                d
+                for d in selectors.funder_dues(funder, start, end)
+                if agreement is None or d.agreement.pk == agreement.pk
+            ]
+            left = sum(d.left_cents for d in dues)
+            if amount_cents > left:
+                raise Conflict(
+                    _("More than what is left to pay for this period."),
+                    errors={"amount_cents": [_("At most %(left)s.") % {"left": format_cents(left)}]},
+                )
+            parts: list[tuple[Agreement, int]] = []
+            rest = amount_cents
+            for due in dues:
+                take = min(due.left_cents, rest)
+                if take > 0:
+                    parts.append((due.agreement, take))
+                    rest -= take
+            books = accounts.accounts(
+                territory, {accounts.FUNDERS_IN} | {accounts.agreement_code(a.pk) for a, _c in parts}
+            )
+            entry = ledger.entry_record(
+                territory=territory,
+                idempotency_key=f"baskets:funder-payment:{funder.pk}:{idempotency_key}"[:100],
+                kind="baskets.funder_payment",
+                legs=[(books[accounts.FUNDERS_IN], -amount_cents)]
+                + [(books[accounts.agreement_code(a.pk)], cents) for a, cents in parts],
+                memo=f"{funder.name} {start:%d/%m/%Y}-{end:%d/%m/%Y} {reference}".strip()[:200],
+                actor=actor,
+            ).entry
+            payment = FunderPayment.objects.create(
+                territory=territory,
+                funder=funder,
+                period_start=start,
+                period_end=end,
+                received_on=received_on,
+                amount_cents=amount_cents,
+                reference=reference.strip()[:100],
+                entry=entry,
+                idempotency_key=idempotency_key,
+                recorded_by=actor,
+            )
+            FunderPaymentPart.objects.bulk_create(
+                FunderPaymentPart(payment=payment, agreement=a, amount_cents=cents) for a, cents in parts
+            )
+            audit(
+                territory=territory,
+                actor=actor,
+                action="baskets.funder_payment",
+                subject=f"funder:{funder.pk}",
+                amount_cents=amount_cents,
+                start=start.isoformat(),
+                end=end.isoformat(),
+                parts={str(a.pk): cents for a, cents in parts},
+            )
+    except IntegrityError:
+        won = FunderPayment.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
         if won is None:
             raise
         return won

@@ -6,7 +6,27 @@ from grenier.baskets import views
 
 urlpatterns = [
     path("baskets/", views.home, name="baskets_home"),
+    path("baskets/settings/", views.basket_settings, name="baskets_settings"),
+    path("baskets/gardens/new/", views.garden_new, name="baskets_garden_new"),
     path("baskets/gardens/<int:garden_id>/", views.garden, name="baskets_garden"),
+    path("baskets/gardens/<int:garden_id>/edit/", views.garden_edit, name="baskets_garden_edit"),
+    path("baskets/gardens/<int:garden_id>/offers/new/", views.offer_new, name="baskets_offer_new"),
+    path(
+        "baskets/gardens/<int:garden_id>/offers/<int:offer_id>/", views.offer_edit, name="baskets_offer_edit"
+    ),
+    path("baskets/gardens/<int:garden_id>/points/new/", views.point_new, name="baskets_point_new"),
+    path(
+        "baskets/gardens/<int:garden_id>/points/<int:point_id>/", views.point_edit, name="baskets_point_edit"
+    ),
+    path(
+        "baskets/gardens/<int:garden_id>/agreements/new/", views.agreement_new, name="baskets_agreement_new"
+    ),
+    path(
+        "baskets/gardens/<int:garden_id>/agreements/<int:agreement_id>/",
+        views.agreement_edit,
+        name="baskets_agreement_edit",
+    ),
+    path("baskets/funders/<int:funder_id>/payments/", views.funder_payments, name="baskets_funder_payments"),
     path("baskets/gardens/<int:garden_id>/generate/", views.generate, name="baskets_generate"),
     path("baskets/gardens/<int:garden_id>/workshops/", views.workshop, name="baskets_workshop"),
     path("baskets/gardens/<int:garden_id>/subscribe/", views.subscribe, name="baskets_subscribe"),

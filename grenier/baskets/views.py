@@ -13,12 +13,14 @@ import csv
 import io
 import secrets
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,9 +29,11 @@ from grenier.baskets import access, documents, forms, selectors, services
 from grenier.baskets.models import (
     Agreement,
     BasketOffer,
+    BasketSize,
     DistributionLine,
     DistributionSheet,
     Frequency,
+    FunderPayment,
     Garden,
     LineStatus,
     Membership,
@@ -41,9 +45,10 @@ from grenier.baskets.models import (
 from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, NotFound
-from grenier.core.models import Household, Territory
+from grenier.core.models import Household, Role, Territory, User
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
+from grenier.fund.models import Funder, Store
 
 BASKET_ACTIONS = (
     Action.BASKETS_MANAGE,
@@ -529,8 +534,6 @@ def sheet_line(request: HttpRequest, territory: Territory, sheet_id: int, line_i
 
 
 def _sheet_url(territory: Territory, found: DistributionSheet) -> str:
-    from django.urls import reverse
-
     return reverse("baskets_sheet", args=[territory.slug, found.pk])
 
 
@@ -657,11 +660,31 @@ def statement_csv(request: HttpRequest, territory: Territory) -> HttpResponse:
             )
     writer.writerow([])
     writer.writerow(
-        ["convention", "budget_centimes", "utilise_centimes", "reste_centimes", "paniers", "periode_centimes"]
+        [
+            "convention",
+            "budget_centimes",
+            "utilise_centimes",
+            "reste_centimes",
+            "paniers",
+            "du_periode_centimes",
+            "paye_periode_centimes",
+            "reste_a_payer_centimes",
+        ]
     )
     for row in statement.agreements:
         a = row.agreement
-        writer.writerow([a.name, a.budget_cents, a.spent_cents, a.left_cents, row.baskets, row.funded_cents])
+        writer.writerow(
+            [
+                a.name,
+                a.budget_cents,
+                a.spent_cents,
+                a.left_cents,
+                row.baskets,
+                row.funded_cents,
+                row.paid_cents,
+                row.left_cents,
+            ]
+        )
     response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="releve-{statement.funder.pk}-{statement.start:%Y%m%d}-{statement.end:%Y%m%d}.csv"'
@@ -707,4 +730,486 @@ def report(request: HttpRequest, territory: Territory) -> HttpResponse:
         years=list(range(today.year, today.year - 5, -1)),
         kinds=[(kinds.get(kind, kind), count) for kind, count in figures.workshops_by_kind],
         restricted=restricted,
+    )
+
+
+# --- the coordinator's reference data: gardens, offers, pickup points, agreements, settings ------------------------
+
+
+def _form_page(
+    request: HttpRequest,
+    territory: Territory,
+    form: Any,
+    *,
+    title: str,
+    submit: str,
+    back: tuple[str, str],
+    page: str = "garden",
+    key: bool = True,
+    **context: Any,
+) -> HttpResponse:
+    return _render(
+        request,
+        territory,
+        "form_page.html",
+        page,
+        form=form,
+        title=title,
+        submit=submit,
+        back_url=back[0],
+        back_label=back[1],
+        idempotency_key=_key(request) if key else "",
+        **context,
+    )
+
+
+def _garden_url(territory: Territory, found: Garden) -> str:
+    return reverse("baskets_garden", args=[territory.slug, found.pk])
+
+
+def _stores(territory: Territory) -> list[tuple[int, str]]:
+    return [(s.pk, s.name) for s in Store.objects.filter(territory=territory).order_by("name")]
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def garden_new(request: HttpRequest, territory: Territory) -> HttpResponse:
+    form = forms.GardenForm(request.POST or None, stores=_stores(territory))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.garden_create(
+                territory=territory,
+                name=data["name"],
+                address=data["address"],
+                store=Store.objects.filter(territory=territory, pk=data["store"]).first()
+                if data["store"]
+                else None,
+                actor=user_of(request),
+                idempotency_key=_key(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Garden recorded."))
+            return redirect("baskets_garden", territory.slug, created.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=_("New garden"),
+        submit=_("Record the garden"),
+        back=(reverse("baskets_home", args=[territory.slug]), _("Solidarity baskets")),
+    )
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def garden_edit(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
+    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    form = forms.GardenForm(
+        request.POST or None,
+        stores=_stores(territory),
+        initial={"name": found.name, "address": found.address, "store": found.store_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.garden_update(
+                garden=found,
+                name=data["name"],
+                address=data["address"],
+                store=Store.objects.filter(territory=territory, pk=data["store"]).first()
+                if data["store"]
+                else None,
+                actor=user_of(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("baskets_garden", territory.slug, found.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=_("Edit the garden"),
+        submit=_("Save"),
+        back=(_garden_url(territory, found), found.name),
+        key=False,
+    )
+
+
+def _offer_input(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": data["name"],
+        "size": BasketSize(data["size"]),
+        "price_cents": data["price"],
+        "season_start": data["season_start"],
+        "season_end": data["season_end"],
+        "weekday": data["weekday"],
+    }
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def offer_new(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
+    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    form = forms.OfferForm(request.POST or None, initial={"weekday": 3})
+    form.fields.pop("active")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_create(
+                garden=found,
+                **_offer_input(form.cleaned_data),
+                actor=user_of(request),
+                idempotency_key=_key(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc, {"price_cents": "price"})
+        else:
+            messages.success(request, _("Offer recorded."))
+            return redirect("baskets_garden", territory.slug, found.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=_("New basket offer"),
+        submit=_("Record the offer"),
+        back=(_garden_url(territory, found), found.name),
+    )
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def offer_edit(request: HttpRequest, territory: Territory, garden_id: int, offer_id: int) -> HttpResponse:
+    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    offer: BasketOffer = _found(access.offer_for, request.user, territory, found, offer_id)
+    form = forms.OfferForm(
+        request.POST or None,
+        initial={
+            "name": offer.name,
+            "size": offer.size,
+            "price": forms.euros_text(offer.price_cents),
+            "season_start": offer.season_start,
+            "season_end": offer.season_end,
+            "weekday": offer.weekday,
+            "active": offer.active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_update(
+                offer=offer,
+                **_offer_input(form.cleaned_data),
+                active=form.cleaned_data["active"],
+                actor=user_of(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc, {"price_cents": "price"})
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("baskets_garden", territory.slug, found.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=offer.name,
+        submit=_("Save"),
+        back=(_garden_url(territory, found), found.name),
+        key=False,
+    )
+
+
+def _cashiers(territory: Territory) -> list[tuple[int, str]]:
+    people = (
+        User.objects.filter(
+            territory_roles__territory=territory, territory_roles__role=Role.CASHIER, is_active=True
+        )
+        .distinct()
+        .order_by("display_name", "email")
+    )
+    return [(u.pk, str(u)) for u in people]
+
+
+def _volunteers(territory: Territory, ids: list[int]) -> list[User]:
+    return list(User.objects.filter(pk__in=ids)) if ids else []
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def point_new(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
+    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    form = forms.PickupPointForm(request.POST or None, cashiers=_cashiers(territory), initial={"weekday": 3})
+    form.fields.pop("active")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.pickup_point_create(
+                garden=found,
+                name=data["name"],
+                address=data["address"],
+                weekday=data["weekday"],
+                opens_at=data["opens_at"],
+                volunteers=_volunteers(territory, data["volunteers"]),
+                actor=user_of(request),
+                idempotency_key=_key(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Pickup point recorded."))
+            return redirect("baskets_garden", territory.slug, found.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=_("New pickup point"),
+        submit=_("Record the pickup point"),
+        back=(_garden_url(territory, found), found.name),
+    )
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def point_edit(request: HttpRequest, territory: Territory, garden_id: int, point_id: int) -> HttpResponse:
+    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    point: PickupPoint = _found(access.pickup_point_for, request.user, territory, found, point_id)
+    form = forms.PickupPointForm(
+        request.POST or None,
+        cashiers=_cashiers(territory),
+        initial={
+            "name": point.name,
+            "address": point.address,
+            "weekday": point.weekday,
+            "opens_at": point.opens_at,
+            "volunteers": list(point.volunteers.values_list("pk", flat=True)),
+            "active": point.active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.pickup_point_update(
+                pickup_point=point,
+                name=data["name"],
+                address=data["address"],
+                weekday=data["weekday"],
+                opens_at=data["opens_at"],
+                volunteers=_volunteers(territory, data["volunteers"]),
+                active=data["active"],
+                actor=user_of(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("baskets_garden", territory.slug, found.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=point.name,
+        submit=_("Save"),
+        back=(_garden_url(territory, found), found.name),
+        key=False,
+    )
+
+
+def _funders(territory: Territory) -> list[Funder]:
+    return list(Funder.objects.filter(territory=territory).order_by("name"))
+
+
+def _agreement_input(data: dict[str, Any], funders: list[Funder]) -> dict[str, Any]:
+    share = data["share_percent"]
+    return {
+        "funder": next(f for f in funders if f.pk == data["funder"]),
+        "name": data["name"],
+        "share_bp": int(share * 100) if share is not None else None,
+        "amount_per_basket_cents": data["amount_per_basket"],
+        "budget_cents": data["budget"],
+        "starts_on": data["starts_on"],
+        "ends_on": data["ends_on"],
+        "priority": data["priority"],
+    }
+
+
+AGREEMENT_FIELDS = {
+    "share_bp": "share_percent",
+    "amount_per_basket_cents": "amount_per_basket",
+    "budget_cents": "budget",
+}
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def agreement_new(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
+    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    funders = _funders(territory)
+    form = forms.AgreementForm(
+        request.POST or None,
+        funders=[(f.pk, f.name) for f in funders],
+        initial={"priority": (found.agreements.count() or 0) + 1},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_create(
+                garden=found,
+                **_agreement_input(form.cleaned_data, funders),
+                actor=user_of(request),
+                idempotency_key=_key(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc, AGREEMENT_FIELDS)
+        else:
+            messages.success(request, _("Agreement recorded."))
+            return redirect("baskets_garden", territory.slug, found.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=_("New co-financing agreement"),
+        submit=_("Record the agreement"),
+        back=(_garden_url(territory, found), found.name),
+    )
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def agreement_edit(
+    request: HttpRequest, territory: Territory, garden_id: int, agreement_id: int
+) -> HttpResponse:
+    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    agreement: Agreement = _found(access.agreement_for, request.user, territory, found, agreement_id)
+    funders = _funders(territory)
+    form = forms.AgreementForm(
+        request.POST or None,
+        funders=[(f.pk, f.name) for f in funders],
+        initial={
+            "funder": agreement.funder_id,
+            "name": agreement.name,
+            "share_percent": Decimal(agreement.share_bp) / 100 if agreement.share_bp is not None else None,
+            "amount_per_basket": forms.euros_text(agreement.amount_per_basket_cents),
+            "budget": forms.euros_text(agreement.budget_cents),
+            "starts_on": agreement.starts_on,
+            "ends_on": agreement.ends_on,
+            "priority": agreement.priority,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_update(
+                agreement=agreement, **_agreement_input(form.cleaned_data, funders), actor=user_of(request)
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc, AGREEMENT_FIELDS)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("baskets_garden", territory.slug, found.pk)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=agreement.name,
+        submit=_("Save"),
+        back=(_garden_url(territory, found), found.name),
+        key=False,
+        used_cents=agreement.spent_cents,
+    )
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def basket_settings(request: HttpRequest, territory: Territory) -> HttpResponse:
+    current = selectors.settings_of(territory)
+    form = forms.SettingsForm(
+        request.POST or None,
+        initial={
+            "member_cap_percent": Decimal(current.member_cap_bp) / 100,
+            "warn_weeks": current.warn_weeks,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.settings_set(
+                territory=territory,
+                member_cap_bp=int(form.cleaned_data["member_cap_percent"] * 100),
+                warn_weeks=form.cleaned_data["warn_weeks"],
+                actor=user_of(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc, {"member_cap_bp": "member_cap_percent"})
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("baskets_home", territory.slug)
+    return _form_page(
+        request,
+        territory,
+        form,
+        title=_("Basket settings"),
+        submit=_("Save"),
+        back=(reverse("baskets_home", args=[territory.slug]), _("Solidarity baskets")),
+        page="home",
+        key=False,
+    )
+
+
+# --- a funder's payments (coordinators) ----------------------------------------------------------------------------
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_http_methods(["GET", "POST"])
+def funder_payments(request: HttpRequest, territory: Territory, funder_id: int) -> HttpResponse:
+    """Record what a funder paid for a period; what its agreements owe, were paid and have left for it."""
+    funder: Funder = _found(access.funder_for, request.user, territory, funder_id)
+    today = timezone.localdate()
+    start = _parse_day(request.GET.get("start"), date(today.year, 1, 1))
+    end = _parse_day(request.GET.get("end"), today)
+    agreements = list(
+        Agreement.objects.filter(funder=funder).select_related("garden").order_by("garden__name", "priority")
+    )
+    form = forms.FunderPaymentForm(
+        request.POST or None,
+        agreements=[(a.pk, f"{a.name} ({a.garden.name})") for a in agreements],
+        initial={"start": start, "end": end},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        start, end = data["start"], data["end"]
+        try:
+            services.funder_payment_record(
+                funder=funder,
+                start=start,
+                end=end,
+                amount_cents=data["amount"],
+                received_on=data["received_on"],
+                reference=data["reference"],
+                agreement=next((a for a in agreements if a.pk == data["agreement"]), None),
+                idempotency_key=_key(request),
+                actor=user_of(request),
+            )
+        except GrenierError as exc:
+            _form_errors(form, exc, {"amount_cents": "amount"})
+        else:
+            messages.success(request, _("Payment recorded."))
+            return redirect(
+                reverse("baskets_funder_payments", args=[territory.slug, funder.pk])
+                + f"?start={start.isoformat()}&end={end.isoformat()}"
+            )
+    dues = selectors.funder_dues(funder, start, end) if start <= end else []
+    return _render(
+        request,
+        territory,
+        "funder_payments.html",
+        "statements",
+        funder=funder,
+        form=form,
+        start=start,
+        end=end,
+        dues=dues,
+        due_cents=sum(d.due_cents for d in dues),
+        paid_cents=sum(d.paid_cents for d in dues),
+        left_cents=sum(d.left_cents for d in dues),
+        payments=list(FunderPayment.objects.filter(funder=funder).prefetch_related("parts__agreement")[:20]),
+        idempotency_key=_key(request),
     )

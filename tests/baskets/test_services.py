@@ -318,7 +318,7 @@ def test_year_report_and_statement(baskets: Baskets) -> None:
     report = selectors.year_report(baskets.territory, baskets.thursday.year)
     assert (report.baskets_due, report.baskets_distributed, report.members) == (3, 2, 3)
     assert report.member_part_cents == 450 + 2 * 660
-    assert {name: cents for name, _n, cents in report.partners} == {
+    assert {name: cents for name, _n, cents, _received in report.partners} == {
         "Département": 750 + 2 * 1_100,
         "Fondation": 300 + 2 * 440,
     }

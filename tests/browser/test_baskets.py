@@ -9,7 +9,16 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from grenier.baskets.models import DistributionLine, LineStatus, Referral, Subscription
+from grenier.baskets import services
+from grenier.baskets.models import (
+    Agreement,
+    DistributionLine,
+    FunderPayment,
+    LineStatus,
+    PickupPoint,
+    Referral,
+    Subscription,
+)
 
 from ..baskets.conftest import Baskets
 from ..baskets.conftest import baskets as baskets  # the fixture, shared with the page tests
@@ -83,3 +92,61 @@ def test_a_family_is_referred_subscribed_and_collects_its_basket(page, baskets: 
     others = DistributionLine.objects.filter(sheet_id=line.sheet_id).exclude(pk=line.pk)
     assert all(other.status == LineStatus.UNCLAIMED for other in others)
     screenshot(page, "baskets-sheet-closed")
+
+
+def test_a_coordinator_sets_up_a_pickup_point_an_agreement_and_a_funder_s_payment(
+    page, baskets: Baskets
+) -> None:
+    slug, garden = baskets.territory.slug, baskets.garden
+    services.distribution_generate(garden=garden, day=baskets.thursday, actor=None)
+    _log_in_as(page, baskets.cast["coordinator"].email)
+    page.goto(f"{page.base_url}/t/{slug}/baskets/gardens/{garden.pk}/")
+
+    # a new pickup point, served by the territory's cashier
+    page.locator("#point-new").click()
+    page.locator("#id_name").fill("Marché couvert")
+    page.locator("#id_address").fill("Place du Marché")
+    page.locator("#id_weekday").select_option("3")
+    page.locator("#id_opens_at").fill("17:30")
+    page.locator(f'input[name="volunteers"][value="{baskets.cast["cashier"].pk}"]').check()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "baskets-point-new")
+    page.locator("#save").click()
+    page.wait_for_url(re.compile(rf"/baskets/gardens/{garden.pk}/$"))
+    point = PickupPoint.objects.get(name="Marché couvert")
+    assert list(point.volunteers.all()) == [baskets.cast["cashier"]]
+
+    # an agreement with both a share and an amount is refused on the form, then recorded with a share
+    page.locator("#agreement-new").click()
+    page.locator("#id_funder").select_option(str(baskets.department.pk))
+    page.locator("#id_name").fill("Convention Ville")
+    page.locator("#id_share_percent").fill("10")
+    page.locator("#id_amount_per_basket").fill("2")
+    page.locator("#id_budget").fill("1 200")
+    page.locator("#id_starts_on").fill(baskets.thursday.isoformat())
+    page.locator("#id_ends_on").fill((baskets.thursday + timedelta(weeks=12)).isoformat())
+    page.locator("#save").click()
+    assert page.locator(".field.has-error #id_share_percent").count() == 1
+    assert not Agreement.objects.filter(name="Convention Ville").exists()
+    page.locator("#id_amount_per_basket").fill("")
+    assert _no_sideways_scroll(page)
+    screenshot(page, "baskets-agreement-new")
+    page.locator("#save").click()
+    page.wait_for_url(re.compile(rf"/baskets/gardens/{garden.pk}/$"))
+    agreement = Agreement.objects.get(name="Convention Ville")
+    assert (agreement.share_bp, agreement.budget_cents) == (1_000, 120_000)
+
+    # the department paid its part of this week's baskets
+    page.goto(
+        f"{page.base_url}/t/{slug}/baskets/statements/?funder={baskets.department.pk}&start=2020-01-01&end={baskets.thursday.isoformat()}"
+    )
+    page.locator("#funder-payment").click()
+    assert page.locator("#left").get_attribute("data-cents") == "750"
+    page.locator("#id_amount").fill("7,50")
+    page.locator("#id_reference").fill("VIR-DEP-01")
+    assert _no_sideways_scroll(page)
+    screenshot(page, "baskets-funder-payment")
+    page.locator("#record-funder-payment").click()
+    assert page.locator("#left").get_attribute("data-cents") == "0"
+    payment = FunderPayment.objects.get()
+    assert (payment.amount_cents, payment.reference) == (750, "VIR-DEP-01")

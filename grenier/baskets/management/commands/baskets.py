@@ -103,7 +103,10 @@ class Command(BaseCommand):
                 f"budget {format_cents(a.budget_cents)}, used {format_cents(a.spent_cents)}, "
                 f"left {format_cents(a.left_cents)}"
             )
-        self.stdout.write(f"  total: {found.baskets} baskets, {format_cents(found.funded_cents)}")
+        self.stdout.write(
+            f"  total: {found.baskets} baskets, {format_cents(found.funded_cents)}; "
+            f"paid {format_cents(found.paid_cents)}, left to pay {format_cents(found.left_cents)}"
+        )
 
     def _forecast(self, territory: Territory, options: dict[str, Any]) -> None:
         from grenier.baskets import selectors
