@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from datetime import date
 from typing import Any
 
@@ -25,6 +24,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Conflict, GrenierError, NotFound
 from grenier.core.models import Household, Territory
 from grenier.core.money import format_cents
+from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund import charts, forms, selectors, services
@@ -39,11 +39,6 @@ from grenier.fund.models import (
 )
 
 
-def _key(request: HttpRequest) -> str:
-    """One idempotency key per form shown: a double tap or a resent form records once."""
-    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
-
-
 def _form_errors(form: Any, exc: GrenierError, fields: dict[str, str]) -> None:
     """Put a service's errors on the form's fields (``fields`` maps service names to form names)."""
     placed = False
@@ -54,11 +49,6 @@ def _form_errors(form: Any, exc: GrenierError, fields: dict[str, str]) -> None:
             placed = placed or target is not None
     if not placed or not any(exc.detail in errors for errors in exc.errors.values()):
         form.add_error(None, exc.detail)
-
-
-def _error_text(exc: GrenierError) -> str:
-    """A service's refusal in one message: its reason, then what is wrong with each field."""
-    return " ".join([exc.detail, *(error for errors in exc.errors.values() for error in errors)])
 
 
 # --- the till ------------------------------------------------------------------------------------------------------
@@ -80,7 +70,7 @@ def till(request: HttpRequest, territory: Territory) -> HttpResponse:
                 store=store,
                 card=form.cleaned_data["card"],
                 total_cents=form.cleaned_data["amount"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 code=form.cleaned_data["code"] or None,
                 actor=user_of(request),
             )
@@ -101,7 +91,7 @@ def till(request: HttpRequest, territory: Territory) -> HttpResponse:
             "form": form,
             "stores": stores,
             "recent": recent,
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
     )
 
@@ -144,7 +134,7 @@ def refund(request: HttpRequest, territory: Territory, payment_id: int) -> HttpR
             services.refund(
                 payment=payment,
                 credit_cents=form.cleaned_data["amount"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user_of(request),
             )
         except GrenierError as exc:
@@ -160,7 +150,7 @@ def refund(request: HttpRequest, territory: Territory, payment_id: int) -> HttpR
             "payment": payment,
             "room": room,
             "form": form,
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
     )
 
@@ -272,7 +262,7 @@ def my_contribution(request: HttpRequest, territory: Territory) -> HttpResponse:
             actor=user_of(request),
         )
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -432,7 +422,7 @@ def rule_set(request: HttpRequest, territory: Territory) -> HttpResponse:
                 decided_by=_("set by a coordinator"),
             )
         except GrenierError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("The new allocation rule is recorded."))
     else:
@@ -650,7 +640,7 @@ def grants(request: HttpRequest, territory: Territory) -> HttpResponse:
                 amount_cents=form.cleaned_data["amount"],
                 received_on=form.cleaned_data["received_on"],
                 purpose=form.cleaned_data["purpose"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user_of(request),
             )
         except GrenierError as exc:
@@ -668,6 +658,6 @@ def grants(request: HttpRequest, territory: Territory) -> HttpResponse:
             "funder_form": funder_form,
             "funders": selectors.funders_with_totals(territory),
             "grants": selectors.recent_grants(territory),
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import math
-import secrets
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, GrenierError, NotFound
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
+from grenier.core.pages import idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund import charts
@@ -42,11 +42,6 @@ RECEIPT_MAX_AGE = 90 * 24 * 3600  # seconds: longer than any vote stays open
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-
-def _key(request: HttpRequest) -> str:
-    """One idempotency key per form shown: a double tap or a resent form records once."""
-    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
 
 
 def _proposal(territory: Territory, proposal_id: int) -> Proposal:
@@ -414,7 +409,7 @@ def proposal_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 majority=data["majority"],
                 secret=data["secret"],
                 effective_month=data["effective_month"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
             placed = False
@@ -444,7 +439,7 @@ def proposal_new(request: HttpRequest, territory: Territory) -> HttpResponse:
             "territory": territory,
             "form": form,
             "payload_groups": payload_groups,
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
     )
 

@@ -4,7 +4,6 @@ orders. Each page resolves the territory, asks ``access``, calls one service, re
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -24,6 +23,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, GrenierError, InvalidInput, NotFound
 from grenier.core.models import Household, Territory
+from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.fund.models import Funder
 from grenier.orders import access, documents, forms, selectors, services
@@ -62,11 +62,6 @@ def orders_page(view: View) -> View:
     return wrapper
 
 
-def _key(request: HttpRequest) -> str:
-    """One idempotency key per form shown: a double tap or a resent form records once."""
-    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
-
-
 def _place_errors(form: Any, exc: GrenierError) -> None:
     placed = False
     for name, errors in exc.errors.items():
@@ -93,10 +88,6 @@ def _error_summary(form: Any, anchors: dict[str, str] | None = None) -> list[tup
         label = str(field.label) if field is not None else ""
         rows.extend((anchor, label, str(error)) for error in errors)
     return rows
-
-
-def _error_text(exc: GrenierError) -> str:
-    return " ".join([exc.detail, *(e for errors in exc.errors.values() for e in errors)])
 
 
 # --- home ---------------------------------------------------------------------------------------------------------
@@ -316,7 +307,7 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
             if target is not None:
                 _place_errors(target, exc)
             else:
-                messages.error(request, _error_text(exc))
+                messages.error(request, error_text(exc))
     members = (  # the group's own members: its coordinators see them (pickups, payments), no other household
         list(
             group.memberships.filter(left_on__isnull=True).select_related("household", "tier", "tier_set_by")
@@ -382,7 +373,7 @@ def member_tier(
             )
             messages.success(request, _("Tier saved."))
         except GrenierError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
     return redirect("orders_group", territory.slug, group.pk)
 
 
@@ -412,7 +403,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
                     cycle=cycle,
                     household=household,
                     quantities=order_form.quantities(),
-                    idempotency_key=_key(request),
+                    idempotency_key=idempotency_key(request),
                     actor=user,
                 )
             except GrenierError as exc:
@@ -472,7 +463,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
             "plan": plan if manager else None,
             "early": not cycle.is_closed and timezone.now() < cycle.closes_at,
             "error_summary": _error_summary(order_form) if request.method == "POST" else [],
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
     )
 
@@ -497,10 +488,10 @@ def order_cancel(request: HttpRequest, territory: Territory, cycle_id: int) -> H
     if order is None:
         raise Http404(_("You have no order in this cycle."))
     try:
-        services.order_cancel(order=order, idempotency_key=_key(request), actor=user)
+        services.order_cancel(order=order, idempotency_key=idempotency_key(request), actor=user)
         messages.success(request, _("Order cancelled."))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     return redirect("orders_cycle", territory.slug, cycle.pk)
 
 
@@ -556,12 +547,12 @@ def cycle_cover(request: HttpRequest, territory: Territory, cycle_id: int) -> Ht
                 cycle=cycle,
                 funder=next(f for f in funders if f.pk == form.cleaned_data["funder"]),
                 amount_cents=form.cleaned_data["amount"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user,
             )
             messages.success(request, _("Cover recorded in the solidarity pot."))
         except GrenierError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("orders_cycle", territory.slug, cycle.pk)
@@ -583,12 +574,12 @@ def producer_pay(request: HttpRequest, territory: Territory, cycle_id: int, prod
                 amount_cents=form.cleaned_data["amount"],
                 method=form.cleaned_data["method"],
                 reference=form.cleaned_data["reference"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user,
             )
             messages.success(request, _("Payment to the producer recorded."))
         except GrenierError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(f"{reverse('orders_cycle', args=[territory.slug, cycle.pk])}#payouts")
@@ -676,7 +667,7 @@ def pickup_check(request: HttpRequest, territory: Territory, order_id: int) -> H
     try:
         services.pickup_set(order=order, collected=request.POST.get("collected") == "1", actor=user)
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     return redirect(f"{_url_pickup(territory, order.cycle_id)}#order-{order.pk}")
 
 
@@ -703,7 +694,7 @@ def order_receipt(request: HttpRequest, territory: Territory, order_id: int) -> 
                     order=order,
                     method=form.cleaned_data["method"],
                     amount_cents=form.cleaned_data["amount"],
-                    idempotency_key=_key(request),
+                    idempotency_key=idempotency_key(request),
                     code=form.cleaned_data["code"] or None,
                     actor=user,
                 )
@@ -723,7 +714,7 @@ def order_receipt(request: HttpRequest, territory: Territory, order_id: int) -> 
             "receipt": selectors.receipt(order),
             "manager": manager,
             "form": form,
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
             "credit_possible": bool(order.cycle.group.store and order.cycle.group.store.is_approved),
         },
     )

@@ -9,7 +9,6 @@ document answers 404; a role that does not allow the page answers 403.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Any
 
@@ -30,6 +29,7 @@ from grenier.core.errors import GrenierError, InvalidInput, NotFound
 from grenier.core.forms import DateWidget
 from grenier.core.models import Territory
 from grenier.core.money import format_cents, parse_euros
+from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.supply import access, billing, documents, quantities, views
@@ -124,16 +124,6 @@ class ContributionForm(forms.Form):
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
-def _key(request: HttpRequest) -> str:
-    """One idempotency key per form shown: a double tap or a resent form records once."""
-    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
-
-
-def _error_text(exc: GrenierError) -> str:
-    details = [error for errors in exc.errors.values() for error in errors if error != exc.detail]
-    return " ".join([exc.detail, *details])
-
-
 def _form_error(form: forms.Form, exc: GrenierError, fields: dict[str, str]) -> None:
     """A service's refusal on the form: on the field it names when the form has it, else above the form."""
     placed = False
@@ -143,7 +133,7 @@ def _form_error(form: forms.Form, exc: GrenierError, fields: dict[str, str]) -> 
             for error in errors:
                 form.add_error(target, error)
             placed = True
-    form.add_error(None, exc.detail if placed else _error_text(exc))
+    form.add_error(None, exc.detail if placed else error_text(exc))
 
 
 def _can(request: HttpRequest, territory: Territory, action: Action) -> bool:
@@ -272,7 +262,7 @@ def issue(request: HttpRequest, territory: Territory) -> HttpResponse:
             "page": "money",
             "form": form,
             "preview": preview,
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
         status=422 if request.method == "POST" else 200,
     )
@@ -338,7 +328,7 @@ def _detail(
             "credit_form": credit_form or CreditNoteForm(),
             "credit_rows": credit_rows if credit_rows is not None else _credit_rows(invoice),
             "paid_form": PaidForm(),
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
         status=status,
     )
@@ -383,7 +373,7 @@ def credit_note(request: HttpRequest, territory: Territory, invoice_id: int) -> 
                 invoice=invoice,
                 lines=chosen,
                 reason=form.cleaned_data["reason"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user_of(request),
             )
         except GrenierError as exc:
@@ -407,7 +397,7 @@ def invoice_paid(request: HttpRequest, territory: Territory, invoice_id: int) ->
     try:
         billing.invoice_mark_paid(invoice=invoice, reference=reference, actor=user_of(request))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("%(reference)s is recorded as paid.") % {"reference": invoice.reference})
     return redirect("supply_money_invoice", territory.slug, invoice.pk)
@@ -485,7 +475,7 @@ def advances(request: HttpRequest, territory: Territory) -> HttpResponse:
                 monthly_deduction_cents=form.cleaned_data["monthly_deduction"],
                 granted_on=form.cleaned_data["granted_on"],
                 purpose=form.cleaned_data["purpose"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user_of(request),
             )
         except GrenierError as exc:
@@ -518,7 +508,7 @@ def advances(request: HttpRequest, territory: Territory) -> HttpResponse:
             "balance": billing.devfund_balance(territory),
             "outstanding": sorted(outstanding.values(), key=lambda r: r["producer"].farm_name),
             "advances": list(billing.advances_of(territory)[:200]),
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
         status=422 if request.method == "POST" else 200,
     )
@@ -540,7 +530,7 @@ def devfund(request: HttpRequest, territory: Territory) -> HttpResponse:
                     territory=territory,
                     amount_cents=form.cleaned_data["amount"],
                     source=form.cleaned_data["source"],
-                    idempotency_key=_key(request),
+                    idempotency_key=idempotency_key(request),
                     actor=user_of(request),
                 )
             except GrenierError as exc:
@@ -570,7 +560,7 @@ def devfund(request: HttpRequest, territory: Territory) -> HttpResponse:
             "retained": billing.retained_by_month(territory),
             "outstanding": sum(a.outstanding_cents for a in billing.outstanding_advances(territory)),
             "form": form,
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
         status=422 if request.method == "POST" else 200,
     )

@@ -9,7 +9,6 @@ does not allow the page answers 403). Services decide and refuse; the pages show
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,6 +32,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, GrenierError, NotFound
 from grenier.core.models import Role, Territory, User
+from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.supply import access, forms, quantities, selectors, services
@@ -60,17 +60,6 @@ SUPPLY_ACTIONS = (Action.SUPPLY_MANAGE, Action.SUPPLY_FIGURES, Action.SUPPLY_PRO
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-
-def _key(request: HttpRequest) -> str:
-    """One idempotency key per form shown: a double tap or a resent form records once."""
-    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
-
-
-def _error_text(exc: GrenierError) -> str:
-    """A service's refusal in one message: its reason, then what is wrong with each field."""
-    details = [error for errors in exc.errors.values() for error in errors if error != exc.detail]
-    return " ".join([exc.detail, *details])
 
 
 def _can(request: HttpRequest, territory: Territory, *actions: Action) -> bool:
@@ -624,7 +613,7 @@ def plan_compute(request: HttpRequest, territory: Territory, monday: str) -> Htt
     try:
         plan = services.plan_compute(week=current, actor=user_of(request))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         if plan.proven_optimal:
             messages.success(request, _("The plan is computed: the best plan is proven."))
@@ -660,7 +649,7 @@ def plan_line(request: HttpRequest, territory: Territory, monday: str, line_id: 
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            errors = [_error_text(exc)]
+            errors = [error_text(exc)]
         else:
             messages.success(
                 request,
@@ -719,7 +708,7 @@ def plan_publish(request: HttpRequest, territory: Territory, monday: str) -> Htt
     try:
         services.plan_publish(week=current, actor=user_of(request))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("The plan is published: the farms and kitchens see their lines."))
     return redirect("supply_week", territory.slug, monday)
@@ -743,7 +732,7 @@ def week_coordinator(request: HttpRequest, territory: Territory, monday: str) ->
     try:
         services.week_coordinator_set(week=current, coordinator=person, actor=user_of(request))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         if person is None:
             messages.success(request, _("This week has no coordinator of the week."))
@@ -819,7 +808,7 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
                     if refused:
                         transaction.set_rollback(True)
             except GrenierError as exc:
-                messages.error(request, _error_text(exc))
+                messages.error(request, error_text(exc))
             else:
                 if refused:
                     messages.error(
@@ -979,7 +968,7 @@ def demand(request: HttpRequest, territory: Territory, monday: str, kitchen_id: 
                                 actor=user_of(request),
                             )
             except GrenierError as exc:
-                messages.error(request, _error_text(exc))
+                messages.error(request, error_text(exc))
             else:
                 messages.success(request, _("Your demand for the week is saved."))
                 return redirect("supply_demand", territory.slug, monday, kitchen.pk)
@@ -1041,7 +1030,7 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
                     product=products[form.cleaned_data["product"]],
                     available=form.cleaned_data["available"],
                     cause=form.cleaned_data["cause"],
-                    idempotency_key=_key(request),
+                    idempotency_key=idempotency_key(request),
                     actor=user_of(request),
                 )
             except GrenierError as exc:
@@ -1122,7 +1111,7 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
                 }
                 for s in earlier
             ],
-            "idempotency_key": _key(request),
+            "idempotency_key": idempotency_key(request),
         },
         status=422 if request.method == "POST" else 200,
     )
@@ -1223,7 +1212,7 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
                             line=line, received_quantity=received, note=note, actor=user_of(request)
                         )
             except GrenierError as exc:
-                messages.error(request, _error_text(exc))
+                messages.error(request, error_text(exc))
             else:
                 messages.success(
                     request,
