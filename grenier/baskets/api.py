@@ -535,6 +535,18 @@ def sheet_close(request: HttpRequest, sheet_id: int) -> SheetOut:
 
 
 @router.post(
+    "/baskets/sheets/{sheet_id}/reopen",
+    response=SheetOut,
+    summary="Reopen a sheet closed by mistake (coordinator)",
+)
+def sheet_reopen(request: HttpRequest, sheet_id: int) -> SheetOut:
+    territory = _territory(request, Action.BASKETS_MANAGE)
+    sheet = access.sheet_for(request.user, territory, sheet_id)
+    access.garden_for(request.user, territory, sheet.pickup_point.garden_id)
+    return _sheet_out(services.sheet_reopen(sheet=sheet, actor=user_of(request)))
+
+
+@router.post(
     "/baskets/distributions", response={201: GenerateOut}, summary="Prepare a week's sheets (coordinator)"
 )
 def distribution_generate(request: HttpRequest, payload: GenerateIn) -> tuple[int, GenerateOut]:
@@ -614,7 +626,7 @@ def statement(request: HttpRequest, query: Query[StatementQuery]) -> StatementOu
     territory = _territory(request, Action.BASKETS_FIGURES)
     funder = access.funder_for(request.user, territory, query.funder)
     if query.end < query.start:
-        raise InvalidInput(_("The period ends after it starts."), errors={"to": [_("Before the start.")]})
+        raise InvalidInput(_("The period must end after it starts."), errors={"to": [_("Before the start.")]})
     found = selectors.statement(funder, query.start, query.end)
     return StatementOut(
         funder=funder.name,

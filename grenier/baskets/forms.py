@@ -26,7 +26,9 @@ class ReferralForm(forms.Form):
     )
     name = forms.CharField(label=_("New household: name"), max_length=150, required=False)
     first_name = forms.CharField(label=_("First name of the contact person"), max_length=100, required=False)
-    persons = forms.IntegerField(label=_("Number of persons"), min_value=1, max_value=20, initial=1)
+    persons = forms.IntegerField(
+        label=_("Number of persons"), min_value=1, max_value=20, initial=1, required=False
+    )
     phone = forms.CharField(label=_("Phone (optional)"), max_length=30, required=False)
     member_share_percent = forms.IntegerField(
         label=_("Member's part, in % (optional)"),
@@ -118,7 +120,7 @@ class PeriodForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", _("The period ends after it starts."))
+            self.add_error("end", _("The period must end after it starts."))
         return data
 
 

@@ -242,8 +242,14 @@ class Membership(models.Model):
         return f"{self.household_id} @ {self.garden_id}"
 
 
+class ReferralStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
 class Referral(models.Model):
-    """A social worker refers a household to a garden (orientation), with its consent recorded."""
+    """A social worker refers a household to a garden (orientation), with its consent recorded; one open referral
+    of a household to a garden at a time (its social worker may withdraw it)."""
 
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="basket_referrals")
     garden = models.ForeignKey(Garden, on_delete=models.PROTECT, related_name="referrals")
@@ -259,6 +265,10 @@ class Referral(models.Model):
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="referrals")
     idempotency_key = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.OPEN
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("referral")
@@ -271,6 +281,14 @@ class Referral(models.Model):
             models.CheckConstraint(
                 condition=Q(member_share_bp__isnull=True) | Q(member_share_bp__lte=BP),
                 name="baskets_referral_share_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=["household", "garden"],
+                condition=Q(status="open"),
+                name="baskets_referral_open_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "withdrawn"]), name="baskets_referral_status_known"
             ),
         ]
 
@@ -286,7 +304,7 @@ class Frequency(models.TextChoices):
 class Subscription(models.Model):
     """A household's basket: an offer, a pickup point, every week or every other week from ``start_on``.
 
-    Paused from ``paused_from`` on until resumed; stopped from ``stopped_on`` on (for good).
+    Paused from ``paused_from`` on until resumed (or until ``resume_on``, if the pause's end was given); stopped from ``stopped_on`` on (for good).
     """
 
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="basket_subscriptions")
@@ -299,6 +317,9 @@ class Subscription(models.Model):
         null=True, blank=True
     )  # from the referral, if lower than the cap
     paused_from = models.DateField(_("paused from"), null=True, blank=True)
+    resume_on = models.DateField(
+        _("baskets again from"), null=True, blank=True
+    )  # a pause's end, if announced
     stopped_on = models.DateField(_("stopped on"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL never collides
     created_at = models.DateTimeField(default=timezone.now)
@@ -322,6 +343,11 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=F("start_on")),
                 name="baskets_subscription_stops_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(resume_on__isnull=True)
+                | Q(paused_from__isnull=False, resume_on__gt=F("paused_from")),
+                name="baskets_subscription_pause_ends_after_start",
             ),
         ]
 

@@ -7,8 +7,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from grenier.baskets import accounts
 from grenier.baskets.models import (
@@ -62,7 +63,11 @@ def is_due(subscription: Subscription, on: date, absent: Collection[tuple[int, d
         return False
     if subscription.stopped_on is not None and on >= subscription.stopped_on:
         return False
-    if subscription.paused_from is not None and on >= subscription.paused_from:
+    if (
+        subscription.paused_from is not None
+        and on >= subscription.paused_from
+        and (subscription.resume_on is None or on < subscription.resume_on)
+    ):
         return False
     if subscription.frequency == Frequency.FORTNIGHTLY and ((on - subscription.start_on).days // 7) % 2:
         return False
@@ -193,7 +198,10 @@ def budget_forecast(garden: Garden, today: date) -> Forecast:
 
 def referral_status(referral: Referral) -> str:
     """Where a referral stands, for the social worker: ``left`` (the household left the territory), ``subscribed``,
-    ``paused``, ``stopped``, or ``member`` (a member of the garden, no basket yet)."""
+    ``paused``, ``stopped``, ``withdrawn`` (by its social worker), or ``member`` (a member of the garden, no basket
+    yet)."""
+    if referral.status == "withdrawn":
+        return "withdrawn"
     if referral.household.left_on is not None:
         return "left"
     subscriptions = list(
@@ -231,7 +239,27 @@ class MemberRow:
         return self.paid_cents - self.due_cents
 
 
-def member_rows(garden: Garden) -> list[MemberRow]:
+def household_label(household: Household) -> str:
+    """A household's name with what tells it from a namesake: its card number's last four digits (its id if it
+    has no card)."""
+    card = (household.card_number or "").strip()
+    tail = f"n° …{card[-4:]}" if card else f"H-{household.pk}"
+    return f"{household.display_name} · {tail}"
+
+
+def households_matching(households: QuerySet[Household], q: str) -> QuerySet[Household]:
+    """Households whose name holds ``q``, or whose card number holds its digits."""
+    q = q.strip()
+    if not q:
+        return households
+    digits = "".join(ch for ch in q if ch.isdigit())
+    found = Q(name__icontains=q)
+    if digits:
+        found |= Q(card_number__contains=digits)
+    return households.filter(found)
+
+
+def member_rows(garden: Garden, q: str = "") -> list[MemberRow]:
     """Each household with baskets or payments at ``garden``: member parts due, paid, balance."""
     due = dict(
         DistributionLine.objects.filter(sheet__pickup_point__garden=garden)
@@ -245,7 +273,9 @@ def member_rows(garden: Garden) -> list[MemberRow]:
         .annotate(total=Sum("amount_cents"))
         .values_list("household_id", "total")
     )
-    households = Household.objects.filter(pk__in=set(due) | set(paid)).order_by("name", "pk")
+    households = households_matching(Household.objects.filter(pk__in=set(due) | set(paid)), q).order_by(
+        "name", "pk"
+    )
     return [MemberRow(h, due.get(h.pk, 0) or 0, paid.get(h.pk, 0) or 0) for h in households]
 
 
@@ -332,6 +362,7 @@ class AgreementStatement:
     by_day: list[tuple[date, str, int, int]]  # day, pickup point, baskets, cents
     paid_cents: int = 0  # paid by the funder for the period (see ``funder_dues``)
     left_cents: int = 0  # left to pay for the period
+    ahead_cents: int = 0  # of its budget used, what the baskets of sheets still to come (after today) took
 
 
 @dataclass
@@ -396,6 +427,10 @@ def statement(funder: Funder, start: date, end: date) -> Statement:
                 by_day=by_day,
                 paid_cents=dues[agreement.pk].paid_cents,
                 left_cents=dues[agreement.pk].left_cents,
+                ahead_cents=LineFunding.objects.filter(
+                    agreement=agreement, line__on__gt=timezone.localdate()
+                ).aggregate(cents=Sum("amount_cents"))["cents"]
+                or 0,
             )
         )
     payments = list(
@@ -424,14 +459,24 @@ class YearReport:
     workshops: int = 0
     workshop_participants: int = 0
     workshops_by_kind: list[tuple[str, int]] = field(default_factory=list)
+    baskets_ahead: int = 0  # booked on sheets of days still to come (not counted above)
+    ahead_funded_cents: int = 0
 
 
 def year_report(territory: Territory, year: int, funders: QuerySet[Funder] | None = None) -> YearReport:
     """The year in the seeds' terms: baskets distributed, members, the part paid by members and by each partner,
-    workshops held. ``funders`` limits the partners listed (a funder reads its own line only)."""
+    workshops held. ``funders`` limits the partners listed (a funder reads its own line only).
+
+    Only the baskets of days gone (today included) count; those of sheets still to come are counted apart
+    (``baskets_ahead``), so that the baskets distributed and the partners' baskets add up."""
     start, end = date(year, 1, 1), date(year, 12, 31)
-    lines = DistributionLine.objects.filter(
+    today = timezone.localdate()
+    booked = DistributionLine.objects.filter(
         sheet__pickup_point__garden__territory=territory, on__gte=start, on__lte=end
+    )
+    lines = booked.filter(on__lte=today)
+    ahead = booked.filter(on__gt=today).aggregate(
+        n=Count("id"), cents=Sum(F("price_cents") - F("member_part_cents") - F("short_cents"))
     )
     totals = lines.aggregate(
         due=Count("id"),
@@ -451,6 +496,8 @@ def year_report(territory: Territory, year: int, funders: QuerySet[Funder] | Non
         value_cents=totals["value"] or 0,
         member_part_cents=totals["member"] or 0,
         short_cents=totals["short"] or 0,
+        baskets_ahead=ahead["n"] or 0,
+        ahead_funded_cents=ahead["cents"] or 0,
     )
     report.members_paid_cents = (
         MemberPayment.objects.filter(

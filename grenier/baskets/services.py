@@ -33,6 +33,7 @@ from grenier.baskets.models import (
     PaymentMethod,
     PickupPoint,
     Referral,
+    ReferralStatus,
     Subscription,
     Workshop,
     WorkshopKind,
@@ -84,7 +85,7 @@ def _period_errors(
     if not EARLIEST <= end <= LATEST:
         errors.setdefault(end_field, []).append(_("A date between 2000 and 2100."))
     if end < start:
-        errors.setdefault(end_field, []).append(_("The period ends after it starts."))
+        errors.setdefault(end_field, []).append(_("The period must end after it starts."))
     elif max_days is not None and (end - start).days > max_days:
         errors.setdefault(end_field, []).append(_("At most three years."))
 
@@ -749,6 +750,8 @@ def referral_create(
             errors["card"] = [_("No member household has this card number.")]
     if new_household is not None and not new_household.name.strip():
         errors["name"] = [_("A household needs a name.")]
+    if household is not None and "card" not in errors:
+        _refuse_open_referral(garden, household)
     if errors:
         raise InvalidInput(_("The referral could not be recorded."), errors=errors)
     today = timezone.localdate()
@@ -790,9 +793,46 @@ def referral_create(
     except IntegrityError:
         won = Referral.objects.filter(social_worker=social_worker, idempotency_key=idempotency_key).first()
         if won is None:
+            if household is not None and household.pk:
+                _refuse_open_referral(garden, household)  # referred by someone else in between
             raise
         return won
     return referral
+
+
+def _refuse_open_referral(garden: Garden, household: Household) -> None:
+    """One open referral of a household to a garden: a second one is refused, naming the first."""
+    open_ = (
+        Referral.objects.filter(garden=garden, household=household, status=ReferralStatus.OPEN)
+        .select_related("social_worker")
+        .first()
+    )
+    if open_ is not None:
+        raise Conflict(
+            _("This household is already referred to this garden (by %(who)s on %(day)s).")
+            % {"who": str(open_.social_worker), "day": open_.consent_on.strftime("%d/%m/%Y")},
+            errors={"card": [_("Already referred to this garden.")]},
+        )
+
+
+def referral_withdraw(*, referral: Referral, actor: User) -> Referral:
+    """Its social worker withdraws a referral (made by mistake, or the household changed its mind). A subscription
+    already taken stays; it is for the garden's coordinator to stop. Withdrawing twice changes nothing."""
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if locked.status == ReferralStatus.WITHDRAWN:
+            return locked
+        locked.status = ReferralStatus.WITHDRAWN
+        locked.withdrawn_at = timezone.now()
+        locked.save(update_fields=["status", "withdrawn_at"])
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="baskets.referral.withdraw",
+            subject=f"referral:{locked.pk}",
+            household=locked.household_id,
+        )
+    return locked
 
 
 # --- subscriptions ------------------------------------------------------------------------------------------------
@@ -838,8 +878,11 @@ def subscription_create(
         errors["start_on"] = [_("The season is over for this offer.")]
     if errors:
         raise InvalidInput(_("The subscription could not be recorded."), errors=errors)
+    _refuse_second_basket(household, offer)
     referral = (
-        Referral.objects.filter(garden=garden, household=household, member_share_bp__isnull=False)
+        Referral.objects.filter(
+            garden=garden, household=household, member_share_bp__isnull=False, status=ReferralStatus.OPEN
+        )
         .order_by("-created_at", "-id")
         .first()
     )
@@ -875,6 +918,29 @@ def subscription_create(
     return subscription
 
 
+def _refuse_second_basket(household: Household, offer: BasketOffer) -> None:
+    """One running basket per household and garden: the same offer again, or another offer of the same garden, is
+    refused (the field says which); change the current one (pause, stop) instead."""
+    current = (
+        Subscription.objects.filter(
+            household=household, offer__garden_id=offer.garden_id, stopped_on__isnull=True
+        )
+        .select_related("offer")
+        .first()
+    )
+    if current is None:
+        return
+    if current.offer_id == offer.pk:
+        raise Conflict(
+            _("This household already has this basket."),
+            errors={"offer": [_("Already subscribed: pause or stop the current subscription instead.")]},
+        )
+    raise Conflict(
+        _("This household already has a basket at this garden (%(offer)s).") % {"offer": current.offer.name},
+        errors={"household": [_("Already subscribed at this garden: stop the current basket first.")]},
+    )
+
+
 def _open(subscription: Subscription) -> Subscription:
     locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if locked.stopped_on is not None:
@@ -885,7 +951,7 @@ def _open(subscription: Subscription) -> Subscription:
 def absence_add(*, subscription: Subscription, on: date, actor: User | None) -> Absence:
     """The household will not collect its basket on ``on``: no basket is due that day."""
     if on < timezone.localdate():
-        raise InvalidInput(_("An absence is announced ahead."), errors={"on": [_("This day is past.")]})
+        raise InvalidInput(_("An absence must be announced ahead."), errors={"on": [_("This day is past.")]})
     if on.weekday() != subscription.offer.weekday:
         raise InvalidInput(
             _("This is not a distribution day."),
@@ -926,15 +992,21 @@ def absence_remove(*, subscription: Subscription, on: date, actor: User | None) 
 
 
 def subscription_pause(
-    *, subscription: Subscription, actor: User | None, on: date | None = None
+    *, subscription: Subscription, actor: User | None, on: date | None = None, until: date | None = None
 ) -> Subscription:
-    """No basket from ``on`` (today by default) until resumed. Pausing a paused subscription changes nothing."""
-    on = on or timezone.localdate()
+    """No basket from ``on`` (today by default) until resumed, or until ``until`` (baskets again from that day) if
+    given. Pausing a paused subscription changes nothing."""
+    on = max(on or timezone.localdate(), timezone.localdate())
+    if until is not None and until <= on:
+        raise InvalidInput(
+            _("The pause must end after it starts."), errors={"until": [_("Pick a later day.")]}
+        )
     with transaction.atomic():
         locked = _open(subscription)
         if locked.paused_from is None:
-            locked.paused_from = max(on, timezone.localdate())
-            locked.save(update_fields=["paused_from"])
+            locked.paused_from = on
+            locked.resume_on = until
+            locked.save(update_fields=["paused_from", "resume_on"])
             audit(
                 territory=locked.territory,
                 actor=actor,
@@ -949,7 +1021,8 @@ def subscription_resume(*, subscription: Subscription, actor: User | None) -> Su
         locked = _open(subscription)
         if locked.paused_from is not None:
             locked.paused_from = None
-            locked.save(update_fields=["paused_from"])
+            locked.resume_on = None
+            locked.save(update_fields=["paused_from", "resume_on"])
             audit(
                 territory=locked.territory,
                 actor=actor,
@@ -1158,6 +1231,12 @@ def line_check(*, line: DistributionLine, collected: bool, actor: User | None) -
         sheet = DistributionSheet.objects.select_for_update().get(pk=line.sheet_id)
         if sheet.closed_at is not None:
             raise Conflict(_("This sheet is closed."))
+        if collected and sheet.on > timezone.localdate():
+            raise Conflict(
+                _("The distribution is on %(day)s: a basket can be checked off from that day.")
+                % {"day": sheet.on.strftime("%d/%m/%Y")},
+                errors={"on": [_("The distribution day has not come yet.")]},
+            )
         locked = DistributionLine.objects.select_for_update().get(pk=line.pk)
         status = LineStatus.COLLECTED if collected else LineStatus.DUE
         if locked.status != status:
@@ -1185,6 +1264,12 @@ def sheet_close(*, sheet: DistributionSheet, actor: User | None) -> Distribution
         )
         if locked.closed_at is not None:
             return locked
+        if locked.on > timezone.localdate():
+            raise Conflict(
+                _("The distribution is on %(day)s: the sheet can be closed from that day.")
+                % {"day": locked.on.strftime("%d/%m/%Y")},
+                errors={"on": [_("The distribution day has not come yet.")]},
+            )
         unclaimed = DistributionLine.objects.filter(sheet=locked, status=LineStatus.DUE).update(
             status=LineStatus.UNCLAIMED
         )
@@ -1197,6 +1282,42 @@ def sheet_close(*, sheet: DistributionSheet, actor: User | None) -> Distribution
             action="baskets.sheet.close",
             subject=f"sheet:{locked.pk}",
             unclaimed=unclaimed,
+        )
+    return locked
+
+
+REOPEN_DAYS = 7  # a coordinator may reopen a sheet closed by mistake within this many days of its closing
+
+
+def sheet_reopen(*, sheet: DistributionSheet, actor: User | None) -> DistributionSheet:
+    """A coordinator reopens a sheet closed by mistake, within ``REOPEN_DAYS`` of its closing: the baskets recorded
+    unclaimed are to collect again. Reopening an open sheet changes nothing."""
+    with transaction.atomic():
+        locked = (
+            DistributionSheet.objects.select_for_update()
+            .select_related("pickup_point__garden")
+            .get(pk=sheet.pk)
+        )
+        if locked.closed_at is None:
+            return locked
+        if timezone.now() - locked.closed_at > timedelta(days=REOPEN_DAYS):
+            raise Conflict(
+                _("This sheet was closed more than %(days)s days ago: it can no longer be reopened.")
+                % {"days": REOPEN_DAYS},
+                errors={"closed_at": [_("Closed too long ago.")]},
+            )
+        reopened = DistributionLine.objects.filter(sheet=locked, status=LineStatus.UNCLAIMED).update(
+            status=LineStatus.DUE
+        )
+        locked.closed_at = None
+        locked.closed_by = None
+        locked.save(update_fields=["closed_at", "closed_by"])
+        audit(
+            territory=locked.pickup_point.garden.territory,
+            actor=actor,
+            action="baskets.sheet.reopen",
+            subject=f"sheet:{locked.pk}",
+            reopened=reopened,
         )
     return locked
 
@@ -1403,7 +1524,9 @@ def workshop_record(
     if not title.strip():
         raise InvalidInput(_("A workshop needs a title."), errors={"title": [_("This field is required.")]})
     if participants < 0:
-        raise InvalidInput(_("Participants are counted."), errors={"participants": [_("Not negative.")]})
+        raise InvalidInput(
+            _("The number of participants cannot be negative."), errors={"participants": [_("Not negative.")]}
+        )
     with transaction.atomic():
         workshop, created = Workshop.objects.get_or_create(
             garden=garden, on=on, title=title.strip(), defaults={"kind": kind, "participants": participants}

@@ -41,6 +41,7 @@ urlpatterns = [
     path("baskets/sheets/<int:sheet_id>.pdf", views.sheet_pdf, name="baskets_sheet_pdf"),
     path("baskets/sheets/<int:sheet_id>/lines/<int:line_id>/", views.sheet_line, name="baskets_sheet_line"),
     path("baskets/sheets/<int:sheet_id>/close/", views.sheet_close, name="baskets_sheet_close"),
+    path("baskets/sheets/<int:sheet_id>/reopen/", views.sheet_reopen, name="baskets_sheet_reopen"),
     path("baskets/statements/", views.statements, name="baskets_statements"),
     path("baskets/statements.csv", views.statement_csv, name="baskets_statement_csv"),
     path("baskets/statements.pdf", views.statement_pdf, name="baskets_statement_pdf"),

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,12 +40,14 @@ from grenier.baskets.models import (
     Membership,
     PaymentMethod,
     PickupPoint,
+    Referral,
+    ReferralStatus,
     Subscription,
     WorkshopKind,
 )
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import GrenierError, NotFound
+from grenier.core.errors import GrenierError, InvalidInput, NotFound
 from grenier.core.models import Household, Role, Territory, User
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
@@ -60,6 +63,9 @@ BASKET_ACTIONS = (
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
+
+PAGE_SIZE = 50  # rows on a long list's page
 
 
 def _key(request: HttpRequest) -> str:
@@ -200,6 +206,7 @@ def garden(request: HttpRequest, territory: Territory, garden_id: int) -> HttpRe
         workshop_form=forms.WorkshopForm(),
         workshops=list(found.workshops.all()[:10]),
         settings=selectors.settings_of(territory),
+        cap_percent=f"{selectors.settings_of(territory).member_cap_bp / 100:g}",
     )
 
 
@@ -257,6 +264,36 @@ def _offer_choices(found: Garden) -> list[tuple[int, str]]:
     ]
 
 
+def _member_offer_choices(found: Garden, household: Household) -> list[tuple[int, str]]:
+    """The offers as a member sees them: its own part first (the cap, or its referral's lower share)."""
+    from grenier.baskets.split import member_part
+    from grenier.core.money import format_cents
+
+    share = selectors.settings_of(found.territory).member_cap_bp
+    referral = (
+        Referral.objects.filter(
+            garden=found, household=household, member_share_bp__isnull=False, status=ReferralStatus.OPEN
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if referral is not None and referral.member_share_bp is not None:
+        share = min(share, referral.member_share_bp)
+    return [
+        (
+            o.pk,
+            _("%(name)s — you pay %(part)s (price %(price)s) · %(day)s")
+            % {
+                "name": o.name,
+                "part": format_cents(member_part(o.price_cents, share)),
+                "price": format_cents(o.price_cents),
+                "day": o.get_weekday_display(),
+            },
+        )
+        for o in found.offers.filter(active=True)
+    ]
+
+
 def _point_choices(found: Garden) -> list[tuple[int, str]]:
     return [
         (p.pk, f"{p.name} — {p.get_weekday_display()} {p.opens_at:%H:%M}")
@@ -271,12 +308,17 @@ def subscribe(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
     found: Garden = _found(access.garden_for, request.user, territory, garden_id)
     members = Household.objects.filter(
         garden_memberships__garden=found, garden_memberships__left_on__isnull=True, left_on__isnull=True
-    ).order_by("name")
+    ).order_by("name", "pk")
+    q = request.GET.get("q", "").strip()[:100]
+    chosen = request.POST.get("household") or request.GET.get("household")
+    shown = selectors.households_matching(members, q)
+    if chosen and str(chosen).isdigit():
+        shown = shown | members.filter(pk=int(chosen))
     form = forms.SubscribeForm(
         request.POST or None,
         offers=_offer_choices(found),
         points=_point_choices(found),
-        households=[(h.pk, h.name) for h in members],
+        households=[(h.pk, selectors.household_label(h)) for h in shown.distinct()],
         initial={"household": request.GET.get("household")},
     )
     if request.method == "POST" and form.is_valid():
@@ -297,7 +339,15 @@ def subscribe(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
             messages.success(request, _("Subscription recorded."))
             return redirect("baskets_subscription", territory.slug, subscription.pk)
     return _render(
-        request, territory, "subscribe.html", "garden", garden=found, form=form, idempotency_key=_key(request)
+        request,
+        territory,
+        "subscribe.html",
+        "garden",
+        garden=found,
+        form=form,
+        idempotency_key=_key(request),
+        q=q,
+        keep=[],
     )
 
 
@@ -315,10 +365,18 @@ def subscription(request: HttpRequest, territory: Territory, subscription_id: in
         action = request.POST.get("action", "")
         try:
             if action == "pause":
-                services.subscription_pause(subscription=found, actor=actor)
+                until = _parse_day(request.POST.get("until"), date.min)
+                services.subscription_pause(
+                    subscription=found, actor=actor, until=None if until == date.min else until
+                )
             elif action == "resume":
                 services.subscription_resume(subscription=found, actor=actor)
             elif action == "stop":
+                if request.POST.get("confirm") != "1":
+                    raise InvalidInput(
+                        _("Tick the box to confirm: a stopped basket cannot be restarted."),
+                        errors={"confirm": [_("This field is required.")]},
+                    )
                 services.subscription_stop(subscription=found, actor=actor)
             elif action in ("absent", "present") and form.is_valid():
                 if action == "absent":
@@ -334,6 +392,7 @@ def subscription(request: HttpRequest, territory: Territory, subscription_id: in
         return redirect("baskets_subscription", territory.slug, found.pk)
     today = timezone.localdate()
     garden_ = found.offer.garden
+    balance = selectors.member_balance(garden_, found.household)
     return _render(
         request,
         territory,
@@ -341,9 +400,13 @@ def subscription(request: HttpRequest, territory: Territory, subscription_id: in
         "mine" if not access.manages(request.user, territory) else "garden",
         subscription=found,
         upcoming=selectors.next_baskets(found, today, count=6),
+        on_sheet=set(found.lines.filter(on__gte=today).values_list("on", flat=True)),
         lines=list(found.lines.order_by("-on")[:8]),
-        balance=selectors.member_balance(garden_, found.household),
+        balance=balance,
+        balance_abs=abs(balance),
         form=forms.DayForm(),
+        today=today,
+        own=access.own_households(request.user, territory).filter(pk=found.household_id).exists(),
     )
 
 
@@ -358,12 +421,21 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
             "garden", "household"
         )
     )
-    gardens = {m.garden_id: m.garden for m in memberships}
+    running = set(
+        Subscription.objects.filter(household__in=households, stopped_on__isnull=True).values_list(
+            "offer__garden_id", flat=True
+        )
+    )
+    # a household takes a basket at a garden where it has none running (one basket per garden)
+    gardens = {m.garden_id: m.garden for m in memberships if m.garden_id not in running}
     subscribe_form = None
     chosen: Garden | None = next(iter(gardens.values()), None)
     if chosen is not None and households:
+        household_ = next(m.household for m in memberships if m.garden_id == chosen.pk)
         subscribe_form = forms.SubscribeForm(
-            request.POST or None, offers=_offer_choices(chosen), points=_point_choices(chosen)
+            request.POST or None,
+            offers=_member_offer_choices(chosen, household_),
+            points=_point_choices(chosen),
         )
         if request.method == "POST" and subscribe_form.is_valid():
             household = next(m.household for m in memberships if m.garden_id == chosen.pk)
@@ -385,13 +457,15 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
                 messages.success(request, _("Subscription recorded."))
                 return redirect("baskets_mine", territory.slug)
     elif request.method == "POST":
-        raise PermissionDenied(_("Your household is not a member of a garden yet: ask a social worker."))
+        raise PermissionDenied(_("Your household has no garden to take a basket at."))
     subscriptions = list(
         Subscription.objects.filter(household__in=households)
         .select_related("offer__garden", "pickup_point", "household")
         .order_by("stopped_on", "-start_on")
     )
-    balances = [(m.garden, selectors.member_balance(m.garden, m.household)) for m in memberships]
+    balances = [
+        (m.garden, b, abs(b)) for m in memberships for b in [selectors.member_balance(m.garden, m.household)]
+    ]
     return _render(
         request,
         territory,
@@ -415,7 +489,7 @@ def referrals(request: HttpRequest, territory: Territory) -> HttpResponse:
         access.referrals_of(request.user, territory).select_related("household", "garden", "social_worker")
     )
     for referral in rows:
-        referral.status = selectors.referral_status(referral)  # type: ignore[attr-defined]
+        referral.status = selectors.referral_status(referral)
     return _render(request, territory, "referrals.html", "referrals", referrals=rows)
 
 
@@ -459,6 +533,7 @@ def referral_new(request: HttpRequest, territory: Territory) -> HttpResponse:
 
 
 @territory_page(Action.VIEW_TERRITORY, nav="baskets")
+@require_http_methods(["GET", "POST"])
 def referral(request: HttpRequest, territory: Territory, referral_id: int) -> HttpResponse:
     _require(request, territory, Action.BASKETS_REFER, Action.BASKETS_MANAGE)
     found = _found(access.referral_for, request.user, territory, referral_id)
@@ -467,12 +542,20 @@ def referral(request: HttpRequest, territory: Territory, referral_id: int) -> Ht
             "offer", "pickup_point"
         )
     )
+    if request.method == "POST":
+        if request.POST.get("action") != "withdraw" or found.social_worker_id != request.user.pk:
+            raise PermissionDenied(_("Only the social worker who made a referral may withdraw it."))
+        services.referral_withdraw(referral=found, actor=user_of(request))
+        messages.success(request, _("Referral withdrawn."))
+        return redirect("baskets_referral", territory.slug, found.pk)
     return _render(
         request,
         territory,
         "referral.html",
         "referrals",
         referral=found,
+        persons=found.household.persons.count(),
+        mine=found.social_worker_id == request.user.pk,
         status=selectors.referral_status(found),
         subscriptions=subscriptions,
         manage=access.manages(request.user, territory),
@@ -514,6 +597,10 @@ def sheet(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResp
         "sheets",
         sheet=found,
         lines=lines,
+        early=found.on > timezone.localdate(),
+        can_reopen=found.closed_at is not None
+        and access.manages(request.user, territory)
+        and timezone.now() - found.closed_at <= timedelta(days=services.REOPEN_DAYS),
         collected=sum(1 for line in lines if line.status == LineStatus.COLLECTED),
         unclaimed=sum(1 for line in lines if line.status == LineStatus.UNCLAIMED),
     )
@@ -541,8 +628,26 @@ def _sheet_url(territory: Territory, found: DistributionSheet) -> str:
 @require_POST
 def sheet_close(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResponse:
     found: DistributionSheet = _found(access.sheet_for, request.user, territory, sheet_id)
-    services.sheet_close(sheet=found, actor=user_of(request))
-    messages.success(request, _("Sheet closed: the baskets not collected are recorded unclaimed."))
+    try:
+        services.sheet_close(sheet=found, actor=user_of(request))
+    except GrenierError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Sheet closed: the baskets not collected are recorded unclaimed."))
+    return redirect("baskets_sheet", territory.slug, found.pk)
+
+
+@territory_page(Action.BASKETS_MANAGE, nav="baskets")
+@require_POST
+def sheet_reopen(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResponse:
+    found: DistributionSheet = _found(access.sheet_for, request.user, territory, sheet_id)
+    _found(access.garden_for, request.user, territory, found.pickup_point.garden_id)
+    try:
+        services.sheet_reopen(sheet=found, actor=user_of(request))
+    except GrenierError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Sheet reopened: the baskets recorded unclaimed are to collect again."))
     return redirect("baskets_sheet", territory.slug, found.pk)
 
 
@@ -563,6 +668,8 @@ def sheet_pdf(request: HttpRequest, territory: Territory, sheet_id: int) -> Http
 @require_http_methods(["GET", "POST"])
 def payments(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
     found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    q = request.GET.get("q", "").strip()[:100]
+    page_obj = Paginator(selectors.member_rows(found, q), PAGE_SIZE).get_page(request.GET.get("page"))
     form = forms.PaymentForm(request.POST or None, initial={"card": request.GET.get("card", "")})
     if not (found.store and found.store.is_approved):
         method: Any = form.fields["method"]
@@ -592,7 +699,10 @@ def payments(request: HttpRequest, territory: Territory, garden_id: int) -> Http
         "garden",
         garden=found,
         form=form,
-        rows=selectors.member_rows(found),
+        page_obj=page_obj,
+        rows=page_obj.object_list,
+        q=q,
+        keep=[],
         recent=list(found.member_payments.select_related("household")[:10]),
         idempotency_key=_key(request),
     )
@@ -605,19 +715,28 @@ def _statement_from(
     request: HttpRequest, territory: Territory
 ) -> tuple[forms.PeriodForm, selectors.Statement | None]:
     funders = list(access.funders_of(request.user, territory).order_by("name"))
+    # the first funder with an agreement is shown by default, not one with nothing to show
+    with_agreements = set(Agreement.objects.filter(funder__in=funders).values_list("funder_id", flat=True))
+    default = next((f for f in funders if f.pk in with_agreements), funders[0] if funders else None)
     today = timezone.localdate()
-    data = request.GET if "funder" in request.GET else None
+    data: Any = None
+    if "funder" in request.GET:
+        # a download or a link without dates: the current year so far
+        data = request.GET.copy()
+        for name, value in (("start", date(today.year, 1, 1)), ("end", today)):
+            if not data.get(name):
+                data[name] = value.isoformat()
     form = forms.PeriodForm(
         data,
         funders=[(f.pk, f.name) for f in funders],
         initial={
-            "funder": funders[0].pk if funders else None,
+            "funder": default.pk if default else None,
             "start": date(today.year, 1, 1),
             "end": today,
         },
     )
-    if data is None and funders:
-        return form, selectors.statement(funders[0], date(today.year, 1, 1), today)
+    if data is None and default is not None:
+        return form, selectors.statement(default, date(today.year, 1, 1), today)
     if form.is_valid():
         funder = _found(access.funder_for, request.user, territory, form.cleaned_data["funder"])
         return form, selectors.statement(funder, form.cleaned_data["start"], form.cleaned_data["end"])

@@ -39,7 +39,7 @@ class Baskets:
     first: Agreement  # 50 % of the price, priority 1
     second: Agreement  # 20 % of the price, priority 2
     subscription: Subscription  # the member's
-    thursday: date  # this week's distribution day
+    thursday: date  # the latest distribution day (today or before): its sheet may be checked off and closed
 
     @property
     def territory(self):
@@ -49,7 +49,9 @@ class Baskets:
 @pytest.fixture
 def baskets(cast: Cast) -> Baskets:
     today = timezone.localdate()
-    thursday = today - timedelta(days=today.weekday()) + timedelta(days=3)
+    thursday = today - timedelta(
+        days=(today.weekday() - 3) % 7
+    )  # the latest distribution day, today at the latest
     season_start, season_end = thursday - timedelta(weeks=8), thursday + timedelta(weeks=20)
     garden = services.garden_create(territory=cast.territory, name="Jardin des Test", actor=None)
     small = services.offer_create(

@@ -245,6 +245,17 @@ def test_a_member_manages_its_own_subscription(baskets: Baskets, client: Client)
         actor=None,
     )
     assert_problem(client.get(f"/api/v1/baskets/subscriptions/{other.pk}", headers=headers), 404)
+    # a second basket at the same garden is refused (409, on the household), once the first stopped it is taken
+    second = {
+        "offer": baskets.large.pk,
+        "pickup_point": baskets.halle.pk,
+        "start_on": baskets.thursday.isoformat(),
+        "idempotency_key": "sub-api-0000",
+    }
+    refused = post(client, "/api/v1/baskets/subscriptions", second, headers=headers)
+    assert_problem(refused, 409)
+    assert [e["field"] for e in refused.json()["errors"]] == ["household"]
+    services.subscription_stop(subscription=baskets.subscription, actor=None)
     # the member subscribes to the other offer at its garden (it is a member of it)
     created = post(
         client,

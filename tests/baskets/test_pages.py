@@ -288,7 +288,7 @@ def test_a_member_pauses_and_announces_an_absence(baskets: Baskets, login: Calla
     client.post(url, {"action": "pause"})
     baskets.subscription.refresh_from_db()
     assert baskets.subscription.paused_from is not None
-    client.post(url, {"action": "stop"})
+    client.post(url, {"action": "stop", "confirm": "1"})
     baskets.subscription.refresh_from_db()
     assert baskets.subscription.stopped_on is not None
 

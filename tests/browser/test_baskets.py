@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from django.utils import timezone
-
 from grenier.baskets import services
 from grenier.baskets.models import (
     Agreement,
@@ -61,11 +59,12 @@ def test_a_family_is_referred_subscribed_and_collects_its_basket(page, baskets: 
     assert page.locator("#id_household").input_value() == str(referral.household_id)
     page.locator("#id_offer").select_option(str(baskets.large.pk))
     page.locator("#id_pickup_point").select_option(str(baskets.halle.pk))
+    # from the latest distribution day, so that its sheet can be checked off and closed today
+    page.locator("#id_start_on").fill(baskets.thursday.isoformat())
     assert _no_sideways_scroll(page)
     page.locator("#subscribe").click()
     subscription = Subscription.objects.get(household=referral.household)
-    today = timezone.localdate()
-    assert subscription.start_on == today + timedelta(days=(3 - today.weekday()) % 7)
+    assert subscription.start_on == baskets.thursday
     page.goto(f"{page.base_url}/t/{slug}/baskets/gardens/{baskets.garden.pk}/")
     assert page.locator("#forecast").is_visible()
     page.locator("#id_day").fill(subscription.start_on.isoformat())
