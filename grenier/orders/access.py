@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grenier.baskets.models import Referral
+from grenier.baskets.models import Referral, ReferralStatus
 from grenier.core import permissions
 from grenier.core.errors import Forbidden, NotFound
 from grenier.core.models import Household, Territory
@@ -184,12 +184,13 @@ def require_referrer(user: AnyUser, territory: Territory) -> None:
 
 
 def my_referrals(user: AnyUser, territory: Territory) -> QuerySet[Referral]:
-    """The referrals ``user`` made as a social worker, with the household's consent, of households still here."""
+    """The open referrals ``user`` made as a social worker, with the household's consent, of households still here."""
     if not permissions.can(user, territory, Action.BASKETS_REFER):
         return Referral.objects.none()
     return Referral.objects.filter(
         territory=territory,
         social_worker_id=_uid(user),
+        status=ReferralStatus.OPEN,  # a withdrawn referral no longer lets its social worker set a tier
         consent_on__isnull=False,
         consent_on__lte=timezone.localdate(),
         household__territory=territory,

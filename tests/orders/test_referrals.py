@@ -282,3 +282,13 @@ def test_the_api_adds_a_household_by_card_for_the_groups_coordinators_only(
     assert_problem(
         post(client, f"/api/v1/orders/groups/{g.other_group.pk}/members", body, _token(volunteer, g)), 404
     )
+
+
+def test_a_withdrawn_referral_no_longer_lets_its_social_worker_set_the_tier(
+    groups: Groups, referral: Referral, login
+) -> None:
+    g = groups
+    url = reverse("orders_referred_household", args=[g.cast.territory.slug, g.other_household.pk])
+    assert login(g.cast["social_worker"]).get(url).status_code == 200
+    baskets_services.referral_withdraw(referral=referral, actor=g.cast["social_worker"])
+    assert login(g.cast["social_worker"]).get(url).status_code == 404
