@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -49,6 +48,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, InvalidInput, NotFound
 from grenier.core.models import Household, Role, Territory, User
+from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund.models import Funder, Store
@@ -66,16 +66,6 @@ BASKET_ACTIONS = (
 
 
 PAGE_SIZE = 50  # rows on a long list's page
-
-
-def _key(request: HttpRequest) -> str:
-    """One idempotency key per form shown: a double tap or a resent form records once."""
-    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
-
-
-def _error_text(exc: GrenierError) -> str:
-    details = [error for errors in exc.errors.values() for error in errors if error != exc.detail]
-    return " ".join([exc.detail, *details])
 
 
 def _form_errors(form: Any, exc: GrenierError, fields: dict[str, str] | None = None) -> None:
@@ -247,7 +237,7 @@ def workshop(request: HttpRequest, territory: Territory, garden_id: int) -> Http
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Workshop recorded."))
     else:
@@ -331,7 +321,7 @@ def subscribe(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
                 frequency=Frequency(form.cleaned_data["frequency"]),
                 start_on=form.cleaned_data["start_on"],
                 actor=user_of(request),
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
             _form_errors(form, exc)
@@ -345,7 +335,7 @@ def subscribe(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
         "garden",
         garden=found,
         form=form,
-        idempotency_key=_key(request),
+        idempotency_key=idempotency_key(request),
         q=q,
         keep=[],
     )
@@ -386,7 +376,7 @@ def subscription(request: HttpRequest, territory: Territory, subscription_id: in
             else:
                 raise Http404(_("Unknown action."))
         except GrenierError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Saved."))
         return redirect("baskets_subscription", territory.slug, found.pk)
@@ -449,7 +439,7 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
                     frequency=Frequency(subscribe_form.cleaned_data["frequency"]),
                     start_on=subscribe_form.cleaned_data["start_on"],
                     actor=user,
-                    idempotency_key=_key(request),
+                    idempotency_key=idempotency_key(request),
                 )
             except GrenierError as exc:
                 _form_errors(subscribe_form, exc)
@@ -475,7 +465,7 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
         balances=balances,
         garden=chosen,
         form=subscribe_form,
-        idempotency_key=_key(request),
+        idempotency_key=idempotency_key(request),
     )
 
 
@@ -516,7 +506,7 @@ def referral_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 garden=next(g for g in gardens if g.pk == data["garden"]),
                 social_worker=user_of(request),
                 consent=data["consent"],
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 card=data["card"],
                 new_household=new,
                 member_share_bp=share * 100 if share is not None else None,
@@ -528,7 +518,12 @@ def referral_new(request: HttpRequest, territory: Territory) -> HttpResponse:
             messages.success(request, _("Referral recorded: the household is now a member of the garden."))
             return redirect("baskets_referral", territory.slug, referral.pk)
     return _render(
-        request, territory, "referral_new.html", "referrals", form=form, idempotency_key=_key(request)
+        request,
+        territory,
+        "referral_new.html",
+        "referrals",
+        form=form,
+        idempotency_key=idempotency_key(request),
     )
 
 
@@ -616,7 +611,7 @@ def sheet_line(request: HttpRequest, territory: Territory, sheet_id: int, line_i
     try:
         services.line_check(line=line, collected=request.POST.get("collected") == "1", actor=user_of(request))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     return redirect(f"{_sheet_url(territory, found)}#line-{line.pk}")
 
 
@@ -631,7 +626,7 @@ def sheet_close(request: HttpRequest, territory: Territory, sheet_id: int) -> Ht
     try:
         services.sheet_close(sheet=found, actor=user_of(request))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Sheet closed: the baskets not collected are recorded unclaimed."))
     return redirect("baskets_sheet", territory.slug, found.pk)
@@ -645,7 +640,7 @@ def sheet_reopen(request: HttpRequest, territory: Territory, sheet_id: int) -> H
     try:
         services.sheet_reopen(sheet=found, actor=user_of(request))
     except GrenierError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Sheet reopened: the baskets recorded unclaimed are to collect again."))
     return redirect("baskets_sheet", territory.slug, found.pk)
@@ -684,7 +679,7 @@ def payments(request: HttpRequest, territory: Territory, garden_id: int) -> Http
                 method=PaymentMethod(form.cleaned_data["method"]),
                 reference=form.cleaned_data["reference"],
                 code=form.cleaned_data["code"] or None,
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user_of(request),
             )
         except GrenierError as exc:
@@ -704,7 +699,7 @@ def payments(request: HttpRequest, territory: Territory, garden_id: int) -> Http
         q=q,
         keep=[],
         recent=list(found.member_payments.select_related("household")[:10]),
-        idempotency_key=_key(request),
+        idempotency_key=idempotency_key(request),
     )
 
 
@@ -877,7 +872,7 @@ def _form_page(
         submit=submit,
         back_url=back[0],
         back_label=back[1],
-        idempotency_key=_key(request) if key else "",
+        idempotency_key=idempotency_key(request) if key else "",
         **context,
     )
 
@@ -905,7 +900,7 @@ def garden_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 if data["store"]
                 else None,
                 actor=user_of(request),
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
             _form_errors(form, exc)
@@ -982,7 +977,7 @@ def offer_new(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
                 garden=found,
                 **_offer_input(form.cleaned_data),
                 actor=user_of(request),
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
             _form_errors(form, exc, {"price_cents": "price"})
@@ -1072,7 +1067,7 @@ def point_new(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
                 opens_at=data["opens_at"],
                 volunteers=_volunteers(territory, data["volunteers"]),
                 actor=user_of(request),
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
             _form_errors(form, exc)
@@ -1176,7 +1171,7 @@ def agreement_new(request: HttpRequest, territory: Territory, garden_id: int) ->
                 garden=found,
                 **_agreement_input(form.cleaned_data, funders),
                 actor=user_of(request),
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
             _form_errors(form, exc, AGREEMENT_FIELDS)
@@ -1304,7 +1299,7 @@ def funder_payments(request: HttpRequest, territory: Territory, funder_id: int) 
                 received_on=data["received_on"],
                 reference=data["reference"],
                 agreement=next((a for a in agreements if a.pk == data["agreement"]), None),
-                idempotency_key=_key(request),
+                idempotency_key=idempotency_key(request),
                 actor=user_of(request),
             )
         except GrenierError as exc:
@@ -1330,5 +1325,5 @@ def funder_payments(request: HttpRequest, territory: Territory, funder_id: int) 
         paid_cents=sum(d.paid_cents for d in dues),
         left_cents=sum(d.left_cents for d in dues),
         payments=list(FunderPayment.objects.filter(funder=funder).prefetch_related("parts__agreement")[:20]),
-        idempotency_key=_key(request),
+        idempotency_key=idempotency_key(request),
     )
