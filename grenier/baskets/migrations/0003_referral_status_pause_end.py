@@ -18,6 +18,9 @@ def withdraw_duplicates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Each operation in its own transaction: on PostgreSQL, rows the data step updates leave deferred trigger events
+    # that would make the constraints' ALTER TABLE on the same table fail inside one transaction.
+    atomic = False
     dependencies = [
         ("baskets", "0002_coordinator_pages_and_funder_payments"),
         ("core", "0001_initial"),
