@@ -30,6 +30,7 @@ from grenier.baskets.models import (
     MemberPayment,
     PaymentMethod,
     PickupPoint,
+    Referral,
     Subscription,
     WorkshopKind,
 )
@@ -186,11 +187,13 @@ def _subscribe(
     chosen = ([member] if member else []) + [h for h in households if h is not member][: SUBSCRIBERS - 1]
     workers = [people.get(f"social@{DOMAIN}"), people.get(f"social-2@{DOMAIN}")]
     result = []
+    today = timezone.localdate()
     with transaction.atomic():
         for index, household in enumerate(chosen):
             worker = workers[index % 2] if index % 5 != 4 else None  # a few came by themselves
+            referral = None
             if worker is not None:
-                services.referral_create(
+                referral = services.referral_create(
                     garden=garden,
                     social_worker=worker,
                     consent=True,
@@ -199,17 +202,20 @@ def _subscribe(
                     idempotency_key=f"demo-referral-{household.pk}",
                 )
             persons = household.persons.count()
-            result.append(
-                services.subscription_create(
-                    household=household,
-                    offer=large if persons >= 3 else small,
-                    pickup_point=points[0] if household is member else rng.choice(points),
-                    frequency=Frequency.FORTNIGHTLY if index % 6 == 5 else Frequency.WEEKLY,
-                    start_on=season_start + timedelta(weeks=rng.choice([0, 0, 0, 2, 4, 8])),
-                    actor=None,
-                    idempotency_key=f"demo-subscription-{household.pk}",
-                )
+            subscription = services.subscription_create(
+                household=household,
+                offer=large if persons >= 3 else small,
+                pickup_point=points[0] if household is member else rng.choice(points),
+                frequency=Frequency.FORTNIGHTLY if index % 6 == 5 else Frequency.WEEKLY,
+                start_on=season_start + timedelta(weeks=rng.choice([0, 0, 0, 2, 4, 8])),
+                actor=None,
+                idempotency_key=f"demo-subscription-{household.pk}",
             )
+            if referral is not None:  # the household agreed when it was referred, before its first basket
+                consent_on = min(subscription.start_on, today)
+                if referral.consent_on != consent_on:
+                    Referral.objects.filter(pk=referral.pk).update(consent_on=consent_on)
+            result.append(subscription)
     return result
 
 

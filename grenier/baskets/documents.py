@@ -187,3 +187,82 @@ def statement_pdf(statement: Statement) -> bytes:
         ),
     ]
     return _build(title, story)
+
+
+# --- the statement as CSV: one table per file -----------------------------------------------------------------------
+
+STATEMENT_CSV_PARTS = ("baskets", "agreements", "payments")
+
+
+def euros_csv(cents: int) -> str:
+    """Cents as a French spreadsheet reads a number of euros: ``1234,56`` (no grouping, no sign of the currency)."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{euros},{rest:02d}"
+
+
+def statement_csv_rows(statement: Statement, part: str) -> list[list[object]]:
+    """One table of a funder's statement, header first, amounts in euros: ``baskets`` (per agreement, day and
+    pickup point), ``agreements`` (due, paid and budget per agreement) or ``payments`` (the funder's payments
+    counted for the period)."""
+    if part == "baskets":
+        rows: list[list[object]] = [
+            [_("agreement"), _("garden"), _("date"), _("pickup point"), _("baskets"), _("amount (€)")]
+        ]
+        for row in statement.agreements:
+            for day, point, count, cents in row.by_day:
+                rows.append(
+                    [
+                        row.agreement.name,
+                        row.agreement.garden.name,
+                        day.isoformat(),
+                        point,
+                        count,
+                        euros_csv(cents),
+                    ]
+                )
+        return rows
+    if part == "agreements":
+        rows = [
+            [
+                _("agreement"),
+                _("garden"),
+                _("baskets"),
+                _("due for the period (€)"),
+                _("paid for the period (€)"),
+                _("left to pay (€)"),
+                _("budget (€)"),
+                _("budget used since the start (€)"),
+                _("budget left (€)"),
+            ]
+        ]
+        for row in statement.agreements:
+            a = row.agreement
+            rows.append(
+                [
+                    a.name,
+                    a.garden.name,
+                    row.baskets,
+                    euros_csv(row.funded_cents),
+                    euros_csv(row.paid_cents),
+                    euros_csv(row.left_cents),
+                    euros_csv(a.budget_cents),
+                    euros_csv(a.spent_cents),
+                    euros_csv(a.left_cents),
+                ]
+            )
+        return rows
+    if part == "payments":
+        rows = [[_("received on"), _("for the baskets from"), _("to"), _("amount (€)"), _("reference")]]
+        for p in statement.payments:
+            rows.append(
+                [
+                    p.received_on.isoformat(),
+                    p.period_start.isoformat(),
+                    p.period_end.isoformat(),
+                    euros_csv(p.amount_cents),
+                    p.reference,
+                ]
+            )
+        return rows
+    raise ValueError(part)

@@ -39,6 +39,7 @@ from grenier.baskets.models import (
     WorkshopKind,
 )
 from grenier.baskets.split import Funding, split_price
+from grenier.baskets.wording import in_sentence
 from grenier.core import services as core_services
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -955,7 +956,9 @@ def absence_add(*, subscription: Subscription, on: date, actor: User | None) -> 
     if on.weekday() != subscription.offer.weekday:
         raise InvalidInput(
             _("This is not a distribution day."),
-            errors={"on": [_("Pick a %(day)s.") % {"day": subscription.offer.get_weekday_display()}]},
+            errors={
+                "on": [_("Pick a %(day)s.") % {"day": in_sentence(subscription.offer.get_weekday_display())}]
+            },
         )
     with transaction.atomic():
         locked = _open(subscription)

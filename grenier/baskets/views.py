@@ -44,6 +44,7 @@ from grenier.baskets.models import (
     Subscription,
     WorkshopKind,
 )
+from grenier.baskets.wording import in_sentence
 from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, InvalidInput, NotFound
@@ -175,11 +176,14 @@ def garden(request: HttpRequest, territory: Territory, garden_id: int) -> HttpRe
     for agreement in agreements:
         agreement.left_at_end = forecast.left_at_end.get(agreement.pk, agreement.left_cents)  # type: ignore[attr-defined]
         agreement.runs_out = forecast.runs_out.get(agreement.pk)  # type: ignore[attr-defined]
-    subscriptions = list(
-        Subscription.objects.filter(offer__garden=found)
+    all_subscriptions = Subscription.objects.filter(offer__garden=found)
+    q = request.GET.get("q", "").strip()[:100]
+    page_obj = Paginator(
+        all_subscriptions.filter(household__in=selectors.households_matching(Household.objects.all(), q))
         .select_related("household", "offer", "pickup_point")
-        .order_by("stopped_on", "household__name", "pk")
-    )
+        .order_by("stopped_on", "household__name", "pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
     return _render(
         request,
         territory,
@@ -190,8 +194,11 @@ def garden(request: HttpRequest, territory: Territory, garden_id: int) -> HttpRe
         agreements=agreements,
         offers=list(found.offers.all()),
         points=list(found.pickup_points.prefetch_related("volunteers")),
-        subscriptions=subscriptions,
-        active_count=sum(1 for s in subscriptions if s.stopped_on is None and s.paused_from is None),
+        subscriptions=list(page_obj),
+        page_obj=page_obj,
+        q=q,
+        keep=[],
+        active_count=all_subscriptions.filter(stopped_on__isnull=True, paused_from__isnull=True).count(),
         generate_form=forms.GenerateForm(initial={"day": today}),
         workshop_form=forms.WorkshopForm(),
         workshops=list(found.workshops.all()[:10]),
@@ -277,7 +284,7 @@ def _member_offer_choices(found: Garden, household: Household) -> list[tuple[int
                 "name": o.name,
                 "part": format_cents(member_part(o.price_cents, share)),
                 "price": format_cents(o.price_cents),
-                "day": o.get_weekday_display(),
+                "day": in_sentence(o.get_weekday_display()),
             },
         )
         for o in found.offers.filter(active=True)
@@ -475,12 +482,19 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
 @territory_page(Action.VIEW_TERRITORY, nav="baskets")
 def referrals(request: HttpRequest, territory: Territory) -> HttpResponse:
     _require(request, territory, Action.BASKETS_REFER, Action.BASKETS_MANAGE)
-    rows = list(
-        access.referrals_of(request.user, territory).select_related("household", "garden", "social_worker")
-    )
+    q = request.GET.get("q", "").strip()[:100]
+    page_obj = Paginator(
+        access.referrals_of(request.user, territory)
+        .filter(household__in=selectors.households_matching(Household.objects.all(), q))
+        .select_related("household", "garden", "social_worker"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    rows = list(page_obj)
     for referral in rows:
         referral.status = selectors.referral_status(referral)
-    return _render(request, territory, "referrals.html", "referrals", referrals=rows)
+    return _render(
+        request, territory, "referrals.html", "referrals", referrals=rows, page_obj=page_obj, q=q, keep=[]
+    )
 
 
 @territory_page(Action.BASKETS_REFER, nav="baskets")
@@ -764,44 +778,14 @@ def statement_csv(request: HttpRequest, territory: Territory) -> HttpResponse:
     _form, statement = _statement_from(request, territory)
     if statement is None:
         raise Http404(_("Choose a funder and a period."))
+    part = request.GET.get("part") or "baskets"
+    if part not in documents.STATEMENT_CSV_PARTS:
+        raise Http404(_("No such table."))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["convention", "jardin", "date", "point de retrait", "paniers", "montant_centimes"])
-    for row in statement.agreements:
-        for day, point, count, cents in row.by_day:
-            writer.writerow(
-                [row.agreement.name, row.agreement.garden.name, day.isoformat(), point, count, cents]
-            )
-    writer.writerow([])
-    writer.writerow(
-        [
-            "convention",
-            "budget_centimes",
-            "utilise_centimes",
-            "reste_centimes",
-            "paniers",
-            "du_periode_centimes",
-            "paye_periode_centimes",
-            "reste_a_payer_centimes",
-        ]
-    )
-    for row in statement.agreements:
-        a = row.agreement
-        writer.writerow(
-            [
-                a.name,
-                a.budget_cents,
-                a.spent_cents,
-                a.left_cents,
-                row.baskets,
-                row.funded_cents,
-                row.paid_cents,
-                row.left_cents,
-            ]
-        )
+    csv.writer(buffer, delimiter=";").writerows(documents.statement_csv_rows(statement, part))
     response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="releve-{statement.funder.pk}-{statement.start:%Y%m%d}-{statement.end:%Y%m%d}.csv"'
+        f'attachment; filename="releve-{part}-{statement.funder.pk}-{statement.start:%Y%m%d}-{statement.end:%Y%m%d}.csv"'
     )
     return response
 

@@ -48,7 +48,23 @@ def test_distribute_twice_adds_nothing_and_the_statement_adds_up(baskets: Basket
         "--territory",
         "vallee",
     ).splitlines()
-    assert rows[1].split(";")[-2:] == ["1", "300"]
+    assert len(rows) == 2 and rows[1].split(";")[-2:] == ["1", "3,00"]  # one table, euros
+    dues = _run(
+        "statement",
+        "--csv",
+        "--part",
+        "agreements",
+        "--funder",
+        str(baskets.foundation.pk),
+        "--from",
+        day,
+        "--to",
+        day,
+        "--territory",
+        "vallee",
+    ).splitlines()
+    assert len(dues) == 2 and all(len(row.split(";")) == 9 for row in dues)
+    assert dues[1].split(";")[2:4] == ["1", "3,00"]
     assert "Jardin des Test" in _run("forecast", "--territory", "vallee")
 
 

@@ -231,6 +231,51 @@ def test_the_statement_shows_what_upcoming_sheets_took_from_the_budget(baskets: 
     assert row.agreement.spent_cents == row.funded_cents + row.ahead_cents
 
 
+# --- K8: the statement's CSV: one table per file, amounts in euros --------------------------------------------------
+
+
+def _csv(response: Any) -> list[list[str]]:
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return [line.split(";") for line in response.content.decode("utf-8-sig").splitlines()]
+
+
+def test_each_table_of_the_statement_is_its_own_csv_in_euros(
+    baskets: Baskets, client: Client, login: Callable[..., Client]
+) -> None:
+    _sheet(baskets, baskets.thursday)
+    day = baskets.thursday
+    services.funder_payment_record(
+        funder=baskets.foundation,
+        start=day,
+        end=day,
+        amount_cents=150,
+        reference="VIR-42",
+        idempotency_key="k8",
+        actor=None,
+    )
+    slug = baskets.territory.slug
+    login(baskets.cast["coordinator"])
+    page = client.get(reverse("baskets_statements", args=[slug]), {"funder": baskets.foundation.pk})
+    for part in ("baskets", "agreements", "payments"):
+        assert f'id="csv-{part}"'.encode() in page.content and f"part={part}".encode() in page.content
+    url = reverse("baskets_statement_csv", args=[slug])
+    query: dict[str, str | int] = {
+        "funder": baskets.foundation.pk,
+        "start": day.isoformat(),
+        "end": day.isoformat(),
+    }
+    per_day = _csv(client.get(url, {**query, "part": "baskets"}))
+    assert len(per_day) == 2 and len(per_day[0]) == len(per_day[1]) == 6  # one header, one table
+    assert per_day[1][2:] == [day.isoformat(), baskets.halle.name, "1", "3,00"]
+    assert _csv(client.get(url, query)) == per_day  # the baskets by default
+    dues = _csv(client.get(url, {**query, "part": "agreements"}))
+    assert len(dues) == 2 and len(dues[0]) == len(dues[1]) == 9
+    assert dues[1][2:6] == ["1", "3,00", "1,50", "1,50"]
+    paid = _csv(client.get(url, {**query, "part": "payments"}))
+    assert len(paid) == 2 and paid[1][1:] == [day.isoformat(), day.isoformat(), "1,50", "VIR-42"]
+    assert client.get(url, {**query, "part": "everything"}).status_code == 404
+
+
 # --- K9: statements default to a funder with agreements, downloads without dates ----------------------------------
 
 
@@ -249,6 +294,55 @@ def test_statements_default_to_a_funder_with_agreements_and_download_without_dat
         assert client.get(reverse(name, args=[slug])).status_code == 200
     garden = client.get(reverse("baskets_garden", args=[slug, baskets.garden.pk]))
     assert garden.context["cap_percent"] == "30" and b"3000" not in garden.content
+
+
+# --- K5: the garden's subscriptions and the referrals come 50 to a page, with a search -----------------------------
+
+
+def test_the_garden_and_the_referrals_pages_are_paginated_and_searched(
+    baskets: Baskets, client: Client, login: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grenier.baskets import views
+
+    assert views.PAGE_SIZE == 50
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    other = baskets.cast.other_household
+    services.subscription_create(
+        household=other,
+        offer=baskets.subscription.offer,
+        pickup_point=baskets.halle,
+        frequency=Frequency.WEEKLY,
+        start_on=baskets.thursday,
+        actor=None,
+    )
+    for n, household in enumerate((baskets.cast.household, other)):
+        services.referral_create(
+            garden=baskets.garden,
+            social_worker=baskets.cast["social_worker"],
+            consent=True,
+            idempotency_key=f"k5-{n}",
+            card=household.card_number,
+        )
+    slug = baskets.territory.slug
+    for who in ("coordinator", "social_worker"):
+        login(baskets.cast[who])
+        url = reverse("baskets_referrals", args=[slug])
+        first, second = client.get(url), client.get(url, {"page": 2})
+        assert [r.household for r in first.context["referrals"]] == [other]  # the latest first
+        assert [r.household for r in second.context["referrals"]] == [baskets.cast.household]
+        assert b'id="next-page"' in first.content and b'id="next-page"' not in second.content
+        found = client.get(url, {"q": baskets.cast.household.name})
+        assert [r.household for r in found.context["referrals"]] == [baskets.cast.household]
+        assert client.get(url, {"page": "nonsense"}).status_code == 200
+    login(baskets.cast["coordinator"])
+    url = reverse("baskets_garden", args=[slug, baskets.garden.pk])
+    pages = [client.get(url, {"page": n}) for n in (1, 2)]
+    shown = [s.household for page in pages for s in page.context["subscriptions"]]
+    assert sorted(h.pk for h in shown) == sorted([baskets.cast.household.pk, other.pk])
+    assert all(page.context["active_count"] == 2 for page in pages)
+    assert b'id="next-page"' in pages[0].content
+    found = client.get(url, {"q": other.card_number[-6:]})
+    assert [s.household for s in found.context["subscriptions"]] == [other]
 
 
 # --- K6: the social worker's referral page ------------------------------------------------------------------------
@@ -320,3 +414,61 @@ def test_stopping_needs_a_confirmation_and_a_pause_may_end(
     client.post(url, {"action": "stop", "confirm": "1"})
     baskets.subscription.refresh_from_db()
     assert baskets.subscription.stopped_on is not None and baskets.subscription.resume_on is None
+
+
+# --- K10: wording, the volunteer's home, the demo's consent dates ---------------------------------------------------
+
+
+def test_weekday_names_are_lowercase_mid_sentence(
+    baskets: Baskets, client: Client, login: Callable[..., Client]
+) -> None:
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from grenier.baskets.wording import in_sentence
+
+    day = baskets.thursday + timedelta(weeks=1)
+    sheet = _sheet(baskets, day)
+    login(baskets.cast["cashier"])
+    page = client.get(reverse("baskets_sheet", args=[baskets.territory.slug, sheet.pk]))
+    with translation.override("fr"):
+        capitalised = date_format(day, "l j F")
+        assert in_sentence(capitalised) == capitalised[:1].lower() + capitalised[1:]
+    with translation.override("en"):
+        assert in_sentence("Thursday") == "Thursday"
+    not_yet = page.content.decode().split('id="not-yet"')[1].split("</p>")[0]
+    assert in_sentence(capitalised) in not_yet
+    with pytest.raises(InvalidInput) as wrong:
+        services.absence_add(subscription=baskets.subscription, on=day + timedelta(days=1), actor=None)
+    assert wrong.value.errors["on"][0][-1:] == "."  # the day is set in a sentence
+    assert in_sentence(baskets.subscription.offer.get_weekday_display()) in wrong.value.errors["on"][0]
+
+
+def test_the_volunteer_home_links_to_its_sheets(baskets: Baskets, login: Callable[..., Client]) -> None:
+    client = login(baskets.cast["cashier"])
+    page = client.get(reverse("home"), follow=True)
+    assert page.status_code == 200
+    assert f'href="{reverse("baskets_sheets", args=[baskets.territory.slug])}"'.encode() in page.content
+
+
+def test_the_demo_dates_each_consent_at_the_subscription_start(db: None) -> None:
+    from grenier.core import demo
+
+    territory = demo.build(log=lambda _line: None, household_count=12)
+    referrals = list(Referral.objects.filter(territory=territory).select_related("household"))
+    assert referrals
+    today = timezone.localdate()
+    for referral in referrals:
+        start = Subscription.objects.get(household=referral.household, offer__garden=referral.garden).start_on
+        assert referral.consent_on == min(start, today)
+    assert len({r.consent_on for r in referrals}) > 1 or len(referrals) == 1
+
+    def state() -> tuple[object, ...]:
+        return (
+            sorted(Referral.objects.filter(territory=territory).values_list("pk", "consent_on")),
+            Subscription.objects.filter(offer__garden__territory=territory).count(),
+        )
+
+    before = state()
+    demo.build(log=lambda _line: None, household_count=12)
+    assert state() == before  # the second run adds and moves nothing

@@ -39,7 +39,15 @@ class Command(BaseCommand):
         statement.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD")
         statement.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD")
         statement.add_argument("--territory", default="demo")
-        statement.add_argument("--csv", action="store_true", help="Per day and pickup point, as CSV.")
+        statement.add_argument(
+            "--csv", action="store_true", help="One table as CSV, amounts in euros (see --part)."
+        )
+        statement.add_argument(
+            "--part",
+            choices=["baskets", "agreements", "payments"],
+            default="baskets",
+            help="With --csv: baskets per day and pickup point, dues per agreement, or the payments received.",
+        )
         forecast = sub.add_parser("forecast", help="Whether the budgets cover the season, week by week.")
         forecast.add_argument("--territory", default="demo")
 
@@ -76,7 +84,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  budgets run short soon: told {', '.join(result.warned)}")
 
     def _statement(self, territory: Territory, options: dict[str, Any]) -> None:
-        from grenier.baskets import selectors
+        from grenier.baskets import documents, selectors
         from grenier.fund.models import Funder
 
         funder = Funder.objects.filter(territory=territory, pk=options["funder"]).first()
@@ -87,13 +95,9 @@ class Command(BaseCommand):
             raise CommandError("--to is before --from.")
         found = selectors.statement(funder, start, end)
         if options["csv"]:
-            writer = csv.writer(self.stdout, delimiter=";")
-            writer.writerow(
-                ["convention", "jardin", "date", "point de retrait", "paniers", "montant_centimes"]
+            csv.writer(self.stdout, delimiter=";").writerows(
+                documents.statement_csv_rows(found, options["part"])
             )
-            for row in found.agreements:
-                for day, point, count, cents in row.by_day:
-                    writer.writerow([row.agreement.name, row.agreement.garden.name, day, point, count, cents])
             return
         self.stdout.write(f"{funder.name}, {start:%Y-%m-%d} to {end:%Y-%m-%d}")
         for row in found.agreements:
