@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min
@@ -132,6 +133,33 @@ def _store_errors(territory: Territory, store: Store | None, errors: dict[str, l
         errors["store"] = [_("Not a store of this territory.")]
 
 
+def _create_once(
+    model: Any, *, scope: dict[str, Any], name: str, fields: dict[str, Any], idempotency_key: str | None
+) -> tuple[Any, bool]:
+    """A named row under ``scope`` (a territory, a garden), created once. With a key (a form shown once): a name
+    already taken is refused, and the same form sent twice at once returns the row the first one wrote. Without a
+    key (demo, commands): the row of that name, created if absent. Runs in the caller's transaction (a savepoint),
+    so the caller's audit line goes with it."""
+    try:
+        with transaction.atomic():
+            if idempotency_key:
+                if model.objects.filter(**scope, name=name).exists():
+                    raise _taken()
+                return model.objects.create(
+                    **scope, name=name, idempotency_key=idempotency_key, **fields
+                ), True
+            return model.objects.get_or_create(**scope, name=name, defaults=fields)
+    except IntegrityError as exc:  # the same form sent twice at once, or the name taken meanwhile
+        won = (
+            model.objects.filter(**scope, idempotency_key=idempotency_key).first()
+            if idempotency_key
+            else None
+        )
+        if won is not None:
+            return won, False
+        raise _taken() from exc
+
+
 def garden_create(
     *,
     territory: Territory,
@@ -151,35 +179,21 @@ def garden_create(
     _store_errors(territory, store, errors)
     _raise(errors, _("The garden could not be recorded."))
     name = name.strip()[:200]
-    try:
-        with transaction.atomic():
-            if idempotency_key:
-                if Garden.objects.filter(territory=territory, name=name).exists():
-                    raise _taken()
-                garden = Garden.objects.create(
-                    territory=territory,
-                    name=name,
-                    address=address.strip()[:300],
-                    store=store,
-                    idempotency_key=idempotency_key,
-                )
-                created = True
-            else:
-                garden, created = Garden.objects.get_or_create(
-                    territory=territory, name=name, defaults={"address": address, "store": store}
-                )
-            if created:
-                audit(
-                    territory=territory,
-                    actor=actor,
-                    action="baskets.garden.create",
-                    subject=f"garden:{garden.pk}",
-                )
-    except IntegrityError as exc:  # the same form sent twice at once, or the name taken meanwhile
-        won = Garden.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
-        if idempotency_key and won is not None:
-            return won
-        raise _taken() from exc
+    with transaction.atomic():
+        garden, created = _create_once(
+            Garden,
+            scope={"territory": territory},
+            name=name,
+            fields={"address": address.strip()[:300], "store": store},
+            idempotency_key=idempotency_key,
+        )
+        if created:
+            audit(
+                territory=territory,
+                actor=actor,
+                action="baskets.garden.create",
+                subject=f"garden:{garden.pk}",
+            )
     return garden
 
 
@@ -269,32 +283,22 @@ def offer_create(
         "season_end": season_end,
         "weekday": weekday,
     }
-    try:
-        with transaction.atomic():
-            if idempotency_key:
-                if BasketOffer.objects.filter(garden=garden, name=name.strip()).exists():
-                    raise _taken()
-                offer = BasketOffer.objects.create(
-                    garden=garden, name=name.strip(), idempotency_key=idempotency_key, **fields
-                )
-                created = True
-            else:
-                offer, created = BasketOffer.objects.get_or_create(
-                    garden=garden, name=name.strip(), defaults=fields
-                )
-            if created:
-                audit(
-                    territory=garden.territory,
-                    actor=actor,
-                    action="baskets.offer.create",
-                    subject=f"offer:{offer.pk}",
-                    price_cents=price_cents,
-                )
-    except IntegrityError as exc:
-        won = BasketOffer.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
-        if idempotency_key and won is not None:
-            return won
-        raise _taken() from exc
+    with transaction.atomic():
+        offer, created = _create_once(
+            BasketOffer,
+            scope={"garden": garden},
+            name=name.strip(),
+            fields=fields,
+            idempotency_key=idempotency_key,
+        )
+        if created:
+            audit(
+                territory=garden.territory,
+                actor=actor,
+                action="baskets.offer.create",
+                subject=f"offer:{offer.pk}",
+                price_cents=price_cents,
+            )
     return offer
 
 
@@ -404,34 +408,24 @@ def pickup_point_create(
     _volunteer_errors(garden.territory, volunteers, errors)
     _raise(errors, _("The pickup point could not be recorded."))
     fields = {"weekday": weekday, "opens_at": opens_at, "address": address.strip()[:300]}
-    try:
-        with transaction.atomic():
-            if idempotency_key:
-                if PickupPoint.objects.filter(garden=garden, name=name.strip()).exists():
-                    raise _taken()
-                point = PickupPoint.objects.create(
-                    garden=garden, name=name.strip(), idempotency_key=idempotency_key, **fields
-                )
-                created = True
-            else:
-                point, created = PickupPoint.objects.get_or_create(
-                    garden=garden, name=name.strip(), defaults=fields
-                )
-            if created:
-                if volunteers:
-                    point.volunteers.set(volunteers)
-                audit(
-                    territory=garden.territory,
-                    actor=actor,
-                    action="baskets.pickup.create",
-                    subject=f"pickup:{point.pk}",
-                    volunteers=sorted(v.pk for v in volunteers or []),
-                )
-    except IntegrityError as exc:
-        won = PickupPoint.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
-        if idempotency_key and won is not None:
-            return won
-        raise _taken() from exc
+    with transaction.atomic():
+        point, created = _create_once(
+            PickupPoint,
+            scope={"garden": garden},
+            name=name.strip(),
+            fields=fields,
+            idempotency_key=idempotency_key,
+        )
+        if created:
+            if volunteers:
+                point.volunteers.set(volunteers)
+            audit(
+                territory=garden.territory,
+                actor=actor,
+                action="baskets.pickup.create",
+                subject=f"pickup:{point.pk}",
+                volunteers=sorted(v.pk for v in volunteers or []),
+            )
     return point
 
 
@@ -578,33 +572,23 @@ def agreement_create(
         "ends_on": ends_on,
         "priority": priority,
     }
-    try:
-        with transaction.atomic():
-            if idempotency_key:
-                if Agreement.objects.filter(garden=garden, name=name.strip()).exists():
-                    raise _taken()
-                agreement = Agreement.objects.create(
-                    garden=garden, name=name.strip(), idempotency_key=idempotency_key, **fields
-                )
-                created = True
-            else:
-                agreement, created = Agreement.objects.get_or_create(
-                    garden=garden, name=name.strip(), defaults=fields
-                )
-            if created:
-                audit(
-                    territory=garden.territory,
-                    actor=actor,
-                    action="baskets.agreement.create",
-                    subject=f"agreement:{agreement.pk}",
-                    funder=funder.pk,
-                    budget_cents=budget_cents,
-                )
-    except IntegrityError as exc:
-        won = Agreement.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
-        if idempotency_key and won is not None:
-            return won
-        raise _taken() from exc
+    with transaction.atomic():
+        agreement, created = _create_once(
+            Agreement,
+            scope={"garden": garden},
+            name=name.strip(),
+            fields=fields,
+            idempotency_key=idempotency_key,
+        )
+        if created:
+            audit(
+                territory=garden.territory,
+                actor=actor,
+                action="baskets.agreement.create",
+                subject=f"agreement:{agreement.pk}",
+                funder=funder.pk,
+                budget_cents=budget_cents,
+            )
     return agreement
 
 
