@@ -13,4 +13,5 @@ WHITENOISE_AUTOREFRESH = True
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: tests that race threads need each thread to open its own connection to the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-grenier.sqlite3")}  # noqa: F405
+    # One file per process, so that two test runs on one machine (or pytest-xdist's workers) never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-grenier-{os.getpid()}.sqlite3")}  # noqa: F405
