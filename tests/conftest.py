@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test import Client
 
 from grenier.core import services
 from grenier.core.models import Household, Role, Territory, User
 
 PASSWORD = "correct-horse-battery"
+
+# The day every test runs on, whatever the machine's clock says: a Wednesday morning in Paris, mid-month, outside
+# school holidays. GRENIER_TEST_NOW moves it (ISO date or date-time, Paris time) to try the suite on another day;
+# a test that needs a particular day travels there itself (time_machine.travel) from this one.
+TEST_NOW = datetime.fromisoformat(os.environ.get("GRENIER_TEST_NOW") or "2026-11-25T10:00").replace(
+    tzinfo=ZoneInfo("Europe/Paris")
+)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock() -> Iterator[time_machine.Traveller]:
+    """No test reads the real date: the clock starts at TEST_NOW for each test and runs from there."""
+    with time_machine.travel(TEST_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @dataclass

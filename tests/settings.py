@@ -15,3 +15,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: tests that race threads need each thread to open its own connection to the same data.
     # One file per process, so that two test runs on one machine (or pytest-xdist's workers) never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-grenier-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# The browser's clock is the machine's, the server's is pinned by the tests (tests/conftest.py): cookies that live
+# for the browser session only, so that no expiry date set on the pinned clock looks past to the browser.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_AGE = None
