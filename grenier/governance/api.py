@@ -24,6 +24,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
+from grenier.core.schemas import InputSchema
 from grenier.governance import selectors, services
 from grenier.governance.models import Ballot, Decision, Participation, Proposal
 
@@ -109,7 +110,7 @@ class ProposalDetailOut(ProposalOut):
     )
 
 
-class BallotIn(Schema):
+class BallotIn(InputSchema):
     choice: Literal["for", "against", "abstain"]
     receipt: str | None = Field(
         None,

@@ -11,7 +11,10 @@ from grenier.ledger.selectors import ledger_check
 
 
 class Command(BaseCommand):
-    help = "Check the ledger: zero-sum per unit, kept balances equal their postings, no guarded account negative."
+    help = (
+        "Check the ledger: every entry has two postings or more, sums to zero per unit and posts in its accounts' "
+        "units; zero-sum per territory and unit; kept balances equal their postings; no guarded account negative."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -26,8 +29,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No territory with the slug {options['territory']!r}.")
         report = ledger_check(territory)
         self.stdout.write(
-            f"Checked {report.territories} territories, {report.accounts} accounts, {report.postings} postings: "
-            "zero sum per unit, kept balances, guarded accounts."
+            f"Checked {report.territories} territories, {report.entries} entries, {report.accounts} accounts, "
+            f"{report.postings} postings: each entry (two postings or more, zero sum per unit, its accounts' "
+            "units and territory), zero sum per unit, kept balances, guarded accounts."
         )
         for breach in report.breaches:
             self.stderr.write(f"BREACH {breach}")
