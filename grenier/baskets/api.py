@@ -7,8 +7,8 @@ funder one does not act for answers "not found"; a role that may not use an endp
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -35,6 +35,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Household, Territory, User
 from grenier.core.permissions import Action
+from grenier.core.schemas import FROM_TEXT, Day, InputSchema, TimeOfDay
 from grenier.fund.models import Funder, Store
 
 router = Router(tags=["baskets"])
@@ -60,7 +61,7 @@ class PickupPointOut(Schema):
     name: str
     address: str
     weekday: int = Field(..., description="0 = Monday … 6 = Sunday")
-    opens_at: time
+    opens_at: TimeOfDay
 
 
 class OfferOut(Schema):
@@ -79,14 +80,14 @@ class OfferOut(Schema):
     pickup_points: list[PickupPointOut]
 
 
-class SubscriptionIn(Schema):
+class SubscriptionIn(InputSchema):
     household: int | None = Field(
         None, description="Needed for a coordinator, or a person of several households."
     )
     offer: int
     pickup_point: int
-    frequency: Frequency = Frequency.WEEKLY
-    start_on: date
+    frequency: Annotated[Frequency, FROM_TEXT] = Frequency.WEEKLY
+    start_on: Day
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
@@ -109,15 +110,15 @@ class SubscriptionOut(Schema):
     )
 
 
-class DayIn(Schema):
-    on: date
+class DayIn(InputSchema):
+    on: Day
 
 
-class SubscriptionActionIn(Schema):
+class SubscriptionActionIn(InputSchema):
     action: str = Field(..., pattern="^(pause|resume|stop)$")
 
 
-class ReferralIn(Schema):
+class ReferralIn(InputSchema):
     garden: int
     consent: bool = Field(..., description="The household agreed to be referred (must be true).")
     card: str = Field(
@@ -143,7 +144,7 @@ class ReferralOut(Schema):
     created_at: datetime
 
 
-class LineOut(Schema):
+class SheetLineOut(Schema):
     id: int
     household: str
     offer: str
@@ -156,16 +157,16 @@ class SheetOut(Schema):
     garden: str
     on: date
     closed: bool
-    lines: list[LineOut]
+    lines: list[SheetLineOut]
 
 
-class CheckIn(Schema):
+class CheckIn(InputSchema):
     collected: bool = True
 
 
-class GenerateIn(Schema):
+class GenerateIn(InputSchema):
     garden: int
-    day: date
+    day: Day
 
 
 class GenerateOut(Schema):
@@ -175,23 +176,29 @@ class GenerateOut(Schema):
     warned: list[str]
 
 
-class PaymentIn(Schema):
+class BasketPaymentIn(InputSchema):
     garden: int
     household: str = Field(..., min_length=1, max_length=30, description="The household's card number.")
     amount_cents: int = Field(..., gt=0, le=100_000_00)
-    method: PaymentMethod
+    method: Annotated[PaymentMethod, FROM_TEXT]
     reference: str = Field("", max_length=100)
     code: str | None = Field(None, max_length=6)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
-class PaymentOut(Schema):
+class BasketPaymentOut(Schema):
     id: int
     household: int
     amount_cents: int
     method: str
     reference: str
     balance_cents: int
+
+
+class StatementMonthOut(Schema):
+    month: date = Field(..., description="The first day of the month.")
+    baskets: int
+    funded_cents: int
 
 
 class StatementRowOut(Schema):
@@ -204,10 +211,10 @@ class StatementRowOut(Schema):
     left_cents: int
     paid_cents: int = Field(..., description="Paid by the funder for the period.")
     left_to_pay_cents: int
-    by_month: list[tuple[date, int, int]]
+    by_month: list[StatementMonthOut]
 
 
-class StatementOut(Schema):
+class FunderStatementOut(Schema):
     funder: str
     start: date
     end: date
@@ -476,7 +483,7 @@ def _sheet_out(sheet: DistributionSheet) -> SheetOut:
         on=sheet.on,
         closed=sheet.closed_at is not None,
         lines=[
-            LineOut(
+            SheetLineOut(
                 id=line.pk,
                 household=str(line.household.display_name),
                 offer=line.offer.name,
@@ -510,8 +517,10 @@ def sheet_detail(request: HttpRequest, sheet_id: int) -> SheetOut:
     return _sheet_out(access.sheet_for(request.user, territory, sheet_id))
 
 
-@router.post("/baskets/sheets/{sheet_id}/lines/{line_id}", response=LineOut, summary="Check a basket off")
-def sheet_line(request: HttpRequest, sheet_id: int, line_id: int, payload: CheckIn) -> LineOut:
+@router.post(
+    "/baskets/sheets/{sheet_id}/lines/{line_id}", response=SheetLineOut, summary="Check a basket off"
+)
+def sheet_line(request: HttpRequest, sheet_id: int, line_id: int, payload: CheckIn) -> SheetLineOut:
     territory = _territory(request, Action.BASKETS_DISTRIBUTE)
     sheet = access.sheet_for(request.user, territory, sheet_id)
     line = (
@@ -520,7 +529,7 @@ def sheet_line(request: HttpRequest, sheet_id: int, line_id: int, payload: Check
     if line is None:
         raise NotFound(_("No such line on this sheet."))
     checked = services.line_check(line=line, collected=payload.collected, actor=user_of(request))
-    return LineOut(
+    return SheetLineOut(
         id=line.pk, household=str(line.household.display_name), offer=line.offer.name, status=checked.status
     )
 
@@ -586,9 +595,9 @@ def forecast(request: HttpRequest, garden_id: int) -> ForecastOut:
 
 
 @router.post(
-    "/baskets/payments", response={201: PaymentOut}, summary="Record a member's payment (coordinator)"
+    "/baskets/payments", response={201: BasketPaymentOut}, summary="Record a member's payment (coordinator)"
 )
-def payment_record(request: HttpRequest, payload: PaymentIn) -> tuple[int, PaymentOut]:
+def payment_record(request: HttpRequest, payload: BasketPaymentIn) -> tuple[int, BasketPaymentOut]:
     territory = _territory(request, Action.BASKETS_MANAGE)
     garden = access.garden_for(request.user, territory, payload.garden)
     household = services.household_by_card(territory, payload.household)
@@ -602,7 +611,7 @@ def payment_record(request: HttpRequest, payload: PaymentIn) -> tuple[int, Payme
         idempotency_key=payload.idempotency_key,
         actor=user_of(request),
     )
-    return 201, PaymentOut(
+    return 201, BasketPaymentOut(
         id=payment.pk,
         household=household.pk,
         amount_cents=payment.amount_cents,
@@ -621,14 +630,14 @@ class StatementQuery(Schema):
     end: date = Field(..., alias="to")
 
 
-@router.get("/baskets/statements", response=StatementOut, summary="A funder's statement for a period")
-def statement(request: HttpRequest, query: Query[StatementQuery]) -> StatementOut:
+@router.get("/baskets/statements", response=FunderStatementOut, summary="A funder's statement for a period")
+def statement(request: HttpRequest, query: Query[StatementQuery]) -> FunderStatementOut:
     territory = _territory(request, Action.BASKETS_FIGURES)
     funder = access.funder_for(request.user, territory, query.funder)
     if query.end < query.start:
         raise InvalidInput(_("The period must end after it starts."), errors={"to": [_("Before the start.")]})
     found = selectors.statement(funder, query.start, query.end)
-    return StatementOut(
+    return FunderStatementOut(
         funder=funder.name,
         start=found.start,
         end=found.end,
@@ -647,7 +656,10 @@ def statement(request: HttpRequest, query: Query[StatementQuery]) -> StatementOu
                 left_cents=row.agreement.left_cents,
                 paid_cents=row.paid_cents,
                 left_to_pay_cents=row.left_cents,
-                by_month=row.by_month,
+                by_month=[
+                    StatementMonthOut(month=month, baskets=baskets, funded_cents=cents)
+                    for month, baskets, cents in row.by_month
+                ],
             )
             for row in found.agreements
         ],
@@ -657,7 +669,7 @@ def statement(request: HttpRequest, query: Query[StatementQuery]) -> StatementOu
 # --- the coordinator's reference data ------------------------------------------------------------------------------
 
 
-class GardenIn(Schema):
+class GardenIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=200)
     address: str = Field("", max_length=300)
     store: int | None = Field(None, description="A store of the common fund (for food credit), or none.")
@@ -675,12 +687,12 @@ class GardenOut(Schema):
     store_approved: bool
 
 
-class OfferIn(Schema):
+class OfferIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=120)
-    size: BasketSize = BasketSize.SMALL
+    size: Annotated[BasketSize, FROM_TEXT] = BasketSize.SMALL
     price_cents: int = Field(..., description="Baskets already booked keep the price they were booked at.")
-    season_start: date
-    season_end: date
+    season_start: Day
+    season_end: Day
     weekday: int = Field(..., description="0 = Monday … 6 = Sunday")
 
 
@@ -704,11 +716,11 @@ class OfferDetailOut(Schema):
     active: bool
 
 
-class PointIn(Schema):
+class PointIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=200)
     address: str = Field("", max_length=300)
     weekday: int = Field(..., description="0 = Monday … 6 = Sunday")
-    opens_at: time
+    opens_at: TimeOfDay
     volunteers: list[int] = Field([], description="Users with the cashier role in the territory.")
 
 
@@ -726,14 +738,14 @@ class PointDetailOut(PickupPointOut):
     volunteers: list[int]
 
 
-class AgreementIn(Schema):
+class AgreementIn(InputSchema):
     funder: int
     name: str = Field(..., min_length=1, max_length=200)
     share_bp: int | None = Field(None, description="A share of each basket's price, in basis points …")
     amount_per_basket_cents: int | None = Field(None, description="… or a fixed amount per basket, not both.")
     budget_cents: int
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     priority: int = Field(1, description="1 pays first.")
 
 
@@ -756,7 +768,7 @@ class AgreementOut(Schema):
     priority: int
 
 
-class SettingsIn(Schema):
+class SettingsIn(InputSchema):
     member_cap_bp: int = Field(
         ..., description="The most a member pays, in basis points of the price (3000 = 30 %)."
     )
@@ -768,12 +780,12 @@ class SettingsOut(Schema):
     warn_weeks: int
 
 
-class FunderPaymentIn(Schema):
+class FunderPaymentIn(InputSchema):
     funder: int
-    start: date = Field(..., alias="from")
-    end: date = Field(..., alias="to")
+    start: Day = Field(..., alias="from")
+    end: Day = Field(..., alias="to")
     amount_cents: int = Field(..., description="Never more than what is left to pay for the period.")
-    received_on: date | None = None
+    received_on: Day | None = None
     reference: str = Field("", max_length=100)
     agreement: int | None = Field(
         None, description="One agreement only; by default split among them by priority."

@@ -13,6 +13,7 @@ from grenier.core.auth import user_of
 from grenier.core.cards import format_card_number
 from grenier.core.models import Household
 from grenier.core.permissions import Action
+from grenier.core.schemas import BirthDate, Day, InputSchema
 
 router = Router(tags=["people"])
 
@@ -31,9 +32,9 @@ class MeOut(Schema):
     token_territory: str | None = Field(None, description="The territory of the API token used, if any.")
 
 
-class PersonIn(Schema):
+class PersonIn(InputSchema):
     first_name: str = Field("", max_length=100)
-    birth_date: date | None = None
+    birth_date: BirthDate | None = None
     is_child: bool = Field(False, description="Used when no birth date is given.")
 
 
@@ -43,14 +44,14 @@ class PersonOut(Schema):
     is_child: bool
 
 
-class HouseholdIn(Schema):
+class HouseholdIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=150)
     email: str = Field("", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str = Field("", max_length=30)
     monthly_resources_cents: int | None = Field(
         None, ge=0, description="Declared monthly resources, in cents."
     )
-    joined_on: date | None = None
+    joined_on: Day | None = None
     persons: list[PersonIn] = Field(..., min_length=1, max_length=20)
     idempotency_key: str | None = Field(
         None, min_length=8, max_length=100, description="Send the same key again to get the same household."
@@ -78,8 +79,8 @@ class HouseholdPage(Schema):
     items: list[HouseholdOut]
 
 
-class LeaveIn(Schema):
-    on: date | None = Field(None, description="The day the household leaves (today by default).")
+class LeaveIn(InputSchema):
+    on: Day | None = Field(None, description="The day the household leaves (today by default).")
 
 
 def _household_out(household: Household) -> HouseholdOut:

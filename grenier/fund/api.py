@@ -14,13 +14,14 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
+from grenier.core.schemas import InputSchema
 from grenier.fund import selectors, services
 from grenier.fund.models import Payment, Settlement, Store
 
 router = Router(tags=["fund"])
 
 
-class PaymentIn(Schema):
+class TillPaymentIn(InputSchema):
     household: str = Field(..., min_length=1, max_length=30, description="The household's card number.")
     amount_cents: int = Field(..., gt=0, le=100_000_00, description="The purchase total, in cents.")
     idempotency_key: str = Field(..., min_length=8, max_length=100)
@@ -30,7 +31,7 @@ class PaymentIn(Schema):
     store: int | None = Field(None, description="Needed only when the cashier works at several stores.")
 
 
-class PaymentOut(Schema):
+class TillPaymentOut(Schema):
     id: int
     store: str
     created_at: datetime
@@ -43,7 +44,7 @@ class PaymentOut(Schema):
     remaining_credit_cents: int | None = Field(None, description="The household's credit after this payment.")
 
 
-class RefundIn(Schema):
+class RefundIn(InputSchema):
     amount_cents: int = Field(..., gt=0, description="Food credit to give back, in cents.")
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
@@ -56,7 +57,7 @@ class RefundOut(Schema):
     remaining_credit_cents: int
 
 
-class MonthIn(Schema):
+class MonthIn(InputSchema):
     month: str = Field(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 
 
@@ -81,6 +82,11 @@ class SettlementOut(Schema):
     status: str
 
 
+class StoreSpendingOut(Schema):
+    store: str
+    credit_cents: int = Field(..., description="Food credit spent at the store over the last three months.")
+
+
 class FiguresOut(Schema):
     euro_balance_cents: int
     outstanding_credit_cents: int
@@ -88,10 +94,16 @@ class FiguresOut(Schema):
     contributions_total_cents: int
     grants_total_cents: int
     months_covered: float | None
-    spending_by_store: list[tuple[str, int]]
+    spending_by_store: list[StoreSpendingOut]
 
 
-class StatementOut(Schema):
+class StatementStoreOut(Schema):
+    store: str
+    payments: int
+    credit_cents: int = Field(..., description="Food credit spent at the store this month.")
+
+
+class HouseholdStatementOut(Schema):
     month: date
     balance_cents: int
     allocation_cents: int
@@ -99,7 +111,7 @@ class StatementOut(Schema):
     contribution_cents: int
     spent_cents: int
     refunded_cents: int
-    by_store: list[tuple[str, int, int]]
+    by_store: list[StatementStoreOut]
 
 
 def _month(raw: str) -> date:
@@ -107,8 +119,8 @@ def _month(raw: str) -> date:
     return date(int(year), int(month), 1)
 
 
-def _payment_out(payment: Payment, remaining: int | None = None) -> PaymentOut:
-    return PaymentOut(
+def _payment_out(payment: Payment, remaining: int | None = None) -> TillPaymentOut:
+    return TillPaymentOut(
         id=payment.pk,
         store=payment.store.name,
         created_at=payment.created_at,
@@ -137,9 +149,9 @@ def _cashier_store(request: HttpRequest, territory: Territory, store_id: int | N
 
 
 @router.post(
-    "/payments", response={201: PaymentOut}, summary="A member household pays in food credit (cashier)"
+    "/payments", response={201: TillPaymentOut}, summary="A member household pays in food credit (cashier)"
 )
-def payment_create(request: HttpRequest, payload: PaymentIn) -> tuple[int, PaymentOut]:
+def payment_create(request: HttpRequest, payload: TillPaymentIn) -> tuple[int, TillPaymentOut]:
     territory = territory_of(request)
     store = _cashier_store(request, territory, payload.store)
     result = services.pay(
@@ -154,11 +166,13 @@ def payment_create(request: HttpRequest, payload: PaymentIn) -> tuple[int, Payme
 
 
 @router.get(
-    "/payments", response=list[PaymentOut], summary="The payments taken at the cashier's store, newest first"
+    "/payments",
+    response=list[TillPaymentOut],
+    summary="The payments taken at the cashier's store, newest first",
 )
 def payment_list(
     request: HttpRequest, store: int | None = None, limit: int = Query(50, ge=1, le=500)
-) -> list[PaymentOut]:
+) -> list[TillPaymentOut]:
     territory = territory_of(request)
     chosen = _cashier_store(request, territory, store)
     return [_payment_out(p) for p in selectors.store_payments(chosen, limit=limit).select_related("store")]
@@ -251,18 +265,33 @@ def figures(request: HttpRequest) -> FiguresOut:
     territory = territory_of(request)
     permissions.require(request.user, territory, Action.FUND_VIEW_FIGURES)
     data = selectors.fund_figures(territory)
-    return FiguresOut(**{k: getattr(data, k) for k in FiguresOut.model_fields})
+    fields = {k: getattr(data, k) for k in FiguresOut.model_fields if k != "spending_by_store"}
+    return FiguresOut(
+        **fields,
+        spending_by_store=[
+            StoreSpendingOut(store=name, credit_cents=total) for name, total in data.spending_by_store
+        ],
+    )
 
 
 @router.get(
-    "/households/{household_id}/statement", response=StatementOut, summary="A household's monthly statement"
+    "/households/{household_id}/statement",
+    response=HouseholdStatementOut,
+    summary="A household's monthly statement",
 )
 def statement(
     request: HttpRequest, household_id: int, month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$")
-) -> StatementOut:
+) -> HouseholdStatementOut:
     from django.utils import timezone
 
     territory = territory_of(request)
     household = permissions.household_for(request.user, territory, household_id)
     data = selectors.household_statement(household, _month(month) if month else timezone.localdate())
-    return StatementOut(**{k: getattr(data, k) for k in StatementOut.model_fields})
+    fields = {k: getattr(data, k) for k in HouseholdStatementOut.model_fields if k != "by_store"}
+    return HouseholdStatementOut(
+        **fields,
+        by_store=[
+            StatementStoreOut(store=name, payments=count, credit_cents=total)
+            for name, count, total in data.by_store
+        ],
+    )

@@ -18,6 +18,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
+from grenier.core.schemas import InputSchema
 from grenier.fund.models import Funder
 from grenier.orders import access, selectors, services
 from grenier.orders.models import (
@@ -35,7 +36,7 @@ from grenier.orders.models import (
 router = Router(tags=["buying groups"])
 
 
-class ProductIn(Schema):
+class CatalogueProductIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=150)
     unit: str = Field(Unit.PIECE.value, description="piece, kg, jar, bottle, loaf, bag, dozen, bunch")
     price_cents: int = Field(..., gt=0, le=1_000_000)
@@ -44,7 +45,7 @@ class ProductIn(Schema):
     is_active: bool = True
 
 
-class ProductOut(Schema):
+class CatalogueProductOut(Schema):
     id: int
     producer: int
     producer_name: str
@@ -90,21 +91,21 @@ class CycleOut(Schema):
     products: list[CycleProductOut]
 
 
-class LineIn(Schema):
+class OrderLineIn(InputSchema):
     product: int = Field(..., description="A cycle product's id.")
     quantity: int = Field(..., ge=0, le=10_000)
 
 
-class OrderIn(Schema):
-    lines: list[LineIn] = Field(..., min_length=1, max_length=500)
+class OrderIn(InputSchema):
+    lines: list[OrderLineIn] = Field(..., min_length=1, max_length=500)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
-class CancelIn(Schema):
+class CancelIn(InputSchema):
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
-class LineOut(Schema):
+class OrderLineOut(Schema):
     product: int
     name: str
     quantity: int
@@ -123,7 +124,7 @@ class OrderOut(Schema):
     )
     pot_flagged: bool
     pot_after_close_cents: int | None = None
-    lines: list[LineOut]
+    lines: list[OrderLineOut]
 
 
 class CloseOut(Schema):
@@ -171,21 +172,21 @@ class PurchaseOrderOut(Schema):
     lines: list[PurchaseLineOut]
 
 
-class PayoutIn(Schema):
+class PayoutIn(InputSchema):
     amount_cents: int = Field(..., gt=0)
     method: str = Field(PayoutMethod.TRANSFER.value, description="transfer, cheque, cash")
     reference: str = Field("", max_length=120)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
-class PaymentIn(Schema):
+class OrderPaymentIn(InputSchema):
     method: str = Field(..., description="cash, cheque, transfer, credit (food credit)")
     amount_cents: int = Field(..., gt=0)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
     code: str | None = Field(None, max_length=6, description="The member's personal code, for food credit.")
 
 
-class PaymentOut(Schema):
+class OrderPaymentOut(Schema):
     id: int
     order: int
     method: str
@@ -199,10 +200,10 @@ class ReceiptOut(Schema):
     paid_cents: int
     left_cents: int
     collected: bool
-    payments: list[PaymentOut]
+    payments: list[OrderPaymentOut]
 
 
-class CoverIn(Schema):
+class CoverIn(InputSchema):
     funder: int
     amount_cents: int = Field(..., gt=0)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
@@ -226,11 +227,11 @@ class PickupOut(Schema):
     collected: bool
 
 
-class PickupIn(Schema):
+class PickupIn(InputSchema):
     collected: bool
 
 
-class MemberCardIn(Schema):
+class MemberCardIn(InputSchema):
     card: str = Field(..., min_length=1, max_length=30, description="The household's card number.")
     tier: int | None = Field(None, description="A tier of the group; empty: the group's default.")
 
@@ -277,12 +278,12 @@ class ReferredDetailOut(ReferredOut):
     groups: list[GroupTiersOut]
 
 
-class ReferredTierIn(Schema):
+class ReferredTierIn(InputSchema):
     tier: int
 
 
-def _product_out(p: CatalogueProduct) -> ProductOut:
-    return ProductOut(
+def _product_out(p: CatalogueProduct) -> CatalogueProductOut:
+    return CatalogueProductOut(
         id=p.pk,
         producer=p.producer_id,
         producer_name=p.producer.farm_name,
@@ -343,7 +344,7 @@ def _order_out(order: Order, pot_after: int | None = None) -> OrderOut:
         pot_flagged=order.pot_flagged,
         pot_after_close_cents=pot_after,
         lines=[
-            LineOut(
+            OrderLineOut(
                 product=line.cycle_product_id,
                 name=line.cycle_product.name,
                 quantity=line.quantity,
@@ -355,8 +356,10 @@ def _order_out(order: Order, pot_after: int | None = None) -> OrderOut:
     )
 
 
-@router.get("/orders/farms/{producer_id}/products", response=list[ProductOut], summary="A farm's catalogue")
-def catalogue(request: HttpRequest, producer_id: int) -> list[ProductOut]:
+@router.get(
+    "/orders/farms/{producer_id}/products", response=list[CatalogueProductOut], summary="A farm's catalogue"
+)
+def catalogue(request: HttpRequest, producer_id: int) -> list[CatalogueProductOut]:
     territory = territory_of(request)
     producer = access.producer_for(request.user, territory, producer_id)
     return [
@@ -366,18 +369,22 @@ def catalogue(request: HttpRequest, producer_id: int) -> list[ProductOut]:
 
 @router.post(
     "/orders/farms/{producer_id}/products",
-    response={201: ProductOut},
+    response={201: CatalogueProductOut},
     summary="Add a product to a farm's catalogue (the farm's producer, or a coordinator)",
 )
-def product_create(request: HttpRequest, producer_id: int, payload: ProductIn) -> tuple[int, ProductOut]:
+def product_create(
+    request: HttpRequest, producer_id: int, payload: CatalogueProductIn
+) -> tuple[int, CatalogueProductOut]:
     territory = territory_of(request)
     producer = access.producer_for(request.user, territory, producer_id)
     product = services.product_save(producer=producer, actor=user_of(request), **payload.dict())
     return 201, _product_out(product)
 
 
-@router.put("/orders/products/{product_id}", response=ProductOut, summary="Change a catalogue product")
-def product_update(request: HttpRequest, product_id: int, payload: ProductIn) -> ProductOut:
+@router.put(
+    "/orders/products/{product_id}", response=CatalogueProductOut, summary="Change a catalogue product"
+)
+def product_update(request: HttpRequest, product_id: int, payload: CatalogueProductIn) -> CatalogueProductOut:
     territory = territory_of(request)
     access.require_any(request.user, territory)
     product = CatalogueProduct.objects.filter(
@@ -566,8 +573,8 @@ def payout_create(
     return 201, _payout_out(payout)
 
 
-def _payment_out(p: object) -> PaymentOut:
-    return PaymentOut(
+def _payment_out(p: object) -> OrderPaymentOut:
+    return OrderPaymentOut(
         id=p.pk,  # type: ignore[attr-defined]
         order=p.order_id,  # type: ignore[attr-defined]
         method=p.method,  # type: ignore[attr-defined]
@@ -600,10 +607,12 @@ def receipt(request: HttpRequest, order_id: int) -> ReceiptOut:
 
 @router.post(
     "/orders/orders/{order_id}/payments",
-    response={201: PaymentOut},
+    response={201: OrderPaymentOut},
     summary="Record a household's payment for a closed cycle (its group's coordinators); never more than is due",
 )
-def payment_create(request: HttpRequest, order_id: int, payload: PaymentIn) -> tuple[int, PaymentOut]:
+def payment_create(
+    request: HttpRequest, order_id: int, payload: OrderPaymentIn
+) -> tuple[int, OrderPaymentOut]:
     territory = territory_of(request)
     order = access.order_for(request.user, territory, order_id)
     _require_manager(request, order.cycle.group)

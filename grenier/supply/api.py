@@ -28,6 +28,7 @@ from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
 from grenier.core.permissions import Action
+from grenier.core.schemas import Day, InputSchema
 from grenier.supply import access, selectors, services
 from grenier.supply.models import (
     Availability,
@@ -127,7 +128,7 @@ def _qty(quantity: int | None, product: Product) -> str:
 # --- the weekly cycle ------------------------------------------------------------------------------------------
 
 
-class ProductOut(Schema):
+class SupplyProductOut(Schema):
     id: int
     name: str
     unit: str = Field(..., description="The sales unit prices are per: kg, piece or bunch.")
@@ -166,7 +167,7 @@ class AvailabilityOut(Schema):
     minimum_lot_text: str
 
 
-class LineOut(Schema):
+class PlanLineOut(Schema):
     id: int
     producer: int
     producer_name: str
@@ -262,7 +263,7 @@ class ChangeOut(Schema):
 class WeekDetailOut(WeekOut):
     demand: list[DemandOut]
     availability: list[AvailabilityOut]
-    lines: list[LineOut]
+    lines: list[PlanLineOut]
     explanations: list[ExplanationOut] = Field(
         ..., description="Per kitchen, product and day: demand, supply, unmet quantity and why."
     )
@@ -272,29 +273,29 @@ class WeekDetailOut(WeekOut):
     changes: list[ChangeOut] = Field(..., description="Changes of the published plan, latest first.")
 
 
-class AvailabilityIn(Schema):
+class AvailabilityIn(InputSchema):
     producer: int = Field(..., description="The farm's id: one you act for.")
     product: int
     quantity: int = Field(..., ge=0, description="0 removes the declaration. " + BASE_UNITS)
     minimum_lot: int = Field(0, ge=0, description=BASE_UNITS)
 
 
-class DemandIn(Schema):
+class DemandIn(InputSchema):
     kitchen: int = Field(..., description="The kitchen's id: one you act for.")
     product: int
-    day: date = Field(..., description="A day of the week.")
+    day: Day = Field(..., description="A day of the week.")
     quantity: int = Field(..., ge=0, description="0 removes the line. " + BASE_UNITS)
 
 
-class LineIn(Schema):
+class PlanLineIn(InputSchema):
     producer: int
     kitchen: int
     product: int
-    day: date = Field(..., description="A day of the week.")
+    day: Day = Field(..., description="A day of the week.")
     quantity: int = Field(..., ge=0, description="0 removes the line. " + BASE_UNITS)
 
 
-class ShortfallIn(Schema):
+class ShortfallIn(InputSchema):
     producer: int = Field(..., description="The farm's id: one you act for.")
     product: int
     available: int = Field(
@@ -310,7 +311,7 @@ class ShortfallReportOut(ShortfallOut):
     changes: list[ChangeOut] = Field(..., description="The lines the re-planning changed.")
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(InputSchema):
     line: int = Field(..., description="The delivery line's id (a plan line of the week).")
     received_quantity: int = Field(..., ge=0, description=BASE_UNITS)
     note: str = Field("", max_length=300)
@@ -337,8 +338,8 @@ class DemandPutOut(Schema):
     demand: list[DemandOut] = Field(..., description="The demand of the kitchens named.")
 
 
-def _product_out(product: Product) -> ProductOut:
-    return ProductOut(
+def _product_out(product: Product) -> SupplyProductOut:
+    return SupplyProductOut(
         id=product.pk, name=product.name, unit=product.unit, base_unit=BASE_UNIT_OF[SalesUnit(product.unit)]
     )
 
@@ -381,9 +382,9 @@ def _availability_out(row: Availability) -> AvailabilityOut:
     )
 
 
-def _line_out(line: PlanLine) -> LineOut:
+def _line_out(line: PlanLine) -> PlanLineOut:
     received = None if line.received_quantity is None else int(line.received_quantity)
-    return LineOut(
+    return PlanLineOut(
         id=line.pk,
         producer=line.producer_id,
         producer_name=line.producer.farm_name,
@@ -705,16 +706,16 @@ def plan_publish(request: HttpRequest, monday: date) -> WeekOut:
 
 @router.patch(
     "/supply/weeks/{monday}/lines",
-    response=list[LineOut],
+    response=list[PlanLineOut],
     summary="Adjust plan lines by hand; 0 removes a line (coordinator, or coordinator of the week)",
 )
-def plan_lines_adjust(request: HttpRequest, monday: date, payload: list[LineIn]) -> list[LineOut]:
+def plan_lines_adjust(request: HttpRequest, monday: date, payload: list[PlanLineIn]) -> list[PlanLineOut]:
     week = _week_to_coordinate(request, monday)
     territory = week.territory
     user = user_of(request)
     touched: list[tuple[int, int, int, date]] = []
 
-    def adjust(item: LineIn) -> None:
+    def adjust(item: PlanLineIn) -> None:
         services.plan_line_set(
             week=week,
             producer=_in_territory(Producer, territory, item.producer, "producer"),
@@ -776,10 +777,10 @@ def shortfall_report(
 
 @router.post(
     "/supply/weeks/{monday}/receipts",
-    response=list[LineOut],
+    response=list[PlanLineOut],
     summary="A kitchen records what it received on its delivery lines of the published week",
 )
-def receipts_record(request: HttpRequest, monday: date, payload: list[ReceiptIn]) -> list[LineOut]:
+def receipts_record(request: HttpRequest, monday: date, payload: list[ReceiptIn]) -> list[PlanLineOut]:
     territory = _territory(request)
     _require_any(request, territory, Action.SUPPLY_KITCHEN, Action.SUPPLY_MANAGE)
     user = user_of(request)
@@ -836,11 +837,11 @@ class InvoiceOut(Schema):
     paid_at: datetime | None = None
 
 
-class IssueIn(Schema):
+class IssueIn(InputSchema):
     month: str = Field(..., pattern=MONTH, description="YYYY-MM")
 
 
-class PaidIn(Schema):
+class PaidIn(InputSchema):
     reference: str = Field("", max_length=100, description="The bank transfer's reference, say.")
 
 
