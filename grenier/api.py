@@ -8,13 +8,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from grenier.core import permissions
 from grenier.core.errors import GrenierError, InvalidInput
 from grenier.core.models import ApiToken, Territory
+from grenier.core.openapi import GrenierApi
 from grenier.core.problems import problem_response
 from grenier.core.services import token_authenticate
 
@@ -45,7 +45,7 @@ class BrowserSession(APIKeyCookie):
         return None
 
 
-api = NinjaAPI(
+api = GrenierApi(
     title="Grenier API",
     version="1",
     description=(
