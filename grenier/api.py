@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from grenier.core import permissions
-from grenier.core.errors import GrenierError, InvalidInput
+from grenier.core.errors import Forbidden, GrenierError, InvalidInput
 from grenier.core.models import ApiToken, Territory
 from grenier.core.openapi import GrenierApi
 from grenier.core.problems import problem_response
@@ -38,6 +38,18 @@ class BrowserSession(APIKeyCookie):
 
     param_name = "sessionid"
     openapi_description = "Session of a logged-in browser (send the CSRF token on unsafe methods)."
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # The CSRF check protects a logged-in session; a call without one is unauthenticated (401), not a
+        # CSRF failure (403) that would tell a program without credentials to fetch a CSRF token.
+        if not (request.user.is_authenticated and request.user.is_active):
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError as exc:
+            raise Forbidden(
+                _("The CSRF token is missing or wrong: send it with the session (X-CSRFToken header)."),
+            ) from exc
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if request.user.is_authenticated and request.user.is_active:
@@ -146,6 +158,17 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return problem_response(request, status=403, detail=_("Forbidden."), code="forbidden")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Django raises these while reading a request it will not take (too many fields, a body too big): the
+    # client's fault, not a server error. (ApiGuardMiddleware refuses a body too big by its length first.)
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            request, status=413, detail=_("The request body is too large."), code="too-large"
+        )
+    return problem_response(request, status=400, detail=_("The request could not be understood."))
 
 
 @api.exception_handler(Exception)
