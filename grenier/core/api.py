@@ -13,7 +13,7 @@ from grenier.core.auth import user_of
 from grenier.core.cards import format_card_number
 from grenier.core.models import Household
 from grenier.core.permissions import Action
-from grenier.core.schemas import BirthDate, Day, InputSchema
+from grenier.core.schemas import BirthDate, Cents, Day, InputSchema, Offset
 
 router = Router(tags=["people"])
 
@@ -48,9 +48,7 @@ class HouseholdIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=150)
     email: str = Field("", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str = Field("", max_length=30)
-    monthly_resources_cents: int | None = Field(
-        None, ge=0, description="Declared monthly resources, in cents."
-    )
+    monthly_resources_cents: Cents | None = Field(None, description="Declared monthly resources, in cents.")
     joined_on: Day | None = None
     persons: list[PersonIn] = Field(..., min_length=1, max_length=20)
     idempotency_key: str | None = Field(
@@ -137,7 +135,7 @@ def households(
     active: bool | None = None,
     q: str = "",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ) -> HouseholdPage:
     territory = territory_of(request)
     permissions.require(request.user, territory, Action.VIEW_TERRITORY)

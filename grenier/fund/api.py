@@ -14,7 +14,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
-from grenier.core.schemas import InputSchema
+from grenier.core.schemas import Cents, Id, InputSchema, Month
 from grenier.fund import selectors, services
 from grenier.fund.models import Payment, Settlement, Store
 
@@ -23,12 +23,12 @@ router = Router(tags=["fund"])
 
 class TillPaymentIn(InputSchema):
     household: str = Field(..., min_length=1, max_length=30, description="The household's card number.")
-    amount_cents: int = Field(..., gt=0, le=100_000_00, description="The purchase total, in cents.")
+    amount_cents: Cents = Field(..., gt=0, le=100_000_00, description="The purchase total, in cents.")
     idempotency_key: str = Field(..., min_length=8, max_length=100)
     code: str | None = Field(
         None, max_length=6, description="The member's personal code, if the household set one."
     )
-    store: int | None = Field(None, description="Needed only when the cashier works at several stores.")
+    store: Id | None = Field(None, description="Needed only when the cashier works at several stores.")
 
 
 class TillPaymentOut(Schema):
@@ -45,7 +45,7 @@ class TillPaymentOut(Schema):
 
 
 class RefundIn(InputSchema):
-    amount_cents: int = Field(..., gt=0, description="Food credit to give back, in cents.")
+    amount_cents: Cents = Field(..., gt=0, description="Food credit to give back, in cents.")
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
@@ -58,7 +58,7 @@ class RefundOut(Schema):
 
 
 class MonthIn(InputSchema):
-    month: str = Field(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    month: Month
 
 
 class RunOut(Schema):
@@ -114,11 +114,6 @@ class HouseholdStatementOut(Schema):
     by_store: list[StatementStoreOut]
 
 
-def _month(raw: str) -> date:
-    year, month = raw.split("-")
-    return date(int(year), int(month), 1)
-
-
 def _payment_out(payment: Payment, remaining: int | None = None) -> TillPaymentOut:
     return TillPaymentOut(
         id=payment.pk,
@@ -171,7 +166,7 @@ def payment_create(request: HttpRequest, payload: TillPaymentIn) -> tuple[int, T
     summary="The payments taken at the cashier's store, newest first",
 )
 def payment_list(
-    request: HttpRequest, store: int | None = None, limit: int = Query(50, ge=1, le=500)
+    request: HttpRequest, store: Id | None = None, limit: int = Query(50, ge=1, le=500)
 ) -> list[TillPaymentOut]:
     territory = territory_of(request)
     chosen = _cashier_store(request, territory, store)
@@ -213,7 +208,7 @@ def payment_refund(request: HttpRequest, payment_id: int, payload: RefundIn) -> 
 def run_month(request: HttpRequest, payload: MonthIn) -> RunOut:
     territory = territory_of(request)
     permissions.require(request.user, territory, Action.FUND_MANAGE)
-    summary = services.monthly_run(territory=territory, month=_month(payload.month), actor=user_of(request))
+    summary = services.monthly_run(territory=territory, month=payload.month, actor=user_of(request))
     return RunOut(**{k: getattr(summary, k) for k in RunOut.model_fields})
 
 
@@ -223,7 +218,7 @@ def run_month(request: HttpRequest, payload: MonthIn) -> RunOut:
 def settle_month(request: HttpRequest, payload: MonthIn) -> list[SettlementOut]:
     territory = territory_of(request)
     permissions.require(request.user, territory, Action.FUND_MANAGE)
-    settlements = services.settle(territory=territory, month=_month(payload.month), actor=user_of(request))
+    settlements = services.settle(territory=territory, month=payload.month, actor=user_of(request))
     return [_settlement_out(s) for s in settlements]
 
 
@@ -232,11 +227,9 @@ def settle_month(request: HttpRequest, payload: MonthIn) -> list[SettlementOut]:
     response=list[SettlementOut],
     summary="Settlements (coordinator), or a store's own (cashier)",
 )
-def settlement_list(
-    request: HttpRequest, month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$")
-) -> list[SettlementOut]:
+def settlement_list(request: HttpRequest, month: Month | None = None) -> list[SettlementOut]:
     territory = territory_of(request)
-    rows = selectors.settlements_of(territory, _month(month) if month else None)
+    rows = selectors.settlements_of(territory, month)
     if not permissions.can(request.user, territory, Action.FUND_MANAGE):
         permissions.require(request.user, territory, Action.FUND_TAKE_PAYMENTS)
         rows = rows.filter(store__cashiers=user_of(request))
@@ -280,13 +273,15 @@ def figures(request: HttpRequest) -> FiguresOut:
     summary="A household's monthly statement",
 )
 def statement(
-    request: HttpRequest, household_id: int, month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$")
+    request: HttpRequest,
+    household_id: int,
+    month: Month | None = None,  # this month by default
 ) -> HouseholdStatementOut:
     from django.utils import timezone
 
     territory = territory_of(request)
     household = permissions.household_for(request.user, territory, household_id)
-    data = selectors.household_statement(household, _month(month) if month else timezone.localdate())
+    data = selectors.household_statement(household, month or timezone.localdate())
     fields = {k: getattr(data, k) for k in HouseholdStatementOut.model_fields if k != "by_store"}
     return HouseholdStatementOut(
         **fields,

@@ -167,6 +167,41 @@ def test_an_unreadable_body_is_still_the_parsers_400(cast: Cast, client: Client)
     assert_problem(response, 400)
 
 
+# --- what the people's schemas bound --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", [2**63, 2**64, 10**10, -1])
+def test_an_offset_beyond_any_listing_is_422(cast: Cast, client: Client, offset: int) -> None:
+    response = client.get(f"/api/v1/households?offset={offset}", headers=bearer(cast, "coordinator"))
+    assert fields(assert_problem(response, 422)) == ["offset"]
+
+
+def test_the_largest_offset_is_an_empty_page(cast: Cast, client: Client) -> None:
+    response = client.get(f"/api/v1/households?offset={10**9}", headers=bearer(cast, "coordinator"))
+    assert response.status_code == 200 and response.json() == {"count": 2, "items": []}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"joined_on": "9999-12-31"}, "joined_on"),
+        ({"joined_on": "0001-01-01"}, "joined_on"),
+        ({"persons": [{"first_name": "Iris", "birth_date": "1899-12-31"}]}, "persons.0.birth_date"),
+        ({"persons": [{"first_name": "Iris", "birth_date": "9999-01-01"}]}, "persons.0.birth_date"),
+    ],
+)
+def test_days_outside_2000_to_2100_are_422(
+    cast: Cast, client: Client, change: dict[str, Any], field: str
+) -> None:
+    response = post(client, "/api/v1/households", {**NEW_HOUSEHOLD, **change}, bearer(cast, "coordinator"))
+    assert fields(assert_problem(response, 422)) == [field]
+
+
+def test_a_birth_date_of_the_last_century_is_fine(cast: Cast, client: Client) -> None:
+    body = {**NEW_HOUSEHOLD, "persons": [{"first_name": "Jo", "birth_date": "1931-05-05"}]}
+    assert post(client, "/api/v1/households", body, bearer(cast, "coordinator")).status_code == 201
+
+
 # --- a restarted database -----------------------------------------------------------------------------------------
 
 
