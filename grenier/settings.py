@@ -15,6 +15,9 @@ VAR_DIR = Path(env_str("GRENIER_VAR_DIR", str(PROJECT_DIR / "var")))
 DEBUG = env_bool("GRENIER_DEBUG", False)
 _DEV_SECRET = "grenier-development-secret-not-for-production"  # noqa: S105 - refused below when not in debug
 SECRET_KEY = env_str("GRENIER_SECRET_KEY", _DEV_SECRET)
+# Earlier keys, still accepted after a rotation: sessions and signed links, and the sealed counts and receipts of
+# secret votes still open (docs/decisions/0002-secret-ballots.md). Keep the old key here until those votes close.
+SECRET_KEY_FALLBACKS = env_list("GRENIER_SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("GRENIER_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("GRENIER_CSRF_TRUSTED_ORIGINS", [])
 

@@ -115,17 +115,22 @@ class BallotIn(InputSchema):
     receipt: str | None = Field(
         None,
         max_length=100,
-        description="Secret votes: the receipt returned with the first ballot, needed to change it.",
+        description="Secret votes: the receipt returned by your last ballot on this proposal, needed to change it.",
     )
 
 
 class BallotOut(Schema):
-    choice: str
+    choice: str | None = Field(
+        ...,
+        description="Public votes: the choice recorded. Secret votes: null, so that the answer has the same "
+        "length whatever was chosen (an access log records lengths).",
+    )
     changed: bool = Field(..., description="True when this replaced an earlier ballot of the caller.")
     receipt: str | None = Field(
         None,
-        description="Secret votes: a new receipt on the first ballot, to keep (Grenier stores only its hash and "
-        "cannot show it again); a change sends back the receipt it was made with. Null for public votes.",
+        description="Secret votes: the receipt to keep, needed to change this ballot until the close. Every ballot "
+        "gives a new one and the one sent is no longer valid (it holds your choice, sealed; Grenier stores only "
+        "its hash and cannot show it again). Null for public votes.",
     )
 
 
@@ -280,7 +285,8 @@ def ballot_cast(request: HttpRequest, proposal_id: int, payload: BallotIn) -> Ba
     result = services.ballot_cast(
         proposal=proposal, voter=user_of(request), choice=payload.choice, receipt=payload.receipt or None
     )
-    return BallotOut(choice=result.choice, changed=result.changed, receipt=result.receipt)
+    choice = None if proposal.secret else result.choice
+    return BallotOut(choice=choice, changed=result.changed, receipt=result.receipt)
 
 
 @router.get(

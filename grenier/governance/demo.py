@@ -18,7 +18,7 @@ from django.utils import timezone
 from grenier.core.models import Role, Territory, TerritoryRole, User
 from grenier.fund.demo import BRACKETS
 from grenier.fund.models import Store
-from grenier.governance import services
+from grenier.governance import secret, services
 from grenier.governance.models import (
     Ballot,
     BodyKind,
@@ -28,7 +28,6 @@ from grenier.governance.models import (
     Majority,
     Participation,
     Proposal,
-    SecretBallot,
 )
 
 Log = Callable[[str], None]
@@ -249,13 +248,16 @@ def _past_ballots(
     """Ballots of a vote held before the demo began, written as the services would have written them."""
     choices = [Choice.FOR] * votes[0] + [Choice.AGAINST] * votes[1] + [Choice.ABSTAIN] * votes[2]
     chosen = rng.sample(voters, min(len(choices), len(voters)))
+    if proposal.secret:
+        # Who took part, and the sealed counts: no row holds anyone's choice (the receipts are long gone).
+        for voter in chosen:
+            Participation.objects.create(
+                proposal=proposal, voter=voter, receipt_hash=f"{rng.getrandbits(256):064x}"
+            )
+        cast: list[str] = list(choices[: len(chosen)])
+        secret.counts_write(proposal, [cast.count(choice) for choice in secret.CHOICES])
+        return
     for voter, choice in zip(chosen, choices, strict=False):
-        if proposal.secret:
-            Participation.objects.create(proposal=proposal, voter=voter)
-            SecretBallot.objects.create(
-                proposal=proposal, receipt_hash=f"{rng.getrandbits(256):064x}", choice=choice
-            )
-        else:
-            Ballot.objects.create(
-                proposal=proposal, voter=voter, choice=choice, cast_at=proposal.opens_at + timedelta(days=2)
-            )
+        Ballot.objects.create(
+            proposal=proposal, voter=voter, choice=choice, cast_at=proposal.opens_at + timedelta(days=2)
+        )

@@ -1,14 +1,14 @@
 """Bodies, memberships, proposals, ballots and decisions.
 
-Secret ballots: who took part (``Participation``) and what was chosen (``SecretBallot``) live in two tables with no
-column in common but the proposal. A secret ballot has a random primary key, no timestamp and no voter; the voter
-changes it with a receipt only their device holds (a cookie, or what the API returned), of which the database keeps
-only a hash. So no query, by anyone, links a person to a choice.
+Secret ballots (docs/decisions/0002-secret-ballots.md): who took part is a ``Participation`` row; what was chosen
+exists only as three counts per proposal, sealed in one ``SecretTally`` row under a key the database never holds
+and rewritten whole at every ballot. No row holds one person's choice, so neither a query nor the order of rows,
+their transaction ids, the write-ahead log or a backup links a person to a choice. The voter changes their choice
+with a receipt only they hold (a cookie, or what the API returned): their own choice, sealed, of which the database
+keeps only a hash.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from django.db import models
 from django.db.models import Q
@@ -122,10 +122,13 @@ class Ballot(models.Model):
 
 
 class Participation(models.Model):
-    """A secret vote's attendance list: who took part, never what they chose."""
+    """A secret vote's attendance list: who took part, never what they chose. ``receipt_hash`` is the SHA-256 of
+    the receipt this voter holds now (empty for a ballot cast before receipts were sealed, see
+    ``ConvertedReceipt``): a receipt changes only its own voter's choice, once."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="participations")
     voter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    receipt_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -136,22 +139,36 @@ class Participation(models.Model):
         return f"participation {self.pk} in {self.proposal_id}"
 
 
-class SecretBallot(models.Model):
-    """A secret vote's choice: a random id, no voter, no time. ``receipt_hash`` lets the holder of the receipt
-    change it until the close."""
+class SecretTally(models.Model):
+    """A secret vote's choices, and nothing else: the numbers for, against and abstention, sealed (``secret.py``)
+    under a key derived from ``SECRET_KEY``, rewritten whole with a fresh nonce at every ballot. Always the same
+    length; unreadable without the server's key."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="secret_ballots")
-    receipt_hash = models.CharField(max_length=64)
-    choice = models.CharField(max_length=8, choices=Choice.choices)
+    proposal = models.OneToOneField(
+        Proposal, on_delete=models.PROTECT, primary_key=True, related_name="secret_tally"
+    )
+    sealed = models.CharField(max_length=128)
+
+    def __str__(self) -> str:
+        return f"secret tally of {self.proposal_id}"
+
+
+class ConvertedReceipt(models.Model):
+    """A receipt handed out before the counts were sealed (migration 0003), still usable once to change that
+    ballot until the close: its choice sealed under a key derived from the receipt itself, found by a hash of it.
+    No voter, no order (the migration wrote them shuffled); deleted when used and at the close."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="+")
+    lookup = models.CharField(max_length=64)
+    sealed = models.CharField(max_length=128)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["proposal", "receipt_hash"], name="one_secret_ballot_per_receipt")
+            models.UniqueConstraint(fields=["proposal", "lookup"], name="one_converted_receipt_per_lookup")
         ]
 
     def __str__(self) -> str:
-        return f"secret ballot on {self.proposal_id}"
+        return f"converted receipt on {self.proposal_id}"
 
 
 class EffectStatus(models.TextChoices):

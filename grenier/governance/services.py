@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,23 +13,24 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory, User
 from grenier.core.services import audit
-from grenier.governance import kinds
+from grenier.governance import kinds, secret
 from grenier.governance.models import (
     Ballot,
     Body,
     BodyKind,
     Choice,
+    ConvertedReceipt,
     Decision,
     EffectStatus,
     Majority,
     Membership,
     Participation,
     Proposal,
-    SecretBallot,
 )
 
 REMINDER_BEFORE = timedelta(days=1)
@@ -195,15 +194,12 @@ class BallotResult:
     receipt: str | None  # secret votes: what lets this voter change their choice; shown once, never stored
 
 
-def _hash(receipt: str) -> str:
-    return hashlib.sha256(receipt.encode()).hexdigest()
-
-
 def may_vote(proposal: Proposal, user: User) -> bool:
     """Members of the body when voting opened, who still are."""
     return is_member(proposal.body, user, proposal.opens_at) and is_member(proposal.body, user)
 
 
+@sensitive_variables("choice", "receipt")
 def ballot_cast(
     *, proposal: Proposal, voter: User, choice: str, receipt: str | None = None, now: datetime | None = None
 ) -> BallotResult:
@@ -215,7 +211,7 @@ def ballot_cast(
     if not may_vote(proposal, voter):
         raise Forbidden(_("Only the members of the body when the vote opened may vote."))
     if proposal.secret:
-        return _secret_cast(proposal, voter, choice, receipt)
+        return _secret_cast(proposal, voter, choice, receipt, now or timezone.now())
     with transaction.atomic():
         ballot = Ballot.objects.select_for_update().filter(proposal=proposal, voter=voter).first()
         if ballot is None:
@@ -238,37 +234,54 @@ def ballot_cast(
         return BallotResult(choice, changed=True, receipt=None)
 
 
-def _secret_cast(proposal: Proposal, voter: User, choice: str, receipt: str | None) -> BallotResult:
+@sensitive_variables()  # an error report never shows this frame's choice or receipt
+def _secret_cast(
+    proposal: Proposal, voter: User, choice: str, receipt: str | None, moment: datetime
+) -> BallotResult:
+    """A first ballot adds the voter to the attendance list and one to a sealed count; a change opens the voter's
+    receipt (their previous choice), moves one count from it, and gives a new receipt. Both rewrite the same rows
+    with values of the same length whatever the choice: nothing stored, logged or sent to the database says what
+    it was (docs/decisions/0002-secret-ballots.md)."""
     with transaction.atomic():
-        took_part = Participation.objects.filter(proposal=proposal, voter=voter).exists()
-        if took_part:
-            if not receipt:
-                raise Forbidden(
-                    _(
-                        "You have voted already. A secret vote can be changed only from the device you voted "
-                        "on (nobody, not even Grenier, knows which ballot is yours)."
-                    )
+        # The race: two ballots of one vote reading the same sealed counts, each adding its own, one lost. The
+        # proposal's row lock makes them — and the close, which takes the same lock — go one at a time.
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if Decision.objects.filter(proposal=locked).exists() or moment >= locked.closes_at:
+            raise Conflict(_("This vote is not open."))
+        took_part = Participation.objects.filter(proposal=locked, voter=voter).first()
+        counts = secret.counts_of(locked)
+        if took_part is not None and not receipt:
+            raise Forbidden(
+                _(
+                    "You have voted already. A secret vote can be changed only from the device you voted "
+                    "on (nobody, not even Grenier, knows which ballot is yours)."
                 )
-            updated = SecretBallot.objects.filter(proposal=proposal, receipt_hash=_hash(receipt)).update(
-                choice=choice
             )
-            if not updated:
-                raise Forbidden(_("This receipt matches no ballot of this vote."))
-            return BallotResult(choice, changed=True, receipt=receipt)
-        new_receipt = secrets.token_urlsafe(24)
-        try:
-            with transaction.atomic():
-                Participation.objects.create(proposal=proposal, voter=voter)
-        except IntegrityError as exc:
-            raise Conflict(_("Your vote was just recorded; reload the page.")) from exc
-        SecretBallot.objects.create(proposal=proposal, receipt_hash=_hash(new_receipt), choice=choice)
-        audit(
-            territory=proposal.territory,
-            actor=voter,
-            action="governance.vote",
-            subject=f"proposal:{proposal.pk}",
-        )
-        return BallotResult(choice, changed=False, receipt=new_receipt)
+        if took_part is not None:
+            counts[secret.previous_choice(locked, voter, took_part, receipt or "")] -= 1
+        counts[secret.CHOICES.index(choice)] += 1
+        new_receipt = secret.receipt_make(locked.pk, voter.pk, choice)
+        if took_part is None:
+            try:
+                with transaction.atomic():
+                    Participation.objects.create(
+                        proposal=locked, voter=voter, receipt_hash=secret.receipt_hash(new_receipt)
+                    )
+            except IntegrityError as exc:  # the lock is a no-op on SQLite, whose writers queue anyway
+                raise Conflict(_("Your vote was just recorded; reload the page.")) from exc
+        else:
+            Participation.objects.filter(pk=took_part.pk).update(
+                receipt_hash=secret.receipt_hash(new_receipt)
+            )
+        secret.counts_write(locked, counts)
+        if took_part is None:
+            audit(
+                territory=locked.territory,
+                actor=voter,
+                action="governance.vote",
+                subject=f"proposal:{locked.pk}",
+            )
+        return BallotResult(choice, changed=took_part is not None, receipt=new_receipt)
 
 
 @dataclass(frozen=True)
@@ -280,17 +293,14 @@ class Tally:
 
 
 def tally(proposal: Proposal) -> Tally:
-    rows = (
-        SecretBallot.objects.filter(proposal=proposal)
-        if proposal.secret
-        else Ballot.objects.filter(proposal=proposal)
-    )
+    if proposal.secret:
+        votes_for, votes_against, abstentions = secret.counts_of(proposal)
+        participants = Participation.objects.filter(proposal=proposal).count()
+        return Tally(participants, votes_for, votes_against, abstentions)
+    rows = Ballot.objects.filter(proposal=proposal)
     counts = {row["choice"]: row["n"] for row in rows.values("choice").annotate(n=Count("pk"))}
-    participants = (
-        Participation.objects.filter(proposal=proposal).count() if proposal.secret else sum(counts.values())
-    )
     return Tally(
-        participants=participants,
+        participants=sum(counts.values()),
         votes_for=counts.get(Choice.FOR, 0),
         votes_against=counts.get(Choice.AGAINST, 0),
         abstentions=counts.get(Choice.ABSTAIN, 0),
@@ -379,6 +389,7 @@ def proposal_close(*, proposal: Proposal, actor: User | None, now: datetime | No
             effect_status=EffectStatus.PENDING if has_effect else EffectStatus.NONE,
         )
         Proposal.objects.filter(pk=locked.pk).update(electorate=electorate)
+        ConvertedReceipt.objects.filter(proposal=locked).delete()  # nothing to change any more
         audit(
             territory=locked.territory,
             actor=actor,

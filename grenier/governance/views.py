@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 from pydantic import ValidationError
 
@@ -56,13 +57,21 @@ def _back(territory: Territory, proposal: Proposal) -> HttpResponse:
 
 
 def receipt_cookie(proposal: Proposal) -> str:
-    return f"grenier_receipt_{proposal.pk}"
+    """Named with "secret" so that Django's error reports hide its value like a password's: a receipt holds the
+    voter's choice (sealed)."""
+    return f"grenier_secret_receipt_{proposal.pk}"
+
+
+def _old_receipt_cookie(proposal: Proposal) -> str:
+    return f"grenier_receipt_{proposal.pk}"  # before migration 0003; read until those votes close
 
 
 def _receipt(request: HttpRequest, proposal: Proposal) -> str | None:
     """The receipt this device holds for ``proposal``, if it is the logged-in person's: a shared phone keeps one
     cookie per vote, and someone else's receipt must never change their ballot."""
-    raw = request.COOKIES.get(receipt_cookie(proposal), "")
+    raw = request.COOKIES.get(receipt_cookie(proposal)) or request.COOKIES.get(
+        _old_receipt_cookie(proposal), ""
+    )
     owner, _sep, receipt = raw.partition(":")
     if not receipt or owner != str(user_of(request).pk):
         return None
@@ -263,7 +272,9 @@ def _projection(proposal: Proposal) -> dict[str, Any]:
 
 
 @territory_page(Action.GOV_READ, nav="governance")
+@sensitive_post_parameters("choice")  # an error report never shows what was chosen, nor the receipt
 @require_POST
+@sensitive_variables("result")
 def vote(request: HttpRequest, territory: Territory, proposal_id: int) -> HttpResponse:
     proposal = _proposal(territory, proposal_id)
     voter = user_of(request)
@@ -292,6 +303,7 @@ def vote(request: HttpRequest, territory: Territory, proposal_id: int) -> HttpRe
     response = _back(territory, proposal)
     if proposal.secret and result.receipt:
         # On this device only, tied to this person: the database keeps a hash of the receipt and nothing else.
+        # Every ballot gives a new receipt (it holds the choice, sealed): the cookie follows.
         response.set_cookie(
             receipt_cookie(proposal),
             f"{voter.pk}:{result.receipt}",
@@ -301,6 +313,10 @@ def vote(request: HttpRequest, territory: Territory, proposal_id: int) -> HttpRe
             samesite="Lax",
             secure=settings.SESSION_COOKIE_SECURE,
         )
+        if _old_receipt_cookie(proposal) in request.COOKIES:
+            response.delete_cookie(
+                _old_receipt_cookie(proposal), path=reverse("governance_proposals", args=[territory.slug])
+            )
     return response
 
 

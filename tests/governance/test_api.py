@@ -27,7 +27,6 @@ from grenier.governance.models import (
     Majority,
     Participation,
     Proposal,
-    SecretBallot,
 )
 
 from ..conftest import Cast
@@ -318,26 +317,45 @@ def test_a_secret_vote_is_changed_only_with_its_receipt(
     assert first.status_code == 200, first.content
     body = first.json()
     receipt = body["receipt"]
-    assert body["choice"] == "for" and body["changed"] is False and isinstance(receipt, str)
+    # The choice is not echoed: the answer is the same length whatever was chosen.
+    assert body["choice"] is None and body["changed"] is False and isinstance(receipt, str)
     assert len(receipt) >= 20
-    stored = SecretBallot.objects.get()
-    assert receipt not in stored.receipt_hash  # only its hash is kept
+    assert Participation.objects.get().receipt_hash != receipt  # only its hash is kept
 
     assert_problem(vote(client, api_headers, "member", proposal, "against"), 403)
     assert_problem(vote(client, api_headers, "member", proposal, "against", receipt="x" * 32), 403)
     assert_problem(vote(client, api_headers, "member", proposal, "against", receipt=""), 403)
-    assert SecretBallot.objects.get().choice == "for"
+    assert services.tally(proposal) == services.Tally(1, 1, 0, 0)
 
     changed = vote(client, api_headers, "member", proposal, "against", receipt=receipt)
     assert changed.status_code == 200, changed.content
-    assert changed.json()["choice"] == "against" and changed.json()["changed"] is True
-    assert list(SecretBallot.objects.values_list("pk", "choice")) == [(stored.pk, "against")]
+    renewed = changed.json()["receipt"]
+    assert changed.json()["choice"] is None and changed.json()["changed"] is True
+    assert renewed != receipt and len(renewed) == len(receipt)
+    assert services.tally(proposal) == services.Tally(1, 0, 1, 0)
     assert Participation.objects.count() == 1
+    # The receipt a change was made with is spent; the new one works.
+    assert_problem(vote(client, api_headers, "member", proposal, "abstain", receipt=receipt), 403)
+    assert vote(client, api_headers, "member", proposal, "abstain", receipt=renewed).status_code == 200
 
     # Another member's receipt changes nothing of theirs: each voter has one ballot.
     other = vote(client, api_headers, "committee", proposal, "for").json()["receipt"]
     assert other and other != receipt
-    assert SecretBallot.objects.count() == 2 and Participation.objects.count() == 2
+    assert_problem(vote(client, api_headers, "member", proposal, "for", receipt=other), 403)
+    assert services.tally(proposal) == services.Tally(2, 1, 0, 1) and Participation.objects.count() == 2
+
+
+def test_a_secret_ballots_answer_has_one_length_whatever_the_choice(
+    api_gov: Gov, client: Client, api_headers: Headers
+) -> None:
+    """What an access log keeps of a ballot (status, length of the answer) is the same for every choice."""
+    lengths = set()
+    for index, (who, choice) in enumerate(zip(VOTERS, ["for", "against", "abstain"], strict=True)):
+        proposal = propose(api_gov, f"length-{index}", secret=True)
+        first = vote(client, api_headers, who, proposal, choice)
+        again = vote(client, api_headers, who, proposal, "for", receipt=first.json()["receipt"])
+        lengths.add((first.status_code, len(first.content), again.status_code, len(again.content)))
+    assert len(lengths) == 1, lengths
 
 
 def test_a_secret_vote_never_shows_its_ballots(api_gov: Gov, client: Client, api_headers: Headers) -> None:
@@ -385,7 +403,7 @@ def test_no_ballot_outside_the_voting_time(api_gov: Gov, client: Client, api_hea
     assert_problem(vote(client, api_headers, "committee", over, "for"), 409)
     close(client, api_headers, over)
     assert_problem(vote(client, api_headers, "committee", over, "for"), 409)
-    assert SecretBallot.objects.get().choice == "for" and Participation.objects.count() == 1
+    assert services.tally(over) == services.Tally(1, 1, 0, 0) and Participation.objects.count() == 1
 
 
 # --- closing and results -------------------------------------------------------------------------------------------

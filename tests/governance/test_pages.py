@@ -28,7 +28,6 @@ from grenier.governance.models import (
     Membership,
     Participation,
     Proposal,
-    SecretBallot,
 )
 
 from .conftest import MEMBERS, Gov, end_voting, propose
@@ -112,7 +111,7 @@ def test_only_members_of_the_body_vote(gov: Gov, login: Callable[..., Client], w
         assert _messages(client, response["Location"])  # told why
     secret = client.post(_url("governance_vote", gov, gov.secret.pk), {"choice": "for"})
     assert Participation.objects.filter(proposal=gov.secret).count() == (1 if who in MEMBERS else 0)
-    assert SecretBallot.objects.filter(proposal=gov.secret).count() == (1 if who in MEMBERS else 0)
+    assert services.tally(gov.secret).votes_for == (1 if who in MEMBERS else 0)
     assert secret.status_code == (404 if who in ("outsider", "nobody") else 302)
 
 
@@ -224,7 +223,7 @@ def test_a_member_votes_and_changes_a_secret_vote(gov: Gov, login: Callable[...,
     client = login(gov.cast["committee"])
     url = _url("governance_vote", gov, gov.secret.pk)
     response = client.post(url, {"choice": "for"})
-    cookie = response.cookies[f"grenier_receipt_{gov.secret.pk}"]
+    cookie = response.cookies[f"grenier_secret_receipt_{gov.secret.pk}"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert int(cookie["max-age"]) == 90 * 24 * 3600
     assert cookie["path"] == _url("governance_proposals", gov)
@@ -239,7 +238,10 @@ def test_a_member_votes_and_changes_a_secret_vote(gov: Gov, login: Callable[...,
     changed = client.post(url, {"choice": "against"})  # the test client keeps the cookie
     assert changed.status_code == 302
     assert Participation.objects.filter(proposal=gov.secret).count() == 1
-    assert SecretBallot.objects.filter(proposal=gov.secret).count() == 1
+    assert services.tally(gov.secret) == services.Tally(1, 0, 1, 0)
+    # Each ballot hands the device a new receipt (it holds the choice, sealed), of the same length.
+    renewed = changed.cookies[f"grenier_secret_receipt_{gov.secret.pk}"].value
+    assert renewed != cookie.value and len(renewed) == len(cookie.value)
     # From another device (no cookie), the same person cannot vote twice nor change it.
     elsewhere = Client()
     elsewhere.force_login(gov.cast["committee"])
@@ -249,7 +251,7 @@ def test_a_member_votes_and_changes_a_secret_vote(gov: Gov, login: Callable[...,
     # Someone else's receipt on a shared device does not change their ballot.
     services.ballot_cast(proposal=gov.secret, voter=gov.cast["coordinator"], choice="abstain")
     shared = login(gov.cast["coordinator"])
-    shared.cookies[f"grenier_receipt_{gov.secret.pk}"] = cookie.value
+    shared.cookies[f"grenier_secret_receipt_{gov.secret.pk}"] = cookie.value
     shared.post(url, {"choice": "for"})
     end_voting(gov.secret)
     services.proposal_close(proposal=gov.secret, actor=None)

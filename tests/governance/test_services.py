@@ -29,19 +29,27 @@ from grenier.governance.models import (
     Membership,
     Participation,
     Proposal,
-    SecretBallot,
+    SecretTally,
 )
 
 from ..conftest import Cast, make_user
 
-NOW = timezone.now()
+
+def _now() -> datetime:
+    """Read at each use, never at import: the clock is the test's (pinned by tests/conftest.py)."""
+    return timezone.now()
+
+
+def _after() -> datetime:
+    """A week on: every proposal of these tests has closed."""
+    return timezone.now() + timedelta(days=7)
 
 
 def _committee(cast: Cast, size: int = 4) -> tuple[Body, list[User]]:
     body = services.body_ensure(territory=cast.territory, kind=BodyKind.COMMITTEE, name="Comité")
     people = [cast["committee"], *[make_user(f"c{i}@test.grenier") for i in range(size - 1)]]
     for person in people:
-        services.membership_join(body=body, user=person, actor=None, at=NOW - timedelta(days=30))
+        services.membership_join(body=body, user=person, actor=None, at=_now() - timedelta(days=30))
     return body, people
 
 
@@ -64,8 +72,8 @@ def _proposal(
         text="Texte",
         kind=kind,
         payload=payload or {},
-        opens_at=NOW - timedelta(days=1),
-        closes_at=NOW + timedelta(days=6),
+        opens_at=_now() - timedelta(days=1),
+        closes_at=_now() + timedelta(days=6),
         quorum_percent=quorum,
         majority=majority,
         secret=secret,
@@ -74,11 +82,8 @@ def _proposal(
     )
 
 
-AFTER = NOW + timedelta(days=7)
-
-
 def _close(proposal: Proposal) -> Decision:
-    return services.proposal_close(proposal=proposal, actor=None, now=AFTER)
+    return services.proposal_close(proposal=proposal, actor=None, now=_after())
 
 
 @pytest.mark.parametrize(
@@ -152,32 +157,73 @@ def test_a_secret_ballot_changes_with_its_receipt_only(cast: Cast) -> None:
     body, people = _committee(cast)
     proposal = _proposal(body, people[0], secret=True)
     first = services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.FOR)
-    assert first.receipt
+    assert first.receipt and not first.changed
     with pytest.raises(Forbidden):
         services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.AGAINST)  # no receipt
     with pytest.raises(Forbidden):
         services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.AGAINST, receipt="guess")
-    services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.AGAINST, receipt=first.receipt)
-    services.ballot_cast(proposal=proposal, voter=people[2], choice=Choice.FOR)
+    other = services.ballot_cast(proposal=proposal, voter=people[2], choice=Choice.FOR)
+    with pytest.raises(Forbidden):  # a receipt changes only its own voter's ballot
+        services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.AGAINST, receipt=other.receipt)
+    changed = services.ballot_cast(
+        proposal=proposal, voter=people[1], choice=Choice.AGAINST, receipt=first.receipt
+    )
+    assert changed.changed and changed.receipt and changed.receipt != first.receipt
+    with pytest.raises(Forbidden):  # used: taking the "for" back twice would make the count wrong
+        services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.ABSTAIN, receipt=first.receipt)
+    again = services.ballot_cast(
+        proposal=proposal, voter=people[1], choice=Choice.ABSTAIN, receipt=changed.receipt
+    )
     assert services.participation(proposal) == 2
+    assert services.tally(proposal) == services.Tally(2, 1, 0, 1)
     decision = _close(proposal)
-    assert (decision.votes_for, decision.votes_against, decision.participants) == (1, 1, 2)
+    assert (decision.votes_for, decision.abstentions, decision.participants) == (1, 1, 2)
+    with pytest.raises(Conflict):  # closed: nothing moves any more
+        services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.FOR, receipt=again.receipt)
 
 
-def test_a_secret_ballot_cannot_be_linked_to_its_voter(cast: Cast) -> None:
-    """No column of the secret ballot's table names a person or a time; nothing the database stores about it
-    (the receipt's hash included) can be recomputed from the voter."""
-    fields = {field.name for field in SecretBallot._meta.get_fields()}
-    assert fields == {"id", "proposal", "receipt_hash", "choice"}
-    participation_fields = {field.name for field in Participation._meta.get_fields()}
-    assert participation_fields == {"id", "proposal", "voter"}
+def test_a_secret_choice_is_stored_only_in_sealed_counts(cast: Cast) -> None:
+    """No row holds one person's choice: the attendance list has the voter and the hash of their receipt, the
+    tally one sealed value per proposal; the receipts themselves are not stored."""
+    assert {f.name for f in Participation._meta.get_fields()} == {"id", "proposal", "voter", "receipt_hash"}
+    assert {f.name for f in SecretTally._meta.get_fields()} == {"proposal", "sealed"}
     body, people = _committee(cast)
     proposal = _proposal(body, people[0], secret=True)
-    receipts = [services.ballot_cast(proposal=proposal, voter=p, choice=Choice.FOR).receipt for p in people]
-    stored = set(SecretBallot.objects.filter(proposal=proposal).values_list("receipt_hash", flat=True))
-    assert not stored & set(receipts)  # only hashes, of random receipts
-    # Nothing in the audit log says what anyone chose.
-    assert not AuditEvent.objects.filter(action="governance.vote", data__has_key="choice").exists()
+    receipts = [
+        services.ballot_cast(proposal=proposal, voter=p, choice=c).receipt
+        for p, c in zip(people, [Choice.FOR, Choice.AGAINST, Choice.FOR, Choice.ABSTAIN], strict=True)
+    ]
+    assert SecretTally.objects.filter(proposal=proposal).count() == 1
+    stored = set(Participation.objects.filter(proposal=proposal).values_list("receipt_hash", flat=True))
+    assert len(stored) == 4 and not stored & set(receipts)  # only hashes, of receipts nobody else holds
+    assert services.tally(proposal) == services.Tally(4, 2, 1, 1)
+    # Nothing in the audit log says what anyone chose: four identical lines, one per person.
+    lines = AuditEvent.objects.filter(action="governance.vote", subject=f"proposal:{proposal.pk}")
+    assert sorted(lines.values_list("actor", flat=True)) == sorted(p.pk for p in people)
+    assert [line.data for line in lines] == [{}] * 4
+
+
+def test_secret_counts_need_the_servers_key(cast: Cast, settings: Any) -> None:
+    """Sealed under SECRET_KEY: a server with another key cannot count, unless the old one is kept as a fallback
+    (then the next ballot seals under the new one)."""
+    body, people = _committee(cast)
+    proposal = _proposal(body, people[0], secret=True)
+    first = services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.AGAINST)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-key-" + "x" * 40
+    with pytest.raises(Conflict):
+        services.tally(proposal)
+    with pytest.raises(Conflict):
+        services.ballot_cast(proposal=proposal, voter=people[2], choice=Choice.FOR)
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert services.tally(proposal) == services.Tally(1, 0, 1, 0)
+    changed = services.ballot_cast(
+        proposal=proposal, voter=people[1], choice=Choice.FOR, receipt=first.receipt
+    )
+    settings.SECRET_KEY_FALLBACKS = []
+    assert services.tally(proposal) == services.Tally(1, 1, 0, 0)  # sealed again under the new key
+    services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.ABSTAIN, receipt=changed.receipt)
+    assert services.tally(proposal) == services.Tally(1, 0, 0, 1)
 
 
 def test_only_members_when_the_vote_opened_vote(cast: Cast) -> None:
@@ -211,9 +257,9 @@ def test_votes_only_while_open(cast: Cast) -> None:
     body, people = _committee(cast)
     proposal = _proposal(body, people[0])
     with pytest.raises(Conflict):
-        services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.FOR, now=AFTER)
+        services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.FOR, now=_after())
     with pytest.raises(Conflict):
-        services.proposal_close(proposal=proposal, actor=None, now=NOW)  # still open
+        services.proposal_close(proposal=proposal, actor=None, now=_now())  # still open
     _close(proposal)
     with pytest.raises(Conflict):
         services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.FOR)
@@ -311,7 +357,7 @@ def test_an_adopted_rule_applies_once_from_its_month(cast: Cast, rules: None) ->
     assert fund_services.rule_for(cast.territory, date(2099, 2, 1)).base_cents == 10_000  # type: ignore[union-attr]
     again = _close(proposal)
     assert again.pk == decision.pk
-    assert services.close_due(territory=cast.territory, now=AFTER).effects_applied == 0
+    assert services.close_due(territory=cast.territory, now=_after()).effects_applied == 0
     assert AllocationRule.objects.filter(territory=cast.territory).count() == 2
     assert AuditEvent.objects.filter(action="governance.effect").count() == 1
 
@@ -319,7 +365,7 @@ def test_an_adopted_rule_applies_once_from_its_month(cast: Cast, rules: None) ->
 def test_a_store_decision_waits_for_its_month(cast: Cast, rules: None) -> None:
     body, people = _committee(cast)
     store = fund_services.store_create(territory=cast.territory, name="Plus tard", actor=None)
-    later = (AFTER + timedelta(days=40)).date().replace(day=1)
+    later = (_after() + timedelta(days=40)).date().replace(day=1)
     proposal = _proposal(body, people[0], kind="store_approve", payload={"store_id": store.pk}, month=later)
     services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.FOR)
     decision = _close(proposal)
@@ -379,9 +425,9 @@ def test_close_due_notifies_and_closes(
         summary = services.close_due(now=proposal.closes_at - timedelta(hours=3))
     assert summary.reminded == 1 and len(mailoutbox) == 2 * len(people)
     with django_capture_on_commit_callbacks(execute=True):
-        summary = services.close_due(now=AFTER)
+        summary = services.close_due(now=_after())
     assert summary.closed == 1 and len(mailoutbox) == 3 * len(people)
-    assert services.close_due(now=AFTER).closed == 0
+    assert services.close_due(now=_after()).closed == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -407,7 +453,7 @@ def test_two_first_ballots_at_once_count_once(cast: Cast) -> None:
     for thread in threads:
         thread.join()
     assert Participation.objects.filter(proposal=proposal).count() == 1
-    assert SecretBallot.objects.filter(proposal=proposal).count() == 1
+    assert services.tally(proposal) == services.Tally(1, 1, 0, 0)
     assert sum(1 for r in results if isinstance(r, services.BallotResult)) == 1
 
 
