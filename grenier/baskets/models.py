@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Household, Territory
 from grenier.fund.models import Funder, Payment, Store
 from grenier.ledger.models import Entry
@@ -78,6 +79,7 @@ class Garden(models.Model):
         verbose_name=_("coordinators"),
     )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
+    request_fingerprint = fingerprint_field()
 
     class Meta:
         verbose_name = _("garden")
@@ -112,6 +114,7 @@ class BasketOffer(models.Model):
     weekday = models.PositiveSmallIntegerField(_("distribution day"), choices=Weekday.choices)
     active = models.BooleanField(_("open to new subscriptions"), default=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
+    request_fingerprint = fingerprint_field()
 
     class Meta:
         verbose_name = _("basket offer")
@@ -144,6 +147,7 @@ class PickupPoint(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
+    request_fingerprint = fingerprint_field()
 
     class Meta:
         verbose_name = _("pickup point")
@@ -180,6 +184,7 @@ class Agreement(models.Model):
     ends_on = models.DateField(_("to"))
     priority = models.PositiveSmallIntegerField(_("priority (1 pays first)"), default=1)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
+    request_fingerprint = fingerprint_field()
 
     class Meta:
         verbose_name = _("co-financing agreement")
@@ -264,6 +269,7 @@ class Referral(models.Model):
     note = models.CharField(_("note for the garden"), max_length=300, blank=True)
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="referrals")
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(
         _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.OPEN
@@ -322,6 +328,7 @@ class Subscription(models.Model):
     )  # a pause's end, if announced
     stopped_on = models.DateField(_("stopped on"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL never collides
+    request_fingerprint = fingerprint_field()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -488,6 +495,7 @@ class MemberPayment(models.Model):
     )
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="basket_payment")
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -523,6 +531,7 @@ class FunderPayment(models.Model):
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="basket_funder_payment")
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

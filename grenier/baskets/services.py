@@ -44,6 +44,7 @@ from grenier.baskets.wording import in_sentence
 from grenier.core import services as core_services
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, Role, Territory, TerritoryRole, User
 from grenier.core.money import format_cents
 from grenier.core.services import audit
@@ -134,19 +135,29 @@ def _store_errors(territory: Territory, store: Store | None, errors: dict[str, l
 
 
 def _create_once(
-    model: Any, *, scope: dict[str, Any], name: str, fields: dict[str, Any], idempotency_key: str | None
+    model: Any,
+    *,
+    scope: dict[str, Any],
+    name: str,
+    fields: dict[str, Any],
+    idempotency_key: str | None,
+    request: dict[str, Any],
 ) -> tuple[Any, bool]:
     """A named row under ``scope`` (a territory, a garden), created once. With a key (a form shown once): a name
-    already taken is refused, and the same form sent twice at once returns the row the first one wrote. Without a
-    key (demo, commands): the row of that name, created if absent. Runs in the caller's transaction (a savepoint),
-    so the caller's audit line goes with it."""
+    already taken is refused, and the same form sent twice at once returns the row the first one wrote (another
+    ``request`` under that key is refused). Without a key (demo, commands): the row of that name, created if
+    absent. Runs in the caller's transaction (a savepoint), so the caller's audit line goes with it."""
     try:
         with transaction.atomic():
             if idempotency_key:
                 if model.objects.filter(**scope, name=name).exists():
                     raise _taken()
                 return model.objects.create(
-                    **scope, name=name, idempotency_key=idempotency_key, **fields
+                    **scope,
+                    name=name,
+                    idempotency_key=idempotency_key,
+                    request_fingerprint=fingerprint(**request),
+                    **fields,
                 ), True
             return model.objects.get_or_create(**scope, name=name, defaults=fields)
     except IntegrityError as exc:  # the same form sent twice at once, or the name taken meanwhile
@@ -156,7 +167,7 @@ def _create_once(
             else None
         )
         if won is not None:
-            return won, False
+            return replayed(won, key=idempotency_key or "", **request), False
         raise _taken() from exc
 
 
@@ -169,10 +180,11 @@ def garden_create(
     actor: User | None,
     idempotency_key: str | None = None,
 ) -> Garden:
+    request = {"name": name.strip(), "address": address.strip(), "store": store}
     if idempotency_key:
         found = Garden.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
         if found is not None:
-            return found
+            return replayed(found, key=idempotency_key, **request)
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("This field is required.")]
@@ -186,6 +198,7 @@ def garden_create(
             name=name,
             fields={"address": address.strip()[:300], "store": store},
             idempotency_key=idempotency_key,
+            request=request,
         )
         if created:
             audit(
@@ -263,10 +276,18 @@ def offer_create(
     actor: User | None,
     idempotency_key: str | None = None,
 ) -> BasketOffer:
+    request = {
+        "name": name.strip(),
+        "price_cents": price_cents,
+        "season_start": season_start,
+        "season_end": season_end,
+        "weekday": weekday,
+        "size": size,
+    }
     if idempotency_key:
         found = BasketOffer.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
         if found is not None:
-            return found
+            return replayed(found, key=idempotency_key, **request)
     errors = _offer_errors(
         name=name,
         price_cents=price_cents,
@@ -290,6 +311,7 @@ def offer_create(
             name=name.strip(),
             fields=fields,
             idempotency_key=idempotency_key,
+            request=request,
         )
         if created:
             audit(
@@ -396,10 +418,17 @@ def pickup_point_create(
     actor: User | None,
     idempotency_key: str | None = None,
 ) -> PickupPoint:
+    request = {
+        "name": name.strip(),
+        "weekday": weekday,
+        "opens_at": opens_at,
+        "address": address.strip(),
+        "volunteers": {volunteer.pk for volunteer in volunteers or []},
+    }
     if idempotency_key:
         found = PickupPoint.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
         if found is not None:
-            return found
+            return replayed(found, key=idempotency_key, **request)
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("This field is required.")]
@@ -415,6 +444,7 @@ def pickup_point_create(
             name=name.strip(),
             fields=fields,
             idempotency_key=idempotency_key,
+            request=request,
         )
         if created:
             if volunteers:
@@ -546,10 +576,20 @@ def agreement_create(
 ) -> Agreement:
     """A co-financing agreement: ``share_bp`` of each basket's price, or ``amount_per_basket_cents``, never both;
     a positive budget; a period of at most three years."""
+    request = {
+        "funder": funder,
+        "name": name.strip(),
+        "budget_cents": budget_cents,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "priority": priority,
+        "share_bp": share_bp,
+        "amount_per_basket_cents": amount_per_basket_cents,
+    }
     if idempotency_key:
         found = Agreement.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
         if found is not None:
-            return found
+            return replayed(found, key=idempotency_key, **request)
     errors = _agreement_errors(
         garden=garden,
         funder=funder,
@@ -579,6 +619,7 @@ def agreement_create(
             name=name.strip(),
             fields=fields,
             idempotency_key=idempotency_key,
+            request=request,
         )
         if created:
             audit(
@@ -710,9 +751,25 @@ def referral_create(
     """A social worker refers a household to ``garden`` with its consent: an existing household named by its card
     number, or a new one created with minimal data. The household becomes a full member of the garden."""
     territory = garden.territory
+    request = {
+        "garden": garden,
+        "consent": consent,
+        "card": normalise_card_number(card) or card.strip(),
+        "new_household": None
+        if new_household is None
+        else [
+            new_household.name.strip(),
+            new_household.first_name.strip(),
+            new_household.persons,
+            new_household.phone.strip(),
+            new_household.email.strip().lower(),
+        ],
+        "member_share_bp": member_share_bp,
+        "note": note.strip(),
+    }
     existing = Referral.objects.filter(social_worker=social_worker, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     errors: dict[str, list[str]] = {}
     if not consent:
         errors["consent"] = [_("The household must agree to be referred.")]
@@ -767,6 +824,7 @@ def referral_create(
                 note=note.strip()[:300],
                 membership=membership,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint(**request),
             )
             audit(
                 territory=territory,
@@ -781,7 +839,7 @@ def referral_create(
             if household is not None and household.pk:
                 _refuse_open_referral(garden, household)  # referred by someone else in between
             raise
-        return won
+        return replayed(won, key=idempotency_key, **request)
     return referral
 
 
@@ -843,10 +901,11 @@ def subscription_create(
     lower than the territory's cap."""
     garden = offer.garden
     territory = garden.territory
+    request = {"offer": offer, "pickup_point": pickup_point, "frequency": frequency, "start_on": start_on}
     if idempotency_key:
         found = Subscription.objects.filter(household=household, idempotency_key=idempotency_key).first()
         if found is not None:
-            return found
+            return replayed(found, key=idempotency_key, **request)
     errors: dict[str, list[str]] = {}
     if household.territory_id != territory.pk or household.left_on is not None:
         errors["household"] = [_("Not a member household of this territory.")]
@@ -883,6 +942,7 @@ def subscription_create(
                 start_on=first,
                 member_share_bp=referral.member_share_bp if referral else None,
                 idempotency_key=idempotency_key or None,
+                request_fingerprint=fingerprint(**request) if idempotency_key else "",
             )
             audit(
                 territory=territory,
@@ -895,7 +955,7 @@ def subscription_create(
         if idempotency_key:
             found = Subscription.objects.filter(household=household, idempotency_key=idempotency_key).first()
             if found is not None:
-                return found
+                return replayed(found, key=idempotency_key, **request)
         raise Conflict(
             _("This household already has this basket."),
             errors={"offer": [_("Already subscribed: pause or stop the current subscription instead.")]},
@@ -1327,9 +1387,15 @@ def member_payment_record(
     garden's store when it is an approved point of sale (through ``fund.services.pay``, the personal code rules
     included). The same key again returns the first payment."""
     territory = garden.territory
+    request = {
+        "household": household,
+        "amount_cents": amount_cents,
+        "method": method,
+        "reference": reference.strip(),
+    }
     found = MemberPayment.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
     if found is not None:
-        return found
+        return replayed(found, key=idempotency_key, **request)
     errors: dict[str, list[str]] = {}
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         errors["amount_cents"] = [_("A positive number of cents.")]
@@ -1380,6 +1446,7 @@ def member_payment_record(
                 fund_payment=fund_payment,
                 entry=entry,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint(**request),
                 recorded_by=actor,
             )
             audit(
@@ -1394,7 +1461,7 @@ def member_payment_record(
         won = MemberPayment.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
         if won is None:
             raise
-        return won
+        return replayed(won, key=idempotency_key, **request)
     return payment
 
 
@@ -1418,9 +1485,17 @@ def funder_payment_record(
     garden and priority, each up to what it has left. One ledger entry from ``external:baskets-funders`` to the
     agreements' accounts. The same key again returns the first payment."""
     territory = funder.territory
+    request = {
+        "start": start,
+        "end": end,
+        "amount_cents": amount_cents,
+        "reference": reference.strip(),
+        "received_on": received_on,
+        "agreement": agreement,
+    }
     found = FunderPayment.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
     if found is not None:
-        return found
+        return replayed(found, key=idempotency_key, **request)
     today = timezone.localdate()
     received_on = received_on or today
     errors: dict[str, list[str]] = {}
@@ -1438,7 +1513,7 @@ def funder_payment_record(
             Funder.objects.select_for_update().filter(pk=funder.pk).first()
             found = FunderPayment.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
             if found is not None:
-                return found
+                return replayed(found, key=idempotency_key, **request)
             dues = [
                 d
                 for d in selectors.funder_dues(funder, start, end)
@@ -1479,6 +1554,7 @@ def funder_payment_record(
                 reference=reference.strip()[:100],
                 entry=entry,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint(**request),
                 recorded_by=actor,
             )
             FunderPaymentPart.objects.bulk_create(
@@ -1498,7 +1574,7 @@ def funder_payment_record(
         won = FunderPayment.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
         if won is None:
             raise
-        return won
+        return replayed(won, key=idempotency_key, **request)
     return payment
 
 

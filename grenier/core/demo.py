@@ -365,10 +365,13 @@ def build(log: Log = print, *, household_count: int = HOUSEHOLD_COUNT) -> Territ
                     actor=None,
                     idempotency_key=key,
                 )
-                # A few households left along the way: leaving is free (and their data is erased).
-                if index % 37 == 5 and household.left_on is None:
+                # A few households left along the way: leaving is free (and their data is erased). The day is
+                # drawn on every run, so that a second run draws the next households exactly as the first did
+                # (their keys' requests must be the same).
+                if index % 37 == 5:
                     leave_on = min(today, joined_on + timedelta(days=rng.randint(30, 400)))
-                    services.household_leave(household=household, actor=None, on=leave_on)
+                    if household.left_on is None:
+                        services.household_leave(household=household, actor=None, on=leave_on)
         log(f"  households {min(start + batch, household_count)}/{household_count}")
 
     for app_config in apps.get_app_configs():

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grenier.core.idempotency import fingerprint_field
+
 CHILD_AGE_LIMIT = 14  # INSEE / OECD-modified consumption units: under 14 counts 0.3
 
 
@@ -134,6 +136,9 @@ class Household(models.Model):
     pseudonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # NULL, not "": households created without a key must not collide in the unique constraint.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001
+    request_fingerprint = (
+        fingerprint_field()
+    )  # of the request that created it, with its key; erased on leaving
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

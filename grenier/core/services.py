@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from grenier.core import permissions
 from grenier.core.cards import new_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import (
     ApiToken,
     AuditEvent,
@@ -123,13 +124,23 @@ def household_join(
 ) -> Household:
     """A household joins the territory. With ``user``, that person logs in as the household (role ``member``).
 
-    With ``idempotency_key``, sending the same request twice records one household and returns it both times.
+    With ``idempotency_key``, sending the same request twice records one household and returns it both times;
+    another request under the same key is refused (``KeyReused``).
     """
+    request = {
+        "name": name.strip(),
+        "persons": [(p.first_name.strip(), p.birth_date, p.is_child) for p in persons],
+        "email": email.strip().lower(),
+        "phone": phone.strip(),
+        "monthly_resources_cents": monthly_resources_cents,
+        "joined_on": joined_on,
+        "user": user,
+    }
     joined_on = joined_on or timezone.localdate()
     if idempotency_key:
         existing = Household.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return replayed(existing, key=idempotency_key, **request)
     _validate_household(
         name=name, persons=persons, monthly_resources_cents=monthly_resources_cents, joined_on=joined_on
     )
@@ -144,6 +155,7 @@ def household_join(
                 monthly_resources_cents=monthly_resources_cents,
                 joined_on=joined_on,
                 idempotency_key=idempotency_key or None,
+                request_fingerprint=fingerprint(**request) if idempotency_key else "",
             )
             HouseholdPerson.objects.bulk_create(
                 HouseholdPerson(
@@ -165,7 +177,7 @@ def household_join(
         if idempotency_key:
             existing = Household.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
             if existing is not None:
-                return existing
+                return replayed(existing, key=idempotency_key, **request)
         raise
     return household
 
@@ -206,7 +218,12 @@ def household_leave(*, household: Household, actor: User | None, on: date | None
         locked.phone = ""
         locked.left_on = on
         locked.pseudonymised_at = timezone.now()
-        locked.save(update_fields=["name", "email", "phone", "left_on", "pseudonymised_at"])
+        locked.request_fingerprint = (
+            ""  # it was made of the names above: a replay of its key is no longer checked
+        )
+        locked.save(
+            update_fields=["name", "email", "phone", "left_on", "pseudonymised_at", "request_fingerprint"]
+        )
         for user in linked_users:
             still_member = HouseholdPerson.objects.filter(
                 user=user, household__territory=locked.territory, household__left_on__isnull=True

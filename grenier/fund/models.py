@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Household, Territory, User
 from grenier.ledger.models import Entry
 
@@ -174,6 +175,7 @@ class Payment(models.Model):
     euro_cents = models.BigIntegerField()
     refunded_credit_cents = models.BigIntegerField(default=0)
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="payment")
     cashier = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -203,6 +205,7 @@ class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     credit_cents = models.BigIntegerField()
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="refund")
     cashier = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -313,6 +316,7 @@ class Grant(models.Model):
     received_on = models.DateField()
     purpose = models.CharField(max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="grant")
     created_at = models.DateTimeField(default=timezone.now)
 

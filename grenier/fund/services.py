@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, HouseholdPerson, Territory, User
 from grenier.core.money import format_cents
 from grenier.core.services import audit
@@ -399,13 +400,16 @@ def pay(
     code: str | None = None,
 ) -> PaymentResult:
     """A member household pays ``total_cents`` at ``store``: the store's coverage share in food credit, the rest in
-    euros at the till. The same ``idempotency_key`` again returns the first payment, debited once."""
+    euros at the till. The same ``idempotency_key`` again returns the first payment, debited once; with another
+    household or amount it is refused (``KeyReused``): the till must not show a receipt for a purchase not recorded."""
+    request = {"card": normalise_card_number(card) or card.strip(), "total_cents": total_cents}
     existing = (
         Payment.objects.filter(store=store, idempotency_key=idempotency_key)
         .select_related("household")
         .first()
     )
     if existing is not None:
+        replayed(existing, key=idempotency_key, **request)
         return PaymentResult(existing, _credit_of(existing.household), created=False)
     if not isinstance(total_cents, int) or total_cents <= 0:
         raise InvalidInput(
@@ -442,6 +446,7 @@ def pay(
                 credit_cents=credit,
                 euro_cents=total_cents - credit,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint(**request),
                 entry=entry,
                 cashier=actor,
             )
@@ -461,6 +466,7 @@ def pay(
         won = Payment.objects.filter(store=store, idempotency_key=idempotency_key).first()
         if won is None:
             won = Payment.objects.get(entry__territory=store.territory, entry__idempotency_key=entry_key)
+        replayed(won, key=idempotency_key, **request)
         return PaymentResult(won, _credit_of(household), created=False)
     return PaymentResult(payment, balances[wallet.pk], created=True)
 
@@ -502,9 +508,10 @@ def credit_balance(household: Household) -> int:
 
 def refund(*, payment: Payment, credit_cents: int, idempotency_key: str, actor: User | None) -> Refund:
     """Give back ``credit_cents`` of a payment (whole or part) to the household's credit. Never more than was paid."""
+    request = {"credit_cents": credit_cents}
     existing = Refund.objects.filter(payment=payment, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     if not isinstance(credit_cents, int) or credit_cents <= 0:
         raise InvalidInput(
             _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
@@ -514,7 +521,7 @@ def refund(*, payment: Payment, credit_cents: int, idempotency_key: str, actor: 
         locked = Payment.objects.select_for_update().select_related("store", "household").get(pk=payment.pk)
         again = Refund.objects.filter(payment=locked, idempotency_key=idempotency_key).first()
         if again is not None:
-            return again
+            return replayed(again, key=idempotency_key, **request)
         room = locked.credit_cents - locked.refunded_credit_cents
         if credit_cents > room:
             raise Conflict(
@@ -539,6 +546,7 @@ def refund(*, payment: Payment, credit_cents: int, idempotency_key: str, actor: 
             payment=locked,
             credit_cents=credit_cents,
             idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint(**request),
             entry=recorded.entry,
             cashier=actor,
         )
@@ -920,9 +928,10 @@ def grant_record(
     actor: User | None,
 ) -> Grant:
     """A grant received: euros into the fund."""
+    request = {"amount_cents": amount_cents, "received_on": received_on, "purpose": purpose}
     existing = Grant.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise InvalidInput(
             _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
@@ -943,6 +952,7 @@ def grant_record(
             received_on=received_on,
             purpose=purpose,
             idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint(**request),
             entry=entry,
         )
         audit(territory=territory, actor=actor, action="fund.grant", subject=f"grant:{grant.pk}")

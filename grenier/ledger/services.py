@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grenier.core.idempotency import KeyReused
 from grenier.core.models import Territory, User
 from grenier.ledger.errors import InsufficientBalance, UnbalancedEntry
 from grenier.ledger.models import Account, Entry, Posting, Unit
@@ -48,11 +49,12 @@ def entry_record(
     """Record one balanced entry, or return the one already recorded under ``idempotency_key``.
 
     ``legs`` are (account, signed amount in cents). Raises ``UnbalancedEntry`` if the legs do not sum to zero per
-    unit, ``InsufficientBalance`` if a guarded account would go below zero (and then nothing is written).
+    unit, ``InsufficientBalance`` if a guarded account would go below zero (and then nothing is written), and
+    ``KeyReused`` if the entry already recorded under the key is of another kind or moves other amounts.
     """
     existing = Entry.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return Recorded(existing, created=False)
+        return Recorded(_replayed(existing, kind, legs), created=False)
     _check_balanced(territory, legs)
     try:
         with transaction.atomic():
@@ -61,8 +63,24 @@ def entry_record(
         existing = Entry.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return Recorded(existing, created=False)
+        return Recorded(_replayed(existing, kind, legs), created=False)
     return Recorded(entry, created=True)
+
+
+def _replayed(entry: Entry, kind: str, legs: Sequence[tuple[Account, int]]) -> Entry:
+    """The entry already recorded under a key, if it is the one asked for again: its postings are its request's
+    fingerprint (same kind, same net amount on each account); anything else is another request (``KeyReused``)."""
+    wanted: dict[int, int] = defaultdict(int)
+    for account, amount in legs:
+        wanted[account.pk] += amount
+    recorded: dict[int, int] = defaultdict(int)
+    for account_id, amount in entry.postings.values_list("account_id", "amount_cents"):
+        recorded[account_id] += amount
+    if entry.kind != kind or {k: v for k, v in wanted.items() if v} != {
+        k: v for k, v in recorded.items() if v
+    }:
+        raise KeyReused(entry.idempotency_key)
+    return entry
 
 
 def entry_insert(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Household, Territory
 from grenier.fund.models import Funder, Payment, Store
 from grenier.ledger.models import Entry
@@ -371,6 +372,7 @@ class OrderChange(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="changes")
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     kind = models.CharField(max_length=10)  # placed, changed, cancelled
     quantities = models.JSONField(default=dict)
     actor = models.ForeignKey(
@@ -395,6 +397,7 @@ class FunderCover(models.Model):
     funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="buying_group_covers")
     amount_cents = models.BigIntegerField()
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -424,6 +427,7 @@ class OrderPayment(models.Model):
     method = models.CharField(max_length=10, choices=PaymentMethod.choices)
     amount_cents = models.BigIntegerField()
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="+")
     fund_payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -476,6 +480,7 @@ class ProducerPayout(models.Model):
     amount_cents = models.BigIntegerField()
     reference = models.CharField(_("reference"), max_length=120, blank=True)
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="+")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from grenier.baskets.models import Referral
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, Territory, User
 from grenier.core.money import format_cents
 from grenier.core.services import audit
@@ -696,10 +697,13 @@ def order_place(
     wanted = _quantities(cycle, quantities)
     if not wanted:
         raise _invalid("quantities", _("Order at least one unit (or cancel the order)."))
+    request = {"action": "place", "quantities": wanted}
     with transaction.atomic():
         cycle = _locked_cycle(cycle)
         existing = Order.objects.filter(cycle=cycle, household=household).first()
-        if existing is not None and existing.changes.filter(idempotency_key=idempotency_key).exists():
+        done = existing.changes.filter(idempotency_key=idempotency_key).first() if existing else None
+        if existing is not None and done is not None:
+            replayed(done, key=idempotency_key, **request)
             projected = pot_balance(cycle.group) + cycle_delta(cycle)
             return OrderResult(existing, False, projected, existing.pot_flagged)
         _refuse_closed(cycle)
@@ -741,6 +745,7 @@ def order_place(
             idempotency_key=idempotency_key,
             kind=kind,
             quantities={str(k): v for k, v in wanted.items()},
+            request_fingerprint=fingerprint(**request),
             actor=actor,
             at=moment,
         )
@@ -786,7 +791,9 @@ def order_cancel(
     with transaction.atomic():
         cycle = _locked_cycle(order.cycle)
         order = Order.objects.get(pk=order.pk)
-        if order.changes.filter(idempotency_key=idempotency_key).exists():
+        done = order.changes.filter(idempotency_key=idempotency_key).first()
+        if done is not None:
+            replayed(done, key=idempotency_key, action="cancel")  # not a key that placed the order
             return order
         _refuse_closed(cycle)
         if not cycle.opens_at <= moment < cycle.closes_at:
@@ -801,6 +808,7 @@ def order_cancel(
             idempotency_key=idempotency_key,
             kind="cancelled",
             quantities={},
+            request_fingerprint=fingerprint(action="cancel"),
             actor=actor,
             at=moment,
         )
@@ -817,9 +825,10 @@ def cover_record(
     *, cycle: OrderCycle, funder: Funder, amount_cents: int, idempotency_key: str, actor: User | None
 ) -> FunderCover:
     """A funder covers the pot's gap (or more): euros into the group's solidarity pot, before the close."""
+    request = {"funder": funder, "amount_cents": amount_cents}
     existing = FunderCover.objects.filter(cycle=cycle, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise _invalid("amount_cents", _("The amount must be above zero."))
     territory = cycle.group.territory
@@ -829,7 +838,7 @@ def cover_record(
         cycle = _locked_cycle(cycle)
         again = FunderCover.objects.filter(cycle=cycle, idempotency_key=idempotency_key).first()
         if again is not None:
-            return again
+            return replayed(again, key=idempotency_key, **request)
         _refuse_closed(cycle)
         entry = ledger.entry_record(
             territory=territory,
@@ -847,6 +856,7 @@ def cover_record(
             funder=funder,
             amount_cents=amount_cents,
             idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint(**request),
             entry=entry,
         )
         audit(
@@ -1035,9 +1045,10 @@ def payment_record(
     """A household pays (part of) what it owes for a closed cycle: in euros (cash, cheque, transfer), or in food
     credit through the common fund's ``pay`` when the group is an approved point of sale (the member's personal
     code if it has one). Never more than is due. The same key again returns the first payment."""
+    request = {"method": method, "amount_cents": amount_cents}
     existing = OrderPayment.objects.filter(order=order, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     if method not in PaymentMethod.values:
         raise _invalid("method", _("Unknown payment method."))
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
@@ -1053,7 +1064,7 @@ def payment_record(
         locked = Order.objects.select_for_update().get(pk=order.pk)  # two payments never pay more than is due
         again = OrderPayment.objects.filter(order=locked, idempotency_key=idempotency_key).first()
         if again is not None:
-            return again
+            return replayed(again, key=idempotency_key, **request)
         left = (locked.due_cents or 0) - paid_cents(locked)
         if amount_cents > left:
             raise _invalid(
@@ -1097,6 +1108,7 @@ def payment_record(
                 method=method,
                 amount_cents=amount_cents,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint(**request),
                 entry=entry,
                 fund_payment=fund_payment,
                 recorded_by=actor,
@@ -1105,7 +1117,7 @@ def payment_record(
             won = OrderPayment.objects.filter(order=locked, idempotency_key=idempotency_key).first()
             if won is None:
                 raise
-            return won
+            return replayed(won, key=idempotency_key, **request)
         audit(
             territory=territory,
             actor=actor,
@@ -1176,9 +1188,15 @@ def producer_pay(
     """Record that the group paid ``producer`` (part of) what the closed ``cycle`` owes it: one ledger entry from
     the producer's account to ``external:orders-payouts``. Never more than is left to pay for this cycle; the same
     key again returns the first payout."""
+    request = {
+        "producer": producer,
+        "amount_cents": amount_cents,
+        "method": method,
+        "reference": reference.strip()[:120],
+    }
     existing = ProducerPayout.objects.filter(cycle=cycle, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise _invalid("amount_cents", _("The amount must be above zero."))
     if method not in PayoutMethod.values:
@@ -1190,7 +1208,7 @@ def producer_pay(
         cycle = _locked_cycle(cycle)  # two payouts of one cycle never pay more than is owed
         again = ProducerPayout.objects.filter(cycle=cycle, idempotency_key=idempotency_key).first()
         if again is not None:
-            return again
+            return replayed(again, key=idempotency_key, **request)
         if cycle.closed_at is None:
             raise Conflict(_("A producer is paid once the cycle is closed."))
         left = producer_owed_cents(cycle, producer) - producer_paid_cents(cycle, producer)
@@ -1216,6 +1234,7 @@ def producer_pay(
             amount_cents=amount_cents,
             reference=reference.strip()[:120],
             idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint(**request),
             entry=entry,
             recorded_by=actor,
         )

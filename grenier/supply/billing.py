@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from grenier.core import permissions
 from grenier.core.errors import Conflict, InvalidInput, NotFound
+from grenier.core.idempotency import KeyReused, fingerprint, replayed
 from grenier.core.models import Territory, User
 from grenier.core.money import format_cents
 from grenier.core.permissions import Action
@@ -444,6 +445,7 @@ def _document(
     reason: str = "",
     lines: Sequence[InvoiceLine],
     deduction_cents: int = 0,
+    request_fingerprint: str = "",
 ) -> Invoice:
     """Write a document and its lines with the next number of the (locked) series, and bump the series."""
     number = series.last_number + 1
@@ -465,6 +467,7 @@ def _document(
         corrects=corrects,
         reason=reason[:300],
         idempotency_key=key,
+        request_fingerprint=request_fingerprint,
     )
     for line in lines:
         line.invoice = invoice
@@ -688,9 +691,13 @@ def credit_note_issue(
     The same ``idempotency_key`` returns the credit note already written."""
     territory = invoice.territory
     key = fit_key(f"credit:{invoice.pk}:{idempotency_key}")
+    request = {
+        "lines": None if lines is None else sorted((line.pk, quantity) for line, quantity in lines),
+        "reason": (reason or "").strip(),
+    }
     existing = Invoice.objects.filter(territory=territory, idempotency_key=key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     if invoice.kind != InvoiceKind.INVOICE:
         raise InvalidInput(_("A credit note corrects an invoice, not another credit note."))
     reason = (reason or "").strip()
@@ -703,13 +710,13 @@ def credit_note_issue(
             locked = _lock_series(invoice.series)
             existing = Invoice.objects.filter(territory=territory, idempotency_key=key).first()
             if existing is not None:
-                return existing
-            note = _credit_note_write(locked, invoice, lines, reason, key, actor)
+                return replayed(existing, key=idempotency_key, **request)
+            note = _credit_note_write(locked, invoice, lines, reason, key, actor, fingerprint(**request))
     except IntegrityError:
         existing = Invoice.objects.filter(territory=territory, idempotency_key=key).first()
         if existing is None:
             raise
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     return note
 
 
@@ -720,6 +727,7 @@ def _credit_note_write(
     reason: str,
     key: str,
     actor: User | None,
+    request_fingerprint: str,
 ) -> Invoice:
     territory = invoice.territory
     left = uncredited(invoice)
@@ -765,6 +773,7 @@ def _credit_note_write(
         reason=reason,
         lines=credit_lines,
         deduction_cents=-reverse_deduction,
+        request_fingerprint=request_fingerprint,
     )
     if invoice.kitchen_id is not None:
         legs = _invoice_legs(note, credit_lines)
@@ -950,9 +959,16 @@ def advance_grant(
     from its monthly statements. Refused (``Conflict``, the fund's balance in ``extra``) when the fund holds less."""
     territory = producer.territory
     idempotency_key = fit_key(idempotency_key)
+    request = {
+        "producer": producer,
+        "amount_cents": amount_cents,
+        "monthly_deduction_cents": monthly_deduction_cents,
+        "granted_on": granted_on,
+        "purpose": purpose,
+    }
     existing = Advance.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     _positive_cents(amount_cents, "amount_cents")
     _positive_cents(monthly_deduction_cents, "monthly_deduction_cents")
     if monthly_deduction_cents > amount_cents:
@@ -985,13 +1001,14 @@ def advance_grant(
                 purpose=purpose[:300],
                 entry=entry,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint(**request),
             )
             audit(territory=territory, actor=actor, action="supply.advance", subject=f"advance:{advance.pk}")
     except IntegrityError:
         existing = Advance.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     return advance
 
 
@@ -1000,17 +1017,20 @@ def devfund_contribute(
 ) -> Entry:
     """Euros into the development fund from the group itself or a grant (``source`` says who)."""
     _positive_cents(amount_cents, "amount_cents")
-    recorded = ledger.entry_record(
-        territory=territory,
-        idempotency_key=fit_key(f"supply:devfund:{idempotency_key}", 120),
-        kind="supply.devfund.contribution",
-        legs=[
-            (accounts.external(territory, CONTRIBUTIONS), -amount_cents),
-            (accounts.devfund_account(territory), amount_cents),
-        ],
-        memo=source[:300],
-        actor=actor,
-    )
+    try:
+        recorded = ledger.entry_record(
+            territory=territory,
+            idempotency_key=fit_key(f"supply:devfund:{idempotency_key}", 120),
+            kind="supply.devfund.contribution",
+            legs=[
+                (accounts.external(territory, CONTRIBUTIONS), -amount_cents),
+                (accounts.devfund_account(territory), amount_cents),
+            ],
+            memo=source[:300],
+            actor=actor,
+        )
+    except KeyReused:  # the ledger entry is the contribution's only record: its postings are compared
+        raise KeyReused(idempotency_key) from None
     if recorded.created:
         audit(territory=territory, actor=actor, action="supply.devfund", subject=f"entry:{recorded.entry.pk}")
     return recorded.entry

@@ -21,6 +21,7 @@ from django.utils.dates import MONTHS
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Territory
 from grenier.ledger.models import Entry
 
@@ -567,6 +568,7 @@ class Shortfall(models.Model):
     )
     reported_at = models.DateTimeField(default=timezone.now)
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
 
     class Meta:
         ordering = ["-reported_at"]
@@ -663,6 +665,7 @@ class Invoice(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     paid_entry = models.ForeignKey(Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -748,6 +751,7 @@ class Advance(models.Model):
     purpose = models.CharField(max_length=300, blank=True)
     entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="+")
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
 
     class Meta:
         ordering = ["-granted_on", "id"]

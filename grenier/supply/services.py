@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.core.errors import Conflict, InvalidInput
+from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Territory, User
 from grenier.core.services import audit
 from grenier.supply import notifications, optimiser
@@ -1290,9 +1291,10 @@ def shortfall_report(
     )
     if not idempotency_key or len(idempotency_key) > 100:
         raise _invalid("idempotency_key", _("A key of 1 to 100 characters is required."))
+    request = {"producer": producer, "product": product, "available": available, "cause": cause.strip()}
     existing = Shortfall.objects.filter(week=week, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     _quantity(available, "available")
     _same_territory(week.territory_id, producer=producer, product=product)
     try:
@@ -1300,7 +1302,7 @@ def shortfall_report(
             locked = _locked_week(week)
             existing = Shortfall.objects.filter(week=locked, idempotency_key=idempotency_key).first()
             if existing is not None:
-                return existing
+                return replayed(existing, key=idempotency_key, **request)
             if locked.status != WeekStatus.PUBLISHED:
                 raise Conflict(_("The plan is not published yet: lower the declared availability instead."))
             declared = (
@@ -1320,13 +1322,15 @@ def shortfall_report(
                 raise Conflict(
                     _("Every delivery day of this week is past: a shortfall can no longer change its plan.")
                 )
-            shortfall = _replan(locked, declared, available, cause, idempotency_key, actor, today, at)
+            shortfall = _replan(
+                locked, declared, available, cause, idempotency_key, actor, today, at, fingerprint(**request)
+            )
     except IntegrityError:
         # the same report raced in from another request (double submit): answer with the one that won
         won = Shortfall.objects.filter(week=week, idempotency_key=idempotency_key).first()
         if won is None:
             raise
-        return won
+        return replayed(won, key=idempotency_key, **request)
     _copy_week(locked, week)
     return shortfall
 
@@ -1459,6 +1463,7 @@ def _replan(
     actor: User | None,
     today: date,
     at: datetime,
+    request_fingerprint: str,
 ) -> Shortfall:
     """Re-plan the week after a shortfall. Lines already delivered or invoiced stay exactly as they are: they are
     taken out of the problem (``_without_held``), the rest is re-planned changing as few lines as possible, and
@@ -1524,6 +1529,7 @@ def _replan(
         reported_by=actor,
         reported_at=at,
         idempotency_key=key,
+        request_fingerprint=request_fingerprint,
     )
     declared.quantity = available
     declared.minimum_lot = min(int(declared.minimum_lot), available)

@@ -24,6 +24,7 @@ from grenier.baskets.models import (
     PickupPoint,
 )
 from grenier.core.errors import Conflict, InvalidInput
+from grenier.core.idempotency import KeyReused
 from grenier.core.models import AuditEvent, Role
 from grenier.ledger.models import Account
 
@@ -437,7 +438,11 @@ def test_a_funder_pays_what_its_agreements_owe_never_more(baskets: Baskets) -> N
     agreement = accounts.agreement_code(baskets.first.pk)
     assert _balance(baskets, agreement) == -750  # the department owes its half of the basket
     first = _pay(baskets, 500, "dep-pay-1", reference="VIR 2024-17")
-    assert _pay(baskets, 500, "dep-pay-1").pk == first.pk  # the same key again: one payment
+    assert (
+        _pay(baskets, 500, "dep-pay-1", reference="VIR 2024-17").pk == first.pk
+    )  # the same again: one payment
+    with pytest.raises(KeyReused):  # the same key for another payment: refused, nothing recorded
+        _pay(baskets, 400, "dep-pay-1", reference="VIR 2024-17")
     assert [(p.agreement_id, p.amount_cents) for p in first.parts.all()] == [(baskets.first.pk, 500)]
     assert _balance(baskets, agreement) == -250 and _balance(baskets, accounts.FUNDERS_IN) == -500
     with pytest.raises(Conflict) as refused:

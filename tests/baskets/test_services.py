@@ -133,6 +133,7 @@ def test_a_referral_sets_a_lower_part_and_membership(baskets: Baskets) -> None:
         consent=True,
         idempotency_key="ref-0001",
         new_household=services.NewHousehold(name="Foyer Orienté", first_name="Nadia", persons=3),
+        member_share_bp=1_000,
     )
     assert again.pk == referral.pk and Household.objects.filter(name="Foyer Orienté").count() == 1
     assert referral.household.persons.count() == 3

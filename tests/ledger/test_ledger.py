@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grenier.core import services as core_services
+from grenier.core.idempotency import KeyReused
 from grenier.core.models import Territory
 from grenier.ledger import services
 from grenier.ledger.errors import InsufficientBalance, UnbalancedEntry
@@ -195,15 +196,23 @@ def test_random_sequences_keep_every_invariant(
                     services.entry_reverse(entry=entries[amount % len(entries)], idempotency_key=key)
                 elif operation == "retry" and entries:
                     again = entries[amount % len(entries)]
+                    same = [(p.account, p.amount_cents) for p in again.postings.select_related("account")]
                     assert (
                         services.entry_record(
                             territory=territory,
                             idempotency_key=again.idempotency_key,
-                            kind="x",
-                            legs=[(issuer, -1), (wallet, 1)],
+                            kind=again.kind,
+                            legs=same,
                         ).entry
                         == again
                     )
+                    with pytest.raises(KeyReused):  # the key of another request: refused, nothing written
+                        services.entry_record(
+                            territory=territory,
+                            idempotency_key=again.idempotency_key,
+                            kind=again.kind,
+                            legs=[(account, cents * 2) for account, cents in same],
+                        )
                 elif legs:
                     entries.append(
                         services.entry_record(

@@ -8,7 +8,7 @@ import json
 from django.test import Client
 
 from grenier.orders import services
-from grenier.orders.models import Order
+from grenier.orders.models import Order, OrderLine
 
 from ..core.test_api import assert_problem, bearer, post
 from .conftest import Groups
@@ -37,13 +37,21 @@ def test_a_member_lists_open_cycles_and_places_an_order(groups: Groups, client: 
     placed = _put(client, f"/api/v1/orders/cycles/{g.cycle.pk}/order", body, headers)
     assert placed.status_code == 200, placed.content
     assert placed.json()["due_cents"] == 1_200 and placed.json()["pot_after_close_cents"] == 0
-    again = _put(
-        client,
-        f"/api/v1/orders/cycles/{g.cycle.pk}/order",
-        {**body, "lines": [{"product": bread.pk, "quantity": 9}]},
-        headers,
+    again = _put(client, f"/api/v1/orders/cycles/{g.cycle.pk}/order", body, headers)
+    assert again.status_code == 200 and again.json()["lines"][0]["quantity"] == 3  # sent again: one order
+    reused = assert_problem(
+        _put(
+            client,
+            f"/api/v1/orders/cycles/{g.cycle.pk}/order",
+            {**body, "lines": [{"product": bread.pk, "quantity": 9}]},
+            headers,
+        ),
+        409,
     )
-    assert again.json()["lines"][0]["quantity"] == 3  # same key: nothing changed
+    assert reused["idempotency_key"] == "api-order-1" and "api-order-1" in reused["detail"]
+    assert (
+        OrderLine.objects.get(order__cycle=g.cycle).quantity == 3
+    )  # the key of another request: nothing changed
     assert client.get("/api/v1/orders/cycles", headers=_bearer(g, "other_member")).json() == []
     assert_problem(
         _put(client, f"/api/v1/orders/cycles/{g.cycle.pk}/order", body, _bearer(g, "other_member")), 404

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from grenier.core.errors import Conflict, Forbidden, InvalidInput
+from grenier.core.idempotency import KeyReused
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, FunderKind, Payment
 from grenier.ledger import services as ledger
@@ -138,8 +139,10 @@ def test_the_close_rounds_each_product_down_to_whole_cases_trimming_the_latest_o
 def test_orders_are_idempotent_changeable_and_cancellable_while_open(groups: Groups) -> None:
     g = groups
     first = _order(g, g.cast.household, bread=2, key="same")
-    again = _order(g, g.cast.household, bread=5, key="same")
+    again = _order(g, g.cast.household, bread=2, key="same")
     assert first.created and not again.created
+    with pytest.raises(KeyReused):  # the same key for another order is not a retry: refused, nothing changes
+        _order(g, g.cast.household, bread=5, key="same")
     assert OrderLine.objects.get(order=first.order).quantity == 2
     changed = _order(g, g.cast.household, honey=1, key="other")
     assert changed.created

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from grenier.core.errors import Conflict, InvalidInput
+from grenier.core.idempotency import KeyReused
 from grenier.ledger.models import Account
 from grenier.ledger.selectors import ledger_check
 from grenier.supply import accounts, billing
@@ -361,11 +362,15 @@ def test_a_full_credit_note_reverses_the_invoice_exactly(pial: Pial) -> None:
         assert doc.total_cents == -doc.corrects.total_cents  # type: ignore[union-attr]
         assert doc.entry is None
         assert doc.reference == f"PIAL-P{doc.producer_id}-00002"
-    # the same key returns the same credit note; nothing is left to credit
+    # the same request under the same key returns the same credit note; nothing is left to credit
     assert (
-        billing.credit_note_issue(invoice=school, lines=None, reason="x", idempotency_key="k1", actor=None)
+        billing.credit_note_issue(
+            invoice=school, lines=None, reason="Livraison contestée", idempotency_key="k1", actor=None
+        )
         == note
     )
+    with pytest.raises(KeyReused):  # the key of another request
+        billing.credit_note_issue(invoice=school, lines=None, reason="x", idempotency_key="k1", actor=None)
     with pytest.raises(InvalidInput):
         billing.credit_note_issue(invoice=school, lines=None, reason="x", idempotency_key="k2", actor=None)
     with pytest.raises(InvalidInput):

@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 
 from grenier.core.errors import Conflict, InvalidInput
+from grenier.core.idempotency import KeyReused
 from grenier.core.models import AuditEvent
 from grenier.supply import services
 from grenier.supply.models import (
@@ -788,10 +789,20 @@ def test_shortfall_replans_only_what_it_must_and_tells_exactly_those_affected(
             week=week,
             producer=pial.saules,
             product=carrots,
-            available=0,
+            available=available,
+            cause="Grêle",
             idempotency_key="hail-1",
             actor=pial.cast["producer"],
         )
+        with pytest.raises(KeyReused):  # another report under the same key is not a double submit
+            services.shortfall_report(
+                week=week,
+                producer=pial.saules,
+                product=carrots,
+                available=0,
+                idempotency_key="hail-1",
+                actor=pial.cast["producer"],
+            )
     assert again == shortfall
     assert PlanChange.objects.filter(week=week).count() == len(changes)
     assert lines_of(week) == after and mail.outbox == []
