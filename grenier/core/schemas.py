@@ -13,7 +13,7 @@ from datetime import date, time
 from typing import Annotated, Any, TypeVar
 
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Body, Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -56,6 +56,8 @@ Offset = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
 """How many rows a listing skips."""
 Items = Annotated[list[T], Field(max_length=MAX_ITEMS)]
 """A list in a request body, at most ``MAX_ITEMS`` long: ``Items[LineIn]``."""
+ItemsBody = Annotated[list[T], Body(..., max_length=MAX_ITEMS)]
+"""A request body that is itself a list, at most ``MAX_ITEMS`` long: ``payload: ItemsBody[LineIn]``."""
 
 
 def _out_of_range(error_type: str, first: date) -> PydanticCustomError:

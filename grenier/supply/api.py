@@ -10,7 +10,7 @@ deliveries once published. A farm or kitchen one does not act for answers "not f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
 from grenier.core.permissions import Action
-from grenier.core.schemas import Day, InputSchema
+from grenier.core.schemas import Day, Id, InputSchema, ItemsBody, Month, Quantity
 from grenier.supply import access, selectors, services
 from grenier.supply.models import (
     Availability,
@@ -55,7 +55,6 @@ BASE_UNITS = (
     "(see the product's `base_unit`)."
 )
 BASE_UNIT_OF = {SalesUnit.KG: "g", SalesUnit.PIECE: "piece", SalesUnit.BUNCH: "bunch"}
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 T = TypeVar("T")
 
 
@@ -95,10 +94,30 @@ def _week(territory: Territory, monday: date) -> SupplyWeek:
 
 def _in_territory(model: Any, territory: Territory, pk: int, field: str) -> Any:
     """A product (or farm, kitchen) of the territory named in a request's body; unknown ones are a field error."""
-    found = model.objects.filter(territory=territory, pk=pk).first()
-    if found is None:
+    return _known(_all_in_territory(model, territory, [pk]), pk, field)
+
+
+def _all_in_territory(model: Any, territory: Territory, pks: Iterable[int]) -> dict[int, Any]:
+    """The products (or farms, kitchens) of the territory a list body names, by id, in one query."""
+    return {row.pk: row for row in model.objects.filter(territory=territory, pk__in=set(pks))}
+
+
+def _known(rows: dict[int, Any], pk: int, field: str) -> Any:
+    if pk not in rows:
         raise InvalidInput(_("Unknown here."), errors={field: [_("Nothing has this number here.")]})
-    return found
+    return rows[pk]
+
+
+def _once(keys: list[Any], field: str) -> None:
+    """A list body names each line once: the same line twice would leave the last one standing, silently."""
+    seen: set[Any] = set()
+    for index, key in enumerate(keys):
+        if key in seen:
+            raise InvalidInput(
+                _("The same line is given twice in this list."),
+                errors={f"{index}.{field}": [_("Already given earlier in this list.")]},
+            )
+        seen.add(key)
 
 
 @contextmanager
@@ -111,6 +130,10 @@ def _item(index: int) -> Iterator[None]:
             str(index): [exc.detail]
         }
         raise
+
+
+def _ids(items: list[Any], field: str) -> set[int]:
+    return {getattr(item, field) for item in items}
 
 
 def _each(items: list[T], do: Callable[[T], Any]) -> None:
@@ -274,32 +297,32 @@ class WeekDetailOut(WeekOut):
 
 
 class AvailabilityIn(InputSchema):
-    producer: int = Field(..., description="The farm's id: one you act for.")
-    product: int
-    quantity: int = Field(..., ge=0, description="0 removes the declaration. " + BASE_UNITS)
-    minimum_lot: int = Field(0, ge=0, description=BASE_UNITS)
+    producer: Id = Field(..., description="The farm's id: one you act for.")
+    product: Id
+    quantity: Quantity = Field(..., description="0 removes the declaration. " + BASE_UNITS)
+    minimum_lot: Quantity = Field(0, description=BASE_UNITS)
 
 
 class DemandIn(InputSchema):
-    kitchen: int = Field(..., description="The kitchen's id: one you act for.")
-    product: int
+    kitchen: Id = Field(..., description="The kitchen's id: one you act for.")
+    product: Id
     day: Day = Field(..., description="A day of the week.")
-    quantity: int = Field(..., ge=0, description="0 removes the line. " + BASE_UNITS)
+    quantity: Quantity = Field(..., description="0 removes the line. " + BASE_UNITS)
 
 
 class PlanLineIn(InputSchema):
-    producer: int
-    kitchen: int
-    product: int
+    producer: Id
+    kitchen: Id
+    product: Id
     day: Day = Field(..., description="A day of the week.")
-    quantity: int = Field(..., ge=0, description="0 removes the line. " + BASE_UNITS)
+    quantity: Quantity = Field(..., description="0 removes the line. " + BASE_UNITS)
 
 
 class ShortfallIn(InputSchema):
-    producer: int = Field(..., description="The farm's id: one you act for.")
-    product: int
-    available: int = Field(
-        ..., ge=0, description="What the farm will have after all, less than declared. " + BASE_UNITS
+    producer: Id = Field(..., description="The farm's id: one you act for.")
+    product: Id
+    available: Quantity = Field(
+        ..., description="What the farm will have after all, less than declared. " + BASE_UNITS
     )
     cause: str = Field("", max_length=300)
     idempotency_key: str | None = Field(
@@ -312,8 +335,8 @@ class ShortfallReportOut(ShortfallOut):
 
 
 class ReceiptIn(InputSchema):
-    line: int = Field(..., description="The delivery line's id (a plan line of the week).")
-    received_quantity: int = Field(..., ge=0, description=BASE_UNITS)
+    line: Id = Field(..., description="The delivery line's id (a plan line of the week).")
+    received_quantity: Quantity = Field(..., description=BASE_UNITS)
     note: str = Field("", max_length=300)
 
 
@@ -537,7 +560,7 @@ def week_list(request: HttpRequest, limit: int = Query(20, ge=1, le=200)) -> lis
     response=WeekDetailOut,
     summary="A week: demand, availability, plan lines and why demand is unmet, the farms' shares, the solver",
 )
-def week_detail(request: HttpRequest, monday: date) -> WeekDetailOut:
+def week_detail(request: HttpRequest, monday: Day) -> WeekDetailOut:
     territory = _territory(request)
     week = _week(territory, monday)
     full = access.may_coordinate(request.user, week)
@@ -606,21 +629,29 @@ def week_detail(request: HttpRequest, monday: date) -> WeekDetailOut:
     response=AvailabilityPutOut,
     summary="A grower declares what its farm expects to have this week (quantity and minimum lot per product)",
 )
-def availability_put(request: HttpRequest, monday: date, payload: list[AvailabilityIn]) -> AvailabilityPutOut:
+def availability_put(
+    request: HttpRequest, monday: Day, payload: ItemsBody[AvailabilityIn]
+) -> AvailabilityPutOut:
     territory = _territory(request)
     _require_any(request, territory, Action.SUPPLY_PRODUCE, Action.SUPPLY_MANAGE)
     user = user_of(request)
-    farms: dict[int, Producer] = {}
-    for index, item in enumerate(payload):
-        with _item(index):
-            farms.setdefault(item.producer, access.producer_for(user, territory, item.producer))
+    _once([(item.producer, item.product) for item in payload], "product")
+    # who acts for which farm: one query for the whole list, whatever its length
+    farms = {
+        farm.pk: farm
+        for farm in access.producers_of(user, territory).filter(pk__in=_ids(payload, "producer"))
+    }
+    for item in payload:
+        if item.producer not in farms:
+            access.producer_for(user, territory, item.producer)  # raises "not found", as for one farm
+    products = _all_in_territory(Product, territory, _ids(payload, "product"))
     week = services.week_ensure(territory=territory, monday=_monday(monday), actor=user)
 
     def declare(item: AvailabilityIn) -> None:
         services.availability_declare(
             week=week,
             producer=farms[item.producer],
-            product=_in_territory(Product, territory, item.product, "product"),
+            product=_known(products, item.product, "product"),
             quantity=item.quantity,
             minimum_lot=item.minimum_lot,
             actor=user,
@@ -638,21 +669,26 @@ def availability_put(request: HttpRequest, monday: date, payload: list[Availabil
     response=DemandPutOut,
     summary="A kitchen enters what it asks for this week (product, delivery day, quantity)",
 )
-def demand_put(request: HttpRequest, monday: date, payload: list[DemandIn]) -> DemandPutOut:
+def demand_put(request: HttpRequest, monday: Day, payload: ItemsBody[DemandIn]) -> DemandPutOut:
     territory = _territory(request)
     _require_any(request, territory, Action.SUPPLY_KITCHEN, Action.SUPPLY_MANAGE)
     user = user_of(request)
-    kitchens: dict[int, Kitchen] = {}
-    for index, item in enumerate(payload):
-        with _item(index):
-            kitchens.setdefault(item.kitchen, access.kitchen_for(user, territory, item.kitchen))
+    _once([(item.kitchen, item.product, item.day) for item in payload], "product")
+    kitchens = {
+        kitchen.pk: kitchen
+        for kitchen in access.kitchens_of(user, territory).filter(pk__in=_ids(payload, "kitchen"))
+    }
+    for item in payload:
+        if item.kitchen not in kitchens:
+            access.kitchen_for(user, territory, item.kitchen)  # raises "not found", as for one kitchen
+    products = _all_in_territory(Product, territory, _ids(payload, "product"))
     week = services.week_ensure(territory=territory, monday=_monday(monday), actor=user)
 
     def ask(item: DemandIn) -> None:
         services.demand_set(
             week=week,
             kitchen=kitchens[item.kitchen],
-            product=_in_territory(Product, territory, item.product, "product"),
+            product=_known(products, item.product, "product"),
             day=item.day,
             quantity=item.quantity,
             actor=user,
@@ -677,7 +713,7 @@ def _week_to_coordinate(request: HttpRequest, monday: date) -> SupplyWeek:
     response=PlanOut,
     summary="Compute the week's plan with the solver (coordinator, or coordinator of the week)",
 )
-def plan_compute(request: HttpRequest, monday: date) -> PlanOut:
+def plan_compute(request: HttpRequest, monday: Day) -> PlanOut:
     week = _week_to_coordinate(request, monday)
     plan = services.plan_compute(week=week, actor=user_of(request))
     unmet = [_explanation_out(row) for row in selectors.week_table(week) if row.unmet > 0]
@@ -698,7 +734,7 @@ def plan_compute(request: HttpRequest, monday: date) -> PlanOut:
     response=WeekOut,
     summary="Publish the planned week: farms and kitchens see their lines (coordinator, or of the week)",
 )
-def plan_publish(request: HttpRequest, monday: date) -> WeekOut:
+def plan_publish(request: HttpRequest, monday: Day) -> WeekOut:
     week = _week_to_coordinate(request, monday)
     week = services.plan_publish(week=week, actor=user_of(request))
     return WeekOut(**_week_out(request, week))
@@ -709,18 +745,22 @@ def plan_publish(request: HttpRequest, monday: date) -> WeekOut:
     response=list[PlanLineOut],
     summary="Adjust plan lines by hand; 0 removes a line (coordinator, or coordinator of the week)",
 )
-def plan_lines_adjust(request: HttpRequest, monday: date, payload: list[PlanLineIn]) -> list[PlanLineOut]:
+def plan_lines_adjust(request: HttpRequest, monday: Day, payload: ItemsBody[PlanLineIn]) -> list[PlanLineOut]:
     week = _week_to_coordinate(request, monday)
     territory = week.territory
     user = user_of(request)
     touched: list[tuple[int, int, int, date]] = []
+    _once([(item.producer, item.kitchen, item.product, item.day) for item in payload], "product")
+    farms = _all_in_territory(Producer, territory, _ids(payload, "producer"))
+    kitchens = _all_in_territory(Kitchen, territory, _ids(payload, "kitchen"))
+    products = _all_in_territory(Product, territory, _ids(payload, "product"))
 
     def adjust(item: PlanLineIn) -> None:
         services.plan_line_set(
             week=week,
-            producer=_in_territory(Producer, territory, item.producer, "producer"),
-            kitchen=_in_territory(Kitchen, territory, item.kitchen, "kitchen"),
-            product=_in_territory(Product, territory, item.product, "product"),
+            producer=_known(farms, item.producer, "producer"),
+            kitchen=_known(kitchens, item.kitchen, "kitchen"),
+            product=_known(products, item.product, "product"),
             day=item.day,
             quantity=item.quantity,
             actor=user,
@@ -740,7 +780,7 @@ def plan_lines_adjust(request: HttpRequest, monday: date, payload: list[PlanLine
 )
 def shortfall_report(
     request: HttpRequest,
-    monday: date,
+    monday: Day,
     payload: ShortfallIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ) -> tuple[int, ShortfallReportOut]:
@@ -780,21 +820,20 @@ def shortfall_report(
     response=list[PlanLineOut],
     summary="A kitchen records what it received on its delivery lines of the published week",
 )
-def receipts_record(request: HttpRequest, monday: date, payload: list[ReceiptIn]) -> list[PlanLineOut]:
+def receipts_record(request: HttpRequest, monday: Day, payload: ItemsBody[ReceiptIn]) -> list[PlanLineOut]:
     territory = _territory(request)
     _require_any(request, territory, Action.SUPPLY_KITCHEN, Action.SUPPLY_MANAGE)
     user = user_of(request)
     week = _week(territory, monday)
+    _once([item.line for item in payload], "line")
     mine = PlanLine.objects.filter(week=week, kitchen__in=access.kitchens_of(user, territory))
-    lines: dict[int, PlanLine] = {}
+    lines = {line.pk: line for line in mine.filter(pk__in=_ids(payload, "line"))}
     for index, item in enumerate(payload):
-        line = mine.filter(pk=item.line).first()
-        if line is None:
+        if item.line not in lines:
             raise NotFound(
                 _("No delivery line of a kitchen you act for has this number this week."),
                 errors={f"{index}.line": [_("Unknown line.")]},
             )
-        lines[item.line] = line
 
     def record(item: ReceiptIn) -> None:
         services.receipt_record(
@@ -838,7 +877,7 @@ class InvoiceOut(Schema):
 
 
 class IssueIn(InputSchema):
-    month: str = Field(..., pattern=MONTH, description="YYYY-MM")
+    month: Month
 
 
 class PaidIn(InputSchema):
@@ -865,11 +904,6 @@ class DevfundOut(Schema):
     outstanding_advances_cents: int = Field(..., description="Advances still to be repaid.")
     retained: list[RetainedOut] = Field(..., description="Per month: service fees and levies retained.")
     movements: list[MovementOut] = Field(..., description="Latest movements of the fund, latest first.")
-
-
-def _month(raw: str) -> date:
-    year, month = raw.split("-")
-    return date(int(year), int(month), 1)
 
 
 def _invoice_out(invoice: Any, platform: Platform | None = None) -> InvoiceOut:
@@ -907,7 +941,7 @@ def _invoice_out(invoice: Any, platform: Platform | None = None) -> InvoiceOut:
 )
 def invoice_list(
     request: HttpRequest,
-    month: str | None = Query(None, pattern=MONTH, description="YYYY-MM"),
+    month: Month | None = None,
     limit: int = Query(200, ge=1, le=1000),
 ) -> list[InvoiceOut]:
     from grenier.supply import billing
@@ -916,7 +950,7 @@ def invoice_list(
     _require_any(request, territory, Action.SUPPLY_MANAGE, Action.SUPPLY_PRODUCE, Action.SUPPLY_KITCHEN)
     rows = billing.documents_for(request.user, territory)
     if month:
-        rows = rows.filter(month=_month(month))
+        rows = rows.filter(month=month)
     platform = Platform.objects.filter(territory=territory).first()
     return [_invoice_out(invoice, platform) for invoice in rows[:limit]]
 
@@ -931,7 +965,7 @@ def invoices_issue(request: HttpRequest, payload: IssueIn) -> list[InvoiceOut]:
 
     territory = _territory(request)
     permissions.require(request.user, territory, Action.SUPPLY_MANAGE)
-    issued = billing.invoices_issue(territory=territory, month=_month(payload.month), actor=user_of(request))
+    issued = billing.invoices_issue(territory=territory, month=payload.month, actor=user_of(request))
     return [_invoice_out(invoice) for invoice in issued]
 
 
@@ -1036,7 +1070,7 @@ def _spend(spend: Any) -> dict[str, Any]:
 )
 def egalim_shares(
     request: HttpRequest,
-    kitchen: int | None = Query(None, description="One kitchen; else every kitchen the caller may see."),
+    kitchen: Id | None = Query(None, description="One kitchen; else every kitchen the caller may see."),  # noqa: B008
     year: int | None = Query(None, ge=2000, le=2100, description="The calendar year; this year by default."),
 ) -> list[EgalimOut]:
     from grenier.supply import egalim
