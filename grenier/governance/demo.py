@@ -18,7 +18,7 @@ from django.utils import timezone
 from grenier.core.models import Role, Territory, TerritoryRole, User
 from grenier.fund.demo import BRACKETS
 from grenier.fund.models import Store
-from grenier.governance import secret, services
+from grenier.governance import secrecy, services
 from grenier.governance.models import (
     Ballot,
     BodyKind,
@@ -255,7 +255,7 @@ def _past_ballots(
                 proposal=proposal, voter=voter, receipt_hash=f"{rng.getrandbits(256):064x}"
             )
         cast: list[str] = list(choices[: len(chosen)])
-        secret.counts_write(proposal, [cast.count(choice) for choice in secret.CHOICES])
+        secrecy.counts_write(proposal, [cast.count(choice) for choice in secrecy.CHOICES])
         return
     for voter, choice in zip(chosen, choices, strict=False):
         Ballot.objects.create(

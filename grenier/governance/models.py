@@ -140,7 +140,7 @@ class Participation(models.Model):
 
 
 class SecretTally(models.Model):
-    """A secret vote's choices, and nothing else: the numbers for, against and abstention, sealed (``secret.py``)
+    """A secret vote's choices, and nothing else: the numbers for, against and abstention, sealed (``secrecy.py``)
     under a key derived from ``SECRET_KEY``, rewritten whole with a fresh nonce at every ballot. Always the same
     length; unreadable without the server's key."""
 

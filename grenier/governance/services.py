@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory, User
 from grenier.core.services import audit
-from grenier.governance import kinds, secret
+from grenier.governance import kinds, secrecy
 from grenier.governance.models import (
     Ballot,
     Body,
@@ -158,6 +158,8 @@ def proposal_create(
             )
         except IntegrityError:
             return Proposal.objects.get(territory=territory, idempotency_key=idempotency_key)
+        if secret:  # sealed zeros now, so that every ballot, the first included, rewrites the same row
+            secrecy.counts_write(proposal, [0, 0, 0])
         audit(
             territory=territory, actor=author, action="governance.propose", subject=f"proposal:{proposal.pk}"
         )
@@ -249,7 +251,7 @@ def _secret_cast(
         if Decision.objects.filter(proposal=locked).exists() or moment >= locked.closes_at:
             raise Conflict(_("This vote is not open."))
         took_part = Participation.objects.filter(proposal=locked, voter=voter).first()
-        counts = secret.counts_of(locked)
+        counts = secrecy.counts_of(locked)
         if took_part is not None and not receipt:
             raise Forbidden(
                 _(
@@ -258,22 +260,22 @@ def _secret_cast(
                 )
             )
         if took_part is not None:
-            counts[secret.previous_choice(locked, voter, took_part, receipt or "")] -= 1
-        counts[secret.CHOICES.index(choice)] += 1
-        new_receipt = secret.receipt_make(locked.pk, voter.pk, choice)
+            counts[secrecy.previous_choice(locked, voter, took_part, receipt or "")] -= 1
+        counts[secrecy.CHOICES.index(choice)] += 1
+        new_receipt = secrecy.receipt_make(locked.pk, voter.pk, choice)
         if took_part is None:
             try:
                 with transaction.atomic():
                     Participation.objects.create(
-                        proposal=locked, voter=voter, receipt_hash=secret.receipt_hash(new_receipt)
+                        proposal=locked, voter=voter, receipt_hash=secrecy.receipt_hash(new_receipt)
                     )
             except IntegrityError as exc:  # the lock is a no-op on SQLite, whose writers queue anyway
                 raise Conflict(_("Your vote was just recorded; reload the page.")) from exc
         else:
             Participation.objects.filter(pk=took_part.pk).update(
-                receipt_hash=secret.receipt_hash(new_receipt)
+                receipt_hash=secrecy.receipt_hash(new_receipt)
             )
-        secret.counts_write(locked, counts)
+        secrecy.counts_write(locked, counts)
         if took_part is None:
             audit(
                 territory=locked.territory,
@@ -294,7 +296,7 @@ class Tally:
 
 def tally(proposal: Proposal) -> Tally:
     if proposal.secret:
-        votes_for, votes_against, abstentions = secret.counts_of(proposal)
+        votes_for, votes_against, abstentions = secrecy.counts_of(proposal)
         participants = Participation.objects.filter(proposal=proposal).count()
         return Tally(participants, votes_for, votes_against, abstentions)
     rows = Ballot.objects.filter(proposal=proposal)

@@ -31,7 +31,7 @@ from django.db import connection
 from django.utils import timezone
 
 from grenier.core.models import User
-from grenier.governance import secret, services
+from grenier.governance import secrecy, services
 from grenier.governance.models import BodyKind, Majority, Proposal
 
 from ..conftest import Cast, make_user
@@ -458,7 +458,7 @@ def test_a_reader_of_the_database_links_no_voter_to_a_choice(cast: Cast) -> None
     # docs/decisions/0002-secret-ballots.md states — the key must not travel with the database.
     def opener(table: str, name: str, row: Row) -> Any:
         if table == "governance_secrettally" and name == "sealed":
-            return json.dumps(secret.counts_open(row["proposal_id"], row[name]))
+            return json.dumps(secrecy.counts_open(row["proposal_id"], row[name]))
         return row[name]
 
     with_key = Attacker(election.proposal.pk, opener=opener)

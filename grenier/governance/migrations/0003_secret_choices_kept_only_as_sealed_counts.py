@@ -9,7 +9,7 @@ A vote still open keeps its receipts usable: each old receipt's choice is kept s
 receipt's own hash (so only its holder opens it), found by a second hash of it, the rows written in a shuffled order;
 using one deletes it. The voters' attendance rows get no receipt hash, which is how the service knows to look there.
 
-Sealing is copied here (format version 1, as ``grenier/governance/secret.py`` reads it) rather than imported: a
+Sealing is copied here (format version 1, as ``grenier/governance/secrecy.py`` reads it) rather than imported: a
 migration does not depend on app code that may change after it.
 """
 
