@@ -35,7 +35,17 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Household, Territory, User
 from grenier.core.permissions import Action
-from grenier.core.schemas import FROM_TEXT, Day, InputSchema, TimeOfDay
+from grenier.core.schemas import (
+    FROM_TEXT,
+    BasisPoints,
+    Cents,
+    Day,
+    Id,
+    InputSchema,
+    Items,
+    TimeOfDay,
+    Weekday,
+)
 from grenier.fund.models import Funder, Store
 
 router = Router(tags=["baskets"])
@@ -81,11 +91,11 @@ class OfferOut(Schema):
 
 
 class SubscriptionIn(InputSchema):
-    household: int | None = Field(
+    household: Id | None = Field(
         None, description="Needed for a coordinator, or a person of several households."
     )
-    offer: int
-    pickup_point: int
+    offer: Id
+    pickup_point: Id
     frequency: Annotated[Frequency, FROM_TEXT] = Frequency.WEEKLY
     start_on: Day
     idempotency_key: str = Field(..., min_length=8, max_length=100)
@@ -119,7 +129,7 @@ class SubscriptionActionIn(InputSchema):
 
 
 class ReferralIn(InputSchema):
-    garden: int
+    garden: Id
     consent: bool = Field(..., description="The household agreed to be referred (must be true).")
     card: str = Field(
         "", max_length=30, description="Card number of a household already member of the territory."
@@ -128,7 +138,7 @@ class ReferralIn(InputSchema):
     first_name: str = Field("", max_length=100)
     persons: int = Field(1, ge=1, le=20)
     phone: str = Field("", max_length=30)
-    member_share_bp: int | None = Field(None, ge=0, le=10_000)
+    member_share_bp: BasisPoints | None = None
     note: str = Field("", max_length=300)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
@@ -165,7 +175,7 @@ class CheckIn(InputSchema):
 
 
 class GenerateIn(InputSchema):
-    garden: int
+    garden: Id
     day: Day
 
 
@@ -177,9 +187,9 @@ class GenerateOut(Schema):
 
 
 class BasketPaymentIn(InputSchema):
-    garden: int
+    garden: Id
     household: str = Field(..., min_length=1, max_length=30, description="The household's card number.")
-    amount_cents: int = Field(..., gt=0, le=100_000_00)
+    amount_cents: Cents = Field(..., gt=0, le=100_000_00)
     method: Annotated[PaymentMethod, FROM_TEXT]
     reference: str = Field("", max_length=100)
     code: str | None = Field(None, max_length=6)
@@ -390,7 +400,7 @@ def absence_add(request: HttpRequest, subscription_id: int, payload: DayIn) -> S
     response=SubscriptionOut,
     summary="Withdraw an absence",
 )
-def absence_remove(request: HttpRequest, subscription_id: int, on: date) -> SubscriptionOut:
+def absence_remove(request: HttpRequest, subscription_id: int, on: Day) -> SubscriptionOut:
     found = _subscription(request, subscription_id)
     services.absence_remove(subscription=found, on=on, actor=user_of(request))
     return _subscription_out(found)
@@ -495,7 +505,7 @@ def _sheet_out(sheet: DistributionSheet) -> SheetOut:
 
 
 class SheetsQuery(Schema):
-    on: date | None = Field(None, description="Sheets of this day only (default: from two weeks ago on).")
+    on: Day | None = Field(None, description="Sheets of this day only (default: from two weeks ago on).")
 
 
 @router.get("/baskets/sheets", response=list[SheetOut], summary="Sheets of the pickup points one serves")
@@ -625,9 +635,9 @@ def payment_record(request: HttpRequest, payload: BasketPaymentIn) -> tuple[int,
 
 
 class StatementQuery(Schema):
-    funder: int
-    start: date = Field(..., alias="from")
-    end: date = Field(..., alias="to")
+    funder: Id
+    start: Day = Field(..., alias="from")
+    end: Day = Field(..., alias="to")
 
 
 @router.get("/baskets/statements", response=FunderStatementOut, summary="A funder's statement for a period")
@@ -672,7 +682,7 @@ def statement(request: HttpRequest, query: Query[StatementQuery]) -> FunderState
 class GardenIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=200)
     address: str = Field("", max_length=300)
-    store: int | None = Field(None, description="A store of the common fund (for food credit), or none.")
+    store: Id | None = Field(None, description="A store of the common fund (for food credit), or none.")
 
 
 class GardenNewIn(GardenIn):
@@ -690,10 +700,10 @@ class GardenOut(Schema):
 class OfferIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=120)
     size: Annotated[BasketSize, FROM_TEXT] = BasketSize.SMALL
-    price_cents: int = Field(..., description="Baskets already booked keep the price they were booked at.")
+    price_cents: Cents = Field(..., description="Baskets already booked keep the price they were booked at.")
     season_start: Day
     season_end: Day
-    weekday: int = Field(..., description="0 = Monday … 6 = Sunday")
+    weekday: Weekday
 
 
 class OfferNewIn(OfferIn):
@@ -719,9 +729,9 @@ class OfferDetailOut(Schema):
 class PointIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=200)
     address: str = Field("", max_length=300)
-    weekday: int = Field(..., description="0 = Monday … 6 = Sunday")
+    weekday: Weekday
     opens_at: TimeOfDay
-    volunteers: list[int] = Field([], description="Users with the cashier role in the territory.")
+    volunteers: Items[Id] = Field([], description="Users with the cashier role in the territory.")
 
 
 class PointNewIn(PointIn):
@@ -739,14 +749,18 @@ class PointDetailOut(PickupPointOut):
 
 
 class AgreementIn(InputSchema):
-    funder: int
+    funder: Id
     name: str = Field(..., min_length=1, max_length=200)
-    share_bp: int | None = Field(None, description="A share of each basket's price, in basis points …")
-    amount_per_basket_cents: int | None = Field(None, description="… or a fixed amount per basket, not both.")
-    budget_cents: int
+    share_bp: BasisPoints | None = Field(
+        None, description="A share of each basket's price, in basis points …"
+    )
+    amount_per_basket_cents: Cents | None = Field(
+        None, description="… or a fixed amount per basket, not both."
+    )
+    budget_cents: Cents
     starts_on: Day
     ends_on: Day
-    priority: int = Field(1, description="1 pays first.")
+    priority: int = Field(1, ge=1, le=services.PRIORITY_MAX, description="1 pays first.")
 
 
 class AgreementNewIn(AgreementIn):
@@ -769,10 +783,10 @@ class AgreementOut(Schema):
 
 
 class SettingsIn(InputSchema):
-    member_cap_bp: int = Field(
+    member_cap_bp: BasisPoints = Field(
         ..., description="The most a member pays, in basis points of the price (3000 = 30 %)."
     )
-    warn_weeks: int = 4
+    warn_weeks: int = Field(4, ge=0, le=services.WARN_WEEKS_MAX)
 
 
 class SettingsOut(Schema):
@@ -781,13 +795,13 @@ class SettingsOut(Schema):
 
 
 class FunderPaymentIn(InputSchema):
-    funder: int
+    funder: Id
     start: Day = Field(..., alias="from")
     end: Day = Field(..., alias="to")
-    amount_cents: int = Field(..., description="Never more than what is left to pay for the period.")
+    amount_cents: Cents = Field(..., description="Never more than what is left to pay for the period.")
     received_on: Day | None = None
     reference: str = Field("", max_length=100)
-    agreement: int | None = Field(
+    agreement: Id | None = Field(
         None, description="One agreement only; by default split among them by priority."
     )
     idempotency_key: str = Field(..., min_length=8, max_length=100)

@@ -111,9 +111,13 @@ LOCAL_TIME_PATTERN = f"^{_LOCAL_TIME.pattern}$"
 def _local_time(value: Any) -> Any:
     # JSON Schema's "time" format is RFC 3339's, with a UTC offset; the opening time of a pickup point is a time on
     # the wall clock of the place, so an offset has no meaning there and is refused like any other malformed time.
-    if isinstance(value, str) and not _LOCAL_TIME.fullmatch(value):
-        raise PydanticCustomError("time_format", _("A local time, HH:MM or HH:MM:SS, without a UTC offset."))
-    return value
+    # Only text, or a time without offset: pydantic's lax mode reads a number as seconds since midnight in UTC,
+    # which an SQLite column refuses with a server error (issue 11).
+    if (isinstance(value, str) and _LOCAL_TIME.fullmatch(value)) or (
+        isinstance(value, time) and value.tzinfo is None
+    ):
+        return value
+    raise PydanticCustomError("time_format", _("A local time, HH:MM or HH:MM:SS, without a UTC offset."))
 
 
 TimeOfDay = Annotated[
