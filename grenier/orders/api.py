@@ -18,7 +18,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
-from grenier.core.schemas import InputSchema
+from grenier.core.schemas import Cents, Id, InputSchema, Quantity
 from grenier.fund.models import Funder
 from grenier.orders import access, selectors, services
 from grenier.orders.models import (
@@ -39,9 +39,9 @@ router = Router(tags=["buying groups"])
 class CatalogueProductIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=150)
     unit: str = Field(Unit.PIECE.value, description="piece, kg, jar, bottle, loaf, bag, dozen, bunch")
-    price_cents: int = Field(..., gt=0, le=1_000_000)
+    price_cents: Cents = Field(..., gt=0, le=1_000_000)
     case_size: int = Field(1, ge=1, le=10_000)
-    stock: int | None = Field(None, ge=0, description="Units the producer can sell; empty: no limit.")
+    stock: Quantity | None = Field(None, description="Units the producer can sell; empty: no limit.")
     is_active: bool = True
 
 
@@ -92,7 +92,7 @@ class CycleOut(Schema):
 
 
 class OrderLineIn(InputSchema):
-    product: int = Field(..., description="A cycle product's id.")
+    product: Id = Field(..., description="A cycle product's id.")
     quantity: int = Field(..., ge=0, le=10_000)
 
 
@@ -173,7 +173,7 @@ class PurchaseOrderOut(Schema):
 
 
 class PayoutIn(InputSchema):
-    amount_cents: int = Field(..., gt=0)
+    amount_cents: Cents = Field(..., gt=0)
     method: str = Field(PayoutMethod.TRANSFER.value, description="transfer, cheque, cash")
     reference: str = Field("", max_length=120)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
@@ -181,7 +181,7 @@ class PayoutIn(InputSchema):
 
 class OrderPaymentIn(InputSchema):
     method: str = Field(..., description="cash, cheque, transfer, credit (food credit)")
-    amount_cents: int = Field(..., gt=0)
+    amount_cents: Cents = Field(..., gt=0)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
     code: str | None = Field(None, max_length=6, description="The member's personal code, for food credit.")
 
@@ -204,8 +204,8 @@ class ReceiptOut(Schema):
 
 
 class CoverIn(InputSchema):
-    funder: int
-    amount_cents: int = Field(..., gt=0)
+    funder: Id
+    amount_cents: Cents = Field(..., gt=0)
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
@@ -233,7 +233,7 @@ class PickupIn(InputSchema):
 
 class MemberCardIn(InputSchema):
     card: str = Field(..., min_length=1, max_length=30, description="The household's card number.")
-    tier: int | None = Field(None, description="A tier of the group; empty: the group's default.")
+    tier: Id | None = Field(None, description="A tier of the group; empty: the group's default.")
 
 
 class MembershipOut(Schema):
@@ -279,7 +279,7 @@ class ReferredDetailOut(ReferredOut):
 
 
 class ReferredTierIn(InputSchema):
-    tier: int
+    tier: Id
 
 
 def _product_out(p: CatalogueProduct) -> CatalogueProductOut:
