@@ -32,9 +32,9 @@ from grenier.governance.models import (
     SecretBallot,
 )
 
-from ..conftest import Cast, make_user
+from ..conftest import TEST_NOW, Cast, make_user
 
-NOW = timezone.now()
+NOW = TEST_NOW  # the pinned clock's start (tests/conftest.py), never the machine's: read at import, not in a test
 
 
 def _committee(cast: Cast, size: int = 4) -> tuple[Body, list[User]]:
