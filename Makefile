@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RESULTS := var/test-results
 PYTEST_ARGS ?=
+# pytest-xdist: one worker per core (at most 4); WORKERS=0 runs in one process.
+WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -n $(WORKERS) --maxprocesses 4
 
-.PHONY: demo test lint typecheck test-sqlite test-postgres messages check-messages install install-dev clean
+.PHONY: demo demo-dates test lint typecheck test-sqlite test-postgres messages check-messages install install-dev clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Grenier needs Python 3.11 or newer")'
@@ -41,17 +44,25 @@ messages: install-dev
 
 test-sqlite: install-dev
 	@mkdir -p $(RESULTS)
-	DATABASE_URL= $(BIN)/pytest -q --junitxml=$(RESULTS)/sqlite.xml $(PYTEST_ARGS)
+	DATABASE_URL= $(PYTEST) --junitxml=$(RESULTS)/sqlite.xml $(PYTEST_ARGS)
 
+# The demo's dates do not depend on the database: its date-spread check (tests/core/test_demo_dates.py) runs on
+# SQLite only.
 test-postgres: install-dev
 	@mkdir -p $(RESULTS)
-	$(BIN)/python tests/pgserver.py $(BIN)/pytest -q --junitxml=$(RESULTS)/postgresql.xml $(PYTEST_ARGS)
+	$(BIN)/python tests/pgserver.py $(PYTEST) -m "not demo_dates" --junitxml=$(RESULTS)/postgresql.xml $(PYTEST_ARGS)
 
+# Before you stop, when you touched the demo or anything dated: the demo's story on days spread over a year.
+demo-dates: install-dev
+	DATABASE_URL= $(PYTEST) -m demo_dates $(PYTEST_ARGS)
+
+# Every part runs even when one fails (-k): the summary reports both databases and names the failing tests.
 test: install-dev
 	@rm -rf $(RESULTS)
-	$(MAKE) --no-print-directory lint typecheck check-messages
-	$(MAKE) --no-print-directory test-sqlite test-postgres || true
-	$(BIN)/python tests/report.py $(RESULTS)/sqlite.xml $(RESULTS)/postgresql.xml
+	@status=0; \
+	$(MAKE) --no-print-directory -k lint typecheck check-messages test-sqlite test-postgres || status=1; \
+	$(BIN)/python tests/report.py $(RESULTS)/sqlite.xml $(RESULTS)/postgresql.xml || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) var/test-results .pytest_cache .mypy_cache .ruff_cache

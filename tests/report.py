@@ -8,6 +8,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 
+def failing(path: Path) -> list[str]:
+    """The tests that failed or erred, as pytest names them (file::test[params])."""
+    root = ET.parse(path).getroot()  # noqa: S314 - our own pytest's report file
+    names = []
+    for case in root.iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            module = case.get("classname", "").replace(".", "/")
+            names.append(f"{module}.py::{case.get('name', '')}")
+    return names
+
+
 def counts(path: Path) -> dict[str, int]:
     root = ET.parse(path).getroot()  # noqa: S314 - our own pytest's report file
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
@@ -42,6 +53,8 @@ def main(paths: list[str]) -> int:
         )
         if ran == 0 or c["failures"] or c["errors"]:
             ok = False
+        for name in failing(path):
+            print(f"  FAILED {name}")
         if require_browser and (c["browser"] == 0 or c["browser_skipped"]):
             print(f"{name}: browser tests are required here (GRENIER_REQUIRE_BROWSER=1) but did not all run")
             ok = False

@@ -1,7 +1,7 @@
 """The solidarity baskets of the demo territory: one garden (an approved point of sale), two offers, about 120
 subscribers at three pickup points, two funders' agreements (one running low, so the forecast warns), a season of
-past distributions with a few baskets unclaimed, this week's sheets ready to check off, referrals by two social
-workers, members' payments and workshops.
+past distributions with a few baskets unclaimed, this week's sheets open to check off (even after the day),
+referrals by two social workers, members' payments and workshops.
 
 Idempotent: everything goes through the services with stable names and keys; history already generated is kept.
 """
@@ -62,7 +62,9 @@ WORKSHOPS = [
 def extend(territory: Territory, log: Log) -> None:
     rng = random.Random(2010)  # noqa: S311 - demo data, not secrets
     today = timezone.localdate()
-    current = today + timedelta(days=(THURSDAY - today.weekday()) % 7)  # the next distribution day
+    # This week's distribution day: its sheets stay open, even once the day is past (Friday to Sunday), so that the
+    # demo volunteer always has a sheet to tick.
+    current = today - timedelta(days=today.weekday()) + timedelta(days=THURSDAY)
     season_start = current - timedelta(weeks=SEASON_WEEKS_BEFORE)
     season_end = current + timedelta(weeks=SEASON_WEEKS_AFTER)
     people = {u.email: u for u in User.objects.filter(email__endswith=f"@{DOMAIN}")}
@@ -161,7 +163,7 @@ def extend(territory: Territory, log: Log) -> None:
     _workshops(garden, season_start, current)
     forecast = selectors.budget_forecast(garden, today)
     log(
-        f"    {made} baskets of past weeks; this week's sheets ready; "
+        f"    {made} baskets of past weeks; this week's sheets open; "
         + (f"budgets short from {forecast.first_short:%Y-%m-%d}" if forecast.first_short else "budgets hold")
     )
 

@@ -3,9 +3,9 @@ cité scolaire's central kitchen and the EHPAD Les Tilleuls with 26 vegetables, 
 
 What a newcomer finds: the year's weeks planned by the solver and published (on the Friday before), the school's
 holidays (no demand), the nursing home's steady demand, a few deliveries received short, monthly invoices and the
-growers' statements, two cash advances at season start repaid and one this autumn still being repaid, the
-development fund; this week published with a hail shortfall on lettuces reported on Monday and handled by
-re-planning; next week open, with availability partly declared (the demo grower's part is left for you to fill
+growers' statements, two cash advances at the season start and one granted last month still being repaid, the
+development fund; this week published with a shortfall (hail on lettuces, or frost in winter) reported on Monday and
+handled by re-planning; next week open, with availability partly declared (the demo grower's part is left for you to fill
 in). The contracts' lines follow each vegetable's season (``ContractLine.months``).
 
 Past weeks' demand and availability rows are written in bulk (they are history, as the fund's demo payments are);
@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -323,7 +323,7 @@ def extend(territory: Territory, log: Log) -> None:
     rng = random.Random(5353)  # noqa: S311 - demo data, not secrets
     today = timezone.localdate()
     this_monday = today - timedelta(days=today.weekday())
-    first_monday = this_monday - timedelta(weeks=WEEKS)
+    first_monday = _history_start(this_monday, today)
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         coordinator = User.objects.filter(email=f"coordinator@{DOMAIN}").first()
         platform = services.platform_ensure(
@@ -336,9 +336,10 @@ def extend(territory: Territory, log: Log) -> None:
         products = _products(territory, coordinator)
         producers = _producers(territory, first_monday, coordinator)
         kitchens = _kitchens(territory, products, coordinator)
-        _advances(territory, producers, first_monday, coordinator)
+        _advances(territory, producers, today, coordinator)
 
-        mondays = [first_monday + timedelta(weeks=n) for n in range(WEEKS + 2)]
+        weeks_before = (this_monday - first_monday).days // 7
+        mondays = [first_monday + timedelta(weeks=n) for n in range(weeks_before + 2)]
         for monday in mondays:
             if SupplyWeek.objects.filter(territory=territory, monday=monday).exists():
                 continue
@@ -356,13 +357,15 @@ def extend(territory: Territory, log: Log) -> None:
             if monday < this_monday:
                 _receive(week, rng, coordinator)
             else:
-                _hail(week, products, producers, coordinator)
+                _hail(week, products, coordinator)
             if monday.month != (monday + timedelta(weeks=1)).month or monday == this_monday:
                 log(f"    weeks to {monday}: planned and published")
 
+        # Whole months only: the history starts on the Monday of a month's first week, so the month before is
+        # a stub of a few days that is not invoiced (its statement would be a few euros, eaten by an advance).
         months = sorted({(m + timedelta(days=d)).replace(day=1) for m in mondays[:-2] for d in range(7)})
         for month in months:
-            if month >= today.replace(day=1):
+            if month < first_monday or month >= today.replace(day=1):
                 continue
             if not Invoice.objects.filter(territory=territory, month=month).exists():
                 issued = billing.invoices_issue(
@@ -378,6 +381,13 @@ def extend(territory: Territory, log: Log) -> None:
                             paid_at=_at(invoice.issued_on + timedelta(days=20), 11)
                         )
         log(f"    invoices: {Invoice.objects.filter(territory=territory).count()}")
+
+
+def _history_start(this_monday: date, today: date) -> date:
+    """The Monday of the week holding the 1st of a month: at least ``WEEKS`` weeks back, and never after the 1st
+    of last month, so that last month is always whole (its invoices issued this month, still to pay)."""
+    first = min((this_monday - timedelta(weeks=WEEKS)).replace(day=1), _previous_month(today))
+    return first - timedelta(days=first.weekday())
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -570,37 +580,48 @@ def _receive(week: SupplyWeek, rng: random.Random, actor: User | None) -> None:
         services.receipt_record(line=line, received_quantity=received, note="Livré incomplet", actor=actor)
 
 
-def _hail(
-    week: SupplyWeek, products: dict[str, Product], producers: dict[str, Producer], actor: User | None
-) -> None:
-    """This week: hail on the lettuces of one farm; the week is re-planned around it."""
-    for farm_name in ("Le Potager Haut", "Ferme des Trois Sources", "Les Jardins du Ruisseau"):
-        producer = producers[farm_name]
-        for name in ("Salade", "Courgettes", "Carottes", "Poireaux"):
-            declared = Availability.objects.filter(
-                week=week, producer=producer, product=products[name]
-            ).first()
-            if (
-                declared is None
-                or not PlanLine.objects.filter(week=week, producer=producer, product=products[name]).exists()
-            ):
-                continue
-            services.shortfall_report(
-                week=week,
-                producer=producer,
-                product=products[name],
-                available=declared.quantity // 3 // products[name].step * products[name].step,
-                cause="Grêle dans la nuit de dimanche : une bonne partie de la parcelle est perdue.",
-                idempotency_key=f"demo-hail-{week.monday}",
-                actor=actor,
-                reported_on=week.monday,  # on Monday morning, before the week's first delivery
-            )
-            return
+def _hail(week: SupplyWeek, products: dict[str, Product], actor: User | None) -> None:
+    """This week: a storm on one farm's lettuces (in winter, frost on its carrots or leeks) in the night to Monday;
+    the farm is left less than it was to deliver, and the week is re-planned around it."""
+    winter = week.monday.month in (12, 1, 2)
+    cause = (
+        "Gel dans la nuit de dimanche : une bonne partie de la parcelle est perdue."
+        if winter
+        else "Grêle dans la nuit de dimanche : une bonne partie de la parcelle est perdue."
+    )
+    # the farm: the one with most lettuces to deliver this week (else courgettes, carrots, leeks, anything)
+    preferred = [products[name].pk for name in ("Salade", "Courgettes", "Carottes", "Poireaux")]
+    planned = (
+        PlanLine.objects.filter(week=week, quantity__gt=0)
+        .values_list("producer_id", "product_id")
+        .annotate(total=Sum("quantity"))
+    )
+    ranked = sorted(
+        planned,
+        key=lambda row: (preferred.index(row[1]) if row[1] in preferred else len(preferred), -row[2], row[0]),
+    )
+    by_pk = {product.pk: product for product in products.values()}
+    for producer_id, product_id, total in ranked:
+        product = by_pk[product_id]
+        declared = Availability.objects.filter(week=week, producer_id=producer_id, product=product).first()
+        if declared is None:
+            continue
+        # what is left: a third of the declaration, and never as much as the farm was to deliver
+        left = min(declared.quantity // 3, total // 2) // product.step * product.step
+        services.shortfall_report(
+            week=week,
+            producer=declared.producer,
+            product=product,
+            available=left,
+            cause=cause,
+            idempotency_key=f"demo-hail-{week.monday}",
+            actor=actor,
+            reported_on=week.monday,  # on Monday morning, before the week's first delivery
+        )
+        return
 
 
-def _advances(
-    territory: Territory, producers: dict[str, Producer], first_monday: date, actor: User | None
-) -> None:
+def _advances(territory: Territory, producers: dict[str, Producer], today: date, actor: User | None) -> None:
     """The group's development fund: a start from the growers' association, then advances at season start."""
     billing.devfund_contribute(
         territory=territory,
@@ -610,15 +631,20 @@ def _advances(
         actor=actor,
     )
     # An advance is about a month or two of a farm's sales, repaid by deductions small enough to leave it most of
-    # each statement (at most about half of its smallest month): two at season start, repaid by the autumn, and
-    # one this autumn for the winter crops, still being repaid.
-    spring = date(first_monday.year + (first_monday.month > 3), 3, 2)
-    today = timezone.localdate()
-    autumn = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    # each statement (at most about half of its smallest month): two at the last season start (2 March), and one
+    # granted at the start of last month, so that one is always being repaid whatever the day: at most one
+    # statement (last month's) has taken its part yet.
+    spring = date(today.year if (today.month, today.day) >= (3, 2) else today.year - 1, 3, 2)
+    recent = _previous_month(today)
+    recent_purpose = (
+        "les plants et la protection des cultures d'hiver"
+        if recent.month >= 9 or recent.month <= 2
+        else "l'irrigation et les plants d'été"
+    )
     for farm_name, amount, monthly, granted_on, purpose in (
         ("Le Potager Haut", 100_000, 12_500, spring, "les semences et plants de la saison"),
         ("Ferme du Moulin", 80_000, 8_000, spring, "les semences et plants de la saison"),
-        ("Ferme de la Combe", 60_000, 10_000, autumn, "les plants et la protection des cultures d'hiver"),
+        ("Ferme de la Combe", 48_000, 8_000, recent, recent_purpose),
     ):
         billing.advance_grant(
             producer=producers[farm_name],
