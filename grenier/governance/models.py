@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Territory, User
 
 
@@ -90,6 +91,7 @@ class Proposal(models.Model):
     )  # members of the body when voting opened, fixed at close
     created_at = models.DateTimeField(default=timezone.now)
     idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
     notified_open_at = models.DateTimeField(null=True, blank=True)
     notified_reminder_at = models.DateTimeField(null=True, blank=True)
 

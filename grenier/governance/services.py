@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Territory, User
 from grenier.core.services import audit
 from grenier.governance import kinds, secrecy
@@ -111,11 +112,26 @@ def proposal_create(
     effective_month: date | None,
     idempotency_key: str,
 ) -> Proposal:
-    """A member of ``body`` puts a proposal to it. The same key again returns the first proposal."""
+    """A member of ``body`` puts a proposal to it. The same key again returns the first proposal; with another
+    proposal it is refused (``KeyReused``)."""
     territory = body.territory
+    request = {
+        "body": body,
+        "author": author,
+        "title": title.strip(),
+        "text": text,
+        "kind": kind,
+        "payload": payload,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "quorum_percent": quorum_percent,
+        "majority": majority,
+        "secret": secret,
+        "effective_month": effective_month,
+    }
     existing = Proposal.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return replayed(existing, key=idempotency_key, **request)
     if not is_member(body, author):
         raise Forbidden(_("Only a member of this body may put a proposal to it."))
     errors: dict[str, list[str]] = {}
@@ -139,25 +155,29 @@ def proposal_create(
         raise InvalidInput(_("The proposal is not complete."), errors=errors)
     parsed = kinds.parse(kind_, territory, payload)
     with transaction.atomic():
+        # A savepoint: the same key racing in fails on the unique index here, not the whole transaction.
         try:
-            proposal = Proposal.objects.create(
-                territory=territory,
-                body=body,
-                author=author,
-                title=title.strip()[:200],
-                text=text,
-                kind=kind,
-                payload=parsed.model_dump(mode="json"),
-                opens_at=opens_at,
-                closes_at=closes_at,
-                quorum_percent=quorum_percent,
-                majority=majority,
-                secret=secret,
-                effective_month=effective_month.replace(day=1) if effective_month else None,
-                idempotency_key=idempotency_key,
-            )
+            with transaction.atomic():
+                proposal = Proposal.objects.create(
+                    territory=territory,
+                    body=body,
+                    author=author,
+                    title=title.strip()[:200],
+                    text=text,
+                    kind=kind,
+                    payload=parsed.model_dump(mode="json"),
+                    opens_at=opens_at,
+                    closes_at=closes_at,
+                    quorum_percent=quorum_percent,
+                    majority=majority,
+                    secret=secret,
+                    effective_month=effective_month.replace(day=1) if effective_month else None,
+                    idempotency_key=idempotency_key,
+                    request_fingerprint=fingerprint(**request),
+                )
         except IntegrityError:
-            return Proposal.objects.get(territory=territory, idempotency_key=idempotency_key)
+            won = Proposal.objects.get(territory=territory, idempotency_key=idempotency_key)
+            return replayed(won, key=idempotency_key, **request)
         if secret:  # sealed zeros now, so that every ballot, the first included, rewrites the same row
             secrecy.counts_write(proposal, [0, 0, 0])
         audit(
