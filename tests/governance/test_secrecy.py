@@ -24,7 +24,15 @@ from grenier.core import services as core_services
 from grenier.core.errors import Conflict
 from grenier.core.models import AuditEvent, Role, User
 from grenier.governance import secrecy, services, views
-from grenier.governance.models import Body, BodyKind, Choice, Majority, Participation, Proposal
+from grenier.governance.models import (
+    Body,
+    BodyKind,
+    Choice,
+    ConvertedReceipt,
+    Majority,
+    Participation,
+    Proposal,
+)
 
 from ..conftest import Cast, make_user
 
@@ -320,3 +328,30 @@ def test_a_ballot_that_meets_the_close_is_refused_under_the_lock(
         services.ballot_cast(proposal=proposal, voter=people[1], choice=Choice.AGAINST)
     assert services.tally(proposal) == services.Tally(1, 1, 0, 0)
     assert (decision.participants, decision.votes_for, decision.votes_against) == (1, 1, 0)
+
+
+def test_a_receipt_cookie_from_before_the_upgrade_changes_the_vote_once(cast: Cast) -> None:
+    """A device that voted before migration 0003 holds the old cookie (``grenier_receipt_<id>``, a random receipt
+    whose choice the migration sealed under a key derived from it): the page still changes that ballot once, and
+    gives the device a receipt of the new kind in place of the old cookie."""
+    body, people = _committee(cast, 2)
+    proposal = _proposal(body, people[0])
+    old = "receipt-from-the-first-design-0123456789"
+    lookup, key = secrecy.converted_lookup_and_key(old)
+    sealed = secrecy.seal(
+        bytes([CHOICES.index("against")]), key=key, context=f"converted:{proposal.pk}".encode()
+    )
+    ConvertedReceipt.objects.create(proposal=proposal, lookup=lookup, sealed=sealed.hex())
+    Participation.objects.create(proposal=proposal, voter=people[0])  # as migrated: no receipt hash
+    secrecy.counts_write(proposal, [0, 1, 0])
+    client = _login(people[0])
+    client.cookies[f"grenier_receipt_{proposal.pk}"] = f"{people[0].pk}:{old}"
+    response = client.post(_vote_url(cast, proposal), {"choice": "for"})
+    assert response.status_code == 302
+    assert services.tally(proposal) == services.Tally(1, 1, 0, 0)
+    assert response.cookies[f"grenier_receipt_{proposal.pk}"].value == ""  # the old cookie is removed
+    assert response.cookies[views.receipt_cookie(proposal)].value.startswith(f"{people[0].pk}:")
+    assert not ConvertedReceipt.objects.exists()
+    again = client.post(_vote_url(cast, proposal), {"choice": "abstain"})  # with the new cookie
+    assert again.status_code == 302
+    assert services.tally(proposal) == services.Tally(1, 0, 0, 1)
