@@ -5,7 +5,8 @@ What is refused here, for every endpoint at once:
 
 * a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413), from its ``Content-Length``, before anything reads it;
 * a NUL character in the query string, a header or any string or key of a JSON body (422): PostgreSQL cannot
-  store it in a text column, so it would otherwise fail deep in a query;
+  store it in a text column, so it would otherwise fail deep in a query (pages get their 400 page for one in the
+  query string or a header);
 * an integer in a JSON body beyond a 64-bit integer (422), whatever the field: schemas bound each field by its
   meaning (``grenier.core.schemas``), this is the net under the fields that take free-form JSON.
 """
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 
+from grenier.core.errorpages import bad_request
 from grenier.core.problems import PROBLEM_CONTENT_TYPE, problem_response
 from grenier.core.schemas import MAX_BIGINT
 
@@ -81,13 +83,21 @@ def _json_errors(data: Any) -> Iterator[dict[str, str]]:
             )
 
 
+def _text_errors(request: HttpRequest) -> list[dict[str, str]]:
+    """A NUL character in the query string (a key or a value) or in a header."""
+    errors = [_nul(key) for key, values in request.GET.lists() if any("\x00" in v for v in [key, *values])]
+    return errors + [_nul(name) for name, value in request.headers.items() if "\x00" in value]
+
+
 class ApiGuardMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not _is_api(request):
-            return self.get_response(request)
+            # pages: a NUL in a search box's query string would fail the same way in PostgreSQL (their forms'
+            # fields refuse it already, as Django's CharField does)
+            return bad_request(request) if _text_errors(request) else self.get_response(request)
         response = self._refusal(request) or self.get_response(request)
         return self._as_problem(request, response)
 
@@ -106,10 +116,7 @@ class ApiGuardMiddleware:
                 detail=_("The request body is larger than %(limit)d bytes.") % {"limit": limit},
                 code="too-large",
             )
-        errors = [
-            _nul(key) for key, values in request.GET.lists() if any("\x00" in v for v in [key, *values])
-        ]
-        errors += [_nul(name) for name, value in request.headers.items() if "\x00" in value]
+        errors = _text_errors(request)
         if not errors and length and not (request.content_type or "").startswith(FORM_TYPES):
             try:
                 data = json.loads(request.body)

@@ -149,6 +149,14 @@ def test_a_nul_character_in_the_query_or_a_header_is_422(cast: Cast, client: Cli
     assert fields(assert_problem(refused, 422)) == ["X-Grenier-Territory"]
 
 
+def test_a_nul_character_in_a_page_query_is_a_400_page(cast: Cast, client: Client) -> None:
+    """The households' search box of the pages: a NUL in ?q= failed in PostgreSQL like the API's."""
+    client.force_login(cast["coordinator"])
+    refused = client.get("/t/vallee/households/?q=Foyer%00")
+    assert refused.status_code == 400 and refused["Content-Type"].startswith("text/html")
+    assert client.get("/t/vallee/households/?q=Foyer").status_code == 200
+
+
 def test_text_without_nul_still_goes_through(cast: Cast, client: Client) -> None:
     """The check looks for the character, not for what looks like it: an escaped backslash before u0000 is text."""
     body = {**NEW_HOUSEHOLD, "name": "Foyer \\u0000 échappé"}
