@@ -4,50 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('baskets', '0003_referral_status_pause_end'),
+        ("baskets", "0003_referral_status_pause_end"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreement',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="agreement",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='basketoffer',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="basketoffer",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='funderpayment',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="funderpayment",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='garden',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="garden",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='memberpayment',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="memberpayment",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='pickuppoint',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="pickuppoint",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="referral",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='subscription',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="subscription",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='household',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="household",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
     ]

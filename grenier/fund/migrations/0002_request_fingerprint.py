@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fund', '0001_initial'),
+        ("fund", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='grant',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="grant",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="payment",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="refund",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0003_secret_choices_kept_only_as_sealed_counts'),
+        ("governance", "0003_secret_choices_kept_only_as_sealed_counts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='proposal',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="proposal",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
     ]

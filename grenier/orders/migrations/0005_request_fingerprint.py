@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0004_case_rounding_to_the_nearest_case'),
+        ("orders", "0004_case_rounding_to_the_nearest_case"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='fundercover',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="fundercover",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='orderchange',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="orderchange",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='orderpayment',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="orderpayment",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='producerpayout',
-            name='request_fingerprint',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="producerpayout",
+            name="request_fingerprint",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
     ]
