@@ -8,7 +8,9 @@ What is refused here, for every endpoint at once:
   store it in a text column, so it would otherwise fail deep in a query (pages get their 400 page for one in the
   query string or a header);
 * an integer in a JSON body beyond a 64-bit integer (422), whatever the field: schemas bound each field by its
-  meaning (``grenier.core.schemas``), this is the net under the fields that take free-form JSON.
+  meaning (``grenier.core.schemas``), this is the net under the fields that take free-form JSON;
+* a number in the path beyond a 64-bit integer (404, on pages too): no row has such an id, and the databases
+  cannot even compare one (an ``OverflowError`` deep in the query otherwise).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from grenier.core.errorpages import bad_request
@@ -83,6 +85,15 @@ def _json_errors(data: Any) -> Iterator[dict[str, str]]:
             )
 
 
+def _id_too_large(request: HttpRequest) -> bool:
+    """A path segment made of digits (an id) beyond what a 64-bit integer column holds."""
+    for part in request.path.split("/"):
+        digits = part.lstrip("0")
+        if part.isascii() and part.isdigit() and (len(digits) > 19 or int(digits or "0") > MAX_BIGINT):
+            return True
+    return False
+
+
 def _text_errors(request: HttpRequest) -> list[dict[str, str]]:
     """A NUL character in the query string (a key or a value) or in a header."""
     errors = [_nul(key) for key, values in request.GET.lists() if any("\x00" in v for v in [key, *values])]
@@ -94,6 +105,10 @@ class ApiGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if _id_too_large(request):
+            if _is_api(request):
+                return problem_response(request, status=404, detail=_("No such id."), code="not-found")
+            raise Http404
         if not _is_api(request):
             # pages: a NUL in a search box's query string would fail the same way in PostgreSQL (their forms'
             # fields refuse it already, as Django's CharField does)

@@ -258,3 +258,21 @@ def test_the_first_request_after_a_database_restart_is_served(cast: Cast) -> Non
     assert status.startswith("200"), body
     assert json.loads(body)["email"] == "cashier@test.grenier"
     assert connection.connection is not kept  # reopened, not failed on
+
+
+# --- ids in the path beyond a 64-bit integer ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("huge", ["73733037444430340096", str(2**63), "0" * 30 + str(2**64)])
+def test_an_id_beyond_64_bits_in_the_path_is_not_found(cast: Cast, client: Client, huge: str) -> None:
+    """The fuzz found ``GET /orders/referred-households/73733037444430340096`` answering 500 (OverflowError)."""
+    headers = bearer(cast, "social_worker")
+    assert_problem(client.get(f"/api/v1/orders/referred-households/{huge}", headers=headers), 404)
+    assert_problem(client.get(f"/api/v1/households/{huge}", headers=bearer(cast, "coordinator")), 404)
+    client.force_login(cast["coordinator"])
+    assert client.get(f"/baskets/gardens/{huge}/").status_code == 404
+
+
+def test_the_largest_id_a_column_holds_is_looked_up_without_error(cast: Cast, client: Client) -> None:
+    headers = bearer(cast, "social_worker")
+    assert_problem(client.get(f"/api/v1/orders/referred-households/{2**63 - 1}", headers=headers), 404)
