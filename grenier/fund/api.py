@@ -212,6 +212,18 @@ def run_month(request: HttpRequest, payload: MonthIn) -> RunOut:
     return RunOut(**{k: getattr(summary, k) for k in RunOut.model_fields})
 
 
+@router.get(
+    "/fund/runs/preview",
+    response=RunOut,
+    summary="What running a month would do now, written nowhere (coordinator)",
+)
+def run_month_preview(request: HttpRequest, month: Month) -> RunOut:
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.FUND_MANAGE)
+    summary = services.run_preview(territory=territory, month=month)
+    return RunOut(**{k: getattr(summary, k) for k in RunOut.model_fields})
+
+
 @router.post(
     "/fund/settlements", response=list[SettlementOut], summary="Settle a month with every store (coordinator)"
 )

@@ -31,14 +31,18 @@ class PlanningResult:
 
 
 def household_arrays(territory: Territory, child_age_limit: int = 14) -> projection.HouseholdArrays:
-    """The active households as arrays (resources, persons, children, consumption units) — no names."""
+    """The active households as arrays (resources, persons, children, consumption units, the contribution each
+    chose) — no names. The contributions are the ones the next monthly run will take: the latest choice in effect
+    by next month (the projection's first), ``-1`` for a household that chose none."""
     today = timezone.localdate()
     month = today.replace(day=1)
-    households = (
+    households = list(
         services.active_households(territory, month)
         .prefetch_related("persons")
         .only("id", "monthly_resources_cents")
     )
+    first_projected = services.first_of_month(services.last_of_month(month) + timedelta(days=1))
+    chosen = services.chosen_contributions({household.pk for household in households}, first_projected)
     resources, persons, children, units = [], [], [], []
     for household in households:
         comp = rules.composition(list(household.persons.all()), month, child_age_limit)
@@ -53,6 +57,7 @@ def household_arrays(territory: Territory, child_age_limit: int = 14) -> project
         persons=np.asarray(persons, dtype=np.int64),
         children=np.asarray(children, dtype=np.int64),
         consumption_units_x10=np.asarray(units, dtype=np.int64),
+        chosen_cents=np.asarray([chosen.get(household.pk, -1) for household in households], dtype=np.int64),
     )
 
 

@@ -3,9 +3,9 @@
 Pure NumPy (no Django), so the pages, the CLI (``grenier fund project``), the governance module and the benchmark
 all call the same function. Money is integer cents in every output.
 
-**What is exact, computed once.** Each current household's suggested contribution (the scale) and food-credit
-allocation (the rule), vectorised over the households and equal, household by household, to what the monthly run
-computes with :mod:`grenier.fund.rules`. Month 1 is run with today's households exactly as they are.
+**What is exact, computed once.** Each current household's contribution — the amount it chose (never below the
+scale's minimum), else the scale's suggestion — and food-credit allocation (the rule), vectorised over the households
+and equal, household by household, to what the monthly run computes with :mod:`grenier.fund.rules`. Month 1 is run with today's households exactly as they are.
 
 **What is random, per scenario and per month** (seeded generators; same inputs and seed → same result):
 
@@ -118,18 +118,22 @@ class HouseholdArrays:
 
     ``resources_cents``: declared monthly resources, ``-1`` when unknown; ``persons``: people in the household;
     ``children``: those under the rule's age limit (at most ``persons``); ``consumption_units_x10``: consumption
-    units x 10 (1.8 → 18).
+    units x 10 (1.8 → 18); ``chosen_cents`` (optional): the monthly contribution each household chose, ``-1`` where
+    it chose none (the scale's suggestion then applies), as in the monthly run.
     """
 
     resources_cents: IntArray
     persons: IntArray
     children: IntArray
     consumption_units_x10: IntArray
+    chosen_cents: IntArray | None = None
 
     def __post_init__(self) -> None:
         size: int | None = None
-        for name in ("resources_cents", "persons", "children", "consumption_units_x10"):
+        for name in ("resources_cents", "persons", "children", "consumption_units_x10", "chosen_cents"):
             array = getattr(self, name)
+            if array is None and name == "chosen_cents":
+                continue
             if not isinstance(array, np.ndarray) or array.ndim != 1:
                 raise ValueError(f"{name} must be a one-dimensional NumPy array.")
             if not np.issubdtype(array.dtype, np.integer):
@@ -232,6 +236,16 @@ def _check_float(name: str, value: object, *, high: float | None = None) -> None
 
 
 # --- the rules, vectorised -------------------------------------------------------------------------------------
+
+
+def contributions(scale: ScaleRule, households: HouseholdArrays) -> IntArray:
+    """Each household's monthly contribution in cents, as the monthly run takes it: the amount it chose, never below
+    the scale's minimum, or the scale's suggestion where it chose none."""
+    suggested = suggested_contributions(scale, households)
+    if households.chosen_cents is None:
+        return suggested
+    chosen = households.chosen_cents.astype(np.int64, copy=False)
+    return np.where(chosen >= 0, np.maximum(chosen, scale.minimum_cents), suggested)
 
 
 def suggested_contributions(scale: ScaleRule, households: HouseholdArrays) -> IntArray:
@@ -386,7 +400,7 @@ def project(
     ):
         if not isinstance(value, kind):
             raise ValueError(f"{name} must be a {kind.__name__}, not {type(value).__name__}.")
-    population = _population(suggested_contributions(scale, households), allocations(allocation, households))
+    population = _population(contributions(scale, households), allocations(allocation, households))
     months, scenarios = assumptions.months, assumptions.scenarios
     totals = _Totals(
         balance=np.empty((months, scenarios), dtype=np.int64),

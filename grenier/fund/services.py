@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from grenier.core.cards import normalise_card_number
@@ -600,10 +601,7 @@ def monthly_run(
     household's line and entries are written together, once, under a unique constraint.
     """
     month = first_of_month(month)
-    scale = scale_for(territory, month)
-    rule = rule_for(territory, month)
-    if scale is None or rule is None:
-        raise Conflict(_("Set a contribution scale and an allocation rule for this month before running it."))
+    scale, rule = _run_rules(territory, month)
     run, _created = MonthlyRun.objects.get_or_create(
         territory=territory, month=month, defaults={"started_by": actor}
     )
@@ -617,7 +615,7 @@ def monthly_run(
     contributions = _external(territory, CONTRIBUTIONS)
     issuer = credit_issuer(territory)
     # A household's composition depends only on its persons' birth dates and child flags: many share one.
-    compositions: dict[tuple[tuple[date | None, bool], ...], rules.Composition] = {}
+    compositions: dict[PersonsKey, rules.Composition] = {}
     if progress:
         progress(len(done), total)
     for start in range(0, len(todo), batch_size):
@@ -642,29 +640,20 @@ def monthly_run(
                 .values_list("household_id", "birth_date", "is_child")
             ):
                 persons[household_id].append((birth_date, is_child))
-            chosen = _chosen_contributions(fresh, month)
+            chosen = chosen_contributions(fresh, month)
             wallets = _wallets(territory, [pk for pk, _resources in batch])
+            lines = _month_lines(
+                month,
+                scale,
+                rule,
+                [(pk, resources, wallets[pk].balance_cents) for pk, resources in batch],
+                persons,
+                chosen,
+                compositions,
+            )
             specs: list[ledger.EntrySpec] = []
-            lines: list[tuple[int, int, int, int]] = []  # household, due (and paid), allocation, returned
-            for household_id, resources_cents in batch:
+            for household_id, due, allocation, returned in lines:
                 wallet = wallets[household_id]
-                people = tuple(persons[household_id])
-                comp = compositions.get(people)
-                if comp is None:
-                    comp = rules.composition(
-                        [HouseholdPerson(birth_date=born, is_child=child) for born, child in people],
-                        month,
-                        rule.child_age_limit,
-                    )
-                    compositions[people] = comp
-                returned = _carry_over_return(rule, wallet.balance_cents)
-                due = _contribution_due(resources_cents, scale, comp, chosen.get(household_id))
-                allocation = rules.allocation_cents(
-                    base_cents=rule.base_cents,
-                    per_additional_person_cents=rule.per_additional_person_cents,
-                    per_child_cents=rule.per_child_cents,
-                    composition=comp,
-                )
                 key = f"run:{month:%Y-%m}:{household_id}"
                 if returned:
                     specs.append(
@@ -688,7 +677,6 @@ def monthly_run(
                             [(issuer, -allocation), (wallet, allocation)],
                         )
                     )
-                lines.append((household_id, due, allocation, returned))
                 summary.credit_issued_cents += allocation
                 summary.contributions_due_cents += due
                 summary.contributions_paid_cents += due
@@ -719,6 +707,108 @@ def monthly_run(
     summary.contributions_due_cents = totals["due"] or 0
     summary.contributions_paid_cents = totals["paid"] or 0
     summary.returned_cents = totals["ret"] or 0
+    return summary
+
+
+def _run_rules(territory: Territory, month: date) -> tuple[ContributionScale, AllocationRule]:
+    """The rules a run of ``month`` (its first day) applies; refused for a month that has not begun, or without rules.
+
+    A month is run once it has begun, so credit is never spendable before its month: the fund's rules have no
+    decision to pay in advance, so nobody (page, API or command line) can run a future month.
+    """
+    today = timezone.localdate()
+    if month > first_of_month(today):
+        raise InvalidInput(
+            _(
+                "%(month)s has not begun: a month is run from its first day, %(first)s. Paying in advance is not in the fund's rules."
+            )
+            % {"month": month_name(month), "first": date_format(month, "j F Y")},
+            errors={"month": [_("This month has not begun.")]},
+        )
+    scale = scale_for(territory, month)
+    rule = rule_for(territory, month)
+    if scale is None or rule is None:
+        raise Conflict(_("Set a contribution scale and an allocation rule for this month before running it."))
+    return scale, rule
+
+
+def month_name(month: date) -> str:
+    """A month in words, in the current language: « janvier 2027 »."""
+    return date_format(month, "F Y")
+
+
+PersonsKey = tuple[tuple[date | None, bool], ...]
+
+
+def _month_lines(
+    month: date,
+    scale: ContributionScale,
+    rule: AllocationRule,
+    households: Sequence[tuple[int, int | None, int]],
+    persons: dict[int, list[tuple[date | None, bool]]],
+    chosen: dict[int, int],
+    compositions: dict[PersonsKey, rules.Composition],
+) -> list[tuple[int, int, int, int]]:
+    """What the run does for each household, from (id, monthly resources, credit balance): (id, contribution due and
+    paid, allocation, credit returned). The run and its preview both compute it here, so the preview is the run."""
+    lines = []
+    for household_id, resources_cents, balance_cents in households:
+        people = tuple(persons.get(household_id, ()))
+        comp = compositions.get(people)
+        if comp is None:
+            comp = rules.composition(
+                [HouseholdPerson(birth_date=born, is_child=child) for born, child in people],
+                month,
+                rule.child_age_limit,
+            )
+            compositions[people] = comp
+        returned = _carry_over_return(rule, balance_cents)
+        due = _contribution_due(resources_cents, scale, comp, chosen.get(household_id))
+        allocation = rules.allocation_cents(
+            base_cents=rule.base_cents,
+            per_additional_person_cents=rule.per_additional_person_cents,
+            per_child_cents=rule.per_child_cents,
+            composition=comp,
+        )
+        lines.append((household_id, due, allocation, returned))
+    return lines
+
+
+def run_preview(*, territory: Territory, month: date) -> RunSummary:
+    """What running ``month`` would do now, written nowhere: ``households`` active, ``processed_now`` still to run,
+    and the credit, contributions and returned credit of those. Refused as the run is (a future month, no rules)."""
+    month = first_of_month(month)
+    scale, rule = _run_rules(territory, month)
+    ids = list(active_households(territory, month).order_by("pk").values_list("pk", flat=True))
+    done = set(
+        MonthLine.objects.filter(run__territory=territory, month=month).values_list("household_id", flat=True)
+    )
+    todo = {pk for pk in ids if pk not in done}
+    summary = RunSummary(month=month, households=len(ids), processed_now=len(todo))
+    persons: dict[int, list[tuple[date | None, bool]]] = {}
+    for household_id, birth_date, is_child in (
+        HouseholdPerson.objects.filter(household_id__in=todo)
+        .order_by("household_id", "id")
+        .values_list("household_id", "birth_date", "is_child")
+    ):
+        persons.setdefault(household_id, []).append((birth_date, is_child))
+    balances = dict(
+        Account.objects.filter(
+            territory=territory, code__in=[household_credit_code(pk) for pk in todo]
+        ).values_list("code", "balance_cents")
+    )
+    rows = [
+        (pk, resources, balances.get(household_credit_code(pk), 0))
+        for pk, resources in Household.objects.filter(pk__in=todo)
+        .order_by("pk")
+        .values_list("pk", "monthly_resources_cents")
+    ]
+    chosen = chosen_contributions(todo, month)
+    for _household, due, allocation, returned in _month_lines(month, scale, rule, rows, persons, chosen, {}):
+        summary.credit_issued_cents += allocation
+        summary.contributions_due_cents += due
+        summary.contributions_paid_cents += due
+        summary.returned_cents += returned
     return summary
 
 
@@ -793,7 +883,7 @@ def _carry_over_return(rule: AllocationRule, balance_cents: int) -> int:
     return max(0, balance_cents - rule.carry_over_cap_cents)
 
 
-def _chosen_contributions(household_ids: set[int], month: date) -> dict[int, int]:
+def chosen_contributions(household_ids: set[int], month: date) -> dict[int, int]:
     """The latest contribution each household chose, effective at ``month``."""
     latest: dict[int, int] = {}
     for household_id, amount in (

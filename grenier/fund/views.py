@@ -360,30 +360,36 @@ def projection(request: HttpRequest, territory: Territory) -> HttpResponse:
 @territory_page(Action.FUND_MANAGE, nav="fund")
 @require_http_methods(["GET", "POST"])
 def runs(request: HttpRequest, territory: Territory) -> HttpResponse:
+    """Running a month takes two steps, as closing a buying cycle: the month typed shows what the run will do
+    (households, credit, contributions, credit returned), then the confirmed form runs it."""
     form = forms.RunForm(request.POST or None)
+    preview = None
     if request.method == "POST" and form.is_valid():
+        month = form.cleaned_data["month"]
         try:
-            summary = services.monthly_run(
-                territory=territory, month=form.cleaned_data["month"], actor=user_of(request)
-            )
+            if request.POST.get("confirm") != "1":
+                preview = services.run_preview(territory=territory, month=month)
+            else:
+                summary = services.monthly_run(territory=territory, month=month, actor=user_of(request))
         except GrenierError as exc:
             _form_errors(form, exc, {})
         else:
-            messages.success(
-                request,
-                _(
-                    "%(month)s run: %(households)s households, %(credit)s of food credit issued, "
-                    "%(contributions)s of contributions (%(now)s processed now)."
+            if preview is None:
+                messages.success(
+                    request,
+                    _(
+                        "%(month)s run: %(households)s households, %(credit)s of food credit issued, "
+                        "%(contributions)s of contributions (%(now)s processed now)."
+                    )
+                    % {
+                        "month": services.month_name(summary.month),
+                        "households": summary.households,
+                        "credit": format_cents(summary.credit_issued_cents),
+                        "contributions": format_cents(summary.contributions_paid_cents),
+                        "now": summary.processed_now,
+                    },
                 )
-                % {
-                    "month": f"{summary.month:%m/%Y}",
-                    "households": summary.households,
-                    "credit": format_cents(summary.credit_issued_cents),
-                    "contributions": format_cents(summary.contributions_paid_cents),
-                    "now": summary.processed_now,
-                },
-            )
-            return redirect("fund_runs", territory.slug)
+                return redirect("fund_runs", territory.slug)
     today = timezone.localdate()
     return render(
         request,
@@ -392,6 +398,7 @@ def runs(request: HttpRequest, territory: Territory) -> HttpResponse:
             "territory": territory,
             "may_manage": True,
             "form": form,
+            "preview": preview,
             "runs": selectors.runs_of(territory),
             "scale": services.scale_for(territory, today),
             "rule": services.rule_for(territory, today),

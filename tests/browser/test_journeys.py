@@ -164,7 +164,7 @@ def test_a_member_reads_their_credit_and_statement(page, demo_territory) -> None
     screenshot(page, "my-credit")
 
 
-def test_a_coordinator_runs_next_month_and_reads_the_dashboard(page, demo_territory) -> None:
+def test_a_coordinator_tries_next_month_and_reads_the_dashboard(page, demo_territory) -> None:
     from datetime import date
 
     from django.utils import timezone
@@ -178,10 +178,16 @@ def test_a_coordinator_runs_next_month_and_reads_the_dashboard(page, demo_territ
     assert page.locator("svg.chart").count() == 1
     screenshot(page, "fund-dashboard")
     page.get_by_role("link", name="Mois et règles").click()
+    # Next month has not begun: refused, with the reason (issue 13, item 1).
     page.get_by_label("Mois à calculer").fill(f"{next_month:%Y-%m}")
-    page.get_by_role("button", name="Lancer ce mois").click()
-    assert page.get_by_role("status").inner_text()
-    assert MonthlyRun.objects.get(territory=demo_territory, month=next_month).finished_at is not None
+    page.get_by_role("button", name="Voir ce que le lancement va faire").click()
+    assert "pas commencé" in page.get_by_role("alert").first.inner_text()
+    assert not MonthlyRun.objects.filter(territory=demo_territory, month=next_month).exists()
+    # This month: the demo ran it, so the page says running it again changes nothing and offers no button.
+    page.get_by_label("Mois à calculer").fill(f"{today:%Y-%m}")
+    page.get_by_role("button", name="Voir ce que le lancement va faire").click()
+    assert "déjà été lancé" in page.locator("#run-preview").inner_text()
+    assert page.locator("#run-confirm").count() == 0
     page.get_by_role("link", name="Projection").click()
     assert page.locator("svg.chart").count() == 1
     assert _no_sideways_scroll(page)

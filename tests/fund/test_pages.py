@@ -4,9 +4,10 @@ settlement, grants, stores, projection)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -246,18 +247,24 @@ def test_a_member_chooses_a_contribution_at_or_above_the_minimum(
     assert fund.cast.household.contribution_choices.get().amount_cents == 1_200
 
 
-def test_a_coordinator_runs_a_month_from_the_page(fund: Fund, login: Callable[..., Client]) -> None:
+def test_a_coordinator_runs_a_month_from_the_page(
+    fund: Fund, login: Callable[..., Client], pinned_clock: time_machine.Traveller
+) -> None:
     client = login(fund.cast["coordinator"])
     url = reverse("fund_runs", args=["vallee"])
     response = client.post(url, {"month": "2019-12"})  # before any rule: refused with a reason
     assert response.status_code == 200 and response.context["form"].errors
     month = fund.month
     next_month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    response = client.post(url, {"month": f"{next_month:%Y-%m}"})
+    response = client.post(url, {"month": f"{next_month:%Y-%m}", "confirm": "1"})
+    assert response.status_code == 200 and response.context["form"].errors  # not begun yet
+    assert not MonthlyRun.objects.filter(territory=fund.cast.territory, month=next_month).exists()
+    pinned_clock.move_to(next_month + timedelta(days=1))
+    response = client.post(url, {"month": f"{next_month:%Y-%m}", "confirm": "1"})
     assert response.status_code == 302
     assert MonthlyRun.objects.filter(territory=fund.cast.territory, month=next_month).exists()
     assert services.credit_balance(fund.cast.household) == 20_000
-    client.post(url, {"month": f"{next_month:%Y-%m}"})  # twice: nothing more
+    client.post(url, {"month": f"{next_month:%Y-%m}", "confirm": "1"})  # twice: nothing more
     assert services.credit_balance(fund.cast.household) == 20_000
     assert ledger_check(fund.cast.territory).ok
 

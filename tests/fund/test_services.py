@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
@@ -207,7 +208,8 @@ def test_a_household_that_left_gets_nothing_the_next_month(fund: Fund) -> None:
     cast = fund.cast
     core_services.household_leave(household=cast.other_household, actor=None)
     next_month = (fund.month + timedelta(days=32)).replace(day=1)
-    summary = services.monthly_run(territory=cast.territory, month=next_month, actor=None)
+    with time_machine.travel(next_month + timedelta(days=1)):  # a month is run once it has begun
+        summary = services.monthly_run(territory=cast.territory, month=next_month, actor=None)
     assert summary.households == 1
 
 

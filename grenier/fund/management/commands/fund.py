@@ -33,6 +33,9 @@ class Command(BaseCommand):
         run.add_argument("--month", required=True, help="YYYY-MM")
         run.add_argument("--territory", default="demo")
         run.add_argument("--batch", type=int, default=500, help="Households per transaction.")
+        run.add_argument(
+            "--dry-run", action="store_true", help="Print what the run would do and change nothing."
+        )
         settle = sub.add_parser(
             "settle", help="What the fund owes each store for a month (credit spent minus refunds)."
         )
@@ -76,6 +79,15 @@ class Command(BaseCommand):
         from grenier.fund import services
 
         month = _month(options["month"])
+        if options["dry_run"]:
+            preview = services.run_preview(territory=territory, month=month)
+            self.stdout.write(
+                f"Dry run of {month:%Y-%m} in {territory.name}: {preview.households} households, "
+                f"{preview.processed_now} to run now, credit issued {format_cents(preview.credit_issued_cents)}, "
+                f"contributions {format_cents(preview.contributions_paid_cents)}, "
+                f"unspent credit returned {format_cents(preview.returned_cents)}. Nothing was changed."
+            )
+            return
         started = time.monotonic()
         self.stdout.write(f"Running {month:%Y-%m} in {territory.name}…")
         summary = services.monthly_run(
