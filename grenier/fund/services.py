@@ -916,7 +916,7 @@ def settle(*, territory: Territory, month: date, actor: User | None) -> list[Set
     goes back to the issuer (it has been spent). Settling the same month twice changes nothing."""
     month = first_of_month(month)
     start, end = month_bounds(month)
-    if end > timezone.now() + timedelta(days=1):
+    if end > timezone.now():  # not on its last evening either: a payment may still come before midnight
         raise InvalidInput(
             _("A month is settled once it is over."), errors={"month": [_("This month is not over.")]}
         )

@@ -84,14 +84,16 @@ def test_the_same_key_in_another_territory_is_another_household(cast: Cast) -> N
         ({"name": "  "}, "name"),
         ({"persons": []}, "persons"),
         ({"monthly_resources_cents": -1}, "monthly_resources_cents"),
-        ({"joined_on": timezone.localdate() + timedelta(days=2)}, "joined_on"),
-        (
-            {"persons": [services.PersonInput("bébé", timezone.localdate() + timedelta(days=30))]},
-            "persons.0.birth_date",
-        ),
+        ({"joined_on": timedelta(days=2)}, "joined_on"),  # days from today, read when the test runs
+        ({"persons": [("bébé", timedelta(days=30))]}, "persons.0.birth_date"),
     ],
 )
 def test_bad_household_input_is_refused_field_by_field(cast: Cast, kwargs: dict, field: str) -> None:
+    today = timezone.localdate()  # the test's clock, not the one read when the parameters were collected
+    if "joined_on" in kwargs:
+        kwargs = {"joined_on": today + kwargs["joined_on"]}
+    elif kwargs.get("persons") and isinstance(kwargs["persons"][0], tuple):
+        kwargs = {"persons": [services.PersonInput(name, today + ahead) for name, ahead in kwargs["persons"]]}
     arguments: dict[str, Any] = {
         "territory": cast.territory,
         "name": "Foyer",

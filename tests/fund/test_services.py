@@ -351,6 +351,15 @@ def test_refunds_whole_or_part_never_more(fund: Fund) -> None:
     assert ledger_check(cast.territory).ok
 
 
+def test_a_month_is_settled_only_once_it_is_over(fund: Fund) -> None:
+    """Not on its last evening: a payment may still come before midnight (the check once allowed a day early)."""
+    last_evening = services.month_bounds(fund.month)[1] - timedelta(minutes=30)
+    with time_machine.travel(last_evening, tick=False), pytest.raises(InvalidInput):
+        services.settle(territory=fund.cast.territory, month=fund.month, actor=None)
+    with time_machine.travel(last_evening + timedelta(hours=1), tick=False):
+        services.settle(territory=fund.cast.territory, month=fund.month, actor=None)  # over: no refusal
+
+
 def test_settlement_pays_stores_in_euros(fund: Fund) -> None:
     cast = fund.cast
     last_month = (fund.month - timedelta(days=1)).replace(day=1)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.idempotency import KeyReused
@@ -182,7 +183,8 @@ def test_nothing_to_bill_writes_nothing_and_the_future_is_refused(pial: Pial) ->
     assert billing.invoices_issue(territory=territory, month=OCTOBER, actor=None) == []
     assert not Invoice.objects.exists()
     with pytest.raises(InvalidInput) as refused:
-        billing.invoices_issue(territory=territory, month=date(2027, 1, 1), actor=None)
+        next_month = (timezone.localdate().replace(day=1) + timedelta(days=32)).replace(day=1)
+        billing.invoices_issue(territory=territory, month=next_month, actor=None)
     assert "month" in refused.value.errors
 
 
