@@ -7,6 +7,7 @@ so ``make test`` runs this module on SQLite only (marker ``demo_dates``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -63,9 +64,12 @@ AHEAD = {"opens_at", "closes_at", "locked_until", "expires_at", "resume_on"}
 def demo_day(
     request: pytest.FixtureRequest, db: None, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Territory]:
-    monkeypatch.setattr(supply_demo, "WEEKS", 6)
+    # GRENIER_DEMO_DATES_FULL=1: the demo at its full size (a year of supply weeks, 450 households), slow
+    full = os.environ.get("GRENIER_DEMO_DATES_FULL") == "1"
+    if not full:
+        monkeypatch.setattr(supply_demo, "WEEKS", 6)
     with time_machine.travel(request.param, tick=False):
-        yield demo.build(log=lambda _line: None, household_count=12)
+        yield demo.build(log=lambda _line: None, household_count=demo.HOUSEHOLD_COUNT if full else 12)
 
 
 def test_the_demo_tells_its_story_on_this_day(demo_day: Territory) -> None:
