@@ -99,6 +99,11 @@ class GrenierOpenAPISchema(OpenAPISchema):
         self.add_schema_definitions(PROBLEM_SCHEMAS)
         for path_item in self["paths"].values():
             for method, operation in path_item.items():
+                for parameter in operation.get("parameters", []):
+                    # django-ninja copies a required parameter's JSON Schema ``examples`` (a list) onto the
+                    # parameter, where OpenAPI wants a map of Example objects: the schema keeps them.
+                    if isinstance(parameter.get("examples"), list):
+                        del parameter["examples"]
                 responses = operation.setdefault("responses", {})
                 for status in error_statuses(method, operation):
                     responses.setdefault(status, problem_response(status))
