@@ -7,10 +7,10 @@ vote's ballots are never listed, whoever asks: the API knows who took part, neve
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,9 +24,9 @@ from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
-from grenier.core.schemas import InputSchema
+from grenier.core.schemas import FROM_TEXT, InputSchema
 from grenier.governance import selectors, services
-from grenier.governance.models import Ballot, Decision, Participation, Proposal
+from grenier.governance.models import Ballot, Body, BodyKind, Decision, Participation, Proposal
 
 router = Router(tags=["governance"])
 
@@ -337,3 +337,47 @@ def decision_list(request: HttpRequest, limit: int = Query(100, ge=1, le=500)) -
         )
         for decision in selectors.decision_log(territory)[:limit]
     ]
+
+
+# --- bodies --------------------------------------------------------------------------------------------------------
+
+
+class BodyIn(InputSchema):
+    kind: Annotated[BodyKind, FROM_TEXT] = Field(
+        ..., description="committee, growers, assembly, commission or follow_up."
+    )
+    name: str = Field(
+        "", max_length=200, description="What tells it apart in the territory; by default the kind's name."
+    )
+
+
+class BodyOut(Schema):
+    id: int
+    kind: str
+    name: str
+    members: int = Field(..., description="Members now.")
+
+
+@router.get("/bodies", response=list[BodyOut], summary="The territory's bodies, any number of each kind")
+def body_list(request: HttpRequest) -> list[BodyOut]:
+    territory = _readable(request)
+    rows = (
+        Body.objects.filter(territory=territory)
+        .annotate(members=Count("memberships", filter=Q(memberships__left_at__isnull=True)))
+        .order_by("kind", "name")
+    )
+    return [BodyOut(id=b.pk, kind=b.kind, name=b.name, members=b.members) for b in rows]
+
+
+@router.post(
+    "/bodies",
+    response={201: BodyOut},
+    summary="Open a body (coordinator): a name already taken in the territory is refused (422)",
+)
+def body_create(request: HttpRequest, payload: BodyIn) -> tuple[int, BodyOut]:
+    territory = _readable(request)
+    permissions.require(request.user, territory, Action.GOV_MANAGE)
+    body = services.body_create(
+        territory=territory, kind=payload.kind, name=payload.name, actor=user_of(request)
+    )
+    return 201, BodyOut(id=body.pk, kind=body.kind, name=body.name, members=0)

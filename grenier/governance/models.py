@@ -23,9 +23,14 @@ class BodyKind(models.TextChoices):
     COMMITTEE = "committee", _("Citizen committee")
     GROWERS = "growers", _("Growers' regulation meeting")
     ASSEMBLY = "assembly", _("General assembly")
+    COMMISSION = "commission", _("Thematic commission")
+    FOLLOW_UP = "follow_up", _("Follow-up committee")
 
 
 class Body(models.Model):
+    """A body that decides: any number per territory and per kind (commissions beside the citizen committee), each
+    with its own members and votes; its name tells it apart in its territory."""
+
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="bodies")
     kind = models.CharField(_("kind"), max_length=20, choices=BodyKind.choices)
     name = models.CharField(_("name"), max_length=200)
@@ -33,7 +38,7 @@ class Body(models.Model):
     class Meta:
         verbose_name = _("body")
         verbose_name_plural = _("bodies")
-        constraints = [models.UniqueConstraint(fields=["territory", "kind"], name="one_body_per_kind")]
+        constraints = [models.UniqueConstraint(fields=["territory", "name"], name="one_body_per_name")]
 
     def __str__(self) -> str:
         return self.name

@@ -41,9 +41,33 @@ REMINDER_BEFORE = timedelta(days=1)
 
 
 def body_ensure(*, territory: Territory, kind: BodyKind, name: str = "") -> Body:
+    """The body of this name (by default the kind's), opened if missing: for the demo and scripts."""
     body, _created = Body.objects.get_or_create(
-        territory=territory, kind=kind, defaults={"name": name or str(BodyKind(kind).label)}
+        territory=territory, name=name or str(BodyKind(kind).label), defaults={"kind": kind}
     )
+    return body
+
+
+def body_create(*, territory: Territory, kind: BodyKind, name: str, actor: User | None) -> Body:
+    """Open a new body: any number of each kind (a thematic commission beside the citizen committee), each with its
+    own members and votes. Its name tells it apart in the territory: a name already taken is refused, never
+    answered with the body that has it."""
+    name = " ".join(name.split())[:200] or str(BodyKind(kind).label)
+    taken = InvalidInput(
+        _("A body named %(name)s already exists in this territory: give the new one another name.")
+        % {"name": name},
+        errors={"name": [_("This name is taken.")]},
+    )
+    if Body.objects.filter(territory=territory, name__iexact=name).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            body = Body.objects.create(territory=territory, kind=kind, name=name)
+            audit(
+                territory=territory, actor=actor, action="governance.body.create", subject=f"body:{body.pk}"
+            )
+    except IntegrityError as exc:  # the same name opened twice at once: the other request won
+        raise taken from exc
     return body
 
 

@@ -32,7 +32,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, GrenierError, NotFound
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
-from grenier.core.pages import idempotency_key
+from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund import charts
@@ -582,9 +582,8 @@ def bodies(request: HttpRequest, territory: Territory) -> HttpResponse:
         Body.objects.filter(territory=territory).annotate(
             members=Count("memberships", filter=Q(memberships__left_at__isnull=True))
         ),
-        key=lambda body: order.index(BodyKind(body.kind)),
+        key=lambda body: (order.index(BodyKind(body.kind)), body.name.casefold()),
     )
-    existing = {body.kind for body in rows}
     return render(
         request,
         "governance/bodies.html",
@@ -592,7 +591,7 @@ def bodies(request: HttpRequest, territory: Territory) -> HttpResponse:
             "territory": territory,
             "bodies": [(body, services.is_member(body, user)) for body in rows],
             "may_manage": _may_manage(request, territory),
-            "missing_kinds": [(kind.value, kind.label) for kind in BodyKind if kind.value not in existing],
+            "kinds": [(kind.value, kind.label) for kind in BodyKind],
         },
     )
 
@@ -636,9 +635,17 @@ def body_create(request: HttpRequest, territory: Territory) -> HttpResponse:
     if kind not in BodyKind.values:
         messages.error(request, _("Choose a kind of body."))
         return redirect("governance_bodies", territory.slug)
-    name = request.POST.get("name", "").strip()[:200]
-    body = services.body_ensure(territory=territory, kind=BodyKind(kind), name=name)
-    messages.success(
-        request, _("%(body)s is open: every person of the territory may join it.") % {"body": body.name}
-    )
+    try:
+        body = services.body_create(
+            territory=territory,
+            kind=BodyKind(kind),
+            name=request.POST.get("name", ""),
+            actor=user_of(request),
+        )
+    except GrenierError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(
+            request, _("%(body)s is open: every person of the territory may join it.") % {"body": body.name}
+        )
     return redirect("governance_bodies", territory.slug)

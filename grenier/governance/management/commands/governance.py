@@ -1,4 +1,4 @@
-"""``grenier governance close-due|bodies``: what cron runs for votes, and the bodies of a territory."""
+"""``grenier governance close-due|bodies|body-create``: what cron runs for votes, and the bodies of a territory."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ class Command(BaseCommand):
         due.add_argument("--territory", help="Only this territory (default: every territory).")
         bodies = sub.add_parser("bodies", help="The bodies of a territory and how many members each has.")
         bodies.add_argument("--territory", required=True)
+        create = sub.add_parser(
+            "body-create", help="Open a body: any number of each kind, each with its own name."
+        )
+        create.add_argument("--territory", required=True)
+        create.add_argument(
+            "--kind", required=True, choices=["committee", "growers", "assembly", "commission", "follow_up"]
+        )
+        create.add_argument("--name", default="", help="What tells it apart in the territory.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         territory: Territory | None = None
@@ -37,6 +45,9 @@ class Command(BaseCommand):
         try:
             if options["action"] == "close-due":
                 self._close_due(territory)
+            elif options["action"] == "body-create":
+                assert territory is not None  # noqa: S101 - argparse requires --territory
+                self._body_create(territory, options)
             else:
                 assert territory is not None  # noqa: S101 - argparse requires --territory
                 self._bodies(territory)
@@ -68,6 +79,15 @@ class Command(BaseCommand):
         if count:
             raise CommandError(f"{count} effect(s) failed.", returncode=1)
 
+    def _body_create(self, territory: Territory, options: dict[str, Any]) -> None:
+        from grenier.governance import services
+        from grenier.governance.models import BodyKind
+
+        body = services.body_create(
+            territory=territory, kind=BodyKind(options["kind"]), name=options["name"], actor=None
+        )
+        self.stdout.write(f"Opened body {body.pk}: {body.name} ({body.kind}) in {territory.name}.")
+
     def _bodies(self, territory: Territory) -> None:
         from grenier.governance.models import Body
 
@@ -76,7 +96,7 @@ class Command(BaseCommand):
             .annotate(
                 members=Count("memberships__user", filter=Q(memberships__left_at__isnull=True), distinct=True)
             )
-            .order_by("kind")
+            .order_by("kind", "name")
         )
         for body in rows:
             self.stdout.write(f"{body.pk:>5}  {body.kind:<10}  {body.members:>6} members  {body.name}")
