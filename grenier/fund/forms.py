@@ -1,8 +1,6 @@
-"""Forms of the fund's pages: they parse euros and months; services decide."""
+"""Forms of the fund's pages: they parse euros (months with ``grenier.core.months``); services decide."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from django import forms
 from django.utils import timezone
@@ -10,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grenier.core.forms import DateWidget
 from grenier.core.money import parse_euros
+from grenier.core.months import MonthField, month_name
 from grenier.fund.models import FunderKind
 
 
@@ -37,34 +36,6 @@ class EurosField(forms.CharField):
         if cents < 0 or (cents == 0 and not self.allow_zero):
             raise forms.ValidationError(_("Enter an amount above zero."))
         return cents
-
-
-def parse_month(raw: str | None) -> date | None:
-    """``2026-12`` → the first of that month; ``None`` for anything else."""
-    if not raw:
-        return None
-    try:
-        year, month = raw.split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
-        return None
-
-
-class MonthField(forms.CharField):
-    def __init__(self, **kwargs: object) -> None:
-        kwargs.setdefault("max_length", 7)
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-
-    def widget_attrs(self, widget: forms.Widget) -> dict[str, str]:
-        attrs: dict[str, str] = super().widget_attrs(widget)
-        attrs.update({"type": "month", "placeholder": "2026-12", "pattern": r"\d{4}-\d{2}"})
-        return attrs
-
-    def clean(self, value: object) -> date:
-        month = parse_month(str(super().clean(value) or ""))
-        if month is None:
-            raise forms.ValidationError(_("Enter a month as YYYY-MM, for example 2026-12."))
-        return month
 
 
 class PaymentForm(forms.Form):
@@ -116,7 +87,7 @@ class ContributionForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    month = MonthField(label=_("Month to run"), initial=lambda: f"{timezone.localdate():%Y-%m}")
+    month = MonthField(label=_("Month to run"), initial=lambda: month_name(timezone.localdate()))
 
 
 class SettleForm(forms.Form):

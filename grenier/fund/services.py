@@ -19,6 +19,7 @@ from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, HouseholdPerson, Territory, User
 from grenier.core.money import format_cents
+from grenier.core.months import month_name
 from grenier.core.services import audit
 from grenier.fund import rules
 from grenier.fund.models import (
@@ -730,11 +731,6 @@ def _run_rules(territory: Territory, month: date) -> tuple[ContributionScale, Al
     if scale is None or rule is None:
         raise Conflict(_("Set a contribution scale and an allocation rule for this month before running it."))
     return scale, rule
-
-
-def month_name(month: date) -> str:
-    """A month in words, in the current language: « janvier 2027 »."""
-    return date_format(month, "F Y")
 
 
 PersonsKey = tuple[tuple[date | None, bool], ...]

@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from grenier.core.money import format_cents
+from grenier.core.months import month_name
 from grenier.fund.models import Payment, Refund, Settlement, SettlementStatus
 from grenier.fund.services import month_bounds
 
@@ -76,7 +77,7 @@ def settlement_pdf(settlement: Settlement) -> bytes:
     head = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6f0e8"))])
     story = [
         Paragraph(
-            _("Settlement statement — %(month)s") % {"month": f"{settlement.month:%m/%Y}"}, styles["Title"]
+            _("Settlement statement — %(month)s") % {"month": month_name(settlement.month)}, styles["Title"]
         ),
         Paragraph(f"{store.territory.name}", styles["Normal"]),
         Paragraph(f"<b>{_('Store')}</b> : {_escape(store.name)} {_escape(store.address)}", styles["Normal"]),

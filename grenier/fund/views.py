@@ -24,6 +24,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Conflict, GrenierError, NotFound
 from grenier.core.models import Household, Territory
 from grenier.core.money import format_cents
+from grenier.core.months import month_name, parse_month
 from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
@@ -40,15 +41,22 @@ from grenier.fund.models import (
 
 
 def _form_errors(form: Any, exc: GrenierError, fields: dict[str, str]) -> None:
-    """Put a service's errors on the form's fields (``fields`` maps service names to form names)."""
-    placed = False
+    """Show a service's refusal once: on the field it concerns, or above the form when it concerns none
+    (``fields`` maps service names to form names). A banner repeating a field's error is read twice by a screen
+    reader; with one field concerned, that field shows the service's whole reason."""
+    placed: dict[str, list[str]] = {}
     for name, errors in exc.errors.items():
         target = fields.get(name, name if name in form.fields else None)
-        for error in errors:
-            form.add_error(target, error)
-            placed = placed or target is not None
-    if not placed or not any(exc.detail in errors for errors in exc.errors.values()):
+        if target is not None:
+            placed.setdefault(target, []).extend(str(error) for error in errors)
+    if not placed:
         form.add_error(None, exc.detail)
+    elif len(placed) == 1:
+        form.add_error(next(iter(placed)), exc.detail)
+    else:
+        for target, errors in placed.items():
+            for error in errors:
+                form.add_error(target, error)
 
 
 # --- the till ------------------------------------------------------------------------------------------------------
@@ -75,9 +83,10 @@ def till(request: HttpRequest, territory: Territory) -> HttpResponse:
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"amount_cents": "amount", "card": "card", "code": "code"})
-            if isinstance(exc, NotFound):
+            if isinstance(exc, NotFound):  # no household has this card number
                 form.add_error("card", exc.detail)
+            else:
+                _form_errors(form, exc, {"amount_cents": "amount", "card": "card", "code": "code"})
         else:
             return redirect("fund_receipt", territory.slug, result.payment.pk)
     recent = []
@@ -172,7 +181,7 @@ def _my_household(request: HttpRequest, territory: Territory) -> Household:
 
 def _month_from(request: HttpRequest) -> date:
     today = timezone.localdate().replace(day=1)
-    month = forms.parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"))
     if month is None or month > today:
         return today
     return month
@@ -266,7 +275,7 @@ def my_contribution(request: HttpRequest, territory: Territory) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("Your contribution is recorded from %(month)s.") % {"month": f"{next_month:%m/%Y}"},
+            _("Your contribution is recorded from %(month)s.") % {"month": month_name(next_month)},
         )
     return redirect("fund_my_credit", territory.slug)
 
@@ -382,7 +391,7 @@ def runs(request: HttpRequest, territory: Territory) -> HttpResponse:
                         "%(contributions)s of contributions (%(now)s processed now)."
                     )
                     % {
-                        "month": services.month_name(summary.month),
+                        "month": month_name(summary.month),
                         "households": summary.households,
                         "credit": format_cents(summary.credit_issued_cents),
                         "contributions": format_cents(summary.contributions_paid_cents),
@@ -516,10 +525,10 @@ def settlements(request: HttpRequest, territory: Territory) -> HttpResponse:
             messages.success(
                 request,
                 _("%(count)s stores settled for %(month)s.")
-                % {"count": len(done), "month": f"{form.cleaned_data['month']:%m/%Y}"},
+                % {"count": len(done), "month": month_name(form.cleaned_data["month"])},
             )
             return redirect("fund_settlements", territory.slug)
-    month = forms.parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"))
     rows = selectors.settlements_of(territory, month)
     last_month = _shift(timezone.localdate().replace(day=1), -1)
     if request.method == "GET":
@@ -587,7 +596,7 @@ def settlement_pdf(request: HttpRequest, territory: Territory, settlement_id: in
 
 @territory_page(Action.FUND_MANAGE, nav="fund")
 def settlements_csv(request: HttpRequest, territory: Territory) -> HttpResponse:
-    month = forms.parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="settlements-{month:%Y-%m}.csv"'

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grenier.core.money import parse_euros
-from grenier.fund.forms import EurosField, parse_month
+from grenier.core.months import MonthField
+from grenier.fund.forms import EurosField
 from grenier.governance import kinds
 from grenier.governance.models import Majority
 
@@ -24,29 +24,6 @@ class DateTimeWidget(forms.DateTimeInput):
 
     def __init__(self) -> None:
         super().__init__(format=DATETIME_INPUT)
-
-
-class OptionalMonthField(forms.CharField):
-    """A month typed as ``YYYY-MM`` (the browser's month picker), or nothing."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 7)
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget: forms.Widget) -> dict[str, str]:
-        attrs: dict[str, str] = super().widget_attrs(widget)
-        attrs.update({"type": "month", "placeholder": "2026-12", "pattern": r"\d{4}-\d{2}"})
-        return attrs
-
-    def clean(self, value: object) -> date | None:
-        raw = str(super().clean(value) or "").strip()
-        if not raw:
-            return None
-        month = parse_month(raw)
-        if month is None:
-            raise forms.ValidationError(_("Enter a month as YYYY-MM, for example 2026-12."))
-        return month
 
 
 def parse_brackets(text: str) -> list[list[int | None]]:
@@ -165,9 +142,10 @@ class ProposalForm(forms.Form):
             "Nobody, not even Grenier, can tell who chose what. Otherwise names and choices are shown."
         ),
     )
-    effective_month = OptionalMonthField(
+    effective_month = MonthField(
         label=_("Takes effect from (month)"),
-        help_text=_("For the fund's rules: the month the vote closes, or later."),
+        required=False,
+        help_text=_("For the fund's rules: the month the vote closes, or later, for example janvier 2027."),
     )
 
     # a new allocation rule

@@ -175,6 +175,26 @@ def test_the_till_explains_a_refusal(fund: Fund, login: Callable[..., Client]) -
     assert "amount" in response.context["form"].errors
 
 
+def test_the_till_says_each_refusal_once(fund: Fund, login: Callable[..., Client]) -> None:
+    """A banner repeating the field's error is read twice by a screen reader: each refusal is shown once."""
+    member = login(fund.cast["member"])
+    member.post(reverse("fund_my_code", args=["vallee"]), {"code": "4821"})
+    client = login(fund.cast["cashier"])
+    url = reverse("fund_till", args=["vallee"])
+    card = fund.cast.household.card_number
+    for form, field, said in [
+        ({"card": "0000 0000 0000", "amount": "5", "code": ""}, "card", "Aucun foyer membre n'a ce numéro"),
+        ({"card": card, "amount": "500", "code": "4821"}, "amount", "Crédit alimentaire insuffisant"),
+        ({"card": card, "amount": "5", "code": ""}, "code", "Ce foyer paie avec son code personnel"),
+    ]:
+        response = client.post(url, {"store": fund.store.pk, **form})
+        page = response.content.decode()
+        assert list(response.context["form"].errors) == [field], form
+        assert page.count(said.replace("'", "&#x27;")) == 1, form
+        assert page.count('role="alert"') == 1, form
+    assert Payment.objects.count() == 0
+
+
 def test_a_household_code_is_asked_at_the_till(fund: Fund, login: Callable[..., Client]) -> None:
     member = login(fund.cast["member"])
     member.post(reverse("fund_my_code", args=["vallee"]), {"code": "4821"})
@@ -203,6 +223,20 @@ def test_a_cashier_refunds_part_of_a_payment(fund: Fund, login: Callable[..., Cl
     payment.refresh_from_db()
     assert payment.refunded_credit_cents == 1_000
     assert services.credit_balance(fund.cast.household) == 10_000 - 3_000 + 1_000
+
+
+def test_the_receipt_says_the_payment_was_refunded(fund: Fund, login: Callable[..., Client]) -> None:
+    payment = _pay(fund, 3_000)
+    client = login(fund.cast["cashier"])
+    receipt = reverse("fund_receipt", args=["vallee", payment.pk])
+    refund = reverse("fund_refund", args=["vallee", payment.pk])
+    assert "<h1>Paiement accepté</h1>" in client.get(receipt).content.decode()
+    client.post(refund, {"amount": "10", "idempotency_key": "refund-key-1"})
+    page = client.get(receipt).content.decode()
+    assert "<h1>Paiement en partie remboursé</h1>" in page and "Paiement accepté" not in page
+    client.post(refund, {"amount": "20", "idempotency_key": "refund-key-2"})
+    page = client.get(receipt).content.decode()
+    assert "<h1>Paiement remboursé</h1>" in page and "Paiement accepté" not in page
 
 
 def test_another_stores_cashier_cannot_see_or_refund_a_payment(
@@ -311,6 +345,7 @@ def test_a_coordinator_settles_pays_and_downloads(fund: Fund, login: Callable[..
     from datetime import datetime
 
     from django.utils import timezone
+    from django.utils.formats import date_format
 
     from grenier.fund.models import FunderKind
 
@@ -329,8 +364,14 @@ def test_a_coordinator_settles_pays_and_downloads(fund: Fund, login: Callable[..
         idempotency_key="grant-1",
         actor=None,
     )
-    response = client.post(reverse("fund_settlements", args=["vallee"]), {"month": f"{last_month:%Y-%m}"})
-    assert response.status_code == 302
+    response = client.get(reverse("fund_settlements", args=["vallee"]))
+    assert "janvier 2027" in response.content.decode()  # the month field says how to write a month
+    # typed as people write it, said back in words
+    typed = f"{date_format(last_month, 'F')} {last_month:%Y}".capitalize()
+    response = client.post(reverse("fund_settlements", args=["vallee"]), {"month": typed}, follow=True)
+    assert response.redirect_chain
+    assert f"réglés pour {date_format(last_month, 'F Y')}" in response.content.decode()
+    assert f"{last_month:%m/%Y}" not in response.content.decode()
     settlement = Settlement.objects.get(store=fund.store, month=last_month)
     assert settlement.amount_cents == 4_000
     csv_text = client.get(reverse("fund_settlements_csv", args=["vallee"])).content.decode("utf-8-sig")
