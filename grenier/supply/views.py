@@ -34,6 +34,7 @@ from grenier.core.errors import Forbidden, GrenierError, NotFound
 from grenier.core.models import Role, Territory, User
 from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
+from grenier.core.text import sort_key
 from grenier.core.views import territory_page
 from grenier.supply import access, forms, quantities, selectors, services
 from grenier.supply.models import (
@@ -755,7 +756,9 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
     day = parse_monday(monday)
     farm = _producer(request, territory, producer_id)
     current = _week(territory, day)
-    products = list(Product.objects.filter(territory=territory, is_active=True))
+    products = sorted(
+        Product.objects.filter(territory=territory, is_active=True), key=lambda p: sort_key(p.name)
+    )
     existing = (
         {a.product_id: a for a in Availability.objects.filter(week=current, producer=farm)} if current else {}
     )
@@ -810,16 +813,7 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
             except GrenierError as exc:
                 messages.error(request, error_text(exc))
             else:
-                if refused:
-                    messages.error(
-                        request,
-                        ngettext(
-                            "%(n)s row was refused: see the row marked below. Nothing is saved yet.",
-                            "%(n)s rows were refused: see the rows marked below. Nothing is saved yet.",
-                            refused,
-                        )
-                        % {"n": refused},
-                    )
+                if refused:  # the summary at the top of the form links each refused row
                     return _render_availability(request, territory, farm, day, current, rows, published)
 
                 messages.success(
@@ -827,8 +821,6 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
                     _("Your availability is saved (%(n)s products changed).") % {"n": changed},
                 )
                 return redirect("supply_availability", territory.slug, monday, farm.pk)
-        else:
-            messages.error(request, _("Some quantities could not be read: see the rows marked below."))
     return _render_availability(request, territory, farm, day, current, rows, published)
 
 
@@ -864,6 +856,7 @@ def _render_availability(
             "week": current,
             "published": published,
             "rows": rows,
+            "refused": [row for row in rows if row["form"].errors],
             "status_label": _week_status_label(current),
         },
         status=422 if request.method == "POST" else 200,
@@ -904,7 +897,7 @@ def _contract_schedule(
                 day = monday + timedelta(days=weekday)
                 if quantity > 0 and contract.covers(day):
                     schedule[line.product_id, day] = schedule.get((line.product_id, day), 0) + quantity
-    return sorted(products.values(), key=lambda p: p.name), sorted(days), schedule
+    return sorted(products.values(), key=lambda p: sort_key(p.name)), sorted(days), schedule
 
 
 @territory_page(Action.VIEW_TERRITORY, nav="supply")

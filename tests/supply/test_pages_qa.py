@@ -126,10 +126,48 @@ def test_a_refused_availability_row_is_marked_and_nothing_is_saved(pial: Pial, l
     body = response.content.decode()
     salad_row = _element(body, f"product-{salad.pk}")
     assert "has-error" in salad_row.split(">", 1)[0]
-    assert 'role="alert"' in salad_row and 'aria-invalid="true"' in salad_row
+    assert 'aria-invalid="true"' in salad_row
     assert f'name="p{salad.pk}-minimum_lot"' in salad_row
     assert "has-error" not in _element(body, f"product-{carrots.pk}").split(">", 1)[0]
     assert not Availability.objects.filter(producer=pial.saules).exists()  # all rows or none
+    # The summary at the top links the refused row, and is the one thing read out (issue 13, item 8).
+    summary = _element(body, "refused")
+    assert body.index('id="refused"') < body.index('class="qty-row')
+    assert re.findall(r'href="#([\w-]+)"', summary) == [f"product-{salad.pk}"]
+    assert "Salade" in summary and body.count('role="alert"') == 1
+
+
+def test_unreadable_quantities_are_linked_from_the_top_first_row_first(pial: Pial, login) -> None:
+    monday = pial.monday + timedelta(weeks=1)
+    carrots, salad = pial.products["carottes"], pial.products["salade"]
+    url = _url("supply_availability", pial, monday.isoformat(), pial.saules.pk)
+    response = login(pial.cast["producer"]).post(
+        url, {f"p{salad.pk}-quantity": "beaucoup", f"p{carrots.pk}-quantity": "dix"}
+    )
+    body = response.content.decode()
+    links = re.findall(r'href="#([\w-]+)"', _element(body, "refused"))
+    assert links == [
+        f"product-{carrots.pk}",
+        f"product-{salad.pk}",
+    ]  # in the form's order, the first row first
+    for target in links:
+        assert f'id="{target}"' in body
+
+
+def test_the_harvest_form_sorts_vegetables_in_french_order(pial: Pial, login) -> None:
+    territory = pial.cast.territory
+    for name in ["Tomates", "Épinards", "céleri branche", "Céleri-rave"]:
+        Product.objects.create(territory=territory, name=name, unit=SalesUnit.KG)
+    monday = pial.monday + timedelta(weeks=1)
+    body = (
+        login(pial.cast["producer"])
+        .get(_url("supply_availability", pial, monday.isoformat(), pial.saules.pk))
+        .content.decode()
+    )
+    shown = re.findall(r"<legend>([^<]+)</legend>", body)
+    assert shown.index("Céleri-rave") < shown.index("Courgettes")
+    assert shown.index("Épinards") < shown.index("Tomates")
+    assert shown.index("céleri branche") < shown.index("Céleri-rave") < shown.index("Épinards")
 
 
 # --- B3: a grower reads what the kitchens received ---------------------------------------------------------------
