@@ -654,6 +654,18 @@ def invoices_issue(
 # --- credit notes -------------------------------------------------------------------------------------------------
 
 
+def credit_requested(plan_line: PlanLine) -> tuple[InvoiceLine, int] | None:
+    """A kitchen that records, after its invoice, less than is still billed for a line asks for a credit note:
+    the kitchen invoice's line and the quantity to credit (base units); ``None`` when nothing is asked."""
+    if plan_line.received_quantity is None:
+        return None
+    line = _on_kitchen_invoice().filter(plan_line=plan_line).select_related("invoice").first()
+    if line is None:
+        return None
+    missing = uncredited(line.invoice)[line.pk].quantity - plan_line.received_quantity
+    return (line, missing) if missing > 0 else None
+
+
 def _credit_line(line: InvoiceLine, quantity: int, left: Remaining) -> InvoiceLine:
     """The credit note's line taking ``quantity`` back from ``line``: all that is left when it is all the quantity
     left, else the same proportion of each part (the parts still sum to the total exactly)."""

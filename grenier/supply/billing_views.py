@@ -277,14 +277,23 @@ def _url(name: str, territory: Territory, *args: Any) -> str:
 def _credit_rows(invoice: Invoice, data: Any = None) -> list[dict[str, Any]]:
     left = billing.uncredited(invoice)
     rows = []
-    for line in invoice.lines.select_related("product", "producer", "kitchen"):
+    for line in invoice.lines.select_related("product", "producer", "kitchen", "plan_line"):
         rest = left[line.pk]
         field = f"q{line.pk}"
+        # The kitchen recorded, after this invoice, less than it was billed: its request fills the form in.
+        received = line.plan_line.received_quantity if line.plan_line is not None else None
+        asked = rest.quantity - received if received is not None and invoice.producer_id is None else 0
+        requested = max(asked, 0)
         rows.append(
             {
                 "line": line,
                 "field": field,
-                "value": (data or {}).get(field, ""),
+                "value": (data or {}).get(field, "")
+                if data is not None
+                else (
+                    quantities.format_quantity(requested, line.product, with_unit=False) if requested else ""
+                ),
+                "requested": quantities.format_quantity(requested, line.product) if requested else "",
                 "quantity": quantities.format_quantity(line.quantity, line.product),
                 "left": quantities.format_quantity(rest.quantity, line.product),
                 "left_amount": rest.total,

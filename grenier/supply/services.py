@@ -1608,15 +1608,17 @@ def _replan(
 
 
 def receipt_record(*, line: PlanLine, received_quantity: int, note: str = "", actor: User | None) -> PlanLine:
-    """The kitchen records what it received on a line of a published week (recording again overwrites, audited);
-    refused once the line is invoiced (a credit note corrects it then)."""
+    """The kitchen records what it received on a line of a published week (recording again overwrites, audited).
+
+    What arrived is a fact whatever the billing: a line already invoiced (the month was invoiced before the kitchen
+    recorded its last deliveries) is recorded too, and less than was billed is the kitchen's request for a credit
+    note on that line (``billing.credit_requested``), shown to the coordinator on the invoice, form filled in."""
     _quantity(received_quantity, "received_quantity")
     with transaction.atomic():
         locked = PlanLine.objects.select_for_update().select_related("week__territory").get(pk=line.pk)
         if locked.week.status != WeekStatus.PUBLISHED:
             raise Conflict(_("Deliveries are recorded on a published plan."))
-        if _is_invoiced(locked):
-            raise Conflict(_("This delivery is already invoiced: ask for a credit note to correct it."))
+        invoiced = _is_invoiced(locked)
         before = locked.received_quantity
         locked.received_quantity = received_quantity
         locked.receipt_note = note.strip()[:300]
@@ -1630,6 +1632,7 @@ def receipt_record(*, line: PlanLine, received_quantity: int, note: str = "", ac
             subject=_subject(locked),
             before=before,
             after=received_quantity,
+            invoiced=invoiced,
         )
     for name in ("received_quantity", "receipt_note", "received_at", "received_by"):
         setattr(line, name, getattr(locked, name))

@@ -1212,6 +1212,24 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
                     _("Recorded what arrived from %(farm)s on %(day)s.")
                     % {"farm": group["farm"].farm_name, "day": _day_words(group["day"])},
                 )
+                from grenier.supply import billing
+
+                for row in group["rows"]:
+                    row["line"].refresh_from_db()
+                    asked = billing.credit_requested(row["line"])
+                    if asked is not None:
+                        messages.info(
+                            request,
+                            _(
+                                "%(product)s was already invoiced (%(reference)s): the coordinator is asked for a "
+                                "credit note of %(quantity)s."
+                            )
+                            % {
+                                "product": row["line"].product.name,
+                                "reference": asked[0].invoice.reference,
+                                "quantity": quantities.format_quantity(asked[1], row["line"].product),
+                            },
+                        )
                 return redirect(f"{_deliveries_path(territory, monday, kitchen.pk)}#delivery-{group['id']}")
         else:
             messages.error(request, _("Some quantities could not be read: see the rows marked below."))
