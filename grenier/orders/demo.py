@@ -11,10 +11,11 @@ import random
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from grenier.core.errors import GrenierError
 from grenier.core.models import Household, Territory, User
+from grenier.core.months import month_name
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, FunderKind, PaymentCode
 from grenier.orders import services
@@ -161,6 +162,12 @@ MEMBERS_PER_GROUP = 12
 COVER_FUNDER = ("Fondation Terres Solidaires", FunderKind.PRIVATE)
 
 
+def _cycle_name(month: date) -> str:
+    """A cycle is named by its month in words, as people say it: « Commande de décembre 2026 » (the demo is French)."""
+    with translation.override("fr"):
+        return f"Commande de {month_name(month)}"
+
+
 def _months_back(today: date, count: int) -> list[date]:
     months = []
     month = today.replace(day=1)
@@ -223,16 +230,14 @@ def extend(territory: Territory, log: Log) -> None:
         )
         point_obj = group.pickup_points.get(name=point[0])
         for month_index, month in enumerate(_months_back(today, HISTORY_MONTHS)):
-            cycle = _cycle(
-                group, f"Commande de {month:%m/%Y}", month, point_obj, products, round_cases=index % 2 == 0
-            )
+            cycle = _cycle(group, _cycle_name(month), month, point_obj, products, round_cases=index % 2 == 0)
             _orders(cycle, members, rng, (cycle.opens_at + timedelta(hours=2)))
             _close(cycle, funder, first=month_index == 0)
             _settle(cycle, rng, last=month_index == HISTORY_MONTHS - 1)
             if month_index < HISTORY_MONTHS - 1:  # the latest closed cycle's producers are still to be paid
                 _pay_producers(cycle)
         opens = timezone.now() - timedelta(days=2)
-        name_now = f"Commande de {today + timedelta(days=9):%m/%Y}"  # named by its delivery month
+        name_now = _cycle_name(today + timedelta(days=9))  # named by its delivery month
         current = OrderCycle.objects.filter(group=group, name=name_now).first()
         if current is None:
             current = services.cycle_open(

@@ -399,7 +399,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
         order_form = forms.OrderForm(request.POST or None, products=products, initial_quantities=current)
         if request.method == "POST" and order_form.is_valid():
             try:
-                result = services.order_place(
+                services.order_place(
                     cycle=cycle,
                     household=household,
                     quantities=order_form.quantities(),
@@ -409,15 +409,9 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
             except GrenierError as exc:
                 _place_errors(order_form, exc)
             else:
-                if result.flagged:
-                    messages.warning(
-                        request,
-                        _(
-                            "Order saved. The solidarity pot is short for now: the group will ask a funder to cover it."
-                        ),
-                    )
-                else:
-                    messages.success(request, _("Order saved. You can change it until the cycle closes."))
+                # A pot short after this order is the coordinators' matter (a funder covers it, the cycle page
+                # tells them): the member ordered at their tier and is not told it as if it were their doing.
+                messages.success(request, _("Order saved. You can change it until the cycle closes."))
                 return redirect("orders_cycle", territory.slug, cycle.pk)
     elif request.method == "POST":
         raise PermissionDenied(_("This cycle does not take orders from you now."))
@@ -446,6 +440,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
             "manager": manager,
             "household": household,
             "membership": membership,
+            "sold_by_cases": cycle.round_to_cases and any(product.case_size > 1 for product in products),
             "order": order,
             "receipt": selectors.receipt(order) if order and order.status == OrderStatus.PLACED else None,
             "order_form": order_form,

@@ -31,6 +31,14 @@ NOT_BEGUN = "Ce mois n'a pas commencé."
 NOT_BEGUN_TEXT = "n'a pas commencé"
 
 
+@pytest.fixture(autouse=True)
+def pinned_clock() -> Iterator[time_machine.Traveller]:
+    """These tests tell a story dated by the calendar (the report of 4 December 2026): the fund is set up on
+    25 November 2026 whatever day the suite is pinned to (GRENIER_TEST_NOW), then each test travels on."""
+    with time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=PARIS), tick=True) as traveller:
+        yield traveller
+
+
 @pytest.fixture
 def on_4_december(fund: Fund) -> Iterator[Fund]:
     """4 December 2026, the day of the report: November has been run (by the fixture), December has begun."""

@@ -299,3 +299,54 @@ def test_a_cycle_form_proposes_a_name_by_delivery_month(groups: Groups, login) -
     delivery = timezone.localtime() + timedelta(days=10)
     assert f'value="{delivery:%m/%Y}"' in page.content.decode()
     assert CatalogueProduct.objects.exists()
+
+
+# --- issue 13, item 10: the order page said to a member ------------------------------------------------------------
+
+
+def test_the_case_rounding_rule_is_said_once_above_the_products(groups: Groups, login) -> None:
+    g = groups
+    g.bread.case_size = 4  # two products sold by the case
+    g.bread.save(update_fields=["case_size"])
+    cycle = _rounded_cycle(g)
+    page = login(g.cast["member"]).get(reverse("orders_cycle", args=[g.cast.territory.slug, cycle.pk]))
+    body = page.content.decode()
+    assert body.count("au colis entier le plus proche") == 1
+    assert body.index('id="case-rule"') < body.index('class="plain order-lines"')
+    for product in (g.honey, g.bread):  # each product still says how far the group is from its next case
+        assert f'id="case-help-{g.product(cycle, product).pk}"' in body
+
+
+def test_a_member_at_the_70_tier_is_not_told_the_pot_is_short_as_if_it_were_their_doing(
+    groups: Groups, login
+) -> None:
+    g = groups
+    cycle = open_cycle(g, "Décembre")
+    services.tier_set(
+        membership=g.membership(g.cast.household), tier=g.tiers[70], actor=None, by_household=True
+    )
+    bread = g.product(cycle, g.bread)
+    url = reverse("orders_cycle", args=[g.cast.territory.slug, cycle.pk])
+    member = login(g.cast["member"])
+    response = member.post(
+        url, {f"quantity_{bread.pk}": "3", "idempotency_key": "order-70-0001"}, follow=True
+    )
+    order = Order.objects.get(cycle=cycle, household=g.cast.household)
+    assert order.pot_flagged  # the pot is short after this order: a matter for the coordinators
+    body = response.content.decode()
+    assert "insuffisante" not in body and 'id="pot-short"' not in body
+    assert "Commande enregistrée" in body
+    coordinator = login(g.cast["coordinator"]).get(url).content.decode()
+    assert 'id="pot-short"' in coordinator and "financeur" in coordinator
+
+
+def test_the_demo_names_its_cycles_by_the_month_in_words() -> None:
+    from datetime import date
+
+    from django.utils import translation
+
+    from grenier.orders.demo import _cycle_name
+
+    for language in ("fr", "en"):  # the demo's French names, whatever language is active
+        with translation.override(language):
+            assert _cycle_name(date(2026, 12, 1)) == "Commande de décembre 2026"
