@@ -241,12 +241,25 @@ class ProducerShareOut(Schema):
     )
 
 
+class StageOut(Schema):
+    name: str = Field(
+        ...,
+        description="demand (volume met, first), lines and volume (a re-plan: delivery lines changed, then volume "
+        "moved), shares_distance (weighted deviation from the shares plus distance, last).",
+    )
+    objective: float = Field(..., description="The delivered plan's value on this stage's own objective.")
+    bound: float | None = Field(None, description="The best value proven possible.")
+    gap: float = Field(..., description="Between the two, relative to the value.")
+    proven: bool
+
+
 class SolverOut(Schema):
-    status: str = Field(..., description="HiGHS's model status of the last solve.")
+    status: str = Field(..., description="Optimal when every stage is proven, else what stopped the solver.")
     proven_optimal: bool
-    mip_gap: float
+    mip_gap: float = Field(..., description="The largest gap of the stages, each on its own objective.")
     seconds: float
-    objective: float
+    objective: float = Field(..., description="The delivered plan's shares-and-distance objective.")
+    stages: list[StageOut] = Field([], description="The stages of the last plan computed, in order.")
     demand_total: int = Field(..., description="All demand of the week, base units summed over products.")
     supplied_total: int
     total_distance: float = Field(0.0, description="Sum of km x volume over the plan lines.")
@@ -492,6 +505,16 @@ def _solver_out(week: SupplyWeek) -> SolverOut | None:
         supplied_total=int(solver.get("supplied_total") or 0),
         total_distance=float(solver.get("total_distance") or 0.0),
         replans=len(solver.get("replans", [])),
+        stages=[
+            StageOut(
+                name=str(st.get("name", "")),
+                objective=float(st.get("objective") or 0.0),
+                bound=None if st.get("bound") is None else float(st["bound"]),
+                gap=float(st.get("gap") or 0.0),
+                proven=bool(st.get("proven")),
+            )
+            for st in solver.get("stages", [])
+        ],
     )
 
 

@@ -162,7 +162,10 @@ def lines_changed(
             }
             if shortfall.cause:
                 why += " " + _("Cause: %(cause)s.") % {"cause": shortfall.cause}
-            why += " " + _("The week was re-planned, changing as few lines as possible.")
+            why += " " + _(
+                "The week was re-planned to cover as much of the demand as possible, changing as few delivery "
+                "lines as possible."
+            )
         else:
             why = _("The coordinator of the week adjusted the plan by hand.")
         subject_week = _week_name(week)

@@ -16,8 +16,9 @@ from grenier.supply.quantities import format_quantity
 def reason_words(
     code: str, product: Product, numbers: dict[str, Any], farms: Mapping[int, Producer] | None = None
 ) -> str:
-    """``numbers`` as ``selectors.TableRow.numbers``: the product's ``declared`` and ``asked`` totals of the week
-    and the ``lots`` of the farms left out by their minimum lot. ``farms`` names those farms (read when not given)."""
+    """``numbers`` as ``selectors.TableRow.numbers``: the product's ``declared`` and ``asked`` totals of the week,
+    the ``lots`` of the farms left out by their minimum lot and the ``farms`` a contract names. ``farms`` names
+    those farms (read when not given)."""
     if code == "not_declared":
         return _("No farm declared any this week.")
     if code == "not_enough_declared":
@@ -42,6 +43,13 @@ def reason_words(
         return _(
             "What is still asked is less than the minimum lot of the farms that have some left: %(lots)s."
         ) % {"lots": named or "—"}
+    if code == "contract_farms":
+        ids = [int(f) for f in numbers.get("farms", [])]
+        known = farms if farms is not None and all(i in farms for i in ids) else Producer.objects.in_bulk(ids)
+        named = ", ".join(sorted(known[i].farm_name for i in ids if i in known))
+        return _(
+            "The kitchen's contract names the farms that deliver it (%(farms)s): they have no more to send."
+        ) % {"farms": named or "—"}
     if code == "below_step":
         return _("What is left is less than the planning step of this product (%(step)s).") % {
             "step": format_quantity(product.step, product)
@@ -53,5 +61,7 @@ def reason_words(
     if code == "not_planned":
         return _("The plan is not computed yet.")
     if code == "other":
-        return _("Sharing the volume fairly between farms and their minimum lots together left this unmet.")
+        return _(
+            "The most the declarations allow still leaves this unmet (minimum lots, farms named by contracts)."
+        )
     return ""

@@ -7,11 +7,13 @@ week (``Conflict``). Quantities are integers in the product's base unit (grams f
 The week's life: ``week_ensure`` (OPEN, demand from the contracts' schedule) → ``demand_set`` /
 ``availability_declare`` → ``plan_compute`` (PLANNED; any later change of demand or availability sends it back to
 OPEN) → ``plan_line_set`` (hand adjustments) → ``plan_publish`` (PUBLISHED; ProducerWeek rows carry each farm's gap
-to its share) → ``shortfall_report`` (re-plan changing as few lines as possible) and ``receipt_record``.
+to its share) → ``shortfall_report`` (re-plan: the most demand met, then the fewest delivery lines changed, then
+the least volume moved) and ``receipt_record``.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from grenier.core.errors import Conflict, InvalidInput
@@ -69,9 +72,17 @@ def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, errors={field: [message]})
 
 
-def _quantity(value: object, field: str = "quantity") -> int:
+def _quantity(value: object, field: str = "quantity", *, planned: bool = False) -> int:
+    """A quantity in base units; ``planned``: one the planner counts (demand, availability, a lot, a plan line),
+    at most ``optimiser.QUANTITY_MAX``, beyond which its numbers are no longer exact."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _invalid(field, _("A quantity is a whole number of zero or more (base units)."))
+    if planned and value > optimiser.QUANTITY_MAX:
+        raise _invalid(
+            field,
+            _("The planner counts up to %(max)s base units (1,000 t in grams) in one quantity; this is more.")
+            % {"max": number_format(optimiser.QUANTITY_MAX, force_grouping=True)},
+        )
     return value
 
 
@@ -427,7 +438,7 @@ def contract_line_set(
     }
     if sum(parts.values()) <= 0:
         raise _invalid("cost_cents", _("The unit price cannot be zero."))
-    _quantity(weekly_quantity, "weekly_quantity")
+    _quantity(weekly_quantity, "weekly_quantity", planned=True)
     _quantity(minimum_quantity, "minimum_quantity")
     if maximum_quantity is not None:
         _quantity(maximum_quantity, "maximum_quantity")
@@ -637,7 +648,7 @@ def demand_set(
     """What ``kitchen`` asks of ``product`` on ``day`` (base units); 0 removes the line. The product must be under
     an active contract of the kitchen covering the day. Allowed while the week is open or planned (a planned week
     goes back to open: the plan must be computed again); refused once published."""
-    _quantity(quantity)
+    _quantity(quantity, planned=True)
     _same_territory(week.territory_id, kitchen=kitchen, product=product)
     _day_in_week(week, day)
     if source not in DemandSource.values:
@@ -699,8 +710,8 @@ def availability_declare(
     """What ``producer`` expects to have of ``product`` this week and the smallest lot worth sending (base units);
     0 removes the declaration. Same state rules as :func:`demand_set`; after publication a farm that will have
     less reports a shortfall instead."""
-    _quantity(quantity)
-    _quantity(minimum_lot, "minimum_lot")
+    _quantity(quantity, planned=True)
+    _quantity(minimum_lot, "minimum_lot", planned=True)
     _same_territory(week.territory_id, producer=producer, product=product)
     if quantity and minimum_lot > quantity:
         raise _invalid("minimum_lot", _("The minimum lot cannot be more than the quantity available."))
@@ -845,16 +856,35 @@ class Problem:
     gaps: dict[int, float]
 
 
+def named_farms(contract_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The farms each contract names (a contract that names none is absent: the whole group serves it)."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for contract_id, producer_id in Contract.producers.through.objects.filter(
+        contract_id__in=list(contract_ids)
+    ).values_list("contract_id", "producer_id"):
+        out[contract_id].add(producer_id)
+    return dict(out)
+
+
 def week_problem(week: SupplyWeek) -> Problem:
     """The optimiser's ``Week`` for ``week``: its demand and availability, the farms with a share in force or a
     declaration, their carried gaps and the distances to the kitchens. Ids are the rows' primary keys as strings,
     days ISO dates."""
-    demand = list(Demand.objects.filter(week=week, quantity__gt=0).select_related("kitchen", "product"))
+    demand = list(
+        Demand.objects.filter(week=week, quantity__gt=0).select_related("kitchen", "product", "contract_line")
+    )
     supply = list(
         Availability.objects.filter(week=week, quantity__gt=0).select_related("producer", "product")
     )
     shares, gaps = week_shares(week, {a.producer_id for a in supply})
     producer_rows = {p.pk: p for p in Producer.objects.filter(pk__in=list(shares))}
+    named = named_farms({d.contract_line.contract_id for d in demand if d.contract_line is not None})
+
+    def allowed(d: Demand) -> frozenset[str] | None:
+        """The farms that may serve ``d``: those its contract names (that take part this week), or any."""
+        farms = named.get(d.contract_line.contract_id) if d.contract_line is not None else None
+        return None if not farms else frozenset(str(p) for p in farms if p in producer_rows)
+
     kitchen_rows = {d.kitchen_id: d.kitchen for d in demand}
     product_rows = {d.product_id: d.product for d in demand} | {a.product_id: a.product for a in supply}
     recorded = {
@@ -876,7 +906,9 @@ def week_problem(week: SupplyWeek) -> Problem:
             for g in product_rows.values()
         ],
         demand=[
-            optimiser.DemandLine(str(d.kitchen_id), str(d.product_id), d.day.isoformat(), int(d.quantity))
+            optimiser.DemandLine(
+                str(d.kitchen_id), str(d.product_id), d.day.isoformat(), int(d.quantity), allowed(d)
+            )
             for d in demand
         ],
         supply=[
@@ -915,6 +947,7 @@ def _explanations(problem: Problem, plan: optimiser.Plan) -> list[dict[str, Any]
     planned: dict[str, int] = defaultdict(int)
     for (_p, g), q in used.items():
         planned[g] += q
+    named = {(d.kitchen, d.product, d.day): d.producers for d in problem.week.demand}
     return [
         {
             "kitchen": int(r.kitchen),
@@ -929,6 +962,7 @@ def _explanations(problem: Problem, plan: optimiser.Plan) -> list[dict[str, Any]
                 "asked": asked[r.product],
                 "left": declared[r.product] - planned[r.product],
                 "lots": lots[r.product],
+                "farms": sorted(int(p) for p in named.get((r.kitchen, r.product, r.day)) or ()),
             },
         }
         for r in plan.demand_lines
@@ -948,6 +982,17 @@ def _figures(problem: Problem, plan: optimiser.Plan, kind: str) -> dict[str, Any
         "supplied_total": plan.supplied_total,
         "total_distance": plan.total_distance,
         "explanations": _explanations(problem, plan),
+        "stages": [
+            {
+                "name": st.name,
+                "objective": st.objective,
+                "bound": st.bound if math.isfinite(st.bound) else None,
+                "gap": st.gap,
+                "proven": st.proven,
+                "seconds": round(st.seconds, 3),
+            }
+            for st in plan.stages
+        ],
         "producers": [
             {
                 "producer": int(r.producer),
@@ -1102,7 +1147,7 @@ def plan_line_set(
     the product than it declared, or less than its minimum lot (yet something), or when the kitchen would get more
     than it asked that day. On a published week the change is recorded (PlanChange) and the farm and kitchen are
     told; the farms' gaps are recomputed."""
-    _quantity(quantity)
+    _quantity(quantity, planned=True)
     _same_territory(week.territory_id, producer=producer, kitchen=kitchen, product=product)
     _day_in_week(week, day)
     with transaction.atomic():
@@ -1140,7 +1185,21 @@ def plan_line_set(
                 _("Below the farm's minimum lot (%(lot)s): its lines would total %(total)s.")
                 % {"lot": format_quantity(lot, product), "total": format_quantity(total, product)},
             )
-        asked = Demand.objects.filter(week=locked, kitchen=kitchen, product=product, day=day).first()
+        asked = (
+            Demand.objects.filter(week=locked, kitchen=kitchen, product=product, day=day)
+            .select_related("contract_line")
+            .first()
+        )
+        if quantity and asked is not None and asked.contract_line is not None:
+            contract_id = asked.contract_line.contract_id
+            farms = named_farms([contract_id]).get(contract_id)
+            if farms and producer.pk not in farms:
+                names = sorted(Producer.objects.filter(pk__in=farms).values_list("farm_name", flat=True))
+                raise _invalid(
+                    "producer",
+                    _("The kitchen's contract names the farms that deliver it: %(farms)s.")
+                    % {"farms": ", ".join(names)},
+                )
         received = sum(
             int(q)
             for q in PlanLine.objects.filter(week=locked, kitchen=kitchen, product=product, day=day)
@@ -1280,7 +1339,9 @@ def shortfall_report(
     reported_on: date | None = None,
 ) -> Shortfall:
     """A farm will have only ``available`` of ``product`` this published week (a crop failure). Its declaration
-    is lowered and the week re-planned changing as few lines as possible: the group covers what it can. Lines of
+    is lowered and the week re-planned: the group covers as much of the demand as it can, changing as few
+    delivery lines as it can (each is a delivery a farm and a kitchen must re-arrange), and among those moving as
+    little volume as it can; shares and distance only then. Lines of
     days before the report's day (today; ``reported_on`` when recording history, as the demo does) stay as they
     are, like delivered and invoiced ones; a week whose delivery days are all past is refused (Conflict). Every
     changed line is recorded (PlanChange) and every farm and kitchen affected is told, with the coordinator of
@@ -1295,7 +1356,7 @@ def shortfall_report(
     existing = Shortfall.objects.filter(week=week, idempotency_key=idempotency_key).first()
     if existing is not None:
         return replayed(existing, key=idempotency_key, **request)
-    _quantity(available, "available")
+    _quantity(available, "available", planned=True)
     _same_territory(week.territory_id, producer=producer, product=product)
     try:
         with transaction.atomic():
@@ -1384,7 +1445,7 @@ def _without_held(week: optimiser.Week, held: _Held, today: date) -> optimiser.W
     and each farm's carried gap moved by what they count for fairness, so that fairness over the rest adds up
     to fairness over the whole week. Days before ``today`` are gone: nothing more can be sent on them."""
     demand = [
-        optimiser.DemandLine(d.kitchen, d.product, d.day, rest)
+        optimiser.DemandLine(d.kitchen, d.product, d.day, rest, d.producers)
         for d in week.demand
         if d.day >= today.isoformat()
         and (rest := max(0, d.quantity - held.day.get((d.kitchen, d.product, d.day), 0))) > 0
@@ -1438,6 +1499,7 @@ def _with_held(
         objective=plan.objective,
         mip_gap=plan.mip_gap,
         seconds=plan.seconds,
+        stages=plan.stages,
     )
 
 
@@ -1466,8 +1528,9 @@ def _replan(
     request_fingerprint: str,
 ) -> Shortfall:
     """Re-plan the week after a shortfall. Lines already delivered or invoiced stay exactly as they are: they are
-    taken out of the problem (``_without_held``), the rest is re-planned changing as few lines as possible, and
-    only the rest is written back."""
+    taken out of the problem (``_without_held``), the rest is re-planned (the most demand met, then the fewest
+    lines changed, then the least volume moved: ``optimiser.replan``), and only the rest is written back. The
+    stages' figures describe that rest, the part of the week the re-plan could still change."""
     producer, product = declared.producer, declared.product
     problem = week_problem(week)
     current = list(PlanLine.objects.filter(week=week).select_related("producer", "kitchen", "product"))
@@ -1576,8 +1639,11 @@ def _replan(
         *solver.get("replans", []),
         {
             "shortfall": shortfall.pk,
-            **{k: figures[k] for k in ("status", "proven_optimal", "mip_gap", "seconds", "at")},
+            **{k: figures[k] for k in ("status", "proven_optimal", "mip_gap", "seconds", "at", "stages")},
             "changes": len(changes),
+            "volume_moved": result.volume_moved,
+            "farms_told": len({c.producer_id for c in changes}),
+            "kitchens_told": len({c.kitchen_id for c in changes}),
         },
     ]
     solver.update(

@@ -468,9 +468,48 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
         "solver": solver,
         "seconds": number_format(float(solver.get("seconds", 0) or 0), decimal_pos=2),
         "replans": solver.get("replans", []),
+        "stages": _stage_rows(solver.get("stages", [])),
+        "replan_stages": _stage_rows((solver.get("replans") or [{}])[-1].get("stages", [])),
         "demand_total": sum(1 for row in table if row.demand),
         "declared_total": Availability.objects.filter(week=week, quantity__gt=0).count(),
     }
+
+
+def _stage_rows(stages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The solve's stages in words, in the order they come first (``optimiser.Stage``): each one's own figure on
+    the delivered plan and whether it is proven the best, else how close to the best it is proven to be."""
+    labels = {
+        "demand": _("Demand met, first"),
+        "lines": _("Delivery lines changed, then"),
+        "volume": _("Volume moved, then"),
+        "shares_distance": _("Fair shares, then distance"),
+    }
+    rows = []
+    for stage in stages:
+        name = str(stage.get("name", ""))
+        if name not in labels:
+            continue
+        gap = float(stage.get("gap") or 0.0)
+        proven = bool(stage.get("proven"))
+        if name == "lines":
+            n = int(stage.get("objective") or 0)
+            text = (
+                ngettext("%(n)s line: the fewest possible", "%(n)s lines: the fewest possible", n)
+                if proven
+                else ngettext("%(n)s line: the fewest found", "%(n)s lines: the fewest found", n)
+            ) % {"n": n}
+        elif proven:
+            text = {
+                "demand": _("the most the declarations allow, proven"),
+                "volume": _("the least possible, proven"),
+                "shares_distance": _("the best plan, proven"),
+            }[name]
+        else:
+            text = _("within %(gap)s %% of the best possible") % {
+                "gap": number_format(100 * gap, decimal_pos=2)
+            }
+        rows.append({"name": name, "label": labels[name], "text": text})
+    return rows
 
 
 def _coordinator_choices(territory: Territory) -> list[tuple[int, str]]:

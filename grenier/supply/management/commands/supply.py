@@ -132,6 +132,11 @@ class Command(BaseCommand):
             f"Proven optimal: {'yes' if plan.proven_optimal else 'no'} (status {plan.status}, "
             f"gap {plan.mip_gap:.2%}), solver {plan.seconds:.2f} s, {time.monotonic() - started:.2f} s in all."
         )
+        for stage in plan.stages:  # in the order they come first, each on the delivered plan
+            self.stdout.write(
+                f"  {stage.name}: {stage.objective:,.0f} (bound {stage.bound:,.0f}, gap {stage.gap:.4%}"
+                f"{', proven' if stage.proven else ''}), {stage.seconds:.2f} s"
+            )
         if options["publish"]:
             services.plan_publish(week=week, actor=None)
             self.stdout.write(f"Week of {monday:%Y-%m-%d} published.")
