@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/supply.py [--producers 300 --products 80 --kitchens 100 --seed 1]
                                           [--year-producers 7 --year-products 30 --year-kitchens 2 --weeks 52]
-                                          [--skip-regional] [--skip-year] [--time-limit 60]
+                                          [--skip-regional] [--skip-year] [--skip-replan] [--medium 10]
+                                          [--time-limit 60]
 
 Two generated instances, each solved by ``solve`` (HiGHS MILP, proven optimum) and by ``greedy_nearest_first``:
 
@@ -17,7 +18,13 @@ Two generated instances, each solved by ``solve`` (HiGHS MILP, proven optimum) a
 
 Printed: time to a proven optimum, % of demand met, mean and max absolute deviation from shares (the carried gap
 after the week or year, in % of the producer's target volume), total distance (km x kg); the greedy's figures and the
-ratios optimiser / greedy.
+ratios optimiser / greedy. For the regional week also each stage of the solve (demand first, then shares and
+distance): its time, and the delivered plan's value on the stage's own objective against the proven bound (the
+gap). Then two re-plans of the regional week after a shortfall (``replan``): the farm with the most of one product
+that the others can cover loses all of it ("covered"), and the farm with the most of any product loses half of it
+("short", the group cannot cover it all): time, delivery lines changed, farms and kitchens told, volume moved,
+demand met, and each stage of the re-plan (demand, lines, volume, shares and distance). Every figure is printed
+with the machine's load average over the last minute (``os.getloadavg``), taken right after it.
 """
 
 from __future__ import annotations
@@ -25,20 +32,26 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import random
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grenier.supply import optimiser
 from grenier.supply.optimiser import (
     DemandLine,
     Kitchen,
     Plan,
     Producer,
     Product,
+    Shortfall,
     Supply,
     Week,
     greedy_nearest_first,
+    replan,
     solve,
 )
 
@@ -109,6 +122,68 @@ def year_weeks(producers: int, products: int, kitchens: int, weeks: int, seed: i
     return out
 
 
+def medium_week(seed: int, producers: int = 22, products: int = 12, kitchens: int = 6) -> Week:
+    """A medium week of the kind that used to take as much CPU as the regional one in HiGHS's heuristics, on a model
+    it called badly scaled: products in grams (step 1; 100 kg to 1.6 t declared, 20 to 500 kg a line) and in pieces
+    counting 50, 150 or 400 g, a third of the declarations with a minimum lot, random shares and carried gaps of up
+    to 20 kg either way."""
+    rng = random.Random(seed)  # noqa: S311 - generated test data
+    goods = [
+        Product(f"g{i:02d}", "g")
+        if i % 3
+        else Product(f"g{i:02d}", "piece", share_factor=rng.choice([50, 150, 400]))
+        for i in range(products)
+    ]
+    farms = [Producer(f"p{i:02d}") for i in range(producers)]
+    kits = [Kitchen(f"k{i}") for i in range(kitchens)]
+    supply = []
+    for f in farms:
+        for g in rng.sample(goods, rng.randint(3, 8)):
+            unit = 20_000 if g.share_factor == 1 else 10
+            available = rng.randint(5, 80) * unit
+            lot = rng.randint(2, 20) * unit if rng.random() < 1 / 3 else 0
+            supply.append(Supply(f.id, g.id, available, min(lot, available)))
+    demand = [
+        DemandLine(k.id, g.id, d, rng.randint(1, 25) * (20_000 if g.share_factor == 1 else 10))
+        for k in kits
+        for g in goods
+        for d in DAYS[:3]
+        if rng.random() < 0.6
+    ]
+    weights = [rng.random() for _ in farms]
+    shares = {f.id: w / sum(weights) for f, w in zip(farms, weights, strict=True)}
+    gaps = {f.id: rng.uniform(-20_000, 20_000) for f in farms}
+    distances = {(f.id, k.id): rng.uniform(1, 60) for f in farms for k in kits}
+    return Week(kits, farms, goods, demand, supply, shares, gaps, distances)
+
+
+def show_medium(count: int, seed: int, time_limit: float) -> None:
+    """Medium weeks: time, proof, and what HiGHS said of the models' scaling (its log, every model of the solve)."""
+    print(
+        f"\n### Medium weeks ({count} of them: 22 farms x 12 products x 6 kitchens, share factors up to 400)\n"
+    )
+    print(
+        "| week | declarations | lots | time | proven | largest stage gap | 'badly scaled' in HiGHS's log | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as where:
+        for n in range(count):
+            week = medium_week(seed + n)
+            log = os.path.join(where, f"week{n}.log")
+            optimiser.SOLVER_LOG = log
+            began = time.perf_counter()
+            plan = solve(week, time_limit=time_limit)
+            took = time.perf_counter() - began
+            optimiser.SOLVER_LOG = None
+            with open(log, encoding="utf-8") as f:
+                badly = sum("badly scaled" in line for line in f)
+            lots = sum(1 for s in week.supply if s.minimum_lot)
+            print(
+                f"| {seed + n} | {len(week.supply)} | {lots} | {took:.2f} s | {'yes' if plan.proven_optimal else 'no'} "
+                f"| {plan.mip_gap:.1e} | {badly} | {load()} |"
+            )
+
+
 @dataclass
 class Figures:
     seconds: float
@@ -117,6 +192,7 @@ class Figures:
     deviations: list[float]  # |gap| / target volume, per producer, in %
     distance_km_kg: float
     optimal: str
+    load: str = ""  # the load average right after the figure was taken
 
     @property
     def met(self) -> float:
@@ -138,6 +214,7 @@ def week_figures(plan: Plan, week: Week, seconds: float) -> Figures:
         deviations(gaps, shares, total),
         plan.total_distance / 1000,
         "yes" if plan.proven_optimal else "no",
+        load(),
     )
 
 
@@ -163,7 +240,73 @@ def year_figures(weeks: Sequence[Week], greedy: bool, time_limit: float) -> Figu
     shares = {p: float(s) for p, s in weeks[0].shares.items()}
     fig.deviations = deviations(gaps, shares, total_volume)
     fig.optimal = "greedy" if greedy else f"{proven}/{len(weeks)} weeks, slowest week {worst:.2f} s"
+    fig.load = load()
     return fig
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def show_stages(plan: Plan) -> None:
+    """Each stage of the solve, measured on the delivered plan."""
+    print("| stage | time | delivered | bound | gap | proven | load |")
+    print("|---|---|---|---|---|---|---|")
+    units = {"demand": "kg", "volume": "kg", "lines": "lines", "shares_distance": ""}
+    for s in plan.stages:
+        scale = 1000 if units[s.name] == "kg" else 1
+        unit = f" {units[s.name]}" if units[s.name] else ""
+        print(
+            f"| {s.name} | {s.seconds:.2f} s | {s.objective / scale:,.1f}{unit} | {s.bound / scale:,.1f}{unit} "
+            f"| {s.gap:.1e} | {'yes' if s.proven else 'no'} | {load()} |"
+        )
+
+
+def shortfalls(week: Week, plan: Plan) -> list[tuple[str, Shortfall, int]]:
+    """The two shortfalls of the regional re-plans: (name, shortfall, quantity the farm had planned)."""
+    planned: Counter[tuple[str, str]] = Counter()
+    for x in plan.lines:
+        planned[x.producer, x.product] += x.quantity
+    spare: Counter[str] = Counter()
+    for s in week.supply:
+        if not s.minimum_lot:  # what farms without a lot have left: they can send any of it
+            spare[s.product] += s.available - planned[s.producer, s.product]
+    (farm, product), q = max(
+        ((fp, q) for fp, q in planned.items() if spare[fp[1]] >= q), key=lambda kv: (kv[1], kv[0])
+    )
+    # the most of a product the others cannot make up for (they have less left than half of it)
+    (farm2, product2), q2 = max(
+        [(fp, q) for fp, q in planned.items() if spare[fp[1]] < q // 2] or list(planned.items()),
+        key=lambda kv: (kv[1], kv[0]),
+    )
+    return [
+        ("covered", Shortfall(farm, product, 0), q),
+        ("short", Shortfall(farm2, product2, q2 // 2 // 100 * 100), q2),
+    ]
+
+
+def show_replans(week: Week, plan: Plan, time_limit: float) -> None:
+    for name, shortfall, had in shortfalls(week, plan):
+        began = time.perf_counter()
+        result = replan(week, plan, shortfall, time_limit=time_limit)
+        took = time.perf_counter() - began
+        after = result.plan
+        print(
+            f"\n#### Re-plan after a shortfall, {name}: {shortfall.producer} has {shortfall.available / 1000:g} kg of "
+            f"{shortfall.product} instead of {had / 1000:g} kg planned\n"
+        )
+        print(
+            "| time | proven | lines changed | farms told | kitchens told | volume moved | demand met | load |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        print(
+            f"| {took:.2f} s | {'yes' if after.proven_optimal else 'no'} | {len(result.changes)} "
+            f"| {len(result.affected_producers)} | {len(result.affected_kitchens)} "
+            f"| {result.volume_moved / 1000:,.1f} kg | {100 * after.supplied_total / after.demand_total:.2f} % "
+            f"(before {100 * plan.supplied_total / plan.demand_total:.2f} %) | {load()} |"
+        )
+        print()
+        show_stages(after)
 
 
 def show(title: str, opt: Figures, greedy: Figures) -> None:
@@ -171,7 +314,7 @@ def show(title: str, opt: Figures, greedy: Figures) -> None:
         dev = f.deviations or [0.0]
         return (
             f"| {name} | {f.seconds:.2f} s | {f.optimal} | {f.met:.2f} % | {sum(dev) / len(dev):.2f} % "
-            f"| {max(dev):.2f} % | {f.distance_km_kg:,.0f} |"
+            f"| {max(dev):.2f} % | {f.distance_km_kg:,.0f} | {f.load} |"
         )
 
     def ratio(a: float, b: float) -> str:
@@ -179,14 +322,16 @@ def show(title: str, opt: Figures, greedy: Figures) -> None:
 
     og, gg = opt.deviations or [0.0], greedy.deviations or [0.0]
     print(f"\n### {title}\n")
-    print("| | time | proven optimum | demand met | mean deviation | max deviation | distance (km x kg) |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| | time | proven optimum | demand met | mean deviation | max deviation | distance (km x kg) | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     print(row("optimiser", opt))
     print(row("greedy nearest-first", greedy))
     print(
         f"| optimiser / greedy | {ratio(opt.seconds, greedy.seconds)} | | {ratio(opt.met, greedy.met)} "
         f"| {ratio(sum(og) / len(og), sum(gg) / len(gg))} | {ratio(max(og), max(gg))} "
-        f"| {ratio(opt.distance_km_kg, greedy.distance_km_kg)} |"
+        f"| {ratio(opt.distance_km_kg, greedy.distance_km_kg)} | |"
     )
 
 
@@ -203,6 +348,8 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--skip-regional", action="store_true")
     parser.add_argument("--skip-year", action="store_true")
+    parser.add_argument("--skip-replan", action="store_true")
+    parser.add_argument("--medium", type=int, default=10, help="medium weeks to solve (0: none)")
     args = parser.parse_args()
 
     if not args.skip_regional:
@@ -215,7 +362,7 @@ def main() -> None:
         began = time.perf_counter()
         plan = solve(week, time_limit=args.time_limit)
         opt = week_figures(plan, week, time.perf_counter() - began)
-        print(f"optimiser: {plan.status}, mip gap {plan.mip_gap:.2g}, objective {plan.objective:.6g}")
+        print(f"optimiser: {plan.status}, largest stage gap {plan.mip_gap:.2g}, load {load()}")
         began = time.perf_counter()
         greedy = greedy_nearest_first(week)
         show(
@@ -223,6 +370,12 @@ def main() -> None:
             opt,
             week_figures(greedy, week, time.perf_counter() - began),
         )
+        print("\n#### Its stages, each measured on the plan delivered\n")
+        show_stages(plan)
+        if not args.skip_replan:
+            show_replans(week, plan, args.time_limit)
+    if args.medium:
+        show_medium(args.medium, args.seed, args.time_limit)
     if not args.skip_year:
         weeks = year_weeks(args.year_producers, args.year_products, args.year_kitchens, args.weeks, args.seed)
         show(

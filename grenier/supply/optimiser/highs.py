@@ -15,6 +15,7 @@ import grenier.supply.optimiser as tunables
 
 _INF = highspy.kHighsInf
 _LIMIT = 2.0**19  # the largest bound or cost a scaled model holds: HiGHS trusts values up to 1e6
+_WIDEN_UP_TO = 2_000  # columns of one level rounded in a wider neighbourhood (see _whole)
 _TINY = 1e-9  # below this (scaled), a fairness target or a chord's right-hand side is zero
 _Q, _B, _A = 0, 1, 2  # column kinds: a quantity (whole model units times its scale), a binary, an auxiliary
 
@@ -212,7 +213,10 @@ def _whole(
         fractional = this & (np.abs(units - np.rint(units)) > 1e-6 * np.maximum(1.0, scale))
         later = quantity & ~done & (grains < level)
         if fractional.any():
-            rounded = _round(model, current, fractional, later, deadline)
+            # the columns of this level move by a unit or so around the plan (a few), or only to the floor or
+            # the ceiling of the fractional ones (many)
+            widen = this if this.sum() <= _WIDEN_UP_TO else fractional
+            rounded = _round(model, current, widen, later, deadline, 1 if widen is this else 0)
             if rounded is None and later.any():  # round everything left at once instead
                 units = current * scale
                 fractional = (quantity & ~done) & (
@@ -230,10 +234,16 @@ def _whole(
 
 
 def _round(
-    model: _Model, current: np.ndarray, fractional: np.ndarray, free: np.ndarray, deadline: float
+    model: _Model,
+    current: np.ndarray,
+    fractional: np.ndarray,
+    free: np.ndarray,
+    deadline: float,
+    width: int = 0,
 ) -> np.ndarray | None:
-    """``current`` (scaled) with its ``fractional`` quantities at their floor or ceiling and its ``free`` ones
-    re-optimised around them (see :func:`_whole`); everything else as it is. None if nothing was found."""
+    """``current`` (scaled) with its ``fractional`` quantities whole, at their floor or ceiling (``width`` units
+    further either way within their bounds), and its ``free`` ones re-optimised around them (see :func:`_whole`);
+    everything else as it is. None if nothing was found."""
     kind = np.asarray(model.kind)
     scale = np.asarray(model.scale)
     units = current * scale
@@ -260,8 +270,8 @@ def _round(
             e = [k for k in range(starts[j], starts[j + 1]) if int(index[k]) in row_map]
             m.col(
                 model.cost[j] / scale[j],
-                0.0,
-                1.0,
+                max(-width, math.ceil(model.lower[j] * scale[j] - floor[j] - 1e-9)),
+                min(1 + width, math.floor(model.upper[j] * scale[j] - floor[j] + 1e-9)),
                 _B,
                 [row_map[int(index[k])] for k in e],
                 [value[k] / scale[j] for k in e],

@@ -549,7 +549,7 @@ def _shares_stage(
             solution.col_value = list(best_values)
             solution.value_valid = True
             h.setSolution(solution)
-            h.setOptionValue("mip_rel_gap", rel_gap * 0.5)
+            h.setOptionValue("mip_rel_gap", rel_gap * 0.1)  # room for the whole quantities, step 4
             h.setOptionValue("time_limit", max(0.1, deadline - time.perf_counter()))
             h.run()
             info = h.getInfo()
@@ -595,14 +595,30 @@ def _shares_stage(
             before = model.n_cols
             master.add(extra)
             out = np.concatenate([out, np.zeros(model.n_cols - before)])
+            given = np.flatnonzero(np.asarray(model.kind) != _A)
+            # a proof can take long where the bound is what lags: at most as long again as the stage so far;
+            # a third of it first with the lots as they are, for a better plan to start from
+            budget = max(2.0, time.perf_counter() - began)
+            polish = _run(
+                model,
+                min(deadline, time.perf_counter() + budget / 3),
+                integer=True,
+                rel_gap=rel_gap * 0.1,
+                start=out[given],
+                start_cols=given,
+                whole_quantities=True,
+            )
+            if polish.feasible:
+                units = np.where(np.asarray(model.kind) == _A, 0.0, np.rint(polish.values))
+                if objective(units) < value:
+                    out, value = units, objective(units)
             for c in y_cols:
                 model.lower[c], model.upper[c] = 0.0, 1.0
-            given = np.flatnonzero(np.asarray(model.kind) != _A)
             exact = _run(
                 model,
-                deadline,
+                min(deadline, time.perf_counter() + budget * 2 / 3),
                 integer=True,
-                rel_gap=rel_gap * 0.5,
+                rel_gap=rel_gap,
                 start=out[given],
                 start_cols=given,
                 whole_quantities=True,
