@@ -19,8 +19,9 @@ COMMITTEE = "committee@demo.grenier.test"
 
 
 def _committee(territory: Territory) -> tuple[Body, User]:
-    """The demo's citizen committee with the committee login among its members (the demo may have made both)."""
-    body = services.body_ensure(territory=territory, kind=BodyKind.COMMITTEE, name="Comité citoyen")
+    """The demo's citizen committee with the committee login among its members (the demo may have made both).
+    Bodies are found by name now that a territory may have several of a kind: this one is the demo's committee."""
+    body = Body.objects.get(territory=territory, kind=BodyKind.COMMITTEE)
     person = User.objects.get(email=COMMITTEE)
     services.membership_join(body=body, user=person, actor=None, at=timezone.now() - timedelta(days=30))
     return body, person

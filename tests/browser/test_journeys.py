@@ -106,6 +106,8 @@ def test_the_skip_link_and_keyboard(page, demo_territory) -> None:
 
 
 def _no_sideways_scroll(page) -> bool:
+    # measured once the page's stylesheet applies: on a busy machine a click's new page can be read before it has
+    page.wait_for_load_state("load")
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
 
