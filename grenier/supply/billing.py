@@ -1078,6 +1078,8 @@ def devfund_movements(territory: Territory, limit: int = 200) -> list[Movement]:
         .values_list("pk", flat=True)
         .first()
     )
+    if account_id is None:
+        return []
     rows = list(Posting.objects.filter(account_id=account_id).select_related("entry"))
     rows.sort(key=lambda row: (row.entry.created_at, row.pk), reverse=True)
     return [
