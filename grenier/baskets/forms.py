@@ -9,8 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grenier.baskets.models import BasketSize, Frequency, PaymentMethod, Weekday, WorkshopKind
-from grenier.core.forms import DateWidget
-from grenier.fund.forms import EurosField
+from grenier.core.forms import DateWidget, EurosField
 
 
 class ReferralForm(forms.Form):

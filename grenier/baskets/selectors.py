@@ -31,6 +31,7 @@ from grenier.baskets.models import (
 )
 from grenier.baskets.split import Funding, split_price
 from grenier.core.models import Household, Territory
+from grenier.core.months import monday_of
 from grenier.fund.models import Funder
 from grenier.ledger.models import Account
 
@@ -39,10 +40,6 @@ def settings_of(territory: Territory) -> BasketSettings:
     """The territory's basket settings; the defaults (30 %, warn 4 weeks ahead) when none were recorded."""
     found = BasketSettings.objects.filter(territory=territory).first()
     return found or BasketSettings(territory=territory)
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def absences_on(subscription_ids: Collection[int], dates: Iterable[date]) -> set[tuple[int, date]]:

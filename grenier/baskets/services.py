@@ -47,6 +47,7 @@ from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, Role, Territory, TerritoryRole, User
 from grenier.core.money import format_cents
+from grenier.core.months import monday_of
 from grenier.core.services import audit
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, Store
@@ -1108,10 +1109,6 @@ class Generated:
     lines_created: int = 0
     short_cents: int = 0
     warned: list[str] = field(default_factory=list)  # e-mail addresses told that budgets run short
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def distribution_generate(

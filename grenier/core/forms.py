@@ -20,6 +20,44 @@ class DateWidget(forms.DateInput):
         super().__init__(format="%Y-%m-%d")
 
 
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeWidget(forms.DateTimeInput):
+    """The browser's date-and-time picker: its value is always ``2026-11-28T18:30``, whatever the language."""
+
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format=DATETIME_INPUT)
+
+
+class EurosField(forms.CharField):
+    """An amount typed the French way (``12,50``) or the English way (``12.50``), cleaned to integer cents."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs: object) -> None:
+        self.allow_zero = allow_zero
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, str]:
+        attrs: dict[str, str] = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        return attrs
+
+    def clean(self, value: object) -> int | None:
+        raw = super().clean(value)
+        if raw in (None, ""):
+            return None
+        try:
+            cents = parse_euros(str(raw))
+        except ValueError as exc:
+            raise forms.ValidationError(_("Enter an amount in euros, for example 23,50.")) from exc
+        if cents < 0 or (cents == 0 and not self.allow_zero):
+            raise forms.ValidationError(_("Enter an amount above zero."))
+        return cents
+
+
 class HouseholdForm(forms.Form):
     name = forms.CharField(
         label=_("Household name"), max_length=150, help_text=_("As the household wishes to be called.")

@@ -1,4 +1,6 @@
-"""Months on pages: one parser for the ways people write a month, one field, one way to say a month in words.
+"""Months and weeks: the calendar helpers every app uses (first day of a month, a month shifted, the months before
+one, the Monday of a week), and on pages one parser for the ways people write a month, one field, one way to say a
+month in words.
 
 The API keeps its strict ``YYYY-MM`` (``schemas.Month``); a person at a form may type ``2027-01``, ``01/2027``,
 ``1-2027`` or ``janvier 2027`` (with or without accents or capitals, ``janv.`` or ``january``) and reads back
@@ -7,15 +9,41 @@ The API keeps its strict ``YYYY-MM`` (``schemas.Month``); a person at a form may
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def last_of_month(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def shift_month(month: date, months: int) -> date:
+    """The first day of the month ``months`` after ``month``'s (before it when negative)."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_back(today: date, count: int) -> list[date]:
+    """The first days of the ``count`` whole months before ``today``'s, oldest first."""
+    start = first_of_month(today)
+    return [shift_month(start, -n) for n in range(count, 0, -1)]
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
 
 # Month names and the usual abbreviations, accents and capitals removed: French first, English too.
 _NAMES = {

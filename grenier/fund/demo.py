@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from grenier.core.models import Household, Territory, User
+from grenier.core.months import months_back
 from grenier.fund import services
 from grenier.fund.models import (
     CarryOver,
@@ -61,19 +62,10 @@ FUNDERS = [
 ]
 
 
-def _months_back(today: date, count: int) -> list[date]:
-    months = []
-    month = today.replace(day=1)
-    for _ in range(count):
-        month = (month - timedelta(days=1)).replace(day=1)
-        months.append(month)
-    return list(reversed(months))
-
-
 def extend(territory: Territory, log: Log) -> None:
     rng = random.Random(4242)  # noqa: S311 - demo data, not secrets
     today = timezone.localdate()
-    history = _months_back(today, HISTORY_MONTHS)
+    history = months_back(today, HISTORY_MONTHS)
     first = history[0]
     if services.scale_for(territory, first) is None:
         services.scale_set(

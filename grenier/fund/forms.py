@@ -6,36 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grenier.core.forms import DateWidget
-from grenier.core.money import parse_euros
+from grenier.core.forms import DateWidget, EurosField
 from grenier.core.months import MonthField, month_name
 from grenier.fund.models import FunderKind
-
-
-class EurosField(forms.CharField):
-    """An amount typed the French way (``12,50``) or the English way (``12.50``), cleaned to integer cents."""
-
-    def __init__(self, *, allow_zero: bool = False, **kwargs: object) -> None:
-        self.allow_zero = allow_zero
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-
-    def widget_attrs(self, widget: forms.Widget) -> dict[str, str]:
-        attrs: dict[str, str] = super().widget_attrs(widget)
-        attrs.update({"inputmode": "decimal", "autocomplete": "off"})
-        return attrs
-
-    def clean(self, value: object) -> int | None:
-        raw = super().clean(value)
-        if raw in (None, ""):
-            return None
-        try:
-            cents = parse_euros(str(raw))
-        except ValueError as exc:
-            raise forms.ValidationError(_("Enter an amount in euros, for example 23,50.")) from exc
-        if cents < 0 or (cents == 0 and not self.allow_zero):
-            raise forms.ValidationError(_("Enter an amount above zero."))
-        return cents
 
 
 class PaymentForm(forms.Form):

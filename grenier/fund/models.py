@@ -6,8 +6,6 @@ row here that explains it; the rows here are the business view (who, where, why)
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -329,7 +327,3 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.funder} {self.amount_cents}"
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,7 +18,7 @@ from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, HouseholdPerson, Territory, User
 from grenier.core.money import format_cents
-from grenier.core.months import month_name
+from grenier.core.months import first_of_month, last_of_month, month_name
 from grenier.core.services import audit
 from grenier.fund import rules
 from grenier.fund.models import (
@@ -97,14 +96,6 @@ def store_credit(store: Store) -> Account:
 
 
 # --- rules -------------------------------------------------------------------------------------------------------
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def last_of_month(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def scale_set(

@@ -24,7 +24,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Conflict, GrenierError, NotFound
 from grenier.core.models import Household, Territory
 from grenier.core.money import format_cents
-from grenier.core.months import month_name, parse_month
+from grenier.core.months import month_name, parse_month, shift_month
 from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
@@ -187,11 +187,6 @@ def _month_from(request: HttpRequest) -> date:
     return month
 
 
-def _shift(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 @territory_page(Action.FUND_OWN_CREDIT, nav="my_credit")
 def my_credit(request: HttpRequest, territory: Territory) -> HttpResponse:
     household = _my_household(request, territory)
@@ -208,8 +203,8 @@ def my_credit(request: HttpRequest, territory: Territory) -> HttpResponse:
             "household": household,
             "statement": statement,
             "month": month,
-            "previous_month": _shift(month, -1) if month > household.joined_on.replace(day=1) else None,
-            "next_month": _shift(month, 1) if month < this_month else None,
+            "previous_month": shift_month(month, -1) if month > household.joined_on.replace(day=1) else None,
+            "next_month": shift_month(month, 1) if month < this_month else None,
             "card_qr": _card_qr(household.card_number),
             "has_code": PaymentCode.objects.filter(household=household).exists(),
             "code_form": forms.PaymentCodeForm(),
@@ -262,7 +257,7 @@ def my_contribution(request: HttpRequest, territory: Territory) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.errors.get("amount", [])))
         return redirect("fund_my_credit", territory.slug)
-    next_month = _shift(timezone.localdate().replace(day=1), 1)
+    next_month = shift_month(timezone.localdate().replace(day=1), 1)
     try:
         services.contribution_choose(
             household=household,
@@ -339,7 +334,7 @@ def projection(request: HttpRequest, territory: Territory) -> HttpResponse:
         else:
             projected = result.projection
             start = timezone.localdate().replace(day=1)
-            labels = [f"{_shift(start, i + 1):%m/%y}" for i in range(projected.months)]
+            labels = [f"{shift_month(start, i + 1):%m/%y}" for i in range(projected.months)]
             context.update(
                 {
                     "result": result,
@@ -412,7 +407,10 @@ def runs(request: HttpRequest, territory: Territory) -> HttpResponse:
             "scale": services.scale_for(territory, today),
             "rule": services.rule_for(territory, today),
             "rule_form": forms.AllocationRuleForm(
-                initial={"effective_month": f"{_shift(today.replace(day=1), 1):%Y-%m}", "child_age_limit": 14}
+                initial={
+                    "effective_month": f"{shift_month(today.replace(day=1), 1):%Y-%m}",
+                    "child_age_limit": 14,
+                }
             ),
         },
     )
@@ -530,7 +528,7 @@ def settlements(request: HttpRequest, territory: Territory) -> HttpResponse:
             return redirect("fund_settlements", territory.slug)
     month = parse_month(request.GET.get("month"))
     rows = selectors.settlements_of(territory, month)
-    last_month = _shift(timezone.localdate().replace(day=1), -1)
+    last_month = shift_month(timezone.localdate().replace(day=1), -1)
     if request.method == "GET":
         form = forms.SettleForm(initial={"month": f"{last_month:%Y-%m}"})
     return render(

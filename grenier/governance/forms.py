@@ -8,22 +8,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from grenier.core.forms import DATETIME_INPUT, DateTimeWidget, EurosField
 from grenier.core.money import parse_euros
 from grenier.core.months import MonthField
-from grenier.fund.forms import EurosField
 from grenier.governance import kinds
 from grenier.governance.models import Majority
-
-DATETIME_INPUT = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeWidget(forms.DateTimeInput):
-    """The browser's date-and-time picker: its value is always ``2026-11-28T18:30``, whatever the language."""
-
-    input_type = "datetime-local"
-
-    def __init__(self) -> None:
-        super().__init__(format=DATETIME_INPUT)
 
 
 def parse_brackets(text: str) -> list[list[int | None]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, GrenierError, NotFound
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
+from grenier.core.months import shift_month
 from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
@@ -129,11 +130,6 @@ def _preview(proposal: Proposal) -> list[str]:
         return []
 
 
-def _shift(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 # --- open votes ----------------------------------------------------------------------------------------------------
 
 
@@ -217,7 +213,7 @@ def _projection(proposal: Proposal) -> dict[str, Any]:
         return {"projection_missing": True}
     current, proposed = comparison.current.projection, comparison.proposed.projection
     start = timezone.localdate().replace(day=1)
-    labels = [f"{_shift(start, i + 1):%m/%y}" for i in range(proposed.months)]
+    labels = [f"{shift_month(start, i + 1):%m/%y}" for i in range(proposed.months)]
 
     def at(values: Sequence[int], month: int) -> int | None:
         return int(values[month - 1]) if len(values) >= month else None
@@ -377,7 +373,7 @@ def proposal_new(request: HttpRequest, territory: Territory) -> HttpResponse:
     initial: dict[str, Any] = {
         "opens_at": now,
         "closes_at": now + timedelta(days=7),
-        "effective_month": f"{_shift(today.replace(day=1), 1):%Y-%m}",
+        "effective_month": f"{shift_month(today.replace(day=1), 1):%Y-%m}",
         "kind": "motion",
         "secret": True,
     }

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from grenier.core.errors import GrenierError
 from grenier.core.models import Household, Territory, User
-from grenier.core.months import month_name
+from grenier.core.months import month_name, months_back
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, FunderKind, PaymentCode
 from grenier.orders import services
@@ -168,15 +168,6 @@ def _cycle_name(month: date) -> str:
         return f"Commande de {month_name(month)}"
 
 
-def _months_back(today: date, count: int) -> list[date]:
-    months = []
-    month = today.replace(day=1)
-    for _ in range(count):
-        month = (month - timedelta(days=1)).replace(day=1)
-        months.append(month)
-    return list(reversed(months))
-
-
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
@@ -229,7 +220,7 @@ def extend(territory: Territory, log: Log) -> None:
             .order_by("pk")
         )
         point_obj = group.pickup_points.get(name=point[0])
-        for month_index, month in enumerate(_months_back(today, HISTORY_MONTHS)):
+        for month_index, month in enumerate(months_back(today, HISTORY_MONTHS)):
             cycle = _cycle(group, _cycle_name(month), month, point_obj, products, round_cases=index % 2 == 0)
             _orders(cycle, members, rng, (cycle.opens_at + timedelta(hours=2)))
             _close(cycle, funder, first=month_index == 0)

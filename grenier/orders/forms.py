@@ -7,9 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from grenier.core.forms import DateWidget
-from grenier.fund.forms import EurosField
-from grenier.governance.forms import DATETIME_INPUT, DateTimeWidget
+from grenier.core.forms import DATETIME_INPUT, DateTimeWidget, DateWidget, EurosField
 from grenier.orders.models import CycleProduct, PaymentMethod, PayoutMethod, Unit
 
 
