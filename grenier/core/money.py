@@ -29,3 +29,9 @@ def parse_euros(text: str) -> int:
         raise ValueError(text)
     cents = int(whole or "0") * 100 + int((fraction + "00")[:2])
     return -cents if negative else cents
+
+
+def euros_input(cents: int) -> str:
+    """Cents as one types them in a field: ``900`` or ``12,50``."""
+    euros, rest = divmod(int(cents), 100)
+    return f"{euros}" if not rest else f"{euros},{rest:02d}"

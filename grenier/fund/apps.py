@@ -6,3 +6,6 @@ class FundConfig(AppConfig):
     name = "grenier.fund"
     label = "fund"
     verbose_name = _("Common food fund")
+
+    def ready(self) -> None:
+        from grenier.fund import proposals  # noqa: F401 - registers the fund's kinds of proposal with governance

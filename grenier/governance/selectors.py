@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from grenier.core.models import Territory, User
-from grenier.governance import kinds
 from grenier.governance.models import Ballot, Decision, Participation, Proposal
 from grenier.governance.services import is_member
 
@@ -72,43 +70,3 @@ def bodies_of(user: User, territory: Territory) -> list[Any]:
     return [
         body for body in Body.objects.filter(territory=territory).order_by("kind") if is_member(body, user)
     ]
-
-
-@dataclass(frozen=True)
-class RuleComparison:
-    current: Any  # planning.PlanningResult under the rules in force
-    proposed: Any  # planning.PlanningResult under the proposal's rules
-
-
-def rule_projection(proposal: Proposal, *, months: int = 12, scenarios: int = 500) -> RuleComparison | None:
-    """The fund under the current rules and under the proposed ones, same seed and assumptions, side by side.
-    ``None`` for a proposal that changes no fund rule, or where the fund has no rules yet."""
-    from grenier.core.errors import Conflict
-    from grenier.fund import planning
-
-    kind = kinds.get(proposal.kind)
-    if not kind.changes_rules:
-        return None
-    payload = dict(proposal.payload)
-    overrides: dict[str, Any] = {}
-    if proposal.kind == "allocation_rule":
-        overrides = {
-            "base_cents": payload["base_cents"],
-            "per_additional_person_cents": payload.get("per_additional_person_cents", 0),
-            "per_child_cents": payload.get("per_child_cents", 0),
-            "carry_over": payload.get("carry_over", "keep"),
-            "carry_over_cap_cents": payload.get("carry_over_cap_cents", 0),
-        }
-    elif proposal.kind == "contribution_scale":
-        overrides = {
-            "brackets": [list(b) for b in payload["brackets"]],
-            "minimum_cents": payload.get("minimum_cents", 100),
-        }
-    try:
-        current = planning.project_territory(proposal.territory, months=months, scenarios=scenarios)
-        proposed = planning.project_territory(
-            proposal.territory, months=months, scenarios=scenarios, **overrides
-        )
-    except Conflict:
-        return None
-    return RuleComparison(current=current, proposed=proposed)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,12 +30,10 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import Forbidden, GrenierError, NotFound
 from grenier.core.models import Territory
-from grenier.core.money import format_cents
 from grenier.core.months import shift_month
 from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
-from grenier.fund import charts
 from grenier.governance import forms, kinds, selectors, services
 from grenier.governance.models import Body, BodyKind, Choice, Decision, EffectStatus, Proposal
 
@@ -201,70 +198,9 @@ def proposal(request: HttpRequest, territory: Territory, proposal_id: int) -> Ht
         "reason": _why(decision, proposal) if decision else "",
         "choices": Choice.choices,
     }
-    if kind is not None and kind.changes_rules and state != "closed":
-        context.update(_projection(proposal))
+    if kind is not None and kind.panel is not None and state != "closed":
+        context["panel"] = kind.panel(proposal)
     return render(request, "governance/proposal.html", context)
-
-
-def _projection(proposal: Proposal) -> dict[str, Any]:
-    """The fund under the rules in force and under the proposed ones: a chart and the figures that decide."""
-    comparison = selectors.rule_projection(proposal, months=12, scenarios=500)
-    if comparison is None:
-        return {"projection_missing": True}
-    current, proposed = comparison.current.projection, comparison.proposed.projection
-    start = timezone.localdate().replace(day=1)
-    labels = [f"{shift_month(start, i + 1):%m/%y}" for i in range(proposed.months)]
-
-    def at(values: Sequence[int], month: int) -> int | None:
-        return int(values[month - 1]) if len(values) >= month else None
-
-    def money(value: int | None) -> str:
-        return "—" if value is None else format_cents(value)
-
-    rows = [
-        (
-            _("Food credit issued a month"),
-            money(current.monthly_allocation_cents),
-            money(proposed.monthly_allocation_cents),
-        ),
-        (
-            _("Contributions a month"),
-            money(current.monthly_contribution_cents),
-            money(proposed.monthly_contribution_cents),
-        ),
-    ]
-    for month in (6, 12):
-        rows.append(
-            (
-                _("In the fund after %(n)s months: median") % {"n": month},
-                money(at(current.balance_p50_cents, month)),
-                money(at(proposed.balance_p50_cents, month)),
-            )
-        )
-        rows.append(
-            (
-                _("In the fund after %(n)s months: pessimistic (1 in 20)") % {"n": month},
-                money(at(current.balance_p05_cents, month)),
-                money(at(proposed.balance_p05_cents, month)),
-            )
-        )
-    rows.append(
-        (
-            _("Risk the fund runs dry within %(n)s months") % {"n": proposed.months},
-            f"{round(100 * current.depletion_probability)} %",
-            f"{round(100 * proposed.depletion_probability)} %",
-        )
-    )
-    return {
-        "projection_rows": rows,
-        "projection_chart": charts.compare_bands(
-            labels,
-            current=(current.balance_p05_cents, current.balance_p50_cents, current.balance_p95_cents),
-            proposed=(proposed.balance_p05_cents, proposed.balance_p50_cents, proposed.balance_p95_cents),
-            title=_("The fund's euro balance month by month, under the rules in force and as proposed"),
-        ),
-        "projection_scenarios": proposed.scenarios,
-    }
 
 
 @territory_page(Action.GOV_READ, nav="governance")
@@ -356,18 +292,11 @@ def retry(request: HttpRequest, territory: Territory, proposal_id: int) -> HttpR
 @territory_page(Action.GOV_READ, nav="governance")
 @require_http_methods(["GET", "POST"])
 def proposal_new(request: HttpRequest, territory: Territory) -> HttpResponse:
-    from grenier.fund import services as fund_services
-    from grenier.fund.models import Store
-
     user = user_of(request)
     order = list(BodyKind)
     bodies = sorted(selectors.bodies_of(user, territory), key=lambda body: order.index(BodyKind(body.kind)))
     if not bodies:
         return render(request, "governance/not_a_member.html", {"territory": territory}, status=403)
-    stores = [
-        (s.pk, f"{s.name} ({s.get_status_display()})")
-        for s in Store.objects.filter(territory=territory).order_by("name")
-    ]
     now = timezone.localtime().replace(second=0, microsecond=0)
     today = timezone.localdate()
     initial: dict[str, Any] = {
@@ -377,32 +306,12 @@ def proposal_new(request: HttpRequest, territory: Territory) -> HttpResponse:
         "kind": "motion",
         "secret": True,
     }
-    rule = fund_services.rule_for(territory, today)
-    if rule is not None:
-        initial.update(
-            {
-                "alloc_base": forms.euros_input(rule.base_cents),
-                "alloc_per_person": forms.euros_input(rule.per_additional_person_cents),
-                "alloc_per_child": forms.euros_input(rule.per_child_cents),
-                "alloc_child_age_limit": rule.child_age_limit,
-                "alloc_carry_over": rule.carry_over,
-                "alloc_carry_over_cap": forms.euros_input(rule.carry_over_cap_cents),
-            }
-        )
-    scale = fund_services.scale_for(territory, today)
-    if scale is not None:
-        initial.update(
-            {
-                "scale_brackets": forms.format_brackets(scale.brackets),
-                "scale_minimum": forms.euros_input(scale.minimum_cents),
-                "scale_free_choice": scale.free_choice,
-            }
-        )
     form = forms.ProposalForm(
         request.POST or None,
         initial=initial,
+        territory=territory,
         bodies=[(body.pk, body.name) for body in bodies],
-        stores=stores,
+        today=today,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -6,3 +6,6 @@ class SupplyConfig(AppConfig):
     name = "grenier.supply"
     label = "supply"
     verbose_name = _("Supply platform")
+
+    def ready(self) -> None:
+        from grenier.supply import proposals  # noqa: F401 - registers the supply's kinds of proposal with governance

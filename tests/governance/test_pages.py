@@ -18,7 +18,7 @@ from django.utils.html import escape
 
 from grenier.core.models import Role
 from grenier.fund.models import StoreStatus
-from grenier.governance import services
+from grenier.governance import kinds, services
 from grenier.governance.models import (
     Ballot,
     Body,
@@ -425,19 +425,19 @@ def _form(gov: Gov, **changes: object) -> dict[str, object]:
         "majority": "simple",
         "secret": "on",
         "effective_month": f"{following:%Y-%m}",
-        "alloc_base": "120",
-        "alloc_per_person": "40",
-        "alloc_per_child": "20,50",
-        "alloc_child_age_limit": "14",
-        "alloc_carry_over": "keep",
-        "alloc_carry_over_cap": "",
-        "scale_brackets": "",
-        "scale_minimum": "",
-        "approve_store": "",
-        "approve_coverage": "100",
-        "suspend_store": "",
-        "producer_email": "",
-        "producer_farm": "",
+        "allocation_rule__base_cents": "120",
+        "allocation_rule__per_additional_person_cents": "40",
+        "allocation_rule__per_child_cents": "20,50",
+        "allocation_rule__child_age_limit": "14",
+        "allocation_rule__carry_over": "keep",
+        "allocation_rule__carry_over_cap_cents": "",
+        "contribution_scale__brackets": "",
+        "contribution_scale__minimum_cents": "",
+        "store_approve__store_id": "",
+        "store_approve__coverage_percent": "100",
+        "store_suspend__store_id": "",
+        "producer_admit__email": "",
+        "producer_admit__farm": "",
     }
     data.update(changes)
     return data
@@ -451,7 +451,9 @@ def test_a_member_proposes_a_new_allocation_rule_and_reads_the_projection(
     form = client.get(url)
     assert form.status_code == 200
     assert list(form.context["form"].fields["body"].choices) == [(gov.body.pk, "Comité de test")]
-    assert form.context["form"]["alloc_base"].value() == "100"  # the rule in force, to start from
+    assert (
+        form.context["form"]["allocation_rule__base_cents"].value() == "100"
+    )  # the rule in force, to start from
     response = client.post(url, _form(gov))
     proposal = Proposal.objects.get(title="Porter l'allocation à 120 €")
     assert response.status_code == 302
@@ -486,12 +488,12 @@ def test_the_form_explains_what_is_wrong(gov: Gov, login: Callable[..., Client])
     assert response.status_code == 200 and "closes_at" in response.context["form"].errors
     response = client.post(url, _form(gov, idempotency_key="bad-2", effective_month="2020-01"))
     assert "effective_month" in response.context["form"].errors
-    response = client.post(url, _form(gov, idempotency_key="bad-3", alloc_base=""))
-    assert "alloc_base" in response.context["form"].errors
-    response = client.post(url, _form(gov, idempotency_key="bad-4", alloc_carry_over="cap"))
+    response = client.post(url, _form(gov, idempotency_key="bad-3", allocation_rule__base_cents=""))
+    assert "allocation_rule__base_cents" in response.context["form"].errors
+    response = client.post(url, _form(gov, idempotency_key="bad-4", allocation_rule__carry_over="cap"))
     assert response.status_code == 302  # a cap of 0 passes the form; the effect would fail and say so
-    response = client.post(url, _form(gov, idempotency_key="bad-5", alloc_child_age_limit="40"))
-    assert "alloc_child_age_limit" in response.context["form"].errors
+    response = client.post(url, _form(gov, idempotency_key="bad-5", allocation_rule__child_age_limit="40"))
+    assert "allocation_rule__child_age_limit" in response.context["form"].errors
     assert Proposal.objects.filter(idempotency_key__startswith="bad-").count() == 1
 
 
@@ -506,9 +508,9 @@ def test_a_member_proposes_a_contribution_scale(gov: Gov, login: Callable[..., C
             idempotency_key="scale-1",
             title="Nouveau barème",
             kind="contribution_scale",
-            alloc_base="",
-            scale_brackets=brackets,
-            scale_minimum="1",
+            allocation_rule__base_cents="",
+            contribution_scale__brackets=brackets,
+            contribution_scale__minimum_cents="1",
         ),
     )
     assert response.status_code == 302
@@ -521,20 +523,26 @@ def test_a_member_proposes_a_contribution_scale(gov: Gov, login: Callable[..., C
             gov,
             idempotency_key="scale-2",
             kind="contribution_scale",
-            scale_brackets="900 ; 10\n600 ; 1",
+            contribution_scale__brackets="900 ; 10\n600 ; 1",
         ),
     )
-    assert "scale_brackets" in response.context["form"].errors
+    assert "contribution_scale__brackets" in response.context["form"].errors
 
 
 def test_a_member_proposes_a_store_a_producer_and_a_motion(gov: Gov, login: Callable[..., Client]) -> None:
     client = login(gov.cast["committee"])
     url = _url("governance_new", gov)
     cases: dict[str, dict[str, object]] = {
-        "store_suspend": {"suspend_store": gov.fund.store.pk},
-        "producer_admit": {"producer_email": "ferme@test.grenier", "producer_farm": "Ferme du Pont"},
+        "store_suspend": {"store_suspend__store_id": gov.fund.store.pk},
+        "producer_admit": {
+            "producer_admit__email": "ferme@test.grenier",
+            "producer_admit__farm": "Ferme du Pont",
+        },
         "motion": {},
-        "store_approve": {"approve_store": gov.fund.pending_store.pk, "approve_coverage": "60"},
+        "store_approve": {
+            "store_approve__store_id": gov.fund.pending_store.pk,
+            "store_approve__coverage_percent": "60",
+        },
     }
     for kind, fields in cases.items():
         response = client.post(
@@ -549,7 +557,52 @@ def test_a_member_proposes_a_store_a_producer_and_a_motion(gov: Gov, login: Call
     }
     assert Proposal.objects.get(title="Proposition store_approve").payload["coverage_percent"] == 60
     response = client.post(url, _form(gov, idempotency_key="kind-none", kind="store_suspend"))
-    assert "suspend_store" in response.context["form"].errors
+    assert "store_suspend__store_id" in response.context["form"].errors
+
+
+class _TreePayload(kinds.Payload):
+    species: str
+    count: int = 3  # the one place the default lives: the page does not repeat it
+
+
+def test_a_kind_registered_by_another_module_brings_its_own_fields_and_defaults(
+    gov: Gov, login: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proposal page knows no kind: a kind registered elsewhere shows its fields, starts from its values, refuses
+    its required field left empty on that field, and takes the payload's own default for a field left empty."""
+    from django import forms as django_forms
+
+    tree = kinds.Kind(
+        name="tree_plant",
+        label="Planter des arbres",
+        payload=_TreePayload,
+        preview=lambda territory, payload, month: [f"{payload.count} {payload.species}"],
+        apply=lambda territory, payload, month, decided_by: "planted",
+        form_fields=lambda territory: {
+            "species": django_forms.CharField(label="Essence"),
+            "count": django_forms.IntegerField(label="Combien", min_value=1),
+        },
+        initial=lambda territory, today: {"species": "Noyer"},
+    )
+    monkeypatch.setitem(kinds.REGISTRY, "tree_plant", tree)
+    client = login(gov.cast["committee"])
+    url = _url("governance_new", gov)
+    page = client.get(url)
+    assert page.context["form"]["tree_plant__species"].value() == "Noyer"
+    assert "tree_plant" in [group["kind"] for group in page.context["payload_groups"]]
+    refused = client.post(
+        url, _form(gov, idempotency_key="tree-1", kind="tree_plant", tree_plant__species="")
+    )
+    assert "tree_plant__species" in refused.context["form"].errors
+    assert not Proposal.objects.filter(kind="tree_plant").exists()
+    made = client.post(
+        url,
+        _form(
+            gov, idempotency_key="tree-2", title="Des noyers", kind="tree_plant", tree_plant__species="Noyer"
+        ),
+    )
+    assert made.status_code == 302
+    assert Proposal.objects.get(kind="tree_plant").payload == {"species": "Noyer", "count": 3}
 
 
 def test_people_outside_every_body_are_told_how_to_propose(gov: Gov, login: Callable[..., Client]) -> None:

@@ -17,6 +17,7 @@ from grenier.governance import kinds
 from grenier.governance import services as gov
 from grenier.governance.models import Body, BodyKind, Choice, Decision, EffectStatus, Majority, Proposal
 from grenier.supply.models import Producer, ProducerShare
+from grenier.supply.proposals import ProducerPayload
 
 from .conftest import Pial
 from .test_api import MONDAY, put, token
@@ -114,7 +115,7 @@ def test_a_proposal_stored_without_a_farm_still_applies(pial: Pial) -> None:
     assert decision.effect_status == EffectStatus.APPLIED
     assert producer_roles(User.objects.get(email=EMAIL), pial) == 1
     assert Producer.objects.filter(territory=pial.cast.territory).count() == 3
-    old = kinds.ProducerPayload.model_validate({"email": EMAIL, "farm": "Ferme ancienne"})
+    old = ProducerPayload.model_validate({"email": EMAIL, "farm": "Ferme ancienne"})
     assert old.organic is False and old.latitude is None
 
 
