@@ -11,13 +11,12 @@ import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
 from grenier.core.models import Household, Territory, User
 from grenier.core.months import months_back
-from grenier.fund import services
+from grenier.fund import codes, services
 from grenier.fund.models import (
     CarryOver,
     FunderKind,
@@ -150,12 +149,11 @@ def _personal_codes(territory: Territory, rng: random.Random) -> None:
     """A third of households type a personal code at the till (as with the MonA tablets); not the demo member."""
     if PaymentCode.objects.filter(household__territory=territory).exists():
         return
-    code_hash = make_password("2468")
     households = Household.objects.filter(territory=territory, left_on__isnull=True).exclude(
         email=f"member@{DOMAIN}"
     )
     PaymentCode.objects.bulk_create(
-        PaymentCode(household=h, code_hash=code_hash)
+        PaymentCode(household=h, code_hash=codes.code_hash(h.card_number, "2468"))
         for h in households.order_by("pk")
         if rng.random() < 0.33
     )

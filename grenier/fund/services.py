@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NoReturn
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from grenier.core.models import Household, HouseholdPerson, Territory, User
 from grenier.core.money import format_cents
 from grenier.core.months import first_of_month, last_of_month, month_name
 from grenier.core.services import audit
-from grenier.fund import rules
+from grenier.fund import codes, rules
 from grenier.fund.models import (
     AllocationRule,
     CarryOver,
@@ -263,12 +263,16 @@ def suggested_for(household: Household, month: date, scale: ContributionScale) -
 
 
 def payment_code_set(*, household: Household, code: str, actor: User | None) -> None:
-    """The household's personal code for paying at the till: 4 to 6 digits, stored hashed."""
+    """The household's personal code for paying at the till: 4 to 6 digits, stored as a keyed digest (``codes``)."""
     if not (code.isdigit() and 4 <= len(code) <= 6):
         raise InvalidInput(_("The code is 4 to 6 digits."), errors={"code": [_("4 to 6 digits.")]})
     PaymentCode.objects.update_or_create(
         household=household,
-        defaults={"code_hash": make_password(code), "failed_attempts": 0, "locked_until": None},
+        defaults={
+            "code_hash": codes.code_hash(household.card_number, code),
+            "failed_attempts": 0,
+            "locked_until": None,
+        },
     )
     audit(
         territory=household.territory,
@@ -356,24 +360,35 @@ def household_by_card(territory: Territory, card: str) -> Household:
 
 
 def _check_code(household: Household, code: str | None) -> None:
+    """Refuse a locked card, a missing code, a wrong one (counted: the 5th locks the card for ``CODE_LOCK``)."""
     stored = PaymentCode.objects.filter(household=household).first()
     if stored is None:
         return
     now = timezone.now()
     if stored.locked_until and stored.locked_until > now:
         raise Forbidden(_("Too many wrong codes: this card is locked for a few minutes."))
-    if code and check_password(code, stored.code_hash):
-        if stored.failed_attempts:
-            PaymentCode.objects.filter(pk=stored.pk).update(failed_attempts=0, locked_until=None)
-        return
     if not code:
         raise InvalidInput(
             _("This household pays with its personal code."),
             errors={"code": [_("The member types their code.")]},
         )
-    attempts = stored.failed_attempts + 1
-    PaymentCode.objects.filter(pk=stored.pk).update(
-        failed_attempts=attempts, locked_until=now + CODE_LOCK if attempts >= CODE_ATTEMPTS else None
+    right, store_again = codes.code_matches(stored.code_hash, household.card_number, code)
+    if right:
+        if stored.failed_attempts or store_again:
+            PaymentCode.objects.filter(pk=stored.pk).update(
+                failed_attempts=0, locked_until=None, code_hash=store_again or stored.code_hash
+            )
+        return
+    _code_failed(stored.pk, now)
+
+
+def _code_failed(code_id: int, now: datetime) -> NoReturn:
+    """One more wrong code, counted in the row itself (two tills at once both count), and refused."""
+    PaymentCode.objects.filter(pk=code_id).update(
+        failed_attempts=F("failed_attempts") + 1,
+        locked_until=Case(
+            When(failed_attempts__gte=CODE_ATTEMPTS - 1, then=Value(now + CODE_LOCK)), default=Value(None)
+        ),
     )
     raise InvalidInput(_("Wrong code."), errors={"code": [_("Wrong code.")]})
 

@@ -56,3 +56,18 @@ def fund(cast: Cast) -> Fund:
     services.monthly_run(territory=cast.territory, month=month, actor=coordinator)
     store.refresh_from_db()
     return Fund(cast=cast, month=month, store=store, pending_store=pending)
+
+
+# The payment's paths: Python (SQLite, and PostgreSQL when told to) and one database call (PostgreSQL). Tests that take
+# ``payment_path`` run on each path the database has, with the same expectations.
+PAYMENT_PATHS = ["python"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "payment_path" in metafunc.fixturenames:
+        metafunc.parametrize("payment_path", PAYMENT_PATHS, indirect=True)
+
+
+@pytest.fixture
+def payment_path(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
