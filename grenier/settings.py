@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "grenier.core.middleware.PageErrorMiddleware",  # a service's refusal a page's view lets through: its error page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -47,9 +47,9 @@ from grenier.baskets.models import (
 from grenier.baskets.wording import in_sentence
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import GrenierError, InvalidInput, NotFound
+from grenier.core.errors import GrenierError, InvalidInput
 from grenier.core.models import Household, Role, Territory, User
-from grenier.core.pages import error_text, idempotency_key
+from grenier.core.pages import error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund.models import Funder, Store
@@ -69,16 +69,6 @@ BASKET_ACTIONS = (
 PAGE_SIZE = 50  # rows on a long list's page
 
 
-def _form_errors(form: Any, exc: GrenierError, fields: dict[str, str] | None = None) -> None:
-    """Put a service's errors on the form's fields; the reason on top."""
-    fields = fields or {}
-    for name, errors in exc.errors.items():
-        target = fields.get(name, name if name in form.fields else None)
-        for error in errors:
-            form.add_error(target, error)
-    form.add_error(None, exc.detail)
-
-
 def _can(request: HttpRequest, territory: Territory) -> dict[str, bool]:
     user = request.user
     return {
@@ -94,13 +84,6 @@ def _require(request: HttpRequest, territory: Territory, *actions: Action) -> No
     """403 unless one of the person's roles allows one of ``actions`` (``territory_page`` already gave 404)."""
     if not any(permissions.can(request.user, territory, action) for action in actions):
         raise PermissionDenied(_("Your role in this territory does not allow this."))
-
-
-def _found(call: Any, *args: Any) -> Any:
-    try:
-        return call(*args)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
 
 
 def _render(
@@ -167,7 +150,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
 
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 def garden(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     today = timezone.localdate()
     forecast = selectors.budget_forecast(found, today)
     agreements = list(
@@ -210,7 +193,7 @@ def garden(request: HttpRequest, territory: Territory, garden_id: int) -> HttpRe
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_POST
 def generate(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     form = forms.GenerateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a date."))
@@ -231,7 +214,7 @@ def generate(request: HttpRequest, territory: Territory, garden_id: int) -> Http
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_POST
 def workshop(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     form = forms.WorkshopForm(request.POST)
     if form.is_valid():
         try:
@@ -302,7 +285,7 @@ def _point_choices(found: Garden) -> list[tuple[int, str]]:
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
     """A coordinator subscribes a household of the garden (a referred one, usually)."""
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     members = Household.objects.filter(
         garden_memberships__garden=found, garden_memberships__left_on__isnull=True, left_on__isnull=True
     ).order_by("name", "pk")
@@ -331,7 +314,7 @@ def subscribe(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Subscription recorded."))
             return redirect("baskets_subscription", territory.slug, subscription.pk)
@@ -355,7 +338,7 @@ def subscribe(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
 @require_http_methods(["GET", "POST"])
 def subscription(request: HttpRequest, territory: Territory, subscription_id: int) -> HttpResponse:
     _require(request, territory, Action.BASKETS_MANAGE, Action.BASKETS_OWN)
-    found: Subscription = _found(access.subscription_for, request.user, territory, subscription_id)
+    found: Subscription = access.subscription_for(request.user, territory, subscription_id)
     actor = user_of(request)
     form = forms.DayForm(request.POST or None)
     if request.method == "POST":
@@ -449,7 +432,7 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
                     idempotency_key=idempotency_key(request),
                 )
             except GrenierError as exc:
-                _form_errors(subscribe_form, exc)
+                form_errors(subscribe_form, exc)
             else:
                 messages.success(request, _("Subscription recorded."))
                 return redirect("baskets_mine", territory.slug)
@@ -527,7 +510,7 @@ def referral_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 note=data["note"],
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"member_share_bp": "member_share_percent"})
+            form_errors(form, exc, {"member_share_bp": "member_share_percent"})
         else:
             messages.success(request, _("Referral recorded: the household is now a member of the garden."))
             return redirect("baskets_referral", territory.slug, referral.pk)
@@ -545,7 +528,7 @@ def referral_new(request: HttpRequest, territory: Territory) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def referral(request: HttpRequest, territory: Territory, referral_id: int) -> HttpResponse:
     _require(request, territory, Action.BASKETS_REFER, Action.BASKETS_MANAGE)
-    found = _found(access.referral_for, request.user, territory, referral_id)
+    found = access.referral_for(request.user, territory, referral_id)
     subscriptions = list(
         Subscription.objects.filter(household=found.household, offer__garden=found.garden).select_related(
             "offer", "pickup_point"
@@ -597,7 +580,7 @@ def _sheet_lines(sheet: DistributionSheet) -> list[DistributionLine]:
 
 @territory_page(Action.BASKETS_DISTRIBUTE, nav="baskets")
 def sheet(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResponse:
-    found: DistributionSheet = _found(access.sheet_for, request.user, territory, sheet_id)
+    found: DistributionSheet = access.sheet_for(request.user, territory, sheet_id)
     lines = _sheet_lines(found)
     return _render(
         request,
@@ -618,7 +601,7 @@ def sheet(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResp
 @territory_page(Action.BASKETS_DISTRIBUTE, nav="baskets")
 @require_POST
 def sheet_line(request: HttpRequest, territory: Territory, sheet_id: int, line_id: int) -> HttpResponse:
-    found: DistributionSheet = _found(access.sheet_for, request.user, territory, sheet_id)
+    found: DistributionSheet = access.sheet_for(request.user, territory, sheet_id)
     line = found.lines.filter(pk=line_id).first()
     if line is None:
         raise Http404(_("No such line on this sheet."))
@@ -636,7 +619,7 @@ def _sheet_url(territory: Territory, found: DistributionSheet) -> str:
 @territory_page(Action.BASKETS_DISTRIBUTE, nav="baskets")
 @require_POST
 def sheet_close(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResponse:
-    found: DistributionSheet = _found(access.sheet_for, request.user, territory, sheet_id)
+    found: DistributionSheet = access.sheet_for(request.user, territory, sheet_id)
     try:
         services.sheet_close(sheet=found, actor=user_of(request))
     except GrenierError as exc:
@@ -649,8 +632,8 @@ def sheet_close(request: HttpRequest, territory: Territory, sheet_id: int) -> Ht
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_POST
 def sheet_reopen(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResponse:
-    found: DistributionSheet = _found(access.sheet_for, request.user, territory, sheet_id)
-    _found(access.garden_for, request.user, territory, found.pickup_point.garden_id)
+    found: DistributionSheet = access.sheet_for(request.user, territory, sheet_id)
+    access.garden_for(request.user, territory, found.pickup_point.garden_id)
     try:
         services.sheet_reopen(sheet=found, actor=user_of(request))
     except GrenierError as exc:
@@ -662,7 +645,7 @@ def sheet_reopen(request: HttpRequest, territory: Territory, sheet_id: int) -> H
 
 @territory_page(Action.BASKETS_DISTRIBUTE, nav="baskets")
 def sheet_pdf(request: HttpRequest, territory: Territory, sheet_id: int) -> HttpResponse:
-    found: DistributionSheet = _found(access.sheet_for, request.user, territory, sheet_id)
+    found: DistributionSheet = access.sheet_for(request.user, territory, sheet_id)
     response = HttpResponse(documents.sheet_pdf(found, _sheet_lines(found)), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'inline; filename="feuille-{found.pickup_point_id}-{found.on:%Y-%m-%d}.pdf"'
@@ -676,7 +659,7 @@ def sheet_pdf(request: HttpRequest, territory: Territory, sheet_id: int) -> Http
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_http_methods(["GET", "POST"])
 def payments(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     q = request.GET.get("q", "").strip()[:100]
     page_obj = Paginator(selectors.member_rows(found, q), PAGE_SIZE).get_page(request.GET.get("page"))
     form = forms.PaymentForm(request.POST or None, initial={"card": request.GET.get("card", "")})
@@ -697,7 +680,7 @@ def payments(request: HttpRequest, territory: Territory, garden_id: int) -> Http
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"amount_cents": "amount"})
+            form_errors(form, exc, {"amount_cents": "amount"})
         else:
             messages.success(request, _("Payment recorded."))
             return redirect("baskets_payments", territory.slug, found.pk)
@@ -747,7 +730,7 @@ def _statement_from(
     if data is None and default is not None:
         return form, selectors.statement(default, date(today.year, 1, 1), today)
     if form.is_valid():
-        funder = _found(access.funder_for, request.user, territory, form.cleaned_data["funder"])
+        funder = access.funder_for(request.user, territory, form.cleaned_data["funder"])
         return form, selectors.statement(funder, form.cleaned_data["start"], form.cleaned_data["end"])
     if data is not None and "funder" in form.errors:
         raise Http404(_("This funder does not exist or you may not read its statements."))
@@ -887,7 +870,7 @@ def garden_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Garden recorded."))
             return redirect("baskets_garden", territory.slug, created.pk)
@@ -904,7 +887,7 @@ def garden_new(request: HttpRequest, territory: Territory) -> HttpResponse:
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_http_methods(["GET", "POST"])
 def garden_edit(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     form = forms.GardenForm(
         request.POST or None,
         stores=_stores(territory),
@@ -923,7 +906,7 @@ def garden_edit(request: HttpRequest, territory: Territory, garden_id: int) -> H
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("baskets_garden", territory.slug, found.pk)
@@ -952,7 +935,7 @@ def _offer_input(data: dict[str, Any]) -> dict[str, Any]:
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_http_methods(["GET", "POST"])
 def offer_new(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     form = forms.OfferForm(request.POST or None, initial={"weekday": 3})
     form.fields.pop("active")
     if request.method == "POST" and form.is_valid():
@@ -964,7 +947,7 @@ def offer_new(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"price_cents": "price"})
+            form_errors(form, exc, {"price_cents": "price"})
         else:
             messages.success(request, _("Offer recorded."))
             return redirect("baskets_garden", territory.slug, found.pk)
@@ -981,8 +964,8 @@ def offer_new(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_http_methods(["GET", "POST"])
 def offer_edit(request: HttpRequest, territory: Territory, garden_id: int, offer_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
-    offer: BasketOffer = _found(access.offer_for, request.user, territory, found, offer_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
+    offer: BasketOffer = access.offer_for(request.user, territory, found, offer_id)
     form = forms.OfferForm(
         request.POST or None,
         initial={
@@ -1004,7 +987,7 @@ def offer_edit(request: HttpRequest, territory: Territory, garden_id: int, offer
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"price_cents": "price"})
+            form_errors(form, exc, {"price_cents": "price"})
         else:
             messages.success(request, _("Saved."))
             return redirect("baskets_garden", territory.slug, found.pk)
@@ -1037,7 +1020,7 @@ def _volunteers(territory: Territory, ids: list[int]) -> list[User]:
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_http_methods(["GET", "POST"])
 def point_new(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     form = forms.PickupPointForm(request.POST or None, cashiers=_cashiers(territory), initial={"weekday": 3})
     form.fields.pop("active")
     if request.method == "POST" and form.is_valid():
@@ -1054,7 +1037,7 @@ def point_new(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Pickup point recorded."))
             return redirect("baskets_garden", territory.slug, found.pk)
@@ -1071,8 +1054,8 @@ def point_new(request: HttpRequest, territory: Territory, garden_id: int) -> Htt
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_http_methods(["GET", "POST"])
 def point_edit(request: HttpRequest, territory: Territory, garden_id: int, point_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
-    point: PickupPoint = _found(access.pickup_point_for, request.user, territory, found, point_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
+    point: PickupPoint = access.pickup_point_for(request.user, territory, found, point_id)
     form = forms.PickupPointForm(
         request.POST or None,
         cashiers=_cashiers(territory),
@@ -1099,7 +1082,7 @@ def point_edit(request: HttpRequest, territory: Territory, garden_id: int, point
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("baskets_garden", territory.slug, found.pk)
@@ -1142,7 +1125,7 @@ AGREEMENT_FIELDS = {
 @territory_page(Action.BASKETS_MANAGE, nav="baskets")
 @require_http_methods(["GET", "POST"])
 def agreement_new(request: HttpRequest, territory: Territory, garden_id: int) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
     funders = _funders(territory)
     form = forms.AgreementForm(
         request.POST or None,
@@ -1158,7 +1141,7 @@ def agreement_new(request: HttpRequest, territory: Territory, garden_id: int) ->
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, AGREEMENT_FIELDS)
+            form_errors(form, exc, AGREEMENT_FIELDS)
         else:
             messages.success(request, _("Agreement recorded."))
             return redirect("baskets_garden", territory.slug, found.pk)
@@ -1177,8 +1160,8 @@ def agreement_new(request: HttpRequest, territory: Territory, garden_id: int) ->
 def agreement_edit(
     request: HttpRequest, territory: Territory, garden_id: int, agreement_id: int
 ) -> HttpResponse:
-    found: Garden = _found(access.garden_for, request.user, territory, garden_id)
-    agreement: Agreement = _found(access.agreement_for, request.user, territory, found, agreement_id)
+    found: Garden = access.garden_for(request.user, territory, garden_id)
+    agreement: Agreement = access.agreement_for(request.user, territory, found, agreement_id)
     funders = _funders(territory)
     form = forms.AgreementForm(
         request.POST or None,
@@ -1200,7 +1183,7 @@ def agreement_edit(
                 agreement=agreement, **_agreement_input(form.cleaned_data, funders), actor=user_of(request)
             )
         except GrenierError as exc:
-            _form_errors(form, exc, AGREEMENT_FIELDS)
+            form_errors(form, exc, AGREEMENT_FIELDS)
         else:
             messages.success(request, _("Saved."))
             return redirect("baskets_garden", territory.slug, found.pk)
@@ -1236,7 +1219,7 @@ def basket_settings(request: HttpRequest, territory: Territory) -> HttpResponse:
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"member_cap_bp": "member_cap_percent"})
+            form_errors(form, exc, {"member_cap_bp": "member_cap_percent"})
         else:
             messages.success(request, _("Saved."))
             return redirect("baskets_home", territory.slug)
@@ -1259,7 +1242,7 @@ def basket_settings(request: HttpRequest, territory: Territory) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def funder_payments(request: HttpRequest, territory: Territory, funder_id: int) -> HttpResponse:
     """Record what a funder paid for a period; what its agreements owe, were paid and have left for it."""
-    funder: Funder = _found(access.funder_for, request.user, territory, funder_id)
+    funder: Funder = access.funder_for(request.user, territory, funder_id)
     today = timezone.localdate()
     start = _parse_day(request.GET.get("start"), date(today.year, 1, 1))
     end = _parse_day(request.GET.get("end"), today)
@@ -1287,7 +1270,7 @@ def funder_payments(request: HttpRequest, territory: Territory, funder_id: int) 
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"amount_cents": "amount"})
+            form_errors(form, exc, {"amount_cents": "amount"})
         else:
             messages.success(request, _("Payment recorded."))
             return redirect(

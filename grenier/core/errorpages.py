@@ -43,6 +43,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return _page(request, 404, _("Page not found"), _("This page does not exist or you may not see it."))
 
 
+def refused(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    """A service's refusal (a conflict, bad input) on a page that had no form to put it on."""
+    return _page(request, status, _("Not possible"), detail)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return problem_response(

@@ -156,3 +156,23 @@ class ApiGuardMiddleware:
             if name in response:
                 problem[name] = response[name]
         return problem
+
+
+class PageErrorMiddleware:
+    """The one path from a service's refusal to a page: a ``GrenierError`` a page's view lets through becomes its
+    error page (``core.pages.page_error``), as the API's handler turns it into problem+json. Views catch one only
+    to put it on a form (``core.pages.form_errors``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from grenier.core.errors import GrenierError
+        from grenier.core.pages import page_error
+
+        if _is_api(request) or not isinstance(exception, GrenierError):
+            return None
+        return page_error(request, exception)

@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grenier.core import permissions, selectors, services
 from grenier.core.auth import user_of
 from grenier.core.cards import format_card_number
-from grenier.core.errors import Forbidden, GrenierError, NotFound
+from grenier.core.errors import Forbidden, GrenierError
 from grenier.core.forms import HouseholdForm, LeaveForm, PersonFormSet
 from grenier.core.models import Household, Role, Territory
 from grenier.core.permissions import Action
@@ -28,20 +27,25 @@ from grenier.core.permissions import Action
 View = Callable[..., HttpResponse]
 
 
-def territory_page(action: Action, nav: str = "") -> Callable[[View], View]:
-    """Resolve ``slug`` to a territory the person may act in, check ``action``, remember it as the current one."""
+def territory_page(
+    action: Action | None = None,
+    nav: str = "",
+    check: Callable[[Any, Territory], object] | None = None,
+) -> Callable[[View], View]:
+    """Resolve ``slug`` to a territory the person may act in (404 otherwise), check ``action`` in the role grid
+    and, where an app scopes its pages further, its own ``check`` (its ``access`` module: 403 for a role with no
+    part in it); remember the territory as the current one. A refusal raised here or in the view becomes its error
+    page through ``PageErrorMiddleware``: the one decorator of every territory's pages."""
 
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                territory = permissions.territory_for(request.user, slug)
+            territory = permissions.territory_for(request.user, slug)
+            if action is not None:
                 permissions.require(request.user, territory, action)
-            except NotFound as exc:
-                raise Http404(exc.detail) from exc
-            except Forbidden as exc:
-                raise PermissionDenied(exc.detail) from exc
+            if check is not None:
+                check(request.user, territory)
             request.territory = territory  # type: ignore[attr-defined]
             request.nav_current = nav  # type: ignore[attr-defined]
             request.session["territory"] = territory.slug
@@ -69,10 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def switch_territory(request: HttpRequest) -> HttpResponse:
     slug = request.POST.get("territory", "")
-    try:
-        territory = permissions.territory_for(request.user, slug)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    territory = permissions.territory_for(request.user, slug)
     request.session["territory"] = territory.slug
     return redirect("territory_home", territory.slug)
 
@@ -162,10 +163,7 @@ def _new_key(request: HttpRequest) -> str:
 
 @territory_page(Action.VIEW_TERRITORY)
 def household_detail(request: HttpRequest, territory: Territory, household_id: int) -> HttpResponse:
-    try:
-        household = permissions.household_for(request.user, territory, household_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    household = permissions.household_for(request.user, territory, household_id)
     request.nav_current = (  # type: ignore[attr-defined]
         "households" if permissions.can(request.user, territory, Action.LIST_HOUSEHOLDS) else "my_household"
     )
@@ -209,13 +207,8 @@ def my_household(request: HttpRequest, territory: Territory) -> HttpResponse:
 @territory_page(Action.VIEW_TERRITORY)
 @require_http_methods(["GET", "POST"])
 def household_leave(request: HttpRequest, territory: Territory, household_id: int) -> HttpResponse:
-    try:
-        household = permissions.household_for(request.user, territory, household_id)
-        permissions.require_may_leave(request.user, household)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
+    household = permissions.household_for(request.user, territory, household_id)
+    permissions.require_may_leave(request.user, household)
     if not household.is_active:
         messages.info(request, _("This household has already left."))
         return redirect("household_detail", territory.slug, household.pk)

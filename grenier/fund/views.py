@@ -25,7 +25,7 @@ from grenier.core.errors import Conflict, GrenierError, NotFound
 from grenier.core.models import Household, Territory
 from grenier.core.money import format_cents
 from grenier.core.months import month_name, parse_month, shift_month
-from grenier.core.pages import error_text, idempotency_key
+from grenier.core.pages import error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund import charts, forms, selectors, services
@@ -38,26 +38,6 @@ from grenier.fund.models import (
     SettlementStatus,
     Store,
 )
-
-
-def _form_errors(form: Any, exc: GrenierError, fields: dict[str, str]) -> None:
-    """Show a service's refusal once: on the field it concerns, or above the form when it concerns none
-    (``fields`` maps service names to form names). A banner repeating a field's error is read twice by a screen
-    reader; with one field concerned, that field shows the service's whole reason."""
-    placed: dict[str, list[str]] = {}
-    for name, errors in exc.errors.items():
-        target = fields.get(name, name if name in form.fields else None)
-        if target is not None:
-            placed.setdefault(target, []).extend(str(error) for error in errors)
-    if not placed:
-        form.add_error(None, exc.detail)
-    elif len(placed) == 1:
-        form.add_error(next(iter(placed)), exc.detail)
-    else:
-        for target, errors in placed.items():
-            for error in errors:
-                form.add_error(target, error)
-
 
 # --- the till ------------------------------------------------------------------------------------------------------
 
@@ -86,7 +66,7 @@ def till(request: HttpRequest, territory: Territory) -> HttpResponse:
             if isinstance(exc, NotFound):  # no household has this card number
                 form.add_error("card", exc.detail)
             else:
-                _form_errors(form, exc, {"amount_cents": "amount", "card": "card", "code": "code"})
+                form_errors(form, exc, {"amount_cents": "amount", "card": "card", "code": "code"})
         else:
             return redirect("fund_receipt", territory.slug, result.payment.pk)
     recent = []
@@ -147,7 +127,7 @@ def refund(request: HttpRequest, territory: Territory, payment_id: int) -> HttpR
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"amount_cents": "amount"})
+            form_errors(form, exc, {"amount_cents": "amount"})
         else:
             messages.success(request, _("Refund recorded: the credit is back on the household's card."))
             return redirect("fund_receipt", territory.slug, payment.pk)
@@ -376,7 +356,7 @@ def runs(request: HttpRequest, territory: Territory) -> HttpResponse:
             else:
                 summary = services.monthly_run(territory=territory, month=month, actor=user_of(request))
         except GrenierError as exc:
-            _form_errors(form, exc, {})
+            form_errors(form, exc, {})
         else:
             if preview is None:
                 messages.success(
@@ -458,7 +438,7 @@ def stores(request: HttpRequest, territory: Territory) -> HttpResponse:
         try:
             store = services.store_create(territory=territory, actor=user_of(request), **form.cleaned_data)
         except GrenierError as exc:
-            _form_errors(form, exc, {})
+            form_errors(form, exc, {})
         else:
             messages.success(request, _("%(name)s is recorded, pending approval.") % {"name": store.name})
             return redirect("fund_stores", territory.slug)
@@ -518,7 +498,7 @@ def settlements(request: HttpRequest, territory: Territory) -> HttpResponse:
                 territory=territory, month=form.cleaned_data["month"], actor=user_of(request)
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {})
+            form_errors(form, exc, {})
         else:
             messages.success(
                 request,
@@ -658,7 +638,7 @@ def grants(request: HttpRequest, territory: Territory) -> HttpResponse:
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_errors(form, exc, {"amount_cents": "amount"})
+            form_errors(form, exc, {"amount_cents": "amount"})
         else:
             messages.success(request, _("The grant is recorded in the fund."))
             return redirect("fund_grants", territory.slug)

@@ -28,10 +28,10 @@ from pydantic import ValidationError
 
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import Forbidden, GrenierError, NotFound
+from grenier.core.errors import GrenierError
 from grenier.core.models import Territory
 from grenier.core.months import shift_month
-from grenier.core.pages import error_text, idempotency_key
+from grenier.core.pages import error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.governance import forms, kinds, selectors, services
@@ -44,10 +44,7 @@ RECEIPT_MAX_AGE = 90 * 24 * 3600  # seconds: longer than any vote stays open
 
 
 def _proposal(territory: Territory, proposal_id: int) -> Proposal:
-    try:
-        return services.proposal_for(territory, proposal_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return services.proposal_for(territory, proposal_id)
 
 
 def _back(territory: Territory, proposal: Proposal) -> HttpResponse:
@@ -333,14 +330,7 @@ def proposal_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            placed = False
-            for name, errors in exc.errors.items():
-                target = form.field_for(data["kind"], name)
-                for error in errors:
-                    form.add_error(target, error)
-                placed = placed or target is not None
-            if not placed or isinstance(exc, Forbidden) or not exc.errors:
-                form.add_error(None, exc.detail)
+            form_errors(form, exc, lambda name: form.field_for(data["kind"], name))
         else:
             messages.success(
                 request,

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,10 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import Forbidden, GrenierError, InvalidInput, NotFound
+from grenier.core.errors import GrenierError, InvalidInput, NotFound
 from grenier.core.models import Household, Territory
-from grenier.core.pages import error_text, idempotency_key
+from grenier.core.pages import error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
+from grenier.core.views import territory_page
 from grenier.fund.models import Funder
 from grenier.orders import access, documents, forms, selectors, services
 from grenier.orders.models import (
@@ -40,37 +39,9 @@ from grenier.orders.models import (
 View = Callable[..., HttpResponse]
 
 
-def orders_page(view: View) -> View:
-    """Resolve the territory; someone with no role there gets 404, a role with no part in buying groups 403. Objects
-    are then resolved through ``access`` (404 for what one is not part of)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            territory = permissions.territory_for(request.user, slug)
-            access.require_any(request.user, territory)
-            request.territory = territory  # type: ignore[attr-defined]
-            request.nav_current = "orders"  # type: ignore[attr-defined]
-            request.session["territory"] = territory.slug
-            return view(request, territory, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.detail) from exc
-        except Forbidden as exc:
-            raise PermissionDenied(exc.detail) from exc
-
-    return wrapper
-
-
-def _place_errors(form: Any, exc: GrenierError) -> None:
-    placed = False
-    for name, errors in exc.errors.items():
-        target = name if name in form.fields else None
-        for error in errors:
-            form.add_error(target, error)
-            placed = placed or target is not None
-    if not placed or not exc.errors:
-        form.add_error(None, exc.detail)
+orders_page = territory_page(nav="orders", check=access.require_any)
+"""Someone with no role in the territory gets 404, a role with no part in buying groups 403. Objects are then
+resolved through ``access`` (404 for what one is not part of)."""
 
 
 def _error_summary(form: Any, anchors: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
@@ -115,7 +86,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
                 )
                 services.pickup_point_create(group=group, name=data["pickup_point"], actor=user)
             except GrenierError as exc:
-                _place_errors(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, _("Buying group created."))
                 return redirect("orders_group", territory.slug, group.pk)
@@ -305,7 +276,7 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
                 "card": card_form,
             }.get(form_name)
             if target is not None:
-                _place_errors(target, exc)
+                form_errors(target, exc)
             else:
                 messages.error(request, error_text(exc))
     members = (  # the group's own members: its coordinators see them (pickups, payments), no other household
@@ -407,7 +378,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
                     actor=user,
                 )
             except GrenierError as exc:
-                _place_errors(order_form, exc)
+                form_errors(order_form, exc)
             else:
                 # A pot short after this order is the coordinators' matter (a funder covers it, the cycle page
                 # tells them): the member ordered at their tier and is not told it as if it were their doing.
@@ -506,7 +477,7 @@ def cycle_close(request: HttpRequest, territory: Territory, cycle_id: int) -> Ht
         try:
             result = services.cycle_close(cycle=cycle, actor=user, early=bool(form.cleaned_data.get("early")))
         except GrenierError as exc:
-            _place_errors(form, exc)
+            form_errors(form, exc)
         else:
             if result.closed_now:
                 messages.success(request, _("Cycle closed: purchase orders and pickup lists are ready."))
@@ -694,9 +665,7 @@ def order_receipt(request: HttpRequest, territory: Territory, order_id: int) -> 
                     actor=user,
                 )
             except GrenierError as exc:
-                _place_errors(form, exc)
-                if "amount_cents" in exc.errors:
-                    form.add_error("amount", exc.errors["amount_cents"][0])
+                form_errors(form, exc, {"amount_cents": "amount"})
             else:
                 messages.success(request, _("Payment recorded."))
                 return redirect("orders_receipt", territory.slug, order.pk)
@@ -754,10 +723,7 @@ def catalogue(request: HttpRequest, territory: Territory, producer_id: int) -> H
                 actor=user,
             )
         except GrenierError as exc:
-            _place_errors(form, exc)
-            for name, target in (("price_cents", "price"),):
-                if name in exc.errors:
-                    form.add_error(target, exc.errors[name][0])
+            form_errors(form, exc, {"price_cents": "price"})
         else:
             messages.success(request, _("Catalogue saved. Open cycles keep the prices they started with."))
             return redirect("orders_catalogue", territory.slug, producer.pk)
@@ -777,26 +743,9 @@ def catalogue(request: HttpRequest, territory: Territory, producer_id: int) -> H
 # --- social workers: tiers of the households they referred ----------------------------------------------------------
 
 
-def referrer_page(view: View) -> View:
-    """A social worker's pages: 404 without a role here, 403 for a role that refers nobody; a household they did not
-    refer themselves is "not found"."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            territory = permissions.territory_for(request.user, slug)
-            access.require_referrer(request.user, territory)
-            request.territory = territory  # type: ignore[attr-defined]
-            request.nav_current = "orders"  # type: ignore[attr-defined]
-            request.session["territory"] = territory.slug
-            return view(request, territory, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.detail) from exc
-        except Forbidden as exc:
-            raise PermissionDenied(exc.detail) from exc
-
-    return wrapper
+referrer_page = territory_page(nav="orders", check=access.require_referrer)
+"""A social worker's pages: 404 without a role here, 403 for a role that refers nobody; a household they did not
+refer themselves is "not found"."""
 
 
 @referrer_page
@@ -864,7 +813,7 @@ def referred_household(request: HttpRequest, territory: Territory, household_id:
                     )
                 services.tier_set_by_referral(group=chosen, tier=tier, referral=referral, actor=user)
             except GrenierError as exc:
-                _place_errors(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(
                     request,
