@@ -29,7 +29,7 @@ from grenier.baskets.models import (
 )
 from grenier.core import permissions
 from grenier.core.errors import NotFound
-from grenier.core.models import Household, Role, Territory
+from grenier.core.models import Household, Territory
 from grenier.core.permissions import Action
 from grenier.fund.models import Funder
 
@@ -149,8 +149,7 @@ def funders_of(user: AnyUser, territory: Territory) -> QuerySet[Funder]:
     """Funders whose statements ``user`` may read: all for coordinators and the committee, a funder's own."""
     if not permissions.can(user, territory, Action.BASKETS_FIGURES):
         return Funder.objects.none()
-    roles = permissions.roles_of(user, territory)
-    if manages(user, territory) or Role.COMMITTEE in roles:
+    if permissions.can(user, territory, Action.BASKETS_EVERY_FUNDER):
         return Funder.objects.filter(territory=territory)
     return Funder.objects.filter(territory=territory, members__id=user.pk or 0).distinct()
 

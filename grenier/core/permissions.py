@@ -53,6 +53,7 @@ class Action(StrEnum):
     SUPPLY_KITCHEN = "supply.kitchen"  # a kitchen's own demand, deliveries, receipts, invoices, EGalim
     # solidarity baskets: which garden or pickup point a person works for is checked by baskets.access
     BASKETS_FIGURES = "baskets.figures"  # baskets, parts paid, statements: aggregated (a funder: its own)
+    BASKETS_EVERY_FUNDER = "baskets.funders"  # every funder's statements, not only one's own
     BASKETS_MANAGE = "baskets.manage"  # gardens, offers, agreements, subscriptions, distributions, payments
     BASKETS_REFER = "baskets.refer"  # refer a household with its consent; see one's own referrals only
     BASKETS_DISTRIBUTE = "baskets.distribute"  # check off a distribution sheet at a pickup point one serves
@@ -78,12 +79,19 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.SUPPLY_FIGURES,
         Action.SUPPLY_MANAGE,
         Action.BASKETS_FIGURES,
+        Action.BASKETS_EVERY_FUNDER,
         Action.BASKETS_MANAGE,
         Action.BASKETS_DISTRIBUTE,
         Action.ORDERS_MANAGE,
     },
     Role.COMMITTEE: _EVERY_ROLE
-    | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES, Action.BASKETS_FIGURES},
+    | {
+        Action.VIEW_AGGREGATES,
+        Action.FUND_VIEW_FIGURES,
+        Action.SUPPLY_FIGURES,
+        Action.BASKETS_FIGURES,
+        Action.BASKETS_EVERY_FUNDER,
+    },
     Role.MEMBER: _EVERY_ROLE
     | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT, Action.BASKETS_OWN, Action.ORDERS_OWN},
     Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS, Action.BASKETS_DISTRIBUTE},

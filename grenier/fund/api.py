@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from grenier.api import territory_of
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import Forbidden, InvalidInput, NotFound
-from grenier.core.models import Territory
 from grenier.core.permissions import Action
 from grenier.core.schemas import Cents, Id, InputSchema, Month
-from grenier.fund import selectors, services
-from grenier.fund.models import Payment, Settlement, Store
+from grenier.fund import access, selectors, services
+from grenier.fund.models import Payment, Settlement
 
 router = Router(tags=["fund"])
 
@@ -127,28 +124,12 @@ def _payment_out(payment: Payment, remaining: int | None = None) -> TillPaymentO
     )
 
 
-def _cashier_store(request: HttpRequest, territory: Territory, store_id: int | None) -> Store:
-    permissions.require(request.user, territory, Action.FUND_TAKE_PAYMENTS)
-    stores = list(selectors.stores_of_cashier(user_of(request), territory))
-    if store_id is not None:
-        stores = [store for store in stores if store.pk == store_id]
-        if not stores:
-            raise NotFound(_("You are not a cashier of this store."))
-    if not stores:
-        raise Forbidden(_("You are not a cashier of any store in this territory."))
-    if len(stores) > 1:
-        raise InvalidInput(
-            _("Say which store."), errors={"store": [_("You work at several stores: give its id.")]}
-        )
-    return stores[0]
-
-
 @router.post(
     "/payments", response={201: TillPaymentOut}, summary="A member household pays in food credit (cashier)"
 )
 def payment_create(request: HttpRequest, payload: TillPaymentIn) -> tuple[int, TillPaymentOut]:
     territory = territory_of(request)
-    store = _cashier_store(request, territory, payload.store)
+    store = access.cashier_store(request.user, territory, payload.store)
     result = services.pay(
         store=store,
         card=payload.household,
@@ -169,7 +150,7 @@ def payment_list(
     request: HttpRequest, store: Id | None = None, limit: int = Query(50, ge=1, le=500)
 ) -> list[TillPaymentOut]:
     territory = territory_of(request)
-    chosen = _cashier_store(request, territory, store)
+    chosen = access.cashier_store(request.user, territory, store)
     return [_payment_out(p) for p in selectors.store_payments(chosen, limit=limit).select_related("store")]
 
 
@@ -178,14 +159,7 @@ def payment_list(
 )
 def payment_refund(request: HttpRequest, payment_id: int, payload: RefundIn) -> tuple[int, RefundOut]:
     territory = territory_of(request)
-    permissions.require(request.user, territory, Action.FUND_TAKE_PAYMENTS)
-    payment = (
-        Payment.objects.filter(pk=payment_id, territory=territory, store__cashiers=user_of(request))
-        .select_related("household", "store")
-        .first()
-    )
-    if payment is None:
-        raise NotFound(_("No payment of your store has this id."))
+    payment = access.store_payment(request.user, territory, payment_id)
     refund = services.refund(
         payment=payment,
         credit_cents=payload.amount_cents,
@@ -241,10 +215,7 @@ def settle_month(request: HttpRequest, payload: MonthIn) -> list[SettlementOut]:
 )
 def settlement_list(request: HttpRequest, month: Month | None = None) -> list[SettlementOut]:
     territory = territory_of(request)
-    rows = selectors.settlements_of(territory, month)
-    if not permissions.can(request.user, territory, Action.FUND_MANAGE):
-        permissions.require(request.user, territory, Action.FUND_TAKE_PAYMENTS)
-        rows = rows.filter(store__cashiers=user_of(request))
+    rows = access.settlements_visible(request.user, territory, selectors.settlements_of(territory, month))
     return [_settlement_out(s) for s in rows[:500]]
 
 

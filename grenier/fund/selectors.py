@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from grenier.core.models import Household, Territory, User
+from grenier.core.models import Household, Territory
 from grenier.fund.models import (
     Funder,
     Grant,
@@ -34,10 +34,6 @@ from grenier.fund.services import (
     scale_for,
 )
 from grenier.ledger.models import Account
-
-
-def stores_of_cashier(user: User, territory: Territory) -> QuerySet[Store]:
-    return Store.objects.filter(territory=territory, cashiers=user).order_by("name")
 
 
 def store_payments(store: Store, *, limit: int = 50) -> QuerySet[Payment]:

@@ -28,11 +28,10 @@ from grenier.core.months import month_name, parse_month, shift_month
 from grenier.core.pages import error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
-from grenier.fund import charts, forms, selectors, services
+from grenier.fund import access, charts, forms, selectors, services
 from grenier.fund.models import (
     CarryOver,
     Funder,
-    Payment,
     PaymentCode,
     Settlement,
     SettlementStatus,
@@ -42,14 +41,10 @@ from grenier.fund.models import (
 # --- the till ------------------------------------------------------------------------------------------------------
 
 
-def _cashier_stores(request: HttpRequest, territory: Territory) -> list[Store]:
-    return list(selectors.stores_of_cashier(user_of(request), territory))
-
-
 @territory_page(Action.FUND_TAKE_PAYMENTS, nav="till")
 @require_http_methods(["GET", "POST"])
 def till(request: HttpRequest, territory: Territory) -> HttpResponse:
-    stores = _cashier_stores(request, territory)
+    stores = access.cashier_stores(request.user, territory)
     form = forms.PaymentForm(request.POST or None, stores=[(s.pk, s.name) for s in stores])
     if request.method == "POST" and form.is_valid():
         store = next(s for s in stores if s.pk == form.cleaned_data["store"])
@@ -85,20 +80,9 @@ def till(request: HttpRequest, territory: Territory) -> HttpResponse:
     )
 
 
-def _store_payment(request: HttpRequest, territory: Territory, payment_id: int) -> Payment:
-    payment = (
-        Payment.objects.filter(pk=payment_id, territory=territory, store__cashiers=user_of(request))
-        .select_related("store", "household")
-        .first()
-    )
-    if payment is None:
-        raise Http404(_("No payment of your store has this number."))
-    return payment
-
-
 @territory_page(Action.FUND_TAKE_PAYMENTS, nav="till")
 def receipt(request: HttpRequest, territory: Territory, payment_id: int) -> HttpResponse:
-    payment = _store_payment(request, territory, payment_id)
+    payment = access.store_payment(request.user, territory, payment_id)
     return render(
         request,
         "fund/receipt.html",
@@ -115,7 +99,7 @@ def receipt(request: HttpRequest, territory: Territory, payment_id: int) -> Http
 @territory_page(Action.FUND_TAKE_PAYMENTS, nav="till")
 @require_http_methods(["GET", "POST"])
 def refund(request: HttpRequest, territory: Territory, payment_id: int) -> HttpResponse:
-    payment = _store_payment(request, territory, payment_id)
+    payment = access.store_payment(request.user, territory, payment_id)
     room = payment.credit_cents - payment.refunded_credit_cents
     form = forms.RefundForm(request.POST or None, initial={"amount": f"{room / 100:.2f}".replace(".", ",")})
     if request.method == "POST" and form.is_valid():

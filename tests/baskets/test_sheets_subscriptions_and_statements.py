@@ -1,4 +1,6 @@
-"""The QA walkthrough's findings on the baskets (K1 to K10): each test fails without its fix."""
+"""Baskets week to week: sheets of days to come and reopened sheets, one basket per garden and one open referral per
+household, the subscribe picker and the payments search, stopping and pausing, the funders' report and
+statements (CSV in euros), paginated and searched lists, the volunteer's home."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""After the phone walkthrough (QA O1-O8): rounding to cases never wipes a product and is shown before the close;
+"""A cycle's close and its rounding to cases: rounding to cases never wipes a product and is shown before the close;
 the pot's projection is the close's; the close is confirmed, early closes explicitly; a new tier re-prices open
 orders; errors are summed up at the top; exports and pickup lists say what each household collects."""
 
