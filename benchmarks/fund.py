@@ -406,6 +406,173 @@ def run_payments(setup: PaySetup, clients: int, seconds: float, run_tag: str) ->
     )
 
 
+# --- payments through the HTTP API ----------------------------------------------------------------------------
+
+
+def api_token(setup: PaySetup) -> str:
+    """A bearer token for the benchmark's cashier in its territory, as ``grenier token create`` makes one."""
+    from grenier.core.models import Territory, User
+    from grenier.core.services import token_create
+
+    _token, key = token_create(
+        user=User.objects.get(pk=setup.cashier_id),
+        territory=Territory.objects.get(slug=PAY_TERRITORY),
+        name="benchmark",
+    )
+    return key
+
+
+def start_api_server(workers: int, port: int) -> subprocess.Popen[bytes]:
+    """gunicorn serving ``grenier.wsgi`` as ``grenier serve`` does (sync workers), without the access log."""
+    import socket
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    server = subprocess.Popen(  # noqa: S603 - our own server, on our own database
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "grenier.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return server
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def api_worker(
+    index: int,
+    port: int,
+    token: str,
+    cards: list[str],
+    seconds: float,
+    run_tag: str,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """One till talking to the API: ``POST /api/v1/payments`` in a loop, as a till program would (no Django here)."""
+    import http.client
+    import json
+
+    rng = random.Random(f"api-{run_tag}-{index}")  # noqa: S311 - test data, not secrets
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    ok = conflicts = 0
+    errors: dict[str, int] = {}
+    latencies: list[float] = []
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        results.put({"index": index, "fatal": "stopped: another client failed"})
+        return
+    started = time.perf_counter()
+    deadline = started + seconds
+    number = 0
+    now = started
+    while now < deadline:
+        number += 1
+        body = json.dumps(
+            {
+                "household": rng.choice(cards),
+                "amount_cents": rng.randint(100, 2000),
+                "idempotency_key": f"api-{run_tag}-{index}-{number}",
+            }
+        )
+        try:
+            connection.request("POST", "/api/v1/payments", body, headers)
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status == 201:
+                ok += 1
+            elif response.status == 409:
+                conflicts += 1
+            else:
+                name = f"HTTP {response.status}: {answer[:120]!r}"
+                errors[name] = errors.get(name, 0) + 1
+            if response.will_close:
+                connection.close()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            name = f"{type(exc).__name__}: {str(exc)[:120]}"
+            errors[name] = errors.get(name, 0) + 1
+        finished = time.perf_counter()
+        latencies.append(finished - now)
+        now = finished
+    latencies.sort()
+    results.put(
+        {
+            "index": index,
+            "ok": ok,
+            "conflicts": conflicts,
+            "errors": errors,
+            "elapsed": now - started,
+            "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0.0,
+            "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)] if latencies else 0.0,
+        }
+    )
+
+
+def run_api_payments(setup: PaySetup, token: str, clients: int, seconds: float, run_tag: str) -> PayResult:
+    """C tills against a gunicorn with C workers, on the same database and households as the service's run."""
+    from django.db import connections
+
+    connections.close_all()
+    port = 18_000 + clients
+    server = start_api_server(clients, port)
+    try:
+        ctx = multiprocessing.get_context("spawn")
+        barrier = ctx.Barrier(clients + 1, timeout=300)
+        results = ctx.Queue()
+        workers = [
+            ctx.Process(
+                target=api_worker, args=(i, port, token, setup.cards, seconds, run_tag, barrier, results)
+            )
+            for i in range(clients)
+        ]
+        for worker in workers:
+            worker.start()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        waiting, seen = sample_lock_waits(os.environ["DATABASE_URL"], seconds)
+        collected = [results.get(timeout=seconds + 300) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+        load = os.getloadavg()[0]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    fatal = [r["fatal"] for r in collected if "fatal" in r]
+    if fatal:
+        raise RuntimeError(f"an API client failed: {fatal}")
+    errors: dict[str, int] = {}
+    for r in collected:
+        for name, count in r["errors"].items():
+            errors[name] = errors.get(name, 0) + count
+    return PayResult(
+        clients=clients,
+        payments=sum(r["ok"] for r in collected),
+        elapsed=max(r["elapsed"] for r in collected),
+        conflicts=sum(r["conflicts"] for r in collected),
+        errors=errors,
+        p50_ms=statistics.median(r["p50_ms"] for r in collected),
+        p95_ms=max(r["p95_ms"] for r in collected),
+        lock_wait_share=waiting / seen if seen else 0.0,
+        load=load,
+    )
+
+
 def sample_lock_waits(url: str, seconds: float) -> tuple[int, int]:
     """Every 50 ms while the clients pay: how many of their backends wait on a lock (a row lock, mostly)."""
     import psycopg
@@ -601,6 +768,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stores", type=int, default=1, help="approved stores the payments spread over")
     parser.add_argument("--scale", type=int, default=10, help="pgbench scale factor (default 10)")
     parser.add_argument("--skip-payments", action="store_true")
+    parser.add_argument("--skip-api", action="store_true", help="no payments through the HTTP API")
     parser.add_argument("--skip-run", action="store_true")
     args = parser.parse_args(argv)
     args.client_counts = [int(c) for c in str(args.clients).split(",") if c.strip()]
@@ -635,6 +803,7 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
     )
 
     pay_rows: list[tuple[int, int, PayResult, float]] = []
+    api_rows: list[tuple[int, int, PayResult, float]] = []
     setup: PaySetup | None = None
     pay_ledger: tuple[bool, list[str], int] | None = None
     if not args.skip_payments:
@@ -643,6 +812,7 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
         print(f"  one payment sends {setup.queries_per_payment} SQL statements:", flush=True)
         for statement in setup.statements:
             print(f"    {statement}", flush=True)
+        api_key = None if args.skip_api else api_token(setup)
         pgbench_url = recreate_database(server_url, PGBENCH_DB)
         print(f"pgbench: initialising scale {args.scale}...", flush=True)
         pgbench_init(pgbench_url, args.scale)
@@ -660,6 +830,16 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
                     flush=True,
                 )
                 pay_rows.append((clients, repetition + 1, result, tps))
+                if api_key is not None:
+                    api = run_api_payments(setup, api_key, clients, args.seconds, f"c{clients}r{repetition}")
+                    print(
+                        f"  C={clients} run {repetition + 1}: HTTP API payments {api.tps:.1f}/s "
+                        f"({api.payments} in {api.elapsed:.1f} s; p50 {api.p50_ms:.1f} ms, p95 {api.p95_ms:.1f} ms; "
+                        f"refused for credit {api.conflicts}; errors {api.errors}; waiting on a lock "
+                        f"{100 * api.lock_wait_share:.0f} %; load {api.load:.1f}) -> ratio {api.tps / tps:.2f}",
+                        flush=True,
+                    )
+                    api_rows.append((clients, repetition + 1, api, tps))
         pay_ledger = ledger_ok(PAY_TERRITORY)
         print(f"  ledger_check({PAY_TERRITORY}).ok = {pay_ledger[0]} {pay_ledger[1]}", flush=True)
         admin_sql(server_url, f'DROP DATABASE IF EXISTS "{PGBENCH_DB}" WITH (FORCE)')
@@ -700,6 +880,11 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
             f"ratio {pay_result.tps / tps:.2f} (aim >= 0.5); lock waits {100 * pay_result.lock_wait_share:.0f} %, "
             f"load {pay_result.load:.1f}"
         )
+    for clients, repetition, pay_result, tps in api_rows:
+        print(
+            f"  HTTP API C={clients} run {repetition}: {pay_result.tps:8.1f}/s   pgbench {tps:8.1f} tps   "
+            f"ratio {pay_result.tps / tps:.2f} (aim >= 0.25); load {pay_result.load:.1f}"
+        )
     if pay_ledger is not None:
         print(f"  ledger_check({PAY_TERRITORY}).ok = {pay_ledger[0]}")
     for number, run in enumerate(run_rows, start=1):
@@ -712,7 +897,7 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
         )
     print("=" * 100)
     print()
-    print(markdown(today, machine, args, setup, pay_rows, run_rows))
+    print(markdown(today, machine, args, setup, pay_rows, api_rows, run_rows))
     return 0
 
 
@@ -722,6 +907,7 @@ def markdown(
     args: argparse.Namespace,
     setup: PaySetup | None,
     pay_rows: list[tuple[int, int, PayResult, float]],
+    api_rows: list[tuple[int, int, PayResult, float]],
     run_rows: list[RunResult],
 ) -> str:
     out = [
@@ -741,14 +927,18 @@ def markdown(
                 else "):"
             ),
             "",
-            "| C | run | payments/s | pgbench TPS | ratio (aim ≥ 0.5) | p50 / p95 latency | waiting on a lock "
+            "| through | C | run | payments/s | pgbench TPS | ratio (aim) | p50 / p95 latency | waiting on a lock "
             "| load after |",
-            "|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
+        rows = sorted(
+            [("service", 0.5, row) for row in pay_rows] + [("HTTP API", 0.25, row) for row in api_rows],
+            key=lambda item: (item[2][0], item[2][1], item[1] < 0.5),
+        )
         out += [
-            f"| {c} | {r} | {p.tps:.0f} | {t:.0f} | {p.tps / t:.2f} | {p.p50_ms:.1f} / {p.p95_ms:.1f} ms "
-            f"| {100 * p.lock_wait_share:.0f} % | {p.load:.1f} |"
-            for c, r, p, t in pay_rows
+            f"| {through} | {c} | {r} | {p.tps:.0f} | {t:.0f} | {p.tps / t:.2f} (≥ {aim}) "
+            f"| {p.p50_ms:.1f} / {p.p95_ms:.1f} ms | {100 * p.lock_wait_share:.0f} % | {p.load:.1f} |"
+            for through, aim, (c, r, p, t) in rows
         ]
         out.append("")
     if run_rows:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from grenier.fund import services
@@ -60,7 +61,9 @@ def fund(cast: Cast) -> Fund:
 
 # The payment's paths: Python (SQLite, and PostgreSQL when told to) and one database call (PostgreSQL). Tests that take
 # ``payment_path`` run on each path the database has, with the same expectations.
-PAYMENT_PATHS = ["python"]
+PAYMENT_PATHS = ["python"] + (
+    ["database"] if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else []
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -69,5 +72,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def payment_path(request: pytest.FixtureRequest) -> str:
+def payment_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(services, "PAY_IN_DATABASE", request.param == "database")
     return str(request.param)

@@ -19,7 +19,9 @@ from ..core.test_api import assert_problem, bearer, post
 from .conftest import Fund
 
 
-def test_a_payment_key_reused_for_another_household_and_amount_is_409(fund: Fund, client: Client) -> None:
+def test_a_payment_key_reused_for_another_household_and_amount_is_409(
+    fund: Fund, client: Client, payment_path: str
+) -> None:
     """The issue's case: key K for household A, 1 €; then key K for household B, 9,99 € → was 201 with A's payment."""
     headers = bearer(fund.cast, "cashier")
     first = post(
@@ -120,7 +122,7 @@ def test_a_grant_key_reused_for_another_grant_is_refused(fund: Fund) -> None:
 
 
 def test_the_till_page_refuses_a_form_sent_again_for_another_household(
-    fund: Fund, login: Callable[..., Client]
+    fund: Fund, login: Callable[..., Client], payment_path: str
 ) -> None:
     """Pages use the same services: the browser's back button and a second household under the form's key."""
     client = login(fund.cast["cashier"])
@@ -139,7 +141,9 @@ def test_the_till_page_refuses_a_form_sent_again_for_another_household(
     assert Payment.objects.count() == 1 and services.credit_balance(fund.cast.other_household) == 10_000
 
 
-def test_a_household_that_left_keeps_its_payments_keys_checked(fund: Fund, client: Client) -> None:
+def test_a_household_that_left_keeps_its_payments_keys_checked(
+    fund: Fund, client: Client, payment_path: str
+) -> None:
     """Leaving erases the household's own fingerprint (made of its names), not its payments' (made of a card)."""
     headers = bearer(fund.cast, "cashier")
     body = {

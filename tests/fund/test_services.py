@@ -213,7 +213,7 @@ def test_a_household_that_left_gets_nothing_the_next_month(fund: Fund) -> None:
     assert summary.households == 1
 
 
-def test_a_payment_debits_credit_once_per_key(fund: Fund) -> None:
+def test_a_payment_debits_credit_once_per_key(fund: Fund, payment_path: str) -> None:
     cast = fund.cast
     result = services.pay(
         store=fund.store,
@@ -234,7 +234,7 @@ def test_a_payment_debits_credit_once_per_key(fund: Fund) -> None:
     assert services.credit_balance(cast.household) == 7_650
 
 
-def test_not_enough_credit_is_a_conflict_and_nothing_moves(fund: Fund) -> None:
+def test_not_enough_credit_is_a_conflict_and_nothing_moves(fund: Fund, payment_path: str) -> None:
     cast = fund.cast
     with pytest.raises(Conflict):
         services.pay(
@@ -248,7 +248,7 @@ def test_not_enough_credit_is_a_conflict_and_nothing_moves(fund: Fund) -> None:
     assert not Payment.objects.exists()
 
 
-def test_only_an_approved_store_takes_payments(fund: Fund) -> None:
+def test_only_an_approved_store_takes_payments(fund: Fund, payment_path: str) -> None:
     cast = fund.cast
     with pytest.raises(Forbidden):
         services.pay(
@@ -270,7 +270,7 @@ def test_only_an_approved_store_takes_payments(fund: Fund) -> None:
         )
 
 
-def test_unknown_cards_and_left_households_are_not_found(fund: Fund) -> None:
+def test_unknown_cards_and_left_households_are_not_found(fund: Fund, payment_path: str) -> None:
     cast = fund.cast
     card = cast.household.card_number
     wrong = card[:-1] + str((int(card[-1]) + 1) % 10)
@@ -284,7 +284,7 @@ def test_unknown_cards_and_left_households_are_not_found(fund: Fund) -> None:
         services.pay(store=fund.store, card=card, total_cents=100, idempotency_key="left-0001", actor=None)
 
 
-def test_partial_coverage_splits_the_purchase(fund: Fund) -> None:
+def test_partial_coverage_splits_the_purchase(fund: Fund, payment_path: str) -> None:
     cast = fund.cast
     services.store_approve(store=fund.store, coverage_percent=70, actor=None)
     fund.store.refresh_from_db()
@@ -299,7 +299,7 @@ def test_partial_coverage_splits_the_purchase(fund: Fund) -> None:
     assert result.remaining_credit_cents == 9_300
 
 
-def test_the_personal_code(fund: Fund) -> None:
+def test_the_personal_code(fund: Fund, payment_path: str) -> None:
     cast = fund.cast
     services.payment_code_set(household=cast.household, code="4821", actor=None)
     card = cast.household.card_number
@@ -328,7 +328,7 @@ def test_the_personal_code(fund: Fund) -> None:
         )
 
 
-def test_refunds_whole_or_part_never_more(fund: Fund) -> None:
+def test_refunds_whole_or_part_never_more(fund: Fund, payment_path: str) -> None:
     cast = fund.cast
     payment = services.pay(
         store=fund.store,
@@ -401,7 +401,7 @@ def test_settlement_pays_stores_in_euros(fund: Fund) -> None:
     assert ledger_check(cast.territory).ok
 
 
-def test_many_payments_at_once_never_overdraw(transactional_db: None) -> None:
+def test_many_payments_at_once_never_overdraw(transactional_db: None, payment_path: str) -> None:
     """On PostgreSQL (and SQLite, which serialises writers): 12 tills charge the same household together."""
     territory = core_services.territory_create(slug="course", name="Course")
     services.scale_set(territory=territory, effective_month=date(2020, 1, 1), brackets=BRACKETS, actor=None)
@@ -442,7 +442,7 @@ def test_many_payments_at_once_never_overdraw(transactional_db: None) -> None:
     assert connection.vendor in {"postgresql", "sqlite"}
 
 
-def test_households_of_another_territory_cannot_pay_here(fund: Fund) -> None:
+def test_households_of_another_territory_cannot_pay_here(fund: Fund, payment_path: str) -> None:
     elsewhere = Household.objects.create(
         territory=fund.cast.elsewhere,
         name="Foyer Ailleurs",
