@@ -13,8 +13,8 @@ from grenier.baskets.models import (
     DistributionLine,
     DistributionSheet,
     Garden,
+    GardenMembership,
     MemberPayment,
-    Membership,
     PickupPoint,
     Referral,
     Subscription,
@@ -91,7 +91,7 @@ class ReferralAdmin(ReadOnlyAdmin):
     list_display = ["pk", "garden", "social_worker", "consent_on", "created_at"]
 
 
-@admin.register(Membership)
+@admin.register(GardenMembership)
 class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["garden", "household", "joined_on", "left_on"]
 

@@ -8,8 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grenier.baskets.models import BasketSize, Frequency, PaymentMethod, Weekday, WorkshopKind
+from grenier.baskets.models import BasketSize, Frequency, Weekday, WorkshopKind
 from grenier.core.forms import DateWidget, EurosField
+from grenier.core.models import PaymentMethod
 
 
 class ReferralForm(forms.Form):

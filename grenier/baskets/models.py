@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grenier.core.idempotency import fingerprint_field
-from grenier.core.models import Household, Territory
+from grenier.core.models import Household, PaymentMethod, Territory
 from grenier.fund.models import Funder, Payment, Store
 from grenier.ledger.models import Entry
 
@@ -224,7 +224,7 @@ class Agreement(models.Model):
         return self.budget_cents - self.spent_cents
 
 
-class Membership(models.Model):
+class GardenMembership(models.Model):
     """A household is a full member (adhérent) of a garden from ``joined_on``; one open membership per garden."""
 
     garden = models.ForeignKey(Garden, on_delete=models.PROTECT, related_name="memberships")
@@ -267,7 +267,7 @@ class Referral(models.Model):
         _("member's part (basis points), if lower than the cap"), null=True, blank=True
     )
     note = models.CharField(_("note for the garden"), max_length=300, blank=True)
-    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="referrals")
+    membership = models.ForeignKey(GardenMembership, on_delete=models.PROTECT, related_name="referrals")
     idempotency_key = models.CharField(max_length=100)
     request_fingerprint = fingerprint_field()
     created_at = models.DateTimeField(default=timezone.now)
@@ -473,13 +473,6 @@ class LineFunding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement_id}: {self.amount_cents}"
-
-
-class PaymentMethod(models.TextChoices):
-    CASH = "cash", _("cash")
-    CHEQUE = "cheque", _("cheque")
-    TRANSFER = "transfer", _("bank transfer")
-    CREDIT = "credit", _("food credit")
 
 
 class MemberPayment(models.Model):

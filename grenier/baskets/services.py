@@ -27,10 +27,10 @@ from grenier.baskets.models import (
     FunderPayment,
     FunderPaymentPart,
     Garden,
+    GardenMembership,
     LineFunding,
     LineStatus,
     MemberPayment,
-    Membership,
     PaymentMethod,
     PickupPoint,
     Referral,
@@ -713,18 +713,18 @@ def agreement_update(
 # --- referrals and memberships ------------------------------------------------------------------------------------
 
 
-def membership_ensure(*, garden: Garden, household: Household, on: date | None = None) -> Membership:
+def membership_ensure(*, garden: Garden, household: Household, on: date | None = None) -> GardenMembership:
     """The household's open membership of the garden, opened if it has none (inside the caller's transaction)."""
-    found = Membership.objects.filter(garden=garden, household=household, left_on__isnull=True).first()
+    found = GardenMembership.objects.filter(garden=garden, household=household, left_on__isnull=True).first()
     if found is not None:
         return found
     try:
         with transaction.atomic():
-            return Membership.objects.create(
+            return GardenMembership.objects.create(
                 garden=garden, household=household, joined_on=on or timezone.localdate()
             )
     except IntegrityError:  # opened by a concurrent request in between
-        return Membership.objects.get(garden=garden, household=household, left_on__isnull=True)
+        return GardenMembership.objects.get(garden=garden, household=household, left_on__isnull=True)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from grenier.baskets.models import (
     Frequency,
     FunderPayment,
     Garden,
+    GardenMembership,
     LineStatus,
-    Membership,
     PaymentMethod,
     PickupPoint,
     Referral,
@@ -397,7 +397,7 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
     user = user_of(request)
     households = list(access.own_households(user, territory))
     memberships = list(
-        Membership.objects.filter(household__in=households, left_on__isnull=True).select_related(
+        GardenMembership.objects.filter(household__in=households, left_on__isnull=True).select_related(
             "garden", "household"
         )
     )

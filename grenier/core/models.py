@@ -260,3 +260,12 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
+
+
+class PaymentMethod(models.TextChoices):
+    """How a household pays what it pays outside food credit (a basket's share, a buying group's order)."""
+
+    CASH = "cash", _("cash")
+    CHEQUE = "cheque", _("cheque")
+    TRANSFER = "transfer", _("bank transfer")
+    CREDIT = "credit", _("food credit")

@@ -44,7 +44,7 @@ class Body(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class BodyMembership(models.Model):
     """A person belongs to a body from ``joined_at``; ``left_at`` set when they leave. Joining again is a new row."""
 
     body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="memberships")

@@ -24,12 +24,12 @@ from grenier.governance.models import (
     Ballot,
     Body,
     BodyKind,
+    BodyMembership,
     Choice,
     ConvertedReceipt,
     Decision,
     EffectStatus,
     Majority,
-    Membership,
     Participation,
     Proposal,
 )
@@ -71,24 +71,26 @@ def body_create(*, territory: Territory, kind: BodyKind, name: str, actor: User 
     return body
 
 
-def membership_join(*, body: Body, user: User, actor: User | None, at: datetime | None = None) -> Membership:
+def membership_join(
+    *, body: Body, user: User, actor: User | None, at: datetime | None = None
+) -> BodyMembership:
     """Joining is free. Joining while already a member changes nothing."""
-    current = Membership.objects.filter(body=body, user=user, left_at__isnull=True).first()
+    current = BodyMembership.objects.filter(body=body, user=user, left_at__isnull=True).first()
     if current is not None:
         return current
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(body=body, user=user, joined_at=at or timezone.now())
+            membership = BodyMembership.objects.create(body=body, user=user, joined_at=at or timezone.now())
             audit(territory=body.territory, actor=actor, action="governance.join", subject=f"body:{body.pk}")
     except IntegrityError:  # joined twice at once: the other request won
-        return Membership.objects.get(body=body, user=user, left_at__isnull=True)
+        return BodyMembership.objects.get(body=body, user=user, left_at__isnull=True)
     return membership
 
 
 def membership_leave(*, body: Body, user: User, actor: User | None, at: datetime | None = None) -> None:
     """Leaving is free. Ballots already cast stay; the person votes on nothing that opens afterwards."""
     with transaction.atomic():
-        changed = Membership.objects.filter(body=body, user=user, left_at__isnull=True).update(
+        changed = BodyMembership.objects.filter(body=body, user=user, left_at__isnull=True).update(
             left_at=at or timezone.now()
         )
         if changed:
@@ -102,11 +104,11 @@ def _members_at(body: Body, moment: datetime) -> Q:
 def is_member(body: Body, user: User, at: datetime | None = None) -> bool:
     if not user.is_authenticated:
         return False
-    return Membership.objects.filter(_members_at(body, at or timezone.now()), user=user).exists()
+    return BodyMembership.objects.filter(_members_at(body, at or timezone.now()), user=user).exists()
 
 
 def electorate_at(body: Body, moment: datetime) -> int:
-    return Membership.objects.filter(_members_at(body, moment)).values("user").distinct().count()
+    return BodyMembership.objects.filter(_members_at(body, moment)).values("user").distinct().count()
 
 
 def members_now(body: Body) -> list[User]:

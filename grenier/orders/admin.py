@@ -7,10 +7,10 @@ from django.contrib import admin
 from grenier.orders.models import (
     BuyingGroup,
     CatalogueProduct,
-    Membership,
+    GroupMembership,
+    GroupPickupPoint,
     Order,
     OrderCycle,
-    PickupPoint,
     PriceTier,
 )
 
@@ -21,7 +21,7 @@ class TierInline(admin.TabularInline):
 
 
 class PickupPointInline(admin.TabularInline):
-    model = PickupPoint
+    model = GroupPickupPoint
     extra = 0
 
 
@@ -34,7 +34,7 @@ class BuyingGroupAdmin(admin.ModelAdmin):
     inlines = [TierInline, PickupPointInline]
 
 
-@admin.register(Membership)
+@admin.register(GroupMembership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["household", "group", "tier", "tier_source", "joined_on", "left_on"]
     list_filter = ["group", "tier_source"]

@@ -24,7 +24,7 @@ from grenier.orders import access, selectors, services
 from grenier.orders.models import (
     BuyingGroup,
     CatalogueProduct,
-    Membership,
+    GroupMembership,
     Order,
     OrderCycle,
     OrderStatus,
@@ -693,7 +693,7 @@ def pickup_set(request: HttpRequest, order_id: int, payload: PickupIn) -> Pickup
     return _pickup_out(selectors.receipt(order))
 
 
-def _membership_out(m: Membership) -> MembershipOut:
+def _membership_out(m: GroupMembership) -> MembershipOut:
     return MembershipOut(
         id=m.pk,
         group=m.group_id,
@@ -735,7 +735,7 @@ def member_add(request: HttpRequest, group_id: int, payload: MemberCardIn) -> tu
     return 201, _membership_out(membership)
 
 
-def _referred_out(referral: object, memberships: list[Membership]) -> dict[str, object]:
+def _referred_out(referral: object, memberships: list[GroupMembership]) -> dict[str, object]:
     return {
         "household": referral.household_id,  # type: ignore[attr-defined]
         "name": referral.household.display_name,  # type: ignore[attr-defined]
@@ -745,9 +745,9 @@ def _referred_out(referral: object, memberships: list[Membership]) -> dict[str, 
     }
 
 
-def _active_memberships(territory: Territory, household_ids: list[int]) -> list[Membership]:
+def _active_memberships(territory: Territory, household_ids: list[int]) -> list[GroupMembership]:
     return list(
-        Membership.objects.filter(
+        GroupMembership.objects.filter(
             household_id__in=household_ids, left_on__isnull=True, group__territory=territory
         ).select_related("group", "household", "tier")
     )

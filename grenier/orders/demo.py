@@ -22,7 +22,7 @@ from grenier.orders import services
 from grenier.orders.models import (
     BuyingGroup,
     CatalogueProduct,
-    Membership,
+    GroupMembership,
     OrderCycle,
     OrderStatus,
     PaymentMethod,
@@ -215,7 +215,7 @@ def extend(territory: Territory, log: Log) -> None:
             for p in CatalogueProduct.objects.filter(producer=farms[farm], is_active=True)
         ]
         members = list(
-            Membership.objects.filter(group=group, left_on__isnull=True)
+            GroupMembership.objects.filter(group=group, left_on__isnull=True)
             .select_related("household")
             .order_by("pk")
         )
@@ -345,7 +345,7 @@ def _cycle(
     return cycle
 
 
-def _orders(cycle: OrderCycle, members: list[Membership], rng: random.Random, at: datetime) -> None:
+def _orders(cycle: OrderCycle, members: list[GroupMembership], rng: random.Random, at: datetime) -> None:
     """Members' orders. In a cycle rounded to cases, the products sold by cases are ordered together up to whole
     cases (as a group does when members agree in advance), so that rounding changes little."""
     if cycle.is_closed or cycle.orders.exists():

@@ -8,7 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grenier.core.forms import DATETIME_INPUT, DateTimeWidget, DateWidget, EurosField
-from grenier.orders.models import CycleProduct, PaymentMethod, PayoutMethod, Unit
+from grenier.core.models import PaymentMethod
+from grenier.orders.models import CycleProduct, PayoutMethod, Unit
 
 
 def _choices(form: forms.Form, name: str, choices: list[tuple[int, str]]) -> None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from grenier.core.idempotency import fingerprint_field
-from grenier.core.models import Household, Territory
+from grenier.core.models import Household, PaymentMethod, Territory
 from grenier.fund.models import Funder, Payment, Store
 from grenier.ledger.models import Entry
 from grenier.supply.models import Producer
@@ -82,7 +82,7 @@ class PriceTier(models.Model):
         return f"{self.name} ({self.percent} %)"
 
 
-class PickupPoint(models.Model):
+class GroupPickupPoint(models.Model):
     group = models.ForeignKey(BuyingGroup, on_delete=models.CASCADE, related_name="pickup_points")
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -103,7 +103,7 @@ class TierSource(models.TextChoices):
     REFERRAL = "referral", _("set by a social worker's referral")
 
 
-class Membership(models.Model):
+class GroupMembership(models.Model):
     """A household in a group, at a tier. Free to join and to leave; the row stays after leaving (its orders do).
 
     A tier is chosen by the household, or set by a referral: the social worker who referred the household
@@ -233,7 +233,7 @@ class OrderCycle(models.Model):
     closes_at = models.DateTimeField(_("closes at"))
     delivery_date = models.DateField(_("delivery date"))
     pickup_point = models.ForeignKey(
-        PickupPoint, on_delete=models.PROTECT, related_name="cycles", verbose_name=_("pickup point")
+        GroupPickupPoint, on_delete=models.PROTECT, related_name="cycles", verbose_name=_("pickup point")
     )
     round_to_cases = models.BooleanField(_("round each product to whole cases at the close"), default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -410,13 +410,6 @@ class FunderCover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.funder} {self.amount_cents}"
-
-
-class PaymentMethod(models.TextChoices):
-    CASH = "cash", _("cash")
-    CHEQUE = "cheque", _("cheque")
-    TRANSFER = "transfer", _("bank transfer")
-    CREDIT = "credit", _("food credit")
 
 
 class OrderPayment(models.Model):

@@ -39,7 +39,8 @@ from grenier.orders.models import (
     CatalogueProduct,
     CycleProduct,
     FunderCover,
-    Membership,
+    GroupMembership,
+    GroupPickupPoint,
     Order,
     OrderChange,
     OrderCycle,
@@ -49,7 +50,6 @@ from grenier.orders.models import (
     PaymentMethod,
     PayoutMethod,
     Pickup,
-    PickupPoint,
     PriceTier,
     ProducerPayout,
     TierSource,
@@ -147,12 +147,12 @@ def coordinator_add(*, group: BuyingGroup, user: User, actor: User | None) -> No
 
 def pickup_point_create(
     *, group: BuyingGroup, name: str, address: str = "", hours: str = "", actor: User | None
-) -> PickupPoint:
+) -> GroupPickupPoint:
     name = name.strip()
     if not name:
         raise _invalid("name", _("A pickup point needs a name."))
     with transaction.atomic():
-        point, _created = PickupPoint.objects.get_or_create(
+        point, _created = GroupPickupPoint.objects.get_or_create(
             group=group, name=name, defaults={"address": address.strip(), "hours": hours.strip()}
         )
         audit(
@@ -170,18 +170,20 @@ def _default_tier(group: BuyingGroup) -> PriceTier:
 
 def membership_join(
     *, group: BuyingGroup, household: Household, tier: PriceTier | None = None, actor: User | None
-) -> Membership:
+) -> GroupMembership:
     """A household joins a group (or comes back), at ``tier`` or the group's default. Joining twice changes nothing."""
     if household.territory_id != group.territory_id or household.left_on is not None:
         raise NotFound(_("No active household of this territory has this number."))
     if tier is not None and tier.group_id != group.pk:
         raise _invalid("tier", _("This tier is not one of the group's."))
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().filter(group=group, household=household).first()
+        membership = (
+            GroupMembership.objects.select_for_update().filter(group=group, household=household).first()
+        )
         if membership is not None and membership.left_on is None:
             return membership
         if membership is None:
-            membership = Membership.objects.create(
+            membership = GroupMembership.objects.create(
                 group=group, household=household, tier=tier or _default_tier(group)
             )
         else:
@@ -200,7 +202,7 @@ def membership_join(
     return membership
 
 
-def membership_leave(*, membership: Membership, actor: User | None) -> Membership:
+def membership_leave(*, membership: GroupMembership, actor: User | None) -> GroupMembership:
     """Leaving is free: orders already placed stay (a coordinator may cancel an open one with the household)."""
     with transaction.atomic():
         if membership.left_on is None:
@@ -221,7 +223,7 @@ class TierSetByReferral(Forbidden):
 
 
 def _tier_record(
-    locked: Membership,
+    locked: GroupMembership,
     tier: PriceTier,
     *,
     source: str,
@@ -251,7 +253,7 @@ def _tier_record(
     _reprice_open_orders(locked, tier.percent)
 
 
-def _reprice_open_orders(membership: Membership, percent: int) -> int:
+def _reprice_open_orders(membership: GroupMembership, percent: int) -> int:
     """A new tier applies at once to the household's orders in the group's cycles still taking orders (their rows
     locked first, so that a close running now sees either the old tier or the new one, never a mix). Closed cycles
     keep what they froze. Returns the number of orders re-priced."""
@@ -278,12 +280,12 @@ def _reprice_open_orders(membership: Membership, percent: int) -> int:
 
 def tier_set(
     *,
-    membership: Membership,
+    membership: GroupMembership,
     tier: PriceTier,
     actor: User | None,
     by_household: bool,
     referral: str = "",
-) -> Membership:
+) -> GroupMembership:
     """Set a household's tier.
 
     * The household chooses it (``by_household``). While a referral set its tier, it may choose to pay more, never
@@ -294,7 +296,7 @@ def tier_set(
     if tier.group_id != membership.group_id:
         raise _invalid("tier", _("This tier is not one of the group's."))
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked = GroupMembership.objects.select_for_update().get(pk=membership.pk)
         if by_household:
             if locked.tier_source == TierSource.REFERRAL:
                 floor = locked.referral_percent or 0
@@ -347,7 +349,7 @@ def tier_set(
 
 def tier_set_by_referral(
     *, group: BuyingGroup, tier: PriceTier, referral: Referral, actor: User
-) -> Membership:
+) -> GroupMembership:
     """The social worker who referred a household sets its tier in ``group`` (and adds it to the group if it is not
     a member): the tier is then set by this referral, its floor for the household's own choices. Setting the same
     tier again changes nothing but who set it last. ``access.referral_for_household`` checks the referral is the
@@ -363,7 +365,7 @@ def tier_set_by_referral(
         raise _invalid("tier", _("This tier is not one of the group's."))
     with transaction.atomic():
         membership = membership_join(group=group, household=household, tier=tier, actor=actor)
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked = GroupMembership.objects.select_for_update().get(pk=membership.pk)
         _tier_record(
             locked,
             tier,
@@ -387,7 +389,7 @@ def tier_set_by_referral(
 
 def member_add_by_card(
     *, group: BuyingGroup, card: str, tier: PriceTier | None = None, actor: User | None
-) -> Membership:
+) -> GroupMembership:
     """A group's coordinator adds a household by its card number (they may not list the territory's households).
     An unknown or malformed number is refused on the ``card`` field, saying nothing of any household."""
     number = normalise_card_number(card or "")
@@ -469,7 +471,7 @@ def cycle_open(
     opens_at: datetime,
     closes_at: datetime,
     delivery_date: date,
-    pickup_point: PickupPoint,
+    pickup_point: GroupPickupPoint,
     products: Sequence[CatalogueProduct],
     round_to_cases: bool = False,
     actor: User | None,
@@ -710,7 +712,7 @@ def order_place(
         if not cycle.opens_at <= moment < cycle.closes_at:
             raise Conflict(_("This cycle does not take orders now."))
         membership = (
-            Membership.objects.filter(group=cycle.group, household=household, left_on__isnull=True)
+            GroupMembership.objects.filter(group=cycle.group, household=household, left_on__isnull=True)
             .select_related("tier")
             .first()
         )

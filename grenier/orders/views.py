@@ -29,11 +29,11 @@ from grenier.orders import access, documents, forms, selectors, services
 from grenier.orders.models import (
     BuyingGroup,
     CatalogueProduct,
-    Membership,
+    GroupMembership,
+    GroupPickupPoint,
     Order,
     OrderCycle,
     OrderStatus,
-    PickupPoint,
 )
 
 View = Callable[..., HttpResponse]
@@ -162,7 +162,7 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
     membership = None
     try:
         household = access.household_in(user, group)
-        membership = Membership.objects.select_related("tier").get(group=group, household=household)
+        membership = GroupMembership.objects.select_related("tier").get(group=group, household=household)
     except NotFound:
         household = None
     tiers = _tier_choices(group)
@@ -237,7 +237,7 @@ def group_detail(request: HttpRequest, territory: Territory, group_id: int) -> H
                     opens_at=data["opens_at"],
                     closes_at=data["closes_at"],
                     delivery_date=data["delivery_date"],
-                    pickup_point=PickupPoint.objects.get(group=group, pk=data["pickup_point"]),
+                    pickup_point=GroupPickupPoint.objects.get(group=group, pk=data["pickup_point"]),
                     products=list(products.filter(pk__in=data["products"])),
                     round_to_cases=data["round_to_cases"],
                     actor=user,
@@ -329,7 +329,7 @@ def member_tier(
 ) -> HttpResponse:
     user = user_of(request)
     group = access.group_for(user, territory, group_id, manage=True)
-    membership = Membership.objects.filter(group=group, pk=membership_id).first()
+    membership = GroupMembership.objects.filter(group=group, pk=membership_id).first()
     if membership is None:
         raise Http404(_("This household is not a member of the group."))
     form = forms.ReferralTierForm(request.POST, tiers=_tier_choices(group))
@@ -387,7 +387,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
     elif request.method == "POST":
         raise PermissionDenied(_("This cycle does not take orders from you now."))
     membership = (
-        Membership.objects.select_related("tier").filter(group=group, household=household).first()
+        GroupMembership.objects.select_related("tier").filter(group=group, household=household).first()
         if household
         else None
     )
@@ -752,10 +752,10 @@ refer themselves is "not found"."""
 def referred(request: HttpRequest, territory: Territory) -> HttpResponse:
     user = user_of(request)
     households = list(access.referred_households(user, territory))
-    memberships = Membership.objects.filter(
+    memberships = GroupMembership.objects.filter(
         household__in=households, left_on__isnull=True, group__territory=territory
     ).select_related("group", "tier")
-    by_household: dict[int, list[Membership]] = {}
+    by_household: dict[int, list[GroupMembership]] = {}
     for membership in memberships:
         by_household.setdefault(membership.household_id, []).append(membership)
     return render(
@@ -777,7 +777,7 @@ def referred_household(request: HttpRequest, territory: Territory, household_id:
     groups = list(BuyingGroup.objects.filter(territory=territory).prefetch_related("tiers").order_by("name"))
     memberships = {
         m.group_id: m
-        for m in Membership.objects.filter(household=household, group__in=groups).select_related(
+        for m in GroupMembership.objects.filter(household=household, group__in=groups).select_related(
             "tier", "tier_set_by"
         )
     }

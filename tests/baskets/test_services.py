@@ -14,10 +14,10 @@ from grenier.baskets.models import (
     DistributionLine,
     DistributionSheet,
     Frequency,
+    GardenMembership,
     LineFunding,
     LineStatus,
     MemberPayment,
-    Membership,
     PaymentMethod,
     WorkshopKind,
 )
@@ -137,7 +137,7 @@ def test_a_referral_sets_a_lower_part_and_membership(baskets: Baskets) -> None:
     )
     assert again.pk == referral.pk and Household.objects.filter(name="Foyer Orienté").count() == 1
     assert referral.household.persons.count() == 3
-    assert Membership.objects.filter(garden=baskets.garden, household=referral.household).exists()
+    assert GardenMembership.objects.filter(garden=baskets.garden, household=referral.household).exists()
     assert selectors.referral_status(referral) == "member"
     subscription = services.subscription_create(
         household=referral.household,

@@ -71,7 +71,7 @@ def test_a_member_orders_at_a_solidarity_tier_and_sees_the_pot_and_its_total(pag
 
 def test_a_social_worker_sets_the_tier_of_a_household_they_referred_on_a_phone(page, demo_territory) -> None:
     from grenier.baskets.models import Referral
-    from grenier.orders.models import BuyingGroup, Membership
+    from grenier.orders.models import BuyingGroup, GroupMembership
 
     social = "social@demo.grenier.test"
     referral = (
@@ -94,7 +94,7 @@ def test_a_social_worker_sets_the_tier_of_a_household_they_referred_on_a_phone(p
     page.wait_for_selector(".message")
     assert _no_sideways_scroll(page)
     screenshot(page, "orders-referred-household")
-    membership = Membership.objects.get(group=group, household=referral.household)
+    membership = GroupMembership.objects.get(group=group, household=referral.household)
     assert membership.tier.percent == 70 and membership.tier_source == "referral"
     assert membership.tier_set_by is not None and membership.tier_set_by.email == social
     assert "70 %" in page.locator(f"#group-{group.pk}").inner_text()

@@ -23,9 +23,9 @@ from grenier.governance.models import (
     Ballot,
     Body,
     BodyKind,
+    BodyMembership,
     Decision,
     EffectStatus,
-    Membership,
     Participation,
     Proposal,
 )
@@ -147,7 +147,7 @@ def test_every_person_of_the_territory_joins_and_leaves(
         return
     if who not in ROLES:
         assert response.status_code == 404
-        assert not Membership.objects.filter(user=gov.cast[who]).exists()
+        assert not BodyMembership.objects.filter(user=gov.cast[who]).exists()
         return
     assert response.status_code == 302
     assert services.is_member(gov.body, gov.cast[who]) == (action == "governance_join")

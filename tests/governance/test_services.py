@@ -23,11 +23,11 @@ from grenier.governance.models import (
     Ballot,
     Body,
     BodyKind,
+    BodyMembership,
     Choice,
     Decision,
     EffectStatus,
     Majority,
-    Membership,
     Participation,
     Proposal,
     SecretTally,
@@ -251,7 +251,7 @@ def test_leaving_and_joining_again_are_free(cast: Cast) -> None:
     services.membership_join(body=body, user=people[1], actor=None)
     services.membership_join(body=body, user=people[1], actor=None)
     assert services.is_member(body, people[1])
-    assert Membership.objects.filter(body=body, user=people[1], left_at__isnull=True).count() == 1
+    assert BodyMembership.objects.filter(body=body, user=people[1], left_at__isnull=True).count() == 1
 
 
 def test_votes_only_while_open(cast: Cast) -> None:

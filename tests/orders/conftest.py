@@ -20,9 +20,9 @@ from grenier.orders.models import (
     BuyingGroup,
     CatalogueProduct,
     CycleProduct,
-    Membership,
+    GroupMembership,
+    GroupPickupPoint,
     OrderCycle,
-    PickupPoint,
     PriceTier,
     Unit,
 )
@@ -36,7 +36,7 @@ class Groups:
     cast: Cast
     group: BuyingGroup
     other_group: BuyingGroup
-    point: PickupPoint
+    point: GroupPickupPoint
     tiers: dict[int, PriceTier]
     fournil: Producer  # cast["producer"] acts for it
     rucher: Producer  # nobody acts for it
@@ -49,8 +49,8 @@ class Groups:
     def product(self, cycle: OrderCycle, product: CatalogueProduct) -> CycleProduct:
         return cycle.products.get(product=product)
 
-    def membership(self, household: Household) -> Membership:
-        return Membership.objects.get(group=self.group, household=household)
+    def membership(self, household: Household) -> GroupMembership:
+        return GroupMembership.objects.get(group=self.group, household=household)
 
 
 def open_cycle(g: Groups, name: str = "Novembre", *, round_to_cases: bool = False) -> OrderCycle:

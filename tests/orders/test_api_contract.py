@@ -12,7 +12,7 @@ from django.test import Client
 from grenier.core.schemas import MAX_CENTS, MAX_QUANTITY
 from grenier.fund import services as fund_services
 from grenier.fund.models import FunderKind
-from grenier.orders.models import CatalogueProduct, FunderCover, Membership, OrderPayment, ProducerPayout
+from grenier.orders.models import CatalogueProduct, FunderCover, GroupMembership, OrderPayment, ProducerPayout
 
 from ..core.test_api import assert_problem, post
 from .conftest import Groups
@@ -82,10 +82,10 @@ def test_ids_beyond_a_bigint_in_orders_and_memberships_are_422(groups: Groups, c
     body = {"lines": [{"product": 2**63, "quantity": 1}], "idempotency_key": "order-big-1"}
     placed = _put(client, f"/api/v1/orders/cycles/{groups.cycle.pk}/order", body, _bearer(groups, "member"))
     assert fields(assert_problem(placed, 422)) == {"lines.0.product"}
-    members = Membership.objects.count()
+    members = GroupMembership.objects.count()
     card = {"card": groups.other_household.card_number, "tier": 2**63}
     added = post(
         client, f"/api/v1/orders/groups/{groups.group.pk}/members", card, _bearer(groups, "coordinator")
     )
     assert fields(assert_problem(added, 422)) == {"tier"}
-    assert Membership.objects.count() == members
+    assert GroupMembership.objects.count() == members

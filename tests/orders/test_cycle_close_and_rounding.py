@@ -16,7 +16,15 @@ from grenier.core.models import Household
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, FunderKind
 from grenier.orders import selectors, services
-from grenier.orders.models import CatalogueProduct, Membership, Order, OrderCycle, OrderLine, Unit, unit_label
+from grenier.orders.models import (
+    CatalogueProduct,
+    GroupMembership,
+    Order,
+    OrderCycle,
+    OrderLine,
+    Unit,
+    unit_label,
+)
 
 from .conftest import Groups, open_cycle
 
@@ -281,9 +289,9 @@ def test_leaving_a_group_needs_the_confirmation(groups: Groups, login) -> None:
     client = login(g.cast["member"])
     url = reverse("orders_group", args=[g.cast.territory.slug, g.group.pk])
     assert client.post(url, {"form": "leave"}).status_code == 200
-    assert Membership.objects.get(pk=g.membership(g.cast.household).pk).left_on is None
+    assert GroupMembership.objects.get(pk=g.membership(g.cast.household).pk).left_on is None
     assert client.post(url, {"form": "leave", "confirm": "1"}).status_code == 302
-    assert Membership.objects.get(pk=g.membership(g.cast.household).pk).left_on is not None
+    assert GroupMembership.objects.get(pk=g.membership(g.cast.household).pk).left_on is not None
 
 
 def test_units_agree_with_their_quantity() -> None:

@@ -22,7 +22,7 @@ from grenier.core import services as core_services
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Role, User
 from grenier.orders import services
-from grenier.orders.models import Membership
+from grenier.orders.models import GroupMembership
 
 from ..conftest import make_user
 from ..core.test_api import assert_problem, post
@@ -85,7 +85,7 @@ def test_the_referring_social_worker_adds_the_household_at_a_tier_once(
     form = {"group": g.group.pk, "tier": g.tiers[70].pk}
     assert login(social).post(url, form).status_code == 302
     assert login(social).post(url, form).status_code == 302  # the same again: one membership, the same tier
-    memberships = Membership.objects.filter(group=g.group, household=g.other_household)
+    memberships = GroupMembership.objects.filter(group=g.group, household=g.other_household)
     assert memberships.count() == 1
     membership = memberships.get()
     assert membership.tier == g.tiers[70] and membership.left_on is None
@@ -113,7 +113,7 @@ def test_a_tier_of_another_group_is_refused_on_the_form(groups: Groups, referral
     url = reverse("orders_referred_household", args=[g.cast.territory.slug, g.other_household.pk])
     response = login(g.cast["social_worker"]).post(url, {"group": g.group.pk, "tier": other_tier.pk})
     assert response.status_code == 200
-    assert not Membership.objects.filter(group=g.group, household=g.other_household).exists()
+    assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_nobody_else_sets_a_referred_households_tier(
     url = reverse("orders_referred_household", args=[slug, g.other_household.pk])
     assert client.get(url).status_code == status
     assert client.post(url, {"group": g.group.pk, "tier": g.tiers[70].pk}).status_code == status
-    assert not Membership.objects.filter(group=g.group, household=g.other_household).exists()
+    assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
     listing = client.get(reverse("orders_referred", args=[slug]))
     if who == "other_social_worker":
         assert listing.status_code == 200 and g.other_household.display_name not in listing.content.decode()
@@ -169,7 +169,7 @@ def test_the_service_refuses_a_referral_that_is_not_the_actors(
             referral=referral,
             actor=g.cast["social_worker"],
         )
-    assert not Membership.objects.filter(group=g.group, household=g.other_household).exists()
+    assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
     membership = services.tier_set_by_referral(
         group=g.group, tier=g.tiers[100], referral=referral, actor=g.cast["social_worker"]
     )
@@ -200,7 +200,7 @@ def test_the_api_lets_the_referring_social_worker_only(
     assert body["set_by_referral"] == referral.pk and body["tier_set_by"] == g.cast["social_worker"].pk
     again = _put(client, url, {"tier": g.tiers[70].pk}, social)
     assert again.json()["id"] == body["id"]
-    assert Membership.objects.filter(group=g.group, household=g.other_household).count() == 1
+    assert GroupMembership.objects.filter(group=g.group, household=g.other_household).count() == 1
     wrong_tier = _put(client, url, {"tier": g.other_group.tiers.get(percent=100).pk}, social)
     assert {e["field"] for e in assert_problem(wrong_tier, 422)["errors"]} == {"tier"}
     other = _token(other_social_worker, g)
@@ -216,7 +216,7 @@ def test_the_api_lets_the_referring_social_worker_only(
     core_services.role_grant(user=elsewhere, territory=g.cast.elsewhere, role=Role.SOCIAL_WORKER)
     _t, key = core_services.token_create(user=elsewhere, territory=g.cast.elsewhere)
     assert_problem(_put(client, url, {"tier": g.tiers[130].pk}, {"Authorization": f"Bearer {key}"}), 404)
-    assert Membership.objects.get(group=g.group, household=g.other_household).tier == g.tiers[70]
+    assert GroupMembership.objects.get(group=g.group, household=g.other_household).tier == g.tiers[70]
 
 
 # --- a group's own coordinators add households by card number -----------------------------------------------------
@@ -237,13 +237,13 @@ def test_a_groups_own_coordinator_adds_a_household_by_its_card_and_sees_no_other
     assert g.other_household.display_name not in page and g.other_household.card_number not in page
     bad = client.post(url, {"form": "card", "card": "1234 5678 9012", "tier": g.tiers[100].pk})
     assert bad.status_code == 200 and g.other_household.display_name not in bad.content.decode()
-    assert not Membership.objects.filter(group=g.group, household=g.other_household).exists()
+    assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
     card = g.other_household.card_number
     spaced = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
     added = client.post(url, {"form": "card", "card": spaced, "tier": g.tiers[130].pk})
     assert added.status_code == 302
     assert client.post(url, {"form": "card", "card": card, "tier": g.tiers[130].pk}).status_code == 302
-    membership = Membership.objects.get(group=g.group, household=g.other_household)
+    membership = GroupMembership.objects.get(group=g.group, household=g.other_household)
     assert membership.tier == g.tiers[130]
     # a group they do not coordinate does not exist for them, and they cannot add to it
     other = reverse("orders_group", args=[slug, g.other_group.pk])
@@ -259,7 +259,7 @@ def test_a_member_who_does_not_coordinate_cannot_add_a_household(groups: Groups,
     form = {"form": "card", "card": g.other_household.card_number, "tier": g.tiers[100].pk}
     assert login(g.cast["member"]).post(url, form).status_code == 403
     assert login(g.other_member).post(url, form).status_code == 404
-    assert not Membership.objects.filter(group=g.group, household=g.other_household).exists()
+    assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
 
 
 def test_the_api_adds_a_household_by_card_for_the_groups_coordinators_only(
@@ -274,7 +274,7 @@ def test_the_api_adds_a_household_by_card_for_the_groups_coordinators_only(
     assert_problem(post(client, url, body, _token(g.cast["social_worker"], g)), 403)
     unknown = assert_problem(post(client, url, {"card": "0000"}, _token(volunteer, g)), 422)
     assert {e["field"] for e in unknown["errors"]} == {"card"}
-    assert not Membership.objects.filter(group=g.group, household=g.other_household).exists()
+    assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
     added = post(client, url, body, _token(volunteer, g))
     assert added.status_code == 201, added.content
     assert added.json()["household"] == g.other_household.pk and added.json()["tier_percent"] == 70

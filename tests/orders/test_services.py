@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from grenier.core.errors import Conflict, Forbidden, InvalidInput
 from grenier.core.idempotency import KeyReused
+from grenier.core.models import PaymentMethod
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, FunderKind, Payment
 from grenier.ledger import services as ledger
 from grenier.ledger.models import Account, Entry
 from grenier.ledger.selectors import ledger_check
 from grenier.orders import accounts, services
-from grenier.orders.models import Order, OrderChange, OrderLine, OrderPayment, PaymentMethod
+from grenier.orders.models import Order, OrderChange, OrderLine, OrderPayment
 
 from .conftest import Groups, open_cycle
 

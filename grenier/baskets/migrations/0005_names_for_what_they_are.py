@@ -1,0 +1,12 @@
+"""Models named for what they are: a body's, a garden's or a buying group's membership, a group's pickup point
+(issue 15). Only names change; rows, constraints and related names stay."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("baskets", "0004_request_fingerprint")]
+
+    operations = [
+        migrations.RenameModel("Membership", "GardenMembership"),
+    ]
