@@ -202,22 +202,6 @@ def _apply_to_balances(legs: Sequence[tuple[Account, int]]) -> dict[int, int]:
     return balances
 
 
-def entry_reverse(
-    *, entry: Entry, idempotency_key: str, actor: User | None = None, memo: str = ""
-) -> Recorded:
-    """A correction: a new entry with every posting of ``entry`` negated. The original stays as it was."""
-    legs = [(posting.account, -posting.amount_cents) for posting in entry.postings.select_related("account")]
-    return entry_record(
-        territory=entry.territory,
-        idempotency_key=idempotency_key,
-        kind=f"{entry.kind}.reversal",
-        legs=legs,
-        memo=memo or f"reversal of {entry.idempotency_key}",
-        actor=actor,
-        reverses=entry,
-    )
-
-
 @dataclass(frozen=True)
 class EntrySpec:
     idempotency_key: str

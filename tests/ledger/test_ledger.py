@@ -116,7 +116,7 @@ def test_a_guarded_account_never_goes_below_zero(territory: Territory) -> None:
     assert balance(wallet) == 0
 
 
-def test_a_reversal_is_a_new_entry_and_the_original_stays(territory: Territory) -> None:
+def test_a_correction_is_a_new_entry_and_the_original_stays(territory: Territory) -> None:
     issuer, wallet, store = accounts(territory)
     services.entry_record(
         territory=territory, idempotency_key="a", kind="a", legs=[(issuer, -1000), (wallet, 1000)]
@@ -124,11 +124,18 @@ def test_a_reversal_is_a_new_entry_and_the_original_stays(territory: Territory) 
     paid = services.entry_record(
         territory=territory, idempotency_key="p", kind="p", legs=[(wallet, -300), (store, 300)]
     )
-    reversal = services.entry_reverse(entry=paid.entry, idempotency_key="p-rev")
-    assert reversal.entry.reverses == paid.entry
+    legs = [
+        (posting.account, -posting.amount_cents) for posting in paid.entry.postings.select_related("account")
+    ]
+    services.entry_record(territory=territory, idempotency_key="p-fix", kind="p.correction", legs=legs)
     assert balance(wallet) == 1000 and balance(store) == 0
     assert Posting.objects.filter(entry=paid.entry).count() == 2
-    assert services.entry_reverse(entry=paid.entry, idempotency_key="p-rev").created is False
+    assert (
+        services.entry_record(
+            territory=territory, idempotency_key="p-fix", kind="p.correction", legs=legs
+        ).created
+        is False
+    )
 
 
 def test_the_check_command_reports_a_breach(territory: Territory) -> None:
@@ -192,8 +199,16 @@ def test_random_sequences_keep_every_invariant(
                 "refund": [(store, -amount), (wallet, amount)],
             }.get(operation)
             try:
-                if operation == "reverse" and entries:
-                    services.entry_reverse(entry=entries[amount % len(entries)], idempotency_key=key)
+                if (
+                    operation == "reverse" and entries
+                ):  # a correction: the entry's postings negated, as a new entry
+                    wrong = entries[amount % len(entries)]
+                    services.entry_record(
+                        territory=territory,
+                        idempotency_key=key,
+                        kind=f"{wrong.kind}.correction",
+                        legs=[(p.account, -p.amount_cents) for p in wrong.postings.select_related("account")],
+                    )
                 elif operation == "retry" and entries:
                     again = entries[amount % len(entries)]
                     same = [(p.account, p.amount_cents) for p in again.postings.select_related("account")]
