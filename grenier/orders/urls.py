@@ -8,6 +8,12 @@ urlpatterns = [
     path("orders/", views.home, name="orders_home"),
     path("orders/groups/<int:group_id>/", views.group_detail, name="orders_group"),
     path("orders/groups/<int:group_id>/join/", views.group_join, name="orders_group_join"),
+    path("orders/groups/<int:group_id>/tier/", views.group_tier, name="orders_group_tier"),
+    path("orders/groups/<int:group_id>/leave/", views.group_leave, name="orders_group_leave"),
+    path("orders/groups/<int:group_id>/pickup-points/", views.group_point, name="orders_group_point"),
+    path("orders/groups/<int:group_id>/cycles/", views.group_cycle, name="orders_group_cycle"),
+    path("orders/groups/<int:group_id>/members/by-card/", views.group_card, name="orders_group_card"),
+    path("orders/groups/<int:group_id>/members/", views.group_member, name="orders_group_member"),
     path(
         "orders/groups/<int:group_id>/members/<int:membership_id>/tier/",
         views.member_tier,

@@ -191,8 +191,8 @@ def test_a_new_tier_reprices_the_households_open_orders_not_its_closed_ones(grou
     assert order.tier_percent == 100
     client = login(g.cast["member"])
     client.post(
-        reverse("orders_group", args=[g.cast.territory.slug, g.group.pk]),
-        {"form": "tier", "tier": g.tiers[130].pk},
+        reverse("orders_group_tier", args=[g.cast.territory.slug, g.group.pk]),
+        {"tier": g.tiers[130].pk},
     )
     order.refresh_from_db()
     old.refresh_from_db()
@@ -224,7 +224,6 @@ def test_opening_a_cycle_without_product_is_summed_up_at_the_top(groups: Groups,
     g = groups
     now = timezone.localtime()
     data = {
-        "form": "cycle",
         "name": "Vide",
         "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
         "closes_at": (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
@@ -232,7 +231,7 @@ def test_opening_a_cycle_without_product_is_summed_up_at_the_top(groups: Groups,
         "pickup_point": g.point.pk,
     }
     response = login(g.cast["coordinator"]).post(
-        reverse("orders_group", args=[g.cast.territory.slug, g.group.pk]), data
+        reverse("orders_group_cycle", args=[g.cast.territory.slug, g.group.pk]), data
     )
     page = response.content.decode()
     assert response.status_code == 200 and 'href="#id_products_0"' in page.split('id="error-summary"')[1]
@@ -288,9 +287,9 @@ def test_leaving_a_group_needs_the_confirmation(groups: Groups, login) -> None:
     g = groups
     client = login(g.cast["member"])
     url = reverse("orders_group", args=[g.cast.territory.slug, g.group.pk])
-    assert client.post(url, {"form": "leave"}).status_code == 200
+    assert client.post(url + "leave/", {}).status_code == 200
     assert GroupMembership.objects.get(pk=g.membership(g.cast.household).pk).left_on is None
-    assert client.post(url, {"form": "leave", "confirm": "1"}).status_code == 302
+    assert client.post(url + "leave/", {"confirm": "1"}).status_code == 302
     assert GroupMembership.objects.get(pk=g.membership(g.cast.household).pk).left_on is not None
 
 

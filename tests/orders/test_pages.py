@@ -163,7 +163,7 @@ def test_a_member_chooses_its_tier_and_a_coordinator_records_a_referral(groups: 
     g = groups
     slug = g.cast.territory.slug
     url = reverse("orders_group", args=[slug, g.group.pk])
-    assert login(g.cast["member"]).post(url, {"form": "tier", "tier": g.tiers[70].pk}).status_code == 302
+    assert login(g.cast["member"]).post(url + "tier/", {"tier": g.tiers[70].pk}).status_code == 302
     assert g.membership(g.cast.household).tier == g.tiers[70]
     membership = g.membership(g.cast.household)
     referral = reverse("orders_member_tier", args=[slug, g.group.pk, membership.pk])
@@ -174,10 +174,42 @@ def test_a_member_chooses_its_tier_and_a_coordinator_records_a_referral(groups: 
     )
     assert g.membership(g.cast.household).tier_source == "referral"
     # the household may no longer take a bigger discount, but may choose to pay more
-    refused = login(g.cast["member"]).post(url, {"form": "tier", "tier": g.tiers[70].pk})
+    refused = login(g.cast["member"]).post(url + "tier/", {"tier": g.tiers[70].pk})
     assert refused.status_code == 200 and 'id="tier-referral"' in refused.content.decode()
     assert g.membership(g.cast.household).tier == g.tiers[100]
-    assert login(g.cast["member"]).post(url, {"form": "tier", "tier": g.tiers[130].pk}).status_code == 302
+    assert login(g.cast["member"]).post(url + "tier/", {"tier": g.tiers[130].pk}).status_code == 302
     assert g.membership(g.cast.household).tier == g.tiers[130]
     assert g.membership(g.cast.household).tier_set_by == g.cast["member"]
     assert Order.objects.filter(status=OrderStatus.PLACED).count() == 0
+
+
+# Each form of a group's page posts to its own view (one POST, one view, one service call). An empty form is
+# re-shown (200) to those who may send it; the group's member who does not coordinate it is refused the
+# coordinators' forms (403); whoever has no part in buying groups 403; anyone outside the group 404.
+GROUP_FORMS = {
+    "orders_group_tier": {"member"},
+    "orders_group_leave": {"member"},
+    "orders_group_point": {"coordinator"},
+    "orders_group_cycle": {"coordinator"},
+    "orders_group_card": {"coordinator"},
+    "orders_group_member": {"coordinator"},
+}
+COORDINATORS_ONLY = {"orders_group_point", "orders_group_cycle", "orders_group_card", "orders_group_member"}
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_each_form_of_a_group_answers_each_person_as_the_policy_says(groups: Groups, login, who: str) -> None:
+    client: Client = login(_people(groups)[who])
+    for name, allowed in GROUP_FORMS.items():
+        url = reverse(name, args=[groups.cast.territory.slug, groups.group.pk])
+        assert client.get(url).status_code in (404, 405, 403)  # never a page to read
+        status = client.post(url, {}).status_code
+        if who in allowed:
+            expected = 200
+        elif who in ("outsider", "nobody"):
+            expected = 404
+        elif who in NO_PART or (who == "member" and name in COORDINATORS_ONLY):
+            expected = 403
+        else:
+            expected = 404
+        assert status == expected, (name, who, status)

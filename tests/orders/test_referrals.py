@@ -93,15 +93,13 @@ def test_the_referring_social_worker_adds_the_household_at_a_tier_once(
     assert membership.set_by_referral == referral and membership.tier_set_by == social
     # the household may choose to pay more, never less than the referral's tier
     group_page = reverse("orders_group", args=[slug, g.group.pk])
-    assert (
-        login(g.other_member).post(group_page, {"form": "tier", "tier": g.tiers[130].pk}).status_code == 302
-    )
+    assert login(g.other_member).post(group_page + "tier/", {"tier": g.tiers[130].pk}).status_code == 302
     membership.refresh_from_db()
     assert membership.tier == g.tiers[130] and membership.tier_source == "referral"
     assert membership.set_by_referral == referral and membership.tier_set_by == g.other_member
     # the social worker raises the floor to 100 %; the household cannot go below it any more
     assert login(social).post(url, {"group": g.group.pk, "tier": g.tiers[100].pk}).status_code == 302
-    refused = login(g.other_member).post(group_page, {"form": "tier", "tier": g.tiers[70].pk})
+    refused = login(g.other_member).post(group_page + "tier/", {"tier": g.tiers[70].pk})
     assert refused.status_code == 200
     membership.refresh_from_db()
     assert membership.tier == g.tiers[100] and membership.referral_percent == 100
@@ -235,28 +233,28 @@ def test_a_groups_own_coordinator_adds_a_household_by_its_card_and_sees_no_other
     )  # no list of the territory's households
     assert g.cast.household.display_name in page  # the group's own members
     assert g.other_household.display_name not in page and g.other_household.card_number not in page
-    bad = client.post(url, {"form": "card", "card": "1234 5678 9012", "tier": g.tiers[100].pk})
+    bad = client.post(url + "members/by-card/", {"card": "1234 5678 9012", "tier": g.tiers[100].pk})
     assert bad.status_code == 200 and g.other_household.display_name not in bad.content.decode()
     assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
     card = g.other_household.card_number
     spaced = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
-    added = client.post(url, {"form": "card", "card": spaced, "tier": g.tiers[130].pk})
+    added = client.post(url + "members/by-card/", {"card": spaced, "tier": g.tiers[130].pk})
     assert added.status_code == 302
-    assert client.post(url, {"form": "card", "card": card, "tier": g.tiers[130].pk}).status_code == 302
+    assert client.post(url + "members/by-card/", {"card": card, "tier": g.tiers[130].pk}).status_code == 302
     membership = GroupMembership.objects.get(group=g.group, household=g.other_household)
     assert membership.tier == g.tiers[130]
     # a group they do not coordinate does not exist for them, and they cannot add to it
     other = reverse("orders_group", args=[slug, g.other_group.pk])
     assert client.get(other).status_code == 404
-    assert client.post(other, {"form": "card", "card": card, "tier": g.tiers[100].pk}).status_code == 404
+    assert client.post(other + "members/by-card/", {"card": card, "tier": g.tiers[100].pk}).status_code == 404
     # the territory's coordinator also has the list of households
     assert 'name="household"' in login(g.cast["coordinator"]).get(url).content.decode()
 
 
 def test_a_member_who_does_not_coordinate_cannot_add_a_household(groups: Groups, login) -> None:
     g = groups
-    url = reverse("orders_group", args=[g.cast.territory.slug, g.group.pk])
-    form = {"form": "card", "card": g.other_household.card_number, "tier": g.tiers[100].pk}
+    url = reverse("orders_group_card", args=[g.cast.territory.slug, g.group.pk])
+    form = {"card": g.other_household.card_number, "tier": g.tiers[100].pk}
     assert login(g.cast["member"]).post(url, form).status_code == 403
     assert login(g.other_member).post(url, form).status_code == 404
     assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
