@@ -15,7 +15,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from grenier.core.models import Territory
 from grenier.supply.models import (
     Availability,
-    ContractLine,
     Demand,
     Kitchen,
     PlanChange,
@@ -27,7 +26,7 @@ from grenier.supply.models import (
     SupplyWeek,
     WeekStatus,
 )
-from grenier.supply.services import contract_lines_in_force, shares_in_force
+from grenier.supply.services import shares_in_force
 
 # --- weeks ------------------------------------------------------------------------------------------------------
 
@@ -199,11 +198,6 @@ def producer_lines(week: SupplyWeek, producer: Producer) -> QuerySet[PlanLine]:
     )
 
 
-def producer_availability(week: SupplyWeek, producer: Producer) -> dict[int, Availability]:
-    """The farm's declarations of the week, by product id."""
-    return {a.product_id: a for a in Availability.objects.filter(week=week, producer=producer)}
-
-
 @dataclass
 class ProducerDelivery:
     """What one farm brings a kitchen on one day: its lines, the planned and received totals."""
@@ -240,21 +234,6 @@ def kitchen_deliveries(week: SupplyWeek, kitchen: Kitchen) -> list[DayDeliveries
         DayDeliveries(day, [ProducerDelivery(p, its) for p, its in farms.items()])
         for day, farms in sorted(by_day.items())
     ]
-
-
-def kitchen_demand(week: SupplyWeek, kitchen: Kitchen) -> dict[tuple[int, date], Demand]:
-    """The kitchen's demand rows of the week, by (product id, day)."""
-    return {(d.product_id, d.day): d for d in Demand.objects.filter(week=week, kitchen=kitchen)}
-
-
-def contract_lines_of(kitchen: Kitchen, day: date) -> QuerySet[ContractLine]:
-    """The lines of the kitchen's active contracts on ``day``: the products it may ask for then."""
-    return (
-        contract_lines_in_force(day)
-        .filter(contract__kitchen=kitchen)
-        .select_related("product", "contract")
-        .order_by("product__name", "contract__starts_on")
-    )
 
 
 def discrepancies(week: SupplyWeek) -> list[PlanLine]:

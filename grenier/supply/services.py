@@ -386,25 +386,6 @@ def contract_create(
     return contract
 
 
-def contract_status_set(*, contract: Contract, status: str, actor: User | None) -> Contract:
-    """Activate a draft contract, or end one. Demand of weeks already created stays."""
-    if status not in ContractStatus.values:
-        raise _invalid("status", _("Unknown status."))
-    with transaction.atomic():
-        locked = Contract.objects.select_for_update().get(pk=contract.pk)
-        locked.status = status
-        locked.save(update_fields=["status"])
-        audit(
-            territory=locked.territory,
-            actor=actor,
-            action="supply.contract.status",
-            subject=_subject(locked),
-            status=status,
-        )
-    contract.status = status
-    return locked
-
-
 def _cents(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _invalid(field, _("A price part is a whole number of cents, zero or more."))

@@ -1,4 +1,4 @@
-"""What the QA walkthrough on a phone asked of the supply pages: the week's shortfalls and changed lines for the
+"""How the supply pages read on a phone: the week's shortfalls and changed lines for the
 coordinator, a refused availability row marked on its row, the grower reading what the kitchens received, long
 pages folded or split by month, plural units and grouped thousands, delivery days only on the add-line form, a
 grower seeing only its own farm's changes, and the figures on the home of the committee and funders."""
