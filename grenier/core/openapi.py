@@ -12,6 +12,7 @@ from typing import Any
 
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 
 from grenier.core.problems import PROBLEM_CONTENT_TYPE
 
@@ -128,3 +129,13 @@ class GrenierApi(NinjaAPI):
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
         return GrenierOpenAPISchema(self, path_prefix)
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """``<the app's api module>_<function>``, dots as underscores, wherever in the app's ``api`` package the
+        function lives: an operation keeps its id (clients generated from the document call it by it) when its
+        app's ``api.py`` becomes a package (``grenier.supply.api.weeks.week_list``: ``grenier_supply_api_week_list``)."""
+        module = operation.view_func.__module__
+        app, api, _ = module.partition(".api.")
+        if api:
+            module = f"{app}.api"
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")

@@ -190,3 +190,14 @@ def test_every_request_body_is_an_input_schema() -> None:
     bodies = {cls for operation in api_operations() for cls in _body_classes(operation)}
     assert len(bodies) > 30
     assert sorted(cls.__name__ for cls in bodies if not issubclass(cls, InputSchema)) == []
+
+
+def test_operation_ids_are_unique_and_name_the_apps_api_module(document: dict[str, Any]) -> None:
+    # an app's api.py split into a package keeps its operations' ids: clients call them by these names
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert len(ids) == len(set(ids))
+    assert document["paths"]["/api/v1/supply/weeks"]["get"]["operationId"] == "grenier_supply_api_week_list"
+    assert (
+        document["paths"]["/api/v1/supply/weeks/{monday}/plan"]["post"]["operationId"]
+        == "grenier_supply_api_plan_compute"
+    )
