@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from grenier.core.models import Territory, User
+from grenier.core.months import shift_month
 from grenier.supply import billing, services
 from grenier.supply.models import (
     Availability,
@@ -369,10 +370,10 @@ def extend(territory: Territory, log: Log) -> None:
                 continue
             if not Invoice.objects.filter(territory=territory, month=month).exists():
                 issued = billing.invoices_issue(
-                    territory=territory, month=month, actor=coordinator, issued_on=_next_month(month)
+                    territory=territory, month=month, actor=coordinator, issued_on=shift_month(month, 1)
                 )
                 for invoice in issued:
-                    if month < _previous_month(today):
+                    if month < shift_month(today, -1):
                         billing.invoice_mark_paid(
                             invoice=invoice, reference=f"VIR-{invoice.reference}", actor=coordinator
                         )
@@ -386,20 +387,12 @@ def extend(territory: Territory, log: Log) -> None:
 def _history_start(this_monday: date, today: date) -> date:
     """The Monday of the week holding the 1st of a month: at least ``WEEKS`` weeks back, and never after the 1st
     of last month, so that last month is always whole (its invoices issued this month, still to pay)."""
-    first = min((this_monday - timedelta(weeks=WEEKS)).replace(day=1), _previous_month(today))
+    first = min((this_monday - timedelta(weeks=WEEKS)).replace(day=1), shift_month(today, -1))
     return first - timedelta(days=first.weekday())
 
 
 def _at(day: date, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
-
-
-def _next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
-
-
-def _previous_month(day: date) -> date:
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def _products(territory: Territory, actor: User | None) -> dict[str, Product]:
@@ -635,7 +628,7 @@ def _advances(territory: Territory, producers: dict[str, Producer], today: date,
     # granted at the start of last month, so that one is always being repaid whatever the day: at most one
     # statement (last month's) has taken its part yet.
     spring = date(today.year if (today.month, today.day) >= (3, 2) else today.year - 1, 3, 2)
-    recent = _previous_month(today)
+    recent = shift_month(today, -1)
     recent_purpose = (
         "les plants et la protection des cultures d'hiver"
         if recent.month >= 9 or recent.month <= 2

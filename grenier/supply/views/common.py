@@ -3,7 +3,7 @@ for, quantities and days in words."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -17,6 +17,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import NotFound
 from grenier.core.models import Territory
+from grenier.core.months import monday_of
 from grenier.core.permissions import Action
 from grenier.supply import access, quantities, selectors, services
 from grenier.supply.models import (
@@ -41,12 +42,8 @@ def _require(request: HttpRequest, territory: Territory, *actions: Action) -> No
         raise PermissionDenied(_("Your role in this territory does not allow this."))
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def _this_monday() -> date:
-    return _monday(timezone.localdate())
+    return monday_of(timezone.localdate())
 
 
 def parse_monday(text: str) -> date:
