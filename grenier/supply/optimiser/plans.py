@@ -23,6 +23,7 @@ from grenier.supply.optimiser.inputs import (
     _prepare,
 )
 from grenier.supply.optimiser.replanning import _replan_stages, _StageRun
+from grenier.supply.optimiser.shares import _shares_stage
 from grenier.supply.optimiser.stages import (
     _demand_report,
     _demand_stage,
@@ -30,7 +31,6 @@ from grenier.supply.optimiser.stages import (
     _Met,
     _Shape,
     _shape,
-    _shares_stage,
 )
 
 # ----------------------------------------------------------------------------------------------- days and checks

@@ -13,14 +13,8 @@ import numpy as np
 
 from grenier.supply.optimiser.highs import _B, _Q, _cost_scale, _Model, _run, _scale, _whole
 from grenier.supply.optimiser.inputs import Weights, _Data
-from grenier.supply.optimiser.stages import (
-    _distribute,
-    _fairness_rows,
-    _fairness_targets,
-    _grains,
-    _Met,
-    _Shape,
-)
+from grenier.supply.optimiser.shares import _fairness_rows, _fairness_targets, _grains
+from grenier.supply.optimiser.stages import _distribute, _Met, _Shape
 
 # ---------------------------------------------------------------------------------- re-planning: lines, volume
 
