@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from grenier.core import permissions
 from grenier.core.errors import NotFound
 from grenier.core.models import Territory
-from grenier.core.permissions import Action
-from grenier.supply.access import kitchens_of, producers_of
+from grenier.supply.access import documents_scope
 from grenier.supply.models import (
     Invoice,
     Kitchen,
@@ -59,14 +57,8 @@ def retained_by_month(territory: Territory) -> list[Retained]:
 
 
 def documents_for(user: Any, territory: Territory) -> QuerySet[Invoice]:
-    """The documents a person may read: a coordinator all of them, a kitchen manager its kitchens' invoices, a
-    grower its farms' statements."""
-    if permissions.can(user, territory, Action.SUPPLY_MANAGE):
-        return documents(territory)
-    return documents(territory).filter(
-        Q(kitchen__in=kitchens_of(user, territory), producer__isnull=True)
-        | Q(producer__in=producers_of(user, territory))
-    )
+    """The documents a person may read (:func:`grenier.supply.access.documents_scope`)."""
+    return documents(territory).filter(documents_scope(user, territory))
 
 
 def document_for(user: Any, territory: Territory, invoice_id: int) -> Invoice:

@@ -122,21 +122,6 @@ def _ensure_week(request: HttpRequest, territory: Territory, monday: date) -> Su
     return week
 
 
-def _my_farms(request: HttpRequest, territory: Territory) -> list[Producer]:
-    """The farms the person is one of the people of (a coordinator acts for every farm but is not a grower)."""
-    if not permissions.can(request.user, territory, Action.SUPPLY_PRODUCE):
-        return []
-    return list(
-        Producer.objects.filter(territory=territory, on_platform=True, users=user_of(request)).distinct()
-    )
-
-
-def _my_kitchens(request: HttpRequest, territory: Territory) -> list[Kitchen]:
-    if not permissions.can(request.user, territory, Action.SUPPLY_KITCHEN):
-        return []
-    return list(Kitchen.objects.filter(territory=territory, managers=user_of(request)).distinct())
-
-
 def _week_status_label(week: SupplyWeek | None) -> str:
     if week is None:
         return _("Not opened yet")

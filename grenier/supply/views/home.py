@@ -33,8 +33,6 @@ from grenier.supply.models import (
 from grenier.supply.views.common import (
     SUPPLY_ACTIONS,
     _kg,
-    _my_farms,
-    _my_kitchens,
     _qty,
     _receipt_words,
     _require,
@@ -120,7 +118,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
 
     last_week = selectors.week_of(territory, this_monday - timedelta(days=7))
     farms = []
-    for farm in _my_farms(request, territory):
+    for farm in access.own_producers(request.user, territory):
         rows = []
         for monday in mondays:
             week = weeks.get(monday)
@@ -144,7 +142,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
         farms.append({"farm": farm, "weeks": rows, "last_week": received})
 
     kitchens = []
-    for kitchen in _my_kitchens(request, territory):
+    for kitchen in access.own_kitchens(request.user, territory):
         this_week = weeks.get(mondays[0])
         next_week = weeks.get(mondays[1])
         deliveries = 0
