@@ -196,58 +196,9 @@ def plan_line_set(
             return line
         if line is not None and _is_invoiced(line):
             raise Conflict(_("This line is already invoiced: correct it with a credit note."))
-        declared = Availability.objects.filter(week=locked, producer=producer, product=product).first()
         line_pk = line.pk if line is not None else 0
-        others = PlanLine.objects.filter(week=locked, producer=producer, product=product).exclude(pk=line_pk)
-        total = sum(int(q) for q in others.values_list("quantity", flat=True)) + quantity
-        available = int(declared.quantity) if declared else 0
-        if total > available:
-            raise _invalid(
-                "quantity",
-                _("The farm declared %(available)s of this product; its lines would total %(total)s.")
-                % {
-                    "available": format_quantity(available, product),
-                    "total": format_quantity(total, product),
-                },
-            )
-        lot = int(declared.minimum_lot) if declared else 0
-        if 0 < total < lot:
-            raise _invalid(
-                "quantity",
-                _("Below the farm's minimum lot (%(lot)s): its lines would total %(total)s.")
-                % {"lot": format_quantity(lot, product), "total": format_quantity(total, product)},
-            )
-        asked = (
-            Demand.objects.filter(week=locked, kitchen=kitchen, product=product, day=day)
-            .select_related("contract_line")
-            .first()
-        )
-        if quantity and asked is not None and asked.contract_line is not None:
-            contract_id = asked.contract_line.contract_id
-            farms = named_farms([contract_id]).get(contract_id)
-            if farms and producer.pk not in farms:
-                names = sorted(Producer.objects.filter(pk__in=farms).values_list("farm_name", flat=True))
-                raise _invalid(
-                    "producer",
-                    _("The kitchen's contract names the farms that deliver it: %(farms)s.")
-                    % {"farms": ", ".join(names)},
-                )
-        received = sum(
-            int(q)
-            for q in PlanLine.objects.filter(week=locked, kitchen=kitchen, product=product, day=day)
-            .exclude(pk=line_pk)
-            .values_list("quantity", flat=True)
-        )
-        wanted = int(asked.quantity) if asked else 0
-        if received + quantity > wanted:
-            raise _invalid(
-                "quantity",
-                _("The kitchen asked %(wanted)s that day; it would receive %(total)s.")
-                % {
-                    "wanted": format_quantity(wanted, product),
-                    "total": format_quantity(received + quantity, product),
-                },
-            )
+        _check_farm_sends(locked, producer, product, quantity, line_pk)
+        _check_kitchen_asked(locked, producer, kitchen, product, day, quantity, line_pk)
         result = _write_line(
             locked,
             line,
@@ -289,6 +240,77 @@ def plan_line_set(
         )
     _copy_week(locked, week)
     return result
+
+
+def _check_farm_sends(
+    week: SupplyWeek, producer: Producer, product: Product, quantity: int, line_pk: int
+) -> None:
+    """The farm's lines of the product, with this one at ``quantity``, within what it declared and not below its
+    minimum lot (yet something)."""
+    declared = Availability.objects.filter(week=week, producer=producer, product=product).first()
+    others = PlanLine.objects.filter(week=week, producer=producer, product=product).exclude(pk=line_pk)
+    total = sum(int(q) for q in others.values_list("quantity", flat=True)) + quantity
+    available = int(declared.quantity) if declared else 0
+    if total > available:
+        raise _invalid(
+            "quantity",
+            _("The farm declared %(available)s of this product; its lines would total %(total)s.")
+            % {
+                "available": format_quantity(available, product),
+                "total": format_quantity(total, product),
+            },
+        )
+    lot = int(declared.minimum_lot) if declared else 0
+    if 0 < total < lot:
+        raise _invalid(
+            "quantity",
+            _("Below the farm's minimum lot (%(lot)s): its lines would total %(total)s.")
+            % {"lot": format_quantity(lot, product), "total": format_quantity(total, product)},
+        )
+
+
+def _check_kitchen_asked(
+    week: SupplyWeek,
+    producer: Producer,
+    kitchen: Kitchen,
+    product: Product,
+    day: date,
+    quantity: int,
+    line_pk: int,
+) -> None:
+    """The farm is one the kitchen's contract names, if it names some, and the kitchen receives no more than it
+    asked that day."""
+    asked = (
+        Demand.objects.filter(week=week, kitchen=kitchen, product=product, day=day)
+        .select_related("contract_line")
+        .first()
+    )
+    if quantity and asked is not None and asked.contract_line is not None:
+        contract_id = asked.contract_line.contract_id
+        farms = named_farms([contract_id]).get(contract_id)
+        if farms and producer.pk not in farms:
+            names = sorted(Producer.objects.filter(pk__in=farms).values_list("farm_name", flat=True))
+            raise _invalid(
+                "producer",
+                _("The kitchen's contract names the farms that deliver it: %(farms)s.")
+                % {"farms": ", ".join(names)},
+            )
+    received = sum(
+        int(q)
+        for q in PlanLine.objects.filter(week=week, kitchen=kitchen, product=product, day=day)
+        .exclude(pk=line_pk)
+        .values_list("quantity", flat=True)
+    )
+    wanted = int(asked.quantity) if asked else 0
+    if received + quantity > wanted:
+        raise _invalid(
+            "quantity",
+            _("The kitchen asked %(wanted)s that day; it would receive %(total)s.")
+            % {
+                "wanted": format_quantity(wanted, product),
+                "total": format_quantity(received + quantity, product),
+            },
+        )
 
 
 def _volumes(week: SupplyWeek) -> dict[int, int]:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,7 +38,7 @@ from grenier.supply.services.plan import (
     _producer_weeks_recompute,
     _write_line,
 )
-from grenier.supply.services.problem import SOLVER_TIME_LIMIT, _figures, _solve, week_problem
+from grenier.supply.services.problem import SOLVER_TIME_LIMIT, Problem, _figures, _solve, week_problem
 
 
 def shortfall_report(
@@ -257,22 +258,7 @@ def _replan(
             _("The farm has already delivered %(already)s of this product this week.")
             % {"already": format_quantity(already, product)},
         )
-    previous = optimiser.Plan(
-        lines=tuple(
-            optimiser.PlanLine(
-                str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat(), int(x.quantity)
-            )
-            for x in current
-            if x.quantity > 0 and x.pk not in fixed_pks
-        ),
-        demand_lines=(),
-        producers=(),
-        status="published",
-        proven_optimal=True,
-        objective=0.0,
-        mip_gap=0.0,
-        seconds=0.0,
-    )
+    previous = _published(current, fixed_pks)
     rest = _without_held(problem.week, held, today)
     result: optimiser.ReplanResult = _solve(
         problem,
@@ -286,15 +272,7 @@ def _replan(
     by_key = {
         (str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat()): x for x in current
     }
-    if any(
-        by_key[c.producer, c.kitchen, c.product, c.day].pk in fixed_pks
-        for c in result.changes
-        if (c.producer, c.kitchen, c.product, c.day) in by_key
-    ):
-        # the rest of that day's demand went to the very farm whose line there is delivered or invoiced
-        raise Conflict(
-            _("This shortfall would change a line already delivered or invoiced: adjust the plan by hand.")
-        )
+    _refuse_changing_held(result, by_key, fixed_pks)
     shortfall = Shortfall.objects.create(
         week=week,
         producer=producer,
@@ -311,6 +289,77 @@ def _replan(
     declared.minimum_lot = min(int(declared.minimum_lot), available)
     declared.save(update_fields=["quantity", "minimum_lot"])
 
+    changes = _write_changes(week, problem, result, by_key, shortfall, actor, at)
+    after = replace(
+        problem, week=_after_shortfall(problem.week, str(producer.pk), str(product.pk), available)
+    )
+    figures = _figures(after, _with_held(after.week, result.plan, fixed, held), "replan")
+    _record_replan(week, figures, shortfall, changes, result.volume_moved)
+    _producer_weeks_recompute(week.territory, week.monday)
+    notifications.lines_changed(week, changes, shortfall=shortfall)
+    audit(
+        territory=week.territory,
+        actor=actor,
+        action="supply.shortfall",
+        subject=_subject(week),
+        producer=producer.pk,
+        product=product.pk,
+        declared_before=shortfall.declared_before,
+        available=available,
+        changes=len(changes),
+    )
+    return shortfall
+
+
+def _published(current: Sequence[PlanLine], fixed_pks: set[int]) -> optimiser.Plan:
+    """The published plan the re-plan starts from: the week's lines but those held."""
+    return optimiser.Plan(
+        lines=tuple(
+            optimiser.PlanLine(
+                str(x.producer_id), str(x.kitchen_id), str(x.product_id), x.day.isoformat(), int(x.quantity)
+            )
+            for x in current
+            if x.quantity > 0 and x.pk not in fixed_pks
+        ),
+        demand_lines=(),
+        producers=(),
+        status="published",
+        proven_optimal=True,
+        objective=0.0,
+        mip_gap=0.0,
+        seconds=0.0,
+    )
+
+
+_LineKey = tuple[
+    str, str, str, str
+]  # producer, kitchen, product ids and the day, as the optimiser names a line
+
+
+def _refuse_changing_held(
+    result: optimiser.ReplanResult, by_key: dict[_LineKey, PlanLine], fixed_pks: set[int]
+) -> None:
+    if any(
+        by_key[c.producer, c.kitchen, c.product, c.day].pk in fixed_pks
+        for c in result.changes
+        if (c.producer, c.kitchen, c.product, c.day) in by_key
+    ):
+        # the rest of that day's demand went to the very farm whose line there is delivered or invoiced
+        raise Conflict(
+            _("This shortfall would change a line already delivered or invoiced: adjust the plan by hand.")
+        )
+
+
+def _write_changes(
+    week: SupplyWeek,
+    problem: Problem,
+    result: optimiser.ReplanResult,
+    by_key: dict[_LineKey, PlanLine],
+    shortfall: Shortfall,
+    actor: User | None,
+    at: datetime,
+) -> list[PlanChange]:
+    """The re-plan's changes written on the plan's lines, each a ``PlanChange`` row."""
     known = _contract_line_map(week)
     changes: list[PlanChange] = []
     for c in result.changes:
@@ -343,10 +392,17 @@ def _replan(
             )
         )
     PlanChange.objects.bulk_create(changes)
-    after = replace(
-        problem, week=_after_shortfall(problem.week, str(producer.pk), str(product.pk), available)
-    )
-    figures = _figures(after, _with_held(after.week, result.plan, fixed, held), "replan")
+    return changes
+
+
+def _record_replan(
+    week: SupplyWeek,
+    figures: dict[str, Any],
+    shortfall: Shortfall,
+    changes: list[PlanChange],
+    volume_moved: int,
+) -> None:
+    """The re-plan's figures kept on the week (its history of re-plans, the explanations and totals now)."""
     solver = dict(week.solver or {})
     history = [
         *solver.get("replans", []),
@@ -354,7 +410,7 @@ def _replan(
             "shortfall": shortfall.pk,
             **{k: figures[k] for k in ("status", "proven_optimal", "mip_gap", "seconds", "at", "stages")},
             "changes": len(changes),
-            "volume_moved": result.volume_moved,
+            "volume_moved": volume_moved,
             "farms_told": len({c.producer_id for c in changes}),
             "kitchens_told": len({c.kitchen_id for c in changes}),
         },
@@ -370,17 +426,3 @@ def _replan(
     week.solver = solver
     week.version += 1
     week.save(update_fields=["solver", "version"])
-    _producer_weeks_recompute(week.territory, week.monday)
-    notifications.lines_changed(week, changes, shortfall=shortfall)
-    audit(
-        territory=week.territory,
-        actor=actor,
-        action="supply.shortfall",
-        subject=_subject(week),
-        producer=producer.pk,
-        product=product.pk,
-        declared_before=shortfall.declared_before,
-        available=available,
-        changes=len(changes),
-    )
-    return shortfall
