@@ -238,30 +238,7 @@ def demand(request: HttpRequest, territory: Territory, monday: str, kitchen_id: 
 
     if request.method == "POST":
         if all(row["form"].is_valid() for row in rows):
-            try:
-                with transaction.atomic():
-                    week_row = _ensure_week(request, territory, day)
-                    stored = {
-                        (r.product_id, r.day): r.quantity
-                        for r in Demand.objects.filter(week=week_row, kitchen=kitchen)
-                    }
-                    for row in rows:
-                        for d, quantity in row["form"].quantities().items():
-                            if stored.get((row["product"].pk, d), 0) == quantity and (
-                                (row["product"].pk, d) in stored or quantity == 0
-                            ):
-                                continue
-                            services.demand_set(
-                                week=week_row,
-                                kitchen=kitchen,
-                                product=row["product"],
-                                day=d,
-                                quantity=quantity,
-                                actor=user_of(request),
-                            )
-            except GrenierError as exc:
-                messages.error(request, error_text(exc))
-            else:
+            if _demand_save(request, territory, day, kitchen, rows):
                 messages.success(request, _("Your demand for the week is saved."))
                 return redirect("supply_demand", territory.slug, monday, kitchen.pk)
         else:
@@ -284,6 +261,38 @@ def demand(request: HttpRequest, territory: Territory, monday: str, kitchen_id: 
         },
         status=422 if request.method == "POST" else 200,
     )
+
+
+def _demand_save(
+    request: HttpRequest, territory: Territory, monday: date, kitchen: Kitchen, rows: list[dict[str, Any]]
+) -> bool:
+    """The demand rows saved whole (what changed), the week created if need be; False, the error shown, if a service
+    refused one."""
+    try:
+        with transaction.atomic():
+            week_row = _ensure_week(request, territory, monday)
+            stored = {
+                (r.product_id, r.day): r.quantity
+                for r in Demand.objects.filter(week=week_row, kitchen=kitchen)
+            }
+            for row in rows:
+                for d, quantity in row["form"].quantities().items():
+                    if stored.get((row["product"].pk, d), 0) == quantity and (
+                        (row["product"].pk, d) in stored or quantity == 0
+                    ):
+                        continue
+                    services.demand_set(
+                        week=week_row,
+                        kitchen=kitchen,
+                        product=row["product"],
+                        day=d,
+                        quantity=quantity,
+                        actor=user_of(request),
+                    )
+    except GrenierError as exc:
+        messages.error(request, error_text(exc))
+        return False
+    return True
 
 
 @territory_page(Action.VIEW_TERRITORY, nav="supply")
@@ -333,6 +342,37 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
                     f"{_shortfall_path(territory, monday, farm.pk)}?reported={reported.pk}#changes"
                 )
 
+    reported_row, changes = _reported(request, territory, current, farm)
+    return render(
+        request,
+        "supply/shortfall.html",
+        {
+            "territory": territory,
+            "page": "shortfall",
+            "farm": farm,
+            "monday": day,
+            "week": current,
+            "published": published,
+            "form": form,
+            "declared": [
+                {"product": a.product, "quantity": _qty(a.quantity, a.product)}
+                for a in sorted(declared.values(), key=lambda a: a.product.name)
+            ],
+            "reported": reported_row,
+            "reported_available": _qty(reported_row.available, reported_row.product) if reported_row else "",
+            "changes": changes,
+            "own_changes_only": not permissions.can(request.user, territory, Action.SUPPLY_MANAGE),
+            "earlier": _earlier(current, farm),
+            "idempotency_key": idempotency_key(request),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _reported(
+    request: HttpRequest, territory: Territory, current: SupplyWeek | None, farm: Producer
+) -> tuple[Shortfall | None, list[dict[str, Any]]]:
+    """The shortfall just reported (``?reported=``), if the person may read it, and the lines it changed."""
     reported_row = None
     changes: list[dict[str, Any]] = []
     reported_id = request.GET.get("reported", "")
@@ -364,6 +404,11 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
                     "day", "kitchen__name", "producer__farm_name"
                 )
             ]
+    return reported_row, changes
+
+
+def _earlier(current: SupplyWeek | None, farm: Producer) -> list[dict[str, Any]]:
+    """The farm's shortfalls of the week, latest first."""
     earlier = (
         list(
             Shortfall.objects.filter(week=current, producer=farm)
@@ -373,37 +418,14 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
         if current
         else []
     )
-    return render(
-        request,
-        "supply/shortfall.html",
+    return [
         {
-            "territory": territory,
-            "page": "shortfall",
-            "farm": farm,
-            "monday": day,
-            "week": current,
-            "published": published,
-            "form": form,
-            "declared": [
-                {"product": a.product, "quantity": _qty(a.quantity, a.product)}
-                for a in sorted(declared.values(), key=lambda a: a.product.name)
-            ],
-            "reported": reported_row,
-            "reported_available": _qty(reported_row.available, reported_row.product) if reported_row else "",
-            "changes": changes,
-            "own_changes_only": not permissions.can(request.user, territory, Action.SUPPLY_MANAGE),
-            "earlier": [
-                {
-                    "row": s,
-                    "before": _qty(s.declared_before, s.product),
-                    "after": _qty(s.available, s.product),
-                }
-                for s in earlier
-            ],
-            "idempotency_key": idempotency_key(request),
-        },
-        status=422 if request.method == "POST" else 200,
-    )
+            "row": s,
+            "before": _qty(s.declared_before, s.product),
+            "after": _qty(s.available, s.product),
+        }
+        for s in earlier
+    ]
 
 
 def _shortfall_path(territory: Territory, monday: str, producer_id: int) -> str:

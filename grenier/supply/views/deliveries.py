@@ -56,6 +56,43 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
         )
     posted_group = request.POST.get("delivery", "") if request.method == "POST" else ""
 
+    groups = _delivery_groups(request, lines, posted_group)
+
+    if request.method == "POST":
+        if not published:
+            messages.error(request, _("This week's plan is not published: there is nothing to receive yet."))
+            return redirect("supply_deliveries", territory.slug, monday, kitchen.pk)
+        posted = next((g for g in groups.values() if g["id"] == posted_group), None)
+        if posted is None:
+            raise Http404(_("No such delivery."))
+        if all(row["form"].is_valid() for row in posted["rows"]):
+            if _receipts_record(request, posted):
+                return redirect(f"{_deliveries_path(territory, monday, kitchen.pk)}#delivery-{posted['id']}")
+        else:
+            messages.error(request, _("Some quantities could not be read: see the rows marked below."))
+
+    return render(
+        request,
+        "supply/deliveries.html",
+        {
+            "territory": territory,
+            "page": "deliveries",
+            "kitchen": kitchen,
+            "monday": day,
+            "week": current,
+            "published": published,
+            "groups": sorted(groups.values(), key=lambda g: (g["day"], g["farm"].farm_name)),
+            "status_label": _week_status_label(current),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _delivery_groups(
+    request: HttpRequest, lines: list[PlanLine], posted_group: str
+) -> dict[tuple[date, int], dict[str, Any]]:
+    """The kitchen's lines by delivery (day and farm), each row with its receipt form (bound for the delivery
+    posted) and its difference from the plan."""
     groups: dict[tuple[date, int], dict[str, Any]] = {}
     for line in lines:
         key = (line.day, line.producer_id)
@@ -101,74 +138,52 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
             group["discrepancies"] += 1
         if line.received_quantity is None:
             group["recorded"] = False
+    return groups
 
-    if request.method == "POST":
-        if not published:
-            messages.error(request, _("This week's plan is not published: there is nothing to receive yet."))
-            return redirect("supply_deliveries", territory.slug, monday, kitchen.pk)
-        posted = next((g for g in groups.values() if g["id"] == posted_group), None)
-        if posted is None:
-            raise Http404(_("No such delivery."))
-        group = posted
-        if all(row["form"].is_valid() for row in group["rows"]):
-            try:
-                with transaction.atomic():
-                    for row in group["rows"]:
-                        received = row["form"].cleaned_data["received"]
-                        note = row["form"].cleaned_data["note"]
-                        line = row["line"]
-                        if received is None:
-                            received = 0
-                        if received == line.received_quantity and note == line.receipt_note:
-                            continue
-                        services.receipt_record(
-                            line=line, received_quantity=received, note=note, actor=user_of(request)
-                        )
-            except GrenierError as exc:
-                messages.error(request, error_text(exc))
-            else:
-                messages.success(
-                    request,
-                    _("Recorded what arrived from %(farm)s on %(day)s.")
-                    % {"farm": group["farm"].farm_name, "day": _day_words(group["day"])},
+
+def _receipts_record(request: HttpRequest, group: dict[str, Any]) -> bool:
+    """Record what arrived on a delivery's lines (those changed), in one transaction; the kitchen is told which lines
+    were already invoiced and wait for a credit note. False, with the error shown, if a service refused."""
+    try:
+        with transaction.atomic():
+            for row in group["rows"]:
+                received = row["form"].cleaned_data["received"]
+                note = row["form"].cleaned_data["note"]
+                line = row["line"]
+                if received is None:
+                    received = 0
+                if received == line.received_quantity and note == line.receipt_note:
+                    continue
+                services.receipt_record(
+                    line=line, received_quantity=received, note=note, actor=user_of(request)
                 )
-                from grenier.supply import billing
-
-                for row in group["rows"]:
-                    row["line"].refresh_from_db()
-                    asked = billing.credit_requested(row["line"])
-                    if asked is not None:
-                        messages.info(
-                            request,
-                            _(
-                                "%(product)s was already invoiced (%(reference)s): the coordinator is asked for a "
-                                "credit note of %(quantity)s."
-                            )
-                            % {
-                                "product": row["line"].product.name,
-                                "reference": asked[0].invoice.reference,
-                                "quantity": quantities.format_quantity(asked[1], row["line"].product),
-                            },
-                        )
-                return redirect(f"{_deliveries_path(territory, monday, kitchen.pk)}#delivery-{group['id']}")
-        else:
-            messages.error(request, _("Some quantities could not be read: see the rows marked below."))
-
-    return render(
+    except GrenierError as exc:
+        messages.error(request, error_text(exc))
+        return False
+    messages.success(
         request,
-        "supply/deliveries.html",
-        {
-            "territory": territory,
-            "page": "deliveries",
-            "kitchen": kitchen,
-            "monday": day,
-            "week": current,
-            "published": published,
-            "groups": sorted(groups.values(), key=lambda g: (g["day"], g["farm"].farm_name)),
-            "status_label": _week_status_label(current),
-        },
-        status=422 if request.method == "POST" else 200,
+        _("Recorded what arrived from %(farm)s on %(day)s.")
+        % {"farm": group["farm"].farm_name, "day": _day_words(group["day"])},
     )
+    from grenier.supply import billing
+
+    for row in group["rows"]:
+        row["line"].refresh_from_db()
+        asked = billing.credit_requested(row["line"])
+        if asked is not None:
+            messages.info(
+                request,
+                _(
+                    "%(product)s was already invoiced (%(reference)s): the coordinator is asked for a "
+                    "credit note of %(quantity)s."
+                )
+                % {
+                    "product": row["line"].product.name,
+                    "reference": asked[0].invoice.reference,
+                    "quantity": quantities.format_quantity(asked[1], row["line"].product),
+                },
+            )
+    return True
 
 
 def _deliveries_path(territory: Territory, monday: str, kitchen_id: int) -> str:

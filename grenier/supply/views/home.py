@@ -24,6 +24,7 @@ from grenier.supply import access, selectors
 from grenier.supply.models import (
     Availability,
     Demand,
+    Kitchen,
     PlanLine,
     Producer,
     ProducerWeek,
@@ -119,49 +120,11 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
     last_week = selectors.week_of(territory, this_monday - timedelta(days=7))
     farms = []
     for farm in access.own_producers(request.user, territory):
-        rows = []
-        for monday in mondays:
-            week = weeks.get(monday)
-            row = FarmWeek(monday, week)
-            if week is not None:
-                row.declared = Availability.objects.filter(week=week, producer=farm, quantity__gt=0).count()
-                if week.status == WeekStatus.PUBLISHED:
-                    row.lines = [_farm_line(line) for line in _farm_lines(week, farm)]
-                    row.notes = list(
-                        {(x["day"], x["kitchen_id"]): x for x in row.lines}.values()
-                    )  # lines are ordered by day then kitchen: the first of each pair stands for it
-            rows.append(row)
-        # last week's deliveries the kitchens recorded with a difference or a note: what the farm should know
-        received = []
-        if last_week is not None and last_week.status == WeekStatus.PUBLISHED:
-            received = [
-                _farm_line(line)
-                for line in _farm_lines(last_week, farm).filter(received_quantity__isnull=False)
-                if line.discrepancy or line.receipt_note
-            ]
-        farms.append({"farm": farm, "weeks": rows, "last_week": received})
+        farms.append(_farm_weeks(farm, mondays, weeks, last_week))
 
     kitchens = []
     for kitchen in access.own_kitchens(request.user, territory):
-        this_week = weeks.get(mondays[0])
-        next_week = weeks.get(mondays[1])
-        deliveries = 0
-        if this_week is not None and this_week.status == WeekStatus.PUBLISHED:
-            deliveries = PlanLine.objects.filter(week=this_week, kitchen=kitchen, quantity__gt=0).count()
-        kitchens.append(
-            {
-                "kitchen": kitchen,
-                "this_week": this_week,
-                "next_week": next_week,
-                "deliveries": deliveries,
-                "next_published": next_week is not None and next_week.status == WeekStatus.PUBLISHED,
-                "next_demand_lines": Demand.objects.filter(
-                    week=next_week, kitchen=kitchen, quantity__gt=0
-                ).count()
-                if next_week
-                else 0,
-            }
-        )
+        kitchens.append(_kitchen_weeks(kitchen, weeks.get(mondays[0]), weeks.get(mondays[1])))
 
     coordinated: list[dict[str, Any]] = []
     may_manage = permissions.can(request.user, territory, Action.SUPPLY_MANAGE)
@@ -198,6 +161,53 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             "last_monday": this_monday - timedelta(days=7),
         },
     )
+
+
+def _farm_weeks(
+    farm: Producer, mondays: list[date], weeks: dict[date, SupplyWeek], last_week: SupplyWeek | None
+) -> dict[str, Any]:
+    """A farm's part of the home: what it declared and delivers this week and next, and what the kitchens recorded
+    of last week's deliveries with a difference or a note."""
+    rows = []
+    for monday in mondays:
+        week = weeks.get(monday)
+        row = FarmWeek(monday, week)
+        if week is not None:
+            row.declared = Availability.objects.filter(week=week, producer=farm, quantity__gt=0).count()
+            if week.status == WeekStatus.PUBLISHED:
+                row.lines = [_farm_line(line) for line in _farm_lines(week, farm)]
+                row.notes = list(
+                    {(x["day"], x["kitchen_id"]): x for x in row.lines}.values()
+                )  # lines are ordered by day then kitchen: the first of each pair stands for it
+        rows.append(row)
+    # last week's deliveries the kitchens recorded with a difference or a note: what the farm should know
+    received = []
+    if last_week is not None and last_week.status == WeekStatus.PUBLISHED:
+        received = [
+            _farm_line(line)
+            for line in _farm_lines(last_week, farm).filter(received_quantity__isnull=False)
+            if line.discrepancy or line.receipt_note
+        ]
+    return {"farm": farm, "weeks": rows, "last_week": received}
+
+
+def _kitchen_weeks(
+    kitchen: Kitchen, this_week: SupplyWeek | None, next_week: SupplyWeek | None
+) -> dict[str, Any]:
+    """A kitchen's part of the home: this week's deliveries, next week's demand and whether it is published."""
+    deliveries = 0
+    if this_week is not None and this_week.status == WeekStatus.PUBLISHED:
+        deliveries = PlanLine.objects.filter(week=this_week, kitchen=kitchen, quantity__gt=0).count()
+    return {
+        "kitchen": kitchen,
+        "this_week": this_week,
+        "next_week": next_week,
+        "deliveries": deliveries,
+        "next_published": next_week is not None and next_week.status == WeekStatus.PUBLISHED,
+        "next_demand_lines": Demand.objects.filter(week=next_week, kitchen=kitchen, quantity__gt=0).count()
+        if next_week
+        else 0,
+    }
 
 
 def week_to_coordinate(request: HttpRequest, territory: Territory, monday: date) -> SupplyWeek:

@@ -66,8 +66,50 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
         for row in selectors.product_balance(week)
     ]
 
-    # per kitchen and product (the table's day rows added up): demand, supplied, unmet, why, and the lines
     table = selectors.week_table(week)
+    items = _plan_items(table, farms)
+    plan_rows = [
+        {
+            **item,
+            "demand": _qty(item["demand"], item["product"]),
+            "supplied": _qty(item["supplied"], item["product"]),
+            "unmet": _qty(item["unmet"], item["product"]) if item["unmet"] else "",
+        }
+        for item in items.values()
+    ]
+    lines = [x["line"] for item in items.values() for x in item["lines"]]
+    plan_groups: dict[int, dict[str, Any]] = {}
+    for shown in plan_rows:  # the table is ordered by kitchen: one group each, in that order
+        group = plan_groups.setdefault(
+            shown["kitchen"].pk, {"kitchen": shown["kitchen"], "rows": [], "unmet": 0, "line_ids": set()}
+        )
+        group["rows"].append(shown)
+        group["unmet"] += bool(shown["unmet"])
+        group["line_ids"].update(x["line"].pk for x in shown["lines"])
+
+    farm_rows = _farm_rows(week, farms, lines)
+
+    solver = week.solver or {}
+    return {
+        "balance": balance,
+        "plan_rows": plan_rows,
+        "plan_groups": list(plan_groups.values()),
+        "farm_rows": farm_rows,
+        "has_plan": bool(lines) or week.status != WeekStatus.OPEN,
+        "solver": solver,
+        "seconds": number_format(float(solver.get("seconds", 0) or 0), decimal_pos=2),
+        "replans": solver.get("replans", []),
+        "stages": _stage_rows(solver.get("stages", [])),
+        "replan_stages": _stage_rows((solver.get("replans") or [{}])[-1].get("stages", [])),
+        "demand_total": sum(1 for row in table if row.demand),
+        "declared_total": Availability.objects.filter(week=week, quantity__gt=0).count(),
+    }
+
+
+def _plan_items(
+    table: list[selectors.TableRow], farms: dict[int, Producer]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """Per kitchen and product (the table's day rows added up): demand, supplied, unmet, why, and the lines."""
     items: dict[tuple[int, int], dict[str, Any]] = {}
     for row in table:
         item = items.setdefault(
@@ -98,26 +140,11 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
                     "changed": line.adjusted or line.quantity != line.solver_quantity,
                 }
             )
-    plan_rows = [
-        {
-            **item,
-            "demand": _qty(item["demand"], item["product"]),
-            "supplied": _qty(item["supplied"], item["product"]),
-            "unmet": _qty(item["unmet"], item["product"]) if item["unmet"] else "",
-        }
-        for item in items.values()
-    ]
-    lines = [x["line"] for item in items.values() for x in item["lines"]]
-    plan_groups: dict[int, dict[str, Any]] = {}
-    for shown in plan_rows:  # the table is ordered by kitchen: one group each, in that order
-        group = plan_groups.setdefault(
-            shown["kitchen"].pk, {"kitchen": shown["kitchen"], "rows": [], "unmet": 0, "line_ids": set()}
-        )
-        group["rows"].append(shown)
-        group["unmet"] += bool(shown["unmet"])
-        group["line_ids"].update(x["line"].pk for x in shown["lines"])
+    return items
 
-    # each farm: this week's volume against its share of the group's volume plus the gap it carries
+
+def _farm_rows(week: SupplyWeek, farms: dict[int, Producer], lines: list[PlanLine]) -> list[dict[str, Any]]:
+    """Each farm: this week's volume against its share of the group's volume plus the gap it carries."""
     in_force, gaps = services.week_shares(week)  # what the planner uses
     shares = {pk: float(s) for pk, s in in_force.items()}
     volume: dict[int, int] = defaultdict(int)
@@ -142,22 +169,7 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
                 "gap_after_zero": abs(after) < 50,
             }
         )
-
-    solver = week.solver or {}
-    return {
-        "balance": balance,
-        "plan_rows": plan_rows,
-        "plan_groups": list(plan_groups.values()),
-        "farm_rows": farm_rows,
-        "has_plan": bool(lines) or week.status != WeekStatus.OPEN,
-        "solver": solver,
-        "seconds": number_format(float(solver.get("seconds", 0) or 0), decimal_pos=2),
-        "replans": solver.get("replans", []),
-        "stages": _stage_rows(solver.get("stages", [])),
-        "replan_stages": _stage_rows((solver.get("replans") or [{}])[-1].get("stages", [])),
-        "demand_total": sum(1 for row in table if row.demand),
-        "declared_total": Availability.objects.filter(week=week, quantity__gt=0).count(),
-    }
+    return farm_rows
 
 
 def _stage_rows(stages: list[dict[str, Any]]) -> list[dict[str, str]]:
