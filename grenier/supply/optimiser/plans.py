@@ -117,6 +117,100 @@ def _fmt(q: int | float, unit: str) -> str:
     return f"{q:g} {unit}" if isinstance(q, float) else f"{q} {unit}"
 
 
+class _Reasons:
+    """Why a demand line is not met in full, from the plan's lines and the week's declarations."""
+
+    def __init__(
+        self,
+        data: _Data,
+        supplied: Mapping[tuple[str, str, str], int],
+        used: Mapping[tuple[str, str], int],
+        status: str,
+        stages: Sequence[Stage],
+    ) -> None:
+        self.data, self.used, self.status, self.stages = data, used, status, stages
+        self.declared: dict[str, int] = defaultdict(int)
+        for (_, g), s in data.supply.items():
+            self.declared[g] += s.available
+        self.asked: dict[str, int] = defaultdict(int)
+        for (_, g), days in data.demand.items():
+            self.asked[g] += sum(days.values())
+        self.unmet_of: dict[str, int] = defaultdict(int)
+        for (k, g), days in data.demand.items():
+            for d, q in days.items():
+                self.unmet_of[g] += q - supplied[k, g, d]
+
+    def why(self, k: str, g: str, d: str, unmet: int) -> tuple[str, str]:
+        unit = self.data.products[g].unit
+        if self.declared[g] == 0:
+            return "not_declared", f"no producer declared any {g} this week"
+        named = self.data.allowed.get((k, g, d))
+        if named is not None:
+            left = sum(
+                s.available - self.used[p, g2]
+                for (p, g2), s in self.data.supply.items()
+                if g2 == g and p in named
+            )
+            if left < unmet:
+                farms = ", ".join(sorted(named)) or "none"
+                return (
+                    "contract_farms",
+                    f"the contract names {farms}: {_fmt(max(0, left), unit)} of {g} left with them",
+                )
+        if self.declared[g] < self.asked[g]:
+            return (
+                "not_enough_declared",
+                f"not enough declared: {_fmt(self.declared[g], unit)} available for {_fmt(self.asked[g], unit)} asked "
+                "(all kitchens and days)",
+            )
+        blocked = []
+        for (p, g2), s in sorted(self.data.supply.items()):
+            if g2 == g and self.used[p, g] == 0 and s.available > 0 and s.minimum_lot > 0:
+                blocked.append(f"{p} (lot {_fmt(s.minimum_lot, unit)})")
+        left = sum(s.available - self.used[p, g2] for (p, g2), s in self.data.supply.items() if g2 == g)
+        if blocked and all(
+            s.minimum_lot > self.unmet_of[g] or s.minimum_lot > s.available
+            for (p, g2), s in self.data.supply.items()
+            if g2 == g and self.used[p, g] == 0 and s.available > 0
+        ):
+            return (
+                "minimum_lots",
+                f"minimum lots: {_fmt(left, unit)} left unused, but {self.unmet_of[g] and _fmt(self.unmet_of[g], unit)} "
+                f"still asked is below the minimum lot of {', '.join(blocked)}",
+            )
+        demand_stage = next((s for s in self.stages if s.name == "demand"), None)
+        if demand_stage is not None and not demand_stage.proven:
+            return (
+                "solver_limit",
+                f"the solver stopped before proving the most demand that can be met ({self.status})",
+            )
+        if self.status == "greedy":
+            return "other", "the nearest-first allocation ran out of stock nearby"
+        return (
+            "other",
+            "the most demand that can be met leaves this unmet (minimum lots, farms named by contracts)",
+        )
+
+
+def _line_reports(
+    data: _Data, supplied: Mapping[tuple[str, str, str], int], reasons: _Reasons
+) -> list[LineReport]:
+    reports: list[LineReport] = []
+    for (k, g), days in sorted(data.demand.items()):
+        step = data.products[g].step
+        for d, q in sorted(days.items()):
+            got = supplied[k, g, d]
+            if q <= got:
+                code, text = "", ""
+            elif q - got < step:
+                unit = data.products[g].unit
+                code, text = "below_step", f"the rest is less than the planning step of {_fmt(step, unit)}"
+            else:
+                code, text = reasons.why(k, g, d, q - got)
+            reports.append(LineReport(k, g, d, q, got, q - got, code, text))
+    return reports
+
+
 def _reports(
     data: _Data,
     lines: Sequence[PlanLine],
@@ -137,81 +231,7 @@ def _reports(
         f = data.products[line.product].share_factor
         volume[line.producer] += line.quantity * f
         distance += data.km.get((line.producer, line.kitchen), 0.0) * line.quantity * f
-
-    declared: dict[str, int] = defaultdict(int)
-    for (_, g), s in data.supply.items():
-        declared[g] += s.available
-    asked: dict[str, int] = defaultdict(int)
-    for (_, g), days in data.demand.items():
-        asked[g] += sum(days.values())
-    unmet_of: dict[str, int] = defaultdict(int)
-    for (k, g), days in data.demand.items():
-        for d, q in days.items():
-            unmet_of[g] += q - supplied[k, g, d]
-
-    def why(k: str, g: str, d: str, unmet: int) -> tuple[str, str]:
-        unit = data.products[g].unit
-        if declared[g] == 0:
-            return "not_declared", f"no producer declared any {g} this week"
-        named = data.allowed.get((k, g, d))
-        if named is not None:
-            left = sum(
-                s.available - used[p, g2] for (p, g2), s in data.supply.items() if g2 == g and p in named
-            )
-            if left < unmet:
-                farms = ", ".join(sorted(named)) or "none"
-                return (
-                    "contract_farms",
-                    f"the contract names {farms}: {_fmt(max(0, left), unit)} of {g} left with them",
-                )
-        if declared[g] < asked[g]:
-            return (
-                "not_enough_declared",
-                f"not enough declared: {_fmt(declared[g], unit)} available for {_fmt(asked[g], unit)} asked "
-                "(all kitchens and days)",
-            )
-        blocked = []
-        for (p, g2), s in sorted(data.supply.items()):
-            if g2 == g and used[p, g] == 0 and s.available > 0 and s.minimum_lot > 0:
-                blocked.append(f"{p} (lot {_fmt(s.minimum_lot, unit)})")
-        left = sum(s.available - used[p, g2] for (p, g2), s in data.supply.items() if g2 == g)
-        if blocked and all(
-            s.minimum_lot > unmet_of[g] or s.minimum_lot > s.available
-            for (p, g2), s in data.supply.items()
-            if g2 == g and used[p, g] == 0 and s.available > 0
-        ):
-            return (
-                "minimum_lots",
-                f"minimum lots: {_fmt(left, unit)} left unused, but {unmet_of[g] and _fmt(unmet_of[g], unit)} "
-                f"still asked is below the minimum lot of {', '.join(blocked)}",
-            )
-        demand_stage = next((s for s in stages if s.name == "demand"), None)
-        if demand_stage is not None and not demand_stage.proven:
-            return (
-                "solver_limit",
-                f"the solver stopped before proving the most demand that can be met ({status})",
-            )
-        if status == "greedy":
-            return "other", "the nearest-first allocation ran out of stock nearby"
-        return (
-            "other",
-            "the most demand that can be met leaves this unmet (minimum lots, farms named by contracts)",
-        )
-
-    reports: list[LineReport] = []
-    for (k, g), days in sorted(data.demand.items()):
-        step = data.products[g].step
-        for d, q in sorted(days.items()):
-            got = supplied[k, g, d]
-            if q <= got:
-                code, text = "", ""
-            elif q - got < step:
-                unit = data.products[g].unit
-                code, text = "below_step", f"the rest is less than the planning step of {_fmt(step, unit)}"
-            else:
-                code, text = why(k, g, d, q - got)
-            reports.append(LineReport(k, g, d, q, got, q - got, code, text))
-
+    reports = _line_reports(data, supplied, _Reasons(data, supplied, used, status, stages))
     total = sum(volume.values())
     producers = tuple(
         ProducerReport(
@@ -341,28 +361,7 @@ def replan(
     larger: it still delivers what it has). Returns the new plan and every line that changed."""
     weights = weights or Weights()
     weights.check()
-    _integer(f"shortfall of {shortfall.producer!r} for {shortfall.product!r}", shortfall.available)
-    old = next(
-        (s for s in week.supply if (s.producer, s.product) == (shortfall.producer, shortfall.product)), None
-    )
-    if old is None:
-        raise ValueError(f"shortfall: {shortfall.producer!r} declared no {shortfall.product!r} this week")
-    new_supply = [
-        Supply(s.producer, s.product, shortfall.available, min(s.minimum_lot, shortfall.available))
-        if s is old
-        else s
-        for s in week.supply
-    ]
-    new_week = Week(
-        kitchens=week.kitchens,
-        producers=week.producers,
-        products=week.products,
-        demand=week.demand,
-        supply=new_supply,
-        shares=week.shares,
-        gaps=week.gaps,
-        distances=week.distances,
-    )
+    new_week = _with_shortfall(week, shortfall)
     began = time.perf_counter()
     deadline = began + time_limit
     data = _prepare(new_week)
@@ -377,13 +376,7 @@ def replan(
     )
     assert met is not None  # noqa: S101 - without fixed lots stage 1 always has a plan
     kept = _kept_products(data, shape, met, prev)
-    kept_lines = [PlanLine(p, k, g, d, q) for (p, k, g, d), q in sorted(prev.items()) if g in kept and q > 0]
-    kept_volume: dict[str, float] = defaultdict(float)
-    kept_distance = 0.0
-    for x in kept_lines:
-        f = data.products[x.product].share_factor
-        kept_volume[x.producer] += x.quantity * f
-        kept_distance += data.km[x.producer, x.kitchen] * x.quantity * f
+    kept_lines, kept_volume, kept_distance = _kept_lines(data, prev, kept)
     again = {g for g in {*shape.products, *(g for (_, _, g, _) in prev)} if g not in kept}
     replanned: dict[tuple[str, str, str, str], int] = {}
     runs: list[_StageRun] = []
@@ -409,6 +402,60 @@ def replan(
         key=lambda x: (x.kitchen, x.product, x.day, x.producer),
     )
     _check(data, lines)
+    changes, moved = _changes(data, prev, lines)
+    objective = _shares_distance(data, lines, weights)
+    stages = _replan_report(
+        met, runs, _volume_met(data, lines), (len(changes), moved, objective), mip_rel_gap
+    )
+    status, proven, worst = _summary(stages)
+    plan = _reports(data, lines, status, proven, objective, worst, time.perf_counter() - began, stages)
+    return ReplanResult(plan, changes, moved)
+
+
+def _with_shortfall(week: Week, shortfall: Shortfall) -> Week:
+    """The week with the farm's declaration of the product cut to what it now has (its lot too, if larger)."""
+    _integer(f"shortfall of {shortfall.producer!r} for {shortfall.product!r}", shortfall.available)
+    old = next(
+        (s for s in week.supply if (s.producer, s.product) == (shortfall.producer, shortfall.product)), None
+    )
+    if old is None:
+        raise ValueError(f"shortfall: {shortfall.producer!r} declared no {shortfall.product!r} this week")
+    new_supply = [
+        Supply(s.producer, s.product, shortfall.available, min(s.minimum_lot, shortfall.available))
+        if s is old
+        else s
+        for s in week.supply
+    ]
+    return Week(
+        kitchens=week.kitchens,
+        producers=week.producers,
+        products=week.products,
+        demand=week.demand,
+        supply=new_supply,
+        shares=week.shares,
+        gaps=week.gaps,
+        distances=week.distances,
+    )
+
+
+def _kept_lines(
+    data: _Data, prev: Mapping[tuple[str, str, str, str], int], kept: set[str]
+) -> tuple[list[PlanLine], dict[str, float], float]:
+    """The published lines of the products kept as they are, and the volume per farm and distance they carry."""
+    kept_lines = [PlanLine(p, k, g, d, q) for (p, k, g, d), q in sorted(prev.items()) if g in kept and q > 0]
+    kept_volume: dict[str, float] = defaultdict(float)
+    kept_distance = 0.0
+    for x in kept_lines:
+        f = data.products[x.product].share_factor
+        kept_volume[x.producer] += x.quantity * f
+        kept_distance += data.km[x.producer, x.kitchen] * x.quantity * f
+    return kept_lines, kept_volume, kept_distance
+
+
+def _changes(
+    data: _Data, prev: Mapping[tuple[str, str, str, str], int], lines: Sequence[PlanLine]
+) -> tuple[tuple[LineChange, ...], int]:
+    """Every line whose quantity changed, and the volume moved."""
     after = {(x.producer, x.kitchen, x.product, x.day): x.quantity for x in lines}
     changes = tuple(
         LineChange(p, k, g, d, prev.get((p, k, g, d), 0), after.get((p, k, g, d), 0))
@@ -420,11 +467,23 @@ def replan(
         for c in changes
         if c.product in data.products
     )
-    objective = _shares_distance(data, lines, weights)
+    return changes, moved
+
+
+def _replan_report(
+    met: _Met,
+    runs: Sequence[_StageRun],
+    volume_met: float,
+    values: tuple[int, int, float],
+    mip_rel_gap: float,
+) -> list[Stage]:
+    """A re-plan's stages measured on the delivered plan: its lines changed, volume moved and shares-and-distance
+    objective ``values`` against each stage's proven bound."""
+    changed, moved, objective = values
     bound_of = {r.name: r for r in runs}
-    stages = [_demand_report(met, _volume_met(data, lines), mip_rel_gap)]
+    stages = [_demand_report(met, volume_met, mip_rel_gap)]
     for name, value in (
-        ("lines", float(len(changes))),
+        ("lines", float(changed)),
         ("volume", float(moved)),
         ("shares_distance", objective),
     ):
@@ -432,9 +491,7 @@ def replan(
         bound = r.bound if r is not None else value  # nothing to re-plan: the published plan is the only one
         gap = _gap(value, bound)
         stages.append(Stage(name, value, bound, gap, gap <= mip_rel_gap, r.seconds if r else 0.0))
-    status, proven, worst = _summary(stages)
-    plan = _reports(data, lines, status, proven, objective, worst, time.perf_counter() - began, stages)
-    return ReplanResult(plan, changes, moved)
+    return stages
 
 
 def report(
