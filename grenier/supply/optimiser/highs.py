@@ -233,51 +233,52 @@ def _whole(
     return np.where(kind == _A, 0.0, np.where(kind == _B, np.rint(current), np.rint(current * scale)))
 
 
-def _round(
-    model: _Model,
-    current: np.ndarray,
-    fractional: np.ndarray,
-    free: np.ndarray,
-    deadline: float,
-    width: int = 0,
-) -> np.ndarray | None:
-    """``current`` (scaled) with its ``fractional`` quantities whole, at their floor or ceiling (``width`` units
-    further either way within their bounds), and its ``free`` ones re-optimised around them (see :func:`_whole`);
-    everything else as it is. None if nothing was found."""
-    kind = np.asarray(model.kind)
-    scale = np.asarray(model.scale)
-    units = current * scale
-    floor = np.floor(units + 1e-9)
-    base = np.where(kind == _B, np.rint(current), np.where(fractional, floor / scale, current))
-    base = np.where((kind == _A) | free, 0.0, base)
-    base = np.where((kind == _Q) & ~fractional & ~free, np.rint(units) / scale, base)
-    starts = np.asarray([*model.start, len(model.index)])
-    index = np.asarray(model.index, dtype=np.int64)
-    value = np.asarray(model.value)
-    fixed_act = model.activity(base)  # what the fixed part puts on each row, scaled
-    js = np.flatnonzero(fractional)
-    others = np.flatnonzero(free | (kind == _A))
+class _Rounding:
+    """The pieces of a rounding (see :func:`_round`): the plan with its fractional quantities at their floor
+    (``base``), what that fixed part puts on each row, and the small models that round the rest."""
 
-    def rounding_model(rows_kept: Callable[[int], bool], with_others: bool) -> _Model:
+    def __init__(
+        self, model: _Model, current: np.ndarray, fractional: np.ndarray, free: np.ndarray, width: int
+    ) -> None:
+        self.model, self.width = model, width
+        self.kind = kind = np.asarray(model.kind)
+        self.scale = scale = np.asarray(model.scale)
+        units = current * scale
+        self.floor = floor = np.floor(units + 1e-9)
+        base = np.where(kind == _B, np.rint(current), np.where(fractional, floor / scale, current))
+        base = np.where((kind == _A) | free, 0.0, base)
+        self.base = np.where((kind == _Q) & ~fractional & ~free, np.rint(units) / scale, base)
+        self.starts = np.asarray([*model.start, len(model.index)])
+        self.index = np.asarray(model.index, dtype=np.int64)
+        self.value = np.asarray(model.value)
+        self.fixed_act = model.activity(self.base)  # what the fixed part puts on each row, scaled
+        self.js = np.flatnonzero(fractional)
+        self.others = np.flatnonzero(free | (kind == _A))
+
+    def model_of(self, rows_kept: Callable[[int], bool], with_others: bool) -> _Model:
+        """The rounding's model: the ``rows_kept`` less what the fixed part puts on them, a column per fractional
+        quantity (its steps above the floor) and, ``with_others``, the free and auxiliary columns as they are."""
+        model, scale, floor = self.model, self.scale, self.floor
+        starts, index, value = self.starts, self.index, self.value
         m = _Model()
         row_map: dict[int, int] = {}
-        for r, (lo, up, a) in enumerate(zip(model.row_lo, model.row_up, fixed_act, strict=True)):
+        for r, (lo, up, a) in enumerate(zip(model.row_lo, model.row_up, self.fixed_act, strict=True)):
             if rows_kept(r):
                 row_map[r] = m.row(
                     lo - a if lo > -_INF else -_INF, up - a if up < _INF else _INF, tu=model.row_tu[r]
                 )
-        for j in js:
+        for j in self.js:
             e = [k for k in range(starts[j], starts[j + 1]) if int(index[k]) in row_map]
             m.col(
                 model.cost[j] / scale[j],
-                max(-width, math.ceil(model.lower[j] * scale[j] - floor[j] - 1e-9)),
-                min(1 + width, math.floor(model.upper[j] * scale[j] - floor[j] + 1e-9)),
+                max(-self.width, math.ceil(model.lower[j] * scale[j] - floor[j] - 1e-9)),
+                min(1 + self.width, math.floor(model.upper[j] * scale[j] - floor[j] + 1e-9)),
                 _B,
                 [row_map[int(index[k])] for k in e],
                 [value[k] / scale[j] for k in e],
             )
         if with_others:
-            for j in others:
+            for j in self.others:
                 e = list(range(starts[j], starts[j + 1]))
                 m.col(
                     model.cost[j],
@@ -289,31 +290,52 @@ def _round(
                 )
         return m
 
-    run = _run(rounding_model(lambda r: True, True), deadline, integer=True, rel_gap=1e-7)
-    out = base.copy()
+    def from_transport_rows(self, out: np.ndarray, deadline: float) -> np.ndarray | None:
+        """The transport rows alone, from the same box: a whole vertex, if it satisfies the other rows."""
+        model, js, scale, kind = self.model, self.js, self.scale, self.kind
+        starts, index = self.starts, self.index
+        m = self.model_of(lambda r: model.row_tu[r], False)
+        for c in range(len(js)):
+            m.kind[c] = _Q
+        run = _run(m, deadline, integer=False, vertex=True)
+        if not run.optimal:
+            return None
+        b = run.values[: len(js)]
+        if np.abs(b - np.rint(b)).max(initial=0.0) > 1e-6:
+            return None
+        out[js] += np.rint(b) / scale[js]
+        act = model.activity(np.where(kind == _A, 0.0, out))
+        aux_rows = {
+            int(index[k]) for j in np.flatnonzero(kind == _A) for k in range(starts[j], starts[j + 1])
+        }
+        for r, (lo, up) in enumerate(zip(model.row_lo, model.row_up, strict=True)):
+            if r in aux_rows or model.row_tu[r]:
+                continue
+            tol = 1e-7 * max(1.0, abs(act[r]))
+            if act[r] < lo - tol or act[r] > up + tol:
+                return None
+        return out
+
+
+def _round(
+    model: _Model,
+    current: np.ndarray,
+    fractional: np.ndarray,
+    free: np.ndarray,
+    deadline: float,
+    width: int = 0,
+) -> np.ndarray | None:
+    """``current`` (scaled) with its ``fractional`` quantities whole, at their floor or ceiling (``width`` units
+    further either way within their bounds), and its ``free`` ones re-optimised around them (see :func:`_whole`);
+    everything else as it is. None if nothing was found."""
+    rounding = _Rounding(model, current, fractional, free, width)
+    js, others = rounding.js, rounding.others
+    run = _run(rounding.model_of(lambda r: True, True), deadline, integer=True, rel_gap=1e-7)
+    out = rounding.base.copy()
     if run.feasible:
-        out[js] += np.rint(run.values[: len(js)]) / scale[js]
+        out[js] += np.rint(run.values[: len(js)]) / rounding.scale[js]
         out[others] = run.values[len(js) :]
         return out
     if free.any():
         return None
-    # the transport rows alone, from the same box: a whole vertex, if it satisfies the other rows
-    m = rounding_model(lambda r: model.row_tu[r], False)
-    for c in range(len(js)):
-        m.kind[c] = _Q
-    run = _run(m, deadline, integer=False, vertex=True)
-    if not run.optimal:
-        return None
-    b = run.values[: len(js)]
-    if np.abs(b - np.rint(b)).max(initial=0.0) > 1e-6:
-        return None
-    out[js] += np.rint(b) / scale[js]
-    act = model.activity(np.where(kind == _A, 0.0, out))
-    aux_rows = {int(index[k]) for j in np.flatnonzero(kind == _A) for k in range(starts[j], starts[j + 1])}
-    for r, (lo, up) in enumerate(zip(model.row_lo, model.row_up, strict=True)):
-        if r in aux_rows or model.row_tu[r]:
-            continue
-        tol = 1e-7 * max(1.0, abs(act[r]))
-        if act[r] < lo - tol or act[r] > up + tol:
-            return None
-    return out
+    return rounding.from_transport_rows(out, deadline)

@@ -256,10 +256,23 @@ def _integer(what: str, value: object) -> int:
 
 
 def _prepare(week: Week) -> _Data:
+    """The week checked (a ValueError says what is wrong, the first thing found in this order: products, demand,
+    availability, the week's volume, shares, gaps, distances) and indexed for the stages."""
     kitchens = _unique("kitchens", (k.id for k in week.kitchens))
     producers = _unique("producers", (p.id for p in week.producers))
     _unique("products", (g.id for g in week.products))
     products = {g.id: g for g in week.products}
+    _check_products(week)
+    demand, allowed, asked = _read_demand(week, kitchens, producers, products)
+    supply, declared = _read_supply(week, producers, products)
+    _check_volume(asked, declared)
+    shares = _read_shares(week, producers)
+    gaps = _read_gaps(week, producers)
+    km = _read_distances(week, demand, supply)
+    return _Data(week, products, dict(demand), allowed, supply, km, shares, gaps)
+
+
+def _check_products(week: Week) -> None:
     for g in week.products:
         if isinstance(g.share_factor, bool) or not isinstance(g.share_factor, int) or g.share_factor < 1:
             raise ValueError(f"product {g.id!r}: share_factor must be a positive integer")
@@ -270,6 +283,11 @@ def _prepare(week: Week) -> _Data:
         if g.step > QUANTITY_MAX:
             raise ValueError(f"product {g.id!r}: step is at most {QUANTITY_MAX:,} base units")
 
+
+def _read_demand(
+    week: Week, kitchens: set[str], producers: set[str], products: dict[str, Product]
+) -> tuple[dict[tuple[str, str], dict[str, int]], dict[tuple[str, str, str], frozenset[str] | None], int]:
+    """Demand per kitchen and product by day, the farms each line allows (None: any), the volume asked."""
     demand: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     allowed: dict[tuple[str, str, str], frozenset[str] | None] = {}
     asked = 0
@@ -294,7 +312,13 @@ def _prepare(week: Week) -> _Data:
                 )
         allowed[line.kitchen, line.product, line.day] = named
         asked += q * products[line.product].share_factor
+    return demand, allowed, asked
 
+
+def _read_supply(
+    week: Week, producers: set[str], products: dict[str, Product]
+) -> tuple[dict[tuple[str, str], Supply], int]:
+    """The declarations per farm and product, and the volume declared."""
     supply: dict[tuple[str, str], Supply] = {}
     declared = 0
     for s in week.supply:
@@ -308,6 +332,10 @@ def _prepare(week: Week) -> _Data:
             raise ValueError(f"availability: two declarations by {s.producer!r} for {s.product!r}")
         supply[s.producer, s.product] = s
         declared += s.available * products[s.product].share_factor
+    return supply, declared
+
+
+def _check_volume(asked: int, declared: int) -> None:
     for what, total in (("asked", asked), ("declared", declared)):
         if total > VOLUME_MAX:
             raise ValueError(
@@ -315,6 +343,8 @@ def _prepare(week: Week) -> _Data:
                 f"({VOLUME_MAX:,} at most)"
             )
 
+
+def _read_shares(week: Week, producers: set[str]) -> dict[str, float]:
     shares: dict[str, float] = {}
     for p, share in week.shares.items():
         if p not in producers:
@@ -328,7 +358,10 @@ def _prepare(week: Week) -> _Data:
     agreed = sum((Fraction(x) for x in week.shares.values()), Fraction(0))
     if producers and abs(agreed - 1) > Fraction(1, 10**6):
         raise ValueError(f"shares: agreed shares must sum to 1, they sum to {float(agreed):.6g}")
+    return shares
 
+
+def _read_gaps(week: Week, producers: set[str]) -> dict[str, float]:
     gaps: dict[str, float] = {}
     for p in producers:
         gap = float(week.gaps.get(p, 0.0))
@@ -340,7 +373,13 @@ def _prepare(week: Week) -> _Data:
     for p in week.gaps:
         if p not in producers:
             raise ValueError(f"gaps: unknown producer {p!r}")
+    return gaps
 
+
+def _read_distances(
+    week: Week, demand: Mapping[tuple[str, str], object], supply: Mapping[tuple[str, str], Supply]
+) -> dict[tuple[str, str], float]:
+    """The distance of every farm to every kitchen that orders a product it declared: recorded, else great-circle."""
     km: dict[tuple[str, str], float] = {}
     kitchen_loc = {k.id: k.location for k in week.kitchens}
     producer_loc = {p.id: p.location for p in week.producers}
@@ -361,4 +400,4 @@ def _prepare(week: Week) -> _Data:
         if d > KM_MAX:
             raise ValueError(f"distance from {p!r} to {k!r}: {d:g} km is more than any trip on Earth")
         km[p, k] = d
-    return _Data(week, products, dict(demand), allowed, supply, km, shares, gaps)
+    return km
