@@ -1,19 +1,5 @@
-"""The week's planning table as an XLSX workbook, the way the growers keep it today, and back.
-
-Export (:func:`week_workbook`): three sheets, quantities in sales units (kg with decimals, pieces, bunches):
-
-* "Demande": kitchen, product, unit, then one column per delivery day (the header cell is the date);
-* "Disponibilités": farm, product, unit, quantity, minimum lot;
-* "Plan": farm, kitchen, product, day, quantity, unit (read only: the import ignores it).
-
-Import (:func:`week_import`): reads "Demande" and "Disponibilités" (a missing sheet is left as it is). Every cell is
-checked first; if anything is wrong, nothing is written and every error comes back with its sheet, row and column
-as the spreadsheet shows them ("Disponibilités!C7"). Otherwise every row goes through ``services.demand_set`` and
-``services.availability_declare`` in one transaction. A row names what it sets: an empty quantity cell in it sets
-zero (removes the demand or the declaration); rows absent from the file are left as they are. Columns are read by
-position, so the header's words may be in any language; the day columns' headers must be dates of the week (or the
-weekday's name, "lundi", "mardi"…, to reuse last week's table).
-"""
+"""A workbook read back: checked whole first, refused whole with each error's sheet, row and column, then saved
+through the services."""
 
 from __future__ import annotations
 
@@ -30,204 +16,28 @@ from django.utils.translation import gettext as _
 from grenier.core.errors import Conflict, GrenierError, InvalidInput
 from grenier.supply.models import (
     Availability,
-    Contract,
-    ContractStatus,
     Demand,
     DemandSource,
     Kitchen,
-    PlanLine,
     Producer,
     Product,
     SupplyWeek,
     WeekStatus,
 )
-from grenier.supply.quantities import parse_quantity, to_sales_units, unit_label
+from grenier.supply.quantities import parse_quantity
 from grenier.supply.services import contract_lines_in_force
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
     from grenier.core.models import User
-
-DEMAND_SHEET = "Demande"
-AVAILABILITY_SHEET = "Disponibilités"
-PLAN_SHEET = "Plan"
-
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a week's table is a few kB; more is not a planning table
-MAX_ROWS = 5000  # per sheet; 300 farms x 80 products is 24 000 declarations: that size is for the API
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-# 0 = Monday, as ``date.weekday()``; French first, English too, full or abbreviated.
-WEEKDAY_NAMES = {
-    **{
-        name: i
-        for i, name in enumerate(("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"))
-    },
-    **{name: i for i, name in enumerate(("lun", "mar", "mer", "jeu", "ven", "sam", "dim"))},
-    **{
-        name: i
-        for i, name in enumerate(
-            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        )
-    },
-    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
-}
-DAY_ABBREVIATIONS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-
-
-# --- export -------------------------------------------------------------------------------------------------------
-
-
-def _number(quantity: int | None, product: Product) -> int | float | None:
-    """Base units → the sales-unit number a spreadsheet shows: 12500 g → 12.5, 40 pieces → 40."""
-    if quantity is None:
-        return None
-    value = to_sales_units(int(quantity), product)
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _week_products_by_kitchen(week: SupplyWeek) -> dict[int, set[int]]:
-    """Products under each kitchen's active contracts covering some day of the week."""
-    sunday = week.monday + timedelta(days=6)
-    pairs = (
-        contract_lines_in_force(week.monday, sunday)
-        .filter(contract__territory=week.territory)
-        .values_list("contract__kitchen_id", "product_id")
-    )
-    result: dict[int, set[int]] = {}
-    for kitchen_id, product_id in pairs:
-        result.setdefault(kitchen_id, set()).add(product_id)
-    return result
-
-
-def delivery_days(week: SupplyWeek) -> list[date]:
-    """The week's delivery days: those of its demand and of the active contracts' schedules (Monday to Friday if
-    there is neither)."""
-    days = set(Demand.objects.filter(week=week).values_list("day", flat=True).distinct())
-    sunday = week.monday + timedelta(days=6)
-    for contract in Contract.objects.filter(
-        territory=week.territory,
-        status=ContractStatus.ACTIVE,
-        starts_on__lte=sunday,
-        ends_on__gte=week.monday,
-    ):
-        for weekday in contract.delivery_weekdays or []:
-            day = week.monday + timedelta(days=int(weekday))
-            if contract.covers(day):
-                days.add(day)
-    return sorted(days) or [week.monday + timedelta(days=i) for i in range(5)]
-
-
-def _style(sheet: Worksheet, widths: list[int], freeze: str) -> None:
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="E6F0E8")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = fill
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = freeze
-
-
-def week_workbook(week: SupplyWeek) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    territory = week.territory
-    kitchens = {k.pk: k for k in Kitchen.objects.filter(territory=territory)}
-    products = {p.pk: p for p in Product.objects.filter(territory=territory)}
-    producers = {p.pk: p for p in Producer.objects.filter(territory=territory, on_platform=True)}
-
-    # Demande: one row per kitchen and product under contract (or with demand), one column per delivery day
-    days = delivery_days(week)
-    demand: dict[tuple[int, int], dict[date, int]] = {}
-    for row in Demand.objects.filter(week=week).values("kitchen_id", "product_id", "day", "quantity"):
-        demand.setdefault((row["kitchen_id"], row["product_id"]), {})[row["day"]] = int(row["quantity"])
-    pairs = set(demand)
-    for kitchen_id, product_ids in _week_products_by_kitchen(week).items():
-        if kitchens[kitchen_id].is_active:
-            pairs |= {(kitchen_id, product_id) for product_id in product_ids}
-    sheet = book.active
-    sheet.title = DEMAND_SHEET
-    sheet.append([_("Kitchen"), _("Product"), _("Unit"), *days])
-    for index in range(len(days)):
-        sheet.cell(row=1, column=4 + index).number_format = "ddd dd/mm/yyyy"
-    for kitchen_id, product_id in sorted(pairs, key=lambda p: (kitchens[p[0]].name, products[p[1]].name)):
-        product = products[product_id]
-        by_day = demand.get((kitchen_id, product_id), {})
-        sheet.append(
-            [
-                kitchens[kitchen_id].name,
-                product.name,
-                unit_label(product),
-                *(_number(by_day.get(day), product) for day in days),
-            ]
-        )
-    _style(sheet, [28, 24, 10, *([16] * len(days))], "D2")
-
-    # Disponibilités: what each farm declared, and an empty row per product under contract for the others
-    sheet = book.create_sheet(AVAILABILITY_SHEET)
-    sheet.append([_("Farm"), _("Product"), _("Unit"), _("Quantity"), _("Minimum lot")])
-    declared = {
-        (a.producer_id, a.product_id): a
-        for a in Availability.objects.filter(week=week).select_related("product")
-    }
-    sold = {product_id for ids in _week_products_by_kitchen(week).values() for product_id in ids}
-    rows = set(declared)
-    for producer in producers.values():
-        if producer.left_on is None or producer.left_on > week.monday:
-            rows |= {(producer.pk, product_id) for product_id in sold if products[product_id].is_active}
-    for producer_id, product_id in sorted(
-        rows, key=lambda p: (producers[p[0]].farm_name, products[p[1]].name)
-    ):
-        product = products[product_id]
-        availability = declared.get((producer_id, product_id))
-        sheet.append(
-            [
-                producers[producer_id].farm_name,
-                product.name,
-                unit_label(product),
-                _number(availability.quantity, product) if availability else None,
-                _number(availability.minimum_lot, product)
-                if availability and availability.minimum_lot
-                else None,
-            ]
-        )
-    _style(sheet, [28, 24, 10, 12, 14], "C2")
-
-    # Plan: the week's lines (read only)
-    sheet = book.create_sheet(PLAN_SHEET)
-    sheet.append([_("Farm"), _("Kitchen"), _("Product"), _("Day"), _("Quantity"), _("Unit")])
-    for line in PlanLine.objects.filter(week=week).order_by(
-        "producer__farm_name", "kitchen__name", "product__name", "day"
-    ):
-        product = products[line.product_id]
-        sheet.append(
-            [
-                producers[line.producer_id].farm_name,
-                kitchens[line.kitchen_id].name,
-                product.name,
-                line.day,
-                _number(line.quantity, product),
-                unit_label(product),
-            ]
-        )
-        sheet.cell(row=sheet.max_row, column=4).number_format = "ddd dd/mm/yyyy"
-    _style(sheet, [28, 28, 24, 16, 12, 10], "A2")
-
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def workbook_filename(week: SupplyWeek) -> str:
-    return f"planning-{week.territory.slug}-{week.monday:%G-W%V}.xlsx"
-
-
-# --- import -------------------------------------------------------------------------------------------------------
+from grenier.supply.spreadsheet.sheets import (
+    AVAILABILITY_SHEET,
+    DEMAND_SHEET,
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    WEEKDAY_NAMES,
+)
 
 
 @dataclass(frozen=True)
