@@ -381,30 +381,7 @@ def week_import(*, week: SupplyWeek, data: bytes, actor: User | None) -> ImportR
 
     if week.status == WeekStatus.PUBLISHED:
         raise Conflict(_("The plan of this week is published: the table can no longer be imported."))
-    book = open_workbook(data)
-    try:
-        demand_sheet = _sheet(book, DEMAND_SHEET)
-        availability_sheet = _sheet(book, AVAILABILITY_SHEET)
-        if demand_sheet is None and availability_sheet is None:
-            raise FileRefused(
-                _('The workbook has neither a "%(demand)s" nor a "%(availability)s" sheet.')
-                % {"demand": DEMAND_SHEET, "availability": AVAILABILITY_SHEET},
-                errors={"file": [_("Missing sheets.")]},
-            )
-        reader = _Reader(week)
-        result = ImportResult()
-        demand_cells: list[_DemandCell] = []
-        availability_rows: list[_AvailabilityRow] = []
-        if demand_sheet is not None:
-            demand_cells, result.demand_rows = reader.demand(demand_sheet)
-            result.sheets.append(DEMAND_SHEET)
-        if availability_sheet is not None:
-            availability_rows, result.availability_rows = reader.availability(availability_sheet)
-            result.sheets.append(AVAILABILITY_SHEET)
-    finally:
-        book.close()
-    if reader.problems:
-        raise SheetRefused(reader.problems)
+    result, demand_cells, availability_rows = _read_book(week, data)
 
     current_demand = {
         (d.kitchen_id, d.product_id, d.day): int(d.quantity) for d in Demand.objects.filter(week=week)
@@ -457,3 +434,35 @@ def week_import(*, week: SupplyWeek, data: bytes, actor: User | None) -> ImportR
         if problems:
             raise SheetRefused(problems)  # leaves the transaction: nothing written
     return result
+
+
+def _read_book(
+    week: SupplyWeek, data: bytes
+) -> tuple[ImportResult, list[_DemandCell], list[_AvailabilityRow]]:
+    """The workbook's demand cells and availability rows, every one checked; refused whole (``SheetRefused``,
+    each error's sheet, row and column) if any is wrong."""
+    book = open_workbook(data)
+    try:
+        demand_sheet = _sheet(book, DEMAND_SHEET)
+        availability_sheet = _sheet(book, AVAILABILITY_SHEET)
+        if demand_sheet is None and availability_sheet is None:
+            raise FileRefused(
+                _('The workbook has neither a "%(demand)s" nor a "%(availability)s" sheet.')
+                % {"demand": DEMAND_SHEET, "availability": AVAILABILITY_SHEET},
+                errors={"file": [_("Missing sheets.")]},
+            )
+        reader = _Reader(week)
+        result = ImportResult()
+        demand_cells: list[_DemandCell] = []
+        availability_rows: list[_AvailabilityRow] = []
+        if demand_sheet is not None:
+            demand_cells, result.demand_rows = reader.demand(demand_sheet)
+            result.sheets.append(DEMAND_SHEET)
+        if availability_sheet is not None:
+            availability_rows, result.availability_rows = reader.availability(availability_sheet)
+            result.sheets.append(AVAILABILITY_SHEET)
+    finally:
+        book.close()
+    if reader.problems:
+        raise SheetRefused(reader.problems)
+    return result, demand_cells, availability_rows

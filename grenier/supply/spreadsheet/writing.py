@@ -54,8 +54,18 @@ def week_workbook(week: SupplyWeek) -> bytes:
     kitchens = {k.pk: k for k in Kitchen.objects.filter(territory=territory)}
     products = {p.pk: p for p in Product.objects.filter(territory=territory)}
     producers = {p.pk: p for p in Producer.objects.filter(territory=territory, on_platform=True)}
+    _demand_sheet(book.active, week, kitchens, products)
+    _availability_sheet(book.create_sheet(AVAILABILITY_SHEET), week, producers, products)
+    _plan_sheet(book.create_sheet(PLAN_SHEET), week, kitchens, producers, products)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
-    # Demande: one row per kitchen and product under contract (or with demand), one column per delivery day
+
+def _demand_sheet(
+    sheet: Worksheet, week: SupplyWeek, kitchens: dict[int, Kitchen], products: dict[int, Product]
+) -> None:
+    """Demande: one row per kitchen and product under contract (or with demand), one column per delivery day."""
     days = delivery_days(week)
     demand: dict[tuple[int, int], dict[date, int]] = {}
     for row in Demand.objects.filter(week=week).values("kitchen_id", "product_id", "day", "quantity"):
@@ -64,7 +74,6 @@ def week_workbook(week: SupplyWeek) -> bytes:
     for kitchen_id, product_ids in _week_products_by_kitchen(week).items():
         if kitchens[kitchen_id].is_active:
             pairs |= {(kitchen_id, product_id) for product_id in product_ids}
-    sheet = book.active
     sheet.title = DEMAND_SHEET
     sheet.append([_("Kitchen"), _("Product"), _("Unit"), *days])
     for index in range(len(days)):
@@ -82,8 +91,11 @@ def week_workbook(week: SupplyWeek) -> bytes:
         )
     _style(sheet, [28, 24, 10, *([16] * len(days))], "D2")
 
-    # Disponibilités: what each farm declared, and an empty row per product under contract for the others
-    sheet = book.create_sheet(AVAILABILITY_SHEET)
+
+def _availability_sheet(
+    sheet: Worksheet, week: SupplyWeek, producers: dict[int, Producer], products: dict[int, Product]
+) -> None:
+    """Disponibilités: what each farm declared, and an empty row per product under contract for the others."""
     sheet.append([_("Farm"), _("Product"), _("Unit"), _("Quantity"), _("Minimum lot")])
     declared = {
         (a.producer_id, a.product_id): a
@@ -112,8 +124,15 @@ def week_workbook(week: SupplyWeek) -> bytes:
         )
     _style(sheet, [28, 24, 10, 12, 14], "C2")
 
-    # Plan: the week's lines (read only)
-    sheet = book.create_sheet(PLAN_SHEET)
+
+def _plan_sheet(
+    sheet: Worksheet,
+    week: SupplyWeek,
+    kitchens: dict[int, Kitchen],
+    producers: dict[int, Producer],
+    products: dict[int, Product],
+) -> None:
+    """Plan: the week's lines (read only)."""
     sheet.append([_("Farm"), _("Kitchen"), _("Product"), _("Day"), _("Quantity"), _("Unit")])
     for line in PlanLine.objects.filter(week=week).order_by(
         "producer__farm_name", "kitchen__name", "product__name", "day"
@@ -131,10 +150,6 @@ def week_workbook(week: SupplyWeek) -> bytes:
         )
         sheet.cell(row=sheet.max_row, column=4).number_format = "ddd dd/mm/yyyy"
     _style(sheet, [28, 28, 24, 16, 12, 10], "A2")
-
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def workbook_filename(week: SupplyWeek) -> str:
