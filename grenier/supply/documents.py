@@ -126,6 +126,33 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     platform = _platform(invoice)
     is_statement = invoice.producer_id is not None
     title = document_title(invoice)
+    issuer, customer = _invoice_parties(invoice, platform, is_statement, styles)
+    due = billing.due_on(invoice, platform)
+    facts = _invoice_facts(invoice, platform, due)
+    rows, widths, any_planned = _invoice_rows(invoice, is_statement, styles)
+    totals = _invoice_totals(invoice, is_statement)
+    bold_last = [("FONTNAME", (0, len(totals) - 1), (-1, len(totals) - 1), "Helvetica-Bold")]
+
+    story: list[Flowable] = [
+        Paragraph(_escape(f"{title} {invoice.reference}"), styles["title"]),
+        _parties(issuer, customer),
+        Spacer(1, 5 * mm),
+        Table(facts, colWidths=[45 * mm, WIDTH - 45 * mm], style=_grid(0, None)),
+        Spacer(1, 5 * mm),
+        Table(rows, colWidths=widths, style=_grid(1, 3), repeatRows=1),
+        Spacer(1, 4 * mm),
+        Table(totals, colWidths=[WIDTH - 40 * mm, 40 * mm], style=_grid(0, 1, bold_last)),
+        Spacer(1, 5 * mm),
+        *_invoice_notes(invoice, platform, is_statement, due, any_planned, styles),
+    ]
+    return _build(f"{title} {invoice.reference}", story)
+
+
+def _invoice_parties(
+    invoice: Invoice, platform: Platform, is_statement: bool, styles: dict[str, ParagraphStyle]
+) -> tuple[Flowable, Flowable]:
+    """Who issues the document and to whom: the platform and the kitchen, or (self-billed) the producer and the
+    platform."""
     if is_statement:
         producer = invoice.producer
         assert producer is not None  # noqa: S101 - a statement always has its producer
@@ -142,7 +169,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         assert kitchen is not None  # noqa: S101 - a platform's invoice always has its kitchen
         issuer = _party(_("Issued by"), platform.name, platform.siret, platform.address, styles)
         customer = _party(_("Billed to"), kitchen.name, kitchen.siret, kitchen.address, styles)
+    return issuer, customer
 
+
+def _invoice_facts(invoice: Invoice, platform: Platform, due: date | None) -> list[list[str]]:
     facts = [
         [_("Number"), invoice.reference],
         [_("Issued on"), f"{invoice.issued_on:%d/%m/%Y}"],
@@ -151,7 +181,6 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     if invoice.corrects_id is not None and invoice.corrects is not None:
         facts.append([_("Corrects"), invoice.corrects.reference])
         facts.append([_("Reason"), invoice.reason])
-    due = billing.due_on(invoice, platform)
     if due is not None:
         facts.append([_("Due on"), f"{due:%d/%m/%Y}"])
         facts.append(
@@ -162,7 +191,13 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         )
     if invoice.paid_at is not None:
         facts.append([_("Paid on"), f"{timezone.localtime(invoice.paid_at):%d/%m/%Y}"])
+    return facts
 
+
+def _invoice_rows(
+    invoice: Invoice, is_statement: bool, styles: dict[str, ParagraphStyle]
+) -> tuple[list[list[Any]], list[float], bool]:
+    """The document's lines, the columns' widths, and whether a line was billed at the planned quantity."""
     other = _("Kitchen") if is_statement else _("Farm")
     rows: list[list[Any]] = [[_("Day"), _("Product"), other, _("Quantity"), _("Unit price"), _("Amount")]]
     any_planned = False
@@ -185,7 +220,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         )
     widths = [16 * mm, 36 * mm, 40 * mm, 26 * mm, 31 * mm]
     widths.append(WIDTH - sum(widths))
+    return rows, widths, any_planned
 
+
+def _invoice_totals(invoice: Invoice, is_statement: bool) -> list[list[str]]:
     if is_statement:
         totals = [
             [_("Total of the deliveries (production cost and margin)"), _money(invoice.total_cents)],
@@ -199,21 +237,22 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             [_("Development fund levy"), _money(invoice.levy_cents)],
             [_("Total"), _money(invoice.total_cents)],
         ]
-    bold_last = [("FONTNAME", (0, len(totals) - 1), (-1, len(totals) - 1), "Helvetica-Bold")]
+    return totals
 
-    story: list[Flowable] = [
-        Paragraph(_escape(f"{title} {invoice.reference}"), styles["title"]),
-        _parties(issuer, customer),
-        Spacer(1, 5 * mm),
-        Table(facts, colWidths=[45 * mm, WIDTH - 45 * mm], style=_grid(0, None)),
-        Spacer(1, 5 * mm),
-        Table(rows, colWidths=widths, style=_grid(1, 3), repeatRows=1),
-        Spacer(1, 4 * mm),
-        Table(totals, colWidths=[WIDTH - 40 * mm, 40 * mm], style=_grid(0, 1, bold_last)),
-        Spacer(1, 5 * mm),
-    ]
+
+def _invoice_notes(
+    invoice: Invoice,
+    platform: Platform,
+    is_statement: bool,
+    due: date | None,
+    any_planned: bool,
+    styles: dict[str, ParagraphStyle],
+) -> list[Flowable]:
+    """The notes under the totals: the planned quantities' mark, self-billing or the prices' parts, VAT, payment
+    terms and late penalties, and when it was generated."""
+    notes: list[Flowable] = []
     if any_planned:
-        story.append(
+        notes.append(
             Paragraph(
                 _escape(
                     _("* Billed at the planned quantity: no receipt had been recorded for this delivery.")
@@ -222,7 +261,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             )
         )
     if is_statement:
-        story.append(
+        notes.append(
             Paragraph(
                 _escape(
                     _(
@@ -236,7 +275,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             )
         )
     else:
-        story.append(
+        notes.append(
             Paragraph(
                 _escape(
                     _(
@@ -248,9 +287,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             )
         )
         if platform.vat_mention:
-            story.append(Paragraph(_escape(platform.vat_mention), styles["small"]))
+            notes.append(Paragraph(_escape(platform.vat_mention), styles["small"]))
         if due is not None:
-            story.append(
+            notes.append(
                 Paragraph(
                     _escape(
                         _(
@@ -267,13 +306,13 @@ def invoice_pdf(invoice: Invoice) -> bytes:
                     styles["small"],
                 )
             )
-    story.append(
+    notes.append(
         Paragraph(
             _escape(_("Generated by Grenier on %(date)s.") % {"date": f"{timezone.localdate():%d/%m/%Y}"}),
             styles["small"],
         )
     )
-    return _build(f"{title} {invoice.reference}", story)
+    return notes
 
 
 def delivery_lines(*, week: SupplyWeek, producer: Producer, kitchen: Kitchen, day: date) -> list[PlanLine]:
@@ -291,23 +330,7 @@ def delivery_note_pdf(*, week: SupplyWeek, producer: Producer, kitchen: Kitchen,
     platform = Platform.objects.filter(territory_id=week.territory_id).first()
     title = _("Delivery note")
     reference = f"BL-{day:%Y%m%d}-P{producer.pk}-K{kitchen.pk}"
-    rows: list[list[Any]] = [[_("Product"), _("Planned"), _("Received"), _("Note")]]
-    for line in delivery_lines(week=week, producer=producer, kitchen=kitchen, day=day):
-        received = (
-            _plain(format_quantity(line.received_quantity, line.product))
-            if line.received_quantity is not None
-            else ""
-        )
-        rows.append(
-            [
-                Paragraph(_escape(line.product.name), styles["cell"]),
-                _plain(format_quantity(line.quantity, line.product)),
-                received,
-                Paragraph(_escape(line.receipt_note), styles["cell"]),
-            ]
-        )
-    if len(rows) == 1:
-        rows.append([_("Nothing planned for this day."), "", "", ""])
+    rows = _delivery_rows(week=week, producer=producer, kitchen=kitchen, day=day, styles=styles)
     widths = [60 * mm, 30 * mm, 30 * mm]
     widths.append(WIDTH - sum(widths))
     signature = Table(
@@ -369,3 +392,27 @@ def delivery_note_pdf(*, week: SupplyWeek, producer: Producer, kitchen: Kitchen,
         ),
     ]
     return _build(f"{title} {reference}", story)
+
+
+def _delivery_rows(
+    *, week: SupplyWeek, producer: Producer, kitchen: Kitchen, day: date, styles: dict[str, ParagraphStyle]
+) -> list[list[Any]]:
+    """The delivery note's table: each planned line, what was received and its note."""
+    rows: list[list[Any]] = [[_("Product"), _("Planned"), _("Received"), _("Note")]]
+    for line in delivery_lines(week=week, producer=producer, kitchen=kitchen, day=day):
+        received = (
+            _plain(format_quantity(line.received_quantity, line.product))
+            if line.received_quantity is not None
+            else ""
+        )
+        rows.append(
+            [
+                Paragraph(_escape(line.product.name), styles["cell"]),
+                _plain(format_quantity(line.quantity, line.product)),
+                received,
+                Paragraph(_escape(line.receipt_note), styles["cell"]),
+            ]
+        )
+    if len(rows) == 1:
+        rows.append([_("Nothing planned for this day."), "", "", ""])
+    return rows
