@@ -26,9 +26,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, InvalidInput, NotFound
-from grenier.core.forms import DateWidget
+from grenier.core.forms import DateWidget, EurosField
 from grenier.core.models import Territory
-from grenier.core.money import format_cents, parse_euros
+from grenier.core.money import format_cents
 from grenier.core.pages import error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
@@ -45,27 +45,6 @@ from grenier.supply.models import (
 DOCUMENTS_PER_PAGE = 50
 
 # --- forms --------------------------------------------------------------------------------------------------------
-
-
-class EurosField(forms.CharField):
-    """An amount typed the French way (``12,50``) or the English way, cleaned to integer cents above zero."""
-
-    def widget_attrs(self, widget: forms.Widget) -> dict[str, str]:
-        attrs: dict[str, str] = super().widget_attrs(widget)
-        attrs.update({"inputmode": "decimal", "autocomplete": "off"})
-        return attrs
-
-    def clean(self, value: object) -> int | None:
-        raw = super().clean(value)
-        if raw in (None, ""):
-            return None
-        try:
-            cents = parse_euros(str(raw))
-        except ValueError as exc:
-            raise forms.ValidationError(_("Enter an amount in euros, for example 23,50.")) from exc
-        if cents <= 0:
-            raise forms.ValidationError(_("Enter an amount above zero."))
-        return cents
 
 
 def parse_month(raw: str | None) -> date | None:
