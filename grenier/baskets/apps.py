@@ -6,3 +6,6 @@ class BasketsConfig(AppConfig):
     name = "grenier.baskets"
     label = "baskets"
     verbose_name = _("Solidarity baskets")
+
+    def ready(self) -> None:
+        from grenier.baskets import home  # noqa: F401 - registers the baskets' next actions on the territory home

@@ -21,6 +21,7 @@ from grenier.core.auth import user_of
 from grenier.core.cards import format_card_number
 from grenier.core.errors import Forbidden, GrenierError
 from grenier.core.forms import HouseholdForm, LeaveForm, PersonFormSet
+from grenier.core.home import next_actions
 from grenier.core.models import Household, Role, Territory
 from grenier.core.permissions import Action
 
@@ -85,6 +86,7 @@ def territory_home(request: HttpRequest, territory: Territory) -> HttpResponse:
         "territory": territory,
         "roles": [role for role in Role if role in roles],
         "coordinators": selectors.coordinators_of(territory),
+        "next_actions": next_actions(request, territory),
     }
     if permissions.can(request.user, territory, Action.VIEW_AGGREGATES):
         context["figures"] = selectors.territory_figures(territory)

@@ -6,3 +6,6 @@ class OrdersConfig(AppConfig):
     name = "grenier.orders"
     label = "orders"
     verbose_name = _("Buying groups")
+
+    def ready(self) -> None:
+        from grenier.orders import home  # noqa: F401 - registers the buying groups' next actions on the territory home

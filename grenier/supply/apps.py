@@ -8,4 +8,7 @@ class SupplyConfig(AppConfig):
     verbose_name = _("Supply platform")
 
     def ready(self) -> None:
-        from grenier.supply import proposals  # noqa: F401 - registers the supply's kinds of proposal with governance
+        from grenier.supply import (
+            home,  # noqa: F401 - registers the supply platform's next actions on the territory home
+            proposals,  # noqa: F401 - registers the supply's kinds of proposal with governance
+        )
