@@ -49,7 +49,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, InvalidInput
 from grenier.core.models import Household, Role, Territory, User
-from grenier.core.pages import error_text, form_errors, idempotency_key
+from grenier.core.pages import PAGE_SIZE, error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund.models import Funder, Store
@@ -64,9 +64,6 @@ BASKET_ACTIONS = (
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-
-PAGE_SIZE = 50  # rows on a long list's page
 
 
 def _can(request: HttpRequest, territory: Territory) -> dict[str, bool]:

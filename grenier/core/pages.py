@@ -15,6 +15,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from grenier.core.errors import Forbidden, GrenierError, NotFound
 
+# Rows on a page of a long list. On a phone each row is a card of a few lines: 15 of them keep a page within about
+# 4,000 px (issue 13, item 11); "page x of y" and the filters carry over (``includes/pagination.html``).
+PAGE_SIZE = 15
+
 
 def idempotency_key(request: HttpRequest) -> str:
     """One idempotency key per form shown (a hidden field): a double tap or a resent form records once."""

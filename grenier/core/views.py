@@ -23,6 +23,7 @@ from grenier.core.errors import Forbidden, GrenierError
 from grenier.core.forms import HouseholdForm, LeaveForm, PersonFormSet
 from grenier.core.home import next_actions
 from grenier.core.models import Household, Role, Territory
+from grenier.core.pages import PAGE_SIZE
 from grenier.core.permissions import Action
 
 View = Callable[..., HttpResponse]
@@ -108,7 +109,7 @@ def household_list(request: HttpRequest, territory: Territory) -> HttpResponse:
     rows = selectors.household_search(
         permissions.visible_households(request.user, territory), q=request.GET.get("q", ""), active=active
     )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "core/household_list.html",

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +26,7 @@ from grenier.core.errors import Conflict, GrenierError, NotFound
 from grenier.core.models import Household, Territory
 from grenier.core.money import format_cents
 from grenier.core.months import month_name, parse_month, shift_month
-from grenier.core.pages import error_text, form_errors, idempotency_key
+from grenier.core.pages import PAGE_SIZE, error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.fund import access, charts, forms, selectors, services
@@ -492,6 +493,7 @@ def settlements(request: HttpRequest, territory: Territory) -> HttpResponse:
             return redirect("fund_settlements", territory.slug)
     month = parse_month(request.GET.get("month"))
     rows = selectors.settlements_of(territory, month)
+    settlements_page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     last_month = shift_month(timezone.localdate().replace(day=1), -1)
     if request.method == "GET":
         form = forms.SettleForm(initial={"month": f"{last_month:%Y-%m}"})
@@ -503,7 +505,8 @@ def settlements(request: HttpRequest, territory: Territory) -> HttpResponse:
             "may_manage": True,
             "form": form,
             "month": month,
-            "rows": rows[:200],
+            "rows": list(settlements_page),
+            "settlements_page": settlements_page,
             "due_total": sum(s.amount_cents for s in rows if s.status == SettlementStatus.DUE),
             "paid_form": forms.MarkPaidForm(),
         },

@@ -29,7 +29,7 @@ from grenier.core.errors import GrenierError, InvalidInput, NotFound
 from grenier.core.forms import DateWidget, EurosField
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
-from grenier.core.pages import error_text, idempotency_key
+from grenier.core.pages import PAGE_SIZE, error_text, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.supply import access, billing, documents, quantities, views
@@ -533,9 +533,10 @@ def devfund(request: HttpRequest, territory: Territory) -> HttpResponse:
         "supply.advance": _("Advance paid"),
         "supply.devfund.contribution": _("Contribution"),
     }
-    movements = [
-        {"movement": m, "label": kinds.get(m.kind, m.kind)} for m in billing.devfund_movements(territory)
-    ]
+    movements_page = Paginator(billing.devfund_movements(territory), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    movements = [{"movement": m, "label": kinds.get(m.kind, m.kind)} for m in movements_page]
     return render(
         request,
         "supply/money_devfund.html",
@@ -545,6 +546,7 @@ def devfund(request: HttpRequest, territory: Territory) -> HttpResponse:
             "manage": manage,
             "balance": billing.devfund_balance(territory),
             "movements": movements,
+            "movements_page": movements_page,
             "retained": billing.retained_by_month(territory),
             "outstanding": sum(a.outstanding_cents for a in billing.outstanding_advances(territory)),
             "form": form,

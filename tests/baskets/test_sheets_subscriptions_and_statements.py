@@ -313,7 +313,7 @@ def test_the_garden_and_the_referrals_pages_are_paginated_and_searched(
 ) -> None:
     from grenier.baskets import views
 
-    assert views.PAGE_SIZE == 50
+    assert views.PAGE_SIZE == 15  # a phone page of cards (core.pages.PAGE_SIZE)
     monkeypatch.setattr(views, "PAGE_SIZE", 1)
     other = baskets.cast.other_household
     services.subscription_create(
