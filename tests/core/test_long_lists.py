@@ -31,10 +31,8 @@ def test_the_households_list_shows_a_phone_page_at_a_time(cast: Cast, login: Cal
     assert len(second.context["page"].object_list) == total - PAGE_SIZE
     shown = {h.pk for page in (first, second) for h in page.context["page"].object_list}
     assert len(shown) == total  # nobody on two pages, nobody left out
-    assert (
-        'rel="next"' in first.content.decode() and "Page 1" in first.content.decode()
-    ) or "Page 1 sur" in (first.content.decode())
-    searched = client.get(url, {"q": "Liste", "page": 2})
+    assert 'rel="next"' in first.content.decode() and 'rel="next"' not in second.content.decode()
+    searched = client.get(url, {"q": "Liste", "page": "2"})
     assert "q=Liste" in searched.content.decode()  # the filter carries over to the other pages
     for bad in ("0", "-1", "999", "nonsense", "1e9"):
         assert client.get(url, {"page": bad}).status_code == 200
