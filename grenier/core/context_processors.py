@@ -26,99 +26,50 @@ def supply_can(request: HttpRequest, territory: Territory) -> dict[str, bool]:
     }
 
 
+BASKETS_ACTIONS = (
+    Action.BASKETS_MANAGE,
+    Action.BASKETS_FIGURES,
+    Action.BASKETS_REFER,
+    Action.BASKETS_DISTRIBUTE,
+    Action.BASKETS_OWN,
+)
+ORDERS_ACTIONS = (Action.ORDERS_MANAGE, Action.ORDERS_OWN, Action.ORDERS_SUPPLY)
+
+# The main navigation, in the order its links are most used: (key, label, URL name, the actions that show it; any
+# one of them is enough). ``None`` for the member's own household, which is a role, not an action.
+TABS: tuple[tuple[str, Any, str, tuple[Action, ...] | None], ...] = (
+    ("households", _("Households"), "household_list", (Action.LIST_HOUSEHOLDS,)),
+    ("my_household", _("My household"), "my_household", None),
+    ("my_credit", _("My credit"), "fund_my_credit", (Action.FUND_OWN_CREDIT,)),
+    ("till", _("Till"), "fund_till", (Action.FUND_TAKE_PAYMENTS,)),
+    ("fund", _("Common fund"), "fund_dashboard", (Action.FUND_VIEW_FIGURES,)),
+    ("supply", _("Supply"), "supply_home", SUPPLY_ACTIONS),
+    ("baskets", _("Baskets"), "baskets_home", BASKETS_ACTIONS),
+    ("orders", _("Buying groups"), "orders_home", ORDERS_ACTIONS),
+    ("governance", _("Votes"), "governance_proposals", (Action.GOV_READ,)),
+)
+
+
+def _shows(request: HttpRequest, territory: Territory, actions: tuple[Action, ...] | None) -> bool:
+    if actions is None:
+        return Role.MEMBER in permissions.roles_of(request.user, territory)
+    return any(permissions.can(request.user, territory, action) for action in actions)
+
+
 def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any]]:
-    """The links a person's roles give in ``territory``, in the order they are most used."""
-    user = request.user
+    """The links a person's roles give in ``territory`` (``TABS``), each shown only to those it opens for."""
     items: list[dict[str, Any]] = [
         {"label": _("Home"), "url": reverse("territory_home", args=[territory.slug]), "key": "home"}
     ]
-    if permissions.can(user, territory, Action.LIST_HOUSEHOLDS):
-        items.append(
-            {
-                "label": _("Households"),
-                "url": reverse("household_list", args=[territory.slug]),
-                "key": "households",
-            }
-        )
-    if Role.MEMBER in permissions.roles_of(user, territory):
-        items.append(
-            {
-                "label": _("My household"),
-                "url": reverse("my_household", args=[territory.slug]),
-                "key": "my_household",
-            }
-        )
-    if permissions.can(user, territory, Action.FUND_OWN_CREDIT):
-        items.append(
-            {
-                "label": _("My credit"),
-                "url": reverse("fund_my_credit", args=[territory.slug]),
-                "key": "my_credit",
-            }
-        )
-    if permissions.can(user, territory, Action.FUND_TAKE_PAYMENTS):
-        items.append({"label": _("Till"), "url": reverse("fund_till", args=[territory.slug]), "key": "till"})
-    if permissions.can(user, territory, Action.FUND_VIEW_FIGURES):
-        items.append(
-            {
-                "label": _("Common fund"),
-                "url": reverse("fund_dashboard", args=[territory.slug]),
-                "key": "fund",
-            }
-        )
-    if any(permissions.can(user, territory, action) for action in SUPPLY_ACTIONS):
-        items.append(
-            {
-                "label": _("Supply"),
-                "url": reverse("supply_home", args=[territory.slug]),
-                "key": "supply",
-            }
-        )
-    if any(
-        permissions.can(user, territory, action)
-        for action in (
-            Action.BASKETS_MANAGE,
-            Action.BASKETS_FIGURES,
-            Action.BASKETS_REFER,
-            Action.BASKETS_DISTRIBUTE,
-            Action.BASKETS_OWN,
-        )
-    ):
-        items.append(
-            {
-                "label": _("Baskets"),
-                "url": reverse("baskets_home", args=[territory.slug]),
-                "key": "baskets",
-            }
-        )
-    if any(
-        permissions.can(user, territory, action)
-        for action in (Action.ORDERS_MANAGE, Action.ORDERS_OWN, Action.ORDERS_SUPPLY)
-    ):
-        items.append(
-            {
-                "label": _("Buying groups"),
-                "url": reverse("orders_home", args=[territory.slug]),
-                "key": "orders",
-            }
-        )
-    elif permissions.can(user, territory, Action.BASKETS_REFER):
-        # a social worker: the buying-group tiers of the households they referred
-        items.append(
-            {
-                "label": _("Buying groups"),
-                "url": reverse("orders_referred", args=[territory.slug]),
-                "key": "orders",
-            }
-        )
-    if permissions.can(user, territory, Action.GOV_READ):
-        items.append(
-            {
-                "label": _("Votes"),
-                "url": reverse("governance_proposals", args=[territory.slug]),
-                "key": "governance",
-            }
-        )
+    for key, label, url_name, actions in TABS:
+        url = url_name
+        if key == "orders" and not _shows(request, territory, actions):
+            if not permissions.can(request.user, territory, Action.BASKETS_REFER):
+                continue
+            url = "orders_referred"  # a social worker: the buying-group tiers of the households they referred
+        elif not _shows(request, territory, actions):
+            continue
+        items.append({"label": label, "url": reverse(url, args=[territory.slug]), "key": key})
     return items
 
 
