@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import GrenierError, InvalidInput, NotFound
+from grenier.core.errors import GrenierError, InvalidInput
 from grenier.core.forms import DateWidget, EurosField
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
@@ -130,10 +130,7 @@ def _require_party(request: HttpRequest, territory: Territory) -> None:
 
 def _document(request: HttpRequest, territory: Territory, invoice_id: int) -> Invoice:
     _require_party(request, territory)
-    try:
-        return billing.document_for(request.user, territory, invoice_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return billing.document_for(request.user, territory, invoice_id)
 
 
 def _last_month() -> date:

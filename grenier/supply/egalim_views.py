@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from grenier.core.auth import user_of
-from grenier.core.errors import Conflict, Forbidden, GrenierError, NotFound
+from grenier.core.errors import Conflict, GrenierError
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
@@ -173,12 +173,7 @@ def egalim_export(request: HttpRequest, territory: Territory, kitchen_id: int, f
         raise PermissionDenied(_("EGalim shares are for kitchens and for the platform's coordinators."))
     if fmt not in {"csv", "xlsx"}:
         raise Http404(_("CSV or XLSX only."))
-    try:
-        kitchen = egalim.kitchen_for_export(request.user, territory, kitchen_id)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    kitchen = egalim.kitchen_for_export(request.user, territory, kitchen_id)
     start, end, year = _period(request)
     name = f"achats-{kitchen.siret or kitchen.pk}-{year if year is not None else f'{start}_{end}'}"
     response: HttpResponse

@@ -15,7 +15,6 @@ from django.utils.translation import ngettext
 
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import NotFound
 from grenier.core.models import Territory
 from grenier.core.months import monday_of
 from grenier.core.permissions import Action
@@ -61,17 +60,11 @@ _week = selectors.week_of
 
 
 def _producer(request: HttpRequest, territory: Territory, producer_id: int) -> Producer:
-    try:
-        return access.producer_for(request.user, territory, producer_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return access.producer_for(request.user, territory, producer_id)
 
 
 def _kitchen(request: HttpRequest, territory: Territory, kitchen_id: int) -> Kitchen:
-    try:
-        return access.kitchen_for(request.user, territory, kitchen_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return access.kitchen_for(request.user, territory, kitchen_id)
 
 
 def _day_label(day: date) -> str:

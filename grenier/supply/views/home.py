@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import Forbidden, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
@@ -220,10 +219,5 @@ def week_to_coordinate(request: HttpRequest, territory: Territory, monday: date)
         raise PermissionDenied(
             _("Only this week's coordinator or a coordinator of the territory may do this.")
         )
-    try:
-        access.require_coordinate(request.user, week)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    access.require_coordinate(request.user, week)
     return week
