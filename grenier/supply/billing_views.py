@@ -29,7 +29,7 @@ from grenier.core.errors import GrenierError, InvalidInput
 from grenier.core.forms import DateWidget, EurosField
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
-from grenier.core.pages import PAGE_SIZE, error_text, idempotency_key
+from grenier.core.pages import PAGE_SIZE, error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.supply import access, billing, documents, quantities, views
@@ -101,18 +101,6 @@ class ContributionForm(forms.Form):
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
-
-
-def _form_error(form: forms.Form, exc: GrenierError, fields: dict[str, str]) -> None:
-    """A service's refusal on the form: on the field it names when the form has it, else above the form."""
-    placed = False
-    for name, errors in exc.errors.items():
-        target = fields.get(name)
-        if target in form.fields:
-            for error in errors:
-                form.add_error(target, error)
-            placed = True
-    form.add_error(None, exc.detail if placed else error_text(exc))
 
 
 def _can(request: HttpRequest, territory: Territory, action: Action) -> bool:
@@ -219,7 +207,7 @@ def issue(request: HttpRequest, territory: Territory) -> HttpResponse:
                 try:
                     issued = billing.invoices_issue(territory=territory, month=month, actor=user_of(request))
                 except GrenierError as exc:
-                    _form_error(form, exc, {"month": "month"})
+                    form_errors(form, exc, {"month": "month"})
                 else:
                     if issued:
                         messages.success(
@@ -362,7 +350,7 @@ def credit_note(request: HttpRequest, territory: Territory, invoice_id: int) -> 
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_error(form, exc, {"reason": "reason"})
+            form_errors(form, exc, {"reason": "reason"})
         else:
             messages.success(
                 request,
@@ -464,7 +452,7 @@ def advances(request: HttpRequest, territory: Territory) -> HttpResponse:
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            _form_error(
+            form_errors(
                 form,
                 exc,
                 {"amount_cents": "amount", "monthly_deduction_cents": "monthly_deduction"},
@@ -519,7 +507,7 @@ def devfund(request: HttpRequest, territory: Territory) -> HttpResponse:
                     actor=user_of(request),
                 )
             except GrenierError as exc:
-                _form_error(form, exc, {"amount_cents": "amount"})
+                form_errors(form, exc, {"amount_cents": "amount"})
             else:
                 messages.success(request, _("The contribution is recorded in the development fund."))
                 return redirect("supply_money_devfund", territory.slug)

@@ -18,7 +18,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError
 from grenier.core.models import Territory
-from grenier.core.pages import error_text, idempotency_key
+from grenier.core.pages import error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.text import sort_key
 from grenier.core.views import territory_page
@@ -332,10 +332,7 @@ def shortfall(request: HttpRequest, territory: Territory, monday: str, producer_
                     actor=user_of(request),
                 )
             except GrenierError as exc:
-                for name, errors in exc.errors.items():
-                    for error in errors:
-                        form.add_error(name if name in form.fields else None, error)
-                form.add_error(None, exc.detail)
+                form_errors(form, exc)
             else:
                 messages.success(request, _("Your shortfall is recorded and the week is re-planned."))
                 return redirect(

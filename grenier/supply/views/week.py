@@ -19,7 +19,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError
 from grenier.core.models import Role, Territory, User
-from grenier.core.pages import error_text
+from grenier.core.pages import error_text, form_errors
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.supply import forms, selectors, services
@@ -427,11 +427,7 @@ def plan_line_add(request: HttpRequest, territory: Territory, monday: str) -> Ht
                 actor=user_of(request),
             )
         except GrenierError as exc:
-            for name, errors in exc.errors.items():
-                for error in errors:
-                    form.add_error(name if name in form.fields else None, error)
-            if not exc.errors or exc.detail not in [e for errs in exc.errors.values() for e in errs]:
-                form.add_error(None, exc.detail)
+            form_errors(form, exc)
         else:
             messages.success(request, _("The line is added to the plan."))
             return redirect("supply_week", territory.slug, monday)
