@@ -1,7 +1,7 @@
 """Page heights on a phone (390 px wide), in Chromium, on a served demo: the long pages of issue 13, item 11.
 
     .venv/bin/python -m grenier demo &            # serves the demo on http://127.0.0.1:8000
-    .venv/bin/python benchmarks/page_heights.py [--base http://127.0.0.1:8000] [--chromium /usr/bin/chromium]
+    .venv/bin/python benchmarks/page_heights.py [--base http://127.0.0.1:8000] [--chromium /usr/bin/chromium] [--sections]
 
 Prints one markdown row per page: its path and its height in CSS pixels (document.scrollHeight).
 """
@@ -22,11 +22,22 @@ PAGES = [  # (who logs in, path)
 ]
 
 
+# Each child of <main>: its tag, its heading (or its first words) and its height.
+SECTIONS = """[...document.querySelector('main').children].map(e => [
+    e.tagName.toLowerCase(),
+    (e.querySelector('h1,h2,summary') || e).textContent.trim().replace(/\\s+/g, ' '),
+    Math.round(e.getBoundingClientRect().height),
+])"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--password", default="grenier-demo")
+    parser.add_argument(
+        "--sections", action="store_true", help="Also print the height of each part of <main>."
+    )
     args = parser.parse_args()
     print("| who | page | height (px, 390 px wide) |\n|---|---|---|")
     with sync_playwright() as p:
@@ -45,6 +56,9 @@ def main() -> None:
             response = page.goto(args.base + path)
             height = page.evaluate("document.documentElement.scrollHeight")
             print(f"| {email.split('@')[0]} | {path} ({response.status if response else '?'}) | {height:,} |")
+            if args.sections:
+                for tag, label, part in page.evaluate(SECTIONS):
+                    print(f"|   | {tag} {label[:60]} | {part:,} |")
             context.close()
         browser.close()
 

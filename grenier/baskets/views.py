@@ -66,6 +66,11 @@ BASKET_ACTIONS = (
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 
+# The garden's page holds its budget, its week and its offers above and below its subscriptions: a shorter page of
+# them keeps it readable on a phone (issue 13, item 11); the search finds the others.
+GARDEN_PAGE_SIZE = 10
+
+
 def _can(request: HttpRequest, territory: Territory) -> dict[str, bool]:
     user = request.user
     return {
@@ -162,7 +167,7 @@ def garden(request: HttpRequest, territory: Territory, garden_id: int) -> HttpRe
         all_subscriptions.filter(household__in=selectors.households_matching(Household.objects.all(), q))
         .select_related("household", "offer", "pickup_point")
         .order_by("stopped_on", "household__name", "pk"),
-        PAGE_SIZE,
+        GARDEN_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     return _render(
         request,

@@ -305,7 +305,7 @@ def test_statements_default_to_a_funder_with_agreements_and_download_without_dat
     assert garden.context["cap_percent"] == "30" and b"3000" not in garden.content
 
 
-# --- K5: the garden's subscriptions and the referrals come 50 to a page, with a search -----------------------------
+# --- K5: the garden's subscriptions and the referrals come a page at a time, with a search ---------------------------
 
 
 def test_the_garden_and_the_referrals_pages_are_paginated_and_searched(
@@ -314,7 +314,9 @@ def test_the_garden_and_the_referrals_pages_are_paginated_and_searched(
     from grenier.baskets import views
 
     assert views.PAGE_SIZE == 15  # a phone page of cards (core.pages.PAGE_SIZE)
+    assert views.GARDEN_PAGE_SIZE == 10  # fewer on the garden's page, which shows more than its subscriptions
     monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(views, "GARDEN_PAGE_SIZE", 1)
     other = baskets.cast.other_household
     services.subscription_create(
         household=other,

@@ -423,3 +423,34 @@ def test_the_projection_page_tries_other_rules(fund: Fund, login: Callable[..., 
     assert generous.monthly_allocation_cents > current.monthly_allocation_cents
     assert generous.balance_p50_cents[-1] < current.balance_p50_cents[-1]
     assert client.get(url + "?months=99").context["form"].errors
+
+
+def test_the_settlements_come_a_phone_page_at_a_time(fund: Fund, login: Callable[..., Client]) -> None:
+    """Issue 13, item 11: the second page shows the next settlements, none twice; any page number is answered."""
+    from grenier.core.months import shift_month
+    from grenier.core.pages import PAGE_SIZE
+
+    months = [shift_month(date(2024, 1, 1), n) for n in range(PAGE_SIZE + 2)]
+    for month in months:
+        Settlement.objects.create(
+            store=fund.store,
+            month=month,
+            payments_count=1,
+            credit_received_cents=100,
+            credit_refunded_cents=0,
+            amount_cents=100,
+        )
+    client = login(fund.cast["coordinator"])
+    url = reverse("fund_settlements", args=[fund.cast.territory.slug])
+    first, second = client.get(url), client.get(url, {"page": "2"})
+    newest_first = sorted(months, reverse=True)
+    assert [s.month for s in first.context["rows"]] == newest_first[:PAGE_SIZE]
+    assert [s.month for s in second.context["rows"]] == newest_first[PAGE_SIZE:]
+    assert "Page 1 sur 2" in first.content.decode() and "Page 2 sur 2" in second.content.decode()
+    assert 'rel="next"' in first.content.decode() and 'rel="next"' not in second.content.decode()
+    for bad in ("0", "-1", "999", "nonsense", "1e9", "99999999999999999999999"):
+        response = client.get(url, {"page": bad})
+        assert response.status_code == 200, bad
+        assert len(response.context["rows"]) in {PAGE_SIZE, 2}, (
+            bad
+        )  # the first page or the last, never an error

@@ -317,3 +317,27 @@ def test_who_gets_a_delivery_note(pial: Pial, login: Any) -> None:
     week.coordinator = pial.other_grower
     week.save()
     assert login(pial.other_grower).get(target).status_code == 200
+
+
+def test_the_development_funds_movements_come_a_phone_page_at_a_time(pial: Pial, login: Any) -> None:
+    """Issue 13, item 11: the second page shows the next movements, none twice; any page number is answered."""
+    from grenier.core.pages import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 3):
+        billing.devfund_contribute(
+            territory=pial.cast.territory,
+            amount_cents=100 + n,
+            source=f"Don {n:02d}",
+            idempotency_key=f"page-{n}",
+            actor=None,
+        )
+    client = login(pial.cast["coordinator"])
+    target = url(pial, "supply_money_devfund")
+    first, second = client.get(target), client.get(target, {"page": "2"})
+    amounts = [row["movement"].amount_cents for page in (first, second) for row in page.context["movements"]]
+    assert len(first.context["movements"]) == PAGE_SIZE
+    assert sorted(amounts) == [100 + n for n in range(PAGE_SIZE + 3)]  # every movement once, none twice
+    assert amounts[:PAGE_SIZE] == sorted(amounts, reverse=True)[:PAGE_SIZE]  # the latest first
+    assert "Page 2 sur 2" in second.content.decode()
+    for bad in ("0", "-1", "999", "nonsense", "99999999999999999999999"):
+        assert client.get(target, {"page": bad}).status_code == 200, bad
