@@ -8,4 +8,7 @@ class FundConfig(AppConfig):
     verbose_name = _("Common food fund")
 
     def ready(self) -> None:
-        from grenier.fund import proposals  # noqa: F401 - registers the fund's kinds of proposal with governance
+        from grenier.fund import (  # noqa: F401 - registered when Django starts
+            home,  # the fund's next actions on the territory home
+            proposals,  # the fund's kinds of proposal with governance
+        )

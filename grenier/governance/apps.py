@@ -8,4 +8,7 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self) -> None:
-        from grenier.governance import kinds  # noqa: F401 - registers the built-in kinds of proposal
+        from grenier.governance import (  # noqa: F401 - registered when Django starts
+            home,  # governance's next actions on the territory home
+            kinds,  # the built-in kinds of proposal
+        )
