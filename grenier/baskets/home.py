@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from grenier.baskets import access, selectors
 from grenier.baskets.models import Referral, ReferralStatus, Subscription
+from grenier.baskets.wording import in_sentence
 from grenier.core import permissions
 from grenier.core.home import NextAction, register
 from grenier.core.models import Territory
@@ -62,7 +63,10 @@ def _next_baskets(request: HttpRequest, territory: Territory) -> list[NextAction
             actions.append(
                 NextAction(
                     _("My next basket: %(day)s at %(point)s")
-                    % {"day": date_format(coming[0], "l j F"), "point": subscription.pickup_point.name},
+                    % {
+                        "day": in_sentence(date_format(coming[0], "l j F")),
+                        "point": subscription.pickup_point.name,
+                    },
                     reverse("baskets_mine", args=[territory.slug]),
                 )
             )

@@ -43,6 +43,7 @@ def test_a_member_sees_their_credit_and_next_basket_a_coordinator_the_month_to_r
     assert credit and actions[credit[0]] == reverse("fund_my_credit", args=[slug]), actions
     basket = [label for label in actions if label.startswith("Mon prochain panier")]
     assert basket and baskets.subscription.pickup_point.name in basket[0], actions
+    assert basket[0].startswith("Mon prochain panier : jeudi ")  # a weekday mid-sentence, lowercase in French
     assert actions[basket[0]] == reverse("baskets_mine", args=[slug])
     coordinator = _next_actions(
         login(baskets.cast["coordinator"]), slug
