@@ -48,7 +48,7 @@ from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, Role, Territory, TerritoryRole, User
 from grenier.core.money import format_cents
 from grenier.core.months import monday_of
-from grenier.core.services import audit
+from grenier.core.services import NewHousehold, audit
 from grenier.fund import services as fund_services
 from grenier.fund.models import Funder, Store
 from grenier.ledger import services as ledger
@@ -727,17 +727,6 @@ def membership_ensure(*, garden: Garden, household: Household, on: date | None =
         return GardenMembership.objects.get(garden=garden, household=household, left_on__isnull=True)
 
 
-@dataclass(frozen=True)
-class NewHousehold:
-    """The little a social worker records to create a household they refer."""
-
-    name: str
-    first_name: str = ""
-    persons: int = 1
-    phone: str = ""
-    email: str = ""
-
-
 def referral_create(
     *,
     garden: Garden,
@@ -750,21 +739,14 @@ def referral_create(
     note: str = "",
 ) -> Referral:
     """A social worker refers a household to ``garden`` with its consent: an existing household named by its card
-    number, or a new one created with minimal data. The household becomes a full member of the garden."""
+    number, or a new one created with minimal data. The household becomes a full member of the garden; a new one
+    is not in the common fund (its monthly credit is the fund's to grant: a referral to the fund, ``fund.referrals``)."""
     territory = garden.territory
     request = {
         "garden": garden,
         "consent": consent,
         "card": normalise_card_number(card) or card.strip(),
-        "new_household": None
-        if new_household is None
-        else [
-            new_household.name.strip(),
-            new_household.first_name.strip(),
-            new_household.persons,
-            new_household.phone.strip(),
-            new_household.email.strip().lower(),
-        ],
+        "new_household": None if new_household is None else new_household.as_request(),
         "member_share_bp": member_share_bp,
         "note": note.strip(),
     }
@@ -802,17 +784,15 @@ def referral_create(
         with transaction.atomic():
             if household is None:
                 assert new_household is not None  # noqa: S101 - checked above
-                persons = [core_services.PersonInput(new_household.first_name)] + [
-                    core_services.PersonInput() for _index in range(max(new_household.persons, 1) - 1)
-                ]
                 household = core_services.household_join(
                     territory=territory,
                     name=new_household.name,
-                    persons=persons[:20],
+                    persons=new_household.person_inputs(),
                     phone=new_household.phone,
                     email=new_household.email,
                     actor=social_worker,
                     idempotency_key=f"referral:{social_worker.pk}:{idempotency_key}"[:100],
+                    in_fund=False,  # a member of the garden; in the common fund once a coordinator takes it in
                 )
             membership = membership_ensure(garden=garden, household=household, on=today)
             referral = Referral.objects.create(

@@ -49,6 +49,15 @@ TABS: tuple[tuple[str, Any, str, tuple[Action, ...] | None], ...] = (
     ("governance", _("Votes"), "governance_proposals", (Action.GOV_READ,)),
 )
 
+# A social worker's way into a module they do not otherwise see: the referrals they made there.
+REFERRER_TABS = {
+    "fund": (Action.FUND_REFER, "fund_referrals"),
+    "orders": (
+        Action.BASKETS_REFER,
+        "orders_referred",
+    ),  # the buying-group tiers of the households they referred
+}
+
 
 def _shows(request: HttpRequest, territory: Territory, actions: tuple[Action, ...] | None) -> bool:
     if actions is None:
@@ -63,10 +72,10 @@ def navigation(request: HttpRequest, territory: Territory) -> list[dict[str, Any
     ]
     for key, label, url_name, actions in TABS:
         url = url_name
-        if key == "orders" and not _shows(request, territory, actions):
-            if not permissions.can(request.user, territory, Action.BASKETS_REFER):
+        if key in REFERRER_TABS and not _shows(request, territory, actions):
+            action, url = REFERRER_TABS[key]
+            if not permissions.can(request.user, territory, action):
                 continue
-            url = "orders_referred"  # a social worker: the buying-group tiers of the households they referred
         elif not _shows(request, territory, actions):
             continue
         items.append({"label": label, "url": reverse(url, args=[territory.slug]), "key": key})

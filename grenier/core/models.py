@@ -132,6 +132,9 @@ class Household(models.Model):
         _("declared monthly resources (cents)"), null=True, blank=True
     )
     joined_on = models.DateField(_("joined on"))
+    # In the common fund from this day (its monthly credit and contribution); NULL for a household that is only a
+    # member of a garden or a buying group, referred there by a social worker, until a coordinator takes it in.
+    fund_joined_on = models.DateField(_("in the common fund from"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
     pseudonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # NULL, not "": households created without a key must not collide in the unique constraint.
@@ -157,6 +160,10 @@ class Household(models.Model):
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
                 name="core_household_leaves_after_joining",
+            ),
+            models.CheckConstraint(
+                condition=Q(fund_joined_on__isnull=True) | Q(fund_joined_on__gte=models.F("joined_on")),
+                name="core_household_in_the_fund_after_joining",
             ),
         ]
 

@@ -43,6 +43,7 @@ class Action(StrEnum):
     FUND_MANAGE = "fund.manage"  # rules, monthly run, stores, settlements, grants
     FUND_TAKE_PAYMENTS = "fund.pay"  # at a store the person is a cashier of
     FUND_OWN_CREDIT = "fund.own"  # a household's own credit and statement
+    FUND_REFER = "fund.refer"  # refer a household to the fund with its consent; see one's own referrals only
     # governance: proposing and voting depend on membership of a body, checked by governance.services
     GOV_READ = "governance.read"  # proposals, results and the decision log: every person of the territory
     GOV_MANAGE = "governance.manage"  # close a due vote, retry a failed effect, manage bodies
@@ -97,7 +98,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
     Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS, Action.BASKETS_DISTRIBUTE},
     Role.PRODUCER: _EVERY_ROLE | {Action.SUPPLY_PRODUCE, Action.ORDERS_SUPPLY},
     Role.KITCHEN: _EVERY_ROLE | {Action.SUPPLY_KITCHEN},
-    Role.SOCIAL_WORKER: _EVERY_ROLE | {Action.BASKETS_REFER},
+    Role.SOCIAL_WORKER: _EVERY_ROLE | {Action.BASKETS_REFER, Action.FUND_REFER},
     Role.FUNDER: _EVERY_ROLE
     | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES, Action.BASKETS_FIGURES},
 }

@@ -36,6 +36,32 @@ class PersonInput:
     is_child: bool = False
 
 
+@dataclass(frozen=True)
+class NewHousehold:
+    """The little a social worker records for a household they refer and that is not a member yet."""
+
+    name: str
+    first_name: str = ""
+    persons: int = 1
+    phone: str = ""
+    email: str = ""
+
+    def person_inputs(self) -> list[PersonInput]:
+        """Its persons: the first one named, the others counted (at most 20)."""
+        count = min(max(self.persons, 1), 20)
+        return [PersonInput(self.first_name.strip())] + [PersonInput() for _index in range(count - 1)]
+
+    def as_request(self) -> list[object]:
+        """What it says, as compared when a request is sent again under the same key."""
+        return [
+            self.name.strip(),
+            self.first_name.strip(),
+            self.persons,
+            self.phone.strip(),
+            self.email.strip().lower(),
+        ]
+
+
 def audit(
     *, territory: Territory, actor: User | None, action: str, subject: str = "", **data: object
 ) -> None:
@@ -121,8 +147,12 @@ def household_join(
     joined_on: date | None = None,
     user: User | None = None,
     idempotency_key: str | None = None,
+    in_fund: bool = True,
 ) -> Household:
     """A household joins the territory. With ``user``, that person logs in as the household (role ``member``).
+
+    It is in the common fund from the day it joins, unless ``in_fund`` is false (a household a social worker refers
+    to a garden or a buying group: it is in the fund once a coordinator takes it in, see ``household_fund_join``).
 
     With ``idempotency_key``, sending the same request twice records one household and returns it both times;
     another request under the same key is refused (``KeyReused``).
@@ -136,6 +166,10 @@ def household_join(
         "joined_on": joined_on,
         "user": user,
     }
+    if (
+        not in_fund
+    ):  # named only when not the default, so that earlier requests replay with the same fingerprint
+        request["in_fund"] = False
     joined_on = joined_on or timezone.localdate()
     if idempotency_key:
         existing = Household.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
@@ -154,6 +188,7 @@ def household_join(
                 card_number=_unused_card_number(),
                 monthly_resources_cents=monthly_resources_cents,
                 joined_on=joined_on,
+                fund_joined_on=joined_on if in_fund else None,
                 idempotency_key=idempotency_key or None,
                 request_fingerprint=fingerprint(**request) if idempotency_key else "",
             )
@@ -180,6 +215,27 @@ def household_join(
                 return replayed(existing, key=idempotency_key, **request)
         raise
     return household
+
+
+def household_fund_join(*, household: Household, actor: User | None, on: date | None = None) -> Household:
+    """A member household that was not in the common fund is in it from ``on`` (today): its first monthly credit
+    and contribution come with the next month run. A household already in the fund stays as it is."""
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        locked = Household.objects.select_for_update().get(pk=household.pk)
+        if locked.fund_joined_on is not None:
+            return locked
+        if locked.left_on is not None:
+            raise Conflict(_("This household has left the territory."))
+        locked.fund_joined_on = max(on, locked.joined_on)
+        locked.save(update_fields=["fund_joined_on"])
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="household.fund_join",
+            subject=f"household:{locked.pk}",
+        )
+    return locked
 
 
 def _unused_card_number() -> str:

@@ -1,6 +1,7 @@
-"""Which stores, payments and settlements a person may reach in the common fund, beyond the role grid of
-``core.permissions``: a cashier acts for the stores they are a cashier of, and only those. Pages, API and commands
-ask here, like ``supply.access``, ``baskets.access`` and ``orders.access``.
+"""Which stores, payments, settlements and referrals a person may reach in the common fund, beyond the role grid of
+``core.permissions``: a cashier acts for the stores they are a cashier of, and only those; a social worker sees the
+referrals they made, and only those. Pages, API and commands ask here, like ``supply.access``,
+``baskets.access`` and ``orders.access``.
 
 Asking for a payment of another store answers "not found".
 """
@@ -16,7 +17,7 @@ from grenier.core import permissions
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
-from grenier.fund.models import Payment, Settlement, Store
+from grenier.fund.models import FundReferral, Payment, Settlement, Store
 
 if TYPE_CHECKING:
     from grenier.core.permissions import AnyUser
@@ -67,3 +68,36 @@ def settlements_visible(
         return rows
     permissions.require(user, territory, Action.FUND_TAKE_PAYMENTS)
     return rows.filter(store__cashiers=user.pk or 0)
+
+
+def referrals_of(user: AnyUser, territory: Territory) -> QuerySet[FundReferral]:
+    """The referrals ``user`` may see: every one for a coordinator, one's own for a social worker, none otherwise."""
+    found = FundReferral.objects.filter(territory=territory)
+    if permissions.can(user, territory, Action.FUND_MANAGE):
+        return found
+    if permissions.can(user, territory, Action.FUND_REFER):
+        return found.filter(social_worker=user.pk or 0)
+    return found.none()
+
+
+def require_referrals(user: AnyUser, territory: Territory) -> None:
+    """The referrals' pages: a coordinator or a social worker; 403 for another role, 404 without a role here."""
+    if not (
+        permissions.can(user, territory, Action.FUND_MANAGE)
+        or permissions.can(user, territory, Action.FUND_REFER)
+    ):
+        permissions.require(user, territory, Action.FUND_REFER)
+
+
+def referral_for(user: AnyUser, territory: Territory, referral_id: int) -> FundReferral:
+    """One referral ``user`` may see; any other is "not found" (a social worker never learns of another's)."""
+    require_referrals(user, territory)
+    found = (
+        referrals_of(user, territory)
+        .filter(pk=referral_id)
+        .select_related("household", "social_worker", "decided_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No referral of yours has this number."))
+    return found

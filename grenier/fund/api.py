@@ -1,8 +1,10 @@
-"""API of the common fund: payments and refunds at the till, the monthly run, settlements, figures, statements."""
+"""API of the common fund: payments and refunds at the till, the monthly run, settlements, figures, statements, and
+the referrals of households to the fund."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -12,8 +14,9 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.permissions import Action
 from grenier.core.schemas import Cents, Id, InputSchema, Month
-from grenier.fund import access, selectors, services
-from grenier.fund.models import Payment, Settlement
+from grenier.core.services import NewHousehold
+from grenier.fund import access, referrals, selectors, services
+from grenier.fund.models import FundReferral, Payment, Settlement
 
 router = Router(tags=["fund"])
 
@@ -273,3 +276,150 @@ def statement(
             for name, count, total in data.by_store
         ],
     )
+
+
+# --- referrals to the fund ------------------------------------------------------------------------------------------
+
+
+class FundReferralIn(InputSchema):
+    consent: bool = Field(..., description="The household agreed to join the common fund (must be true).")
+    card: str = Field(
+        "",
+        max_length=30,
+        description="Card number of a member household not yet in the fund (garden, group).",
+    )
+    name: str = Field("", max_length=150, description="A new household's name (when there is no card).")
+    first_name: str = Field("", max_length=100)
+    persons: int = Field(1, ge=1, le=20)
+    phone: str = Field("", max_length=30)
+    email: str = Field("", max_length=254)
+    note: str = Field("", max_length=300, description="For the coordinator; no detail of the situation.")
+    idempotency_key: str = Field(..., min_length=8, max_length=100)
+
+
+class DeclineIn(InputSchema):
+    reason: str = Field(..., min_length=1, max_length=300, description="Why; the social worker reads it.")
+
+
+class FundReferralOut(Schema):
+    id: int
+    status: str = Field(..., description="pending, confirmed, declined or withdrawn")
+    household: str = Field(
+        ..., description="Its name (the member household's, or the new one's as referred)."
+    )
+    household_id: int | None = Field(None, description="Once the household is a member (on confirmation).")
+    card_number: str | None = None
+    persons: int
+    consent_on: date
+    note: str
+    reason: str = Field(..., description="Why it was declined, if it was.")
+    social_worker: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+def _fund_referral_out(referral: FundReferral) -> FundReferralOut:
+    household = referral.household
+    return FundReferralOut(
+        id=referral.pk,
+        status=referral.status,
+        household=str(household.display_name) if household else referral.name,
+        household_id=household.pk if household else None,
+        card_number=household.card_number if household else None,
+        persons=household.persons.count() if household else referral.persons,
+        consent_on=referral.consent_on,
+        note=referral.note,
+        reason=referral.reason,
+        social_worker=str(referral.social_worker),
+        created_at=referral.created_at,
+        decided_at=referral.decided_at,
+    )
+
+
+@router.get(
+    "/fund/referrals",
+    response=list[FundReferralOut],
+    summary="Referrals to the common fund: a social worker's own, every one for a coordinator",
+)
+def fund_referral_list(
+    request: HttpRequest, status: Literal["pending", "confirmed", "declined", "withdrawn"] | None = None
+) -> list[FundReferralOut]:
+    territory = territory_of(request)
+    access.require_referrals(request.user, territory)
+    rows = access.referrals_of(request.user, territory).select_related("household", "social_worker")
+    if status:
+        rows = rows.filter(status=status)
+    return [_fund_referral_out(r) for r in rows[:500]]
+
+
+@router.get(
+    "/fund/referrals/{referral_id}", response=FundReferralOut, summary="One referral to the common fund"
+)
+def fund_referral_detail(request: HttpRequest, referral_id: int) -> FundReferralOut:
+    return _fund_referral_out(access.referral_for(request.user, territory_of(request), referral_id))
+
+
+@router.post(
+    "/fund/referrals",
+    response={201: FundReferralOut},
+    summary="Refer a household to the common fund (social worker)",
+)
+def fund_referral_create(request: HttpRequest, payload: FundReferralIn) -> tuple[int, FundReferralOut]:
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.FUND_REFER)
+    referral = referrals.referral_create(
+        territory=territory,
+        social_worker=user_of(request),
+        consent=payload.consent,
+        idempotency_key=payload.idempotency_key,
+        card=payload.card,
+        new_household=None
+        if payload.card.strip()
+        else NewHousehold(
+            name=payload.name,
+            first_name=payload.first_name,
+            persons=payload.persons,
+            phone=payload.phone,
+            email=payload.email,
+        ),
+        note=payload.note,
+    )
+    return 201, _fund_referral_out(referral)
+
+
+def _managed_referral(request: HttpRequest, referral_id: int) -> FundReferral:
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.FUND_MANAGE)
+    return access.referral_for(request.user, territory, referral_id)
+
+
+@router.post(
+    "/fund/referrals/{referral_id}/confirm",
+    response=FundReferralOut,
+    summary="Take the household into the common fund (coordinator); again changes nothing",
+)
+def fund_referral_confirm(request: HttpRequest, referral_id: int) -> FundReferralOut:
+    referral = _managed_referral(request, referral_id)
+    return _fund_referral_out(referrals.referral_confirm(referral=referral, actor=user_of(request)))
+
+
+@router.post(
+    "/fund/referrals/{referral_id}/decline",
+    response=FundReferralOut,
+    summary="Decline a referral, saying why (coordinator)",
+)
+def fund_referral_decline(request: HttpRequest, referral_id: int, payload: DeclineIn) -> FundReferralOut:
+    referral = _managed_referral(request, referral_id)
+    return _fund_referral_out(
+        referrals.referral_decline(referral=referral, actor=user_of(request), reason=payload.reason)
+    )
+
+
+@router.post(
+    "/fund/referrals/{referral_id}/withdraw",
+    response=FundReferralOut,
+    summary="Withdraw a referral still waiting (the social worker who made it)",
+)
+def fund_referral_withdraw(request: HttpRequest, referral_id: int) -> FundReferralOut:
+    referral = access.referral_for(request.user, territory_of(request), referral_id)
+    return _fund_referral_out(referrals.referral_withdraw(referral=referral, actor=user_of(request)))

@@ -14,9 +14,11 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from grenier.core import services as core_services
 from grenier.core.models import Household, Territory, User
 from grenier.core.months import months_back
-from grenier.fund import codes, services
+from grenier.core.services import NewHousehold
+from grenier.fund import codes, referrals, services
 from grenier.fund.models import (
     CarryOver,
     FunderKind,
@@ -143,6 +145,51 @@ def extend(territory: Territory, log: Log) -> None:
     log(
         f"    {current:%Y-%m}: current month run; {Settlement.objects.filter(store__territory=territory).count()} settlements"
     )
+    _referrals(territory)
+
+
+def _referrals(territory: Territory) -> None:
+    """The social worker's referrals to the fund: one waiting for the coordinator (a new household), one of a
+    garden's member household not in the fund, one taken in this month, one declined with its reason."""
+    social = User.objects.filter(email=f"social@{DOMAIN}").first()
+    other = User.objects.filter(email=f"social-1@{DOMAIN}").first() or social
+    coordinator = User.objects.filter(email=f"coordinator@{DOMAIN}").first()
+    if social is None or other is None or coordinator is None:
+        return
+    garden_only = core_services.household_join(
+        territory=territory,
+        name="Foyer Keller",
+        persons=[core_services.PersonInput("Maëlle"), core_services.PersonInput(is_child=True)],
+        actor=social,
+        in_fund=False,
+        idempotency_key="demo-garden-only-household",
+    )
+    wanted = [
+        (social, "waiting", NewHousehold(name="Foyer Arnaud", first_name="Sonia", persons=4), "", None),
+        (social, "by-card", None, garden_only.card_number, None),
+        (other, "taken-in", NewHousehold(name="Foyer Poirier", first_name="Marc", persons=2), "", "confirm"),
+        (
+            social,
+            "declined",
+            NewHousehold(name="Foyer Lambert", persons=1),
+            "",
+            "Le foyer habite hors de la vallée : à orienter vers l'épicerie sociale de sa commune.",
+        ),
+    ]
+    for worker, key, new, card, decision in wanted:
+        referral = referrals.referral_create(
+            territory=territory,
+            social_worker=worker,
+            consent=True,
+            idempotency_key=f"demo-fund-referral-{key}",
+            card=card,
+            new_household=new,
+            note="Accompagnée par le CCAS depuis septembre." if key == "waiting" else "",
+        )
+        if decision == "confirm":
+            referrals.referral_confirm(referral=referral, actor=coordinator)
+        elif decision:
+            referrals.referral_decline(referral=referral, actor=coordinator, reason=decision)
 
 
 def _personal_codes(territory: Territory, rng: random.Random) -> None:

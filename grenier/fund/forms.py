@@ -127,3 +127,45 @@ class ProjectionForm(forms.Form):
     monthly_grants = EurosField(
         label=_("Grants expected per month, in euros"), allow_zero=True, required=False
     )
+
+
+class ReferralForm(forms.Form):
+    """A social worker refers a household to the common fund: a member household by its card, or a new one."""
+
+    card = forms.CharField(
+        label=_("Card number of a member household"),
+        max_length=30,
+        required=False,
+        help_text=_(
+            "If the household is already a member of a garden or a buying group. Otherwise fill in the fields "
+            "below."
+        ),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    name = forms.CharField(label=_("New household: name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name of the contact person"), max_length=100, required=False)
+    persons = forms.IntegerField(
+        label=_("Number of persons"), min_value=1, max_value=20, initial=1, required=False
+    )
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail (optional)"), required=False)
+    note = forms.CharField(
+        label=_("Note for the coordinator (optional)"),
+        max_length=300,
+        required=False,
+        help_text=_("No detail of the household's situation: only what the coordinator needs to take it in."),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "The household agrees to join the common fund and to share these details with its coordinators."
+        ),
+        required=False,
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the referral is declined"),
+        max_length=300,
+        help_text=_("The social worker who made it reads it."),
+    )

@@ -1,5 +1,6 @@
 """The common fund's next actions on a person's territory home (``core.home``): a member household sees the food
-credit it can spend now; a coordinator sees the month still to run and what the stores are still owed."""
+credit it can spend now; a coordinator sees the month still to run, the referrals waiting for a decision and what the
+stores are still owed; a social worker refers a household to the fund and follows their referrals."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from grenier.core.models import Household, Territory
 from grenier.core.money import format_cents
 from grenier.core.months import month_name
 from grenier.core.permissions import Action
-from grenier.fund.models import MonthlyRun, Settlement, SettlementStatus
+from grenier.fund.models import FundReferral, MonthlyRun, ReferralStatus, Settlement, SettlementStatus
 from grenier.fund.services import credit_balance
 
 
@@ -37,7 +38,23 @@ def fund_actions(request: HttpRequest, territory: Territory) -> list[NextAction]
                     primary=True,
                 )
             )
+    if permissions.can(user, territory, Action.FUND_REFER):
+        actions.extend(_referrer_actions(user.pk or 0, territory))
     if permissions.can(user, territory, Action.FUND_MANAGE):
+        waiting = FundReferral.objects.filter(territory=territory, status=ReferralStatus.PENDING).count()
+        if waiting:
+            actions.append(
+                NextAction(
+                    ngettext(
+                        "%(count)s referral to the common fund waits for your decision",
+                        "%(count)s referrals to the common fund wait for your decision",
+                        waiting,
+                    )
+                    % {"count": waiting},
+                    reverse("fund_referrals", args=[territory.slug]),
+                    primary=True,
+                )
+            )
         month = timezone.localdate().replace(day=1)
         if not MonthlyRun.objects.filter(
             territory=territory, month=month, finished_at__isnull=False
@@ -64,4 +81,28 @@ def fund_actions(request: HttpRequest, territory: Territory) -> list[NextAction]
                     reverse("fund_settlements", args=[territory.slug]),
                 )
             )
+    return actions
+
+
+def _referrer_actions(user_id: int, territory: Territory) -> list[NextAction]:
+    mine = FundReferral.objects.filter(territory=territory, social_worker_id=user_id)
+    waiting = mine.filter(status=ReferralStatus.PENDING).count()
+    actions = [
+        NextAction(
+            _("Refer a household to the common fund"),
+            reverse("fund_referral_new", args=[territory.slug]),
+        )
+    ]
+    if waiting or mine.exists():
+        label = (
+            ngettext(
+                "My referrals to the common fund: %(count)s waits for a coordinator",
+                "My referrals to the common fund: %(count)s wait for a coordinator",
+                waiting,
+            )
+            % {"count": waiting}
+            if waiting
+            else _("My referrals to the common fund")
+        )
+        actions.append(NextAction(label, reverse("fund_referrals", args=[territory.slug])))
     return actions

@@ -327,3 +327,69 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.funder} {self.amount_cents}"
+
+
+class ReferralStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for a coordinator")
+    CONFIRMED = "confirmed", _("in the common fund")
+    DECLINED = "declined", _("declined")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class FundReferral(models.Model):
+    """A social worker refers a household to the common fund, with its consent; a coordinator takes it in
+    (confirms) or declines, saying why. The household is a member household named by its card (one in a garden or
+    a buying group but not in the fund), or a new one described by the little below, created on confirmation.
+
+    Seen only by the social worker who made it and the territory's coordinators. A declined or withdrawn referral
+    of a new household keeps no name nor contact; one waiting referral per household."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="fund_referrals")
+    social_worker = models.ForeignKey(User, on_delete=models.PROTECT, related_name="fund_referrals")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="fund_referrals"
+    )
+    name = models.CharField(_("household name"), max_length=150, blank=True)
+    first_name = models.CharField(_("first name of the person referred"), max_length=100, blank=True)
+    persons = models.PositiveSmallIntegerField(_("persons in the household"), default=1)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    consent_on = models.DateField(_("consent given on"))
+    note = models.CharField(_("note for the coordinator"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(_("reason given"), max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("referral to the common fund")
+        verbose_name_plural = _("referrals to the common fund")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["social_worker", "idempotency_key"], name="fund_referral_once_per_key"
+            ),
+            models.UniqueConstraint(
+                fields=["household"], condition=Q(status="pending"), name="fund_referral_waiting_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "confirmed", "declined", "withdrawn"]),
+                name="fund_referral_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(household__isnull=False),
+                name="fund_referral_confirmed_has_household",
+            ),
+            models.CheckConstraint(
+                condition=Q(persons__gte=1, persons__lte=20), name="fund_referral_persons"
+            ),
+        ]
+        indexes = [models.Index(fields=["territory", "status"], name="fund_referral_status")]
+
+    def __str__(self) -> str:
+        return f"fund referral {self.pk}"

@@ -723,9 +723,9 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 
 def active_households(territory: Territory, month: date) -> QuerySet[Household]:
-    """Households that are members during ``month``: joined by its end, not left before it began."""
+    """Households that are in the common fund during ``month``: in it by its end, not left before it began."""
     start, end = first_of_month(month), last_of_month(month)
-    return Household.objects.filter(territory=territory, joined_on__lte=end).filter(
+    return Household.objects.filter(territory=territory, fund_joined_on__lte=end).filter(
         Q(left_on__isnull=True) | Q(left_on__gt=start)
     )
 

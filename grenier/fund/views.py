@@ -168,7 +168,9 @@ def my_credit(request: HttpRequest, territory: Territory) -> HttpResponse:
             "household": household,
             "statement": statement,
             "month": month,
-            "previous_month": shift_month(month, -1) if month > household.joined_on.replace(day=1) else None,
+            "previous_month": shift_month(month, -1)
+            if month > (household.fund_joined_on or household.joined_on).replace(day=1)
+            else None,
             "next_month": shift_month(month, 1) if month < this_month else None,
             "card_qr": _card_qr(household.card_number),
             "has_code": PaymentCode.objects.filter(household=household).exists(),

@@ -21,6 +21,7 @@ EXPECTED = {
     Action.FUND_MANAGE: {"coordinator"},
     Action.FUND_TAKE_PAYMENTS: {"cashier"},
     Action.FUND_OWN_CREDIT: {"member"},
+    Action.FUND_REFER: {"social_worker"},
 }
 
 

@@ -1,4 +1,5 @@
-"""``grenier fund run|settle|project``: the month's run, the stores' settlement, the fund's projection."""
+"""``grenier fund run|settle|project|referrals|referral-confirm|referral-decline``: the month's run, the stores'
+settlement, the fund's projection, and the households referred to the fund by social workers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from grenier.core.errors import GrenierError
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
+from grenier.fund.models import ReferralStatus
 
 
 def _month(raw: str) -> date:
@@ -57,13 +59,26 @@ class Command(BaseCommand):
             help="Expected grants per month (default: last 6 months' mean).",
         )
         project.add_argument("--seed", type=int, default=0)
+        listing = sub.add_parser("referrals", help="Households referred to the fund, the waiting ones first.")
+        listing.add_argument("--territory", default="demo")
+        listing.add_argument("--status", choices=[s.value for s in ReferralStatus])
+        for name, text in (
+            ("referral-confirm", "Take a referred household into the fund."),
+            ("referral-decline", "Decline a referral, saying why."),
+        ):
+            decide = sub.add_parser(name, help=text)
+            decide.add_argument("referral", type=int, help="The referral's number (see `referrals`).")
+            decide.add_argument("--by", required=True, help="The e-mail of the coordinator deciding.")
+            decide.add_argument("--territory", default="demo")
+            if name == "referral-decline":
+                decide.add_argument("--reason", required=True, help="Why; the social worker reads it.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         territory = Territory.objects.filter(slug=options["territory"]).first()
         if territory is None:
             raise CommandError(f"No territory with the slug {options['territory']!r}.")
         try:
-            getattr(self, f"_{options['action']}")(territory, options)
+            getattr(self, f"_{options['action'].replace('-', '_')}")(territory, options)
         except GrenierError as exc:
             raise CommandError(exc.detail) from exc
 
@@ -141,3 +156,53 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Probability the fund runs dry within {projection.months} months: {projection.depletion_probability:.0%}"
         )
+
+    def _referrals(self, territory: Territory, options: dict[str, Any]) -> None:
+        from grenier.fund.models import FundReferral
+
+        rows = FundReferral.objects.filter(territory=territory).select_related("household", "social_worker")
+        if options["status"]:
+            rows = rows.filter(status=options["status"])
+        count = 0
+        for referral in sorted(rows, key=lambda r: (r.status != ReferralStatus.PENDING, -r.pk)):
+            name = referral.household.display_name if referral.household else referral.name
+            self.stdout.write(
+                f"{referral.pk:>6}  {referral.get_status_display():<28} {name:<30} "
+                f"{referral.consent_on:%d/%m/%Y}  {referral.social_worker}"
+            )
+            count += 1
+        self.stdout.write(f"{count} referrals.")
+
+    def _decider(self, territory: Territory, options: dict[str, Any]) -> tuple[Any, Any]:
+        from grenier.core import permissions
+        from grenier.core.models import User
+        from grenier.core.permissions import Action
+        from grenier.fund.models import FundReferral
+
+        user = User.objects.filter(email=options["by"].strip().lower()).first()
+        if user is None or not permissions.can(user, territory, Action.FUND_MANAGE):
+            raise CommandError(f"{options['by']} is not a coordinator of {territory.name}.")
+        referral = FundReferral.objects.filter(territory=territory, pk=options["referral"]).first()
+        if referral is None:
+            raise CommandError(f"No referral {options['referral']} in {territory.name}.")
+        return referral, user
+
+    def _referral_confirm(self, territory: Territory, options: dict[str, Any]) -> None:
+        from grenier.fund import referrals
+
+        referral, user = self._decider(territory, options)
+        referral = referrals.referral_confirm(referral=referral, actor=user)
+        household = referral.household
+        if household is None:  # pragma: no cover - a confirmed referral always names its household
+            raise CommandError(f"Referral {referral.pk} names no household.")
+        self.stdout.write(
+            f"Referral {referral.pk}: {household.display_name} is in the common fund "
+            f"(card {household.card_number})."
+        )
+
+    def _referral_decline(self, territory: Territory, options: dict[str, Any]) -> None:
+        from grenier.fund import referrals
+
+        referral, user = self._decider(territory, options)
+        referral = referrals.referral_decline(referral=referral, actor=user, reason=options["reason"])
+        self.stdout.write(f"Referral {referral.pk} declined.")
