@@ -63,6 +63,9 @@ class HouseholdOut(Schema):
     card_number_display: str
     active: bool
     joined_on: date
+    fund_joined_on: date | None = Field(
+        None, description="In the common fund from this day; null for a member of a garden or group only."
+    )
     left_on: date | None
     persons_count: int
     consumption_units: str
@@ -90,6 +93,7 @@ def _household_out(household: Household) -> HouseholdOut:
         card_number_display=format_card_number(household.card_number),
         active=household.is_active,
         joined_on=household.joined_on,
+        fund_joined_on=household.fund_joined_on,
         left_on=household.left_on,
         persons_count=len(persons),
         consumption_units=str(household.consumption_units()),
