@@ -1,4 +1,5 @@
-"""Every write of governance: bodies and memberships, proposals, ballots, closing, effects, notifications."""
+"""Every write of governance: proposals, ballots, closing, effects (bodies and memberships in ``bodies.py``,
+e-mails in ``notifications.py``, both reached through here too)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
-from django.urls import reverse
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -19,12 +17,20 @@ from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Territory, User
 from grenier.core.services import audit
-from grenier.governance import kinds, secrecy
+from grenier.governance import kinds, notifications, secrecy
+from grenier.governance.bodies import (  # noqa: F401 - callers use them through services
+    body_create,
+    body_ensure,
+    electorate_at,
+    is_member,
+    members_at,
+    members_now,
+    membership_join,
+    membership_leave,
+)
 from grenier.governance.models import (
     Ballot,
     Body,
-    BodyKind,
-    BodyMembership,
     Choice,
     ConvertedReceipt,
     Decision,
@@ -35,88 +41,6 @@ from grenier.governance.models import (
 )
 
 REMINDER_BEFORE = timedelta(days=1)
-
-
-# --- bodies and memberships ----------------------------------------------------------------------------------------
-
-
-def body_ensure(*, territory: Territory, kind: BodyKind, name: str = "") -> Body:
-    """The body of this name (by default the kind's), opened if missing: for the demo and scripts."""
-    body, _created = Body.objects.get_or_create(
-        territory=territory, name=name or str(BodyKind(kind).label), defaults={"kind": kind}
-    )
-    return body
-
-
-def body_create(*, territory: Territory, kind: BodyKind, name: str, actor: User | None) -> Body:
-    """Open a new body: any number of each kind (a thematic commission beside the citizen committee), each with its
-    own members and votes. Its name tells it apart in the territory: a name already taken is refused, never
-    answered with the body that has it."""
-    name = " ".join(name.split())[:200] or str(BodyKind(kind).label)
-    taken = InvalidInput(
-        _("A body named %(name)s already exists in this territory: give the new one another name.")
-        % {"name": name},
-        errors={"name": [_("This name is taken.")]},
-    )
-    if Body.objects.filter(territory=territory, name__iexact=name).exists():
-        raise taken
-    try:
-        with transaction.atomic():
-            body = Body.objects.create(territory=territory, kind=kind, name=name)
-            audit(
-                territory=territory, actor=actor, action="governance.body.create", subject=f"body:{body.pk}"
-            )
-    except IntegrityError as exc:  # the same name opened twice at once: the other request won
-        raise taken from exc
-    return body
-
-
-def membership_join(
-    *, body: Body, user: User, actor: User | None, at: datetime | None = None
-) -> BodyMembership:
-    """Joining is free. Joining while already a member changes nothing."""
-    current = BodyMembership.objects.filter(body=body, user=user, left_at__isnull=True).first()
-    if current is not None:
-        return current
-    try:
-        with transaction.atomic():
-            membership = BodyMembership.objects.create(body=body, user=user, joined_at=at or timezone.now())
-            audit(territory=body.territory, actor=actor, action="governance.join", subject=f"body:{body.pk}")
-    except IntegrityError:  # joined twice at once: the other request won
-        return BodyMembership.objects.get(body=body, user=user, left_at__isnull=True)
-    return membership
-
-
-def membership_leave(*, body: Body, user: User, actor: User | None, at: datetime | None = None) -> None:
-    """Leaving is free. Ballots already cast stay; the person votes on nothing that opens afterwards."""
-    with transaction.atomic():
-        changed = BodyMembership.objects.filter(body=body, user=user, left_at__isnull=True).update(
-            left_at=at or timezone.now()
-        )
-        if changed:
-            audit(territory=body.territory, actor=actor, action="governance.leave", subject=f"body:{body.pk}")
-
-
-def _members_at(body: Body, moment: datetime) -> Q:
-    return Q(body=body, joined_at__lte=moment) & (Q(left_at__isnull=True) | Q(left_at__gt=moment))
-
-
-def is_member(body: Body, user: User, at: datetime | None = None) -> bool:
-    if not user.is_authenticated:
-        return False
-    return BodyMembership.objects.filter(_members_at(body, at or timezone.now()), user=user).exists()
-
-
-def electorate_at(body: Body, moment: datetime) -> int:
-    return BodyMembership.objects.filter(_members_at(body, moment)).values("user").distinct().count()
-
-
-def members_now(body: Body) -> list[User]:
-    return list(
-        User.objects.filter(memberships__body=body, memberships__left_at__isnull=True, is_active=True)
-        .distinct()
-        .order_by("display_name")
-    )
 
 
 # --- proposals -----------------------------------------------------------------------------------------------------
@@ -160,23 +84,8 @@ def proposal_create(
         return replayed(existing, key=idempotency_key, **request)
     if not is_member(body, author):
         raise Forbidden(_("Only a member of this body may put a proposal to it."))
-    errors: dict[str, list[str]] = {}
-    if not title.strip():
-        errors["title"] = [_("A proposal needs a title.")]
-    if closes_at <= opens_at:
-        errors["closes_at"] = [_("Voting closes after it opens.")]
-    elif closes_at <= timezone.now():
-        errors["closes_at"] = [_("Voting must close in the future.")]
-    if not 0 <= quorum_percent <= 100:
-        errors["quorum_percent"] = [_("Between 0 and 100.")]
     kind_ = kinds.get(kind)
-    if kind_.needs_month:
-        if effective_month is None:
-            errors["effective_month"] = [_("Say from which month the new rule applies.")]
-        elif effective_month.replace(day=1) < timezone.localtime(closes_at).date().replace(day=1):
-            errors["effective_month"] = [
-                _("The rule can only apply from the month the vote closes or later.")
-            ]
+    errors = _proposal_errors(kind_, title, opens_at, closes_at, quorum_percent, effective_month)
     if errors:
         raise InvalidInput(_("The proposal is not complete."), errors=errors)
     parsed = kinds.parse(kind_, territory, payload)
@@ -210,8 +119,36 @@ def proposal_create(
             territory=territory, actor=author, action="governance.propose", subject=f"proposal:{proposal.pk}"
         )
     if proposal.opens_at <= timezone.now():
-        _notify_open(proposal)
+        notifications.notify_open(proposal)
     return proposal
+
+
+def _proposal_errors(
+    kind: kinds.Kind,
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    quorum_percent: int,
+    effective_month: date | None,
+) -> dict[str, list[str]]:
+    """What is wrong with a proposal's title, dates, quorum and month, field by field (nothing: an empty dict)."""
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = [_("A proposal needs a title.")]
+    if closes_at <= opens_at:
+        errors["closes_at"] = [_("Voting closes after it opens.")]
+    elif closes_at <= timezone.now():
+        errors["closes_at"] = [_("Voting must close in the future.")]
+    if not 0 <= quorum_percent <= 100:
+        errors["quorum_percent"] = [_("Between 0 and 100.")]
+    if kind.needs_month:
+        if effective_month is None:
+            errors["effective_month"] = [_("Say from which month the new rule applies.")]
+        elif effective_month.replace(day=1) < timezone.localtime(closes_at).date().replace(day=1):
+            errors["effective_month"] = [
+                _("The rule can only apply from the month the vote closes or later.")
+            ]
+    return errors
 
 
 def preview(proposal: Proposal) -> list[str]:
@@ -444,7 +381,7 @@ def proposal_close(*, proposal: Proposal, actor: User | None, now: datetime | No
             action="governance.close",
             subject=f"proposal:{locked.pk}",
         )
-        _notify_closed(locked, decision)
+        notifications.notify_closed(locked, decision)
     if has_effect and _effect_due(locked, moment):
         effect_apply(decision=decision, now=moment)
         decision.refresh_from_db()
@@ -532,12 +469,12 @@ def close_due(*, territory: Territory | None = None, now: datetime | None = None
     for proposal in proposals.filter(
         opens_at__lte=moment, notified_open_at__isnull=True, closes_at__gt=moment
     ):
-        _notify_open(proposal)
+        notifications.notify_open(proposal)
         summary.opened_notified += 1
     for proposal in proposals.filter(
         closes_at__gt=moment, closes_at__lte=moment + REMINDER_BEFORE, notified_reminder_at__isnull=True
     ).filter(opens_at__lte=moment):
-        _notify_reminder(proposal)
+        notifications.notify_reminder(proposal)
         summary.reminded += 1
     for proposal in proposals.filter(closes_at__lte=moment, decision__isnull=True):
         closed = proposal_close(proposal=proposal, actor=None, now=moment)
@@ -559,82 +496,6 @@ def close_due(*, territory: Territory | None = None, now: datetime | None = None
         elif result.effect_status == EffectStatus.FAILED:
             summary.effects_failed += 1
     return summary
-
-
-# --- notifications -------------------------------------------------------------------------------------------------
-
-
-def _link(proposal: Proposal) -> str:
-    base = getattr(settings, "GRENIER_BASE_URL", "").rstrip("/")
-    return base + reverse("governance_proposal", args=[proposal.territory.slug, proposal.pk])
-
-
-def _send(proposal: Proposal, subject: str, body: str) -> None:
-    recipients = [user.email for user in members_now(proposal.body) if user.email]
-    if not recipients:
-        return
-    sender = settings.DEFAULT_FROM_EMAIL
-    messages = [(subject, body, sender, [email]) for email in recipients]
-    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
-
-
-def _notify_open(proposal: Proposal) -> None:
-    with transaction.atomic():
-        if not Proposal.objects.filter(pk=proposal.pk, notified_open_at__isnull=True).update(
-            notified_open_at=timezone.now()
-        ):
-            return
-        _send(
-            proposal,
-            _("Vote open: %(title)s") % {"title": proposal.title},
-            _("A vote is open in %(body)s until %(when)s: %(title)s\n\nRead it and vote: %(link)s\n")
-            % {
-                "body": proposal.body.name,
-                "when": f"{timezone.localtime(proposal.closes_at):%d/%m/%Y %H:%M}",
-                "title": proposal.title,
-                "link": _link(proposal),
-            },
-        )
-
-
-def _notify_reminder(proposal: Proposal) -> None:
-    with transaction.atomic():
-        if not Proposal.objects.filter(pk=proposal.pk, notified_reminder_at__isnull=True).update(
-            notified_reminder_at=timezone.now()
-        ):
-            return
-        _send(
-            proposal,
-            _("Vote closes tomorrow: %(title)s") % {"title": proposal.title},
-            _("The vote on “%(title)s” closes on %(when)s.\n\n%(link)s\n")
-            % {
-                "title": proposal.title,
-                "when": f"{timezone.localtime(proposal.closes_at):%d/%m/%Y %H:%M}",
-                "link": _link(proposal),
-            },
-        )
-
-
-def _notify_closed(proposal: Proposal, decision: Decision) -> None:
-    result = _("adopted") if decision.adopted else _("rejected")
-    _send(
-        proposal,
-        _("Vote closed: %(title)s — %(result)s") % {"title": proposal.title, "result": result},
-        _(
-            "“%(title)s” is %(result)s: %(for)s for, %(against)s against, %(abstain)s abstentions, "
-            "%(participants)s of %(electorate)s members took part.\n\n%(link)s\n"
-        )
-        % {
-            "title": proposal.title,
-            "result": result,
-            "for": decision.votes_for,
-            "against": decision.votes_against,
-            "abstain": decision.abstentions,
-            "participants": decision.participants,
-            "electorate": decision.electorate,
-            "link": _link(proposal),
-        },
-    )
 
 
 def proposal_for(territory: Territory, proposal_id: int) -> Proposal:
