@@ -20,7 +20,7 @@ from grenier.core.money import format_cents
 from grenier.core.services import audit
 from grenier.ledger import services as ledger
 from grenier.ledger.errors import InsufficientBalance
-from grenier.ledger.models import Account
+from grenier.ledger.models import Account, Entry
 from grenier.orders import accounts, rules
 from grenier.orders.models import (
     BuyingGroup,
@@ -206,7 +206,7 @@ def cycle_close(
                 errors={"early": [_("Confirm that the cycle closes before its announced time.")]},
             )
         plan = close_plan(cycle)
-        lines, orders, fulls, dues, producers = plan.lines, plan.orders, plan.fulls, plan.dues, plan.producers
+        lines, orders, fulls, dues = plan.lines, plan.orders, plan.fulls, plan.dues
         for line in lines:
             line.final_quantity = plan.finals[line.pk]
         trimmed, added = plan.trimmed, plan.added
@@ -220,30 +220,7 @@ def cycle_close(
             order.full_cents = fulls[oid]
             order.due_cents = dues[oid]
         Order.objects.bulk_update(list(orders.values()), ["full_cents", "due_cents"])
-        legs: list[tuple[Account, int]] = []
-        for oid, due in dues.items():
-            if due:
-                legs.append(
-                    (accounts.household_account(territory, cycle.group_id, orders[oid].household_id), -due)
-                )
-        for producer_id, full in producers.items():
-            if full:
-                legs.append((accounts.producer_account(territory, cycle.group_id, producer_id), full))
-        if delta:
-            legs.append((accounts.pot_account(territory, cycle.group_id), delta))
-        entry = None
-        if sum(1 for _account, amount in legs if amount) >= 2:
-            try:
-                entry = ledger.entry_record(
-                    territory=territory,
-                    idempotency_key=f"orders:close:{cycle.pk}",
-                    kind="orders.close",
-                    legs=legs,
-                    memo=str(cycle)[:300],
-                    actor=actor,
-                ).entry
-            except InsufficientBalance as exc:  # another close of the same group took the pot first
-                raise _pot_refusal(pot_balance(cycle.group), delta) from exc
+        entry = _close_entry(cycle, plan, actor)
         for product_id, total in _delivered_per_product(lines).items():
             CatalogueProduct.objects.filter(pk=product_id, stock__isnull=False).update(
                 stock=Greatest(F("stock") - total, Value(0))
@@ -262,6 +239,36 @@ def cycle_close(
             added_units=added,
         )
     return _close_summary(cycle, closed_now=True, trimmed=trimmed, added=added)
+
+
+def _close_entry(cycle: OrderCycle, plan: ClosePlan, actor: User | None) -> Entry | None:
+    """The close's one entry: each household owes its due, each producer is owed the full price, the pot takes the
+    difference. None when nothing moves. Refused (``PotBelowZero``) if another close took the pot first."""
+    territory = cycle.group.territory
+    legs: list[tuple[Account, int]] = []
+    for oid, due in plan.dues.items():
+        if due:
+            legs.append(
+                (accounts.household_account(territory, cycle.group_id, plan.orders[oid].household_id), -due)
+            )
+    for producer_id, full in plan.producers.items():
+        if full:
+            legs.append((accounts.producer_account(territory, cycle.group_id, producer_id), full))
+    if plan.delta:
+        legs.append((accounts.pot_account(territory, cycle.group_id), plan.delta))
+    if sum(1 for _account, amount in legs if amount) < 2:
+        return None
+    try:
+        return ledger.entry_record(
+            territory=territory,
+            idempotency_key=f"orders:close:{cycle.pk}",
+            kind="orders.close",
+            legs=legs,
+            memo=str(cycle)[:300],
+            actor=actor,
+        ).entry
+    except InsufficientBalance as exc:  # another close of the same group took the pot first
+        raise _pot_refusal(pot_balance(cycle.group), plan.delta) from exc
 
 
 def _delivered_per_product(lines: Sequence[OrderLine]) -> dict[int, int]:

@@ -12,7 +12,9 @@ from grenier.core.models import User
 from grenier.core.money import format_cents
 from grenier.core.services import audit
 from grenier.fund import services as fund_services
+from grenier.fund.models import Payment
 from grenier.ledger import services as ledger
+from grenier.ledger.models import Account
 from grenier.orders import accounts
 from grenier.orders.models import (
     Order,
@@ -73,30 +75,7 @@ def payment_record(
             raise _invalid(
                 "amount_cents", _("Only %(left)s is left to pay.") % {"left": format_cents(max(left, 0))}
             )
-        household_account = accounts.household_account(territory, group.pk, locked.household_id)
-        fund_payment = None
-        if method == PaymentMethod.CREDIT:
-            if group.store is None or not group.store.is_approved:
-                raise Forbidden(_("This group is not an approved point of sale: it cannot take food credit."))
-            result = fund_services.pay(
-                store=group.store,
-                card=order.household.card_number,
-                total_cents=amount_cents,
-                idempotency_key=f"orders:{locked.pk}:{idempotency_key}",
-                actor=actor,
-                code=code,
-            )
-            fund_payment = result.payment
-            legs = [(household_account, amount_cents)]
-            if fund_payment.credit_cents:
-                legs.append((accounts.fund_account(territory, group.pk), -fund_payment.credit_cents))
-            if fund_payment.euro_cents:
-                legs.append((accounts.external(territory, accounts.PAYMENTS_IN), -fund_payment.euro_cents))
-        else:
-            legs = [
-                (household_account, amount_cents),
-                (accounts.external(territory, accounts.PAYMENTS_IN), -amount_cents),
-            ]
+        legs, fund_payment = _payment_legs(locked, method, amount_cents, idempotency_key, actor, code)
         try:
             entry = ledger.entry_record(
                 territory=territory,
@@ -129,6 +108,37 @@ def payment_record(
             method=method,
         )
     return payment
+
+
+def _payment_legs(
+    order: Order, method: str, amount_cents: int, idempotency_key: str, actor: User | None, code: str | None
+) -> tuple[list[tuple[Account, int]], Payment | None]:
+    """The ledger legs of a payment of ``amount_cents`` on ``order`` (locked): in euros, or in food credit paid
+    through the common fund at the group's store (then the fund's payment too, its euro part as euros)."""
+    group = order.cycle.group
+    territory = group.territory
+    household_account = accounts.household_account(territory, group.pk, order.household_id)
+    if method != PaymentMethod.CREDIT:
+        return [
+            (household_account, amount_cents),
+            (accounts.external(territory, accounts.PAYMENTS_IN), -amount_cents),
+        ], None
+    if group.store is None or not group.store.is_approved:
+        raise Forbidden(_("This group is not an approved point of sale: it cannot take food credit."))
+    fund_payment = fund_services.pay(
+        store=group.store,
+        card=order.household.card_number,
+        total_cents=amount_cents,
+        idempotency_key=f"orders:{order.pk}:{idempotency_key}",
+        actor=actor,
+        code=code,
+    ).payment
+    legs = [(household_account, amount_cents)]
+    if fund_payment.credit_cents:
+        legs.append((accounts.fund_account(territory, group.pk), -fund_payment.credit_cents))
+    if fund_payment.euro_cents:
+        legs.append((accounts.external(territory, accounts.PAYMENTS_IN), -fund_payment.euro_cents))
+    return legs, fund_payment
 
 
 def pickup_set(*, order: Order, collected: bool, actor: User | None) -> bool:
