@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -100,21 +100,9 @@ def sheet_pdf(sheet: DistributionSheet, lines: Sequence[DistributionLine]) -> by
     return _build(title, story)
 
 
-def statement_pdf(statement: Statement) -> bytes:
-    styles = getSampleStyleSheet()
-    title = _("Co-financing statement")
-    story: list[Flowable] = [
-        Paragraph(_escape(title), styles["Title"]),
-        Paragraph(
-            _escape(
-                f"{statement.funder.name} · {date_format(statement.start, 'j F Y')} - "
-                f"{date_format(statement.end, 'j F Y')}"
-            ),
-            styles["Heading2"],
-        ),
-        Spacer(1, 4 * mm),
-    ]
-    summary = [
+def _statement_summary(statement: Statement, styles: StyleSheet1) -> list[list[object]]:
+    """The statement's first table: one row per agreement (baskets, due, paid, left, budget left), then the total."""
+    summary: list[list[object]] = [
         [
             _("Agreement"),
             _("Garden"),
@@ -149,7 +137,44 @@ def statement_pdf(statement: Statement) -> bytes:
             "",
         ]
     )
-    story.append(Table(summary, repeatRows=1, style=_grid(right_from=2)))
+    return summary
+
+
+def _statement_payments(statement: Statement, styles: StyleSheet1) -> list[Flowable]:
+    """The payments the funder made in the period, if any: a heading and their table."""
+    if not statement.payments:
+        return []
+    paid = [[_("Received on"), _("For the baskets of"), _("Reference"), _("Amount")]] + [
+        [
+            date_format(p.received_on, "j F Y"),
+            f"{date_format(p.period_start, 'j F Y')} - {date_format(p.period_end, 'j F Y')}",
+            Paragraph(_escape(p.reference), styles["Normal"]),
+            _money(p.amount_cents),
+        ]
+        for p in statement.payments
+    ]
+    return [
+        Spacer(1, 5 * mm),
+        Paragraph(_escape(_("Payments received")), styles["Heading3"]),
+        Table(paid, repeatRows=1, style=_grid(right_from=3)),
+    ]
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    styles = getSampleStyleSheet()
+    title = _("Co-financing statement")
+    story: list[Flowable] = [
+        Paragraph(_escape(title), styles["Title"]),
+        Paragraph(
+            _escape(
+                f"{statement.funder.name} · {date_format(statement.start, 'j F Y')} - "
+                f"{date_format(statement.end, 'j F Y')}"
+            ),
+            styles["Heading2"],
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    story.append(Table(_statement_summary(statement, styles), repeatRows=1, style=_grid(right_from=2)))
     for row in statement.agreements:
         if not row.by_month:
             continue
@@ -165,18 +190,7 @@ def statement_pdf(statement: Statement) -> bytes:
                 colWidths=[WIDTH * 0.4, WIDTH * 0.2, WIDTH * 0.3],
             )
         )
-    if statement.payments:
-        story += [Spacer(1, 5 * mm), Paragraph(_escape(_("Payments received")), styles["Heading3"])]
-        paid = [[_("Received on"), _("For the baskets of"), _("Reference"), _("Amount")]] + [
-            [
-                date_format(p.received_on, "j F Y"),
-                f"{date_format(p.period_start, 'j F Y')} - {date_format(p.period_end, 'j F Y')}",
-                Paragraph(_escape(p.reference), styles["Normal"]),
-                _money(p.amount_cents),
-            ]
-            for p in statement.payments
-        ]
-        story.append(Table(paid, repeatRows=1, style=_grid(right_from=3)))
+    story += _statement_payments(statement, styles)
     story += [
         Spacer(1, 6 * mm),
         Paragraph(
