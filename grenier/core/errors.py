@@ -48,3 +48,20 @@ class InvalidInput(GrenierError):
 
     status = 422
     code = "invalid-input"
+
+
+class ItemsRefused(GrenierError):
+    """Items of a list saved whole were refused, so none was saved (``core.services.all_or_none``). ``refusals``
+    holds each refused item's own error by its index, for a page to show on its row; the API answers with the first
+    refusal's status and every item's errors named ``<index>.<field>``, as the list body's schema names them."""
+
+    def __init__(self, refusals: dict[int, GrenierError]) -> None:
+        first = refusals[min(refusals)]
+        errors: dict[str, list[str]] = {}
+        for index, refusal in sorted(refusals.items()):
+            named = {f"{index}.{field}": messages for field, messages in refusal.errors.items()}
+            errors.update(named or {str(index): [refusal.detail]})
+        super().__init__(first.detail, errors=errors, extra=first.extra)
+        self.status = first.status
+        self.code = first.code
+        self.refusals = refusals

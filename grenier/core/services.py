@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from grenier.core import permissions
 from grenier.core.cards import new_card_number
-from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.errors import Conflict, Forbidden, GrenierError, InvalidInput, ItemsRefused, NotFound
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import (
     ApiToken,
@@ -26,6 +28,7 @@ from grenier.core.models import (
     User,
 )
 
+T = TypeVar("T")
 TOKEN_PREFIX = "grn_"  # noqa: S105 - the public prefix of every key, not a secret
 
 
@@ -60,6 +63,25 @@ class NewHousehold:
             self.phone.strip(),
             self.email.strip().lower(),
         ]
+
+
+def all_or_none(items: Sequence[T], save: Callable[[T], object]) -> None:
+    """Save every item of a list in one transaction, or none: each item is tried (in its own savepoint, so one
+    refusal does not stop the others from being checked), then if any was refused everything is rolled back and
+    ``ItemsRefused`` names each refusal by its index. The one way a page and the API save a list whole (the
+    services' ``*_many``)."""
+    refusals: dict[int, GrenierError] = {}
+    with transaction.atomic():
+        for index, item in enumerate(items):
+            try:
+                with transaction.atomic():
+                    save(item)
+            except GrenierError as exc:
+                refusals[index] = exc
+        if refusals:
+            transaction.set_rollback(True)
+    if refusals:
+        raise ItemsRefused(refusals)
 
 
 def audit(

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
@@ -18,6 +17,7 @@ from grenier.core import permissions
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
+from grenier.core.services import all_or_none
 from grenier.supply import selectors
 from grenier.supply.models import (
     Product,
@@ -29,6 +29,7 @@ from grenier.supply.quantities import format_quantity
 router = Router(tags=["supply"])
 BASE_UNIT_OF = {SalesUnit.KG: "g", SalesUnit.PIECE: "piece", SalesUnit.BUNCH: "bunch"}
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def _territory(request: HttpRequest) -> Territory:
@@ -108,10 +109,17 @@ def _ids(items: list[Any], field: str) -> set[int]:
 
 def _each(items: list[T], do: Callable[[T], Any]) -> None:
     """Apply ``do`` to every item in one transaction: a list with an error anywhere changes nothing."""
-    with transaction.atomic():
-        for index, item in enumerate(items):
-            with _item(index):
-                do(item)
+    all_or_none(items, do)
+
+
+def _built(items: list[T], make: Callable[[T], U]) -> list[U]:
+    """A list body's items as a service's ``*_many`` takes them; an unknown id in the ``index``-th item is the field
+    error ``<index>.<field>``."""
+    built: list[U] = []
+    for index, item in enumerate(items):
+        with _item(index):
+            built.append(make(item))
+    return built
 
 
 def _qty(quantity: int | None, product: Product) -> str:

@@ -16,6 +16,7 @@ from grenier.core.schemas import Day, ItemsBody
 from grenier.supply import access, selectors, services
 from grenier.supply.api.common import (
     _all_in_territory,
+    _built,
     _each,
     _ids,
     _in_territory,
@@ -85,17 +86,16 @@ def availability_put(
     products = _all_in_territory(Product, territory, _ids(payload, "product"))
     week = services.week_ensure(territory=territory, monday=_monday(monday), actor=user)
 
-    def declare(item: AvailabilityIn) -> None:
-        services.availability_declare(
-            week=week,
+    items = _built(
+        payload,
+        lambda item: services.AvailabilityItem(
             producer=farms[item.producer],
             product=_known(products, item.product, "product"),
             quantity=item.quantity,
             minimum_lot=item.minimum_lot,
-            actor=user,
-        )
-
-    _each(payload, declare)
+        ),
+    )
+    services.availability_declare_many(week=week, items=items, actor=user)
     rows = Availability.objects.filter(week=week, producer__in=list(farms.values())).select_related(
         "producer", "product"
     )
@@ -122,17 +122,16 @@ def demand_put(request: HttpRequest, monday: Day, payload: ItemsBody[DemandIn]) 
     products = _all_in_territory(Product, territory, _ids(payload, "product"))
     week = services.week_ensure(territory=territory, monday=_monday(monday), actor=user)
 
-    def ask(item: DemandIn) -> None:
-        services.demand_set(
-            week=week,
+    items = _built(
+        payload,
+        lambda item: services.DemandItem(
             kitchen=kitchens[item.kitchen],
             product=_known(products, item.product, "product"),
             day=item.day,
             quantity=item.quantity,
-            actor=user,
-        )
-
-    _each(payload, ask)
+        ),
+    )
+    services.demand_set_many(week=week, items=items, actor=user)
     rows = Demand.objects.filter(week=week, kitchen__in=list(kitchens.values())).select_related(
         "kitchen", "product"
     )
@@ -273,11 +272,14 @@ def receipts_record(request: HttpRequest, monday: Day, payload: ItemsBody[Receip
                 errors={f"{index}.line": [_("Unknown line.")]},
             )
 
-    def record(item: ReceiptIn) -> None:
-        services.receipt_record(
-            line=lines[item.line], received_quantity=item.received_quantity, note=item.note, actor=user
-        )
-
-    _each(payload, record)
+    services.receipt_record_many(
+        items=[
+            services.ReceiptItem(
+                line=lines[item.line], received_quantity=item.received_quantity, note=item.note
+            )
+            for item in payload
+        ],
+        actor=user,
+    )
     done = PlanLine.objects.filter(pk__in=list(lines)).select_related("producer", "kitchen", "product")
     return [_line_out(line) for line in done.order_by("day", "product__name", "pk")]

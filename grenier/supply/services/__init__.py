@@ -13,7 +13,7 @@ the least volume moved) and ``receipt_record``.
 
 from __future__ import annotations
 
-from grenier.supply.services.deliveries import receipt_record
+from grenier.supply.services.deliveries import ReceiptItem, receipt_record, receipt_record_many
 from grenier.supply.services.plan import plan_compute, plan_line_set, plan_publish
 from grenier.supply.services.problem import (
     DEFAULT_KM,
@@ -40,8 +40,12 @@ from grenier.supply.services.reference import (
 )
 from grenier.supply.services.shortfall import shortfall_report
 from grenier.supply.services.weeks import (
+    AvailabilityItem,
+    DemandItem,
     availability_declare,
+    availability_declare_many,
     demand_set,
+    demand_set_many,
     schedule_split,
     week_coordinator_set,
     week_ensure,
@@ -50,12 +54,17 @@ from grenier.supply.services.weeks import (
 __all__ = [
     "DEFAULT_KM",
     "SOLVER_TIME_LIMIT",
+    "AvailabilityItem",
+    "DemandItem",
     "Problem",
+    "ReceiptItem",
     "availability_declare",
+    "availability_declare_many",
     "contract_create",
     "contract_line_set",
     "contract_lines_in_force",
     "demand_set",
+    "demand_set_many",
     "distance_set",
     "kitchen_create",
     "km_between",
@@ -69,6 +78,7 @@ __all__ = [
     "producer_person_add",
     "product_create",
     "receipt_record",
+    "receipt_record_many",
     "schedule_split",
     "share_set",
     "shares_in_force",

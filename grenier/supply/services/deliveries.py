@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.core.errors import Conflict
 from grenier.core.models import User
-from grenier.core.services import audit
+from grenier.core.services import all_or_none, audit
 from grenier.supply.models import (
     PlanLine,
     WeekStatus,
@@ -46,3 +49,21 @@ def receipt_record(*, line: PlanLine, received_quantity: int, note: str = "", ac
     for name in ("received_quantity", "receipt_note", "received_at", "received_by"):
         setattr(line, name, getattr(locked, name))
     return locked
+
+
+@dataclass(frozen=True)
+class ReceiptItem:
+    line: PlanLine
+    received_quantity: int
+    note: str = ""
+
+
+def receipt_record_many(*, items: Sequence[ReceiptItem], actor: User | None) -> None:
+    """What arrived on a delivery's lines, saved whole (:func:`receipt_record` for each), or none of it:
+    ``ItemsRefused`` names every refused line by its index."""
+    all_or_none(
+        items,
+        lambda item: receipt_record(
+            line=item.line, received_quantity=item.received_quantity, note=item.note, actor=actor
+        ),
+    )

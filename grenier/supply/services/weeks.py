@@ -4,6 +4,8 @@ demand and the growers' availability."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
@@ -11,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.core.models import Territory, User
-from grenier.core.services import audit
+from grenier.core.services import all_or_none, audit
 from grenier.supply.models import (
     Availability,
     ContractLine,
@@ -253,3 +255,53 @@ def availability_declare(
             minimum_lot=minimum_lot,
         )
     return availability
+
+
+@dataclass(frozen=True)
+class DemandItem:
+    kitchen: Kitchen
+    product: Product
+    day: date
+    quantity: int
+
+
+@dataclass(frozen=True)
+class AvailabilityItem:
+    producer: Producer
+    product: Product
+    quantity: int
+    minimum_lot: int = 0
+
+
+def demand_set_many(*, week: SupplyWeek, items: Sequence[DemandItem], actor: User | None) -> None:
+    """A kitchen's list of demand saved whole (:func:`demand_set` for each), or none of it: ``ItemsRefused`` names
+    every refused item by its index. The page's table and the API's list both save through here."""
+    all_or_none(
+        items,
+        lambda item: demand_set(
+            week=week,
+            kitchen=item.kitchen,
+            product=item.product,
+            day=item.day,
+            quantity=item.quantity,
+            actor=actor,
+        ),
+    )
+
+
+def availability_declare_many(
+    *, week: SupplyWeek, items: Sequence[AvailabilityItem], actor: User | None
+) -> None:
+    """A farm's availability saved whole (:func:`availability_declare` for each), or none of it; as
+    :func:`demand_set_many`."""
+    all_or_none(
+        items,
+        lambda item: availability_declare(
+            week=week,
+            producer=item.producer,
+            product=item.product,
+            quantity=item.quantity,
+            minimum_lot=item.minimum_lot,
+            actor=actor,
+        ),
+    )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import GrenierError
+from grenier.core.errors import GrenierError, ItemsRefused
 from grenier.core.models import Territory
 from grenier.core.pages import error_text, form_errors, idempotency_key
 from grenier.core.permissions import Action
@@ -86,44 +86,41 @@ def availability(request: HttpRequest, territory: Territory, monday: str, produc
             messages.error(request, _("This week's plan is published: report a shortfall instead."))
             return redirect("supply_shortfall", territory.slug, monday, farm.pk)
         if all(row["form"].is_valid() for row in rows):
-            refused = 0
+            changed = [row for row in rows if _availability_changed(row)]
             try:
                 with transaction.atomic():
-                    week_row = _ensure_week(request, territory, day)
-                    changed = 0
-                    for row in rows:
-                        data, before = row["form"].cleaned_data, row["before"]
-                        same = (before.quantity, before.minimum_lot) if before else (0, 0)
-                        if (data["quantity"], data["minimum_lot"]) == same:
-                            continue
-                        try:
-                            with transaction.atomic():
-                                services.availability_declare(
-                                    week=week_row,
-                                    producer=farm,
-                                    product=row["product"],
-                                    quantity=data["quantity"],
-                                    minimum_lot=data["minimum_lot"],
-                                    actor=user_of(request),
-                                )
-                        except GrenierError as exc:  # marked on its row; every row is checked, none is saved
-                            _refusal_on_row(row["form"], exc)
-                            refused += 1
-                        changed += 1
-                    if refused:
-                        transaction.set_rollback(True)
+                    services.availability_declare_many(
+                        week=_ensure_week(request, territory, day),
+                        items=[
+                            services.AvailabilityItem(
+                                producer=farm,
+                                product=row["product"],
+                                quantity=row["form"].cleaned_data["quantity"],
+                                minimum_lot=row["form"].cleaned_data["minimum_lot"],
+                            )
+                            for row in changed
+                        ],
+                        actor=user_of(request),
+                    )
+            except ItemsRefused as exc:  # each refusal on its row; the summary at the top links them
+                for index, refusal in exc.refusals.items():
+                    _refusal_on_row(changed[index]["form"], refusal)
+                return _render_availability(request, territory, farm, day, current, rows, published)
             except GrenierError as exc:
                 messages.error(request, error_text(exc))
             else:
-                if refused:  # the summary at the top of the form links each refused row
-                    return _render_availability(request, territory, farm, day, current, rows, published)
-
                 messages.success(
                     request,
-                    _("Your availability is saved (%(n)s products changed).") % {"n": changed},
+                    _("Your availability is saved (%(n)s products changed).") % {"n": len(changed)},
                 )
                 return redirect("supply_availability", territory.slug, monday, farm.pk)
     return _render_availability(request, territory, farm, day, current, rows, published)
+
+
+def _availability_changed(row: dict[str, Any]) -> bool:
+    data, before = row["form"].cleaned_data, row["before"]
+    same = (before.quantity, before.minimum_lot) if before else (0, 0)
+    return (data["quantity"], data["minimum_lot"]) != same
 
 
 def _refusal_on_row(form: forms.AvailabilityRowForm, exc: GrenierError) -> None:
@@ -275,20 +272,13 @@ def _demand_save(
                 (r.product_id, r.day): r.quantity
                 for r in Demand.objects.filter(week=week_row, kitchen=kitchen)
             }
-            for row in rows:
-                for d, quantity in row["form"].quantities().items():
-                    if stored.get((row["product"].pk, d), 0) == quantity and (
-                        (row["product"].pk, d) in stored or quantity == 0
-                    ):
-                        continue
-                    services.demand_set(
-                        week=week_row,
-                        kitchen=kitchen,
-                        product=row["product"],
-                        day=d,
-                        quantity=quantity,
-                        actor=user_of(request),
-                    )
+            items = [
+                services.DemandItem(kitchen=kitchen, product=row["product"], day=d, quantity=quantity)
+                for row in rows
+                for d, quantity in row["form"].quantities().items()
+                if stored.get((row["product"].pk, d), 0) != quantity  # what changed (no row is 0)
+            ]
+            services.demand_set_many(week=week_row, items=items, actor=user_of(request))
     except GrenierError as exc:
         messages.error(request, error_text(exc))
         return False

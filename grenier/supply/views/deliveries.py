@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -144,19 +143,24 @@ def _delivery_groups(
 def _receipts_record(request: HttpRequest, group: dict[str, Any]) -> bool:
     """Record what arrived on a delivery's lines (those changed), in one transaction; the kitchen is told which lines
     were already invoiced and wait for a credit note. False, with the error shown, if a service refused."""
+    items = [
+        services.ReceiptItem(
+            line=row["line"],
+            received_quantity=row["form"].cleaned_data["received"] or 0,
+            note=row["form"].cleaned_data["note"],
+        )
+        for row in group["rows"]
+    ]
     try:
-        with transaction.atomic():
-            for row in group["rows"]:
-                received = row["form"].cleaned_data["received"]
-                note = row["form"].cleaned_data["note"]
-                line = row["line"]
-                if received is None:
-                    received = 0
-                if received == line.received_quantity and note == line.receipt_note:
-                    continue
-                services.receipt_record(
-                    line=line, received_quantity=received, note=note, actor=user_of(request)
-                )
+        services.receipt_record_many(
+            items=[
+                item
+                for item in items
+                if (item.received_quantity, item.note)
+                != (item.line.received_quantity, item.line.receipt_note)
+            ],
+            actor=user_of(request),
+        )
     except GrenierError as exc:
         messages.error(request, error_text(exc))
         return False
