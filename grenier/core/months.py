@@ -12,9 +12,10 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,13 @@ def first_of_month(day: date) -> date:
 
 def last_of_month(month: date) -> date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The first instant of ``month`` and of the next one, in the territory's time zone (Europe/Paris)."""
+    start = timezone.make_aware(datetime.combine(first_of_month(month), time.min))
+    end = timezone.make_aware(datetime.combine(last_of_month(month) + timedelta(days=1), time.min))
+    return start, end
 
 
 def shift_month(month: date, months: int) -> date:

@@ -1,701 +1,93 @@
-"""Every write of the common fund. Pages, API and CLI call these; each moves money only through the ledger."""
+"""Every write of the common fund. Pages, API and CLI call these; each moves money only through the ledger.
+
+The monthly run is here; the accounts (``accounts``), the rules (``scales``), the stores (``stores``), payments
+(``payments``), settlements and grants (``settlements``) live in their modules, and every name is also here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from grenier.core.cards import normalise_card_number
-from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from grenier.core.idempotency import fingerprint, replayed
+from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.models import Household, HouseholdPerson, Territory, User
-from grenier.core.money import format_cents
-from grenier.core.months import first_of_month, last_of_month, month_name
+from grenier.core.months import first_of_month, last_of_month, month_bounds, month_name  # noqa: F401 - month_bounds: callers reach it here
 from grenier.core.services import audit
-from grenier.fund import codes, rules
+from grenier.fund import rules
+from grenier.fund.accounts import (  # noqa: F401 - callers reach them through services, as before
+    CODE_ATTEMPTS,
+    CODE_LOCK,
+    CONTRIBUTIONS,
+    CREDIT_ISSUER,
+    FUND_EUR,
+    GRANTS,
+    STORES_PAID,
+    _external,
+    _store_credit_code,
+    credit_issuer,
+    fund_account,
+    household_credit,
+    household_credit_code,
+    store_credit,
+)
 from grenier.fund.models import (
     AllocationRule,
     CarryOver,
     ContributionChoice,
     ContributionScale,
-    Funder,
-    FunderKind,
-    Grant,
     MonthLine,
     MonthlyRun,
-    Payment,
-    PaymentCode,
-    Refund,
-    Settlement,
-    SettlementStatus,
-    Store,
-    StoreStatus,
+)
+from grenier.fund.payments import (  # noqa: F401 - callers reach them through services, as before
+    PaymentResult,
+    _amount_not_positive,
+    _amount_too_small,
+    _card_locked,
+    _card_unknown,
+    _check_code,
+    _code_missing,
+    _code_wrong,
+    _credit_of,
+    _not_enough_credit,
+    _pay_in_database,
+    _pay_in_python,
+    _payment_accounts,
+    _store_not_approved,
+    credit_balance,
+    credit_part,
+    household_by_card,
+    pay,
+    refund,
+)
+from grenier.fund.scales import (  # noqa: F401 - callers reach them through services, as before
+    allocation_rule_set,
+    contribution_choose,
+    payment_code_set,
+    rule_for,
+    scale_for,
+    scale_set,
+    suggested_for,
+)
+from grenier.fund.settlements import (  # noqa: F401 - callers reach them through services, as before
+    funder_create,
+    grant_record,
+    settle,
+    settlement_mark_paid,
+)
+from grenier.fund.stores import (  # noqa: F401 - callers reach them through services, as before
+    store_approve,
+    store_cashier_add,
+    store_create,
+    store_suspend,
 )
 from grenier.ledger import services as ledger
-from grenier.ledger.errors import InsufficientBalance
 from grenier.ledger.models import Account, Unit
-
-FUND_EUR = "fund:eur"
-CONTRIBUTIONS = "external:contributions"
-GRANTS = "external:grants"
-STORES_PAID = "external:stores"
-CREDIT_ISSUER = "fund:credit-issued"
-CODE_ATTEMPTS = 5
-CODE_LOCK = timedelta(minutes=15)
-
-
-# --- accounts ----------------------------------------------------------------------------------------------------
-
-
-def fund_account(territory: Territory) -> Account:
-    return ledger.account_ensure(
-        territory=territory, code=FUND_EUR, unit=Unit.EUR, guarded=True, name="Caisse (euros)"
-    )
-
-
-def _external(territory: Territory, code: str) -> Account:
-    return ledger.account_ensure(territory=territory, code=code, unit=Unit.EUR)
-
-
-def credit_issuer(territory: Territory) -> Account:
-    return ledger.account_ensure(
-        territory=territory, code=CREDIT_ISSUER, unit=Unit.CREDIT, name="Crédit émis"
-    )
-
-
-def household_credit_code(household_id: int) -> str:
-    return f"household:{household_id}:credit"
-
-
-def household_credit(household: Household) -> Account:
-    return ledger.account_ensure(
-        territory=household.territory,
-        code=household_credit_code(household.pk),
-        unit=Unit.CREDIT,
-        guarded=True,
-    )
-
-
-def _store_credit_code(store_id: int) -> str:
-    return f"store:{store_id}:credit"
-
-
-def store_credit(store: Store) -> Account:
-    # Not guarded: a refund after the month was settled leaves the store owing credit, netted next settlement.
-    return ledger.account_ensure(
-        territory=store.territory, code=_store_credit_code(store.pk), unit=Unit.CREDIT
-    )
-
-
-# --- rules -------------------------------------------------------------------------------------------------------
-
-
-def scale_set(
-    *,
-    territory: Territory,
-    effective_month: date,
-    brackets: Sequence[Sequence[int | None]],
-    minimum_cents: int = 100,
-    free_choice: bool = True,
-    actor: User | None,
-    decided_by: str = "",
-) -> ContributionScale:
-    """A new version of the contribution scale, from ``effective_month`` on. One version per month: setting the
-    same month again replaces it only while no run has used it."""
-    problems = rules.validate_brackets(brackets)
-    if minimum_cents < 0:
-        problems.append(_("The minimum cannot be negative."))
-    if problems:
-        raise InvalidInput(_("The scale is not valid."), errors={"brackets": problems})
-    month = first_of_month(effective_month)
-    with transaction.atomic():
-        if (
-            MonthlyRun.objects.filter(territory=territory, month__gte=month).exists()
-            and ContributionScale.objects.filter(territory=territory, effective_month=month).exists()
-        ):
-            raise Conflict(
-                _("A monthly run already used the scale of this month; set it from a later month.")
-            )
-        scale, _created = ContributionScale.objects.update_or_create(
-            territory=territory,
-            effective_month=month,
-            defaults={
-                "brackets": [list(b) for b in brackets],
-                "minimum_cents": minimum_cents,
-                "free_choice": free_choice,
-                "decided_by": decided_by,
-                "created_by": actor,
-            },
-        )
-        audit(
-            territory=territory,
-            actor=actor,
-            action="fund.scale",
-            subject=f"scale:{scale.pk}",
-            month=f"{month:%Y-%m}",
-        )
-    return scale
-
-
-def allocation_rule_set(
-    *,
-    territory: Territory,
-    effective_month: date,
-    base_cents: int,
-    per_additional_person_cents: int = 0,
-    per_child_cents: int = 0,
-    child_age_limit: int = 14,
-    carry_over: CarryOver = CarryOver.KEEP,
-    carry_over_cap_cents: int = 0,
-    actor: User | None,
-    decided_by: str = "",
-) -> AllocationRule:
-    errors: dict[str, list[str]] = {}
-    for name, value in [
-        ("base_cents", base_cents),
-        ("per_additional_person_cents", per_additional_person_cents),
-        ("per_child_cents", per_child_cents),
-        ("carry_over_cap_cents", carry_over_cap_cents),
-    ]:
-        if value < 0:
-            errors[name] = [_("Cannot be negative.")]
-    if not 1 <= child_age_limit <= 25:
-        errors["child_age_limit"] = [_("Between 1 and 25 years.")]
-    if carry_over == CarryOver.CAP and carry_over_cap_cents <= 0:
-        errors["carry_over_cap_cents"] = [_("A cap is needed when unspent credit is kept up to a cap.")]
-    if errors:
-        raise InvalidInput(_("The allocation rule is not valid."), errors=errors)
-    month = first_of_month(effective_month)
-    with transaction.atomic():
-        if (
-            MonthlyRun.objects.filter(territory=territory, month__gte=month).exists()
-            and AllocationRule.objects.filter(territory=territory, effective_month=month).exists()
-        ):
-            raise Conflict(_("A monthly run already used the rule of this month; set it from a later month."))
-        rule, _created = AllocationRule.objects.update_or_create(
-            territory=territory,
-            effective_month=month,
-            defaults={
-                "base_cents": base_cents,
-                "per_additional_person_cents": per_additional_person_cents,
-                "per_child_cents": per_child_cents,
-                "child_age_limit": child_age_limit,
-                "carry_over": carry_over,
-                "carry_over_cap_cents": carry_over_cap_cents,
-                "decided_by": decided_by,
-                "created_by": actor,
-            },
-        )
-        audit(
-            territory=territory,
-            actor=actor,
-            action="fund.allocation",
-            subject=f"rule:{rule.pk}",
-            month=f"{month:%Y-%m}",
-        )
-    return rule
-
-
-def scale_for(territory: Territory, month: date) -> ContributionScale | None:
-    return (
-        ContributionScale.objects.filter(territory=territory, effective_month__lte=first_of_month(month))
-        .order_by("-effective_month")
-        .first()
-    )
-
-
-def rule_for(territory: Territory, month: date) -> AllocationRule | None:
-    return (
-        AllocationRule.objects.filter(territory=territory, effective_month__lte=first_of_month(month))
-        .order_by("-effective_month")
-        .first()
-    )
-
-
-def contribution_choose(
-    *, household: Household, amount_cents: int, effective_month: date, actor: User | None
-) -> ContributionChoice:
-    """The household chooses its monthly contribution (self-assessed), at or above the minimum."""
-    month = first_of_month(effective_month)
-    scale = scale_for(household.territory, month)
-    if scale is None:
-        raise Conflict(_("No contribution scale is set for this month yet."))
-    if amount_cents < scale.minimum_cents:
-        raise InvalidInput(
-            _("The contribution is at least the minimum."),
-            errors={"amount_cents": [_("At least %(min)s cents.") % {"min": scale.minimum_cents}]},
-        )
-    if not scale.free_choice:
-        suggested = suggested_for(household, month, scale)
-        if amount_cents != suggested:
-            raise InvalidInput(
-                _("This fund asks the suggested contribution."),
-                errors={"amount_cents": [_("Choose the suggested amount.")]},
-            )
-    choice, _created = ContributionChoice.objects.update_or_create(
-        household=household, effective_month=month, defaults={"amount_cents": amount_cents}
-    )
-    audit(
-        territory=household.territory,
-        actor=actor,
-        action="fund.contribution.choose",
-        subject=f"household:{household.pk}",
-    )
-    return choice
-
-
-def suggested_for(household: Household, month: date, scale: ContributionScale) -> int:
-    comp = rules.composition(list(household.persons.all()), first_of_month(month))
-    return rules.suggested_contribution_cents(
-        brackets=scale.brackets,
-        minimum_cents=scale.minimum_cents,
-        resources_cents=household.monthly_resources_cents,
-        units_x10=comp.units_x10,
-    )
-
-
-def payment_code_set(*, household: Household, code: str, actor: User | None) -> None:
-    """The household's personal code for paying at the till: 4 to 6 digits, stored as a keyed digest (``codes``)."""
-    if not (code.isdigit() and 4 <= len(code) <= 6):
-        raise InvalidInput(_("The code is 4 to 6 digits."), errors={"code": [_("4 to 6 digits.")]})
-    PaymentCode.objects.update_or_create(
-        household=household,
-        defaults={
-            "code_hash": codes.code_hash(household.card_number, code),
-            "failed_attempts": 0,
-            "locked_until": None,
-        },
-    )
-    audit(
-        territory=household.territory,
-        actor=actor,
-        action="fund.code.set",
-        subject=f"household:{household.pk}",
-    )
-
-
-# --- stores --------------------------------------------------------------------------------------------------------
-
-
-def store_create(
-    *, territory: Territory, name: str, address: str = "", kind: str = "", actor: User | None
-) -> Store:
-    if not name.strip():
-        raise InvalidInput(_("A store needs a name."), errors={"name": [_("This field is required.")]})
-    store, _created = Store.objects.get_or_create(
-        territory=territory, name=name.strip(), defaults={"address": address, "kind": kind}
-    )
-    return store
-
-
-def store_approve(
-    *, store: Store, coverage_percent: int = 100, on: date | None = None, actor: User | None
-) -> Store:
-    """Approve a point of sale: from now on it takes food-credit payments, covering ``coverage_percent`` of a purchase."""
-    if not 1 <= coverage_percent <= 100:
-        raise InvalidInput(
-            _("Coverage is between 1 and 100 %."), errors={"coverage_percent": [_("Between 1 and 100.")]}
-        )
-    with transaction.atomic():
-        locked = Store.objects.select_for_update().get(pk=store.pk)
-        locked.status = StoreStatus.APPROVED
-        locked.approved_on = on or timezone.localdate()
-        locked.suspended_on = None
-        locked.coverage_percent = coverage_percent
-        locked.save(update_fields=["status", "approved_on", "suspended_on", "coverage_percent"])
-        audit(
-            territory=locked.territory, actor=actor, action="fund.store.approve", subject=f"store:{locked.pk}"
-        )
-    return locked
-
-
-def store_suspend(*, store: Store, on: date | None = None, actor: User | None) -> Store:
-    with transaction.atomic():
-        locked = Store.objects.select_for_update().get(pk=store.pk)
-        locked.status = StoreStatus.SUSPENDED
-        locked.suspended_on = on or timezone.localdate()
-        locked.save(update_fields=["status", "suspended_on"])
-        audit(
-            territory=locked.territory, actor=actor, action="fund.store.suspend", subject=f"store:{locked.pk}"
-        )
-    return locked
-
-
-def store_cashier_add(*, store: Store, user: User, actor: User | None) -> None:
-    from grenier.core.models import Role
-    from grenier.core.services import role_grant
-
-    store.cashiers.add(user)
-    role_grant(user=user, territory=store.territory, role=Role.CASHIER, actor=actor)
-
-
-# --- payments ------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaymentResult:
-    payment: Payment
-    remaining_credit_cents: int
-    created: bool
-
-
-def household_by_card(territory: Territory, card: str) -> Household:
-    number = normalise_card_number(card)
-    household = (
-        Household.objects.filter(territory=territory, card_number=number, left_on__isnull=True).first()
-        if number
-        else None
-    )
-    if household is None:
-        raise _card_unknown()
-    return household
-
-
-# The refusals of a payment, one place for each message: the Python path and the database's path raise these.
-
-
-def _card_unknown() -> NotFound:
-    return NotFound(_("No member household has this card number."))
-
-
-def _amount_not_positive() -> InvalidInput:
-    return InvalidInput(
-        _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
-    )
-
-
-def _store_not_approved() -> Forbidden:
-    return Forbidden(_("This store is not approved: it cannot take food-credit payments."))
-
-
-def _card_locked() -> Forbidden:
-    return Forbidden(_("Too many wrong codes: this card is locked for a few minutes."))
-
-
-def _code_missing() -> InvalidInput:
-    return InvalidInput(
-        _("This household pays with its personal code."),
-        errors={"code": [_("The member types their code.")]},
-    )
-
-
-def _code_wrong() -> InvalidInput:
-    return InvalidInput(_("Wrong code."), errors={"code": [_("Wrong code.")]})
-
-
-def _amount_too_small() -> InvalidInput:
-    return InvalidInput(
-        _("The amount is too small for this store's coverage."),
-        errors={"amount_cents": [_("Too small.")]},
-    )
-
-
-def _not_enough_credit(remaining: int) -> Conflict:
-    return Conflict(
-        _("Not enough food credit: %(remaining)s left.") % {"remaining": format_cents(remaining)},
-        errors={
-            "amount_cents": [_("Remaining credit: %(remaining)s.") % {"remaining": format_cents(remaining)}]
-        },
-        extra={"remaining_credit_cents": remaining},
-    )
-
-
-def _check_code(household: Household, code: str | None) -> None:
-    """Refuse a locked card, a missing code, a wrong one (counted: the 5th locks the card for ``CODE_LOCK``)."""
-    stored = PaymentCode.objects.filter(household=household).first()
-    if stored is None:
-        return
-    now = timezone.now()
-    if stored.locked_until and stored.locked_until > now:
-        raise _card_locked()
-    if not code:
-        raise _code_missing()
-    right, store_again = codes.code_matches(stored.code_hash, household.card_number, code)
-    if right:
-        if stored.failed_attempts or store_again:
-            PaymentCode.objects.filter(pk=stored.pk).update(
-                failed_attempts=0, locked_until=None, code_hash=store_again or stored.code_hash
-            )
-        return
-    # One more wrong code, counted in the row itself (two tills at once both count).
-    PaymentCode.objects.filter(pk=stored.pk).update(
-        failed_attempts=F("failed_attempts") + 1,
-        locked_until=Case(
-            When(failed_attempts__gte=CODE_ATTEMPTS - 1, then=Value(now + CODE_LOCK)), default=Value(None)
-        ),
-    )
-    raise _code_wrong()
-
-
-def credit_part(total_cents: int, coverage_percent: int) -> int:
-    """The part paid in food credit: the coverage share, rounded down to the cent (the member pays the rest)."""
-    return total_cents * coverage_percent // 100
-
-
-# Whether PostgreSQL takes payments in one call (``fund_pay``, migration fund 0003); the payment tests also run the
-# Python path on PostgreSQL by turning it off.
-PAY_IN_DATABASE = True
-_IN_DATABASE_LIMIT = 10**15  # cents; beyond (or not an int) the Python path answers, as it always did
-
-
-def pay(
-    *,
-    store: Store,
-    card: str,
-    total_cents: int,
-    idempotency_key: str,
-    actor: User | None,
-    code: str | None = None,
-) -> PaymentResult:
-    """A member household pays ``total_cents`` at ``store``: the store's coverage share in food credit, the rest in
-    euros at the till. The same ``idempotency_key`` again returns the first payment, debited once; with another
-    household or amount it is refused (``KeyReused``): the till must not show a receipt for a purchase not recorded.
-
-    On PostgreSQL the whole payment is one database call (``fund_pay``, a function installed by the migration
-    ``fund.0003``: key, card, code, accounts, guarded debit, entry, postings, payment row); elsewhere the same steps
-    in Python (``_pay_in_python``). Both answer the same refusals, with the same messages."""
-    if (
-        PAY_IN_DATABASE
-        and connection.vendor == "postgresql"
-        and type(total_cents) is int
-        and abs(total_cents) < _IN_DATABASE_LIMIT
-    ):
-        return _pay_in_database(
-            store=store,
-            card=card,
-            total_cents=total_cents,
-            idempotency_key=idempotency_key,
-            actor=actor,
-            code=code,
-        )
-    return _pay_in_python(
-        store=store,
-        card=card,
-        total_cents=total_cents,
-        idempotency_key=idempotency_key,
-        actor=actor,
-        code=code,
-    )
-
-
-_PAYMENT_COLUMNS = (
-    "id",
-    "territory_id",
-    "household_id",
-    "total_cents",
-    "credit_cents",
-    "euro_cents",
-    "refunded_credit_cents",
-    "request_fingerprint",
-    "entry_id",
-    "cashier_id",
-    "created_at",
-)
-
-
-def _pay_in_database(
-    *, store: Store, card: str, total_cents: int, idempotency_key: str, actor: User | None, code: str | None
-) -> PaymentResult:
-    number = normalise_card_number(card)
-    request = {"card": number or card.strip(), "total_cents": total_cents}
-    digests = codes.code_digests(number, code) if code and number else None
-    for _attempt in range(2):
-        now = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT * FROM fund_pay(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    store.territory_id,
-                    store.pk,
-                    store.is_approved,
-                    store.coverage_percent,
-                    number,
-                    total_cents,
-                    idempotency_key,
-                    fingerprint(**request),
-                    digests,
-                    actor.pk if actor is not None else None,
-                    now,
-                    CODE_ATTEMPTS,
-                    now + CODE_LOCK,
-                ],
-            )
-            row = cursor.fetchone()
-        outcome, *values, balance = row
-        if outcome in ("paid", "replayed"):
-            columns = dict(zip(_PAYMENT_COLUMNS, values, strict=True))
-            columns.update(store_id=store.pk, idempotency_key=idempotency_key)
-            fields = [field.attname for field in Payment._meta.concrete_fields]
-            payment = Payment.from_db(connection.alias, fields, [columns[name] for name in fields])
-            payment.store = store
-            if outcome == "replayed":
-                replayed(payment, key=idempotency_key, **request)
-            return PaymentResult(payment, balance, created=outcome == "paid")
-        if outcome == "code-stored-before":
-            # A code stored before the keyed digests (a Django password hash): Python checks it, stores it again the
-            # new way or counts the wrong code, once per household; then the payment is asked for again.
-            assert number is not None  # noqa: S101 - the function found the household by it
-            _check_code(Household(pk=values[2], card_number=number), code)
-            continue
-        if outcome == "insufficient":
-            raise _not_enough_credit(balance)
-        raise {
-            "amount": _amount_not_positive,
-            "store": _store_not_approved,
-            "card": _card_unknown,
-            "locked": _card_locked,
-            "code-missing": _code_missing,
-            "code-wrong": _code_wrong,
-            "too-small": _amount_too_small,
-        }[outcome]()
-    raise RuntimeError("fund_pay: the code stored before was stored again and is still not the new kind")
-
-
-def _pay_in_python(
-    *, store: Store, card: str, total_cents: int, idempotency_key: str, actor: User | None, code: str | None
-) -> PaymentResult:
-    request = {"card": normalise_card_number(card) or card.strip(), "total_cents": total_cents}
-    existing = (
-        Payment.objects.filter(store=store, idempotency_key=idempotency_key)
-        .select_related("household")
-        .first()
-    )
-    if existing is not None:
-        replayed(existing, key=idempotency_key, **request)
-        return PaymentResult(existing, _credit_of(existing.household), created=False)
-    if not isinstance(total_cents, int) or total_cents <= 0:
-        raise _amount_not_positive()
-    if not store.is_approved:
-        raise _store_not_approved()
-    household = household_by_card(store.territory, card)
-    _check_code(household, code)
-    credit = credit_part(total_cents, store.coverage_percent)
-    if credit <= 0:
-        raise _amount_too_small()
-    wallet, shop = _payment_accounts(store, household)
-    entry_key = f"payment:{store.pk}:{idempotency_key}"
-    try:
-        with transaction.atomic():
-            # The payment's key was checked above, so the entry is written without a second look-up or a savepoint;
-            # a request racing with the same key fails on a unique index and rolls this transaction back (below).
-            entry, balances = ledger.entry_insert(
-                territory=store.territory,
-                idempotency_key=entry_key,
-                kind="fund.payment",
-                legs=[(wallet, -credit), (shop, credit)],
-                actor=actor,
-            )
-            payment = Payment.objects.create(
-                territory=store.territory,
-                store=store,
-                household=household,
-                total_cents=total_cents,
-                credit_cents=credit,
-                euro_cents=total_cents - credit,
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint(**request),
-                entry=entry,
-                cashier=actor,
-            )
-    except InsufficientBalance as exc:
-        raise _not_enough_credit(_credit_of(household)) from exc
-    except IntegrityError:
-        # The same key raced in from another till request: answer with the payment that won.
-        won = Payment.objects.filter(store=store, idempotency_key=idempotency_key).first()
-        if won is None:
-            won = Payment.objects.get(entry__territory=store.territory, entry__idempotency_key=entry_key)
-        replayed(won, key=idempotency_key, **request)
-        return PaymentResult(won, _credit_of(household), created=False)
-    return PaymentResult(payment, balances[wallet.pk], created=True)
-
-
-def _payment_accounts(store: Store, household: Household) -> tuple[Account, Account]:
-    """The household's credit account and the store's, read together; created (or refused) by
-    ``household_credit`` and ``store_credit`` when one is missing or not what they expect."""
-    if household.territory_id == store.territory_id:
-        household.territory = store.territory  # the same row: no second read of it
-    wallet_code = household_credit_code(household.pk)
-    shop_code = _store_credit_code(store.pk)
-    found = {
-        account.code: account
-        for account in Account.objects.filter(
-            territory_id=store.territory_id, code__in=[wallet_code, shop_code]
-        )
-    }
-    wallet = found.get(wallet_code)
-    if wallet is None or wallet.unit != Unit.CREDIT or not wallet.guarded:
-        wallet = household_credit(household)
-    shop = found.get(shop_code)
-    if shop is None or shop.unit != Unit.CREDIT or shop.guarded:
-        shop = store_credit(store)
-    return wallet, shop
-
-
-def _credit_of(household: Household) -> int:
-    return (
-        Account.objects.filter(territory_id=household.territory_id, code=household_credit_code(household.pk))
-        .values_list("balance_cents", flat=True)
-        .first()
-        or 0
-    )
-
-
-def credit_balance(household: Household) -> int:
-    return _credit_of(household)
-
-
-def refund(*, payment: Payment, credit_cents: int, idempotency_key: str, actor: User | None) -> Refund:
-    """Give back ``credit_cents`` of a payment (whole or part) to the household's credit. Never more than was paid."""
-    request = {"credit_cents": credit_cents}
-    existing = Refund.objects.filter(payment=payment, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return replayed(existing, key=idempotency_key, **request)
-    if not isinstance(credit_cents, int) or credit_cents <= 0:
-        raise InvalidInput(
-            _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
-        )
-    with transaction.atomic():
-        # The race: two refunds of the same payment both see room for themselves. The row lock serialises them.
-        locked = Payment.objects.select_for_update().select_related("store", "household").get(pk=payment.pk)
-        again = Refund.objects.filter(payment=locked, idempotency_key=idempotency_key).first()
-        if again is not None:
-            return replayed(again, key=idempotency_key, **request)
-        room = locked.credit_cents - locked.refunded_credit_cents
-        if credit_cents > room:
-            raise Conflict(
-                _("At most %(room)s of this payment can still be refunded.") % {"room": format_cents(room)},
-                errors={"amount_cents": [_("At most %(room)s.") % {"room": format_cents(room)}]},
-                extra={"refundable_cents": room},
-            )
-        recorded = ledger.entry_record(
-            territory=locked.territory,
-            idempotency_key=f"refund:{locked.pk}:{idempotency_key}",
-            kind="fund.refund",
-            legs=[
-                (store_credit(locked.store), -credit_cents),
-                (household_credit(locked.household), credit_cents),
-            ],
-            actor=actor,
-        )
-        Payment.objects.filter(pk=locked.pk).update(
-            refunded_credit_cents=F("refunded_credit_cents") + credit_cents
-        )
-        return Refund.objects.create(
-            payment=locked,
-            credit_cents=credit_cents,
-            idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint(**request),
-            entry=recorded.entry,
-            cashier=actor,
-        )
-
 
 # --- monthly run ---------------------------------------------------------------------------------------------------
 
@@ -713,13 +105,6 @@ class RunSummary:
 
 
 Progress = Callable[[int, int], None]
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """The first instant of ``month`` and of the next one, in the territory's time zone (Europe/Paris)."""
-    start = timezone.make_aware(datetime.combine(first_of_month(month), time.min))
-    end = timezone.make_aware(datetime.combine(last_of_month(month) + timedelta(days=1), time.min))
-    return start, end
 
 
 def active_households(territory: Territory, month: date) -> QuerySet[Household]:
@@ -1045,144 +430,3 @@ def _contribution_due(
         resources_cents=resources_cents,
         units_x10=comp.units_x10,
     )
-
-
-# --- settlements and grants ----------------------------------------------------------------------------------------
-
-
-def settle(*, territory: Territory, month: date, actor: User | None) -> list[Settlement]:
-    """Per store: food credit received in ``month`` minus refunds in ``month`` = euros the fund owes it. The credit
-    goes back to the issuer (it has been spent). Settling the same month twice changes nothing."""
-    month = first_of_month(month)
-    start, end = month_bounds(month)
-    if end > timezone.now():  # not on its last evening either: a payment may still come before midnight
-        raise InvalidInput(
-            _("A month is settled once it is over."), errors={"month": [_("This month is not over.")]}
-        )
-    settlements = []
-    issuer = credit_issuer(territory)
-    for store in Store.objects.filter(territory=territory).order_by("pk"):
-        existing = Settlement.objects.filter(store=store, month=month).first()
-        if existing is not None:
-            settlements.append(existing)
-            continue
-        paid = Payment.objects.filter(store=store, created_at__gte=start, created_at__lt=end).aggregate(
-            n=Count("id"), total=Sum("credit_cents")
-        )
-        refunded = (
-            Refund.objects.filter(payment__store=store, created_at__gte=start, created_at__lt=end).aggregate(
-                total=Sum("credit_cents")
-            )["total"]
-            or 0
-        )
-        received = paid["total"] or 0
-        if not received and not refunded:
-            continue
-        amount = received - refunded
-        with transaction.atomic():
-            entry = None
-            if amount:
-                entry = ledger.entry_record(
-                    territory=territory,
-                    idempotency_key=f"settlement:{store.pk}:{month:%Y-%m}",
-                    kind="fund.settlement",
-                    legs=[(store_credit(store), -amount), (issuer, amount)],
-                    actor=actor,
-                ).entry
-            settlement, _created = Settlement.objects.get_or_create(
-                store=store,
-                month=month,
-                defaults={
-                    "payments_count": paid["n"],
-                    "credit_received_cents": received,
-                    "credit_refunded_cents": refunded,
-                    "amount_cents": amount,
-                    "computed_entry": entry,
-                },
-            )
-        settlements.append(settlement)
-    audit(territory=territory, actor=actor, action="fund.settle", subject=f"month:{month:%Y-%m}")
-    return settlements
-
-
-def settlement_mark_paid(*, settlement: Settlement, reference: str = "", actor: User | None) -> Settlement:
-    """Record the euro transfer to the store. Needs the euros in the fund; marking twice changes nothing."""
-    with transaction.atomic():
-        locked = (
-            Settlement.objects.select_for_update().select_related("store__territory").get(pk=settlement.pk)
-        )
-        if locked.status == SettlementStatus.PAID:
-            return locked
-        territory = locked.store.territory
-        if locked.amount_cents > 0:
-            try:
-                entry = ledger.entry_record(
-                    territory=territory,
-                    idempotency_key=f"settlement-paid:{locked.pk}",
-                    kind="fund.settlement.paid",
-                    legs=[
-                        (fund_account(territory), -locked.amount_cents),
-                        (_external(territory, STORES_PAID), locked.amount_cents),
-                    ],
-                    actor=actor,
-                    memo=reference,
-                ).entry
-            except InsufficientBalance as exc:
-                raise Conflict(_("The fund does not hold enough euros to pay this settlement.")) from exc
-            locked.paid_entry = entry
-        locked.status = SettlementStatus.PAID
-        locked.paid_at = timezone.now()
-        locked.paid_reference = reference[:100]
-        locked.save(update_fields=["paid_entry", "status", "paid_at", "paid_reference"])
-        audit(
-            territory=territory, actor=actor, action="fund.settlement.paid", subject=f"settlement:{locked.pk}"
-        )
-    return locked
-
-
-def funder_create(*, territory: Territory, name: str, kind: FunderKind, actor: User | None) -> Funder:
-    funder, _created = Funder.objects.get_or_create(
-        territory=territory, name=name.strip(), defaults={"kind": kind}
-    )
-    return funder
-
-
-def grant_record(
-    *,
-    funder: Funder,
-    amount_cents: int,
-    received_on: date,
-    purpose: str = "",
-    idempotency_key: str,
-    actor: User | None,
-) -> Grant:
-    """A grant received: euros into the fund."""
-    request = {"amount_cents": amount_cents, "received_on": received_on, "purpose": purpose}
-    existing = Grant.objects.filter(funder=funder, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return replayed(existing, key=idempotency_key, **request)
-    if not isinstance(amount_cents, int) or amount_cents <= 0:
-        raise InvalidInput(
-            _("The amount must be positive."), errors={"amount_cents": [_("A positive number of cents.")]}
-        )
-    territory = funder.territory
-    with transaction.atomic():
-        entry = ledger.entry_record(
-            territory=territory,
-            idempotency_key=f"grant:{funder.pk}:{idempotency_key}",
-            kind="fund.grant",
-            legs=[(_external(territory, GRANTS), -amount_cents), (fund_account(territory), amount_cents)],
-            actor=actor,
-            memo=purpose,
-        ).entry
-        grant = Grant.objects.create(
-            funder=funder,
-            amount_cents=amount_cents,
-            received_on=received_on,
-            purpose=purpose,
-            idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint(**request),
-            entry=entry,
-        )
-        audit(territory=territory, actor=actor, action="fund.grant", subject=f"grant:{grant.pk}")
-    return grant

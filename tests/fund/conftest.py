@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from grenier.fund import services
+from grenier.fund import payments, services
 from grenier.fund.models import CarryOver, Store
 
 from ..conftest import Cast
@@ -73,5 +73,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def payment_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(services, "PAY_IN_DATABASE", request.param == "database")
+    monkeypatch.setattr(payments, "PAY_IN_DATABASE", request.param == "database")
     return str(request.param)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from grenier.core import services as core_services
 from grenier.core.errors import GrenierError
 from grenier.core.models import Household, Territory
-from grenier.fund import services
+from grenier.fund import payments, services
 from grenier.fund.models import Payment, PaymentCode, Store
 from grenier.ledger.models import Account, Entry
 from grenier.ledger.selectors import ledger_check
@@ -71,7 +71,7 @@ def _till(slug: str) -> Till:
 def _answer(till: Till, step: dict[str, Any], payment_path: str) -> tuple[Any, ...]:
     household = till.households[step["household"]]
     card = household.card_number if step["card"] == "right" else step["card"]
-    services.PAY_IN_DATABASE = payment_path == "database"
+    payments.PAY_IN_DATABASE = payment_path == "database"
     try:
         result = services.pay(
             store=till.stores[step["store"]],
@@ -84,7 +84,7 @@ def _answer(till: Till, step: dict[str, Any], payment_path: str) -> tuple[Any, .
     except GrenierError as exc:
         return (type(exc).__name__, str(exc.detail), exc.errors, exc.extra)
     finally:
-        services.PAY_IN_DATABASE = True
+        payments.PAY_IN_DATABASE = True
     payment = result.payment
     return (
         result.created,
