@@ -140,12 +140,12 @@ def extend(territory: Territory, log: Log) -> None:
                 purpose="Soutien au fonctionnement de la caisse commune",
                 actor=None,
             )
+    _referrals(territory)  # before this month's run: the household taken in gets this month's credit
     services.monthly_run(territory=territory, month=current, actor=None)
     _spend(territory, current, stores, rng, until=timezone.now())
     log(
         f"    {current:%Y-%m}: current month run; {Settlement.objects.filter(store__territory=territory).count()} settlements"
     )
-    _referrals(territory)
 
 
 def _referrals(territory: Territory) -> None:

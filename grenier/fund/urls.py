@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from grenier.fund import referral_views, views
+from grenier.fund import views
 
 urlpatterns = [
     path("till/", views.till, name="fund_till"),
@@ -23,7 +23,7 @@ urlpatterns = [
     path("fund/settlements/<int:settlement_id>/paid/", views.settlement_paid, name="fund_settlement_paid"),
     path("fund/settlements/<int:settlement_id>.pdf", views.settlement_pdf, name="fund_settlement_pdf"),
     path("fund/grants/", views.grants, name="fund_grants"),
-    path("fund/referrals/", referral_views.referral_list, name="fund_referrals"),
-    path("fund/referrals/new/", referral_views.referral_new, name="fund_referral_new"),
-    path("fund/referrals/<int:referral_id>/", referral_views.referral_detail, name="fund_referral"),
+    path("fund/referrals/", views.referral_list, name="fund_referrals"),
+    path("fund/referrals/new/", views.referral_new, name="fund_referral_new"),
+    path("fund/referrals/<int:referral_id>/", views.referral_detail, name="fund_referral"),
 ]
