@@ -141,6 +141,21 @@ def _table(model: type[Model]) -> str:
 
 
 def _check_balanced(territory: Territory, legs: Sequence[tuple[Account, int]]) -> None:
+    if len(legs) == 2:
+        # The common case (a payment, each entry of the monthly run), checked without building anything: two plain
+        # int amounts, opposite and not zero, on two accounts of the same unit in the territory. Anything else
+        # goes through the general check below, which gives the reason.
+        (first, amount), (second, other) = legs
+        if (
+            type(amount) is int
+            and type(other) is int
+            and amount != 0
+            and amount + other == 0
+            and first.unit == second.unit
+            and first.territory_id == territory.pk
+            and second.territory_id == territory.pk
+        ):
+            return
     moving = [(account, amount) for account, amount in legs if amount != 0]
     if len(moving) < 2:
         raise UnbalancedEntry(_("An entry needs at least two postings."))
@@ -227,6 +242,10 @@ def entries_record_batch(
         raise UnbalancedEntry(_("An idempotency key appears twice in the same batch."))
     for spec in specs:
         _check_balanced(territory, spec.legs)
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            # Keys already present are skipped by the insert itself (ON CONFLICT DO NOTHING), not looked up first.
+            return _write_batch_postgresql(territory, specs, actor)
     with transaction.atomic():
         present = set(
             Entry.objects.filter(territory=territory, idempotency_key__in=keys).values_list(
@@ -236,10 +255,7 @@ def entries_record_batch(
         todo = [spec for spec in specs if spec.idempotency_key not in present]
         if not todo:
             return 0
-        if connection.vendor == "postgresql":
-            _write_batch_postgresql(territory, todo, actor)
-        else:
-            _write_batch_portable(territory, todo, actor)
+        _write_batch_portable(territory, todo, actor)
     return len(todo)
 
 
@@ -278,11 +294,14 @@ def _write_batch_portable(territory: Territory, todo: Sequence[EntrySpec], actor
     _apply_to_balances(legs)
 
 
-def _write_batch_postgresql(territory: Territory, todo: Sequence[EntrySpec], actor: User | None) -> None:
-    """PostgreSQL: entries and postings each in one ``INSERT … SELECT FROM unnest(arrays)``; the balances locked in
-    the global order by one ``SELECT … FOR UPDATE``, then changed by one conditional ``UPDATE … FROM unnest``."""
+def _write_batch_postgresql(territory: Territory, specs: Sequence[EntrySpec], actor: User | None) -> int:
+    """PostgreSQL: entries in one ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING`` (a key already
+    recorded is skipped, with its postings), postings in one ``INSERT … SELECT FROM unnest``; the balances locked in
+    the global order by one ``SELECT … FOR UPDATE``, then changed by one conditional ``UPDATE … FROM unnest``.
+    Returns how many entries were written."""
     now = timezone.now()
-    dated = any(spec.at is not None for spec in todo)
+    dated = any(spec.at is not None for spec in specs)
+    todo = specs
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table(Entry)} "  # noqa: S608 - our table name
@@ -294,7 +313,7 @@ def _write_batch_postgresql(territory: Territory, todo: Sequence[EntrySpec], act
                 if dated
                 else "%s FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[]) AS u(key, kind, memo) "
             )
-            + "RETURNING idempotency_key, id",
+            + "ON CONFLICT (territory_id, idempotency_key) DO NOTHING RETURNING idempotency_key, id",
             [
                 territory.pk,
                 actor.pk if actor is not None else None,
@@ -306,6 +325,9 @@ def _write_batch_postgresql(territory: Territory, todo: Sequence[EntrySpec], act
             ],
         )
         ids = dict(cursor.fetchall())
+        todo = [spec for spec in specs if spec.idempotency_key in ids]
+        if not todo:
+            return 0
         entry_ids: list[int] = []
         account_ids: list[int] = []
         units: list[str] = []
@@ -329,7 +351,7 @@ def _write_batch_postgresql(territory: Territory, todo: Sequence[EntrySpec], act
         )
         moved = sorted((a for a in accounts.values() if deltas[a.pk] != 0), key=_lock_order)
         if not moved:
-            return
+            return len(todo)
         table = _table(Account)
         cursor.execute(
             f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY NOT guarded, id FOR UPDATE",  # noqa: S608 - our table name
@@ -349,6 +371,7 @@ def _write_batch_postgresql(territory: Territory, todo: Sequence[EntrySpec], act
         raise InsufficientBalance(
             _("Not enough on the account for this operation."), account_code=refused[0].code
         )
+    return len(todo)
 
 
 def _int_array(values: Sequence[int]) -> str:

@@ -149,6 +149,62 @@ def test_a_run_killed_half_way_completes_on_the_next(cast: Cast, monkeypatch: py
     assert ledger_check(cast.territory).ok
 
 
+def test_a_run_in_small_batches_among_another_territorys_households(cast: Cast) -> None:
+    """The run reads each batch by the range of its ids: the other territory's households in between, their persons
+    and their choices are left out, and each household's line is the one the preview computes."""
+    other = core_services.territory_create(slug="elsewhere", name="Elsewhere")
+    month = date(2026, 3, 1)
+    for territory in (cast.territory, other):
+        services.scale_set(territory=territory, effective_month=month, brackets=BRACKETS, actor=None)
+        services.allocation_rule_set(
+            territory=territory,
+            effective_month=month,
+            base_cents=10_000,
+            per_additional_person_cents=5_000,
+            per_child_cents=2_000,
+            actor=None,
+        )
+    births = [date(1990, 1, 1), date(2012, 3, 1), date(2012, 3, 2), date(2012, 2, 29), date(2020, 6, 1)]
+    ours = []
+    for index in range(9):
+        for territory in (cast.territory, other):  # ids interleaved between the two territories
+            household = core_services.household_join(
+                territory=territory,
+                name=f"Foyer {index}",
+                persons=[person("A", date(1980, 5, 5)), *(person("C", born) for born in births[: index % 5])],
+                actor=None,
+                monthly_resources_cents=None if index % 3 == 0 else 50_000 * index,
+                joined_on=date(2026, 1, 1),
+            )
+            if index % 4 == 1:
+                services.contribution_choose(
+                    household=household, amount_cents=700 + index, effective_month=month, actor=None
+                )
+            if territory == cast.territory:
+                ours.append(household.pk)
+    preview = services.run_preview(territory=cast.territory, month=month)
+    summary = services.monthly_run(territory=cast.territory, month=month, actor=None, batch_size=2)
+    lines = MonthLine.objects.filter(month=month)
+    active = services.active_households(cast.territory, month).values_list("pk", flat=True)
+    assert set(ours) <= set(active)
+    assert sorted(lines.values_list("household_id", flat=True)) == sorted(active)
+    assert not lines.filter(household__territory=other).exists()
+    assert (summary.credit_issued_cents, summary.contributions_due_cents) == (
+        preview.credit_issued_cents,
+        preview.contributions_due_cents,
+    )
+    chosen = MonthLine.objects.get(household_id=ours[1], month=month)
+    assert chosen.contribution_due_cents == 701
+    # three persons, the youngest born 1 March 2012: 14 on the run's month, so no child; with one more born
+    # 2 March 2012, still 13: a child
+    assert MonthLine.objects.get(household_id=ours[2], month=month).allocation_cents == 10_000 + 2 * 5_000
+    assert (
+        MonthLine.objects.get(household_id=ours[3], month=month).allocation_cents
+        == 10_000 + 3 * 5_000 + 2_000
+    )
+    assert ledger_check(cast.territory).ok
+
+
 def test_contributions_follow_the_scale_or_the_choice(fund: Fund) -> None:
     cast = fund.cast
     line = MonthLine.objects.get(household=cast.household, month=fund.month)
