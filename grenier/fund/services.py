@@ -379,7 +379,13 @@ def _wallets(territory: Territory, household_ids: Sequence[int]) -> dict[int, Ac
                 "SELECT %s, u.code, '', %s, TRUE, 0, %s FROM unnest(%s::varchar[]) AS u(code) "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} a WHERE a.territory_id = %s AND a.code = u.code) "
                 "ON CONFLICT (territory_id, code) DO NOTHING",
-                [territory.pk, Unit.CREDIT.value, timezone.now(), list(codes), territory.pk],
+                [
+                    territory.pk,
+                    Unit.CREDIT.value,
+                    timezone.now(),
+                    ledger.text_array(list(codes)),
+                    territory.pk,
+                ],
             )
         existing = _locked_accounts(territory, codes)
         return {codes[code]: account for code, account in existing.items()}

@@ -318,9 +318,9 @@ def _write_batch_postgresql(territory: Territory, specs: Sequence[EntrySpec], ac
                 territory.pk,
                 actor.pk if actor is not None else None,
                 *([] if dated else [now]),
-                [spec.idempotency_key for spec in todo],
-                [spec.kind for spec in todo],
-                [spec.memo[:300] for spec in todo],
+                text_array([spec.idempotency_key for spec in todo]),
+                text_array([spec.kind for spec in todo]),
+                text_array([spec.memo[:300] for spec in todo]),
                 *([[spec.at or now for spec in todo]] if dated else []),
             ],
         )
@@ -347,7 +347,7 @@ def _write_batch_postgresql(territory: Territory, specs: Sequence[EntrySpec], ac
         cursor.execute(
             f"INSERT INTO {_table(Posting)} (entry_id, account_id, unit, amount_cents) "  # noqa: S608 - our table name
             "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[])",
-            [_int_array(entry_ids), _int_array(account_ids), units, _int_array(amounts)],
+            [_int_array(entry_ids), _int_array(account_ids), text_array(units), _int_array(amounts)],
         )
         moved = sorted((a for a in accounts.values() if deltas[a.pk] != 0), key=_lock_order)
         if not moved:
@@ -378,3 +378,12 @@ def _int_array(values: Sequence[int]) -> str:
     """A PostgreSQL array literal of integers (``{1,-2,3}``), for a ``%s::bigint[]`` parameter: far cheaper for the
     driver than adapting a Python list element by element."""
     return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
+def text_array(values: Sequence[str]) -> str:
+    """A PostgreSQL array literal of strings (``{"a","b\\"c"}``), for a ``%s::varchar[]`` parameter: every element
+    in double quotes, its backslashes and double quotes escaped (so ``NULL``, commas and braces stay text); far
+    cheaper for the driver than adapting a Python list of strings element by element."""
+    return (
+        "{" + ",".join('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values) + "}"
+    )

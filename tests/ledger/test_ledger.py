@@ -350,3 +350,13 @@ def test_entry_insert_refuses_overdraws_and_reused_keys(territory: Territory) ->
         )
     assert balance(wallet) == 700
     assert ledger_check(territory).ok
+
+
+@pytest.mark.django_db
+def test_text_arrays_reach_postgresql_as_they_were() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("array literals are for PostgreSQL")
+    values = ["plain", "", "NULL", 'say "hi"', "back\\slash", "a,b", "{braces}", " spaced ", "é ü €", "end\\"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT unnest(%s::varchar[])", [services.text_array(values)])
+        assert [row[0] for row in cursor.fetchall()] == values
