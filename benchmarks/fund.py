@@ -479,9 +479,11 @@ def api_worker(
     ok = conflicts = 0
     errors: dict[str, int] = {}
     latencies: list[float] = []
-    # Warm-up, untimed: gunicorn accepts connections before its workers have imported Django; a few answered
-    # requests first, so the timed part does not include the workers' start.
-    for _ in range(5):
+    # Warm-up, untimed: gunicorn accepts connections before its workers have imported Django, and each worker
+    # finishes loading the project (URLs, the API's schemas) on its first request. Requests for 3 seconds first, so
+    # that every worker has answered some and the timed part does not include a worker's start.
+    warm_until = time.perf_counter() + 3
+    while time.perf_counter() < warm_until:
         with contextlib.suppress(OSError, http.client.HTTPException):
             connection.request("GET", "/api/v1/payments?limit=1", headers=headers)
             response = connection.getresponse()
