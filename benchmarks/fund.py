@@ -1171,7 +1171,11 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
     print("=" * 100)
     print()
     print(markdown(today, machine, args, setup, pay_rows, api_rows, run_rows))
-    return 0
+    # A figure is not a failure, but a broken ledger or a reference that wrote other rows than the run is.
+    broken = (pay_ledger is not None and not pay_ledger[0]) or any(
+        not run.ledger_ok or run.reference_differences for run in run_rows
+    )
+    return 1 if broken else 0
 
 
 def markdown(
