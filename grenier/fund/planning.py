@@ -5,17 +5,19 @@ The governance module will call ``project_territory`` with a proposal's rules to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from grenier.core.errors import Conflict
-from grenier.core.models import Territory
-from grenier.fund import projection, rules, services
-from grenier.fund.models import CarryOver, Grant, Payment, Settlement, SettlementStatus
+from grenier.core.models import CHILD_AGE_LIMIT, Territory
+from grenier.fund import projection, services
+from grenier.fund.models import CarryOver, ContributionChoice, Grant, Payment, Settlement, SettlementStatus
 from grenier.fund.projection import AllocationRule, Assumptions, ScaleRule
 from grenier.ledger.models import Account
 
@@ -27,38 +29,98 @@ class PlanningResult:
     assumptions: Assumptions
     scale: ScaleRule
     allocation: AllocationRule
-    households_resources: np.ndarray
+    households: int
 
 
-def household_arrays(territory: Territory, child_age_limit: int = 14) -> projection.HouseholdArrays:
-    """The active households as arrays (resources, persons, children, consumption units, the contribution each
-    chose) — no names. The contributions are the ones the next monthly run will take: the latest choice in effect
-    by next month (the projection's first), ``-1`` for a household that chose none."""
+def household_arrays(
+    territory: Territory, child_age_limit: int = 14, bounds: Sequence[int | None] = ()
+) -> projection.HouseholdArrays:
+    """The active households as arrays, one entry per group of households the projection cannot tell apart (same
+    persons, children under the rule's age limit and under 14, chosen contribution, and resources per consumption
+    unit in the same interval between the scale's ``bounds``), with how many households each stands for — no
+    names. One grouped query: the database counts, Python never sees a household or a person.
+
+    Each group's resources are its smallest household's: the same consumption units, so the same bracket of every
+    scale whose bounds are among ``bounds`` (a caller projecting a proposed scale passes its bounds). The
+    contributions are the ones the next monthly run will take: the latest choice in effect by next month (the
+    projection's first), ``-1`` for a household that chose none."""
     today = timezone.localdate()
     month = today.replace(day=1)
-    households = list(
-        services.active_households(territory, month)
-        .prefetch_related("persons")
-        .only("id", "monthly_resources_cents")
-    )
     first_projected = services.first_of_month(services.last_of_month(month) + timedelta(days=1))
-    chosen = services.chosen_contributions({household.pk for household in households}, first_projected)
-    resources, persons, children, units = [], [], [], []
-    for household in households:
-        comp = rules.composition(list(household.persons.all()), month, child_age_limit)
-        resources.append(
-            -1 if household.monthly_resources_cents is None else household.monthly_resources_cents
-        )
-        persons.append(comp.persons)
-        children.append(comp.children)
-        units.append(comp.units_x10)
+    rows = _household_groups(territory, month, first_projected, child_age_limit, bounds)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    persons, children, under_14, resources, chosen, counts = (np.asarray(c, dtype=np.int64) for c in columns)
     return projection.HouseholdArrays(
-        resources_cents=np.asarray(resources, dtype=np.int64),
-        persons=np.asarray(persons, dtype=np.int64),
-        children=np.asarray(children, dtype=np.int64),
-        consumption_units_x10=np.asarray(units, dtype=np.int64),
-        chosen_cents=np.asarray([chosen.get(household.pk, -1) for household in households], dtype=np.int64),
+        resources_cents=resources,
+        persons=persons,
+        children=children,
+        consumption_units_x10=np.asarray(
+            [_units_x10(int(n), int(c)) for n, c in zip(persons, under_14, strict=True)], dtype=np.int64
+        ),
+        chosen_cents=chosen,
+        counts=counts,
     )
+
+
+def _units_x10(persons: int, children_under_14: int) -> int:
+    """``core.models.consumption_units`` x 10, from the counts (the INSEE scale: 1, 0.5 per other person of 14 or
+    more, 0.3 per child; a household of children only is headed by its first)."""
+    adults = persons - children_under_14
+    if adults <= 0:
+        return 10 + 3 * max(children_under_14 - 1, 0)
+    return 10 + 5 * (adults - 1) + 3 * children_under_14
+
+
+def _child(limit: int, on: date) -> Q:
+    """A person under ``limit`` years on ``on`` (a month's first day), as ``rules.composition`` counts them: born
+    after the day ``limit`` years before, or, with no birth date, marked as a child."""
+    cutoff = on.replace(year=on.year - limit)
+    return Q(persons__birth_date__gt=cutoff) | Q(persons__birth_date__isnull=True, persons__is_child=True)
+
+
+def _household_groups(
+    territory: Territory,
+    month: date,
+    first_projected: date,
+    child_age_limit: int,
+    bounds: Sequence[int | None],
+) -> list[tuple[int, int, int, int, int, int]]:
+    """(persons, children, children under 14, resources or -1, chosen or -1, households) per group: the active
+    households with their persons counted (one ``GROUP BY`` household), grouped again by what the projection
+    reads, in one statement."""
+    chosen = ContributionChoice.objects.filter(
+        household=OuterRef("pk"), effective_month__lte=first_projected
+    ).order_by("-effective_month")
+    per_household = (
+        services.active_households(territory, month)
+        .order_by()
+        .annotate(
+            n=Count("persons"),
+            c=Count("persons", filter=_child(child_age_limit, month)),
+            c14=Count("persons", filter=_child(CHILD_AGE_LIMIT, month)),
+            chosen=Subquery(chosen.values("amount_cents")[:1]),
+        )
+        .values("monthly_resources_cents", "n", "c", "c14", "chosen")
+    )
+    inner, params = per_household.query.sql_with_params()
+    units = (
+        "(CASE WHEN h.n - h.c14 <= 0 THEN (CASE WHEN h.c14 > 1 THEN 7 + 3 * h.c14 ELSE 10 END) "
+        "ELSE 5 + 5 * (h.n - h.c14) + 3 * h.c14 END)"
+    )
+    limits = sorted({int(bound) for bound in bounds if bound is not None})
+    interval = "CASE WHEN h.monthly_resources_cents IS NULL THEN -1 "
+    interval += "".join(
+        f"WHEN h.monthly_resources_cents * 10 / {units} <= %s THEN {index} " for index in range(len(limits))
+    )
+    interval += f"ELSE {len(limits)} END"
+    # Our own query's text and constants; every value is a bound parameter.
+    columns = (
+        "h.n, h.c, h.c14, COALESCE(MIN(h.monthly_resources_cents), -1), COALESCE(h.chosen, -1), COUNT(*)"
+    )
+    sql = f"SELECT {columns} FROM ({inner}) h GROUP BY h.n, h.c, h.c14, {interval}, h.chosen"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *limits])
+        return [tuple(int(value) for value in row) for row in cursor.fetchall()]  # type: ignore[misc]
 
 
 def project_territory(
@@ -99,7 +161,7 @@ def project_territory(
         if carry_over_cap_cents is None
         else carry_over_cap_cents,
     )
-    households = household_arrays(territory, rule.child_age_limit)
+    households = household_arrays(territory, rule.child_age_limit, [b[0] for b in scale_rule.brackets])
     since = today - timedelta(days=183)
     if monthly_grants_cents is None:
         received = (
@@ -140,7 +202,7 @@ def project_territory(
         assumptions=assumptions,
         scale=scale_rule,
         allocation=allocation,
-        households_resources=households.resources_cents,
+        households=households.households,
     )
 
 

@@ -119,7 +119,9 @@ class HouseholdArrays:
     ``resources_cents``: declared monthly resources, ``-1`` when unknown; ``persons``: people in the household;
     ``children``: those under the rule's age limit (at most ``persons``); ``consumption_units_x10``: consumption
     units x 10 (1.8 → 18); ``chosen_cents`` (optional): the monthly contribution each household chose, ``-1`` where
-    it chose none (the scale's suggestion then applies), as in the monthly run.
+    it chose none (the scale's suggestion then applies), as in the monthly run. ``counts`` (optional): how many
+    households each entry stands for (``fund.planning`` passes one entry per group of identical households); one
+    each when absent.
     """
 
     resources_cents: IntArray
@@ -127,12 +129,20 @@ class HouseholdArrays:
     children: IntArray
     consumption_units_x10: IntArray
     chosen_cents: IntArray | None = None
+    counts: IntArray | None = None
 
     def __post_init__(self) -> None:
         size: int | None = None
-        for name in ("resources_cents", "persons", "children", "consumption_units_x10", "chosen_cents"):
+        for name in (
+            "resources_cents",
+            "persons",
+            "children",
+            "consumption_units_x10",
+            "chosen_cents",
+            "counts",
+        ):
             array = getattr(self, name)
-            if array is None and name == "chosen_cents":
+            if array is None and name in ("chosen_cents", "counts"):
                 continue
             if not isinstance(array, np.ndarray) or array.ndim != 1:
                 raise ValueError(f"{name} must be a one-dimensional NumPy array.")
@@ -151,9 +161,16 @@ class HouseholdArrays:
                 raise ValueError("children must be between 0 and the household's persons.")
             if int(self.consumption_units_x10.min()) < 0:
                 raise ValueError("consumption_units_x10 cannot be negative.")
+            if self.counts is not None and int(self.counts.min()) < 0:
+                raise ValueError("counts cannot be negative.")
 
     def __len__(self) -> int:
         return len(self.resources_cents)
+
+    @property
+    def households(self) -> int:
+        """How many households the arrays stand for."""
+        return len(self) if self.counts is None else int(self.counts.sum())
 
 
 @dataclass(frozen=True)
@@ -344,30 +361,41 @@ class _Population:
     chol_22: float
 
 
-def _population(contributions: IntArray, allocations_: IntArray) -> _Population:
-    count = len(contributions)
+def _population(
+    contributions: IntArray, allocations_: IntArray, counts: IntArray | None = None
+) -> _Population:
+    """The households' count, totals, means and covariance, from exact integer sums (so neither the households'
+    order nor their grouping changes a bit of the result: ``counts`` weighs each entry)."""
+    weights = np.ones(len(contributions), dtype=np.int64) if counts is None else counts.astype(np.int64)
+    count = int(weights.sum())
     if count == 0:
         return _Population(0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    c = contributions.astype(np.float64)
-    a = allocations_.astype(np.float64)
-    mean_c, mean_a = float(c.mean()), float(a.mean())
-    c -= mean_c
-    a -= mean_a
-    var_c, var_a = float(np.dot(c, c)) / count, float(np.dot(a, a)) / count
-    cov = float(np.dot(c, a)) / count
+    c, a = _exact(contributions), _exact(allocations_)
+    w = _exact(weights)
+    sum_c, sum_a = int(np.dot(w, c)), int(np.dot(w, a))
+    sum_cc, sum_aa, sum_ca = int(np.dot(w, c * c)), int(np.dot(w, a * a)), int(np.dot(w, c * a))
+    square = count * count
+    var_c = (count * sum_cc - sum_c * sum_c) / square  # Python integers, then one correctly rounded division
+    var_a = (count * sum_aa - sum_a * sum_a) / square
+    cov = (count * sum_ca - sum_c * sum_a) / square
     chol_11 = math.sqrt(var_c)
     chol_21 = cov / chol_11 if chol_11 > 0 else 0.0
     chol_22 = math.sqrt(max(var_a - chol_21 * chol_21, 0.0))
     return _Population(
         count=count,
-        contribution_cents=int(contributions.sum()),
-        allocation_cents=int(allocations_.sum()),
-        mean_contribution=mean_c,
-        mean_allocation=mean_a,
+        contribution_cents=sum_c,
+        allocation_cents=sum_a,
+        mean_contribution=sum_c / count,
+        mean_allocation=sum_a / count,
         chol_11=chol_11,
         chol_21=chol_21,
         chol_22=chol_22,
     )
+
+
+def _exact(values: IntArray) -> npt.NDArray[np.object_]:
+    """The values as Python integers, so that sums of products never overflow 64 bits."""
+    return values.astype(np.int64).astype(object)
 
 
 @dataclass
@@ -400,7 +428,9 @@ def project(
     ):
         if not isinstance(value, kind):
             raise ValueError(f"{name} must be a {kind.__name__}, not {type(value).__name__}.")
-    population = _population(contributions(scale, households), allocations(allocation, households))
+    population = _population(
+        contributions(scale, households), allocations(allocation, households), households.counts
+    )
     months, scenarios = assumptions.months, assumptions.scenarios
     totals = _Totals(
         balance=np.empty((months, scenarios), dtype=np.int64),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -152,29 +152,31 @@ def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
     last_run = (
         MonthlyRun.objects.filter(territory=territory, finished_at__isnull=False).order_by("-month").first()
     )
+    runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:months])
+    # Each run's month lines summed by the database, grouped by run (the index on the run's lines).
+    wanted = [run.pk for run in runs] + ([last_run.pk] if last_run else [])
+    line_totals = {
+        row["run"]: row
+        for row in MonthLine.objects.filter(run__in=wanted)
+        .values("run")
+        .annotate(alloc=Sum("allocation_cents"), contrib=Sum("contribution_paid_cents"), n=Count("id"))
+        .order_by()
+    }
     run_totals = {"credit": 0, "contrib": 0}
     if last_run:
-        totals = MonthLine.objects.filter(run=last_run).aggregate(
-            credit=Sum("allocation_cents"), contrib=Sum("contribution_paid_cents")
-        )
-        run_totals = {"credit": totals["credit"] or 0, "contrib": totals["contrib"] or 0}
+        totals = line_totals.get(last_run.pk, {})
+        run_totals = {"credit": totals.get("alloc") or 0, "contrib": totals.get("contrib") or 0}
     liabilities = outstanding + due
     monthly_need = run_totals["credit"] - run_totals["contrib"]
     covered = None
     if monthly_need > 0:
         covered = round(max(euro - liabilities, 0) / monthly_need, 1)
-    runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:months])
     monthly: list[MonthFigures] = []
+    spending: list[tuple[str, int]] = []
     if runs:
         oldest = runs[-1].month
-        start, _end = month_bounds(oldest)
-        spent = {
-            row["m"].date() if hasattr(row["m"], "date") else row["m"]: row["t"]
-            for row in Payment.objects.filter(territory=territory, created_at__gte=start)
-            .annotate(m=TruncMonth("created_at"))
-            .values("m")
-            .annotate(t=Sum("credit_cents"))
-        }
+        recent_start, _end = month_bounds(runs[min(2, len(runs) - 1)].month)
+        spent, spending = _credit_spent(territory, [run.month for run in runs], recent_start)
         granted = {
             row["m"]: row["t"]
             for row in Grant.objects.filter(funder__territory=territory, received_on__gte=oldest)
@@ -182,34 +184,18 @@ def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
             .values("m")
             .annotate(t=Sum("amount_cents"))
         }
-        line_totals = {
-            row["month"]: row
-            for row in MonthLine.objects.filter(run__territory=territory, month__gte=oldest)
-            .values("month")
-            .annotate(alloc=Sum("allocation_cents"), contrib=Sum("contribution_paid_cents"), n=Count("id"))
-        }
         for run in reversed(runs):
-            totals = line_totals.get(run.month, {})
+            totals = line_totals.get(run.pk, {})
             monthly.append(
                 MonthFigures(
                     month=run.month,
                     households=int(totals.get("n", 0) or 0),
                     allocation=int(totals.get("alloc", 0) or 0),
                     contributions=int(totals.get("contrib", 0) or 0),
-                    spent=int(spent.get(run.month, 0) or 0),
+                    spent=spent.get(run.month, 0),
                     grants=int(granted.get(run.month, 0) or 0),
                 )
             )
-    recent_start, _ = month_bounds(runs[min(2, len(runs) - 1)].month) if runs else (None, None)
-    spending = []
-    if recent_start is not None:
-        spending = [
-            (row["store__name"], row["t"])
-            for row in Payment.objects.filter(territory=territory, created_at__gte=recent_start)
-            .values("store__name")
-            .annotate(t=Sum("credit_cents"))
-            .order_by("-t")
-        ]
     scale = scale_for(territory, timezone.localdate())
     rule = rule_for(territory, timezone.localdate())
     return FundFigures(
@@ -231,6 +217,34 @@ def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
         scale_minimum_cents=scale.minimum_cents if scale else None,
         allocation_base_cents=rule.base_cents if rule else None,
     )
+
+
+def _credit_spent(
+    territory: Territory, months: list[date], recent_start: datetime
+) -> tuple[dict[date, int], list[tuple[str, int]]]:
+    """The credit spent in each of ``months`` and, since ``recent_start``, at each store (largest first): one
+    query, grouped by store, reading the payments' index on (territory, created_at, store, credit) in the range
+    (``fund_payment_spending``, which holds every column it needs) and summing each month's slice of it by its
+    bounds, so no date is computed per payment."""
+    start = min(month_bounds(month)[0] for month in months)
+    slices = {}
+    for index, month in enumerate(months):
+        month_start, month_end = month_bounds(month)
+        slices[f"m{index}"] = Sum(
+            "credit_cents", filter=Q(created_at__gte=month_start, created_at__lt=month_end)
+        )
+    rows = list(
+        Payment.objects.filter(territory=territory, created_at__gte=min(start, recent_start))
+        .values("store__name")
+        .annotate(recent=Sum("credit_cents", filter=Q(created_at__gte=recent_start)), **slices)
+        .order_by()
+    )
+    spent = {month: sum(int(row[f"m{index}"] or 0) for row in rows) for index, month in enumerate(months)}
+    by_store = sorted(
+        ((row["store__name"], int(row["recent"])) for row in rows if row["recent"]),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return spent, by_store
 
 
 def settlements_of(territory: Territory, month: date | None = None) -> QuerySet[Settlement]:

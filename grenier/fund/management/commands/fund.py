@@ -141,7 +141,7 @@ class Command(BaseCommand):
         )
         projection = result.projection
         self.stdout.write(
-            f"{len(result.households_resources)} households, allocation {format_cents(projection.monthly_allocation_cents)}"
+            f"{result.households} households, allocation {format_cents(projection.monthly_allocation_cents)}"
             f"/month, contributions {format_cents(projection.monthly_contribution_cents)}/month, "
             f"grants {format_cents(result.assumptions.monthly_grants_cents)}/month expected."
         )
