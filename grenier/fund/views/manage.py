@@ -7,6 +7,7 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -213,7 +214,7 @@ def settlements(request: HttpRequest, territory: Territory) -> HttpResponse:
             "month": month,
             "rows": list(settlements_page),
             "settlements_page": settlements_page,
-            "due_total": sum(s.amount_cents for s in rows if s.status == SettlementStatus.DUE),
+            "due_total": rows.filter(status=SettlementStatus.DUE).aggregate(t=Sum("amount_cents"))["t"] or 0,
             "paid_form": forms.MarkPaidForm(),
         },
     )
