@@ -29,7 +29,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -92,7 +92,10 @@ def django_setup(url: str) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     from django.core.management import call_command
+    from django.db import connection
 
+    if "fund_payment" in connection.introspection.table_names():
+        repair_stamps()
     call_command("migrate", verbosity=0)
 
 
@@ -382,7 +385,10 @@ def _payments(territory: Any, first: date, this_month: date, per_month: int, sto
         with connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO bench_slot (slot, at) VALUES (%s, %s)",
-                [(slot + i, start + step * i + timedelta(minutes=7 * i)) for i in range(per_month)],
+                [
+                    (slot + i, _stamp(vendor, start + step * i + timedelta(minutes=7 * i)))
+                    for i in range(per_month)
+                ],
             )
         slot_range = (slot, slot + per_month)
         slot += per_month
@@ -436,6 +442,30 @@ def _payments(territory: Any, first: date, this_month: date, per_month: int, sto
         month = nxt
     _sql("DROP TABLE bench_slot")
     _sql("DROP TABLE bench_store")
+
+
+def _stamp(vendor: str, moment: datetime) -> Any:
+    """A moment as Django stores it: on SQLite the UTC text without offset (Django compares datetimes as text
+    there), on PostgreSQL the aware datetime."""
+    if vendor == "postgresql":
+        return moment
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def repair_stamps() -> None:
+    """Databases grown by the first version of this script hold payments stamped as local text with an offset
+    (SQLite): rewritten as UTC text, as Django writes them."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    for table in ("fund_payment", "ledger_entry"):
+        changed = _sql(
+            f"UPDATE {table} SET created_at = strftime('%Y-%m-%d %H:%M:%f', created_at) "  # noqa: S608 - ours
+            "WHERE created_at LIKE '%+__:__'"
+        )
+        if changed:
+            print(f"  {changed:,} times of {table} rewritten as UTC", flush=True)
 
 
 # --- timing the pages ----------------------------------------------------------------------------------------------

@@ -206,6 +206,36 @@ class Payment(models.Model):
         return f"payment {self.pk} {self.credit_cents}"
 
 
+class StoreHour(models.Model):
+    """The payments taken at a store in one hour (UTC) and the credit they took: what the fund's figures sum by
+    month and by store, so a page reads a few thousand of these, never the payments.
+
+    Kept true by the database itself, in the transaction that writes the payment: triggers on ``fund_payment``
+    (migration 0006) add a payment to its hour when it is inserted, move it when its store, time or credit changes,
+    and take it out when it is deleted, whoever writes it (the ORM, ``fund_pay`` on PostgreSQL, a script). Local
+    months start on whole UTC hours in every time zone of whole-hour offsets (Europe/Paris), so a month is a range
+    of hours."""
+
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    hour = models.DateTimeField()
+    payments = models.BigIntegerField(default=0)
+    credit_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "hour"], name="fund_store_hour_once")]
+        indexes = [
+            models.Index(
+                fields=["territory", "hour", "store", "credit_cents"], name="fund_store_hour_spending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.hour:%Y-%m-%d %H}h {self.credit_cents}"
+
+
 class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     credit_cents = models.BigIntegerField()

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from grenier.core.errors import Conflict
 from grenier.core.models import CHILD_AGE_LIMIT, Territory
-from grenier.fund import projection, services
-from grenier.fund.models import CarryOver, ContributionChoice, Grant, Payment, Settlement, SettlementStatus
+from grenier.fund import projection, selectors, services
+from grenier.fund.models import CarryOver, ContributionChoice, Grant, Settlement, SettlementStatus
 from grenier.fund.projection import AllocationRule, Assumptions, ScaleRule
 from grenier.ledger.models import Account
 
@@ -215,12 +215,7 @@ def _observed_spend_share(territory: Territory) -> float:
         return 0.92
     issued = MonthLine.objects.filter(run__in=runs).aggregate(t=Sum("allocation_cents"))["t"] or 0
     start, _ = services.month_bounds(runs[-1].month)
-    spent = (
-        Payment.objects.filter(territory=territory, created_at__gte=start).aggregate(t=Sum("credit_cents"))[
-            "t"
-        ]
-        or 0
-    )
+    spent = selectors.credit_spent_since(territory, start)
     if issued <= 0:
         return 0.92
     return float(min(max(spent / issued, 0.3), 1.0))

@@ -20,6 +20,7 @@ from grenier.fund.models import (
     Settlement,
     SettlementStatus,
     Store,
+    StoreHour,
     StoreStatus,
 )
 from grenier.fund.services import (
@@ -223,28 +224,35 @@ def _credit_spent(
     territory: Territory, months: list[date], recent_start: datetime
 ) -> tuple[dict[date, int], list[tuple[str, int]]]:
     """The credit spent in each of ``months`` and, since ``recent_start``, at each store (largest first): one
-    query, grouped by store, reading the payments' index on (territory, created_at, store, credit) in the range
-    (``fund_payment_spending``, which holds every column it needs) and summing each month's slice of it by its
-    bounds, so no date is computed per payment."""
+    query over the stores' hours (``StoreHour``, kept by the database as payments are written), grouped by store,
+    each month's slice summed by its bounds. A month reads its stores' hours (at most 24 x 31 per store), never
+    its payments."""
     start = min(month_bounds(month)[0] for month in months)
     slices = {}
     for index, month in enumerate(months):
         month_start, month_end = month_bounds(month)
-        slices[f"m{index}"] = Sum(
-            "credit_cents", filter=Q(created_at__gte=month_start, created_at__lt=month_end)
-        )
+        slices[f"m{index}"] = Sum("credit_cents", filter=Q(hour__gte=month_start, hour__lt=month_end))
     rows = list(
-        Payment.objects.filter(territory=territory, created_at__gte=min(start, recent_start))
-        .values("store__name")
-        .annotate(recent=Sum("credit_cents", filter=Q(created_at__gte=recent_start)), **slices)
+        StoreHour.objects.filter(territory=territory, hour__gte=min(start, recent_start))
+        .values("store_id")
+        .annotate(recent=Sum("credit_cents", filter=Q(hour__gte=recent_start)), **slices)
         .order_by()
     )
+    names = dict(Store.objects.filter(territory=territory).values_list("pk", "name"))
     spent = {month: sum(int(row[f"m{index}"] or 0) for row in rows) for index, month in enumerate(months)}
     by_store = sorted(
-        ((row["store__name"], int(row["recent"])) for row in rows if row["recent"]),
+        ((names[row["store_id"]], int(row["recent"])) for row in rows if row["recent"]),
         key=lambda item: (-item[1], item[0]),
     )
     return spent, by_store
+
+
+def credit_spent_since(territory: Territory, since: datetime) -> int:
+    """The credit spent in the territory since ``since`` (a whole hour), from the stores' hours."""
+    return int(
+        StoreHour.objects.filter(territory=territory, hour__gte=since).aggregate(t=Sum("credit_cents"))["t"]
+        or 0
+    )
 
 
 def settlements_of(territory: Territory, month: date | None = None) -> QuerySet[Settlement]:
