@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from grenier.core.models import Household, HouseholdPerson, Role, Territory, TerritoryRole, User
+from grenier.core.models import (
+    CHILD_AGE_LIMIT,
+    Household,
+    HouseholdPerson,
+    Role,
+    Territory,
+    TerritoryRole,
+    User,
+)
 
 
 def household_search(
@@ -48,8 +56,18 @@ def territory_figures(territory: Territory) -> TerritoryFigures:
         joined=Count("id", filter=Q(joined_on__gte=month_start)),
         left_month=Count("id", filter=Q(left_on__gte=month_start)),
     )
-    persons = HouseholdPerson.objects.filter(household__territory=territory, household__left_on__isnull=True)
-    children = sum(1 for person in persons.only("birth_date", "is_child") if person.is_child_on(today))
+    # Counted by the database, as HouseholdPerson.is_child_on says: born after the day CHILD_AGE_LIMIT years ago
+    # (the 28th of February for a 29th), or, with no birth date, marked as a child.
+    try:
+        cutoff = today.replace(year=today.year - CHILD_AGE_LIMIT)
+    except ValueError:
+        cutoff = today.replace(year=today.year - CHILD_AGE_LIMIT, day=28)
+    persons = HouseholdPerson.objects.filter(
+        household__territory=territory, household__left_on__isnull=True
+    ).aggregate(
+        n=Count("id"),
+        children=Count("id", filter=Q(birth_date__gt=cutoff) | Q(birth_date__isnull=True, is_child=True)),
+    )
     roles = dict(
         TerritoryRole.objects.filter(territory=territory)
         .values_list("role")
@@ -59,8 +77,8 @@ def territory_figures(territory: Territory) -> TerritoryFigures:
     return TerritoryFigures(
         households_active=counts["active"],
         households_left=counts["left"],
-        persons=persons.count(),
-        children=children,
+        persons=persons["n"],
+        children=persons["children"],
         joined_this_month=counts["joined"],
         left_this_month=counts["left_month"],
         roles={role.value: roles.get(role.value, 0) for role in Role},

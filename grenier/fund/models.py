@@ -187,6 +187,8 @@ class Payment(models.Model):
             models.Index(
                 fields=["territory", "created_at", "store", "credit_cents"], name="fund_payment_spending"
             ),
+            # The till's and a store's latest payments: read from the end of the store's range, never sorted.
+            models.Index(fields=["store", "created_at", "id"], name="fund_payment_store_latest"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["store", "idempotency_key"], name="fund_payment_once_per_key"),
