@@ -397,10 +397,10 @@ def _payments(territory: Any, first: date, this_month: date, per_month: int, sto
             _sql(
                 "CREATE TABLE bench_pay AS SELECT h.id AS household_id, s.slot AS slot, s.at AS at, "  # noqa: S608 - our own constants, no input
                 "st.store_id AS store_id, st.account_id AS store_account, a.id AS wallet, "
-                "200 + ((h.id * 7 + s.slot * 13) % 600) AS credit "
+                "200 + ((h.id * 7 + s.slot * 13) %% 600) AS credit "
                 "FROM core_household h JOIN ledger_account a ON a.territory_id = %s AND a.code = "
                 "('household:' || h.id || ':credit') "
-                f"CROSS JOIN bench_slot s JOIN bench_store st ON st.idx = (h.id + s.slot) % {len(stores)} "
+                f"CROSS JOIN bench_slot s JOIN bench_store st ON st.idx = (h.id + s.slot) %% {len(stores)} "
                 "WHERE h.territory_id = %s AND s.slot >= %s AND s.slot < %s "
                 "AND (h.left_on IS NULL OR h.left_on > %s)",
                 [t, t, slot_range[0], slot_range[1], month],
