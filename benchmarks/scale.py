@@ -97,6 +97,11 @@ def django_setup(url: str) -> None:
     if "fund_payment" in connection.introspection.table_names():
         repair_stamps()
     call_command("migrate", verbosity=0)
+    if "fund_payment" in connection.introspection.table_names():
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # statistics for every index, new ones included (as after a migration)
+        print(f"  ANALYZE: {time.perf_counter() - started:.1f} s", flush=True)
 
 
 # --- growing the territory ---------------------------------------------------------------------------------------
