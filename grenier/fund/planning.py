@@ -137,8 +137,12 @@ def project_territory(
     brackets: list[list[int | None]] | None = None,
     minimum_cents: int | None = None,
     monthly_grants_cents: int | None = None,
+    households: projection.HouseholdArrays | None = None,
 ) -> PlanningResult:
-    """Project the fund under the rules in force, each of which a caller may replace by a proposed value."""
+    """Project the fund under the rules in force, each of which a caller may replace by a proposed value.
+
+    ``households``: arrays from ``household_arrays`` with this scale's bounds among theirs, for a caller that
+    projects the same territory twice (the panel beside a vote: the rules in force and the proposed ones)."""
     today = timezone.localdate()
     scale = services.scale_for(territory, today)
     rule = services.rule_for(territory, today)
@@ -161,7 +165,8 @@ def project_territory(
         if carry_over_cap_cents is None
         else carry_over_cap_cents,
     )
-    households = household_arrays(territory, rule.child_age_limit, [b[0] for b in scale_rule.brackets])
+    if households is None:
+        households = household_arrays(territory, rule.child_age_limit, [b[0] for b in scale_rule.brackets])
     since = today - timedelta(days=183)
     if monthly_grants_cents is None:
         received = (

@@ -387,10 +387,19 @@ def rule_projection(proposal: Any, *, months: int = 12, scenarios: int = 500) ->
             "brackets": [list(b) for b in payload["brackets"]],
             "minimum_cents": payload.get("minimum_cents", 100),
         }
+    today = timezone.localdate()
+    scale, rule = services.scale_for(proposal.territory, today), services.rule_for(proposal.territory, today)
+    if scale is None or rule is None:
+        return None
+    # The households are read once, grouped by the bounds of both scales, for both projections.
+    bounds = [b[0] for b in scale.brackets] + [b[0] for b in overrides.get("brackets", [])]
+    households = planning.household_arrays(proposal.territory, rule.child_age_limit, bounds)
     try:
-        current = planning.project_territory(proposal.territory, months=months, scenarios=scenarios)
+        current = planning.project_territory(
+            proposal.territory, months=months, scenarios=scenarios, households=households
+        )
         proposed = planning.project_territory(
-            proposal.territory, months=months, scenarios=scenarios, **overrides
+            proposal.territory, months=months, scenarios=scenarios, households=households, **overrides
         )
     except Conflict:
         return None

@@ -6,6 +6,7 @@ cent."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 from django.db import transaction
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from grenier.core.models import Household, HouseholdPerson, Territory
 from grenier.fund import planning, projection, rules, services
 from grenier.fund.models import CarryOver, ContributionChoice
+from grenier.fund.proposals import rule_projection
 
 from .conftest import BRACKETS
 
@@ -204,3 +206,46 @@ def test_the_projection_reads_groups_not_households(db: None) -> None:
     assert result.projection == projection.project(
         scale=scale, allocation=result.allocation, households=old, assumptions=result.assumptions
     )
+
+
+def test_the_vote_panel_reads_the_households_once_and_projects_as_alone(db: None) -> None:
+    """The panel beside a vote on the scale groups the households by both scales' bounds, once; each projection is
+    the one the territory gets alone under those rules."""
+    territory = Territory.objects.create(slug="vote", name="Vote")
+    services.scale_set(
+        territory=territory,
+        effective_month=date(2020, 1, 1),
+        brackets=BRACKETS,
+        minimum_cents=100,
+        actor=None,
+    )
+    services.allocation_rule_set(
+        territory=territory,
+        effective_month=date(2020, 1, 1),
+        base_cents=10_000,
+        carry_over=CarryOver.KEEP,
+        actor=None,
+    )
+    for index in range(60):
+        household = Household.objects.create(
+            territory=territory,
+            name=f"Foyer {index}",
+            card_number=f"{index:012d}",
+            monthly_resources_cents=None if index % 7 == 0 else 40_000 + 7_919 * index,
+            joined_on=date(2025, 1, 1),
+            fund_joined_on=date(2025, 1, 1),
+        )
+        HouseholdPerson.objects.create(household=household, birth_date=date(1980, 1, 1))
+    proposed: list[list[int | None]] = [[75_000, 500], [130_000, 4_000], [None, 9_000]]
+    proposal = SimpleNamespace(
+        territory=territory, kind="contribution_scale", payload={"brackets": proposed, "minimum_cents": 200}
+    )
+    comparison = rule_projection(proposal, months=6, scenarios=40)
+    assert comparison is not None
+    alone_current = planning.project_territory(territory, months=6, scenarios=40)
+    alone_proposed = planning.project_territory(
+        territory, months=6, scenarios=40, brackets=proposed, minimum_cents=200
+    )
+    assert comparison[0].projection == alone_current.projection
+    assert comparison[1].projection == alone_proposed.projection
+    assert comparison[1].projection != comparison[0].projection
