@@ -182,11 +182,6 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["household", "created_at"], name="fund_payment_household"),
-            # The fund's figures sum the credit spent by month and by store over a range of days: this index holds
-            # every column they read, so the database answers from it alone (selectors._credit_spent).
-            models.Index(
-                fields=["territory", "created_at", "store", "credit_cents"], name="fund_payment_spending"
-            ),
             # The till's and a store's latest payments: read from the end of the store's range, never sorted.
             models.Index(fields=["store", "created_at", "id"], name="fund_payment_store_latest"),
         ]
@@ -213,7 +208,7 @@ class StoreHour(models.Model):
     month and by store, so a page reads a few thousand of these, never the payments.
 
     Kept true by the database itself, in the transaction that writes the payment: triggers on ``fund_payment``
-    (migration 0006) add a payment to its hour when it is inserted, move it when its store, time or credit changes,
+    (migration 0005) add a payment to its hour when it is inserted, move it when its store, time or credit changes,
     and take it out when it is deleted, whoever writes it (the ORM, ``fund_pay`` on PostgreSQL, a script). Local
     months start on whole UTC hours in every time zone of whole-hour offsets (Europe/Paris), so a month is a range
     of hours."""

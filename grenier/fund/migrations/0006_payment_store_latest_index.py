@@ -2,7 +2,7 @@
 
 Without statistics SQLite's planner takes a new index for a selective one: a member's statement then went through
 every payment of each store (2.4 million rows, 12 s) instead of the household's 240. ``ANALYZE`` of the payments
-(and of the stores' hours of 0006) lets it choose from what the table holds; PostgreSQL's autovacuum would do it
+(and of the stores' hours of 0005) lets it choose from what the table holds; PostgreSQL's autovacuum would do it
 later, it is done now there too.
 """
 
@@ -19,7 +19,7 @@ def analyze(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0003_household_fund_joined_on"),
-        ("fund", "0006_store_hours_kept_by_triggers"),
+        ("fund", "0005_store_hours_kept_by_triggers"),
         ("ledger", "0003_refuse_truncate_on_postgresql"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

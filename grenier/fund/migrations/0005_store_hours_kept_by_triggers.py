@@ -93,7 +93,7 @@ def triggers_drop(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0003_household_fund_joined_on"),
-        ("fund", "0005_payment_spending_index"),
+        ("fund", "0004_fund_referral"),
     ]
 
     operations = [
