@@ -58,8 +58,9 @@ OPERATIONS = st.lists(
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=OPERATIONS)
 def test_the_stores_hours_equal_the_payments_after_any_operations(
-    fund: Fund, operations: list[tuple[str, int, int]]
+    fund: Fund, payment_path: str, operations: list[tuple[str, int, int]]
 ) -> None:
+    """On each payment path the database has: on PostgreSQL ``fund_pay`` writes the payments outside the ORM."""
     with transaction.atomic():
         coordinator = fund.cast["coordinator"]
         other = services.store_create(territory=fund.cast.territory, name="Marché", actor=coordinator)
