@@ -36,80 +36,121 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
     cycle = access.cycle_for(user, territory, cycle_id)
     group = cycle.group
     manager = access.may_manage(user, group)
-    try:
-        household: Household | None = access.household_in(user, group)
-    except NotFound:
-        household = None
+    household = _household_in(user, group)
     order = Order.objects.filter(cycle=cycle, household=household).first() if household else None
     products = list(cycle.products.select_related("producer"))
-    current = {line.cycle_product_id: line.quantity for line in order.lines.all()} if order else {}
     order_form = None
     if household is not None and cycle.state == "open":
+        current = {line.cycle_product_id: line.quantity for line in order.lines.all()} if order else {}
         order_form = forms.OrderForm(request.POST or None, products=products, initial_quantities=current)
-        if request.method == "POST" and order_form.is_valid():
-            try:
-                services.order_place(
-                    cycle=cycle,
-                    household=household,
-                    quantities=order_form.quantities(),
-                    idempotency_key=idempotency_key(request),
-                    actor=user,
-                )
-            except GrenierError as exc:
-                form_errors(order_form, exc)
-            else:
-                # A pot short after this order is the coordinators' matter (a funder covers it, the cycle page
-                # tells them): the member ordered at their tier and is not told it as if it were their doing.
-                messages.success(request, _("Order saved. You can change it until the cycle closes."))
-                return redirect("orders_cycle", territory.slug, cycle.pk)
+        if (
+            request.method == "POST"
+            and order_form.is_valid()
+            and _order_placed(request, cycle, household, order_form)
+        ):
+            # A pot short after this order is the coordinators' matter (a funder covers it, the cycle page tells
+            # them): the member ordered at their tier and is not told it as if it were their doing.
+            messages.success(request, _("Order saved. You can change it until the cycle closes."))
+            return redirect("orders_cycle", territory.slug, cycle.pk)
     elif request.method == "POST":
         raise PermissionDenied(_("This cycle does not take orders from you now."))
-    membership = (
-        GroupMembership.objects.select_related("tier").filter(group=group, household=household).first()
-        if household
-        else None
-    )
     funders = list(Funder.objects.filter(territory=territory))
     figures = selectors.cycle_figures(cycle)
     plan = services.close_plan(cycle) if not cycle.is_closed else None
     plans = {p.product.pk: p for p in plan.products} if plan else {}
+    context = {
+        "territory": territory,
+        "cycle": cycle,
+        "group": group,
+        "manager": manager,
+        "household": household,
+        "membership": _membership(group, household),
+        "sold_by_cases": cycle.round_to_cases and any(product.case_size > 1 for product in products),
+        "order": order,
+        "receipt": _receipt(order),
+        "order_form": order_form,
+        "by_producer": _by_producer(products, order_form, plans),
+        "figures": figures,
+        "early": not cycle.is_closed and timezone.now() < cycle.closes_at,
+        "error_summary": _error_summary(order_form) if request.method == "POST" else [],
+        "idempotency_key": idempotency_key(request),
+    }
+    context.update(_manager_context(cycle, funders, plan, plans) if manager else _NOT_MANAGER)
+    return render(request, "orders/cycle.html", context)
+
+
+def _household_in(user: Any, group: Any) -> Household | None:
+    """The household the person orders for in this group, if any."""
+    try:
+        return access.household_in(user, group)
+    except NotFound:
+        return None
+
+
+def _membership(group: Any, household: Household | None) -> GroupMembership | None:
+    """The household's membership of the group (its tier), if it has one."""
+    if household is None:
+        return None
+    return GroupMembership.objects.select_related("tier").filter(group=group, household=household).first()
+
+
+def _receipt(order: Order | None) -> Any:
+    """What a placed order comes to, for the member's receipt."""
+    return selectors.receipt(order) if order is not None and order.status == OrderStatus.PLACED else None
+
+
+def _order_placed(
+    request: HttpRequest, cycle: Any, household: Household, order_form: forms.OrderForm
+) -> bool:
+    """Place the member's order; a refusal goes on the form (and the page is shown again)."""
+    try:
+        services.order_place(
+            cycle=cycle,
+            household=household,
+            quantities=order_form.quantities(),
+            idempotency_key=idempotency_key(request),
+            actor=user_of(request),
+        )
+    except GrenierError as exc:
+        form_errors(order_form, exc)
+        return False
+    return True
+
+
+def _by_producer(
+    products: list[Any], order_form: forms.OrderForm | None, plans: dict[int, Any]
+) -> dict[str, list[Any]]:
+    """The order form's fields grouped by farm, each with its product and what the close would deliver now."""
     by_producer: dict[str, list[Any]] = {}
     if order_form is not None:
         for product in products:
             by_producer.setdefault(product.producer.farm_name, []).append(
                 (product, order_form[f"quantity_{product.pk}"], plans.get(product.pk))
             )
-    return render(
-        request,
-        "orders/cycle.html",
-        {
-            "territory": territory,
-            "cycle": cycle,
-            "group": group,
-            "manager": manager,
-            "household": household,
-            "membership": membership,
-            "sold_by_cases": cycle.round_to_cases and any(product.case_size > 1 for product in products),
-            "order": order,
-            "receipt": selectors.receipt(order) if order and order.status == OrderStatus.PLACED else None,
-            "order_form": order_form,
-            "by_producer": by_producer,
-            "figures": figures,
-            "totals": _with_planned(selectors.product_totals(cycle), plans) if manager else [],
-            "orders": list(cycle.orders.select_related("household").order_by("household__name"))
-            if manager
-            else [],
-            "producers": selectors.cycle_producers(cycle) if manager else [],
-            "payouts": selectors.cycle_payouts(cycle) if manager and cycle.is_closed else [],
-            "cover_form": forms.CoverForm(funders=[(f.pk, f.name) for f in funders])
-            if manager and funders
-            else None,
-            "plan": plan if manager else None,
-            "early": not cycle.is_closed and timezone.now() < cycle.closes_at,
-            "error_summary": _error_summary(order_form) if request.method == "POST" else [],
-            "idempotency_key": idempotency_key(request),
-        },
-    )
+    return by_producer
+
+
+# What a person who does not manage the group is shown of the managers' part of the page: nothing.
+_NOT_MANAGER: dict[str, Any] = {
+    "totals": [],
+    "orders": [],
+    "producers": [],
+    "payouts": [],
+    "cover_form": None,
+    "plan": None,
+}
+
+
+def _manager_context(cycle: Any, funders: list[Funder], plan: Any, plans: dict[int, Any]) -> dict[str, Any]:
+    """The managers' part of a cycle's page: totals by product, every order, producers, payouts, covers, the plan."""
+    return {
+        "totals": _with_planned(selectors.product_totals(cycle), plans),
+        "orders": list(cycle.orders.select_related("household").order_by("household__name")),
+        "producers": selectors.cycle_producers(cycle),
+        "payouts": selectors.cycle_payouts(cycle) if cycle.is_closed else [],
+        "cover_form": forms.CoverForm(funders=[(f.pk, f.name) for f in funders]) if funders else None,
+        "plan": plan,
+    }
 
 
 def _with_planned(
