@@ -311,12 +311,14 @@ def test_statements_default_to_a_funder_with_agreements_and_download_without_dat
 def test_the_garden_and_the_referrals_pages_are_paginated_and_searched(
     baskets: Baskets, client: Client, login: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from grenier.baskets import views
+    from grenier.baskets.views import gardens, referring
 
-    assert views.PAGE_SIZE == 15  # a phone page of cards (core.pages.PAGE_SIZE)
-    assert views.GARDEN_PAGE_SIZE == 10  # fewer on the garden's page, which shows more than its subscriptions
-    monkeypatch.setattr(views, "PAGE_SIZE", 1)
-    monkeypatch.setattr(views, "GARDEN_PAGE_SIZE", 1)
+    assert referring.PAGE_SIZE == 15  # a phone page of cards (core.pages.PAGE_SIZE)
+    assert (
+        gardens.GARDEN_PAGE_SIZE == 10
+    )  # fewer on the garden's page, which shows more than its subscriptions
+    monkeypatch.setattr(referring, "PAGE_SIZE", 1)
+    monkeypatch.setattr(gardens, "GARDEN_PAGE_SIZE", 1)
     other = baskets.cast.other_household
     services.subscription_create(
         household=other,
