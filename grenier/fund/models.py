@@ -290,6 +290,29 @@ class MonthLine(models.Model):
         return f"{self.household_id} {self.month:%Y-%m}"
 
 
+class RunTotals(models.Model):
+    """A monthly run's totals over its month lines: how many households, the credit issued, the contributions due
+    and paid, the credit returned — what the runs page, the fund's dashboard and the projection read, one row a run
+    instead of a ``SUM`` over 100,000 lines.
+
+    Kept true by the database itself, in the transaction that writes the lines: triggers on ``fund_monthline``
+    (migration 0007) add a line when it is inserted, move it when its run or amounts change and take it out when it
+    is deleted, whoever writes it (``monthly_run``'s batches on either database, a script). A run with no line
+    has no row (its totals are zero)."""
+
+    run = models.OneToOneField(
+        MonthlyRun, primary_key=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    households = models.BigIntegerField(default=0)
+    contribution_due_cents = models.BigIntegerField(default=0)
+    contribution_paid_cents = models.BigIntegerField(default=0)
+    allocation_cents = models.BigIntegerField(default=0)
+    returned_cents = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.households} {self.allocation_cents}"
+
+
 class SettlementStatus(models.TextChoices):
     DUE = "due", _("due")
     PAID = "paid", _("paid")

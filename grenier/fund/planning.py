@@ -213,12 +213,13 @@ def project_territory(
 
 def _observed_spend_share(territory: Territory) -> float:
     """The share of issued credit spent over the last three runs, bounded to a sensible range; 0.92 without data."""
-    from grenier.fund.models import MonthLine, MonthlyRun
+    from grenier.fund.models import MonthlyRun, RunTotals
 
     runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:3])
     if not runs:
         return 0.92
-    issued = MonthLine.objects.filter(run__in=runs).aggregate(t=Sum("allocation_cents"))["t"] or 0
+    # The runs' kept totals (one row a run), not their lines.
+    issued = RunTotals.objects.filter(run__in=runs).aggregate(t=Sum("allocation_cents"))["t"] or 0
     start, _ = services.month_bounds(runs[-1].month)
     spent = selectors.credit_spent_since(territory, start)
     if issued <= 0:

@@ -17,6 +17,7 @@ from grenier.fund.models import (
     MonthlyRun,
     Payment,
     Refund,
+    RunTotals,
     Settlement,
     SettlementStatus,
     Store,
@@ -154,19 +155,18 @@ def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
         MonthlyRun.objects.filter(territory=territory, finished_at__isnull=False).order_by("-month").first()
     )
     runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:months])
-    # Each run's month lines summed by the database, grouped by run (the index on the run's lines).
+    # Each run's totals as the database keeps them (``RunTotals``, one row a run), never its lines.
     wanted = [run.pk for run in runs] + ([last_run.pk] if last_run else [])
-    line_totals = {
-        row["run"]: row
-        for row in MonthLine.objects.filter(run__in=wanted)
-        .values("run")
-        .annotate(alloc=Sum("allocation_cents"), contrib=Sum("contribution_paid_cents"), n=Count("id"))
-        .order_by()
+    line_totals: dict[int, tuple[int, int, int]] = {
+        run: (households, credit, contributions)
+        for run, households, credit, contributions in RunTotals.objects.filter(run__in=wanted).values_list(
+            "run", "households", "allocation_cents", "contribution_paid_cents"
+        )
     }
-    run_totals = {"credit": 0, "contrib": 0}
-    if last_run:
-        totals = line_totals.get(last_run.pk, {})
-        run_totals = {"credit": totals.get("alloc") or 0, "contrib": totals.get("contrib") or 0}
+    _households, last_credit, last_contributions = (
+        line_totals.get(last_run.pk, (0, 0, 0)) if last_run else (0, 0, 0)
+    )
+    run_totals = {"credit": last_credit, "contrib": last_contributions}
     liabilities = outstanding + due
     monthly_need = run_totals["credit"] - run_totals["contrib"]
     covered = None
@@ -186,13 +186,13 @@ def fund_figures(territory: Territory, *, months: int = 6) -> FundFigures:
             .annotate(t=Sum("amount_cents"))
         }
         for run in reversed(runs):
-            totals = line_totals.get(run.pk, {})
+            households, allocation, contributions = line_totals.get(run.pk, (0, 0, 0))
             monthly.append(
                 MonthFigures(
                     month=run.month,
-                    households=int(totals.get("n", 0) or 0),
-                    allocation=int(totals.get("alloc", 0) or 0),
-                    contributions=int(totals.get("contrib", 0) or 0),
+                    households=households,
+                    allocation=allocation,
+                    contributions=contributions,
                     spent=spent.get(run.month, 0),
                     grants=int(granted.get(run.month, 0) or 0),
                 )
@@ -272,25 +272,21 @@ def stores_with_activity(territory: Territory) -> QuerySet[Store]:
 def runs_of(territory: Territory, limit: int = 24) -> list[dict[str, object]]:
     """The latest monthly runs with their totals, newest first."""
     runs = list(MonthlyRun.objects.filter(territory=territory).order_by("-month")[:limit])
-    totals = {
-        row["run"]: row
-        for row in MonthLine.objects.filter(run__in=runs)
-        .values("run")
-        .annotate(
-            n=Count("id"),
-            credit=Sum("allocation_cents"),
-            contrib=Sum("contribution_paid_cents"),
-            returned=Sum("returned_cents"),
-        )
+    # The totals the database keeps as the lines are written (``RunTotals``): one row a run, never its lines.
+    totals: dict[int, tuple[int, int, int, int]] = {
+        run: (households, credit, contributions, returned)
+        for run, households, credit, contributions, returned in RunTotals.objects.filter(
+            run__in=runs
+        ).values_list("run", "households", "allocation_cents", "contribution_paid_cents", "returned_cents")
     }
     return [
-        {
-            "run": run,
-            "households": totals.get(run.pk, {}).get("n", 0),
-            "credit_cents": totals.get(run.pk, {}).get("credit") or 0,
-            "contributions_cents": totals.get(run.pk, {}).get("contrib") or 0,
-            "returned_cents": totals.get(run.pk, {}).get("returned") or 0,
-        }
+        dict(
+            zip(
+                ("run", "households", "credit_cents", "contributions_cents", "returned_cents"),
+                (run, *totals.get(run.pk, (0, 0, 0, 0))),
+                strict=True,
+            )
+        )
         for run in runs
     ]
 
