@@ -313,6 +313,26 @@ class RunTotals(models.Model):
         return f"{self.run_id}: {self.households} {self.allocation_cents}"
 
 
+class HouseholdsStamp(models.Model):
+    """A token that changes whenever anything the projection reads of a territory's households changes: a household
+    written or deleted (its resources, its dates in the fund, its territory), a person (added, removed, moved, born
+    on another day, marked a child), a chosen contribution. ``planning.household_arrays`` keeps the groups it read
+    under the token they were read at and reads them again only once the token has changed.
+
+    Kept by the database itself, in the transaction that writes the row: triggers on ``core_household``,
+    ``core_householdperson`` and ``fund_contributionchoice`` (migration 0008) give the territory a new token
+    (PostgreSQL: the next value of a sequence; SQLite: ``random()``, 64 bits), whoever writes — the ORM, a bulk
+    insert, a script. A token is never reused, even after a rolled-back transaction."""
+
+    territory = models.OneToOneField(
+        Territory, primary_key=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.territory_id}: {self.token}"
+
+
 class SettlementStatus(models.TextChoices):
     DUE = "due", _("due")
     PAID = "paid", _("paid")

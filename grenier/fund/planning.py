@@ -5,6 +5,7 @@ The governance module will call ``project_territory`` with a proposal's rules to
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +18,14 @@ from django.utils import timezone
 from grenier.core.errors import Conflict
 from grenier.core.models import CHILD_AGE_LIMIT, Territory
 from grenier.fund import projection, selectors, services
-from grenier.fund.models import CarryOver, ContributionChoice, Grant, Settlement, SettlementStatus
+from grenier.fund.models import (
+    CarryOver,
+    ContributionChoice,
+    Grant,
+    HouseholdsStamp,
+    Settlement,
+    SettlementStatus,
+)
 from grenier.fund.projection import AllocationRule, Assumptions, ScaleRule
 from grenier.ledger.models import Account
 
@@ -47,7 +55,7 @@ def household_arrays(
     today = timezone.localdate()
     month = today.replace(day=1)
     first_projected = services.first_of_month(services.last_of_month(month) + timedelta(days=1))
-    rows = _household_groups(territory, month, first_projected, child_age_limit, bounds)
+    rows = _kept_groups(territory, month, first_projected, child_age_limit, bounds)
     columns = list(zip(*rows, strict=True)) if rows else [()] * 6
     persons, children, under_14, resources, chosen, counts = (np.asarray(c, dtype=np.int64) for c in columns)
     return projection.HouseholdArrays(
@@ -60,6 +68,49 @@ def household_arrays(
         chosen_cents=chosen,
         counts=counts,
     )
+
+
+# The groups last read, by database, territory, households' stamp and what they were read for; a few entries.
+_GROUPS: OrderedDict[tuple[object, ...], list[tuple[int, int, int, int, int, int]]] = OrderedDict()
+_GROUPS_KEPT = 32
+
+
+def _kept_groups(
+    territory: Territory,
+    month: date,
+    first_projected: date,
+    child_age_limit: int,
+    bounds: Sequence[int | None],
+) -> list[tuple[int, int, int, int, int, int]]:
+    """``_household_groups``, read again only when the territory's households changed since: the database gives
+    the territory a new stamp (``HouseholdsStamp``) in every transaction that writes a household, a person or a
+    chosen contribution, so groups kept under the stamp they were read at are still what the query would return.
+    The stamp is read first: whatever is written after it was read gives a new stamp, so groups are never kept
+    under a stamp older than what they saw. Without a stamp (none written yet) the groups are read each time."""
+    limits = tuple(sorted({int(bound) for bound in bounds if bound is not None}))
+    token = HouseholdsStamp.objects.filter(territory=territory).values_list("token", flat=True).first()
+    if token is None:
+        return _household_groups(territory, month, first_projected, child_age_limit, limits)
+    database = connection.settings_dict["NAME"]
+    key = (
+        connection.alias,
+        str(database),
+        territory.pk,
+        token,
+        month,
+        first_projected,
+        child_age_limit,
+        limits,
+    )
+    rows = _GROUPS.get(key)
+    if rows is None:
+        rows = _household_groups(territory, month, first_projected, child_age_limit, limits)
+        _GROUPS[key] = rows
+        while len(_GROUPS) > _GROUPS_KEPT:
+            _GROUPS.popitem(last=False)
+    else:
+        _GROUPS.move_to_end(key)
+    return list(rows)
 
 
 def _units_x10(persons: int, children_under_14: int) -> int:
