@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "grenier.supply",
     "grenier.baskets",
     "grenier.orders",
+    "grenier.waste",
 ]
 
 MIDDLEWARE = [

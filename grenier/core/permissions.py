@@ -63,6 +63,9 @@ class Action(StrEnum):
     ORDERS_MANAGE = "orders.manage"  # groups, catalogues, cycles, purchase orders, the solidarity pot
     ORDERS_OWN = "orders.own"  # a household's own orders in the groups it belongs to
     ORDERS_SUPPLY = "orders.supply"  # a producer's own catalogue and purchase orders
+    # biowaste: which kitchen a person records for is checked by waste.access
+    WASTE_RECORD = "waste.record"  # a kitchen's own campaigns, weighings and biowaste deliveries
+    WASTE_FIGURES = "waste.figures"  # every kitchen's campaigns and figures, read only
 
 
 _EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ})
@@ -84,6 +87,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.BASKETS_MANAGE,
         Action.BASKETS_DISTRIBUTE,
         Action.ORDERS_MANAGE,
+        Action.WASTE_FIGURES,
     },
     Role.COMMITTEE: _EVERY_ROLE
     | {
@@ -92,12 +96,13 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.SUPPLY_FIGURES,
         Action.BASKETS_FIGURES,
         Action.BASKETS_EVERY_FUNDER,
+        Action.WASTE_FIGURES,
     },
     Role.MEMBER: _EVERY_ROLE
     | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT, Action.BASKETS_OWN, Action.ORDERS_OWN},
     Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS, Action.BASKETS_DISTRIBUTE},
     Role.PRODUCER: _EVERY_ROLE | {Action.SUPPLY_PRODUCE, Action.ORDERS_SUPPLY},
-    Role.KITCHEN: _EVERY_ROLE | {Action.SUPPLY_KITCHEN},
+    Role.KITCHEN: _EVERY_ROLE | {Action.SUPPLY_KITCHEN, Action.WASTE_RECORD},
     Role.SOCIAL_WORKER: _EVERY_ROLE | {Action.BASKETS_REFER, Action.FUND_REFER},
     Role.FUNDER: _EVERY_ROLE
     | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES, Action.BASKETS_FIGURES},
