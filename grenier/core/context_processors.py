@@ -46,6 +46,7 @@ TABS: tuple[tuple[str, Any, str, tuple[Action, ...] | None], ...] = (
     ("supply", _("Supply"), "supply_home", SUPPLY_ACTIONS),
     ("baskets", _("Baskets"), "baskets_home", BASKETS_ACTIONS),
     ("orders", _("Buying groups"), "orders_home", ORDERS_ACTIONS),
+    ("waste", _("Biowaste"), "waste_home", (Action.WASTE_RECORD, Action.WASTE_FIGURES)),
     ("governance", _("Votes"), "governance_proposals", (Action.GOV_READ,)),
 )
 

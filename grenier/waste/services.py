@@ -215,7 +215,10 @@ def weighing_record(
     _refuse_impossible(campaign, day, service, meals, grams, today or timezone.localdate())
     warnings = unusual(campaign.kitchen, meals, grams)
     if warnings and not confirm:
-        raise UnusualValue(_("Unusual value: check it, then confirm it is right."), errors=dict(warnings))
+        said = " ".join(message for _field, messages in warnings for message in messages)
+        raise UnusualValue(
+            f"{said} {_('Unusual value: check it, then confirm it is right.')}", errors=dict(warnings)
+        )
 
     def create() -> Weighing:
         weighing = Weighing.objects.create(
