@@ -186,6 +186,7 @@ def _mount_routers() -> None:
     from grenier.governance.api import router as governance_router
     from grenier.orders.api import router as orders_router
     from grenier.supply.api import router as supply_router
+    from grenier.waste.api import router as waste_router
 
     api.add_router("", core_router)
     api.add_router("", fund_router)
@@ -193,6 +194,7 @@ def _mount_routers() -> None:
     api.add_router("", supply_router)
     api.add_router("", baskets_router)
     api.add_router("", orders_router)
+    api.add_router("", waste_router)
 
 
 _mount_routers()
