@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
 
@@ -136,12 +136,13 @@ def ma_cantine_waste_row(campaign: Campaign) -> dict[str, str]:
     )
 
 
-def ma_cantine_csv(campaign: Campaign) -> str:
-    """The campaign as one waste measurement: UTF-8, comma separated, decimal points, ma-cantine's field names."""
+def ma_cantine_csv(campaigns: Iterable[Campaign]) -> str:
+    """Each campaign as one waste measurement: UTF-8, comma separated, decimal points, ma-cantine's field names."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=MA_CANTINE_WASTE_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerow(ma_cantine_waste_row(campaign))
+    for campaign in campaigns:
+        writer.writerow(ma_cantine_waste_row(campaign))
     return out.getvalue()
 
 

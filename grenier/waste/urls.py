@@ -19,4 +19,6 @@ urlpatterns = [
         )
     ),
     path("waste/deliveries/", views.deliveries, name="waste_deliveries"),
+    path("waste/ma-cantine/", views.ma_cantine, name="waste_ma_cantine_year"),
+    path("waste/ma-cantine/<int:kitchen_id>.csv", views.ma_cantine_csv, name="waste_ma_cantine_kitchen"),
 ]

@@ -259,7 +259,48 @@ def campaign_export(request: HttpRequest, territory: Territory, campaign_id: int
             exports.campaign_pdf(campaign), "application/pdf", f"bilan-gaspillage-{campaign.pk}.pdf"
         )
     return _download(
-        exports.ma_cantine_csv(campaign),
+        exports.ma_cantine_csv([campaign]),
         "text/csv; charset=utf-8",
         f"ma-cantine-gaspillage-{campaign.pk}.csv",
+    )
+
+
+def _year(request: HttpRequest) -> int:
+    raw = request.GET.get("year", "")
+    this_year = timezone.localdate().year
+    return int(raw) if raw.isdigit() and this_year - 10 <= int(raw) <= this_year else this_year
+
+
+@waste_page
+def ma_cantine(request: HttpRequest, territory: Territory) -> HttpResponse:
+    """Each kitchen's campaigns of a year as ma-cantine's waste measurements, beside the EGalim purchase export."""
+    year = _year(request)
+    campaigns = list(
+        access.campaigns_of(request.user, territory)
+        .filter(starts_on__year=year)
+        .select_related("kitchen")
+        .order_by("kitchen__name", "starts_on")
+    )
+    this_year = timezone.localdate().year
+    return _render(
+        request,
+        territory,
+        "ma_cantine.html",
+        page="ma-cantine",
+        rows=[(campaign, exports.ma_cantine_waste_row(campaign)) for campaign in campaigns],
+        kitchens=sorted({campaign.kitchen for campaign in campaigns}, key=lambda k: k.name),
+        year=year,
+        years=list(range(this_year, this_year - 5, -1)),
+    )
+
+
+@waste_page
+def ma_cantine_csv(request: HttpRequest, territory: Territory, kitchen_id: int) -> HttpResponse:
+    kitchen = access.kitchen_for(request.user, territory, kitchen_id)
+    year = _year(request)
+    campaigns = Campaign.objects.filter(kitchen=kitchen, starts_on__year=year).order_by("starts_on")
+    return _download(
+        exports.ma_cantine_csv(campaigns),
+        "text/csv; charset=utf-8",
+        f"ma-cantine-gaspillage-{kitchen.siret or kitchen.pk}-{year}.csv",
     )

@@ -51,6 +51,8 @@ def test_who_sees_which_page(kitchens: Kitchens, login: Callable[..., Client], w
         "waste_weighings_xlsx": ((campaign,), True, False),
         "waste_report_pdf": ((campaign,), True, False),
         "waste_ma_cantine": ((campaign,), True, False),
+        "waste_ma_cantine_year": ((), False, False),
+        "waste_ma_cantine_kitchen": ((kitchens.school.pk,), True, False),
     }
     for name, (args, school, write) in pages.items():
         status = client.get(reverse(name, args=["vallee", *args])).status_code
@@ -267,3 +269,26 @@ def test_the_exports(kitchens: Kitchens, login: Callable[..., Client]) -> None:
     ma_cantine = client.get(reverse("waste_ma_cantine", args=args)).content.decode().splitlines()
     assert ma_cantine[0].startswith("canteen_siret,period_start_date,period_end_date,meal_count,total_mass")
     assert ma_cantine[1] == "21310000000014,2026-11-16,2026-11-27,300,35.5,true,4,9,22.5"
+
+
+def test_the_year_s_waste_for_ma_cantine_beside_the_egalim_export(
+    kitchens: Kitchens, login: Callable[..., Client]
+) -> None:
+    weigh(
+        kitchens.autumn, date(2026, 11, 16), 300, preparation=4_000, unserved=9_000, plate=21_000, bread=1_500
+    )
+    client = login(kitchens.cast["kitchen"])
+    page = client.get(reverse("waste_ma_cantine_year", args=["vallee"]) + "?year=2026").content.decode()
+    assert f'id="ma-cantine-{kitchens.school.pk}"' in page and "22.5" in page  # plates and bread
+    csv_text = client.get(
+        reverse("waste_ma_cantine_kitchen", args=["vallee", kitchens.school.pk]) + "?year=2026"
+    )
+    assert csv_text.content.decode().splitlines()[1].endswith(",300,35.5,true,4,9,22.5")
+    assert (
+        "Automne"
+        not in login(kitchens.other_kitchen)
+        .get(reverse("waste_ma_cantine_year", args=["vallee"]) + "?year=2026")
+        .content.decode()
+    )
+    egalim = login(kitchens.cast["kitchen"]).get(reverse("supply_egalim", args=["vallee"])).content.decode()
+    assert 'id="waste-for-ma-cantine"' in egalim

@@ -85,7 +85,7 @@ class Command(BaseCommand):
             self.stdout.write(exports.weighings_csv(campaign), ending="")
             return
         if fmt == "ma-cantine":
-            self.stdout.write(exports.ma_cantine_csv(campaign), ending="")
+            self.stdout.write(exports.ma_cantine_csv([campaign]), ending="")
             return
         totals = figures.totals(campaign.weighings.all())
         write = self.stdout.write
