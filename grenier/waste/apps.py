@@ -6,3 +6,6 @@ class WasteConfig(AppConfig):
     name = "grenier.waste"
     label = "waste"
     verbose_name = _("Biowaste")
+
+    def ready(self) -> None:
+        from grenier.waste import home  # noqa: F401 - registered when Django starts: a kitchen's weighing of the day

@@ -292,3 +292,11 @@ def test_the_year_s_waste_for_ma_cantine_beside_the_egalim_export(
     )
     egalim = login(kitchens.cast["kitchen"]).get(reverse("supply_egalim", args=["vallee"])).content.decode()
     assert 'id="waste-for-ma-cantine"' in egalim
+
+
+def test_the_kitchen_s_home_offers_today_s_weighing(kitchens: Kitchens, login: Callable[..., Client]) -> None:
+    weigh_url = reverse("waste_weigh", args=["vallee", kitchens.autumn.pk])
+    home = login(kitchens.cast["kitchen"]).get(reverse("territory_home", args=["vallee"])).content.decode()
+    assert f'href="{weigh_url}"' in home  # 25 November, a day of the campaign
+    home = login(kitchens.other_kitchen).get(reverse("territory_home", args=["vallee"])).content.decode()
+    assert f'href="{weigh_url}"' not in home
