@@ -242,7 +242,8 @@ def campaign_pdf(campaign: Campaign) -> bytes:
             )
             story.append(
                 Paragraph(
-                    f"<b>{_escape(figure)}</b> {_escape(str(reference.label))}. <i>{_escape(reference.source)}</i>",
+                    f"<b>{_escape(figure)}</b> {_escape(_('per meal: %(label)s.') % {'label': reference.label})} "
+                    f"<i>{_escape(reference.source)}</i>",
                     sheet["Normal"],
                 )
             )

@@ -119,6 +119,7 @@ def campaign_detail(request: HttpRequest, territory: Territory, campaign_id: int
         comparison=figures.comparison(campaign),
         weighings=list(campaign.weighings.select_related("recorded_by")),
         may_record=access.may_record(request.user, campaign.kitchen),
+        started=campaign.starts_on <= timezone.localdate(),
         yearly=_yearly(found, campaign),
         days_a_year=figures.days_a_year(campaign.kitchen),
     )
