@@ -133,6 +133,19 @@ class Comparison:
     def days_a_year(self) -> int:
         return days_a_year(self.kitchen)
 
+    def kinds(self) -> list[tuple[str, str, Fraction | None, Fraction | None]]:
+        """(kind, its label, grams per meal before, after), in the order waste is thrown away."""
+        return [
+            (kind, str(WasteKind(kind).label), self.before.per_meal(kind), self.after.per_meal(kind))
+            for kind in KINDS
+        ]
+
+    def largest(self) -> Fraction:
+        """The largest figure by kind, before or after: a chart's full bar."""
+        return max(
+            (value or Fraction(0) for _k, _l, *pair in self.kinds() for value in pair), default=Fraction(0)
+        )
+
 
 def comparison(campaign: Campaign) -> Comparison | None:
     if campaign.compares_with is None:

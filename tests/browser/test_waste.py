@@ -5,11 +5,12 @@ then reads grams per meal; the committee reads the same figures and may not weig
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from grenier.waste.models import Weighing
+from grenier.waste.models import Campaign, Phase, Weighing
 
 from ..conftest import PASSWORD
-from ..waste.conftest import Kitchens
+from ..waste.conftest import Kitchens, weigh
 from ..waste.conftest import kitchens as kitchens  # the fixture, shared with the page tests
 from .conftest import screenshot
 from .test_journeys import _no_sideways_scroll, log_in
@@ -77,3 +78,23 @@ def test_a_kitchen_agent_weighs_a_lunch_on_a_phone(page, kitchens: Kitchens) -> 
     page.goto(f"{page.base_url}/t/vallee/waste/campaigns/{campaign.pk}/")
     assert page.locator("#per-meal").inner_text().replace("\u00a0", " ") == "106,6 g"
     assert not page.locator("#weigh").count()
+
+    # an "after" campaign beside this one: the change per meal and a year, and the bars by kind
+    after = Campaign.objects.create(
+        territory=campaign.territory,
+        kitchen=campaign.kitchen,
+        name="Après, pain à la demande",
+        phase=Phase.AFTER,
+        starts_on=date(2026, 11, 23),
+        ends_on=date(2026, 11, 24),
+        services=["lunch"],
+        compares_with=campaign,
+        idempotency_key="browser-after",
+    )
+    weigh(after, date(2026, 11, 23), 320, preparation=3_000, unserved=4_000, plate=17_000, bread=600)
+    page.goto(f"{page.base_url}/t/vallee/waste/campaigns/{after.pk}/")
+    # 24,600 g for 320 meals (76.875 g) against 106.57 g: -29.7 g a meal
+    assert page.locator("#change-per-meal").inner_text().replace("\u00a0", " ") == "\u221229,7 g"
+    assert page.locator("#compare-by-kind li").count() == 4
+    assert _no_sideways_scroll(page)
+    screenshot(page, "waste-comparison")

@@ -277,3 +277,25 @@ def test_a_delivery_s_bad_input_is_refused_on_its_field(
         services.delivery_record(**arguments)  # type: ignore[arg-type]
     assert field in refused.value.errors
     assert not BiowasteDelivery.objects.exists()
+
+
+def test_the_comparison_by_kind(kitchens: Kitchens) -> None:
+    _two_lunches(kitchens)
+    spring = Campaign.objects.create(
+        territory=kitchens.school.territory,
+        kitchen=kitchens.school,
+        name="Après",
+        phase=Phase.AFTER,
+        starts_on=date(2026, 11, 23),
+        ends_on=date(2026, 11, 25),
+        services=["lunch"],
+        compares_with=kitchens.autumn,
+        idempotency_key="after",
+    )
+    weigh(spring, date(2026, 11, 23), 310, plate=24_800)
+    found = figures.comparison(spring)
+    assert found is not None
+    by_kind = {kind: (before, after) for kind, _label, before, after in found.kinds()}
+    assert by_kind["plate"] == (Fraction(40_200, 620), Fraction(80))
+    assert by_kind["bread"] == (Fraction(2_780, 620), Fraction(0))
+    assert found.largest() == 80
