@@ -18,7 +18,7 @@ from grenier.core.errors import Forbidden, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
 from grenier.supply.models import Kitchen, Producer
-from grenier.waste.models import BiowasteDelivery, Campaign
+from grenier.waste.models import BiowasteDelivery, Campaign, Weighing
 
 if TYPE_CHECKING:
     from grenier.core.permissions import AnyUser
@@ -91,6 +91,20 @@ def campaign_to_record(user: AnyUser, territory: Territory, campaign_id: int) ->
     if not may_record(user, campaign.kitchen):
         raise Forbidden(_("Only the kitchen's managers record its weighings."))
     return campaign
+
+
+def weighing_to_record(user: AnyUser, territory: Territory, weighing_id: int) -> Weighing:
+    """A weighing of a campaign ``user`` records for (to correct it): "not found" beyond what it reads."""
+    weighing = (
+        Weighing.objects.filter(campaign__in=campaigns_of(user, territory), pk=weighing_id)
+        .select_related("campaign__kitchen", "campaign__territory")
+        .first()
+    )
+    if weighing is None:
+        raise NotFound(_("This weighing does not exist or you may not see it."))
+    if not may_record(user, weighing.campaign.kitchen):
+        raise Forbidden(_("Only the kitchen's managers record its weighings."))
+    return weighing
 
 
 def farms(territory: Territory) -> QuerySet[Producer]:

@@ -25,6 +25,7 @@ from grenier.waste.schemas import (
     KindOut,
     ReferenceOut,
     ServiceOut,
+    WeighingCorrectionIn,
     WeighingIn,
     WeighingOut,
 )
@@ -60,6 +61,15 @@ def _campaign_fields(campaign: Campaign, totals: figures.Totals) -> dict[str, An
         "total_g": totals.total_g,
         "grams_per_meal": _decimal(totals.per_meal()),
     }
+
+
+def _grams(payload: WeighingCorrectionIn) -> services.Grams:
+    return services.Grams(
+        preparation=payload.preparation_g,
+        unserved=payload.unserved_g,
+        plate=payload.plate_g,
+        bread=payload.bread_g,
+    )
 
 
 def _weighing_out(weighing: Weighing) -> WeighingOut:
@@ -195,18 +205,33 @@ def weighing_record(request: HttpRequest, campaign_id: int, payload: WeighingIn)
         day=payload.day,
         service=payload.service.value,
         meals=payload.meals,
-        grams=services.Grams(
-            preparation=payload.preparation_g,
-            unserved=payload.unserved_g,
-            plate=payload.plate_g,
-            bread=payload.bread_g,
-        ),
+        grams=_grams(payload),
         note=payload.note,
         confirm=payload.confirm,
         actor=user_of(request),
         idempotency_key=payload.idempotency_key,
     )
     return 201, _weighing_out(weighing)
+
+
+@router.post(
+    "/waste/weighings/{weighing_id}/correction",
+    response=WeighingOut,
+    summary="Correct a service's weighing: its figures (its day and service stay); the same checks as recording it",
+)
+def weighing_correct(request: HttpRequest, weighing_id: int, payload: WeighingCorrectionIn) -> WeighingOut:
+    territory = territory_of(request)
+    access.require_waste(request.user, territory)
+    weighing = access.weighing_to_record(request.user, territory, weighing_id)
+    corrected = services.weighing_correct(
+        weighing=weighing,
+        meals=payload.meals,
+        grams=_grams(payload),
+        note=payload.note,
+        confirm=payload.confirm,
+        actor=user_of(request),
+    )
+    return _weighing_out(corrected)
 
 
 def _delivery_out(delivery: BiowasteDelivery) -> DeliveryOut:

@@ -73,6 +73,15 @@ class WeighingForm(forms.Form):
         field.choices = [(value, label) for value, label in MealService.choices if value in services]
 
 
+class CorrectionForm(WeighingForm):
+    """A recorded weighing's figures, corrected: its day and service stay."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, services=[], **kwargs)
+        del self.fields["day"]
+        del self.fields["service"]
+
+
 class CampaignForm(forms.Form):
     kitchen: forms.ModelChoiceField[Kitchen] = forms.ModelChoiceField(
         label=_("Kitchen"), queryset=Kitchen.objects.none(), empty_label=None

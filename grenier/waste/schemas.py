@@ -31,9 +31,7 @@ class CampaignIn(InputSchema):
     idempotency_key: Key
 
 
-class WeighingIn(InputSchema):
-    day: Day
-    service: Annotated[MealService, FROM_TEXT]
+class WeighingCorrectionIn(InputSchema):
     meals: Quantity = Field(..., description="Meals served at the service (above zero).")
     preparation_g: Quantity = 0
     unserved_g: Quantity = 0
@@ -43,6 +41,11 @@ class WeighingIn(InputSchema):
     confirm: bool = Field(
         False, description="The caller checked an unusual value (422 `unusual-value`) and confirms it."
     )
+
+
+class WeighingIn(WeighingCorrectionIn):
+    day: Day
+    service: Annotated[MealService, FROM_TEXT]
     idempotency_key: Key
 
 

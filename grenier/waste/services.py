@@ -213,12 +213,7 @@ def weighing_record(
     if found is not None:
         return found
     _refuse_impossible(campaign, day, service, meals, grams, today or timezone.localdate())
-    warnings = unusual(campaign.kitchen, meals, grams)
-    if warnings and not confirm:
-        said = " ".join(message for _field, messages in warnings for message in messages)
-        raise UnusualValue(
-            f"{said} {_('Unusual value: check it, then confirm it is right.')}", errors=dict(warnings)
-        )
+    confirmed = _warn(campaign.kitchen, meals, grams, confirm)
 
     def create() -> Weighing:
         weighing = Weighing.objects.create(
@@ -228,7 +223,7 @@ def weighing_record(
             meals=meals,
             **{f"{kind}_g": value for kind, value in grams.as_dict().items()},
             note=note.strip()[:300],
-            confirmed_unusual=bool(warnings),
+            confirmed_unusual=confirmed,
             recorded_by=actor,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint(**request),
@@ -268,6 +263,16 @@ def _refuse_impossible(
         ]
     elif day > today:
         errors["day"] = [_("This day has not come yet.")]
+    errors.update(_figure_errors(meals, grams))
+    if errors:
+        raise InvalidInput(_("The weighing could not be recorded."), errors=errors)
+    if Weighing.objects.filter(campaign=campaign, day=day, service=service).exists():
+        _refuse_weighed_twice(campaign, day, service)
+
+
+def _figure_errors(meals: int, grams: Grams) -> dict[str, list[str]]:
+    """What is impossible in a service's figures, each on its field."""
+    errors: dict[str, list[str]] = {}
     if meals <= 0:
         errors["meals"] = [_("A service with no meal served cannot be weighed: type the meals served.")]
     elif meals > MAX_MEALS:
@@ -286,10 +291,18 @@ def _refuse_impossible(
             )
             % {"figure": grams_per_meal_text(_per_meal(grams, meals))}
         ]
-    if errors:
-        raise InvalidInput(_("The weighing could not be recorded."), errors=errors)
-    if Weighing.objects.filter(campaign=campaign, day=day, service=service).exists():
-        _refuse_weighed_twice(campaign, day, service)
+    return errors
+
+
+def _warn(kitchen: Kitchen, meals: int, grams: Grams, confirm: bool) -> bool:
+    """Whether the figures are unusual; ``UnusualValue`` (each warning on its field) unless ``confirm``."""
+    warnings = unusual(kitchen, meals, grams)
+    if warnings and not confirm:
+        said = " ".join(message for _field, messages in warnings for message in messages)
+        raise UnusualValue(
+            f"{said} {_('Unusual value: check it, then confirm it is right.')}", errors=dict(warnings)
+        )
+    return bool(warnings)
 
 
 def _per_meal(grams: Grams, meals: int) -> Fraction:
@@ -302,6 +315,45 @@ def _refuse_weighed_twice(campaign: Campaign, day: date, service: str) -> None:
         % {"service": MealService(service).label, "day": day.strftime("%d/%m/%Y")},
         errors={"service": [_("Already weighed: choose another day or service.")]},
     )
+
+
+def weighing_correct(
+    *,
+    weighing: Weighing,
+    meals: int,
+    grams: Grams,
+    actor: User | None,
+    note: str = "",
+    confirm: bool = False,
+) -> Weighing:
+    """Correct a service's weighing (a typing error seen afterwards): the same refusals and warnings as recording
+    it; the figures it had are kept in the audit line. Its day and service stay. Sent twice, the second changes
+    nothing (it sets the same figures)."""
+    errors = _figure_errors(meals, grams)
+    if errors:
+        raise InvalidInput(_("The weighing could not be corrected."), errors=errors)
+    confirmed = _warn(weighing.campaign.kitchen, meals, grams, confirm)
+    with transaction.atomic():
+        locked = Weighing.objects.select_for_update().get(pk=weighing.pk)
+        before = {"meals": locked.meals, **locked.grams(), "note": locked.note}
+        after = {"meals": meals, **grams.as_dict(), "note": note.strip()[:300]}
+        if before == after:
+            return locked
+        locked.meals = meals
+        for kind, value in grams.as_dict().items():
+            setattr(locked, f"{kind}_g", value)
+        locked.note = str(after["note"])
+        locked.confirmed_unusual = confirmed
+        locked.save(update_fields=["meals", *(f"{kind}_g" for kind in KINDS), "note", "confirmed_unusual"])
+        audit(
+            territory=locked.campaign.territory,
+            actor=actor,
+            action="waste.weighing.correct",
+            subject=f"waste-weighing:{locked.pk}",
+            before=before,
+            after=after,
+        )
+    return locked
 
 
 def unusual(kitchen: Kitchen, meals: int, grams: Grams) -> list[tuple[str, list[str]]]:

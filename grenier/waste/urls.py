@@ -18,6 +18,7 @@ urlpatterns = [
             ("ma-cantine.csv", "ma-cantine", "waste_ma_cantine"),
         )
     ),
+    path("waste/weighings/<int:weighing_id>/correct/", views.weighing_correct, name="waste_weighing_correct"),
     path("waste/deliveries/", views.deliveries, name="waste_deliveries"),
     path("waste/ma-cantine/", views.ma_cantine, name="waste_ma_cantine_year"),
     path("waste/ma-cantine/<int:kitchen_id>.csv", views.ma_cantine_csv, name="waste_ma_cantine_kitchen"),

@@ -7,9 +7,11 @@ Every page resolves the territory and checks who may see it through ``territory_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Sum
@@ -25,7 +27,7 @@ from grenier.core.models import Territory
 from grenier.core.pages import PAGE_SIZE, form_errors, idempotency_key
 from grenier.core.views import territory_page
 from grenier.waste import access, exports, figures, forms, references, services
-from grenier.waste.models import Campaign, Destination, MealService
+from grenier.waste.models import Campaign, Destination, MealService, Weighing
 
 waste_page = territory_page(nav="waste", check=access.require_waste)
 """404 without a role here; 403 for a role that neither records nor reads biowaste."""
@@ -130,6 +132,29 @@ def _yearly(found: figures.Totals, campaign: Campaign) -> figures.Fraction | Non
     return None if per_meal is None else figures.yearly_grams(per_meal, campaign.kitchen)
 
 
+def _figures(data: dict[str, Any]) -> dict[str, Any]:
+    """A weighing form's figures as the services take them."""
+    return {
+        "meals": data["meals"],
+        "grams": services.Grams(**{kind: data[kind] for kind in figures.KINDS}),
+        "note": data["note"],
+        "confirm": data["confirm"],
+    }
+
+
+def _on_form(form: django_forms.Form, call: Callable[[], Weighing]) -> tuple[Weighing | None, bool]:
+    """The service's weighing, or its refusal put on the form: (the weighing or None, whether it was a warning
+    of an unusual value the person may confirm)."""
+    try:
+        return call(), False
+    except services.UnusualValue as exc:
+        form_errors(form, exc)
+        return None, True
+    except GrenierError as exc:
+        form_errors(form, exc)
+        return None, False
+
+
 def _weighing_initial(campaign: Campaign) -> dict[str, object]:
     """Today and the first service not weighed yet today, when today is a day of the campaign: one tap less."""
     today = timezone.localdate()
@@ -149,24 +174,18 @@ def weigh(request: HttpRequest, territory: Territory, campaign_id: int) -> HttpR
     warned = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            weighing = services.weighing_record(
+        weighing, warned = _on_form(
+            form,
+            lambda: services.weighing_record(
                 campaign=campaign,
                 day=data["day"],
                 service=data["service"],
-                meals=data["meals"],
-                grams=services.Grams(**{kind: data[kind] for kind in figures.KINDS}),
-                note=data["note"],
-                confirm=data["confirm"],
+                **_figures(data),
                 actor=user_of(request),
                 idempotency_key=idempotency_key(request),
-            )
-        except services.UnusualValue as exc:
-            warned = True
-            form_errors(form, exc)
-        except GrenierError as exc:
-            form_errors(form, exc)
-        else:
+            ),
+        )
+        if weighing is not None:
             messages.success(
                 request,
                 _("%(service)s of %(day)s recorded: %(figure)s thrown away per meal.")
@@ -186,6 +205,39 @@ def weigh(request: HttpRequest, territory: Territory, campaign_id: int) -> HttpR
         warned=warned or bool(request.POST.get("confirm")),
         idempotency_key=idempotency_key(request),
     )
+
+
+@waste_page
+@require_http_methods(["GET", "POST"])
+def weighing_correct(request: HttpRequest, territory: Territory, weighing_id: int) -> HttpResponse:
+    weighing = access.weighing_to_record(request.user, territory, weighing_id)
+    initial = {"meals": weighing.meals, "note": weighing.note}
+    initial.update({kind: _kilograms_text(grams) for kind, grams in weighing.grams().items()})
+    form = forms.CorrectionForm(request.POST or None, initial=initial)
+    warned = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        corrected, warned = _on_form(
+            form,
+            lambda: services.weighing_correct(weighing=weighing, **_figures(data), actor=user_of(request)),
+        )
+        if corrected is not None:
+            messages.success(request, _("Weighing corrected."))
+            return redirect("waste_campaign", territory.slug, weighing.campaign_id)
+    return _render(
+        request,
+        territory,
+        "weigh.html",
+        campaign=weighing.campaign,
+        weighing=weighing,
+        form=form,
+        warned=warned or bool(request.POST.get("confirm")),
+    )
+
+
+def _kilograms_text(grams: int) -> str:
+    """Grams as the kilograms a person types: ``12,5`` (no trailing zeros), ``0`` for nothing."""
+    return figures.decimal_text(figures.Fraction(grams, 1000), 3).rstrip("0").rstrip(",.") or "0"
 
 
 @waste_page

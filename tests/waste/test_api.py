@@ -231,3 +231,15 @@ def test_any_weighing_body_answers_a_problem_or_a_weighing(
 
 
 TOKEN: dict[int, str] = {}
+
+
+def test_a_weighing_corrected_through_the_api(kitchens: Kitchens, client: Client) -> None:
+    weighing = weigh(kitchens.autumn, date(2026, 11, 16), 31, plate=21_000, confirm=True)
+    url = f"/api/v1/waste/weighings/{weighing.pk}/correction"
+    body = {"meals": 310, "plate_g": 21_000}
+    assert_problem(post(client, url, body, _bearer(kitchens, "other_kitchen")), 404)
+    assert_problem(post(client, url, body, _bearer(kitchens, "committee")), 403)
+    assert_problem(post(client, url, {"meals": 0}, _bearer(kitchens, "kitchen")), 422)
+    corrected = post(client, url, body, _bearer(kitchens, "kitchen"))
+    assert corrected.status_code == 200 and corrected.json()["meals"] == 310
+    assert corrected.json()["grams_per_meal"] == "67.7"  # 21,000 g / 310

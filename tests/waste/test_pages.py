@@ -300,3 +300,29 @@ def test_the_kitchen_s_home_offers_today_s_weighing(kitchens: Kitchens, login: C
     assert f'href="{weigh_url}"' in home  # 25 November, a day of the campaign
     home = login(kitchens.other_kitchen).get(reverse("territory_home", args=["vallee"])).content.decode()
     assert f'href="{weigh_url}"' not in home
+
+
+def test_a_weighing_is_corrected_by_its_kitchen_only(
+    kitchens: Kitchens, login: Callable[..., Client]
+) -> None:
+    weighing = weigh(kitchens.autumn, date(2026, 11, 16), 300, unserved=9_500, plate=21_350)
+    url = reverse("waste_weighing_correct", args=["vallee", weighing.pk])
+    for who, status in (("committee", 403), ("coordinator", 403), ("member", 403), ("outsider", 404)):
+        assert login(kitchens.cast[who]).get(url).status_code == status, who
+    assert login(kitchens.other_kitchen).get(url).status_code == 404
+    client = login(kitchens.cast["kitchen"])
+    page = client.get(url)
+    assert page.context["form"]["plate"].value() == "21,35" and 'name="day"' not in page.content.decode()
+    data = {
+        "meals": "310",
+        "preparation": "",
+        "unserved": "9,5",
+        "plate": "21,35",
+        "bread": "0,8",
+        "note": "",
+    }
+    assert client.post(url, data).status_code == 302
+    weighing.refresh_from_db()
+    assert (weighing.meals, weighing.bread_g) == (310, 800)
+    refused = client.post(url, {**data, "meals": "0"})
+    assert "meals" in refused.context["form"].errors

@@ -299,3 +299,33 @@ def test_the_comparison_by_kind(kitchens: Kitchens) -> None:
     assert by_kind["plate"] == (Fraction(40_200, 620), Fraction(80))
     assert by_kind["bread"] == (Fraction(2_780, 620), Fraction(0))
     assert found.largest() == 80
+
+
+def test_a_weighing_is_corrected_with_the_same_checks_and_its_old_figures_kept(kitchens: Kitchens) -> None:
+    weighing = weigh(kitchens.autumn, MON, 31, plate=21_000, confirm=True)  # 31 typed for 310
+    with pytest.raises(InvalidInput) as refused:
+        services.weighing_correct(weighing=weighing, meals=0, grams=services.Grams(plate=21_000), actor=None)
+    assert "meals" in refused.value.errors
+    with pytest.raises(services.UnusualValue):
+        services.weighing_correct(weighing=weighing, meals=60, grams=services.Grams(plate=21_000), actor=None)
+    corrected = services.weighing_correct(
+        weighing=weighing,
+        meals=310,
+        grams=services.Grams(plate=21_000, bread=900),
+        actor=kitchens.cast["kitchen"],
+    )
+    assert (corrected.meals, corrected.plate_g, corrected.bread_g, corrected.confirmed_unusual) == (
+        310,
+        21_000,
+        900,
+        False,
+    )
+    services.weighing_correct(  # sent again: nothing changes, no second audit line
+        weighing=weighing,
+        meals=310,
+        grams=services.Grams(plate=21_000, bread=900),
+        actor=kitchens.cast["kitchen"],
+    )
+    [line] = AuditEvent.objects.filter(action="waste.weighing.correct")
+    assert line.data["before"]["meals"] == 31 and line.data["after"]["bread"] == 900
+    assert Weighing.objects.get().day == MON and Weighing.objects.count() == 1
