@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "grenier.baskets",
     "grenier.orders",
     "grenier.waste",
+    "grenier.activities",
 ]
 
 MIDDLEWARE = [

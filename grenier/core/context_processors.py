@@ -34,6 +34,7 @@ BASKETS_ACTIONS = (
     Action.BASKETS_OWN,
 )
 ORDERS_ACTIONS = (Action.ORDERS_MANAGE, Action.ORDERS_OWN, Action.ORDERS_SUPPLY)
+ACTIVITIES_ACTIONS = (Action.ACTIVITIES_MANAGE, Action.ACTIVITIES_REGISTER, Action.ACTIVITIES_REFER)
 
 # The main navigation, in the order its links are most used: (key, label, URL name, the actions that show it; any
 # one of them is enough). ``None`` for the member's own household, which is a role, not an action.
@@ -47,6 +48,7 @@ TABS: tuple[tuple[str, Any, str, tuple[Action, ...] | None], ...] = (
     ("baskets", _("Baskets"), "baskets_home", BASKETS_ACTIONS),
     ("orders", _("Buying groups"), "orders_home", ORDERS_ACTIONS),
     ("waste", _("Biowaste"), "waste_home", (Action.WASTE_RECORD, Action.WASTE_FIGURES)),
+    ("activities", _("Activities"), "activities_home", ACTIVITIES_ACTIONS),
     ("governance", _("Votes"), "governance_proposals", (Action.GOV_READ,)),
 )
 

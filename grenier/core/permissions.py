@@ -66,6 +66,10 @@ class Action(StrEnum):
     # biowaste: which kitchen a person records for is checked by waste.access
     WASTE_RECORD = "waste.record"  # a kitchen's own campaigns, weighings and biowaste deliveries
     WASTE_FIGURES = "waste.figures"  # every kitchen's campaigns and figures, read only
+    # activities (workshops, visits, school sessions): which activity a person runs is checked by activities.access
+    ACTIVITIES_MANAGE = "activities.manage"  # kinds, every activity and session, every registration
+    ACTIVITIES_REGISTER = "activities.register"  # register one's own household, see one's own registrations
+    ACTIVITIES_REFER = "activities.refer"  # register a household one follows as a social worker
 
 
 _EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ})
@@ -88,6 +92,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.BASKETS_DISTRIBUTE,
         Action.ORDERS_MANAGE,
         Action.WASTE_FIGURES,
+        Action.ACTIVITIES_MANAGE,
     },
     Role.COMMITTEE: _EVERY_ROLE
     | {
@@ -99,11 +104,17 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.WASTE_FIGURES,
     },
     Role.MEMBER: _EVERY_ROLE
-    | {Action.VIEW_OWN_HOUSEHOLD, Action.FUND_OWN_CREDIT, Action.BASKETS_OWN, Action.ORDERS_OWN},
+    | {
+        Action.VIEW_OWN_HOUSEHOLD,
+        Action.FUND_OWN_CREDIT,
+        Action.BASKETS_OWN,
+        Action.ORDERS_OWN,
+        Action.ACTIVITIES_REGISTER,
+    },
     Role.CASHIER: _EVERY_ROLE | {Action.FUND_TAKE_PAYMENTS, Action.BASKETS_DISTRIBUTE},
     Role.PRODUCER: _EVERY_ROLE | {Action.SUPPLY_PRODUCE, Action.ORDERS_SUPPLY},
     Role.KITCHEN: _EVERY_ROLE | {Action.SUPPLY_KITCHEN, Action.WASTE_RECORD},
-    Role.SOCIAL_WORKER: _EVERY_ROLE | {Action.BASKETS_REFER, Action.FUND_REFER},
+    Role.SOCIAL_WORKER: _EVERY_ROLE | {Action.BASKETS_REFER, Action.FUND_REFER, Action.ACTIVITIES_REFER},
     Role.FUNDER: _EVERY_ROLE
     | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES, Action.BASKETS_FIGURES},
 }

@@ -1,0 +1,194 @@
+"""Which activity, session, registration and household a person acts for. Pages, API and commands ask here.
+
+* A coordinator of the territory (``ACTIVITIES_MANAGE``) acts for every activity, session and registration, and
+  may register any household of the territory.
+* The persons named among an activity's ``managers`` (those acting for its organisers: a garden's team, a farm,
+  a kitchen, an association) add its sessions, register classes, take attendance and see who registered for it.
+* A member household's persons (``ACTIVITIES_REGISTER``) register their household and see its registrations.
+* A social worker (``ACTIVITIES_REFER``) registers the households they follow — those they referred, with the
+  household's consent, to a garden (an open ``baskets.Referral``) or to the common fund (a confirmed
+  ``fund.FundReferral``) — and sees the registrations they made.
+* Every person with a role in the territory sees its sessions (the calendar is public anyway), never who
+  registered for one they do not run.
+
+Asking for something one does not act for answers "not found", like a territory one has no role in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from grenier.activities.models import Activity, Registration, Session
+from grenier.baskets.models import Referral, ReferralStatus
+from grenier.core import permissions
+from grenier.core.errors import Forbidden, NotFound
+from grenier.core.models import Household, Territory
+from grenier.core.permissions import Action
+from grenier.fund.models import FundReferral
+from grenier.fund.models import ReferralStatus as FundReferralStatus
+
+if TYPE_CHECKING:
+    from grenier.core.permissions import AnyUser
+
+
+def _uid(user: AnyUser) -> int:
+    return int(user.pk or 0) if user.is_authenticated else 0
+
+
+def manages_all(user: AnyUser, territory: Territory) -> bool:
+    return permissions.can(user, territory, Action.ACTIVITIES_MANAGE)
+
+
+def managed_activities(user: AnyUser, territory: Territory) -> QuerySet[Activity]:
+    """Every activity for a coordinator; those ``user`` is a manager of otherwise (with a role here)."""
+    if manages_all(user, territory):
+        return Activity.objects.filter(territory=territory)
+    if not permissions.roles_of(user, territory):
+        return Activity.objects.none()
+    return Activity.objects.filter(territory=territory, managers__id=_uid(user)).distinct()
+
+
+def may_manage(user: AnyUser, activity: Activity) -> bool:
+    return managed_activities(user, activity.territory).filter(pk=activity.pk).exists()
+
+
+def require_organiser(user: AnyUser, territory: Territory) -> None:
+    """404 without a role here; 403 for someone who neither coordinates nor runs an activity."""
+    permissions.require(user, territory, Action.VIEW_TERRITORY)
+    if not managed_activities(user, territory).exists():
+        raise Forbidden(_("Only the organisers of an activity and the coordinators may do this."))
+
+
+def require_registrant(user: AnyUser, territory: Territory) -> None:
+    """404 without a role here; 403 for a role that registers nobody and runs no activity."""
+    permissions.require(user, territory, Action.VIEW_TERRITORY)
+    if any(
+        permissions.can(user, territory, action)
+        for action in (Action.ACTIVITIES_MANAGE, Action.ACTIVITIES_REGISTER, Action.ACTIVITIES_REFER)
+    ):
+        return
+    if managed_activities(user, territory).exists():
+        return
+    raise Forbidden(_("Your role in this territory does not allow this."))
+
+
+def activity_for(user: AnyUser, territory: Territory, activity_id: int) -> Activity:
+    """An activity ``user`` manages; one they only see is refused (403), another "not found"."""
+    permissions.require(user, territory, Action.VIEW_TERRITORY)
+    activity = managed_activities(user, territory).filter(pk=activity_id).first()
+    if activity is None:
+        if Activity.objects.filter(territory=territory, pk=activity_id).exists():
+            raise Forbidden(_("Only this activity's organisers and the coordinators may do this."))
+        raise NotFound(_("This activity does not exist."))
+    return activity
+
+
+def sessions_of(user: AnyUser, territory: Territory) -> QuerySet[Session]:
+    """The sessions ``user`` may see: every one of the territory for a person with a role there."""
+    if not permissions.can(user, territory, Action.VIEW_TERRITORY):
+        return Session.objects.none()
+    return Session.objects.filter(territory=territory)
+
+
+def session_for(user: AnyUser, territory: Territory, session_id: int, *, manage: bool = False) -> Session:
+    """A session of the territory; with ``manage``, only for its activity's managers (others: 403)."""
+    permissions.require(user, territory, Action.VIEW_TERRITORY)
+    session = (
+        Session.objects.filter(territory=territory, pk=session_id)
+        .select_related(
+            "activity__kind", "place_garden", "place_pickup_point", "place_producer", "place_kitchen"
+        )
+        .first()
+    )
+    if session is None:
+        raise NotFound(_("This session does not exist."))
+    if manage and not may_manage(user, session.activity):
+        raise Forbidden(_("Only this activity's organisers and the coordinators may do this."))
+    return session
+
+
+def own_households(user: AnyUser, territory: Territory) -> QuerySet[Household]:
+    """The active households ``user`` is a person of, when its roles let it register them."""
+    if not permissions.can(user, territory, Action.ACTIVITIES_REGISTER):
+        return Household.objects.none()
+    return Household.objects.filter(
+        territory=territory, persons__user_id=_uid(user), left_on__isnull=True
+    ).distinct()
+
+
+def followed_households(user: AnyUser, territory: Territory) -> QuerySet[Household]:
+    """The active households a social worker follows: referred by them, with consent, to a garden (still open) or
+    to the common fund (taken in)."""
+    if not permissions.can(user, territory, Action.ACTIVITIES_REFER):
+        return Household.objects.none()
+    to_gardens = Referral.objects.filter(
+        territory=territory,
+        social_worker_id=_uid(user),
+        status=ReferralStatus.OPEN,
+        consent_on__isnull=False,
+    ).values("household_id")
+    to_fund = FundReferral.objects.filter(
+        territory=territory,
+        social_worker_id=_uid(user),
+        status=FundReferralStatus.CONFIRMED,
+        household__isnull=False,
+    ).values("household_id")
+    return Household.objects.filter(
+        Q(pk__in=to_gardens) | Q(pk__in=to_fund), territory=territory, left_on__isnull=True
+    )
+
+
+def registrable_households(user: AnyUser, territory: Territory) -> QuerySet[Household]:
+    """The households ``user`` may register: every active one for a coordinator, else its own and those it
+    follows."""
+    if manages_all(user, territory):
+        return Household.objects.filter(territory=territory, left_on__isnull=True)
+    own = own_households(user, territory).values("pk")
+    followed = followed_households(user, territory).values("pk")
+    return Household.objects.filter(Q(pk__in=own) | Q(pk__in=followed)).order_by("name", "pk")
+
+
+def household_to_register(user: AnyUser, territory: Territory, household_id: int) -> Household:
+    household = registrable_households(user, territory).filter(pk=household_id).first()
+    if household is None:
+        raise NotFound(_("This household does not exist or you may not register it."))
+    return household
+
+
+def registrations_of(user: AnyUser, territory: Territory) -> QuerySet[Registration]:
+    """Every registration for a coordinator; else those of one's own households, those one made (a social
+    worker's, a class's), and those of the sessions of the activities one manages."""
+    rows = Registration.objects.filter(session__territory=territory)
+    if manages_all(user, territory):
+        return rows
+    if not permissions.roles_of(user, territory):
+        return Registration.objects.none()
+    return rows.filter(
+        Q(household__in=own_households(user, territory).values("pk"))
+        | Q(registered_by_id=_uid(user))
+        | Q(session__activity__in=managed_activities(user, territory).values("pk"))
+    ).distinct()
+
+
+def registration_for(user: AnyUser, territory: Territory, registration_id: int) -> Registration:
+    registration = (
+        registrations_of(user, territory)
+        .filter(pk=registration_id)
+        .select_related("session__activity", "household")
+        .first()
+    )
+    if registration is None:
+        raise NotFound(_("This registration does not exist or is not yours."))
+    return registration
+
+
+def own_registrations(user: AnyUser, territory: Territory) -> QuerySet[Registration]:
+    """A person's own: those of their households and those they made (a social worker's, a class's)."""
+    if not permissions.roles_of(user, territory):
+        return Registration.objects.none()
+    return Registration.objects.filter(session__territory=territory).filter(
+        Q(household__in=own_households(user, territory).values("pk")) | Q(registered_by_id=_uid(user))
+    )

@@ -1,0 +1,327 @@
+"""Activities: workshops, farm visits, school sessions, shared meals… run by organisers of the territory, each in
+sessions that households (or a school class) register for, with a waiting list when full, then attendance.
+
+Places are counted in persons: a household takes its adults and children, a class its head count (pupils and
+accompanying adults). A session never has more persons confirmed than its capacity: every write that takes or
+frees places locks the session's row (``services``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grenier.baskets.models import Garden, PickupPoint
+from grenier.core.idempotency import fingerprint_field
+from grenier.core.models import Household, Territory
+from grenier.orders.models import BuyingGroup
+from grenier.supply.models import Kitchen, Producer
+
+# The kinds every territory starts with (issue 16), by code; a coordinator adds others. Created on first use per
+# territory (``services.kinds_ensure``) rather than by a data migration: a migration would only seed the
+# territories that exist when it runs, and every new territory would start without them.
+STANDARD_KINDS: dict[str, object] = {
+    "cooking": _("Cooking workshop"),
+    "gardening": _("Gardening"),
+    "nutrition": _("Nutrition"),
+    "farm-visit": _("Farm visit"),
+    "school": _("School education"),
+    "shared-meal": _("Shared meal"),
+    "work-party": _("Work party (chantier participatif)"),
+    "event": _("Event"),
+}
+
+
+class ActivityKind(models.Model):
+    """A kind of activity in a territory: the standard ones (named by their code, so shown in the reader's
+    language) and those a coordinator adds (named as typed)."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="activity_kinds")
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("kind of activity")
+        verbose_name_plural = _("kinds of activity")
+        ordering = ["territory", "id"]
+        constraints = [models.UniqueConstraint(fields=["territory", "code"], name="activities_kind_once")]
+
+    def __str__(self) -> str:
+        standard = STANDARD_KINDS.get(self.code)
+        return str(standard) if standard is not None and not self.name else self.name
+
+
+class Activity(models.Model):
+    """What is offered (a cooking workshop, a visit of a farm…), by one or more organisers, in sessions. Its
+    ``managers`` are the persons acting for the organisers: they add sessions and take attendance."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="activities")
+    kind = models.ForeignKey(ActivityKind, on_delete=models.PROTECT, related_name="activities")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=4000)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="managed_activities", verbose_name=_("managers")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
+    request_fingerprint = fingerprint_field()
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "idempotency_key"], name="activities_activity_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Organiser(models.Model):
+    """One organiser of an activity: a garden, a buying group, a farm, a kitchen of Grenier, or an association of
+    the territory named as typed. Exactly one of the five is set."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="organisers")
+    garden = models.ForeignKey(Garden, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    group = models.ForeignKey(BuyingGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    producer = models.ForeignKey(Producer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kitchen = models.ForeignKey(Kitchen, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    association = models.CharField(_("association"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("organiser")
+        verbose_name_plural = _("organisers")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(garden__isnull=False, group=None, producer=None, kitchen=None, association="")
+                    | Q(garden=None, group__isnull=False, producer=None, kitchen=None, association="")
+                    | Q(garden=None, group=None, producer__isnull=False, kitchen=None, association="")
+                    | Q(garden=None, group=None, producer=None, kitchen__isnull=False, association="")
+                    | (Q(garden=None, group=None, producer=None, kitchen=None) & ~Q(association=""))
+                ),
+                name="activities_organiser_one_of",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.garden_id:
+            return str(self.garden)
+        if self.group_id:
+            return str(self.group)
+        if self.producer_id:
+            return str(self.producer)
+        if self.kitchen_id:
+            return str(self.kitchen)
+        return self.association
+
+
+class Audience(models.TextChoices):
+    """Who may come to a session."""
+
+    TERRITORY = "territory", _("every member household of the territory")
+    GARDEN = "garden", _("the members of one garden")
+    GROUP = "group", _("the members of one buying group")
+    SCHOOL = "school", _("school classes")
+
+
+class Session(models.Model):
+    """One date of an activity: where, when, how many persons, for whom. Registrations and cancellations close at
+    ``registration_deadline``. Closed (``closed_at``), it is a record of who came."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="sessions")
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="activity_sessions")
+    date = models.DateField(_("date"))
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    # At most one place of Grenier, beside or instead of the free address.
+    place_garden = models.ForeignKey(
+        Garden, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    place_pickup_point = models.ForeignKey(
+        PickupPoint, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    place_producer = models.ForeignKey(
+        Producer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    place_kitchen = models.ForeignKey(
+        Kitchen, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    capacity = models.PositiveIntegerField(_("places"))
+    audience = models.CharField(_("who may come"), max_length=10, choices=Audience.choices)
+    audience_garden = models.ForeignKey(
+        Garden, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    audience_group = models.ForeignKey(
+        BuyingGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accessibility = models.CharField(_("accessibility"), max_length=500, blank=True)
+    registration_deadline = models.DateTimeField(_("registrations and cancellations until"))
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL never collides
+    request_fingerprint = fingerprint_field()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["date", "starts_at", "id"]
+        indexes = [models.Index(fields=["territory", "date"], name="activities_session_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "idempotency_key"], name="activities_session_once"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="activities_ends_after"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="activities_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(audience__in=Audience.values), name="activities_audience_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(audience="garden", audience_garden__isnull=False)
+                | (~Q(audience="garden") & Q(audience_garden=None)),
+                name="activities_audience_garden",
+            ),
+            models.CheckConstraint(
+                condition=Q(audience="group", audience_group__isnull=False)
+                | (~Q(audience="group") & Q(audience_group=None)),
+                name="activities_audience_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity} · {self.date:%d/%m/%Y}"
+
+    @property
+    def place(self) -> object | None:
+        """The place of Grenier the session is at, if one is named."""
+        return self.place_garden or self.place_pickup_point or self.place_producer or self.place_kitchen
+
+    @property
+    def where(self) -> str:
+        """The place to show: the place's name and address, or the free address."""
+        place = self.place
+        if place is None:
+            return self.address
+        address = self.address or getattr(place, "address", "")
+        return f"{place}, {address}" if address else str(place)
+
+
+class RegistrationStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("registered")
+    WAITING = "waiting", _("on the waiting list")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Registration(models.Model):
+    """A household's registration (its adults and children), or a school class's (its name and head count, no
+    child's name). Confirmed ones hold places; waiting ones are served in the order they came (``waiting_since``,
+    then id). ``attended`` is the organiser's tick at the session (None: not taken yet)."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="registrations")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="activity_registrations"
+    )
+    class_name = models.CharField(_("class"), max_length=120, blank=True)
+    adults = models.PositiveSmallIntegerField(_("adults"), default=0)
+    children = models.PositiveSmallIntegerField(_("children"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=RegistrationStatus.choices)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    attended = models.BooleanField(null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["session", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "idempotency_key"], name="activities_registration_once"
+            ),
+            # A household holds one live registration per session: registering twice is the same registration.
+            models.UniqueConstraint(
+                fields=["session", "household"],
+                condition=~Q(status="cancelled") & Q(household__isnull=False),
+                name="activities_household_once_per_session",
+            ),
+            models.CheckConstraint(
+                condition=(Q(household__isnull=False) & Q(class_name=""))
+                | (Q(household__isnull=True) & ~Q(class_name="")),
+                name="activities_registration_household_or_class",
+            ),
+            models.CheckConstraint(
+                condition=Q(adults__lte=500) & Q(children__lte=500) & (Q(adults__gt=0) | Q(children__gt=0)),
+                name="activities_registration_counts_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=RegistrationStatus.values), name="activities_registration_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.who} · {self.session}"
+
+    @property
+    def places(self) -> int:
+        return self.adults + self.children
+
+    @property
+    def who(self) -> str:
+        if self.household_id is not None and self.household is not None:
+            return str(self.household.display_name)
+        return self.class_name
+
+
+class WalkIn(models.Model):
+    """Persons who came without a confirmed registration, counted at the door: a household found by its card, or
+    just a count. Recorded once per key (a double tap counts once)."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="walk_ins")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="activity_walk_ins"
+    )
+    adults = models.PositiveSmallIntegerField(_("adults"), default=0)
+    children = models.PositiveSmallIntegerField(_("children"), default=0)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
+
+    class Meta:
+        verbose_name = _("walk-in")
+        verbose_name_plural = _("walk-ins")
+        ordering = ["session", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "idempotency_key"], name="activities_walk_in_once"),
+            models.CheckConstraint(
+                condition=Q(adults__lte=500) & Q(children__lte=500) & (Q(adults__gt=0) | Q(children__gt=0)),
+                name="activities_walk_in_counts_bounded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adults}+{self.children} · {self.session}"

@@ -1,0 +1,76 @@
+"""E-mails of the activities: a place freed for someone on the waiting list, and the reminder the day before.
+
+Plain text in the installation's language, sent once the transaction that decided them commits
+(``transaction.on_commit``), so a rolled-back write sends nothing. Recipient: the household's e-mail, else the
+person who registered it (a member's own login, the social worker, the organiser who registered a class).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext as _
+
+from grenier.activities.models import Registration
+
+
+def recipients(registration: Registration) -> list[str]:
+    household = registration.household
+    if household is not None and household.email:
+        return [household.email]
+    by = registration.registered_by
+    return [by.email] if by is not None and by.is_active and by.email else []
+
+
+def _session_lines(registration: Registration) -> list[str]:
+    session = registration.session
+    base = getattr(settings, "GRENIER_BASE_URL", "").rstrip("/")
+    link = base + reverse("activities_session", args=[session.territory.slug, session.pk])
+    lines = [
+        _("%(title)s, %(day)s from %(start)s to %(end)s.")
+        % {
+            "title": session.activity.title,
+            "day": date_format(session.date, "l j F Y"),
+            "start": time_format(session.starts_at, "H:i"),
+            "end": time_format(session.ends_at, "H:i"),
+        },
+        _("Where: %(where)s") % {"where": session.where},
+        _("For %(adults)s adult(s) and %(children)s child(ren).")
+        % {"adults": registration.adults, "children": registration.children},
+    ]
+    if session.accessibility:
+        lines.append(_("Access: %(notes)s") % {"notes": session.accessibility})
+    lines.append(_("The session: %(link)s") % {"link": link})
+    return lines
+
+
+def _send(registration: Registration, subject: str, first: str) -> int:
+    to = recipients(registration)
+    if not to:
+        return 0
+    body = "\n\n".join([first, *_session_lines(registration)])
+    return send_mail(subject, body, None, to)
+
+
+def place_freed(registration_id: int) -> int:
+    registration = Registration.objects.select_related(
+        "session__activity", "session__territory", "household", "registered_by"
+    ).get(pk=registration_id)
+    return _send(
+        registration,
+        _("A place is yours: %(title)s") % {"title": registration.session.activity.title},
+        _("A place freed up and you were next on the waiting list: you are registered."),
+    )
+
+
+def reminder(registration_id: int) -> int:
+    registration = Registration.objects.select_related(
+        "session__activity", "session__territory", "household", "registered_by"
+    ).get(pk=registration_id)
+    return _send(
+        registration,
+        _("Tomorrow: %(title)s") % {"title": registration.session.activity.title},
+        _("A reminder: you are registered for tomorrow. If you cannot come, tell the organiser."),
+    )

@@ -1,0 +1,89 @@
+"""Reads of the activities that are more than one line: places left, a session's record, calendars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from grenier.activities.models import Registration, RegistrationStatus, Session
+
+
+def with_places(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """``sessions`` with ``taken`` (persons confirmed) and ``waiting`` (registrations waiting), in one query."""
+    confirmed = Q(registrations__status=RegistrationStatus.CONFIRMED)
+    taken = Coalesce(
+        Sum("registrations__adults", filter=confirmed), Value(0), output_field=IntegerField()
+    ) + Coalesce(Sum("registrations__children", filter=confirmed), Value(0), output_field=IntegerField())
+    return sessions.annotate(
+        taken=taken,
+        left=Greatest(F("capacity") - taken, Value(0), output_field=IntegerField()),
+        waiting=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITING)),
+    ).select_related(
+        "activity__kind",
+        "place_garden",
+        "place_pickup_point",
+        "place_producer",
+        "place_kitchen",
+        "audience_garden",
+        "audience_group",
+    )
+
+
+def upcoming(sessions: QuerySet[Session], today: date) -> QuerySet[Session]:
+    return with_places(sessions.filter(date__gte=today, cancelled_at__isnull=True)).order_by(
+        "date", "starts_at", "id"
+    )
+
+
+def places_left(session: Session) -> int:
+    """Places left on a session read through ``with_places``."""
+    return int(getattr(session, "left", 0))
+
+
+@dataclass(frozen=True)
+class Record:
+    """Who came to a session: registrations present, and persons counted at the door."""
+
+    households: int
+    classes: int
+    adults: int
+    children: int
+    absent: int
+    walk_in_adults: int
+    walk_in_children: int
+
+    @property
+    def persons(self) -> int:
+        return self.adults + self.children + self.walk_in_adults + self.walk_in_children
+
+
+def record(session: Session) -> Record:
+    present = session.registrations.filter(status=RegistrationStatus.CONFIRMED, attended=True)
+    sums = present.aggregate(
+        adults=Coalesce(Sum("adults"), 0),
+        children=Coalesce(Sum("children"), 0),
+        households=Count("household", distinct=True),
+        classes=Count("id", filter=Q(household__isnull=True)),
+    )
+    walk_ins = session.walk_ins.aggregate(
+        adults=Coalesce(Sum("adults"), 0), children=Coalesce(Sum("children"), 0)
+    )
+    walk_in_households = (
+        session.walk_ins.filter(household__isnull=False).values("household").distinct().count()
+    )
+    return Record(
+        households=sums["households"] + walk_in_households,
+        classes=sums["classes"],
+        adults=sums["adults"],
+        children=sums["children"],
+        absent=session.registrations.filter(status=RegistrationStatus.CONFIRMED, attended=False).count(),
+        walk_in_adults=walk_ins["adults"],
+        walk_in_children=walk_ins["children"],
+    )
+
+
+def registrations_shown(rows: QuerySet[Registration]) -> QuerySet[Registration]:
+    return rows.select_related("session__activity__kind", "household").order_by("-session__date", "-id")

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from grenier.activities import views
+
+urlpatterns = [
+    path("activities/", views.home, name="activities_home"),
+    path("activities/calendar/", views.calendar, name="activities_calendar"),
+    path("activities/mine/", views.mine, name="activities_mine"),
+    path("activities/sessions/<int:session_id>/", views.session_detail, name="activities_session"),
+    path(
+        "activities/registrations/<int:registration_id>/cancel/",
+        views.registration_cancel,
+        name="activities_cancel",
+    ),
+    path("activities/organise/", views.organise, name="activities_organise"),
+    path("activities/new/", views.activity_new, name="activities_activity_new"),
+    path("activities/kinds/new/", views.kind_new, name="activities_kind_new"),
+    path("activities/<int:activity_id>/sessions/new/", views.session_new, name="activities_session_new"),
+    path("activities/sessions/<int:session_id>/attendance/", views.attendance, name="activities_attendance"),
+    path(
+        "activities/sessions/<int:session_id>/attendance/<int:registration_id>/",
+        views.attendance_mark,
+        name="activities_attendance_mark",
+    ),
+    path("activities/sessions/<int:session_id>/walk-in/", views.walk_in, name="activities_walk_in"),
+    path("activities/sessions/<int:session_id>/close/", views.session_close, name="activities_close"),
+]

@@ -1,0 +1,30 @@
+"""Pages of the activities, by who uses them: the public calendar, the people who come, the organisers."""
+
+from grenier.activities.views.members import home, mine, registration_cancel, session_detail
+from grenier.activities.views.organisers import (
+    activity_new,
+    attendance,
+    attendance_mark,
+    kind_new,
+    organise,
+    session_close,
+    session_new,
+    walk_in,
+)
+from grenier.activities.views.public import calendar
+
+__all__ = [
+    "activity_new",
+    "attendance",
+    "attendance_mark",
+    "calendar",
+    "home",
+    "kind_new",
+    "mine",
+    "organise",
+    "registration_cancel",
+    "session_close",
+    "session_detail",
+    "session_new",
+    "walk_in",
+]

@@ -1,0 +1,121 @@
+"""Pages of the people who come: the territory's sessions, one session with its register form, one's own
+registrations (coming and past, with attendance), cancelling one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from grenier.activities import access, forms, selectors, services
+from grenier.activities.models import Audience, RegistrationStatus, Session
+from grenier.activities.views.common import activities_page, registrant_page, render_page
+from grenier.core.auth import user_of
+from grenier.core.errors import GrenierError
+from grenier.core.models import Territory
+from grenier.core.pages import PAGE_SIZE, form_errors, idempotency_key
+
+
+@activities_page
+def home(request: HttpRequest, territory: Territory) -> HttpResponse:
+    rows = selectors.upcoming(access.sessions_of(request.user, territory), timezone.localdate())
+    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render_page(request, territory, "home.html", sessions=list(page_obj), page_obj=page_obj)
+
+
+def _registered_message(registered: services.Registered) -> str:
+    registration = registered.registration
+    if not registered.created:
+        return _("Already registered: nothing changed.")
+    if registration.status == RegistrationStatus.WAITING:
+        return _(
+            "The session is full: you are on the waiting list. You will get an e-mail if a place frees up."
+        )
+    return _("Registered. You will get a reminder the day before.")
+
+
+@activities_page
+@require_http_methods(["GET", "POST"])
+def session_detail(request: HttpRequest, territory: Territory, session_id: int) -> HttpResponse:
+    session = access.session_for(request.user, territory, session_id)
+    session = selectors.with_places(Session.objects.filter(pk=session.pk)).get()
+    households = list(access.registrable_households(request.user, territory))
+    manages = access.may_manage(request.user, session.activity)
+    form = None
+    class_form = None
+    if session.audience == Audience.SCHOOL:
+        if manages:
+            class_form = forms.ClassForm(request.POST or None)
+    elif households:
+        form = forms.RegisterForm(
+            request.POST or None, households=[(h.pk, str(h.display_name)) for h in households]
+        )
+    active = form or class_form
+    if request.method == "POST" and active is not None and active.is_valid():
+        data = active.cleaned_data
+        try:
+            registered = services.register(
+                session=session,
+                actor=user_of(request),
+                idempotency_key=idempotency_key(request),
+                adults=data["adults"],
+                children=data["children"],
+                household=access.household_to_register(request.user, territory, data["household"])
+                if form is not None
+                else None,
+                class_name=data.get("class_name", ""),
+            )
+        except GrenierError as exc:
+            form_errors(active, exc)
+        else:
+            messages.success(request, _registered_message(registered))
+            return redirect("activities_mine", territory.slug)
+    mine = list(
+        access.own_registrations(request.user, territory)
+        .filter(session=session)
+        .exclude(status=RegistrationStatus.CANCELLED)
+        .select_related("household")
+    )
+    return render_page(
+        request,
+        territory,
+        "session.html",
+        session=session,
+        places_left=selectors.places_left(session),
+        open=session.cancelled_at is None
+        and session.closed_at is None
+        and timezone.now() <= session.registration_deadline,
+        form=form,
+        class_form=class_form,
+        mine=mine,
+        manages=manages,
+        idempotency_key=idempotency_key(request),
+    )
+
+
+@registrant_page
+def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
+    today = timezone.localdate()
+    rows = selectors.registrations_shown(access.own_registrations(request.user, territory))
+    coming = list(
+        rows.filter(session__date__gte=today)
+        .exclude(status=RegistrationStatus.CANCELLED)
+        .order_by("session__date", "session__starts_at", "id")
+    )
+    past = Paginator(rows.filter(session__date__lt=today), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render_page(
+        request, territory, "mine.html", coming=coming, past=list(past), page_obj=past, now=timezone.now()
+    )
+
+
+@activities_page
+@require_POST
+def registration_cancel(request: HttpRequest, territory: Territory, registration_id: int) -> HttpResponse:
+    registration = access.registration_for(request.user, territory, registration_id)
+    services.registration_cancel(registration=registration, actor=user_of(request))
+    messages.success(request, _("Registration cancelled."))
+    return redirect("activities_mine", territory.slug)

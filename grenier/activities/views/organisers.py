@@ -1,0 +1,299 @@
+"""Pages of the organisers: their activities and sessions, a new activity (coordinators), a new session (its
+activity's managers), and attendance on a phone at the session — present or absent per registration, people at
+the door, closing the session into a record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from grenier.activities import access, forms, selectors, services
+from grenier.activities.models import RegistrationStatus, Session
+from grenier.activities.views.common import organiser_page, render_page
+from grenier.baskets.models import Garden, PickupPoint
+from grenier.core import permissions
+from grenier.core.auth import user_of
+from grenier.core.errors import GrenierError, InvalidInput
+from grenier.core.models import Territory, User
+from grenier.core.pages import form_errors, idempotency_key
+from grenier.core.permissions import Action
+from grenier.fund.payments import household_by_card
+from grenier.orders.models import BuyingGroup
+from grenier.supply.models import Kitchen, Producer
+
+# The rows of other apps a choice names, by prefix: "garden:3", "farm:12"…
+_ORGANISERS: dict[str, type[Model]] = {
+    "garden": Garden,
+    "group": BuyingGroup,
+    "farm": Producer,
+    "kitchen": Kitchen,
+}
+_PLACES: dict[str, type[Model]] = {
+    "garden": Garden,
+    "pickup": PickupPoint,
+    "farm": Producer,
+    "kitchen": Kitchen,
+}
+
+
+def _rows(model: type[Model], territory: Territory) -> list[Model]:
+    if model is PickupPoint:
+        return list(
+            PickupPoint.objects.filter(garden__territory=territory, active=True).select_related("garden")
+        )
+    if model is Producer:
+        return list(Producer.objects.filter(territory=territory, left_on__isnull=True).order_by("farm_name"))
+    return list(model._default_manager.filter(territory=territory))
+
+
+def _choices(kinds: dict[str, type[Model]], territory: Territory) -> list[tuple[str, str]]:
+    choices = [("", "—")]
+    for prefix, model in kinds.items():
+        choices += [
+            (f"{prefix}:{row.pk}", f"{model._meta.verbose_name}: {row}") for row in _rows(model, territory)
+        ]
+    return choices
+
+
+def _chosen(kinds: dict[str, type[Model]], territory: Territory, value: str) -> Model | None:
+    prefix, _sep, pk = value.partition(":")
+    model = kinds.get(prefix)
+    if model is None or not pk.isdigit():
+        return None
+    found = next((row for row in _rows(model, territory) if row.pk == int(pk)), None)
+    if found is None:
+        raise InvalidInput(_("This place or organiser does not exist here."))
+    return found
+
+
+def _organiser(row: Model) -> services.OrganiserInput:
+    return services.OrganiserInput(
+        garden=row if isinstance(row, Garden) else None,
+        group=row if isinstance(row, BuyingGroup) else None,
+        producer=row if isinstance(row, Producer) else None,
+        kitchen=row if isinstance(row, Kitchen) else None,
+    )
+
+
+@organiser_page
+def organise(request: HttpRequest, territory: Territory) -> HttpResponse:
+    activities = list(
+        access.managed_activities(request.user, territory)
+        .select_related("kind")
+        .prefetch_related("organisers")
+    )
+    sessions = list(
+        selectors.with_places(Session.objects.filter(activity__in=[a.pk for a in activities]))
+        .filter(date__gte=timezone.localdate() - timedelta(days=7))
+        .order_by("date", "starts_at", "id")[:60]
+    )
+    return render_page(
+        request,
+        territory,
+        "organise.html",
+        activities=activities,
+        sessions=sessions,
+        kind_form=forms.KindForm() if access.manages_all(request.user, territory) else None,
+    )
+
+
+@organiser_page
+@require_POST
+def kind_new(request: HttpRequest, territory: Territory) -> HttpResponse:
+    permissions.require(request.user, territory, Action.ACTIVITIES_MANAGE)
+    form = forms.KindForm(request.POST)
+    if form.is_valid():
+        kind = services.kind_create(
+            territory=territory, name=form.cleaned_data["name"], actor=user_of(request)
+        )
+        messages.success(request, _("Kind of activity added: %(kind)s.") % {"kind": kind})
+    return redirect("activities_organise", territory.slug)
+
+
+def _managers(territory: Territory) -> list[User]:
+    return list(
+        User.objects.filter(territory_roles__territory=territory, is_active=True)
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+@organiser_page
+@require_http_methods(["GET", "POST"])
+def activity_new(request: HttpRequest, territory: Territory) -> HttpResponse:
+    permissions.require(request.user, territory, Action.ACTIVITIES_MANAGE)
+    form = forms.ActivityForm(request.POST or None)
+    kinds = services.kinds_ensure(territory=territory)
+    form.fields["kind"].choices = [(kind.pk, str(kind)) for kind in kinds]  # type: ignore[attr-defined]
+    form.fields["organiser"].choices = _choices(_ORGANISERS, territory)  # type: ignore[attr-defined]
+    people = _managers(territory)
+    form.fields["managers"].choices = [(person.pk, str(person)) for person in people]  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            organisers = []
+            chosen = _chosen(_ORGANISERS, territory, data["organiser"])
+            if chosen is not None:
+                organisers.append(_organiser(chosen))
+            if data["association"].strip():
+                organisers.append(services.OrganiserInput(association=data["association"]))
+            activity = services.activity_create(
+                territory=territory,
+                kind=next(kind for kind in kinds if kind.pk == data["kind"]),
+                title=data["title"],
+                description=data["description"],
+                organisers=organisers,
+                managers=[person for person in people if person.pk in set(data["managers"])],
+                actor=user_of(request),
+                idempotency_key=idempotency_key(request),
+            )
+        except GrenierError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, _("Activity recorded: add its sessions."))
+            return redirect("activities_session_new", territory.slug, activity.pk)
+    return render_page(
+        request,
+        territory,
+        "form_page.html",
+        form=form,
+        title=_("New activity"),
+        idempotency_key=idempotency_key(request),
+        submit=_("Record the activity"),
+    )
+
+
+@organiser_page
+@require_http_methods(["GET", "POST"])
+def session_new(request: HttpRequest, territory: Territory, activity_id: int) -> HttpResponse:
+    activity = access.activity_for(request.user, territory, activity_id)
+    form = forms.SessionForm(request.POST or None)
+    form.fields["place"].choices = _choices(_PLACES, territory)  # type: ignore[attr-defined]
+    form.fields["audience_garden"].choices = [  # type: ignore[attr-defined]
+        ("", "—"),
+        *[(g.pk, str(g)) for g in Garden.objects.filter(territory=territory)],
+    ]
+    form.fields["audience_group"].choices = [  # type: ignore[attr-defined]
+        ("", "—"),
+        *[(g.pk, str(g)) for g in BuyingGroup.objects.filter(territory=territory)],
+    ]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.session_create(
+                activity=activity,
+                day=data["day"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                capacity=data["capacity"],
+                audience=data["audience"],
+                address=data["address"],
+                place=_chosen(_PLACES, territory, data["place"]),  # type: ignore[arg-type]
+                audience_garden=Garden.objects.filter(
+                    territory=territory, pk=data["audience_garden"] or 0
+                ).first(),
+                audience_group=BuyingGroup.objects.filter(
+                    territory=territory, pk=data["audience_group"] or 0
+                ).first(),
+                accessibility=data["accessibility"],
+                registration_deadline=data["registration_deadline"],
+                actor=user_of(request),
+                idempotency_key=idempotency_key(request),
+            )
+        except GrenierError as exc:
+            form_errors(form, exc, {"day": "day"})
+        else:
+            messages.success(request, _("Session recorded."))
+            return redirect("activities_session", territory.slug, session.pk)
+    return render_page(
+        request,
+        territory,
+        "form_page.html",
+        form=form,
+        title=_("New session: %(activity)s") % {"activity": activity.title},
+        idempotency_key=idempotency_key(request),
+        submit=_("Record the session"),
+    )
+
+
+@organiser_page
+def attendance(request: HttpRequest, territory: Territory, session_id: int) -> HttpResponse:
+    session = access.session_for(request.user, territory, session_id, manage=True)
+    registrations = list(
+        session.registrations.exclude(status=RegistrationStatus.CANCELLED)
+        .select_related("household")
+        .order_by("status", "waiting_since", "id")
+    )
+    return render_page(
+        request,
+        territory,
+        "attendance.html",
+        session=session,
+        confirmed=[r for r in registrations if r.status == RegistrationStatus.CONFIRMED],
+        waiting=[r for r in registrations if r.status == RegistrationStatus.WAITING],
+        walk_ins=list(session.walk_ins.select_related("household")),
+        record=selectors.record(session),
+        walk_in_form=forms.WalkInForm(),
+        may_close=session.closed_at is None and timezone.localdate() >= session.date,
+        idempotency_key=idempotency_key(request),
+    )
+
+
+@organiser_page
+@require_POST
+def attendance_mark(
+    request: HttpRequest, territory: Territory, session_id: int, registration_id: int
+) -> HttpResponse:
+    session = access.session_for(request.user, territory, session_id, manage=True)
+    registration = session.registrations.filter(pk=registration_id).first()
+    form = forms.AttendanceForm(request.POST)
+    if registration is None or not form.is_valid():
+        return redirect("activities_attendance", territory.slug, session.pk)
+    services.attendance_mark(
+        registration=registration, attended=form.cleaned_data["attended"], actor=user_of(request)
+    )
+    return redirect(f"{_attendance_url(territory, session)}#registration-{registration.pk}")
+
+
+def _attendance_url(territory: Territory, session: Session) -> str:
+    from django.urls import reverse
+
+    return reverse("activities_attendance", args=[territory.slug, session.pk])
+
+
+@organiser_page
+@require_POST
+def walk_in(request: HttpRequest, territory: Territory, session_id: int) -> HttpResponse:
+    session = access.session_for(request.user, territory, session_id, manage=True)
+    form = forms.WalkInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Count the adults and children who came."))
+        return redirect("activities_attendance", territory.slug, session.pk)
+    data = form.cleaned_data
+    household = household_by_card(territory, data["card"]) if data["card"].strip() else None
+    services.walk_in_record(
+        session=session,
+        actor=user_of(request),
+        idempotency_key=idempotency_key(request),
+        adults=data["adults"],
+        children=data["children"],
+        household=household,
+    )
+    messages.success(request, _("Recorded."))
+    return redirect("activities_attendance", territory.slug, session.pk)
+
+
+@organiser_page
+@require_POST
+def session_close(request: HttpRequest, territory: Territory, session_id: int) -> HttpResponse:
+    session = access.session_for(request.user, territory, session_id, manage=True)
+    services.session_close(session=session, actor=user_of(request))
+    messages.success(request, _("Session closed: its attendance is recorded."))
+    return redirect("activities_attendance", territory.slug, session.pk)
