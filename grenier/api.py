@@ -180,6 +180,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _mount_routers() -> None:
+    from grenier.activities.api import router as activities_router
     from grenier.baskets.api import router as baskets_router
     from grenier.core.api import router as core_router
     from grenier.fund.api import router as fund_router
@@ -195,6 +196,7 @@ def _mount_routers() -> None:
     api.add_router("", baskets_router)
     api.add_router("", orders_router)
     api.add_router("", waste_router)
+    api.add_router("", activities_router)
 
 
 _mount_routers()

@@ -58,7 +58,7 @@ def may_manage(user: AnyUser, activity: Activity) -> bool:
 def require_organiser(user: AnyUser, territory: Territory) -> None:
     """404 without a role here; 403 for someone who neither coordinates nor runs an activity."""
     permissions.require(user, territory, Action.VIEW_TERRITORY)
-    if not managed_activities(user, territory).exists():
+    if not manages_all(user, territory) and not managed_activities(user, territory).exists():
         raise Forbidden(_("Only the organisers of an activity and the coordinators may do this."))
 
 

@@ -30,6 +30,7 @@ class RegisterForm(forms.Form):
     def __init__(self, *args: object, households: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["household"].choices = households  # type: ignore[attr-defined]
+        self.only_household = households[0][1] if len(households) == 1 else ""
         if len(households) == 1:
             self.fields["household"].widget = forms.HiddenInput()
             self.fields["household"].initial = households[0][0]

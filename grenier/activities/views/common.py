@@ -28,7 +28,8 @@ def render_page(request: HttpRequest, territory: Territory, template: str, **con
     context.update(
         territory=territory,
         may_manage=access.manages_all(user, territory),
-        may_organise=access.managed_activities(user, territory).exists(),
+        may_organise=access.manages_all(user, territory)
+        or access.managed_activities(user, territory).exists(),
         may_register=any(
             permissions.can(user, territory, action)
             for action in (Action.ACTIVITIES_REGISTER, Action.ACTIVITIES_REFER, Action.ACTIVITIES_MANAGE)

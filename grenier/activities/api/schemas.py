@@ -1,0 +1,56 @@
+"""Every request and response body of the activities API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Field, Schema
+
+from grenier.core.schemas import Id, InputSchema, TimeOfDay
+
+
+class SessionOut(Schema):
+    id: int
+    activity: str
+    activity_id: int
+    kind: str
+    date: date
+    starts_at: TimeOfDay
+    ends_at: TimeOfDay
+    where: str
+    capacity: int
+    places_left: int
+    waiting: int = Field(..., description="Registrations on the waiting list.")
+    audience: str = Field(..., description="territory, garden, group or school")
+    audience_name: str = Field(..., description="The garden or group whose members may come, if one.")
+    accessibility: str
+    registration_deadline: datetime = Field(..., description="Registering and cancelling close then.")
+    cancelled: bool
+    closed: bool
+
+
+class RegistrationIn(InputSchema):
+    household_id: Id | None = Field(
+        None,
+        description="The household registered: one's own, one a social worker follows (any for a coordinator).",
+    )
+    class_name: str = Field(
+        "",
+        max_length=120,
+        description="A school class instead (its organiser registers it): no child's name.",
+    )
+    adults: int = Field(..., ge=0, le=50)
+    children: int = Field(0, ge=0, le=50)
+    idempotency_key: str = Field(..., min_length=8, max_length=100)
+
+
+class RegistrationOut(Schema):
+    id: int
+    session_id: int
+    household_id: int | None
+    household: str = Field(..., description="The household's name, or the class's.")
+    adults: int
+    children: int
+    status: str = Field(..., description="confirmed, waiting or cancelled")
+    attended: bool | None = Field(..., description="Ticked by the organiser: present, absent, or not yet.")
+    created_at: datetime

@@ -1,0 +1,107 @@
+"""Sessions (every person of the territory sees them, as the calendar shows them) and registrations: one's own, a
+household one follows, a class one's activity receives; cancelling until the deadline."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grenier.activities import access, selectors, services
+from grenier.activities.api.common import registration_out, router, session_out
+from grenier.activities.api.schemas import RegistrationIn, RegistrationOut, SessionOut
+from grenier.activities.models import Session
+from grenier.api import territory_of
+from grenier.core import permissions
+from grenier.core.auth import user_of
+from grenier.core.errors import Forbidden, InvalidInput
+from grenier.core.permissions import Action
+from grenier.core.schemas import Day
+
+LIST_LIMIT = 500
+
+
+@router.get(
+    "/activities/sessions",
+    response=list[SessionOut],
+    summary="Sessions of the territory from a day (today by default), with their places left",
+)
+def session_list(request: HttpRequest, since: Day | None = None) -> list[SessionOut]:
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.VIEW_TERRITORY)
+    rows = selectors.with_places(access.sessions_of(request.user, territory)).filter(
+        date__gte=since or timezone.localdate()
+    )
+    return [session_out(session) for session in rows.order_by("date", "starts_at", "id")[:LIST_LIMIT]]
+
+
+def _session(request: HttpRequest, session_id: int) -> Session:
+    territory = territory_of(request)
+    found = access.session_for(request.user, territory, session_id)
+    return selectors.with_places(Session.objects.filter(pk=found.pk)).get()
+
+
+@router.get(
+    "/activities/sessions/{session_id}", response=SessionOut, summary="One session, with its places left"
+)
+def session_detail(request: HttpRequest, session_id: int) -> SessionOut:
+    return session_out(_session(request, session_id))
+
+
+@router.post(
+    "/activities/sessions/{session_id}/registrations",
+    response={200: RegistrationOut, 201: RegistrationOut},
+    summary="Register a household (or a school class): confirmed, or on the waiting list when full. "
+    "A household already registered gets its registration back (200)",
+)
+def registration_create(
+    request: HttpRequest, session_id: int, payload: RegistrationIn
+) -> tuple[int, RegistrationOut]:
+    territory = territory_of(request)
+    access.require_registrant(request.user, territory)
+    session = access.session_for(request.user, territory, session_id)
+    if (payload.household_id is None) == (not payload.class_name.strip()):
+        raise InvalidInput(
+            _("Register a household, or a class by its name."),
+            errors={"household_id": [_("Give a household or a class, not both.")]},
+        )
+    household = None
+    if payload.household_id is not None:
+        household = access.household_to_register(request.user, territory, payload.household_id)
+    elif not access.may_manage(request.user, session.activity):
+        raise Forbidden(_("A class is registered by the activity's organisers or a coordinator."))
+    registered = services.register(
+        session=session,
+        actor=user_of(request),
+        idempotency_key=payload.idempotency_key,
+        adults=payload.adults,
+        children=payload.children,
+        household=household,
+        class_name=payload.class_name,
+    )
+    return (201 if registered.created else 200), registration_out(registered.registration)
+
+
+@router.get(
+    "/activities/registrations",
+    response=list[RegistrationOut],
+    summary="Registrations: one's own households', those one made, those of the activities one runs",
+)
+def registration_list(request: HttpRequest, since: Day | None = None) -> list[RegistrationOut]:
+    territory = territory_of(request)
+    access.require_registrant(request.user, territory)
+    rows = access.registrations_of(request.user, territory).select_related("household")
+    if since is not None:
+        rows = rows.filter(session__date__gte=since)
+    return [registration_out(row) for row in rows.order_by("-id")[:LIST_LIMIT]]
+
+
+@router.post(
+    "/activities/registrations/{registration_id}/cancel",
+    response=RegistrationOut,
+    summary="Cancel a registration until the session's deadline (then 409); the waiting list is served",
+)
+def registration_cancel(request: HttpRequest, registration_id: int) -> RegistrationOut:
+    territory = territory_of(request)
+    registration = access.registration_for(request.user, territory, registration_id)
+    return registration_out(services.registration_cancel(registration=registration, actor=user_of(request)))
