@@ -1,0 +1,328 @@
+"""The activities' part of the demo territory: a season of the Jardin des Sources' workshops (past ones attended
+and closed, the next ones open, one full with a waiting list), the growers' food-education sessions at the school
+and two farm visits with classes, and a shared meal each month at a tiers-lieu. Invented names only.
+
+Keys carry each session's day, so a second run the same day changes nothing."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from grenier.activities import services
+from grenier.activities.models import Activity, ActivityKind, Audience, Session
+from grenier.baskets.models import Garden, GardenMembership
+from grenier.core.models import Household, Territory, User
+from grenier.supply.models import Kitchen, Producer
+
+Log = Callable[[str], None]
+DOMAIN = "demo.grenier.test"
+GARDEN = "Jardin des Sources"
+TIERS_LIEU = "Tiers-lieu La Fabrique"
+CLASSES = [
+    "CE2 — école des Sources",
+    "CM1 — école du Canal",
+    "CP — école des Tilleuls",
+    "CM2 — école du Moulin",
+]
+
+
+def _at(day: date, hour: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, hour))
+
+
+def _activity(
+    territory: Territory,
+    kinds: dict[str, ActivityKind],
+    code: str,
+    title: str,
+    description: str,
+    organiser: services.OrganiserInput,
+    managers: list[User],
+) -> Activity:
+    return services.activity_create(
+        territory=territory,
+        kind=kinds[code],
+        title=title,
+        description=description,
+        organisers=[organiser],
+        managers=managers,
+        actor=None,
+        idempotency_key=f"demo-activity-{code}-{title[:40]}",
+    )
+
+
+def _session(
+    activity: Activity, day: date, start: time, end: time, capacity: int, **kwargs: object
+) -> Session:
+    return services.session_create(
+        activity=activity,
+        day=day,
+        starts_at=start,
+        ends_at=end,
+        capacity=capacity,
+        actor=None,
+        idempotency_key=f"demo-session-{day.isoformat()}-{start:%H%M}",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _fill(
+    session: Session, households: list[Household], persons: int, today: date, first: Household | None = None
+) -> None:
+    """Register households until about ``persons`` persons; a past session is then attended (most came) and
+    closed."""
+    if session.closed_at is not None:
+        return  # filled by an earlier run
+    # Drawn from the session's own day, so that a second run draws the same households with the same requests.
+    rng = random.Random(f"{session.date}-{session.starts_at}")  # noqa: S311 - demo data, not secrets
+    households = list(households)
+    rng.shuffle(households)
+    if first is not None:
+        households.insert(0, first)
+    past = session.date < today
+    late = timezone.now() > session.registration_deadline  # registered while it was open
+    when = session.registration_deadline - timedelta(days=2) if late else None
+    taken = 0
+    for household in households:
+        if taken >= persons:
+            break
+        adults = rng.choice([1, 1, 2])
+        children = rng.choice([0, 0, 1, 2])
+        result = services.register(
+            session=session,
+            actor=None,
+            idempotency_key=f"demo-{session.pk}-{household.pk}",
+            adults=adults,
+            children=children,
+            household=household,
+            now=when,
+        )
+        taken += adults + children
+        if past and result.registration.status == "confirmed":
+            services.attendance_mark(
+                registration=result.registration, attended=rng.random() < 0.85, actor=None
+            )
+    if past:
+        if rng.random() < 0.5:
+            services.walk_in_record(
+                session=session, actor=None, idempotency_key=f"demo-door-{session.pk}", adults=1, children=1
+            )
+        services.session_close(session=session, actor=None, now=_at(session.date, session.ends_at))
+
+
+def extend(territory: Territory, log: Log) -> None:
+    today = timezone.localdate()
+    kinds = {kind.code: kind for kind in services.kinds_ensure(territory=territory)}
+    people = {u.email: u for u in User.objects.filter(email__endswith=f"@{DOMAIN}")}
+    organiser = people.get(f"cashier@{DOMAIN}")  # the garden's volunteer runs its workshops
+    grower = people.get(f"producer@{DOMAIN}")
+    coordinator = people.get(f"coordinator@{DOMAIN}")
+    garden = Garden.objects.filter(territory=territory, name=GARDEN).first()
+    households = list(Household.objects.filter(territory=territory, left_on__isnull=True).order_by("pk"))
+    member = next((h for h in households if h.email == f"member@{DOMAIN}"), None)
+    garden_members = (
+        list(
+            Household.objects.filter(
+                pk__in=GardenMembership.objects.filter(garden=garden, left_on__isnull=True).values(
+                    "household"
+                )
+            ).order_by("pk")
+        )
+        if garden
+        else []
+    )
+    with transaction.atomic():
+        counts = _garden_season(
+            territory, kinds, garden, organiser, households, garden_members, member, today
+        )
+        counts += _school(territory, kinds, grower, coordinator, today)
+        counts += _shared_meals(territory, kinds, coordinator, households, member, today)
+    log(f"  {counts} activity sessions")
+
+
+def _garden_season(
+    territory: Territory,
+    kinds: dict[str, ActivityKind],
+    garden: Garden | None,
+    organiser: User | None,
+    households: list[Household],
+    garden_members: list[Household],
+    member: Household | None,
+    today: date,
+) -> int:
+    by = services.OrganiserInput(garden=garden) if garden else services.OrganiserInput(association=GARDEN)
+    managers = [organiser] if organiser else []
+    cooking = _activity(
+        territory,
+        kinds,
+        "cooking",
+        "Cuisiner les légumes du jardin",
+        "On cuisine ensemble les légumes de la semaine, puis on partage le repas. Recettes à emporter.",
+        by,
+        managers,
+    )
+    gardening = _activity(
+        territory,
+        kinds,
+        "gardening",
+        "Atelier jardinage : semis et repiquage",
+        "Au potager du jardin : semer, repiquer, arroser. Bottes conseillées, outils prêtés.",
+        by,
+        managers,
+    )
+    place = {"place": garden, "address": ""} if garden else {"address": "Chemin des Sources"}
+    count = 0
+    # Every other week, from eight weeks ago to six weeks ahead, alternately cooking and gardening.
+    monday = today - timedelta(days=today.weekday())
+    for index, week in enumerate(range(-8, 7, 2)):
+        day = monday + timedelta(weeks=week, days=2)  # Wednesday afternoons
+        activity = cooking if index % 2 == 0 else gardening
+        start, end = (time(14, 0), time(16, 30)) if activity is cooking else (time(10, 0), time(12, 0))
+        session = _session(
+            activity,
+            day,
+            start,
+            end,
+            12,
+            audience=Audience.TERRITORY,
+            accessibility="Accès de plain-pied par le portail du bas ; toilettes adaptées.",
+            **place,
+        )
+        count += 1
+        pool = households[10:200]
+        first = member if week in (-4, 2) else None
+        if day >= today and week == 2:
+            _fill(session, pool, 16, today, first)  # the full one: a waiting list behind it
+        elif day < today:
+            _fill(session, pool, 9, today, first)
+        else:
+            _fill(session, pool, 3 + index % 5, today, first)
+    if garden_members and garden is not None:
+        members_only = _session(
+            cooking,
+            monday + timedelta(weeks=1, days=4),
+            time(18, 0),
+            time(20, 0),
+            10,
+            audience=Audience.GARDEN,
+            audience_garden=garden,
+            place=garden,
+        )
+        _fill(members_only, garden_members[:6], 5, today)
+        count += 1
+    return count
+
+
+def _school(
+    territory: Territory,
+    kinds: dict[str, ActivityKind],
+    grower: User | None,
+    coordinator: User | None,
+    today: date,
+) -> int:
+    farm = Producer.objects.filter(territory=territory, farm_name="Ferme des Trois Sources").first()
+    visited = Producer.objects.filter(territory=territory, farm_name="Ferme de la Combe").first()
+    canteen = Kitchen.objects.filter(territory=territory).order_by("pk").first()
+    managers = [person for person in (grower, coordinator) if person]
+    lessons = _activity(
+        territory,
+        kinds,
+        "school",
+        "Le goût des légumes de saison",
+        "Les maraîchers viennent en classe : goûter, reconnaître, cuisiner un légume de la saison.",
+        services.OrganiserInput(producer=farm)
+        if farm
+        else services.OrganiserInput(association="Les maraîchers"),
+        managers,
+    )
+    visits = _activity(
+        territory,
+        kinds,
+        "farm-visit",
+        "Visite de ferme pour les classes",
+        "Une matinée à la ferme : les serres, les champs, les animaux, et un goûter des produits de la ferme.",
+        services.OrganiserInput(producer=visited)
+        if visited
+        else services.OrganiserInput(association="Les maraîchers"),
+        managers,
+    )
+    count = 0
+    school_place: dict[str, object] = {"place": canteen} if canteen else {"address": "École des Sources"}
+    for index, weeks in enumerate((-3, 1, 4)):
+        day = today + timedelta(weeks=weeks) - timedelta(days=today.weekday()) + timedelta(days=1)  # Tuesdays
+        session = _session(
+            lessons, day, time(9, 30), time(11, 0), 30, audience=Audience.SCHOOL, **school_place
+        )
+        _class(session, CLASSES[index % len(CLASSES)], 24, grower, today)
+        count += 1
+    for index, weeks in enumerate((-2, 3)):
+        day = (
+            today + timedelta(weeks=weeks) - timedelta(days=today.weekday()) + timedelta(days=3)
+        )  # Thursdays
+        farm_place: dict[str, object] = {"place": visited} if visited else {"address": "Ferme de la Combe"}
+        session = _session(visits, day, time(9, 0), time(12, 0), 32, audience=Audience.SCHOOL, **farm_place)
+        _class(session, CLASSES[(index + 2) % len(CLASSES)], 26, grower, today)
+        count += 1
+    return count
+
+
+def _class(session: Session, name: str, pupils: int, by: User | None, today: date) -> None:
+    if session.closed_at is not None:
+        return  # filled by an earlier run
+    past = session.date < today
+    result = services.register(
+        session=session,
+        actor=by,
+        idempotency_key=f"demo-class-{session.pk}",
+        adults=2,
+        children=pupils,
+        class_name=name,
+        now=session.registration_deadline - timedelta(days=3)
+        if timezone.now() > session.registration_deadline
+        else None,
+    )
+    if past:
+        services.attendance_mark(registration=result.registration, attended=True, actor=by)
+        services.session_close(session=session, actor=by, now=_at(session.date, session.ends_at))
+
+
+def _shared_meals(
+    territory: Territory,
+    kinds: dict[str, ActivityKind],
+    coordinator: User | None,
+    households: list[Household],
+    member: Household | None,
+    today: date,
+) -> int:
+    meals = _activity(
+        territory,
+        kinds,
+        "shared-meal",
+        "Repas partagé du mois",
+        "Chacun apporte un plat ou vient les mains vides : le tiers-lieu cuisine avec les invendus du marché.",
+        services.OrganiserInput(association=TIERS_LIEU),
+        [coordinator] if coordinator else [],
+    )
+    count = 0
+    for months in range(-3, 3):
+        month = date(today.year + (today.month - 1 + months) // 12, (today.month - 1 + months) % 12 + 1, 1)
+        day = month + timedelta(days=(4 - month.weekday()) % 7)  # the first Friday
+        session = _session(
+            meals,
+            day,
+            time(19, 0),
+            time(22, 0),
+            40,
+            audience=Audience.TERRITORY,
+            address="Tiers-lieu La Fabrique, 5 rue du Canal",
+            accessibility="Salle au rez-de-chaussée, accessible en fauteuil.",
+        )
+        guest = member if months == -1 else None
+        _fill(session, households[200:400], 25 if day < today else 8 + 4 * (months + 3), today, guest)
+        count += 1
+    return count
