@@ -57,7 +57,7 @@ DAYS = [
 
 # Date-times that may lie ahead (deadlines, schedules); every other date-time of the demo says when something
 # happened, so it is in the past.
-AHEAD = {"opens_at", "closes_at", "locked_until", "expires_at", "resume_on"}
+AHEAD = {"opens_at", "closes_at", "locked_until", "expires_at", "resume_on", "registration_deadline"}
 
 
 @pytest.fixture(params=DAYS, ids=[f"{day:%Y-%m-%d-%a-%H%M}" for day in DAYS])
