@@ -18,6 +18,7 @@ from django.utils import timezone
 from grenier.core.errors import Conflict
 from grenier.core.models import CHILD_AGE_LIMIT, Territory
 from grenier.fund import projection, selectors, services
+from grenier.fund.models import AllocationRule as AllocationRuleRow
 from grenier.fund.models import (
     CarryOver,
     ContributionChoice,
@@ -203,43 +204,19 @@ def project_territory(
         brackets=tuple((b[0], int(b[1] or 0)) for b in (brackets or scale.brackets)),
         minimum_cents=scale.minimum_cents if minimum_cents is None else minimum_cents,
     )
-    allocation = projection.AllocationRule(
-        base_cents=rule.base_cents if base_cents is None else base_cents,
-        per_additional_person_cents=(
-            rule.per_additional_person_cents
-            if per_additional_person_cents is None
-            else per_additional_person_cents
-        ),
-        per_child_cents=rule.per_child_cents if per_child_cents is None else per_child_cents,
-        carry_over=carry_over or rule.carry_over,
-        carry_over_cap_cents=rule.carry_over_cap_cents
-        if carry_over_cap_cents is None
-        else carry_over_cap_cents,
+    allocation = _allocation(
+        rule,
+        base_cents=base_cents,
+        per_additional_person_cents=per_additional_person_cents,
+        per_child_cents=per_child_cents,
+        carry_over=carry_over,
+        carry_over_cap_cents=carry_over_cap_cents,
     )
     if households is None:
         households = household_arrays(territory, rule.child_age_limit, [b[0] for b in scale_rule.brackets])
-    since = today - timedelta(days=183)
     if monthly_grants_cents is None:
-        received = (
-            Grant.objects.filter(funder__territory=territory, received_on__gte=since).aggregate(
-                t=Sum("amount_cents")
-            )["t"]
-            or 0
-        )
-        monthly_grants_cents = int(received) // 6
-    # Credit households hold may still be spent; credit stores hold is already spent and owed in euros, like the
-    # settlements not yet paid: both come off the starting balance.
-    wallets = Account.objects.filter(territory=territory, code__startswith="household:").aggregate(
-        t=Sum("balance_cents")
-    )["t"]
-    at_stores = Account.objects.filter(territory=territory, code__startswith="store:").aggregate(
-        t=Sum("balance_cents")
-    )["t"]
-    due = Settlement.objects.filter(store__territory=territory, status=SettlementStatus.DUE).aggregate(
-        t=Sum("amount_cents")
-    )["t"]
-    figures_balance = services.fund_account(territory).balance_cents - int(at_stores or 0) - int(due or 0)
-    outstanding = int(wallets or 0)
+        monthly_grants_cents = _monthly_grants(territory, today - timedelta(days=183))
+    figures_balance, outstanding = _balances(territory)
     spend_share = _observed_spend_share(territory)
     assumptions = projection.Assumptions(
         months=months,
@@ -260,6 +237,60 @@ def project_territory(
         allocation=allocation,
         households=households.households,
     )
+
+
+def _allocation(
+    rule: AllocationRuleRow,
+    *,
+    base_cents: int | None,
+    per_additional_person_cents: int | None,
+    per_child_cents: int | None,
+    carry_over: str | None,
+    carry_over_cap_cents: int | None,
+) -> projection.AllocationRule:
+    """The allocation rule in force, with each value a caller proposes in its place."""
+    return projection.AllocationRule(
+        base_cents=rule.base_cents if base_cents is None else base_cents,
+        per_additional_person_cents=(
+            rule.per_additional_person_cents
+            if per_additional_person_cents is None
+            else per_additional_person_cents
+        ),
+        per_child_cents=rule.per_child_cents if per_child_cents is None else per_child_cents,
+        carry_over=carry_over or rule.carry_over,
+        carry_over_cap_cents=rule.carry_over_cap_cents
+        if carry_over_cap_cents is None
+        else carry_over_cap_cents,
+    )
+
+
+def _monthly_grants(territory: Territory, since: date) -> int:
+    """What funders gave a month on average over the last six months."""
+    received = (
+        Grant.objects.filter(funder__territory=territory, received_on__gte=since).aggregate(
+            t=Sum("amount_cents")
+        )["t"]
+        or 0
+    )
+    return int(received) // 6
+
+
+def _balances(territory: Territory) -> tuple[int, int]:
+    """The fund's balance to project from, and the credit households still hold.
+
+    Credit households hold may still be spent; credit stores hold is already spent and owed in euros, like the
+    settlements not yet paid: both come off the starting balance."""
+    wallets = Account.objects.filter(territory=territory, code__startswith="household:").aggregate(
+        t=Sum("balance_cents")
+    )["t"]
+    at_stores = Account.objects.filter(territory=territory, code__startswith="store:").aggregate(
+        t=Sum("balance_cents")
+    )["t"]
+    due = Settlement.objects.filter(store__territory=territory, status=SettlementStatus.DUE).aggregate(
+        t=Sum("amount_cents")
+    )["t"]
+    figures_balance = services.fund_account(territory).balance_cents - int(at_stores or 0) - int(due or 0)
+    return figures_balance, int(wallets or 0)
 
 
 def _observed_spend_share(territory: Territory) -> float:
