@@ -11,6 +11,11 @@ from fractions import Fraction
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from grenier.waste import figures, references
 from grenier.waste.models import Campaign, MealService, WasteKind
@@ -161,106 +166,14 @@ def _escape(text: str) -> str:
 def campaign_pdf(campaign: Campaign) -> bytes:
     """The campaign's report: what was weighed, grams per meal by kind and by service, the change since the campaign
     before, the national figures with their sources, and every weighing."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
     with translation.override(translation.get_language() or "fr"):
         sheet = getSampleStyleSheet()
         found = figures.totals(campaign.weighings.all())
-        story: list[object] = [
-            Paragraph(_escape(_("Food waste weighing: %(name)s") % {"name": campaign.name}), sheet["Title"]),
-            Paragraph(
-                _escape(
-                    _("%(kitchen)s, from %(first)s to %(last)s, %(count)s services weighed, %(meals)s meals.")
-                    % {
-                        "kitchen": campaign.kitchen.name,
-                        "first": campaign.starts_on.strftime("%d/%m/%Y"),
-                        "last": campaign.ends_on.strftime("%d/%m/%Y"),
-                        "count": found.weighings,
-                        "meals": found.meals,
-                    }
-                ),
-                sheet["Normal"],
-            ),
-        ]
-        if campaign.action:
-            story.append(
-                Paragraph(_escape(_("The action: %(action)s") % {"action": campaign.action}), sheet["Normal"])
-            )
-        story += [Spacer(1, 4 * mm), Paragraph(_escape(_("Grams per meal")), sheet["Heading2"])]
-        rows = [[_("Kind"), _("Weighed"), _("Per meal")]]
-        for _kind, label, grams, per_meal in found.kinds():
-            rows.append([label, figures.kilograms_text(grams), figures.grams_per_meal_text(per_meal)])
-        rows.append(
-            [_("Total"), figures.kilograms_text(found.total_g), figures.grams_per_meal_text(found.per_meal())]
-        )
-        for _service, label, totals in figures.by_service(campaign):
-            rows.append(
-                [
-                    label,
-                    figures.kilograms_text(totals.total_g),
-                    figures.grams_per_meal_text(totals.per_meal()),
-                ]
-            )
-        story.append(_table(rows, Table, TableStyle, colors, bold_rows=(len(found.kinds()) + 1,)))
-        comparison = figures.comparison(campaign)
-        if comparison is not None and comparison.complete and campaign.compares_with is not None:
-            story += [
-                Spacer(1, 4 * mm),
-                Paragraph(
-                    _escape(_("Since %(before)s") % {"before": campaign.compares_with.name}),
-                    sheet["Heading2"],
-                ),
-                Paragraph(
-                    _escape(
-                        _(
-                            "%(before)s per meal before, %(after)s after: %(change)s (%(share)s), that is "
-                            "%(year)s a year at %(meals)s meals a day, %(days)s days a year."
-                        )
-                        % {
-                            "before": figures.grams_per_meal_text(comparison.before.per_meal()),
-                            "after": figures.grams_per_meal_text(comparison.after.per_meal()),
-                            "change": figures.grams_per_meal_text(comparison.change_per_meal()),
-                            "share": figures.percent_text(comparison.change_share()),
-                            "year": figures.kilograms_text(comparison.change_a_year_g(), 0),
-                            "meals": campaign.kitchen.meals_per_day,
-                            "days": comparison.days_a_year,
-                        }
-                    ),
-                    sheet["Normal"],
-                ),
-            ]
-        story += [Spacer(1, 4 * mm), Paragraph(_escape(_("National figures")), sheet["Heading2"])]
-        for reference in references.REFERENCES:
-            figure = (
-                _("%(low)s to %(high)s g") % {"low": reference.low_g, "high": reference.high_g}
-                if reference.is_range
-                else f"{reference.low_g} g"
-            )
-            story.append(
-                Paragraph(
-                    f"<b>{_escape(figure)}</b> {_escape(_('per meal: %(label)s.') % {'label': reference.label})} "
-                    f"<i>{_escape(reference.source)}</i>",
-                    sheet["Normal"],
-                )
-            )
-        story.append(Paragraph(_escape(str(references.TARGET)), sheet["Normal"]))
-        story += [Spacer(1, 4 * mm), Paragraph(_escape(_("Weighings")), sheet["Heading2"])]
-        weighed = [[_("Day"), _("Service"), _("Meals"), _("Total"), _("Per meal")]]
-        for weighing in campaign.weighings.all():
-            weighed.append(
-                [
-                    weighing.day.strftime("%d/%m/%Y"),
-                    str(MealService(weighing.service).label),
-                    str(weighing.meals),
-                    figures.kilograms_text(weighing.total_g),
-                    figures.grams_per_meal_text(Fraction(weighing.total_g, weighing.meals)),
-                ]
-            )
-        story.append(_table(weighed, Table, TableStyle, colors))
+        story = _pdf_heading(campaign, found, sheet)
+        story += _pdf_per_meal(campaign, found, sheet)
+        story += _pdf_comparison(campaign, sheet)
+        story += _pdf_national(sheet)
+        story += _pdf_weighings(campaign, sheet)
         out = io.BytesIO()
         document = SimpleDocTemplate(
             out,
@@ -275,17 +188,121 @@ def campaign_pdf(campaign: Campaign) -> bytes:
     return out.getvalue()
 
 
-def _table(
-    rows: list[list[str]], table: type, style: type, colors: object, bold_rows: tuple[int, ...] = ()
-) -> object:
+def _pdf_heading(campaign: Campaign, found: figures.Totals, sheet: StyleSheet1) -> list[Flowable]:
+    """The title, the kitchen and the dates, and the action the campaign follows."""
+    story: list[Flowable] = [
+        Paragraph(_escape(_("Food waste weighing: %(name)s") % {"name": campaign.name}), sheet["Title"]),
+        Paragraph(
+            _escape(
+                _("%(kitchen)s, from %(first)s to %(last)s, %(count)s services weighed, %(meals)s meals.")
+                % {
+                    "kitchen": campaign.kitchen.name,
+                    "first": campaign.starts_on.strftime("%d/%m/%Y"),
+                    "last": campaign.ends_on.strftime("%d/%m/%Y"),
+                    "count": found.weighings,
+                    "meals": found.meals,
+                }
+            ),
+            sheet["Normal"],
+        ),
+    ]
+    if campaign.action:
+        story.append(
+            Paragraph(_escape(_("The action: %(action)s") % {"action": campaign.action}), sheet["Normal"])
+        )
+    return story
+
+
+def _pdf_per_meal(campaign: Campaign, found: figures.Totals, sheet: StyleSheet1) -> list[Flowable]:
+    """Grams per meal by kind, the total, then by service."""
+    rows = [[_("Kind"), _("Weighed"), _("Per meal")]]
+    for _kind, label, grams, per_meal in found.kinds():
+        rows.append([label, figures.kilograms_text(grams), figures.grams_per_meal_text(per_meal)])
+    rows.append(
+        [_("Total"), figures.kilograms_text(found.total_g), figures.grams_per_meal_text(found.per_meal())]
+    )
+    for _service, label, totals in figures.by_service(campaign):
+        rows.append(
+            [label, figures.kilograms_text(totals.total_g), figures.grams_per_meal_text(totals.per_meal())]
+        )
+    return [
+        Spacer(1, 4 * mm),
+        Paragraph(_escape(_("Grams per meal")), sheet["Heading2"]),
+        _table(rows, bold_rows=(len(found.kinds()) + 1,)),
+    ]
+
+
+def _pdf_comparison(campaign: Campaign, sheet: StyleSheet1) -> list[Flowable]:
+    """The change since the campaign this one is compared with, when both are complete."""
+    comparison = figures.comparison(campaign)
+    if comparison is None or not comparison.complete or campaign.compares_with is None:
+        return []
+    text = _(
+        "%(before)s per meal before, %(after)s after: %(change)s (%(share)s), that is "
+        "%(year)s a year at %(meals)s meals a day, %(days)s days a year."
+    ) % {
+        "before": figures.grams_per_meal_text(comparison.before.per_meal()),
+        "after": figures.grams_per_meal_text(comparison.after.per_meal()),
+        "change": figures.grams_per_meal_text(comparison.change_per_meal()),
+        "share": figures.percent_text(comparison.change_share()),
+        "year": figures.kilograms_text(comparison.change_a_year_g(), 0),
+        "meals": campaign.kitchen.meals_per_day,
+        "days": comparison.days_a_year,
+    }
+    return [
+        Spacer(1, 4 * mm),
+        Paragraph(
+            _escape(_("Since %(before)s") % {"before": campaign.compares_with.name}), sheet["Heading2"]
+        ),
+        Paragraph(_escape(text), sheet["Normal"]),
+    ]
+
+
+def _pdf_national(sheet: StyleSheet1) -> list[Flowable]:
+    """The national figures with their sources, and the law's target."""
+    story: list[Flowable] = [Spacer(1, 4 * mm), Paragraph(_escape(_("National figures")), sheet["Heading2"])]
+    for reference in references.REFERENCES:
+        figure = (
+            _("%(low)s to %(high)s g") % {"low": reference.low_g, "high": reference.high_g}
+            if reference.is_range
+            else f"{reference.low_g} g"
+        )
+        story.append(
+            Paragraph(
+                f"<b>{_escape(figure)}</b> {_escape(_('per meal: %(label)s.') % {'label': reference.label})} "
+                f"<i>{_escape(reference.source)}</i>",
+                sheet["Normal"],
+            )
+        )
+    story.append(Paragraph(_escape(str(references.TARGET)), sheet["Normal"]))
+    return story
+
+
+def _pdf_weighings(campaign: Campaign, sheet: StyleSheet1) -> list[Flowable]:
+    """Every weighing: day, service, meals, total and grams per meal."""
+    weighed = [[_("Day"), _("Service"), _("Meals"), _("Total"), _("Per meal")]]
+    for weighing in campaign.weighings.all():
+        weighed.append(
+            [
+                weighing.day.strftime("%d/%m/%Y"),
+                str(MealService(weighing.service).label),
+                str(weighing.meals),
+                figures.kilograms_text(weighing.total_g),
+                figures.grams_per_meal_text(Fraction(weighing.total_g, weighing.meals)),
+            ]
+        )
+    return [Spacer(1, 4 * mm), Paragraph(_escape(_("Weighings")), sheet["Heading2"]), _table(weighed)]
+
+
+def _table(rows: list[list[str]], bold_rows: tuple[int, ...] = ()) -> Table:
     cells = [[_plain(str(cell)) for cell in row] for row in rows]
-    commands = [
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6f0e8")),  # type: ignore[attr-defined]
+    commands: list[tuple[object, ...]] = [
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6f0e8")),
         ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
         ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),  # type: ignore[attr-defined]
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
     ]
     commands += [("FONTNAME", (0, row), (-1, row), "Helvetica-Bold") for row in bold_rows]
-    made = table(cells, repeatRows=1, hAlign="LEFT")
-    made.setStyle(style(commands))
+    made = Table(cells, repeatRows=1, hAlign="LEFT")
+    made.setStyle(TableStyle(commands))
     return made
