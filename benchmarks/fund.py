@@ -156,6 +156,7 @@ def make_households(territory: Any, count: int, tag: int, joined_on: date, seed:
                 card_number=card_number(tag, index),
                 monthly_resources_cents=None if rng.random() < 0.2 else rng.randint(40_000, 400_000),
                 joined_on=joined_on,
+                fund_joined_on=joined_on,
             )
             for index in range(start, min(start + chunk, count))
         ]
