@@ -6,7 +6,7 @@ The monthly run is here; the accounts (``accounts``), the rules (``scales``), th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection, transaction
@@ -49,7 +49,6 @@ from grenier.fund.payments import (  # noqa: F401 - callers reach them through s
     _amount_not_positive,
     _amount_too_small,
     _card_locked,
-    _card_unknown,
     _check_code,
     _code_missing,
     _code_wrong,
@@ -140,97 +139,163 @@ def monthly_run(
     todo = [pk for pk in ids if pk not in done]
     total = len(ids)
     summary = RunSummary(month=month, households=total)
-    fund_eur = fund_account(territory)
-    contributions = _external(territory, CONTRIBUTIONS)
-    issuer = credit_issuer(territory)
-    # A household's composition depends only on its persons' birth dates and child flags: many share one.
-    compositions: dict[PersonsKey, rules.Composition] = {}
+    batches = _RunBatches(
+        run=run,
+        territory=territory,
+        month=month,
+        scale=scale,
+        rule=rule,
+        actor=actor,
+        fund_eur=fund_account(territory),
+        contributions=_external(territory, CONTRIBUTIONS),
+        issuer=credit_issuer(territory),
+    )
     if progress:
         progress(len(done), total)
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
-        # The batch's rows are read by the range of its ids (``todo`` is sorted) and kept if in the batch: the same
-        # rows as ``__in=chunk``, without building a query of 500 parameters four times a batch.
-        between = (chunk[0], chunk[-1])
         with transaction.atomic():
-            MonthlyRun.objects.select_for_update().get(pk=run.pk)  # two runs of the same month take turns
-            fresh = set(chunk) - set(
-                MonthLine.objects.filter(
-                    run=run, household__gte=between[0], household__lte=between[1]
-                ).values_list("household_id", flat=True)
-            )
-            # Plain values, not model instances: the run reads a few columns of many rows.
-            batch = [
-                (pk, resources)
-                for pk, resources in Household.objects.filter(territory=territory, pk__range=between)
-                .order_by("pk")
-                .values_list("pk", "monthly_resources_cents")
-                if pk in fresh
-            ]
-            persons: dict[int, list[tuple[date | None, bool]]] = {pk: [] for pk, _resources in batch}
-            for household_id, birth_date, is_child in (
-                HouseholdPerson.objects.filter(
-                    household__territory=territory, household__gte=between[0], household__lte=between[1]
-                )
-                .order_by("household_id", "id")
-                .values_list("household_id", "birth_date", "is_child")
-            ):
-                if household_id in persons:
-                    persons[household_id].append((birth_date, is_child))
-            chosen = _latest_choices(
-                ContributionChoice.objects.filter(
-                    household__territory=territory,
-                    household__gte=between[0],
-                    household__lte=between[1],
-                    effective_month__lte=month,
-                ),
-                keep=fresh,
-            )
-            wallets = _wallets(territory, [pk for pk, _resources in batch])
-            lines = _month_lines(
-                month,
-                scale,
-                rule,
-                [(pk, resources, wallets[pk].balance_cents) for pk, resources in batch],
-                persons,
-                chosen,
-                compositions,
-            )
-            specs: list[ledger.EntrySpec] = []
-            for household_id, due, allocation, returned in lines:
-                wallet = wallets[household_id]
-                key = f"run:{month:%Y-%m}:{household_id}"
-                if returned:
-                    specs.append(
-                        ledger.EntrySpec(
-                            f"{key}:return", "fund.return", [(wallet, -returned), (issuer, returned)]
-                        )
-                    )
-                if due:
-                    specs.append(
-                        ledger.EntrySpec(
-                            f"{key}:contribution",
-                            "fund.contribution",
-                            [(contributions, -due), (fund_eur, due)],
-                        )
-                    )
-                if allocation:
-                    specs.append(
-                        ledger.EntrySpec(
-                            f"{key}:allocation",
-                            "fund.allocation",
-                            [(issuer, -allocation), (wallet, allocation)],
-                        )
-                    )
-                summary.credit_issued_cents += allocation
-                summary.contributions_due_cents += due
-                summary.contributions_paid_cents += due
-                summary.returned_cents += returned
-            ledger.entries_record_batch(territory=territory, specs=specs, actor=actor)
-            _month_lines_insert(run, month, lines)
-            summary.processed_now += len(lines)
+            lines = batches.write(chunk)
+        _summary_add(summary, lines)
+        summary.processed_now += len(lines)
         if progress:
             progress(len(done) + start + len(chunk), total)
+    _run_finish(run, territory=territory, month=month, actor=actor)
+    summary.finished = True
+    _summary_totals(summary, run)
+    return summary
+
+
+# A month line as the run computes it: (household id, contribution due and paid, allocation, credit returned).
+Line = tuple[int, int, int, int]
+
+
+@dataclass
+class _RunBatches:
+    """What every batch of one run shares: the run, its month's rules, the fund's accounts it moves, and the
+    compositions already computed (a household's composition depends only on its persons' birth dates and child
+    flags: many share one)."""
+
+    run: MonthlyRun
+    territory: Territory
+    month: date
+    scale: ContributionScale
+    rule: AllocationRule
+    actor: User | None
+    fund_eur: Account
+    contributions: Account
+    issuer: Account
+    compositions: dict[PersonsKey, rules.Composition] = field(default_factory=dict)
+
+    def write(self, chunk: list[int]) -> list[Line]:
+        """Run these households (sorted ids), in the caller's transaction: those that have no line yet get their
+        entries and their line; returns their lines."""
+        # The batch's rows are read by the range of its ids (``chunk`` is sorted) and kept if in the batch: the same
+        # rows as ``__in=chunk``, without building a query of 500 parameters four times a batch.
+        between = (chunk[0], chunk[-1])
+        MonthlyRun.objects.select_for_update().get(pk=self.run.pk)  # two runs of the same month take turns
+        fresh = set(chunk) - set(
+            MonthLine.objects.filter(
+                run=self.run, household__gte=between[0], household__lte=between[1]
+            ).values_list("household_id", flat=True)
+        )
+        batch = self._resources(between, fresh)
+        persons = self._persons(between, [pk for pk, _resources in batch])
+        chosen = _latest_choices(
+            ContributionChoice.objects.filter(
+                household__territory=self.territory,
+                household__gte=between[0],
+                household__lte=between[1],
+                effective_month__lte=self.month,
+            ),
+            keep=fresh,
+        )
+        wallets = _wallets(self.territory, [pk for pk, _resources in batch])
+        lines = _month_lines(
+            self.month,
+            self.scale,
+            self.rule,
+            [(pk, resources, wallets[pk].balance_cents) for pk, resources in batch],
+            persons,
+            chosen,
+            self.compositions,
+        )
+        ledger.entries_record_batch(
+            territory=self.territory, specs=self._entries(lines, wallets), actor=self.actor
+        )
+        _month_lines_insert(self.run, self.month, lines)
+        return lines
+
+    def _resources(self, between: tuple[int, int], fresh: set[int]) -> list[tuple[int, int | None]]:
+        """(id, monthly resources) of the batch's households that have no line yet, by id."""
+        # Plain values, not model instances: the run reads a few columns of many rows.
+        return [
+            (pk, resources)
+            for pk, resources in Household.objects.filter(territory=self.territory, pk__range=between)
+            .order_by("pk")
+            .values_list("pk", "monthly_resources_cents")
+            if pk in fresh
+        ]
+
+    def _persons(
+        self, between: tuple[int, int], household_ids: list[int]
+    ) -> dict[int, list[tuple[date | None, bool]]]:
+        """Each of these households' persons as (birth date, child flag), in the order they were recorded."""
+        persons: dict[int, list[tuple[date | None, bool]]] = {pk: [] for pk in household_ids}
+        for household_id, birth_date, is_child in (
+            HouseholdPerson.objects.filter(
+                household__territory=self.territory, household__gte=between[0], household__lte=between[1]
+            )
+            .order_by("household_id", "id")
+            .values_list("household_id", "birth_date", "is_child")
+        ):
+            if household_id in persons:
+                persons[household_id].append((birth_date, is_child))
+        return persons
+
+    def _entries(self, lines: Sequence[Line], wallets: dict[int, Account]) -> list[ledger.EntrySpec]:
+        """The ledger's legs of these lines, each under its own key: credit returned to the issuer, the contribution
+        into the fund, the allocation into the household's credit (an entry only where its amount is not zero)."""
+        specs: list[ledger.EntrySpec] = []
+        for household_id, due, allocation, returned in lines:
+            wallet = wallets[household_id]
+            key = f"run:{self.month:%Y-%m}:{household_id}"
+            if returned:
+                specs.append(
+                    ledger.EntrySpec(
+                        f"{key}:return", "fund.return", [(wallet, -returned), (self.issuer, returned)]
+                    )
+                )
+            if due:
+                specs.append(
+                    ledger.EntrySpec(
+                        f"{key}:contribution",
+                        "fund.contribution",
+                        [(self.contributions, -due), (self.fund_eur, due)],
+                    )
+                )
+            if allocation:
+                specs.append(
+                    ledger.EntrySpec(
+                        f"{key}:allocation",
+                        "fund.allocation",
+                        [(self.issuer, -allocation), (wallet, allocation)],
+                    )
+                )
+        return specs
+
+
+def _summary_add(summary: RunSummary, lines: Iterable[Line]) -> None:
+    """Add these lines' credit, contributions and returned credit to the summary."""
+    for _household, due, allocation, returned in lines:
+        summary.credit_issued_cents += allocation
+        summary.contributions_due_cents += due
+        summary.contributions_paid_cents += due
+        summary.returned_cents += returned
+
+
+def _run_finish(run: MonthlyRun, *, territory: Territory, month: date, actor: User | None) -> None:
+    """Mark the run finished (once: its first finish is the one audited)."""
     with transaction.atomic():
         if run.finished_at is None:
             MonthlyRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(finished_at=timezone.now())
@@ -241,7 +306,10 @@ def monthly_run(
                 subject=f"run:{run.pk}",
                 month=f"{month:%Y-%m}",
             )
-    summary.finished = True
+
+
+def _summary_totals(summary: RunSummary, run: MonthlyRun) -> None:
+    """The summary's amounts are the whole run's, this call's and any before it, as its lines say."""
     totals = MonthLine.objects.filter(run=run).aggregate(
         issued=Sum("allocation_cents"),
         due=Sum("contribution_due_cents"),
@@ -252,7 +320,6 @@ def monthly_run(
     summary.contributions_due_cents = totals["due"] or 0
     summary.contributions_paid_cents = totals["paid"] or 0
     summary.returned_cents = totals["ret"] or 0
-    return summary
 
 
 def _run_rules(territory: Territory, month: date) -> tuple[ContributionScale, AllocationRule]:
@@ -300,7 +367,7 @@ def _month_lines(
     persons: dict[int, list[tuple[date | None, bool]]],
     chosen: dict[int, int],
     compositions: dict[PersonsKey, rules.Composition],
-) -> list[tuple[int, int, int, int]]:
+) -> list[Line]:
     """What the run does for each household, from (id, monthly resources, credit balance): (id, contribution due and
     paid, allocation, credit returned). The run and its preview both compute it here, so the preview is the run."""
     lines = []
@@ -357,11 +424,7 @@ def run_preview(*, territory: Territory, month: date) -> RunSummary:
         .values_list("pk", "monthly_resources_cents")
     ]
     chosen = chosen_contributions(todo, month)
-    for _household, due, allocation, returned in _month_lines(month, scale, rule, rows, persons, chosen, {}):
-        summary.credit_issued_cents += allocation
-        summary.contributions_due_cents += due
-        summary.contributions_paid_cents += due
-        summary.returned_cents += returned
+    _summary_add(summary, _month_lines(month, scale, rule, rows, persons, chosen, {}))
     return summary
 
 
@@ -409,7 +472,7 @@ def _locked_accounts(territory: Territory, codes: Iterable[str]) -> dict[str, Ac
     }
 
 
-def _month_lines_insert(run: MonthlyRun, month: date, rows: Sequence[tuple[int, int, int, int]]) -> None:
+def _month_lines_insert(run: MonthlyRun, month: date, rows: Sequence[Line]) -> None:
     """The batch's month lines, from (household id, contribution due and paid, allocation, returned): on PostgreSQL
     one ``INSERT … SELECT FROM unnest(arrays)``, elsewhere ``bulk_create``."""
     if not rows:
