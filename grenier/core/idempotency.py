@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.db import models
@@ -106,4 +106,19 @@ def replayed(found: K, *, key: str, **arguments: Any) -> K:
     stored = found.request_fingerprint
     if stored and not any(hmac.compare_digest(stored, _digest(arguments, secret)) for secret in _secrets()):
         raise KeyReused(key)
+    return found
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def replay(rows: models.QuerySet[M], *, key: str | None, **arguments: Any) -> M | None:
+    """The row of ``rows`` recorded under ``key``, if this request is the one it recorded (``replayed``), or None
+    when nothing is recorded under it yet (or there is no key): the look-up a keyed write does first, again under
+    its lock, and after losing a race."""
+    if not key:
+        return None
+    found = rows.filter(idempotency_key=key).first()
+    if found is not None:
+        replayed(cast(Keyed, found), key=key, **arguments)
     return found

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.core.cards import normalise_card_number
-from grenier.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from grenier.core.errors import Conflict, Forbidden, InvalidInput
+from grenier.core.households import card_unknown, household_by_card
 from grenier.core.idempotency import fingerprint, replayed
-from grenier.core.models import Household, Territory, User
+from grenier.core.models import Household, User
 from grenier.core.money import format_cents
 from grenier.fund import codes
 from grenier.fund.accounts import (
@@ -42,23 +43,7 @@ class PaymentResult:
     created: bool
 
 
-def household_by_card(territory: Territory, card: str) -> Household:
-    number = normalise_card_number(card)
-    household = (
-        Household.objects.filter(territory=territory, card_number=number, left_on__isnull=True).first()
-        if number
-        else None
-    )
-    if household is None:
-        raise _card_unknown()
-    return household
-
-
 # The refusals of a payment, one place for each message: the Python path and the database's path raise these.
-
-
-def _card_unknown() -> NotFound:
-    return NotFound(_("No member household has this card number."))
 
 
 def _amount_not_positive() -> InvalidInput:
@@ -245,7 +230,7 @@ def _pay_in_database(
         raise {
             "amount": _amount_not_positive,
             "store": _store_not_approved,
-            "card": _card_unknown,
+            "card": card_unknown,
             "locked": _card_locked,
             "code-missing": _code_missing,
             "code-wrong": _code_wrong,

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from grenier.core import services as core_services
 from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, InvalidInput
-from grenier.core.idempotency import fingerprint, replayed
+from grenier.core.households import referred_household, refuse_referred_again
+from grenier.core.idempotency import fingerprint, replay
 from grenier.core.models import Household, Territory, User
 from grenier.core.services import NewHousehold, audit
 from grenier.fund.models import FundReferral, ReferralStatus
@@ -41,11 +42,10 @@ def referral_create(
         "new_household": None if new_household is None else new_household.as_request(),
         "note": note.strip(),
     }
-    existing = FundReferral.objects.filter(
-        social_worker=social_worker, idempotency_key=idempotency_key
-    ).first()
+    referrals = FundReferral.objects.filter(social_worker=social_worker)
+    existing = replay(referrals, key=idempotency_key, **request)
     if existing is not None:
-        return replayed(existing, key=idempotency_key, **request)
+        return existing
     household = _check(territory, consent=consent, card=card, new_household=new_household)
     new = new_household or NewHousehold(name="")
     try:
@@ -72,11 +72,9 @@ def referral_create(
                 household=household.pk if household else None,
             )
     except IntegrityError:
-        won = FundReferral.objects.filter(
-            social_worker=social_worker, idempotency_key=idempotency_key
-        ).first()
+        won = replay(referrals, key=idempotency_key, **request)
         if won is not None:
-            return replayed(won, key=idempotency_key, **request)
+            return won
         if household is not None:
             _refuse_waiting(household)  # referred by someone else in between
         raise
@@ -92,18 +90,9 @@ def _check(
         errors["consent"] = [_("The household must agree to be referred.")]
     if bool(card.strip()) == (new_household is not None):
         errors["card"] = [_("Give the card number of a member household, or describe a new household.")]
-    household: Household | None = None
-    if card.strip() and "card" not in errors:
-        number = normalise_card_number(card)
-        household = (
-            Household.objects.filter(territory=territory, card_number=number, left_on__isnull=True).first()
-            if number
-            else None
-        )
-        if household is None:
-            errors["card"] = [_("No member household has this card number.")]
-        elif household.fund_joined_on is not None:
-            errors["card"] = [_("This household is already in the common fund.")]
+    household = referred_household(territory, card, errors)
+    if household is not None and household.fund_joined_on is not None:
+        errors["card"] = [_("This household is already in the common fund.")]
     if new_household is not None:
         if not new_household.name.strip():
             errors["name"] = [_("A household needs a name.")]
@@ -117,17 +106,14 @@ def _check(
 
 
 def _refuse_waiting(household: Household) -> None:
-    waiting = (
+    """One waiting referral of a household to the fund: a second one is refused, naming the first."""
+    refuse_referred_again(
         FundReferral.objects.filter(household=household, status=ReferralStatus.PENDING)
         .select_related("social_worker")
-        .first()
+        .first(),
+        detail=_("This household is already referred to the common fund (by %(who)s on %(day)s)."),
+        card_error=_("Already referred to the common fund."),
     )
-    if waiting is not None:
-        raise Conflict(
-            _("This household is already referred to the common fund (by %(who)s on %(day)s).")
-            % {"who": str(waiting.social_worker), "day": waiting.consent_on.strftime("%d/%m/%Y")},
-            errors={"card": [_("Already referred to the common fund.")]},
-        )
 
 
 def _decide(

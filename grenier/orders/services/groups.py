@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.baskets.models import Referral
-from grenier.core.cards import normalise_card_number
 from grenier.core.errors import Conflict, Forbidden, NotFound
+from grenier.core.households import household_with_card
 from grenier.core.models import Household, Territory, User
 from grenier.core.services import audit
 from grenier.fund.models import Store
@@ -337,12 +337,7 @@ def member_add_by_card(
 ) -> GroupMembership:
     """A group's coordinator adds a household by its card number (they may not list the territory's households).
     An unknown or malformed number is refused on the ``card`` field, saying nothing of any household."""
-    number = normalise_card_number(card or "")
-    household = (
-        Household.objects.filter(territory=group.territory, card_number=number, left_on__isnull=True).first()
-        if number
-        else None
-    )
+    household = household_with_card(group.territory, card or "")
     if household is None:
         raise _invalid("card", _("No active household of this territory has this card number."))
     return membership_join(group=group, household=household, tier=tier, actor=actor)
