@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from grenier.baskets.models import BP, Agreement, Garden, LineFunding
 from grenier.baskets.services.common import _create_once, _period_errors, _raise, _taken
-from grenier.core.idempotency import replayed
+from grenier.core.idempotency import replay
 from grenier.core.models import User
 from grenier.core.money import format_cents
 from grenier.core.services import audit
@@ -76,10 +76,9 @@ def agreement_create(
         "share_bp": share_bp,
         "amount_per_basket_cents": amount_per_basket_cents,
     }
-    if idempotency_key:
-        found = Agreement.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
-        if found is not None:
-            return replayed(found, key=idempotency_key, **request)
+    found = replay(Agreement.objects.filter(garden=garden), key=idempotency_key, **request)
+    if found is not None:
+        return found
     errors = _agreement_errors(
         garden=garden,
         funder=funder,
@@ -102,24 +101,20 @@ def agreement_create(
         "ends_on": ends_on,
         "priority": priority,
     }
-    with transaction.atomic():
-        agreement, created = _create_once(
-            Agreement,
-            scope={"garden": garden},
-            name=name.strip(),
-            fields=fields,
-            idempotency_key=idempotency_key,
-            request=request,
-        )
-        if created:
-            audit(
-                territory=garden.territory,
-                actor=actor,
-                action="baskets.agreement.create",
-                subject=f"agreement:{agreement.pk}",
-                funder=funder.pk,
-                budget_cents=budget_cents,
-            )
+    agreement: Agreement = _create_once(
+        Agreement,
+        scope={"garden": garden},
+        name=name.strip(),
+        fields=fields,
+        idempotency_key=idempotency_key,
+        request=request,
+        territory=garden.territory,
+        actor=actor,
+        action="baskets.agreement.create",
+        subject="agreement",
+        funder=funder.pk,
+        budget_cents=budget_cents,
+    )
     return agreement
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.idempotency import fingerprint, replayed
+from grenier.core.models import Territory, User
+from grenier.core.services import audit
 
 PERIOD_MAX_DAYS = 3 * 366  # an agreement or a season runs at most about three years
 EARLIEST = date(2000, 1, 1)
@@ -55,30 +58,49 @@ def _create_once(
     fields: dict[str, Any],
     idempotency_key: str | None,
     request: dict[str, Any],
-) -> tuple[Any, bool]:
-    """A named row under ``scope`` (a territory, a garden), created once. With a key (a form shown once): a name
-    already taken is refused, and the same form sent twice at once returns the row the first one wrote (another
-    ``request`` under that key is refused). Without a key (demo, commands): the row of that name, created if
-    absent. Runs in the caller's transaction (a savepoint), so the caller's audit line goes with it."""
-    try:
-        with transaction.atomic():
-            if idempotency_key:
-                if model.objects.filter(**scope, name=name).exists():
-                    raise _taken()
-                return model.objects.create(
-                    **scope,
-                    name=name,
-                    idempotency_key=idempotency_key,
-                    request_fingerprint=fingerprint(**request),
-                    **fields,
-                ), True
-            return model.objects.get_or_create(**scope, name=name, defaults=fields)
-    except IntegrityError as exc:  # the same form sent twice at once, or the name taken meanwhile
-        won = (
-            model.objects.filter(**scope, idempotency_key=idempotency_key).first()
-            if idempotency_key
-            else None
-        )
-        if won is not None:
-            return replayed(won, key=idempotency_key or "", **request), False
-        raise _taken() from exc
+    territory: Territory,
+    actor: User | None,
+    action: str,
+    subject: str,
+    then: Callable[[Any], object] | None = None,
+    **details: Any,
+) -> Any:
+    """A named row under ``scope`` (a territory, a garden), created once, and the audit line of a row it created
+    (``action``, ``details`` and ``subject`` the kind of row: ``garden`` audits ``garden:<id>``), in one
+    transaction; ``then`` runs on a created row before its audit line (its many-to-many, say).
+
+    With a key (a form shown once): a name already taken is refused, and the same form sent twice at once returns
+    the row the first one wrote (another ``request`` under that key is refused). Without a key (demo, commands):
+    the row of that name, created if absent."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                if idempotency_key:
+                    if model.objects.filter(**scope, name=name).exists():
+                        raise _taken()
+                    row, created = (
+                        model.objects.create(
+                            **scope,
+                            name=name,
+                            idempotency_key=idempotency_key,
+                            request_fingerprint=fingerprint(**request),
+                            **fields,
+                        ),
+                        True,
+                    )
+                else:
+                    row, created = model.objects.get_or_create(**scope, name=name, defaults=fields)
+        except IntegrityError as exc:  # the same form sent twice at once, or the name taken meanwhile
+            won = (
+                model.objects.filter(**scope, idempotency_key=idempotency_key).first()
+                if idempotency_key
+                else None
+            )
+            if won is not None:
+                return replayed(won, key=idempotency_key or "", **request)
+            raise _taken() from exc
+        if created:
+            if then is not None:
+                then(row)
+            audit(territory=territory, actor=actor, action=action, subject=f"{subject}:{row.pk}", **details)
+    return row

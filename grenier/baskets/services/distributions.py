@@ -40,6 +40,10 @@ class Generated:
     warned: list[str] = field(default_factory=list)  # e-mail addresses told that budgets run short
 
 
+# A line still to write, with what each agreement pays of it: (agreement id, cents).
+Planned = tuple[DistributionLine, list[tuple[int, int]]]
+
+
 def distribution_generate(
     *, garden: Garden, day: date, actor: User | None, at: datetime | None = None, warn: bool = True
 ) -> Generated:
@@ -59,60 +63,10 @@ def distribution_generate(
         agreements = list(
             Agreement.objects.select_for_update().filter(garden=garden).order_by("priority", "id")
         )
-        rooms = {a.pk: a.left_cents for a in agreements}
         points = list(PickupPoint.objects.filter(garden=garden, active=True).order_by("pk"))
-        sheets: dict[int, DistributionSheet] = {}
-        for point in points:
-            on = monday + timedelta(days=point.weekday)
-            sheet, _created = DistributionSheet.objects.get_or_create(pickup_point=point, on=on)
-            sheets[point.pk] = sheet
+        sheets = _week_sheets(points, monday)
         result.sheets = list(sheets.values())
-        dates = {sheet.on for sheet in sheets.values()}
-        subscriptions = list(
-            Subscription.objects.filter(pickup_point__in=points, start_on__lte=max(dates, default=monday))
-            .exclude(stopped_on__lte=monday)
-            .select_related("offer", "household")
-            .order_by("pk")
-        )
-        absent = selectors.absences_on([s.pk for s in subscriptions], dates)
-        done = set(
-            DistributionLine.objects.filter(
-                subscription_id__in=[s.pk for s in subscriptions], on__in=dates
-            ).values_list("subscription_id", "on")
-        )
-        planned: list[tuple[DistributionLine, list[tuple[int, int]]]] = []
-        for subscription in subscriptions:
-            sheet = sheets[subscription.pickup_point_id]
-            on = sheet.on
-            if (subscription.pk, on) in done or not selectors.is_due(subscription, on, absent):
-                continue
-            share = min(
-                cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap
-            )
-            fundings = [
-                Funding(a.pk, a.share_bp, a.amount_per_basket_cents, rooms[a.pk])
-                for a in agreements
-                if a.starts_on <= on <= a.ends_on
-            ]
-            split = split_price(subscription.offer.price_cents, share, fundings)
-            for key, cents in split.parts:
-                rooms[key] -= cents
-            planned.append(
-                (
-                    DistributionLine(
-                        sheet=sheet,
-                        subscription=subscription,
-                        household=subscription.household,
-                        offer=subscription.offer,
-                        on=on,
-                        price_cents=split.price_cents,
-                        member_part_cents=split.member_cents,
-                        funded_cents=split.funded_cents,
-                        short_cents=split.short_cents,
-                    ),
-                    list(split.parts),
-                )
-            )
+        planned = _plan_lines(points, sheets, agreements, monday=monday, cap=cap)
         if planned:
             _record_lines(territory, garden, agreements, planned, actor, at)
             result.lines_created = len(planned)
@@ -126,18 +80,103 @@ def distribution_generate(
                 lines=len(planned),
             )
         if warn:
-            forecast = selectors.budget_forecast(garden, today=monday)
-            horizon = monday + timedelta(weeks=selectors.settings_of(territory).warn_weeks)
-            if forecast.first_short is not None and forecast.first_short <= horizon:
-                result.warned = notifications.budget_running_short(garden, forecast)
+            result.warned = _warn_if_short(garden, monday)
     return result
+
+
+def _week_sheets(points: list[PickupPoint], monday: date) -> dict[int, DistributionSheet]:
+    """Each pickup point's sheet of the week that starts on ``monday`` (on the point's weekday), created if
+    missing; by point id."""
+    sheets: dict[int, DistributionSheet] = {}
+    for point in points:
+        on = monday + timedelta(days=point.weekday)
+        sheet, _created = DistributionSheet.objects.get_or_create(pickup_point=point, on=on)
+        sheets[point.pk] = sheet
+    return sheets
+
+
+def _plan_lines(
+    points: list[PickupPoint],
+    sheets: dict[int, DistributionSheet],
+    agreements: list[Agreement],
+    *,
+    monday: date,
+    cap: int,
+) -> list[Planned]:
+    """The lines still to write: one per subscription due on its point's day (not stopped, not absent) that has
+    no line that day yet, in the order of the subscriptions; each line takes from the agreements' budgets what the
+    lines before it left."""
+    rooms = {a.pk: a.left_cents for a in agreements}
+    dates = {sheet.on for sheet in sheets.values()}
+    subscriptions = list(
+        Subscription.objects.filter(pickup_point__in=points, start_on__lte=max(dates, default=monday))
+        .exclude(stopped_on__lte=monday)
+        .select_related("offer", "household")
+        .order_by("pk")
+    )
+    absent = selectors.absences_on([s.pk for s in subscriptions], dates)
+    done = set(
+        DistributionLine.objects.filter(
+            subscription_id__in=[s.pk for s in subscriptions], on__in=dates
+        ).values_list("subscription_id", "on")
+    )
+    planned: list[Planned] = []
+    for subscription in subscriptions:
+        sheet = sheets[subscription.pickup_point_id]
+        if (subscription.pk, sheet.on) in done or not selectors.is_due(subscription, sheet.on, absent):
+            continue
+        planned.append(_planned_line(subscription, sheet, agreements, rooms, cap))
+    return planned
+
+
+def _planned_line(
+    subscription: Subscription,
+    sheet: DistributionSheet,
+    agreements: list[Agreement],
+    rooms: dict[int, int],
+    cap: int,
+) -> Planned:
+    """A subscription's line on its sheet: its price split between the household (its share, at most the cap) and
+    the agreements running that day, each up to what is left of its budget (``rooms``, taken here)."""
+    on = sheet.on
+    share = min(cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap)
+    fundings = [
+        Funding(a.pk, a.share_bp, a.amount_per_basket_cents, rooms[a.pk])
+        for a in agreements
+        if a.starts_on <= on <= a.ends_on
+    ]
+    split = split_price(subscription.offer.price_cents, share, fundings)
+    for key, cents in split.parts:
+        rooms[key] -= cents
+    line = DistributionLine(
+        sheet=sheet,
+        subscription=subscription,
+        household=subscription.household,
+        offer=subscription.offer,
+        on=on,
+        price_cents=split.price_cents,
+        member_part_cents=split.member_cents,
+        funded_cents=split.funded_cents,
+        short_cents=split.short_cents,
+    )
+    return line, list(split.parts)
+
+
+def _warn_if_short(garden: Garden, monday: date) -> list[str]:
+    """The garden's coordinators mailed (the addresses) when its budget forecast shows a week short within the
+    territory's warning horizon; nobody otherwise."""
+    forecast = selectors.budget_forecast(garden, today=monday)
+    horizon = monday + timedelta(weeks=selectors.settings_of(garden.territory).warn_weeks)
+    if forecast.first_short is not None and forecast.first_short <= horizon:
+        return notifications.budget_running_short(garden, forecast)
+    return []
 
 
 def _record_lines(
     territory: Territory,
     garden: Garden,
     agreements: list[Agreement],
-    planned: list[tuple[DistributionLine, list[tuple[int, int]]]],
+    planned: list[Planned],
     actor: User | None,
     at: datetime | None,
 ) -> None:

@@ -20,7 +20,7 @@ from grenier.baskets.models import (
     Subscription,
 )
 from grenier.baskets.services.common import _create_once, _period_errors, _raise, _taken
-from grenier.core.idempotency import replayed
+from grenier.core.idempotency import replay
 from grenier.core.models import Role, Territory, TerritoryRole, User
 from grenier.core.services import audit
 from grenier.fund.models import Store
@@ -80,32 +80,27 @@ def garden_create(
     idempotency_key: str | None = None,
 ) -> Garden:
     request = {"name": name.strip(), "address": address.strip(), "store": store}
-    if idempotency_key:
-        found = Garden.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
-        if found is not None:
-            return replayed(found, key=idempotency_key, **request)
+    found = replay(Garden.objects.filter(territory=territory), key=idempotency_key, **request)
+    if found is not None:
+        return found
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("This field is required.")]
     _store_errors(territory, store, errors)
     _raise(errors, _("The garden could not be recorded."))
     name = name.strip()[:200]
-    with transaction.atomic():
-        garden, created = _create_once(
-            Garden,
-            scope={"territory": territory},
-            name=name,
-            fields={"address": address.strip()[:300], "store": store},
-            idempotency_key=idempotency_key,
-            request=request,
-        )
-        if created:
-            audit(
-                territory=territory,
-                actor=actor,
-                action="baskets.garden.create",
-                subject=f"garden:{garden.pk}",
-            )
+    garden: Garden = _create_once(
+        Garden,
+        scope={"territory": territory},
+        name=name,
+        fields={"address": address.strip()[:300], "store": store},
+        idempotency_key=idempotency_key,
+        request=request,
+        territory=territory,
+        actor=actor,
+        action="baskets.garden.create",
+        subject="garden",
+    )
     return garden
 
 
@@ -183,10 +178,9 @@ def offer_create(
         "weekday": weekday,
         "size": size,
     }
-    if idempotency_key:
-        found = BasketOffer.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
-        if found is not None:
-            return replayed(found, key=idempotency_key, **request)
+    found = replay(BasketOffer.objects.filter(garden=garden), key=idempotency_key, **request)
+    if found is not None:
+        return found
     errors = _offer_errors(
         name=name,
         price_cents=price_cents,
@@ -203,23 +197,19 @@ def offer_create(
         "season_end": season_end,
         "weekday": weekday,
     }
-    with transaction.atomic():
-        offer, created = _create_once(
-            BasketOffer,
-            scope={"garden": garden},
-            name=name.strip(),
-            fields=fields,
-            idempotency_key=idempotency_key,
-            request=request,
-        )
-        if created:
-            audit(
-                territory=garden.territory,
-                actor=actor,
-                action="baskets.offer.create",
-                subject=f"offer:{offer.pk}",
-                price_cents=price_cents,
-            )
+    offer: BasketOffer = _create_once(
+        BasketOffer,
+        scope={"garden": garden},
+        name=name.strip(),
+        fields=fields,
+        idempotency_key=idempotency_key,
+        request=request,
+        territory=garden.territory,
+        actor=actor,
+        action="baskets.offer.create",
+        subject="offer",
+        price_cents=price_cents,
+    )
     return offer
 
 
@@ -324,10 +314,9 @@ def pickup_point_create(
         "address": address.strip(),
         "volunteers": {volunteer.pk for volunteer in volunteers or []},
     }
-    if idempotency_key:
-        found = PickupPoint.objects.filter(garden=garden, idempotency_key=idempotency_key).first()
-        if found is not None:
-            return replayed(found, key=idempotency_key, **request)
+    found = replay(PickupPoint.objects.filter(garden=garden), key=idempotency_key, **request)
+    if found is not None:
+        return found
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("This field is required.")]
@@ -336,25 +325,20 @@ def pickup_point_create(
     _volunteer_errors(garden.territory, volunteers, errors)
     _raise(errors, _("The pickup point could not be recorded."))
     fields = {"weekday": weekday, "opens_at": opens_at, "address": address.strip()[:300]}
-    with transaction.atomic():
-        point, created = _create_once(
-            PickupPoint,
-            scope={"garden": garden},
-            name=name.strip(),
-            fields=fields,
-            idempotency_key=idempotency_key,
-            request=request,
-        )
-        if created:
-            if volunteers:
-                point.volunteers.set(volunteers)
-            audit(
-                territory=garden.territory,
-                actor=actor,
-                action="baskets.pickup.create",
-                subject=f"pickup:{point.pk}",
-                volunteers=sorted(v.pk for v in volunteers or []),
-            )
+    point: PickupPoint = _create_once(
+        PickupPoint,
+        scope={"garden": garden},
+        name=name.strip(),
+        fields=fields,
+        idempotency_key=idempotency_key,
+        request=request,
+        territory=garden.territory,
+        actor=actor,
+        action="baskets.pickup.create",
+        subject="pickup",
+        then=lambda created: created.volunteers.set(volunteers) if volunteers else None,
+        volunteers=sorted(v.pk for v in volunteers or []),
+    )
     return point
 
 
