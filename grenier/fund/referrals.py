@@ -178,33 +178,25 @@ def referral_decline(*, referral: FundReferral, actor: User, reason: str) -> Fun
             _("Say why the referral is declined."),
             errors={"reason": [_("The social worker will read it.")]},
         )
-    with transaction.atomic():
-        locked, new_decision = _decide(referral, actor, ReferralStatus.DECLINED, reason)
-        if not new_decision:
-            return locked
-        locked.save(update_fields=["status", "decided_at", "decided_by", "reason", "phone", "email"])
-        audit(
-            territory=locked.territory,
-            actor=actor,
-            action="fund.referral.decline",
-            subject=f"fund-referral:{locked.pk}",
-        )
-    return locked
+    return _not_taken_in(referral, actor, ReferralStatus.DECLINED, "fund.referral.decline", reason)
 
 
 def referral_withdraw(*, referral: FundReferral, actor: User) -> FundReferral:
     """Its social worker withdraws a referral still waiting (made by mistake, or the household changed its mind)."""
     if referral.social_worker_id != actor.pk:
         raise Forbidden(_("Only the social worker who made a referral may withdraw it."))
+    return _not_taken_in(referral, actor, ReferralStatus.WITHDRAWN, "fund.referral.withdraw")
+
+
+def _not_taken_in(
+    referral: FundReferral, actor: User, status: ReferralStatus, action: str, reason: str = ""
+) -> FundReferral:
+    """A referral declined or withdrawn: the decision saved (a new household's contact erased) and audited as
+    ``action``; the same decision again changes nothing."""
     with transaction.atomic():
-        locked, new_decision = _decide(referral, actor, ReferralStatus.WITHDRAWN)
+        locked, new_decision = _decide(referral, actor, status, reason)
         if not new_decision:
             return locked
         locked.save(update_fields=["status", "decided_at", "decided_by", "reason", "phone", "email"])
-        audit(
-            territory=locked.territory,
-            actor=actor,
-            action="fund.referral.withdraw",
-            subject=f"fund-referral:{locked.pk}",
-        )
+        audit(territory=locked.territory, actor=actor, action=action, subject=f"fund-referral:{locked.pk}")
     return locked
