@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from grenier.activities.models import Activity, Registration, Session
+from grenier.activities.models import Activity, Registration, Session, Volunteering, VolunteerSlot
+from grenier.baskets import access as baskets_access
 from grenier.baskets.models import Referral, ReferralStatus
 from grenier.core import permissions
 from grenier.core.errors import Forbidden, NotFound
@@ -192,3 +193,86 @@ def own_registrations(user: AnyUser, territory: Territory) -> QuerySet[Registrat
     return Registration.objects.filter(session__territory=territory).filter(
         Q(household__in=own_households(user, territory).values("pk")) | Q(registered_by_id=_uid(user))
     )
+
+
+# --- volunteering -------------------------------------------------------------------------------------------------
+#
+# Every person with a role in the territory may volunteer. A slot on a session is run by the session's activity's
+# managers; a slot on a distribution sheet by those who serve its pickup point (the baskets' coordinators and the
+# point's volunteers, ``baskets.access.pickup_points_of``); the coordinators of the activities run them all. Who
+# signed up for a slot is seen by those who run it, and by nobody else but the person.
+
+
+def slots_run_by(user: AnyUser, territory: Territory) -> QuerySet[VolunteerSlot]:
+    rows = VolunteerSlot.objects.filter(territory=territory)
+    if manages_all(user, territory):
+        return rows
+    if not permissions.roles_of(user, territory):
+        return VolunteerSlot.objects.none()
+    return rows.filter(
+        Q(session__activity__in=managed_activities(user, territory).values("pk"))
+        | Q(sheet__pickup_point__in=baskets_access.pickup_points_of(user, territory).values("pk"))
+    )
+
+
+def runs_slots(user: AnyUser, territory: Territory) -> bool:
+    """Whether ``user`` may call for volunteers: a coordinator, an activity's manager, a pickup point's team."""
+    return (
+        manages_all(user, territory)
+        or managed_activities(user, territory).exists()
+        or baskets_access.pickup_points_of(user, territory).exists()
+    )
+
+
+def require_slot_runner(user: AnyUser, territory: Territory) -> None:
+    """404 without a role here; 403 for someone who runs no session nor pickup point."""
+    permissions.require(user, territory, Action.VIEW_TERRITORY)
+    if not runs_slots(user, territory):
+        raise Forbidden(_("Only the organisers, the pickup points' teams and the coordinators may do this."))
+
+
+def slot_for(user: AnyUser, territory: Territory, slot_id: int, *, manage: bool = False) -> VolunteerSlot:
+    """A slot of the territory (every person with a role sees them); with ``manage``, only for those who run it
+    (others: 403)."""
+    permissions.require(user, territory, Action.VIEW_TERRITORY)
+    slot = (
+        VolunteerSlot.objects.filter(territory=territory, pk=slot_id)
+        .select_related("session__activity", "sheet__pickup_point")
+        .first()
+    )
+    if slot is None:
+        raise NotFound(_("This volunteer slot does not exist."))
+    if manage and not slots_run_by(user, territory).filter(pk=slot.pk).exists():
+        raise Forbidden(_("Only those who run this slot may do this."))
+    return slot
+
+
+def volunteer_household(user: AnyUser, territory: Territory) -> Household | None:
+    """The household a volunteer gives their hours for (its wallet takes a reciprocity reward): their active
+    household here, if they have one."""
+    return (
+        Household.objects.filter(territory=territory, persons__user_id=_uid(user), left_on__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+def own_volunteerings(user: AnyUser, territory: Territory) -> QuerySet[Volunteering]:
+    if not permissions.roles_of(user, territory):
+        return Volunteering.objects.none()
+    return Volunteering.objects.filter(slot__territory=territory, volunteer_id=_uid(user))
+
+
+def volunteering_for(
+    user: AnyUser, territory: Territory, volunteering_id: int, *, manage: bool = False
+) -> Volunteering:
+    """One's own sign-up; with ``manage``, one on a slot ``user`` runs. Any other: "not found"."""
+    rows = (
+        Volunteering.objects.filter(slot__in=slots_run_by(user, territory).values("pk"))
+        if manage
+        else own_volunteerings(user, territory)
+    )
+    found = rows.filter(pk=volunteering_id).select_related("slot", "volunteer").first()
+    if found is None:
+        raise NotFound(_("This volunteering does not exist or is not yours."))
+    return found

@@ -131,3 +131,41 @@ class WalkInForm(forms.Form):
     )
     adults = _count(_("Adults"), 1)
     children = _count(_("Children"), 0)
+
+
+class SlotForm(forms.Form):
+    """A call for volunteers on a session or a distribution (chosen among those the person runs)."""
+
+    target = forms.ChoiceField(label=_("For"))
+    task = forms.CharField(label=_("Task"), max_length=200, help_text=_("e.g. welcome, hand out the baskets"))
+    starts_at = forms.TimeField(
+        label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    ends_at = forms.TimeField(
+        label=_("Ends at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    places = forms.IntegerField(
+        label=_("Volunteers wanted"),
+        initial=2,
+        min_value=1,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+class HoursForm(forms.Form):
+    """The time a volunteer gave: hours and minutes, kept as minutes."""
+
+    hours = forms.IntegerField(
+        label=_("Hours"), min_value=0, max_value=12, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
+    minutes = forms.IntegerField(
+        label=_("Minutes"),
+        min_value=0,
+        max_value=59,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def total(self) -> int:
+        return int(self.cleaned_data["hours"]) * 60 + int(self.cleaned_data["minutes"])

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from grenier.baskets.models import Garden, PickupPoint
+from grenier.baskets.models import DistributionSheet, Garden, PickupPoint
 from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Household, Territory
 from grenier.orders.models import BuyingGroup
@@ -325,3 +325,129 @@ class WalkIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.adults}+{self.children} · {self.session}"
+
+
+# --- volunteering -------------------------------------------------------------------------------------------------
+
+MAX_SLOT_MINUTES = 12 * 60  # hours recorded for one volunteer on one slot, at most
+
+
+class VolunteerSlot(models.Model):
+    """A call for volunteers: on a session (serving the shared meal, setting up the workshop) or on a pickup
+    point's distribution sheet (handing out the baskets), for a few hours, so many volunteers. People sign up;
+    the session's organisers (or the pickup point's team) record the hours each one gave when it is done."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="volunteer_slots")
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, null=True, blank=True, related_name="volunteer_slots"
+    )
+    sheet = models.ForeignKey(
+        DistributionSheet, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    task = models.CharField(_("task"), max_length=200)
+    date = models.DateField(_("date"))
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
+    places = models.PositiveSmallIntegerField(_("volunteers wanted"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
+
+    class Meta:
+        verbose_name = _("volunteer slot")
+        verbose_name_plural = _("volunteer slots")
+        ordering = ["date", "starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "idempotency_key"], name="activities_slot_once"),
+            models.CheckConstraint(
+                condition=Q(session__isnull=False, sheet=None) | Q(session=None, sheet__isnull=False),
+                name="activities_slot_session_or_sheet",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="activities_slot_ends_after"
+            ),
+            models.CheckConstraint(
+                condition=Q(places__gte=1) & Q(places__lte=100), name="activities_slot_places_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} · {self.date:%d/%m/%Y}"
+
+    @property
+    def minutes(self) -> int:
+        """The slot's length, in minutes."""
+        return (self.ends_at.hour * 60 + self.ends_at.minute) - (
+            self.starts_at.hour * 60 + self.starts_at.minute
+        )
+
+    @property
+    def where(self) -> str:
+        if self.session_id is not None and self.session is not None:
+            return self.session.where
+        if self.sheet_id is not None and self.sheet is not None:
+            point = self.sheet.pickup_point
+            return f"{point}, {point.address}" if point.address else str(point)
+        return ""
+
+    @property
+    def what(self) -> str:
+        """What the slot helps with: the session's activity, or the pickup point's distribution."""
+        if self.session_id is not None and self.session is not None:
+            return str(self.session.activity)
+        if self.sheet_id is not None and self.sheet is not None:
+            return str(_("Basket distribution at %(point)s") % {"point": self.sheet.pickup_point})
+        return ""
+
+
+class VolunteeringStatus(models.TextChoices):
+    SIGNED_UP = "signed", _("signed up")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Volunteering(models.Model):
+    """A person's sign-up on a slot, for their household (whose wallet a reciprocity reward would credit; none
+    for a person of no household here). ``minutes`` are recorded by the organiser when the slot is done: None
+    until then, 0 for someone who did not come."""
+
+    slot = models.ForeignKey(VolunteerSlot, on_delete=models.PROTECT, related_name="volunteerings")
+    volunteer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="volunteerings"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=VolunteeringStatus.choices)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    minutes = models.PositiveIntegerField(_("minutes given"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=100)
+    request_fingerprint = fingerprint_field()
+
+    class Meta:
+        verbose_name = _("volunteering")
+        verbose_name_plural = _("volunteerings")
+        ordering = ["slot", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "idempotency_key"], name="activities_volunteering_once"),
+            models.UniqueConstraint(
+                fields=["slot", "volunteer"],
+                condition=Q(status="signed"),
+                name="activities_volunteer_once_per_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VolunteeringStatus.values), name="activities_volunteering_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes=None) | Q(minutes__lte=MAX_SLOT_MINUTES),
+                name="activities_volunteering_minutes_bounded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer} · {self.slot}"

@@ -8,7 +8,13 @@ from datetime import date
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
-from grenier.activities.models import Registration, RegistrationStatus, Session
+from grenier.activities.models import (
+    Registration,
+    RegistrationStatus,
+    Session,
+    VolunteeringStatus,
+    VolunteerSlot,
+)
 
 
 def with_places(sessions: QuerySet[Session]) -> QuerySet[Session]:
@@ -87,3 +93,11 @@ def record(session: Session) -> Record:
 
 def registrations_shown(rows: QuerySet[Registration]) -> QuerySet[Registration]:
     return rows.select_related("session__activity__kind", "household").order_by("-session__date", "-id")
+
+
+def slots_with_places(slots: QuerySet[VolunteerSlot]) -> QuerySet[VolunteerSlot]:
+    """``slots`` with ``signed`` (volunteers signed up) and ``left`` (places left), in one query."""
+    signed = Count("volunteerings", filter=Q(volunteerings__status=VolunteeringStatus.SIGNED_UP))
+    return slots.annotate(
+        signed=signed, left=Greatest(F("places") - signed, Value(0), output_field=IntegerField())
+    ).select_related("session__activity", "session__place_pickup_point", "sheet__pickup_point")

@@ -24,4 +24,18 @@ urlpatterns = [
     ),
     path("activities/sessions/<int:session_id>/walk-in/", views.walk_in, name="activities_walk_in"),
     path("activities/sessions/<int:session_id>/close/", views.session_close, name="activities_close"),
+    path("activities/volunteer/", views.volunteer, name="activities_volunteer"),
+    path("activities/volunteer/slots/new/", views.slot_new, name="activities_slot_new"),
+    path("activities/volunteer/slots/<int:slot_id>/", views.slot_detail, name="activities_slot"),
+    path("activities/volunteer/slots/<int:slot_id>/sign-up/", views.sign_up, name="activities_sign_up"),
+    path(
+        "activities/volunteer/slots/<int:slot_id>/hours/<int:volunteering_id>/",
+        views.hours,
+        name="activities_hours",
+    ),
+    path(
+        "activities/volunteer/<int:volunteering_id>/cancel/",
+        views.volunteering_cancel,
+        name="activities_volunteering_cancel",
+    ),
 ]

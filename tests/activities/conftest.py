@@ -9,7 +9,9 @@ from datetime import date, time
 import pytest
 
 from grenier.activities import services
-from grenier.activities.models import Activity, Session
+from grenier.activities.models import Activity, Session, VolunteerSlot
+from grenier.baskets import services as baskets_services
+from grenier.baskets.models import DistributionSheet, PickupPoint
 from grenier.core import services as core_services
 from grenier.core.models import Household
 
@@ -65,3 +67,51 @@ def workshop(cast: Cast) -> Workshop:
         idempotency_key="activity-1",
     )
     return Workshop(cast=cast, activity=activity, session=make_session(activity))
+
+
+@dataclass
+class Volunteering:
+    """The workshop, plus a pickup point (the cashier serves it) with next Thursday's distribution sheet, a slot on
+    each (two volunteers wanted)."""
+
+    workshop: Workshop
+    point: PickupPoint
+    sheet: DistributionSheet
+    session_slot: VolunteerSlot
+    sheet_slot: VolunteerSlot
+
+    @property
+    def cast(self) -> Cast:
+        return self.workshop.cast
+
+
+@pytest.fixture
+def volunteering(workshop: Workshop) -> Volunteering:
+    cast = workshop.cast
+    garden = baskets_services.garden_create(territory=cast.territory, name="Jardin des Test", actor=None)
+    point = baskets_services.pickup_point_create(
+        garden=garden, name="Halle", weekday=3, opens_at=time(17), actor=None
+    )
+    baskets_services.volunteer_add(pickup_point=point, user=cast["cashier"], actor=None)
+    sheet = DistributionSheet.objects.create(pickup_point=point, on=date(2026, 12, 3))
+    session_slot = services.slot_create(
+        territory=cast.territory,
+        session=workshop.session,
+        task="Mise en place",
+        starts_at=time(13, 0),
+        ends_at=time(14, 30),
+        places=2,
+        actor=cast["producer"],
+        idempotency_key="slot-1",
+    )
+    sheet_slot = services.slot_create(
+        territory=cast.territory,
+        sheet=sheet,
+        task="Distribution des paniers",
+        starts_at=time(16, 30),
+        ends_at=time(19, 0),
+        places=2,
+        actor=cast["cashier"],
+        idempotency_key="slot-2",
+    )
+    return Volunteering(workshop, point, sheet, session_slot, sheet_slot)

@@ -12,6 +12,14 @@ from grenier.activities.views.organisers import (
     walk_in,
 )
 from grenier.activities.views.public import calendar
+from grenier.activities.views.volunteering import (
+    hours,
+    sign_up,
+    slot_detail,
+    slot_new,
+    volunteer,
+    volunteering_cancel,
+)
 
 __all__ = [
     "activity_new",
@@ -19,6 +27,7 @@ __all__ = [
     "attendance_mark",
     "calendar",
     "home",
+    "hours",
     "kind_new",
     "mine",
     "organise",
@@ -26,5 +35,10 @@ __all__ = [
     "session_close",
     "session_detail",
     "session_new",
+    "sign_up",
+    "slot_detail",
+    "slot_new",
+    "volunteer",
+    "volunteering_cancel",
     "walk_in",
 ]

@@ -672,3 +672,26 @@ def reminders_send(*, today: date | None = None, territory: Territory | None = N
             transaction.on_commit(partial(notifications.reminder, pk))
             sent += 1
     return sent
+
+
+# --- volunteering (a module of its own) ---------------------------------------------------------------------------
+
+from grenier.activities.services.volunteering import (  # noqa: E402
+    MAX_SLOT_PLACES,
+    SignedUp,
+    hours_record,
+    sign_up,
+    slot_create,
+    volunteering_cancel,
+)
+from grenier.activities.services.volunteering import places_left as slot_places_left  # noqa: E402
+
+__all__ = [
+    "MAX_SLOT_PLACES",
+    "SignedUp",
+    "hours_record",
+    "sign_up",
+    "slot_create",
+    "slot_places_left",
+    "volunteering_cancel",
+]
