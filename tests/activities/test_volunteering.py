@@ -18,6 +18,7 @@ from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.idempotency import KeyReused
 from grenier.core.models import Role
 
+from ..core.test_api import assert_problem, bearer, post
 from .conftest import Volunteering as Fixture
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -217,3 +218,46 @@ def test_a_slot_is_called_on_the_page(volunteering: Fixture, login: Callable[...
         },
     )
     assert refused.status_code == 200 and "field-error" in refused.content.decode()
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_the_volunteering_api_for_every_role(volunteering: Fixture, client: Client, who: str) -> None:
+    f = volunteering
+    headers = bearer(f.cast, who)
+    listing = client.get("/api/v1/activities/volunteer-slots", headers=headers)
+    assert listing.status_code == 200
+    assert [(s["id"], s["places_left"]) for s in listing.json()] == [
+        (f.session_slot.pk, 2),
+        (f.sheet_slot.pk, 2),
+    ]
+    url = f"/api/v1/activities/volunteer-slots/{f.sheet_slot.pk}/volunteers"
+    created = post(client, url, {"idempotency_key": f"api-{who}-1"}, headers=headers)
+    assert created.status_code == 201 and created.json()["minutes"] is None
+    again = post(client, url, {"idempotency_key": f"api-{who}-2"}, headers=headers)
+    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    assert [v["id"] for v in client.get("/api/v1/activities/volunteerings", headers=headers).json()] == [
+        created.json()["id"]
+    ]
+    theirs = _sign(f, "member" if who != "member" else "cashier", "sheet_slot", key="other").volunteering
+    hours_url = f"/api/v1/activities/volunteerings/{theirs.pk}/hours"
+    assert_problem(post(client, hours_url, {"minutes": -1}, headers=headers), 422)
+    with time_machine.travel(datetime(2026, 12, 3, 19, 30, tzinfo=PARIS)):
+        recorded = post(client, hours_url, {"minutes": 150}, headers=headers)
+        late = post(
+            client, f"/api/v1/activities/volunteerings/{created.json()['id']}/cancel", {}, headers=headers
+        )
+    if who in {"coordinator", "cashier"}:
+        assert recorded.status_code == 200 and recorded.json()["minutes"] == 150
+    else:
+        assert_problem(recorded, 404)
+    assert_problem(late, 409)
+    other = post(client, f"/api/v1/activities/volunteerings/{theirs.pk}/cancel", {}, headers=headers)
+    assert_problem(other, 404)
+
+
+def test_the_volunteering_api_refuses_outsiders(volunteering: Fixture, client: Client) -> None:
+    f = volunteering
+    headers = bearer(f.cast, "outsider", territory="elsewhere")
+    assert client.get("/api/v1/activities/volunteer-slots", headers=headers).json() == []
+    url = f"/api/v1/activities/volunteer-slots/{f.sheet_slot.pk}/volunteers"
+    assert_problem(post(client, url, {"idempotency_key": "outsider-1"}, headers=headers), 404)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # isort: off
 from grenier.activities.api.common import router
-from grenier.activities.api import sessions
+from grenier.activities.api import sessions, volunteering
 # isort: on
 
-__all__ = ["router", "sessions"]
+__all__ = ["router", "sessions", "volunteering"]

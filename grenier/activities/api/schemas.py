@@ -54,3 +54,33 @@ class RegistrationOut(Schema):
     status: str = Field(..., description="confirmed, waiting or cancelled")
     attended: bool | None = Field(..., description="Ticked by the organiser: present, absent, or not yet.")
     created_at: datetime
+
+
+class SlotOut(Schema):
+    id: int
+    task: str
+    what: str = Field(..., description="The session's activity, or the pickup point's distribution.")
+    session_id: int | None
+    sheet_id: int | None
+    date: date
+    starts_at: TimeOfDay
+    ends_at: TimeOfDay
+    where: str
+    places: int
+    places_left: int
+
+
+class SignUpIn(InputSchema):
+    idempotency_key: str = Field(..., min_length=8, max_length=100)
+
+
+class HoursIn(InputSchema):
+    minutes: int = Field(..., ge=0, le=720, description="The time given, in minutes (0: did not come).")
+
+
+class VolunteeringOut(Schema):
+    id: int
+    slot_id: int
+    household_id: int | None
+    status: str = Field(..., description="signed or cancelled")
+    minutes: int | None = Field(..., description="Recorded by those who run the slot; null until then.")
