@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "grenier.orders",
     "grenier.waste",
     "grenier.activities",
+    "grenier.network",
 ]
 
 MIDDLEWARE = [

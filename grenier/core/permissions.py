@@ -70,9 +70,12 @@ class Action(StrEnum):
     ACTIVITIES_MANAGE = "activities.manage"  # kinds, every activity and session, every registration
     ACTIVITIES_REGISTER = "activities.register"  # register one's own household, see one's own registrations
     ACTIVITIES_REFER = "activities.refer"  # register a household one follows as a social worker
+    # the cooperation map: which actor a person acts for (edits, answers bookings for) is checked by network.access
+    NETWORK_VIEW = "network.view"  # the map, the graph, actors, resources and cooperations (never a person's contact)
+    NETWORK_MANAGE = "network.manage"  # every actor, cooperation and level change; a person's contacts
 
 
-_EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ})
+_EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ, Action.NETWORK_VIEW})
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.COORDINATOR: _EVERY_ROLE
@@ -93,6 +96,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.ORDERS_MANAGE,
         Action.WASTE_FIGURES,
         Action.ACTIVITIES_MANAGE,
+        Action.NETWORK_MANAGE,
     },
     Role.COMMITTEE: _EVERY_ROLE
     | {
