@@ -50,6 +50,7 @@ TABS: tuple[tuple[str, Any, str, tuple[Action, ...] | None], ...] = (
     ("waste", _("Biowaste"), "waste_home", (Action.WASTE_RECORD, Action.WASTE_FIGURES)),
     ("activities", _("Activities"), "activities_home", ACTIVITIES_ACTIONS),
     ("governance", _("Votes"), "governance_proposals", (Action.GOV_READ,)),
+    ("network", _("Cooperation map"), "network_map", (Action.NETWORK_VIEW,)),
 )
 
 # A social worker's way into a module they do not otherwise see: the referrals they made there.
