@@ -185,6 +185,7 @@ def _mount_routers() -> None:
     from grenier.core.api import router as core_router
     from grenier.fund.api import router as fund_router
     from grenier.governance.api import router as governance_router
+    from grenier.network.api import router as network_router
     from grenier.orders.api import router as orders_router
     from grenier.supply.api import router as supply_router
     from grenier.waste.api import router as waste_router
@@ -197,6 +198,7 @@ def _mount_routers() -> None:
     api.add_router("", orders_router)
     api.add_router("", waste_router)
     api.add_router("", activities_router)
+    api.add_router("", network_router)
 
 
 _mount_routers()
