@@ -71,7 +71,7 @@ class Action(StrEnum):
     ACTIVITIES_REGISTER = "activities.register"  # register one's own household, see one's own registrations
     ACTIVITIES_REFER = "activities.refer"  # register a household one follows as a social worker
     # the cooperation map: which actor a person acts for (edits, answers bookings for) is checked by network.access
-    NETWORK_VIEW = "network.view"  # the map, the graph, actors, resources and cooperations (never a person's contact)
+    NETWORK_VIEW = "network.view"  # the map, actors, resources, cooperations (never a person's contact)
     NETWORK_MANAGE = "network.manage"  # every actor, cooperation and level change; a person's contacts
 
 

@@ -263,7 +263,7 @@ def cooperation_detail(request: HttpRequest, territory: Territory, cooperation_i
         history=cooperation.changes.select_related("recorded_by").order_by("on", "id"),
         actors=cooperation.actors.all(),
         level_form=forms.LevelForm(initial={"on": today, "level": min(cooperation.level + 1, 5)}),
-        end_form=forms.EndForm(initial={"on": today}),
+        end_form=forms.EndForm(initial={"on": today}, prefix="end"),
         idempotency_key=idempotency_key(request),
     )
 
@@ -305,7 +305,7 @@ def cooperation_decide(request: HttpRequest, territory: Territory, cooperation_i
         messages.success(request, _("Proposal dismissed."))
         return redirect("network_known", territory.slug)
     elif action == "end":
-        form = forms.EndForm(request.POST)
+        form = forms.EndForm(request.POST, prefix="end")
         if not form.is_valid():
             raise InvalidInput(_("Give the day it ended."))
         services.cooperation_end(

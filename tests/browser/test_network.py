@@ -1,0 +1,85 @@
+"""The cooperation map in a real browser, on a phone-sized screen: a coordinator records a new cooperation at level 2
+between a food-aid association and the town hall, six months later raises it to level 3 saying why, and sees the link
+move on the graph (thicker, another colour) and among the links that rose this year."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import time_machine
+
+from grenier.network.models import Cooperation, LevelChange
+
+from ..conftest import PASSWORD, TEST_NOW
+from ..network.conftest import Map
+from ..network.conftest import net as net  # the fixture, shared with the page tests
+from .conftest import screenshot
+from .test_journeys import _no_sideways_scroll, log_in
+
+
+def _link(page, m: Map):
+    a, b = sorted([m.food_bank.pk, m.town_hall.pk])
+    return page.locator(f'#graph line[data-a="{a}"][data-b="{b}"]')
+
+
+def test_a_coordinator_raises_a_cooperation_and_sees_it_move(
+    page, net: Map, pinned_clock: time_machine.Traveller
+) -> None:
+    slug = net.cast.territory.slug
+    log_in(page, net.cast["coordinator"].email, PASSWORD)
+    page.wait_for_url(re.compile(r"/t/vallee/$"))
+    page.get_by_role("navigation", name="Principale").locator(f'a[href$="/t/{slug}/network/"]').click()
+    assert _link(page, net).count() == 0
+    page.locator(f'a[href$="/t/{slug}/network/cooperations/new/"]').first.click()
+    page.locator("#id_title").fill("Distribution solidaire du mercredi")
+    page.get_by_label("Banque alimentaire de la Vallée").check()
+    page.get_by_label("Mairie de la Vallée").check()
+    page.locator("#id_sort").select_option("proximity")
+    page.locator('input[name="level"][value="2"]').check()
+    page.get_by_label("action sociale").check()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "network-new-cooperation")
+    page.locator("#save-cooperation").click()
+    page.wait_for_url(re.compile(r"/network/cooperations/\d+/$"))
+    assert "2 · " in page.locator("#level").inner_text()
+
+    page.goto(page.base_url + f"/t/{slug}/network/")
+    before = _link(page, net)
+    assert before.get_attribute("data-level") == "2"
+    width_before = float(before.get_attribute("stroke-width") or 0)
+    colour_before = before.get_attribute("stroke")
+    screenshot(page, "network-map-level-2")
+
+    # six months later
+    pinned_clock.move_to(TEST_NOW + timedelta(days=182))
+    page.context.clear_cookies()  # the session did not last six months
+    log_in(page, net.cast["coordinator"].email, PASSWORD)
+    page.wait_for_url(re.compile(r"/t/vallee/$"))
+    cooperation = Cooperation.objects.get(title="Distribution solidaire du mercredi")
+    page.goto(page.base_url + f"/t/{slug}/network/cooperations/{cooperation.pk}/")
+    page.locator("#id_level").select_option("3")
+    page.locator("#id_reason").fill("La chambre froide est désormais partagée")
+    assert _no_sideways_scroll(page)
+    page.locator("#change-level").click()
+    page.wait_for_url(re.compile(rf"/network/cooperations/{cooperation.pk}/$"))
+    history = page.locator("#history tbody tr")
+    assert history.count() == 2 and "2 → 3" in history.nth(1).inner_text()
+    screenshot(page, "network-cooperation-history")
+    changes = list(LevelChange.objects.filter(cooperation=cooperation).order_by("on"))
+    assert [(c.level_from, c.level_to) for c in changes] == [(None, 2), (2, 3)]
+    assert (changes[1].on - changes[0].on).days >= 181
+
+    page.goto(page.base_url + f"/t/{slug}/network/")
+    after = _link(page, net)
+    assert after.get_attribute("data-level") == "3"
+    assert float(after.get_attribute("stroke-width") or 0) > width_before
+    assert after.get_attribute("stroke") != colour_before
+    rose = page.locator("#moves li.rose")
+    if (TEST_NOW + timedelta(days=182)).year == changes[1].on.year:
+        assert "Distribution solidaire du mercredi" in rose.first.inner_text()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "network-map-level-3")
+    # the map as it stood before the change: the link at level 2 again
+    page.goto(page.base_url + f"/t/{slug}/network/?until={changes[0].on.isoformat()}")
+    assert _link(page, net).get_attribute("data-level") == "2"
