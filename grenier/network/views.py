@@ -90,7 +90,13 @@ def network_map(request: HttpRequest, territory: Territory) -> HttpResponse:
         found=found,
         graph=drawn,
         nodes=[
-            {"node": n, "colour": KIND_COLOURS.get(n.actor.kind, "#555555"), "radius": 6 + min(n.degree, 8)}
+            {
+                "node": n,
+                "colour": KIND_COLOURS.get(n.actor.kind, "#555555"),
+                "radius": 6 + min(n.degree, 8),
+                "left": n.x
+                > drawn.width * 0.6,  # a label on the right half reads leftwards, inside the drawing
+            }
             for n in drawn.nodes
         ],
         edges=[{"edge": e, "style": LEVEL_STYLES[e.level]} for e in drawn.edges],

@@ -83,3 +83,18 @@ def test_a_coordinator_raises_a_cooperation_and_sees_it_move(
     # the map as it stood before the change: the link at level 2 again
     page.goto(page.base_url + f"/t/{slug}/network/?until={changes[0].on.isoformat()}")
     assert _link(page, net).get_attribute("data-level") == "2"
+
+
+def test_the_demo_s_map_reads_on_a_phone(page, demo_territory) -> None:
+    from grenier.core import demo
+
+    log_in(page, f"committee@{demo.DEMO_DOMAIN}")
+    page.wait_for_url(re.compile(r"/t/[^/]+/$"))
+    page.get_by_role("navigation", name="Principale").locator('a[href$="/network/"]').click()
+    assert page.locator("#graph line").count() >= 30
+    assert page.locator("#graph g.actor").count() >= 40
+    assert page.locator("#graph line[data-level='5']").count() >= 1
+    assert page.locator("#moves li").count() >= 3
+    assert "06 " not in page.locator("#actors").inner_text()  # no person's contact for the committee
+    assert _no_sideways_scroll(page)
+    screenshot(page, "network-demo-map")
