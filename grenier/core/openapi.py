@@ -69,6 +69,11 @@ ERRORS: dict[int, str] = {
 }
 
 
+READ_MAY_REFUSE_KEY = "x-grenier-state-may-refuse"
+#: ``openapi_extra`` of a read that the state of things may refuse (409), e.g. previewing a month with no scale.
+READ_MAY_REFUSE: dict[str, Any] = {READ_MAY_REFUSE_KEY: True}
+
+
 def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
     """The errors an operation can answer, from what it is: every call may be unreadable (400) and is checked for
     credentials (401), territory and role (403, 404) and input (422, the territory included); a write may meet a
@@ -76,7 +81,7 @@ def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
     statuses = [400, 422]
     if operation.get("security"):
         statuses += [401, 403, 404]
-    if method != "get":
+    if method != "get" or operation.get(READ_MAY_REFUSE_KEY):
         statuses.append(409)
     if "requestBody" in operation:
         statuses.append(413)
@@ -108,6 +113,7 @@ class GrenierOpenAPISchema(OpenAPISchema):
                 responses = operation.setdefault("responses", {})
                 for status in error_statuses(method, operation):
                     responses.setdefault(status, problem_response(status))
+                operation.pop(READ_MAY_REFUSE_KEY, None)
 
     def add_schema_definitions(self, definitions: dict[str, Any]) -> None:
         for name, definition in definitions.items():

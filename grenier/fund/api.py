@@ -11,6 +11,7 @@ from ninja import Query, Router
 from grenier.api import territory_of
 from grenier.core import permissions
 from grenier.core.auth import user_of
+from grenier.core.openapi import READ_MAY_REFUSE
 from grenier.core.permissions import Action
 from grenier.core.schemas import Id, Month
 from grenier.core.services import NewHousehold
@@ -115,6 +116,7 @@ def run_month(request: HttpRequest, payload: MonthIn) -> RunOut:
     "/fund/runs/preview",
     response=RunOut,
     summary="What running a month would do now, written nowhere (coordinator)",
+    openapi_extra=READ_MAY_REFUSE,
 )
 def run_month_preview(request: HttpRequest, month: Month) -> RunOut:
     territory = territory_of(request)

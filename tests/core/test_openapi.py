@@ -127,6 +127,17 @@ def test_every_operation_declares_its_errors_as_problems(document: dict[str, Any
     assert problem["required"] == ["type", "title", "status"]
 
 
+def test_a_read_the_state_may_refuse_declares_409_without_leaking_the_marker(document: dict[str, Any]) -> None:
+    """Previewing a month that has no scale is refused with 409: the GET says so, and the marker that asked for it
+    is not left in the published document."""
+    preview = document["paths"]["/api/v1/fund/runs/preview"]["get"]
+    assert "409" in {str(status) for status in preview["responses"]}
+    for _method, _path, operation in operations(document):
+        assert not any(key.startswith("x-grenier") for key in operation)
+    plain_read = document["paths"]["/api/v1/fund/settlements"]["get"]
+    assert "409" not in {str(status) for status in plain_read["responses"]}
+
+
 def test_the_till_is_documented_with_its_own_body(document: dict[str, Any]) -> None:
     body = document["paths"]["/api/v1/payments"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/TillPaymentIn"}
