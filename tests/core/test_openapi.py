@@ -127,7 +127,9 @@ def test_every_operation_declares_its_errors_as_problems(document: dict[str, Any
     assert problem["required"] == ["type", "title", "status"]
 
 
-def test_a_read_the_state_may_refuse_declares_409_without_leaking_the_marker(document: dict[str, Any]) -> None:
+def test_a_read_the_state_may_refuse_declares_409_without_leaking_the_marker(
+    document: dict[str, Any],
+) -> None:
     """Previewing a month that has no scale is refused with 409: the GET says so, and the marker that asked for it
     is not left in the published document."""
     preview = document["paths"]["/api/v1/fund/runs/preview"]["get"]
