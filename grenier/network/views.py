@@ -21,7 +21,7 @@ from grenier.core.models import Territory
 from grenier.core.pages import form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
-from grenier.network import access, forms, selectors, services
+from grenier.network import access, exports, forms, selectors, services
 from grenier.network.models import Actor, BookingStatus, Cooperation, CooperationStatus, Level, Resource
 
 view_page = territory_page(Action.NETWORK_VIEW, nav="network")
@@ -396,30 +396,24 @@ def _booking_post(
     return redirect("network_resource", territory.slug, resource.pk)
 
 
-EXPORTS = {
-    "actors.csv": ("text/csv", "actors"),
-    "cooperations.csv": ("text/csv", "cooperations"),
-    "resources.csv": ("text/csv", "resources"),
-    "network.gexf": ("application/gexf+xml", "gexf"),
-    "network.graphml": ("application/graphml+xml", "graphml"),
+DOWNLOADS = {
+    "actors.csv": ("csv", "actors"),
+    "cooperations.csv": ("csv", "cooperations"),
+    "resources.csv": ("csv", "resources"),
+    "network.xlsx": ("xlsx", ""),
+    "network.gexf": ("gexf", ""),
+    "network.graphml": ("graphml", ""),
 }
 
 
 @view_page
 @require_GET
 def export(request: HttpRequest, territory: Territory, name: str) -> HttpResponse:
-    if name not in EXPORTS:
+    if name not in DOWNLOADS:
         raise NotFound(_("No such export."))
-    content_type, what = EXPORTS[name]
-    body: str | bytes
-    if what == "gexf":
-        body = selectors.export_gexf(territory)
-    elif what == "graphml":
-        body = selectors.export_graphml(territory)
-    else:
-        body = selectors.export_csv(
-            territory, what, contacts=access.may_see_contacts(request.user, territory)
-        )
-    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    fmt, what = DOWNLOADS[name]
+    chosen = exports.EXPORTS[fmt]
+    body = chosen.write(territory, what, access.may_see_contacts(request.user, territory))
+    response = HttpResponse(body, content_type=chosen.content_type)
     response["Content-Disposition"] = f'attachment; filename="{territory.slug}-{name}"'
     return response

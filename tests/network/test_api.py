@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -14,9 +14,10 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from grenier.core.models import Role
-from grenier.network import selectors, services
+from grenier.network import exports, services
 from grenier.network.models import Actor, Booking, LevelChange
 
 from ..core.test_api import assert_problem, bearer, post
@@ -187,7 +188,7 @@ def _network(net: Map) -> None:
 
 def test_the_gexf_opens_as_gexf_with_levels_and_dates_on_the_links(net: Map) -> None:
     _network(net)
-    root = ET.fromstring(selectors.export_gexf(net.cast.territory))  # noqa: S314 - our own export
+    root = ET.fromstring(exports.export_gexf(net.cast.territory))  # noqa: S314 - our own export
     assert root.tag == f"{GEXF}gexf" and root.get("version") == "1.3"
     graph = root.find(f"{GEXF}graph")
     assert graph is not None and graph.get("defaultedgetype") == "undirected"
@@ -233,8 +234,28 @@ def test_the_csv_exports_read_back(net: Map, tmp_path: Any) -> None:
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert {r["title"]: r["level"] for r in rows} == {"Distribution partagée": "4", "Légumerie": "5"}
     assert rows[0]["history"].count(":") == 2
-    actors = list(csv.DictReader(io.StringIO(selectors.export_csv(net.cast.territory, "actors"))))
+    actors = list(csv.DictReader(io.StringIO(exports.export_csv(net.cast.territory, "actors"))))
     assert "contact_phone" not in actors[0]
+
+
+def test_the_xlsx_holds_the_three_tables_as_a_spreadsheet_reads_them(net: Map, tmp_path: Any) -> None:
+    _network(net)
+    out = tmp_path / "map.xlsx"
+    call_command("network", "export", "--territory", "vallee", "--format", "xlsx", "--output", str(out))
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["actors", "cooperations", "resources"]
+    cooperations = list(workbook["cooperations"].iter_rows(values_only=True))
+    header, rows = cooperations[0], cooperations[1:]
+    by_title = {row[header.index("title")]: row for row in rows}
+    assert {title: row[header.index("level")] for title, row in by_title.items()} == {
+        "Distribution partagée": 4,
+        "Légumerie": 5,
+    }
+    started = by_title["Légumerie"][header.index("starts_on")]
+    assert isinstance(started, datetime)  # a date the spreadsheet sorts, not text
+    actors = list(workbook["actors"].iter_rows(values_only=True))
+    assert "contact_phone" not in actors[0]
+    assert len(actors) - 1 == Actor.objects.filter(territory=net.cast.territory).count()
 
 
 def test_the_known_command_adds_once_and_proposes(net: Map) -> None:

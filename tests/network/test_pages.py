@@ -3,6 +3,7 @@ actor and answer for its resource, a person's contact only for coordinators), an
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from grenier.core.models import Role
 from grenier.network import services
@@ -67,9 +69,13 @@ def test_a_person_s_contact_is_shown_only_to_coordinators(
         reverse("network_actor", args=[net.cast.territory.slug, net.food_bank.pk])
     ).content.decode()
     csv = client.get(reverse("network_export", args=[net.cast.territory.slug, "actors.csv"])).content.decode()
+    xlsx = client.get(reverse("network_export", args=[net.cast.territory.slug, "network.xlsx"]))
+    actors = load_workbook(io.BytesIO(xlsx.content), read_only=True)["actors"]
+    cells = {str(cell) for row in actors.iter_rows(values_only=True) for cell in row}
     shown = who == "coordinator"
     assert ("06 11 22 33 44" in page) is shown
     assert ("banque@test.grenier" in csv) is shown
+    assert ("banque@test.grenier" in cells) is shown and "Banque alimentaire de la Vallée" in cells
 
 
 def test_an_actor_s_people_edit_it_and_no_one_else_but_coordinators(

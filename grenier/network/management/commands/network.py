@@ -1,4 +1,4 @@
-"""``grenier network export|known``: the cooperation map as CSV, GEXF or GraphML, and the rows Grenier already knows
+"""``grenier network export|known``: the cooperation map as CSV, XLSX, GEXF or GraphML, and the rows Grenier already knows
 put on the map (with the cooperations it runs proposed for a coordinator to confirm)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from grenier.core.models import Territory
-from grenier.network import selectors, services
+from grenier.network import exports, services
 
 
 class Command(BaseCommand):
@@ -18,15 +18,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         export = sub.add_parser(
-            "export", help="The map as CSV (actors, cooperations, resources), GEXF or GraphML."
+            "export",
+            help="The map as CSV (actors, cooperations or resources), XLSX (the three), GEXF or GraphML.",
         )
         export.add_argument("--territory", default="demo")
-        export.add_argument("--format", choices=["gexf", "graphml", "csv"], default="gexf")
+        export.add_argument("--format", choices=sorted(exports.EXPORTS), default="gexf")
         export.add_argument(
             "--what", choices=["actors", "cooperations", "resources"], default="cooperations", help="For CSV."
         )
         export.add_argument(
-            "--contacts", action="store_true", help="CSV of actors: with their contact person."
+            "--contacts", action="store_true", help="CSV or XLSX: the actors with their contact person."
         )
         export.add_argument("--output", help="A file to write (standard output if not given).")
         known = sub.add_parser(
@@ -49,13 +50,7 @@ class Command(BaseCommand):
             self._known(territory, options)
 
     def _export(self, territory: Territory, options: dict[str, Any]) -> None:
-        body: bytes
-        if options["format"] == "gexf":
-            body = selectors.export_gexf(territory)
-        elif options["format"] == "graphml":
-            body = selectors.export_graphml(territory)
-        else:
-            body = selectors.export_csv(territory, options["what"], contacts=options["contacts"]).encode()
+        body = exports.EXPORTS[options["format"]].write(territory, options["what"], options["contacts"])
         if options["output"]:
             with open(options["output"], "wb") as out:
                 out.write(body)
