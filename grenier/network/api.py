@@ -306,3 +306,14 @@ def network_booking_refuse(request: HttpRequest, booking_id: int, payload: Refus
     return _booking_out(
         services.booking_decide(booking=booking, accept=False, by=user_of(request), reason=payload.reason)
     )
+
+
+@router.post(
+    "/network/bookings/{booking_id}/withdraw",
+    response=BookingOut,
+    summary="Withdraw a request until its first day (the requester's people)",
+)
+def network_booking_withdraw(request: HttpRequest, booking_id: int) -> BookingOut:
+    booking = access.booking_for(request.user, territory_of(request), booking_id)
+    access.require_acts_for(request.user, booking.requester)
+    return _booking_out(services.booking_withdraw(booking=booking, by=user_of(request)))

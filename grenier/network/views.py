@@ -337,6 +337,7 @@ def resource_detail(request: HttpRequest, territory: Territory, resource_id: int
         if done is not None:
             return done
     owner = access.acts_for(request.user, resource.actor)
+    withdrawable = {a.pk for a in mine}  # the requesters one acts for (never the owner)
     bookings = (
         access.bookings_of(request.user, territory).filter(resource=resource).select_related("requester")
     )
@@ -349,6 +350,8 @@ def resource_detail(request: HttpRequest, territory: Territory, resource_id: int
         form=form if mine and resource.shareable else None,
         refuse_form=refuse_form,
         bookings=bookings.order_by("starts_on", "id"),
+        withdrawable=withdrawable,
+        today=timezone.localdate(),
         held=resource.bookings.filter(status=BookingStatus.ACCEPTED, ends_on__gte=timezone.localdate()),
         idempotency_key=idempotency_key(request),
     )
@@ -393,6 +396,11 @@ def _booking_post(
             reason=refuse_form.cleaned_data.get("reason", "") if action == "refuse" else "",
         )
         messages.success(request, _("Booking accepted.") if action == "accept" else _("Booking refused."))
+    elif action == "withdraw":
+        booking = access.booking_for(request.user, territory, int(request.POST.get("booking") or 0))
+        access.require_acts_for(request.user, booking.requester)
+        services.booking_withdraw(booking=booking, by=by)
+        messages.success(request, _("Request withdrawn: the dates are free again."))
     return redirect("network_resource", territory.slug, resource.pk)
 
 

@@ -169,6 +169,11 @@ def test_bookings_through_the_api(net: Map, client: Client) -> None:
         booking.json()["id"]
     ]
     assert Booking.objects.count() == 1
+    assert_problem(post(client, f"{url}/withdraw", {}, bearer(net.cast, "social_worker")), 403)  # the owner
+    assert_problem(post(client, f"{url}/withdraw", {}, bearer(net.cast, "member")), 404)
+    assert post(client, f"{url}/withdraw", {}, cashier).json()["status"] == "withdrawn"
+    assert post(client, f"{url}/withdraw", {}, cashier).json()["status"] == "withdrawn"  # a retry
+    assert_problem(post(client, f"{url}/accept", {}, bearer(net.cast, "social_worker")), 409)
 
 
 def _network(net: Map) -> None:

@@ -127,6 +127,17 @@ def test_a_booking_asked_on_the_page_is_answered_by_the_owner(net: Map, login: C
     page = coordinator.post(url, {**other, "idempotency_key": "k3"})
     assert page.status_code == 200 and 'class="field-error"' in page.content.decode()
     assert Booking.objects.count() == 1
+    # the owner may not withdraw the cashier's request; the cashier may, and the dates are free again
+    owner = login(net.cast["social_worker"])
+    assert 'value="withdraw"' not in owner.get(url).content.decode()
+    assert owner.post(url, {"action": "withdraw", "booking": booking.pk}).status_code == 403
+    cashier = login(net.cast["cashier"])
+    assert 'value="withdraw"' in cashier.get(url).content.decode()
+    assert cashier.post(url, {"action": "withdraw", "booking": booking.pk}).status_code == 302
+    coordinator = login(net.cast["coordinator"])
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.WITHDRAWN
+    assert coordinator.post(url, {**other, "idempotency_key": "k4"}).status_code == 302
 
 
 def test_a_coordinator_s_afternoon(net: Map, login: Callable[..., Client]) -> None:

@@ -224,6 +224,26 @@ def test_a_refused_booking_frees_its_dates(net: Map) -> None:
     assert _book(net, "book-6", 4, 4).status == BookingStatus.PENDING
 
 
+def test_a_withdrawn_request_frees_its_dates_until_its_first_day(net: Map) -> None:
+    booking = _book(net, "book-w1", 3, 5)
+    services.booking_decide(booking=booking, accept=True, by=net.cast["social_worker"])
+    withdrawn = services.booking_withdraw(booking=booking, by=net.cast["coordinator"])
+    assert withdrawn.status == BookingStatus.WITHDRAWN
+    assert (
+        services.booking_withdraw(booking=booking, by=net.cast["coordinator"]) == withdrawn
+    )  # again: nothing
+    assert _book(net, "book-w2", 4, 4).status == BookingStatus.PENDING  # the dates are free again
+    refused = _book(net, "book-w3", 10, 11)
+    services.booking_decide(booking=refused, accept=False, by=net.cast["social_worker"], reason="Fermé")
+    with pytest.raises(Conflict):
+        services.booking_withdraw(booking=refused, by=net.cast["coordinator"])
+    started = _book(net, "book-w4", 20, 22)
+    with time_machine.travel(timezone.now() + timedelta(days=20)), pytest.raises(Conflict):
+        services.booking_withdraw(booking=started, by=net.cast["coordinator"])
+    started.refresh_from_db()
+    assert started.status == BookingStatus.PENDING
+
+
 @pytest.mark.parametrize(
     ("start", "end", "field"), [(-1, 2, "starts_on"), (5, 3, "ends_on"), (1, 400, "ends_on")]
 )

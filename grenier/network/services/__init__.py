@@ -13,7 +13,12 @@ from grenier.network.services.actors import (
     builtin_actor,
     known_missing,
 )
-from grenier.network.services.bookings import booking_decide, booking_request, resource_create
+from grenier.network.services.bookings import (
+    booking_decide,
+    booking_request,
+    booking_withdraw,
+    resource_create,
+)
 from grenier.network.services.cooperations import (
     CooperationFields,
     cooperation_confirm,
@@ -35,6 +40,7 @@ __all__ = [
     "actors_from_grenier",
     "booking_decide",
     "booking_request",
+    "booking_withdraw",
     "builtin_actor",
     "cooperation_confirm",
     "cooperation_create",

@@ -213,3 +213,30 @@ def booking_decide(*, booking: Booking, accept: bool, by: User, reason: str = ""
             subject=f"network-booking:{locked.pk}",
         )
     return locked
+
+
+def booking_withdraw(*, booking: Booking, by: User) -> Booking:
+    """The requester withdraws its request, waiting or accepted, until the booking's first day: its dates are free
+    again. Withdrawn again, it changes nothing; a refused booking, or one already under way, stays as it is."""
+    with transaction.atomic():
+        Resource.objects.select_for_update().get(pk=booking.resource_id)
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status == BookingStatus.WITHDRAWN:
+            return locked
+        if locked.status not in HOLDING:
+            raise Conflict(
+                _("This booking was already decided: %(status)s.") % {"status": locked.get_status_display()}
+            )
+        if locked.starts_on <= timezone.localdate():
+            raise Conflict(_("This booking has started: ask the owner to change it."))
+        locked.status = BookingStatus.WITHDRAWN
+        locked.decided_by = by
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        audit(
+            territory=locked.requester.territory,
+            actor=by,
+            action="network.booking.withdraw",
+            subject=f"network-booking:{locked.pk}",
+        )
+    return locked
