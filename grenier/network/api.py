@@ -27,6 +27,7 @@ from grenier.network.schemas import (
     ContactOut,
     CooperationIn,
     CooperationOut,
+    EndIn,
     LevelChangeOut,
     LevelIn,
     LevelNumber,
@@ -219,6 +220,21 @@ def network_cooperation_level(
         idempotency_key=payload.idempotency_key,
     )
     return 201, _cooperation_out(_cooperations().get(pk=cooperation.pk))
+
+
+@router.post(
+    "/network/cooperations/{cooperation_id}/end",
+    response=CooperationOut,
+    summary="The cooperation ended: its history stays; ended already, it stays as it was (coordinator)",
+)
+def network_cooperation_end(request: HttpRequest, cooperation_id: int, payload: EndIn) -> CooperationOut:
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.NETWORK_MANAGE)
+    cooperation = access.cooperation_for(request.user, territory, cooperation_id)
+    services.cooperation_end(
+        cooperation=cooperation, by=user_of(request), on=payload.on, reason=payload.reason
+    )
+    return _cooperation_out(_cooperations().get(pk=cooperation.pk))
 
 
 @router.get("/network/resources", response=list[ResourceOut], summary="What the actors have and may share")

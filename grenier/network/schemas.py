@@ -122,6 +122,11 @@ class LevelIn(InputSchema):
     idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
+class EndIn(InputSchema):
+    on: Day | None = Field(None, description="The day it ended; today if not given.")
+    reason: str = Field("", max_length=300)
+
+
 class ResourceOut(Schema):
     id: int
     actor: int

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from grenier.core.models import Role
 from grenier.network import exports, services
-from grenier.network.models import Actor, Booking, LevelChange
+from grenier.network.models import Actor, Booking, Cooperation, LevelChange
 
 from ..core.test_api import assert_problem, bearer, post
 from .conftest import Map, new_cooperation
@@ -70,14 +70,18 @@ def test_who_may_call_each_endpoint(net: Map, client: Client, who: str) -> None:
             {"level": 3, "reason": "Mutualisation", "idempotency_key": f"level-{who}-1"},
         ),
     ]
+    writes.append((f"/api/v1/network/cooperations/{cooperation.pk}/end", {"reason": "Fin du projet"}))
     for url, body in writes:
         response = post(client, url, body, headers)
         if who == "coordinator" or (who == "outsider" and "actors" in url):  # the outsider's own territory
-            assert response.status_code == 201, (url, response.content)
+            assert response.status_code == (200 if url.endswith("/end") else 201), (url, response.content)
         elif who == "outsider":  # this territory's actors and cooperations are not theirs to know
-            assert_problem(response, 404 if "level" in url else 422)
+            assert_problem(response, 404 if url.endswith(("/level", "/end")) else 422)
         else:
             assert_problem(response, 403)
+    assert Cooperation.objects.get(pk=cooperation.pk).ends_on == (
+        timezone.localdate() if who == "coordinator" else None
+    )
 
 
 def test_contacts_are_answered_to_coordinators_only(net: Map, client: Client) -> None:
@@ -105,6 +109,21 @@ def test_a_level_change_through_the_api_keeps_the_history_and_a_retry_records_on
     assert LevelChange.objects.filter(cooperation_id=created["id"]).count() == 2
     problem = assert_problem(post(client, url, {**body, "level": 4}, headers), 409)
     assert problem["type"] == "urn:grenier:problem:idempotency-key-reused"
+
+
+def test_ending_a_cooperation_keeps_its_history_and_ending_again_changes_nothing(
+    net: Map, client: Client
+) -> None:
+    headers = bearer(net.cast, "coordinator")
+    created = post(client, "/api/v1/network/cooperations", _coop_body(net), headers).json()
+    url = f"/api/v1/network/cooperations/{created['id']}/end"
+    assert_problem(post(client, url, {"on": "2999-01-01"}, headers), 422)
+    assert_problem(post(client, url, {"on": "hier"}, headers), 422)
+    ended = post(client, url, {"reason": "Le local a fermé"}, headers)
+    assert ended.status_code == 200
+    assert ended.json()["ends_on"] == timezone.localdate().isoformat()
+    assert ended.json()["history"] == created["history"]
+    assert post(client, url, {"on": None}, headers).json() == ended.json()
 
 
 @pytest.mark.parametrize(
