@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -63,6 +64,40 @@ def _render(request: HttpRequest, territory: Territory, template: str, **context
     return render(request, f"network/{template}", context)
 
 
+def _places(territory: Territory, drawn: selectors.Graph) -> dict[str, Any]:
+    """What the tile map draws where the browser is online: the located actors (name, kind, where, their page) and
+    the links between two of them, styled by level. No person's contact: what every reader of the map may see."""
+    located = {n.actor.pk: n.actor for n in drawn.nodes if n.actor.latitude is not None}
+    return {
+        "actors": [
+            {
+                "id": a.pk,
+                "name": a.name,
+                "kind": a.get_kind_display(),
+                "lat": float(a.latitude or 0),
+                "lon": float(a.longitude or 0),
+                "url": reverse("network_actor", args=[territory.slug, a.pk]),
+                "colour": KIND_COLOURS.get(a.kind, "#555555"),
+            }
+            for a in located.values()
+        ],
+        "links": [
+            {
+                "a": e.a.actor.pk,
+                "b": e.b.actor.pk,
+                "level": e.level,
+                "colour": LEVEL_STYLES[e.level][0],
+                "weight": LEVEL_STYLES[e.level][1],
+                "dash": LEVEL_STYLES[e.level][2] or None,
+                "title": " · ".join(c.title for c in e.cooperations),
+            }
+            for e in drawn.edges
+            if e.a.actor.pk in located and e.b.actor.pk in located
+        ],
+        "unlocated": len(drawn.nodes) - len(located),
+    }
+
+
 @view_page
 @require_GET
 def network_map(request: HttpRequest, territory: Territory) -> HttpResponse:
@@ -100,6 +135,7 @@ def network_map(request: HttpRequest, territory: Territory) -> HttpResponse:
             for n in drawn.nodes
         ],
         edges=[{"edge": e, "style": LEVEL_STYLES[e.level]} for e in drawn.edges],
+        places=_places(territory, drawn),
         counts=selectors.level_counts(found),
         actors=selectors.by_kind([n.actor for n in drawn.nodes]),
         moves=selectors.moves(territory, year),

@@ -4,8 +4,10 @@ move on the graph (thicker, another colour) and among the links that rose this y
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import time_machine
 
@@ -98,3 +100,63 @@ def test_the_demo_s_map_reads_on_a_phone(page, demo_territory) -> None:
     assert "06 " not in page.locator("#actors").inner_text()  # no person's contact for the committee
     assert _no_sideways_scroll(page)
     screenshot(page, "network-demo-map")
+
+
+LEAFLET_CDN = "https://unpkg.com/leaflet@1.9.3/dist/"
+
+
+def _leaflet_file(name: str) -> bytes:
+    """The CDN's Leaflet 1.9.3, byte for byte: django-leaflet ships the same files (a test-only dependency, since
+    the tests run without the Internet); the page checks them by their hash, so a different file would not run."""
+    spec = importlib.util.find_spec("leaflet")
+    assert spec is not None and spec.origin is not None
+    return (Path(spec.origin).parent / "static" / "leaflet" / name).read_bytes()
+
+
+def test_online_the_actors_are_on_openstreetmap_tiles_and_offline_the_page_stays_whole(
+    page, demo_territory
+) -> None:
+    from grenier.core import demo
+    from grenier.network.models import Actor
+
+    def cdn(route) -> None:
+        name = route.request.url.rsplit("/", 1)[-1]
+        route.fulfill(
+            status=200,
+            body=_leaflet_file(name),
+            content_type="text/css" if name.endswith(".css") else "application/javascript",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
+
+    page.route(LEAFLET_CDN + "*", cdn)
+    tiles: list[str] = []
+
+    def tile(route) -> None:
+        tiles.append(route.request.url)
+        route.fulfill(status=204, body=b"")
+
+    page.route("https://tile.openstreetmap.org/**", tile)
+    log_in(page, f"committee@{demo.DEMO_DOMAIN}")
+    page.wait_for_url(re.compile(r"/t/[^/]+/$"))
+    page.get_by_role("navigation", name="Principale").locator('a[href$="/network/"]').click()
+    box = page.locator("#tiles")
+    box.wait_for(state="visible")
+    located = Actor.objects.filter(latitude__isnull=False).count()  # the demo territory only
+    assert located >= 10
+    assert page.locator("#tiles path.tile-actor").count() == located
+    assert page.locator("#tiles path.tile-link").count() >= 5
+    assert page.locator("#tiles-offline").is_hidden()
+    assert tiles and all(url.endswith(".png") for url in tiles)
+    page.locator("#tiles path.tile-actor").first.click(force=True)
+    popup = page.locator(".leaflet-popup-content a")
+    assert popup.count() == 1 and "/network/actors/" in (popup.get_attribute("href") or "")
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    assert _no_sideways_scroll(page)
+    screenshot(page, "network-tiles")
+
+    # offline: Leaflet cannot load; the graph and the list are all there, the map of places never shows
+    page.unroute(LEAFLET_CDN + "*")
+    page.route(LEAFLET_CDN + "*", lambda route: route.abort())
+    page.reload()
+    assert page.locator("#graph g.actor").count() >= 40
+    assert page.locator("#tiles").is_hidden() and page.locator("#tiles-offline").is_visible()
