@@ -6,3 +6,6 @@ class NetworkConfig(AppConfig):
     name = "grenier.network"
     label = "network"
     verbose_name = _("Cooperation map")
+
+    def ready(self) -> None:
+        from grenier.network import home  # noqa: F401 - registers the map's next actions on the home

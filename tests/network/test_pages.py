@@ -197,3 +197,31 @@ def test_the_filters_narrow_the_map(net: Map, login: Callable[..., Client], cast
     page = client.get(url, {"theme": "food_system"}).content.decode()
     assert "Action commune" not in page
     assert client.get(url, {"level": "9", "since": "not a day"}).status_code == 200  # ignored, not an error
+
+
+def test_the_home_says_what_waits_for_an_answer_and_only_to_whom_it_waits_for(
+    net: Map, login: Callable[..., Client]
+) -> None:
+    home = reverse("territory_home", args=[net.cast.territory.slug])
+    resource = reverse("network_resource", args=[net.cast.territory.slug, net.cold_room.pk])
+    start = timezone.localdate() + timedelta(days=4)
+    services.booking_request(
+        resource=net.cold_room,
+        requester=net.town_hall,
+        starts_on=start,
+        ends_on=start,
+        by=net.cast["coordinator"],
+        idempotency_key="home-1",
+    )
+    owner = login(net.cast["social_worker"]).get(home).content.decode()
+    assert "1 demande de prêt d\u2019une ressource attend votre réponse" in owner and resource in owner
+    member = login(net.cast["member"]).get(home).content.decode()
+    assert "demande de prêt" not in member
+    services.cooperations_from_grenier(territory=net.cast.territory, by=None)
+    waiting = Cooperation.objects.filter(status=CooperationStatus.PROPOSED).count()
+    assert waiting >= 1
+    coordinator = login(net.cast["coordinator"]).get(home).content.decode()
+    assert (
+        f"{waiting} coopération" in coordinator and reverse("network_known", args=["vallee"]) in coordinator
+    )
+    assert "confirmation" not in login(net.cast["committee"]).get(home).content.decode()
