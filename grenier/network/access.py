@@ -21,7 +21,7 @@ from grenier.core import permissions
 from grenier.core.errors import Forbidden, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
-from grenier.network.models import Actor, Booking, Cooperation, Resource
+from grenier.network.models import Actor, Booking, Cooperation, CooperationDocument, Resource
 
 if TYPE_CHECKING:
     from grenier.core.permissions import AnyUser
@@ -117,4 +117,23 @@ def booking_for(user: AnyUser, territory: Territory, booking_id: int) -> Booking
     )
     if found is None:
         raise NotFound(_("This booking does not exist or you may not see it."))
+    return found
+
+
+def may_handle_documents(user: AnyUser, cooperation: Cooperation) -> bool:
+    """A cooperation's documents (signed letters, agreements) are for the coordinators and the people of its actors;
+    the rest of the territory reads the map, not the papers."""
+    if may_manage(user, cooperation.territory):
+        return True
+    return cooperation.actors.filter(pk__in=own_actors(user, cooperation.territory).values("pk")).exists()
+
+
+def document_for(user: AnyUser, cooperation: Cooperation, document_id: int) -> CooperationDocument:
+    if not may_handle_documents(user, cooperation):
+        raise Forbidden(
+            _("Only the coordinators and the people of its actors see a cooperation's documents.")
+        )
+    found = cooperation.files.filter(pk=document_id).first()
+    if found is None:
+        raise NotFound(_("This document does not exist."))
     return found

@@ -8,7 +8,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grenier.core.forms import DateWidget
-from grenier.network.models import Actor, ActorKind, Level, People, ResourceKind, Scale, Sort, Theme
+from grenier.network.models import (
+    Actor,
+    ActorKind,
+    DocumentKind,
+    Level,
+    People,
+    ResourceKind,
+    Scale,
+    Sort,
+    Theme,
+)
 
 
 class FilterForm(forms.Form):
@@ -104,6 +114,16 @@ class LevelForm(forms.Form):
 class EndForm(forms.Form):
     on = forms.DateField(label=_("Ended on"), widget=DateWidget())
     reason = forms.CharField(label=_("Why"), required=False, max_length=300)
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("What it is"), choices=DocumentKind.choices)
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("A PDF, or a photo of the signed paper (JPEG or PNG), at most 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
 
 
 class BookingForm(forms.Form):

@@ -355,3 +355,42 @@ class LevelChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cooperation} {self.level_from}→{self.level_to} {self.on}"
+
+
+class DocumentKind(models.TextChoices):
+    COMMITMENT = "commitment", _("letter of commitment")
+    AGREEMENT = "agreement", _("agreement")
+    REPORT = "report", _("report")
+    OTHER = "other", _("other")
+
+
+class CooperationDocument(models.Model):
+    """A signed letter of commitment, an agreement: the file itself (PDF or a photo, at most
+    ``network.services.documents.MAX_BYTES``), kept in the database so that its backup keeps it too. Added, never
+    overwritten: the same file twice on a cooperation is one document."""
+
+    cooperation = models.ForeignKey(Cooperation, on_delete=models.CASCADE, related_name="files")
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
+    content = models.BinaryField(editable=False)
+    content_type = models.CharField(max_length=40, editable=False)
+    size = models.PositiveIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cooperation", "sha256"], name="network_document_once"),
+            models.CheckConstraint(
+                condition=Q(kind__in=DocumentKind.values), name="network_document_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

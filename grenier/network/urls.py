@@ -19,6 +19,16 @@ urlpatterns = [
         views.cooperation_decide,
         name="network_cooperation_decide",
     ),
+    path(
+        "network/cooperations/<int:cooperation_id>/documents/",
+        views.cooperation_document_add,
+        name="network_cooperation_document_add",
+    ),
+    path(
+        "network/cooperations/<int:cooperation_id>/documents/<int:document_id>",
+        views.cooperation_document,
+        name="network_cooperation_document",
+    ),
     path("network/resources/<int:resource_id>/", views.resource_detail, name="network_resource"),
     path("network/export/<str:name>", views.export, name="network_export"),
 ]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grenier.core.auth import user_of
-from grenier.core.errors import GrenierError, InvalidInput, NotFound
+from grenier.core.errors import Forbidden, GrenierError, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.pages import form_errors, idempotency_key
 from grenier.core.permissions import Action
@@ -296,7 +296,14 @@ def cooperation_new(request: HttpRequest, territory: Territory) -> HttpResponse:
 @require_GET
 def cooperation_detail(request: HttpRequest, territory: Territory, cooperation_id: int) -> HttpResponse:
     cooperation = access.cooperation_for(request.user, territory, cooperation_id)
+    return _cooperation_page(request, territory, cooperation, forms.DocumentForm())
+
+
+def _cooperation_page(
+    request: HttpRequest, territory: Territory, cooperation: Cooperation, document_form: forms.DocumentForm
+) -> HttpResponse:
     today = timezone.localdate()
+    papers = access.may_handle_documents(request.user, cooperation)
     return _render(
         request,
         territory,
@@ -306,8 +313,54 @@ def cooperation_detail(request: HttpRequest, territory: Territory, cooperation_i
         actors=cooperation.actors.all(),
         level_form=forms.LevelForm(initial={"on": today, "level": min(cooperation.level + 1, 5)}),
         end_form=forms.EndForm(initial={"on": today}, prefix="end"),
+        files=cooperation.files.defer("content") if papers else None,
+        document_form=document_form if papers else None,
         idempotency_key=idempotency_key(request),
     )
+
+
+@view_page
+@require_POST
+def cooperation_document_add(request: HttpRequest, territory: Territory, cooperation_id: int) -> HttpResponse:
+    cooperation = access.cooperation_for(request.user, territory, cooperation_id)
+    if not access.may_handle_documents(request.user, cooperation):
+        raise Forbidden(
+            _("Only the coordinators and the people of its actors add a cooperation's documents.")
+        )
+    form = forms.DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > services.documents.MAX_BYTES:
+            form.add_error("file", _("The file is larger than 5 MB: scan it at a lower resolution."))
+        else:
+            try:
+                services.document_add(
+                    cooperation=cooperation,
+                    title=form.cleaned_data["title"],
+                    kind=form.cleaned_data["kind"],
+                    data=upload.read(),
+                    by=user_of(request),
+                )
+            except GrenierError as exc:
+                form_errors(form, exc)
+            else:
+                messages.success(request, _("Document kept."))
+                return redirect("network_cooperation", territory.slug, cooperation.pk)
+    return _cooperation_page(request, territory, cooperation, form)
+
+
+@view_page
+@require_GET
+def cooperation_document(
+    request: HttpRequest, territory: Territory, cooperation_id: int, document_id: int
+) -> HttpResponse:
+    cooperation = access.cooperation_for(request.user, territory, cooperation_id)
+    document = access.document_for(request.user, cooperation, document_id)
+    response = HttpResponse(bytes(document.content), content_type=document.content_type)
+    name = f"{territory.slug}-cooperation-{cooperation.pk}-{document.pk}.{services.documents.extension(document)}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _cooperation_action(request: HttpRequest, territory: Territory, cooperation_id: int) -> Cooperation:

@@ -1,5 +1,5 @@
 """Every write of the cooperation map, by subject: ``actors`` (typed, or taken from the rows Grenier already knows),
-``bookings`` (resources and their bookings), ``cooperations`` (and the changes of their level), ``proposals`` (the
+``bookings`` (resources and their bookings), ``cooperations`` (and the changes of their level), ``documents`` (a cooperation's files), ``proposals`` (the
 cooperations Grenier already runs). Pages, API and the ``grenier network`` command call these; each is one
 transaction with its audit line. Callers import from here."""
 
@@ -27,6 +27,7 @@ from grenier.network.services.cooperations import (
     cooperation_end,
     cooperation_level_set,
 )
+from grenier.network.services.documents import document_add
 from grenier.network.services.proposals import Proposal, cooperations_from_grenier
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "cooperation_end",
     "cooperation_level_set",
     "cooperations_from_grenier",
+    "document_add",
     "known_missing",
     "resource_create",
 ]
