@@ -12,14 +12,14 @@ from django.urls import reverse
 
 from grenier.core.errors import InvalidInput
 from grenier.network import services
-from grenier.network.models import CooperationDocument
+from grenier.network.models import Cooperation, CooperationDocument
 
 from .conftest import Map, new_cooperation
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def _urls(net: Map) -> tuple[str, object]:
+def _urls(net: Map) -> tuple[str, Cooperation]:
     cooperation = new_cooperation(net)  # the food bank (the social worker's) and the town hall
     return reverse(
         "network_cooperation_document_add", args=[net.cast.territory.slug, cooperation.pk]
