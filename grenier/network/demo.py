@@ -7,16 +7,28 @@ only the rows Grenier knows that are new."""
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
 
 from grenier.core.models import Territory, User
 from grenier.network import services
-from grenier.network.models import Actor, ActorKind, Builtin, Cooperation, CooperationStatus, Resource, Scale
+from grenier.network.models import (
+    Actor,
+    ActorKind,
+    Builtin,
+    Cooperation,
+    CooperationStatus,
+    DocumentKind,
+    Resource,
+    Scale,
+)
 
 Log = Callable[[str], None]
 
@@ -524,6 +536,7 @@ def extend(territory: Territory, log: Log) -> None:
         if coordinator is not None:
             services.cooperation_confirm(cooperation=cooperation, by=coordinator)
     _bookings(territory, named, coordinator)
+    _letters(territory, coordinator)
     log(
         f"    {Actor.objects.filter(territory=territory).count()} actors, "
         f"{Cooperation.objects.filter(territory=territory, status=CooperationStatus.CONFIRMED).count()} cooperations"
@@ -559,3 +572,40 @@ def _bookings(territory: Territory, named: dict[str, Actor], by: User | None) ->
                 by=by,
                 reason="" if decision else "Camion en révision ce jour-là",
             )
+
+
+def _letter(cooperation: Cooperation) -> bytes:
+    """A one-page letter of commitment signed by the cooperation's structures (no person named), as a PDF whose
+    bytes do not depend on the day it is made: the demo is built twice the same."""
+    out = io.BytesIO()
+    page = Canvas(out, pagesize=A4, invariant=1)
+    page.setTitle(f"Lettre d'engagement · {cooperation.title}")
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(60, 780, "Lettre d'engagement")
+    page.setFont("Helvetica", 12)
+    page.drawString(60, 750, cooperation.title)
+    lines = [
+        "Les structures ci-dessous s'engagent à faire vivre ensemble cette coopération,",
+        f"depuis le {cooperation.starts_on.strftime('%d/%m/%Y')}, et à en rendre compte au comité citoyen.",
+        "",
+        *[f"· {actor.name}" for actor in cooperation.actors.order_by("name")],
+    ]
+    for number, line in enumerate(lines):
+        page.drawString(60, 710 - 18 * number, line)
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def _letters(territory: Territory, by: User | None) -> None:
+    """The signed letter of commitment of each cooperation at level 4 or 5."""
+    for cooperation in Cooperation.objects.filter(
+        territory=territory, idempotency_key__startswith="demo-", level__gte=4
+    ).order_by("id"):
+        services.document_add(
+            cooperation=cooperation,
+            title=f"Lettre d'engagement · {cooperation.title}"[:200],
+            kind=DocumentKind.COMMITMENT,
+            data=_letter(cooperation),
+            by=by,
+        )

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from grenier.core import demo
 from grenier.network import selectors
-from grenier.network.models import Actor, Booking, Cooperation, CooperationStatus, LevelChange
+from grenier.network.models import (
+    Actor,
+    Booking,
+    Cooperation,
+    CooperationDocument,
+    CooperationStatus,
+    LevelChange,
+)
 from grenier.supply import demo as supply_demo
 
 
@@ -34,11 +41,16 @@ def test_the_demo_tells_the_map_s_story(monkeypatch: pytest.MonkeyPatch) -> None
     moved = selectors.moves(territory, today.year)
     assert moved.rose or moved.fell
     assert Booking.objects.filter(requester__territory=territory).count() >= 4
+    letters = CooperationDocument.objects.filter(cooperation__territory=territory)
+    assert letters.count() == confirmed.filter(level__gte=4, idempotency_key__startswith="demo-").count() >= 3
+    first = letters.first()
+    assert first is not None and bytes(first.content).startswith(b"%PDF-")
     count = (
         actors.count(),
         Cooperation.objects.count(),
         LevelChange.objects.count(),
         Booking.objects.count(),
+        sorted(letters.values_list("sha256", flat=True)),
     )
     demo.build(log=lambda _line: None, household_count=12)
     assert count == (
@@ -46,4 +58,5 @@ def test_the_demo_tells_the_map_s_story(monkeypatch: pytest.MonkeyPatch) -> None
         Cooperation.objects.count(),
         LevelChange.objects.count(),
         Booking.objects.count(),
+        sorted(letters.values_list("sha256", flat=True)),
     )
