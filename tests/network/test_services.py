@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from grenier.core.errors import Conflict, GrenierError, InvalidInput
@@ -281,7 +281,7 @@ def test_two_requests_at_once_for_the_same_dates_one_wins(net: Map) -> None:
         except GrenierError as exc:
             outcomes.append(exc)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's connection, or the test database cannot be dropped
 
     threads = [
         threading.Thread(target=ask, args=(net.town_hall, "race-a")),
