@@ -8,4 +8,8 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self) -> None:
-        from grenier.activities import home  # noqa: F401 - registers the activities' next actions on the home
+        from grenier.activities import (
+            figures,  # noqa: F401 - gives the baskets' yearly report its workshops held
+            home,  # noqa: F401 - registers the activities' next actions on the home
+            proposals,  # noqa: F401 - registers the reciprocity rule's kind of proposal with governance
+        )

@@ -451,3 +451,97 @@ class Volunteering(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volunteer} · {self.slot}"
+
+
+# --- reciprocity: hours of volunteering rewarded (``reciprocity.py``) ----------------------------------------------
+
+
+class RewardKind(models.TextChoices):
+    CREDIT = "credit", _("food credit")
+    BASKET = "basket", _("a basket")
+    NONE = "none", _("no reward (reciprocity stopped)")
+
+
+class ReciprocityRule(models.Model):
+    """The territory's reciprocity rule from a month on, as the committee voted it (``proposals.py``): every
+    ``hours`` of volunteering recorded give ``credit_cents`` of food credit to the volunteer's household, or one
+    basket of ``garden`` worth ``basket_cents`` (paid on the household's basket account there). A later month's rule
+    replaces it; ``none`` stops the rewards. Hours count from the first rule's month."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="reciprocity_rules")
+    effective_month = models.DateField(_("from (month)"))
+    hours = models.PositiveSmallIntegerField(_("hours of volunteering"))
+    reward = models.CharField(_("reward"), max_length=10, choices=RewardKind.choices)
+    credit_cents = models.BigIntegerField(_("food credit (cents)"), default=0)
+    garden = models.ForeignKey(Garden, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    basket_cents = models.BigIntegerField(_("basket's value (cents)"), default=0)
+    decided_by = models.CharField(_("decided by"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reciprocity rule")
+        verbose_name_plural = _("reciprocity rules")
+        ordering = ["territory", "effective_month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "effective_month"], name="activities_rule_once_a_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__gte=1) & Q(hours__lte=200), name="activities_rule_hours"
+            ),
+            models.CheckConstraint(
+                condition=Q(reward="none")
+                | Q(
+                    reward="credit",
+                    credit_cents__gt=0,
+                    credit_cents__lte=100_000,
+                    garden=None,
+                    basket_cents=0,
+                )
+                | Q(
+                    reward="basket",
+                    garden__isnull=False,
+                    basket_cents__gt=0,
+                    basket_cents__lte=100_000,
+                    credit_cents=0,
+                ),
+                name="activities_rule_reward",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours} h → {self.reward} ({self.effective_month:%m/%Y})"
+
+
+class ReciprocityReward(models.Model):
+    """One reward paid to a household: the ``sequence``-th, for ``minutes`` of its volunteering (the rule's hours),
+    under ``rule``, as the ledger ``entry``. The minutes rewarded so far are the sum of its rewards' minutes: an hour
+    is never rewarded twice (the household's row is locked while they are counted, and the sequence is unique)."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="reciprocity_rewards")
+    sequence = models.PositiveIntegerField()
+    rule = models.ForeignKey(ReciprocityRule, on_delete=models.PROTECT, related_name="rewards")
+    minutes = models.PositiveIntegerField(_("minutes rewarded"))
+    reward = models.CharField(_("reward"), max_length=10, choices=RewardKind.choices)
+    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    garden = models.ForeignKey(Garden, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    entry = models.ForeignKey("ledger.Entry", on_delete=models.PROTECT, related_name="+")
+    paid_at = models.DateTimeField(_("paid at"))
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reciprocity reward")
+        verbose_name_plural = _("reciprocity rewards")
+        ordering = ["household", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "sequence"], name="activities_reward_once"),
+            models.CheckConstraint(
+                condition=Q(minutes__gt=0) & Q(amount_cents__gt=0), name="activities_reward_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reward {self.sequence} of {self.household_id}"

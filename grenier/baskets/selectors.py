@@ -3,7 +3,7 @@ yearly report."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -28,6 +28,7 @@ from grenier.baskets.models import (
     Referral,
     Subscription,
     Workshop,
+    WorkshopKind,
 )
 from grenier.baskets.split import Funding, split_price
 from grenier.core.models import Household, Territory
@@ -455,9 +456,54 @@ class YearReport:
     partners_received_cents: int = 0  # what funders paid in the year (for baskets of any period)
     workshops: int = 0
     workshop_participants: int = 0
-    workshops_by_kind: list[tuple[str, int]] = field(default_factory=list)
+    workshops_by_kind: list[tuple[str, int]] = field(default_factory=list)  # (kind's label, workshops)
+    workshops_since: date | None = (
+        None  # counted from the activities' sessions from this day (typed before it)
+    )
+    workshops_typed: int = 0  # of ``workshops``, those typed on the gardens' pages before ``workshops_since``
     baskets_ahead: int = 0  # booked on sheets of days still to come (not counted above)
     ahead_funded_cents: int = 0
+
+
+@dataclass(frozen=True)
+class HeldWorkshops:
+    """The gardens' workshops held in a period as another app counts them (the activities' sessions): from
+    ``since`` (the first one it knows in the territory) on; the typed ``Workshop`` rows count only before it."""
+
+    since: date | None
+    held: int = 0
+    participants: int = 0
+    by_kind: list[tuple[str, int]] = field(default_factory=list)
+
+
+# Filled when Django starts by the app that counts the workshops held (``activities.figures``): baskets imports it
+# not. Empty: the typed workshops only.
+workshop_sources: list[Callable[[Territory, date, date], HeldWorkshops]] = []
+
+
+def _workshops(territory: Territory, start: date, end: date, report: YearReport) -> None:
+    """The workshops held from ``start`` to ``end``: the activities' sessions once they exist, the workshops typed
+    on the gardens' pages before that."""
+    held = workshop_sources[0](territory, start, end) if workshop_sources else HeldWorkshops(since=None)
+    typed = Workshop.objects.filter(garden__territory=territory, on__gte=start, on__lte=end)
+    if held.since is not None:
+        typed = typed.filter(on__lt=held.since)
+    counted = typed.aggregate(n=Count("id"), people=Sum("participants"))
+    kinds = dict(WorkshopKind.choices)
+    by_kind: dict[str, int] = {
+        str(kinds.get(kind, kind)): n
+        for kind, n in typed.values_list("kind")
+        .annotate(n=Count("id"))
+        .order_by("kind")
+        .values_list("kind", "n")
+    }
+    for label, n in held.by_kind:
+        by_kind[label] = by_kind.get(label, 0) + n
+    report.workshops_typed = counted["n"] or 0
+    report.workshops = report.workshops_typed + held.held
+    report.workshop_participants = (counted["people"] or 0) + held.participants
+    report.workshops_by_kind = sorted(by_kind.items())
+    report.workshops_since = held.since
 
 
 def year_report(territory: Territory, year: int, funders: QuerySet[Funder] | None = None) -> YearReport:
@@ -529,11 +575,5 @@ def year_report(territory: Territory, year: int, funders: QuerySet[Funder] | Non
         key=lambda row: (-row[2], row[0]),
     )
     report.partners_received_cents = sum(received.values())
-    workshops = Workshop.objects.filter(garden__territory=territory, on__gte=start, on__lte=end)
-    held = workshops.aggregate(n=Count("id"), people=Sum("participants"))
-    report.workshops = held["n"] or 0
-    report.workshop_participants = held["people"] or 0
-    report.workshops_by_kind = list(
-        workshops.values_list("kind").annotate(n=Count("id")).order_by("kind").values_list("kind", "n")
-    )
+    _workshops(territory, start, end, report)
     return report

@@ -12,10 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.baskets import access, documents, forms, selectors
-from grenier.baskets.models import (
-    Agreement,
-    WorkshopKind,
-)
+from grenier.baskets.models import Agreement
 from grenier.baskets.views.common import _render
 from grenier.core import permissions
 from grenier.core.models import Territory
@@ -120,7 +117,6 @@ def report(request: HttpRequest, territory: Territory) -> HttpResponse:
     figures = selectors.year_report(
         territory, year, funders=access.funders_of(request.user, territory) if restricted else None
     )
-    kinds = dict(WorkshopKind.choices)
     return _render(
         request,
         territory,
@@ -129,6 +125,6 @@ def report(request: HttpRequest, territory: Territory) -> HttpResponse:
         report=figures,
         year=year,
         years=list(range(today.year, today.year - 5, -1)),
-        kinds=[(kinds.get(kind, kind), count) for kind, count in figures.workshops_by_kind],
+        kinds=figures.workshops_by_kind,
         restricted=restricted,
     )

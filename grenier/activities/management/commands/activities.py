@@ -1,5 +1,6 @@
-"""``grenier activities remind|sessions``: the day-before reminders (for cron: once a day, a second run the same
-day sends nothing again), and the coming sessions of a territory with their places."""
+"""``grenier activities remind|sessions|reward``: the day-before reminders (for cron: once a day, a second run the
+same day sends nothing again), the coming sessions of a territory with their places, and the reciprocity rewards
+due for volunteering hours (for cron: a second run pays nothing again)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from grenier.activities import selectors, services
+from grenier.activities import reciprocity, selectors, services
 from grenier.activities.models import Session
 from grenier.core.models import Territory
+from grenier.core.money import format_cents
 
 
 def _territory(slug: str | None) -> Territory | None:
@@ -37,12 +39,19 @@ class Command(BaseCommand):
         )
         sessions = sub.add_parser("sessions", help="The coming sessions of a territory, with their places.")
         sessions.add_argument("--territory", default="demo")
+        reward = sub.add_parser(
+            "reward", help="Pay the reciprocity rewards earned by volunteering hours (each hour once)."
+        )
+        reward.add_argument("--territory", help="Only this territory (default: every one).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         territory = _territory(options.get("territory"))
         if options["action"] == "remind":
             sent = services.reminders_send(today=options.get("today"), territory=territory)
             self.stdout.write(f"{sent} reminders sent.")
+            return
+        if options["action"] == "reward":
+            self._reward(territory)
             return
         rows = selectors.upcoming(Session.objects.filter(territory=territory), timezone.localdate())
         count = 0
@@ -53,3 +62,12 @@ class Command(BaseCommand):
                 f"{session.left}/{session.capacity} left\t{session.waiting} waiting"  # type: ignore[attr-defined]
             )
         self.stdout.write(f"{count} sessions.")
+
+    def _reward(self, territory: Territory | None) -> None:
+        territories = [territory] if territory else list(Territory.objects.order_by("slug"))
+        for current in territories:
+            paid = reciprocity.rewards_pay(territory=current, actor=None)
+            self.stdout.write(
+                f"{current.slug}: {paid.rewards} rewards to {paid.households} households "
+                f"(food credit {format_cents(paid.credit_cents)}, baskets {format_cents(paid.basket_cents)})."
+            )
