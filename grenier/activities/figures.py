@@ -21,10 +21,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from grenier.activities import access
 from grenier.activities.models import (
     STANDARD_KINDS,
     Activity,
@@ -39,6 +41,9 @@ from grenier.activities.models import (
 from grenier.baskets import selectors as baskets_selectors
 from grenier.core.models import Territory
 from grenier.core.months import month_name
+
+if TYPE_CHECKING:
+    from grenier.core.permissions import AnyUser
 
 
 @dataclass
@@ -62,15 +67,6 @@ class Row:
     def new(self) -> int:
         return len(self.new_ids)
 
-    @property
-    def hours(self) -> str:
-        """The minutes as hours and minutes (``12 h 30``)."""
-        return (
-            f"{self.minutes // 60} h {self.minutes % 60:02d}"
-            if self.minutes % 60
-            else f"{self.minutes // 60} h"
-        )
-
 
 @dataclass
 class Figures:
@@ -82,6 +78,15 @@ class Figures:
     by_month: list[Row]
     not_taken: int = 0  # sessions held whose attendance was never taken
     distributions: Row | None = None  # volunteering at the pickup points' distributions
+
+
+def readable(user: AnyUser, territory: Territory) -> tuple[QuerySet[Activity], bool]:
+    """The activities ``user`` reads the figures of (a coordinator: all; an organiser: their own), and whether
+    they are the whole territory's (then the distributions' volunteering is shown too)."""
+    everything = access.manages_all(user, territory)
+    if everything:
+        return Activity.objects.filter(territory=territory), True
+    return access.managed_activities(user, territory), False
 
 
 def organiser_key(organiser: Organiser) -> str:

@@ -481,6 +481,11 @@ class HeldWorkshops:
 workshop_sources: list[Callable[[Territory, date, date], HeldWorkshops]] = []
 
 
+def _capital(label: str) -> str:
+    """A kind's label as a heading (« Jardinage »), so that a typed kind and the activities' one share a line."""
+    return label[:1].upper() + label[1:]
+
+
 def _workshops(territory: Territory, start: date, end: date, report: YearReport) -> None:
     """The workshops held from ``start`` to ``end``: the activities' sessions once they exist, the workshops typed
     on the gardens' pages before that."""
@@ -491,7 +496,7 @@ def _workshops(territory: Territory, start: date, end: date, report: YearReport)
     counted = typed.aggregate(n=Count("id"), people=Sum("participants"))
     kinds = dict(WorkshopKind.choices)
     by_kind: dict[str, int] = {
-        str(kinds.get(kind, kind)): n
+        _capital(str(kinds.get(kind, kind))): n
         for kind, n in typed.values_list("kind")
         .annotate(n=Count("id"))
         .order_by("kind")

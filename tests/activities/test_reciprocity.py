@@ -5,6 +5,7 @@ at once) the reward is run."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from io import StringIO
 
@@ -12,13 +13,15 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from grenier.activities import reciprocity, services
 from grenier.activities.models import ReciprocityReward, ReciprocityRule, Volunteering, VolunteerSlot
 from grenier.baskets import accounts as baskets_accounts
 from grenier.core.errors import InvalidInput
-from grenier.core.models import Household, User
+from grenier.core.models import Household, Role, User
 from grenier.core.money import format_cents
 from grenier.fund.accounts import household_credit
 from grenier.governance import services as governance
@@ -27,6 +30,7 @@ from grenier.ledger.models import Entry
 from grenier.ledger.selectors import balance, ledger_check
 
 from ..conftest import Cast, make_user
+from ..core.test_api import assert_problem, bearer, post
 from .conftest import Volunteering as VolunteeringCase
 
 DECEMBER = date(2026, 12, 1)
@@ -270,3 +274,61 @@ def test_rewards_run_twice_at_once_pay_once(
     assert ReciprocityReward.objects.count() == 2
     assert balance(household_credit(Household.objects.get(pk=cast.household.pk))) == 4_000
     assert ledger_check(cast.territory).ok
+
+
+# --- pages and API: who may ------------------------------------------------------------------------------------------
+
+ROLES = [role.value for role in Role]
+EVERYONE = [*ROLES, "outsider", "nobody"]
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_the_rewards_page_for_every_role(
+    volunteering: VolunteeringCase,
+    login: Callable[..., Client],
+    pinned_clock: time_machine.Traveller,
+    who: str,
+) -> None:
+    cast = volunteering.cast
+    _vote(cast, CREDIT_RULE)
+    _give(volunteering, cast["member"], cast.household, date(2026, 12, 3), 150)
+    pinned_clock.move_to(_at(2026, 12, 10, 9))
+    client = login(cast[who])
+    page = client.get(reverse("activities_rewards", args=[cast.territory.slug]))
+    pay = client.post(reverse("activities_rewards_pay", args=[cast.territory.slug]))
+    outside = who in {"outsider", "nobody"}
+    assert page.status_code == (404 if outside else 200)
+    assert pay.status_code == (404 if outside else 302 if who == "coordinator" else 403)
+    assert ReciprocityReward.objects.count() == (1 if who == "coordinator" else 0)
+    if outside:
+        return
+    body = client.get(reverse("activities_rewards", args=[cast.territory.slug])).content.decode()
+    assert "20,00" in body  # the rule in words
+    if who == "member":
+        assert 'id="hours-given">2 h 30<' in body and 'id="due"' in body
+    assert ("pay-rewards" in body or 'id="paid-list"' in body) == (who == "coordinator")
+    assert ("Foyer Martin-Test" in body) == (who == "coordinator")  # nobody else sees who is rewarded
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_the_rewards_api_for_every_role(
+    volunteering: VolunteeringCase, client: Client, pinned_clock: time_machine.Traveller, who: str
+) -> None:
+    cast = volunteering.cast
+    _vote(cast, CREDIT_RULE)
+    _give(volunteering, cast["member"], cast.household, date(2026, 12, 3), 150)
+    pinned_clock.move_to(_at(2026, 12, 10, 9))
+    paid = post(client, "/api/v1/activities/rewards/pay", {}, bearer(cast, who))
+    if who == "coordinator":
+        assert paid.status_code == 200 and paid.json()["rewards"] == 1
+        assert post(client, "/api/v1/activities/rewards/pay", {}, bearer(cast, who)).json()["rewards"] == 0
+    else:
+        assert_problem(paid, 403)
+    mine = client.get("/api/v1/activities/rewards", headers=bearer(cast, who))
+    assert mine.status_code == 200
+    data = mine.json()
+    if who == "member":
+        assert data["household_id"] == cast.household.pk and data["minutes_counted"] == 150
+        assert len(data["rewards"]) == 0 and data["rewards_due"] == 1
+    else:
+        assert data["household_id"] is None and data["rewards"] == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # isort: off
 from grenier.activities.api.common import router
-from grenier.activities.api import sessions, volunteering
+from grenier.activities.api import figures, sessions, volunteering
 # isort: on
 
-__all__ = ["router", "sessions", "volunteering"]
+__all__ = ["figures", "router", "sessions", "volunteering"]

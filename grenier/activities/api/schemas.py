@@ -84,3 +84,62 @@ class VolunteeringOut(Schema):
     household_id: int | None
     status: str = Field(..., description="signed or cancelled")
     minutes: int | None = Field(..., description="Recorded by those who run the slot; null until then.")
+
+
+# --- figures and reciprocity ----------------------------------------------------------------------------------------
+
+
+class ActivityFiguresRowOut(Schema):
+    key: str = Field(
+        ..., description="total, a kind's id, an organiser's key (garden:3, association:…) or YYYY-MM"
+    )
+    label: str
+    sessions: int = Field(..., description="Sessions held: not cancelled, their day come.")
+    persons: int = Field(..., description="Ticked present plus walk-ins (a class: its head count).")
+    children: int
+    households: int = Field(..., description="Distinct households present (by registration or card).")
+    new_households: int = Field(..., description="Households that had never come before the period.")
+    volunteering_minutes: int
+
+
+class ActivityFiguresOut(Schema):
+    start: date
+    end: date
+    total: ActivityFiguresRowOut
+    by_kind: list[ActivityFiguresRowOut]
+    by_organiser: list[ActivityFiguresRowOut]
+    by_month: list[ActivityFiguresRowOut]
+    not_taken: int = Field(..., description="Sessions held whose attendance was never taken.")
+    distributions_minutes: int | None = Field(
+        ..., description="Volunteering at the basket distributions (coordinators, without a filter)."
+    )
+
+
+class ReciprocityRewardOut(Schema):
+    sequence: int
+    paid_at: datetime
+    minutes: int
+    reward: str = Field(..., description="credit or basket")
+    amount_cents: int
+    garden: str
+
+
+class ReciprocityRewardsOut(Schema):
+    rule: str = Field(..., description="The rule in force, in words.")
+    household_id: int | None = Field(
+        ..., description="The household rewarded for one's hours (none: no reward)."
+    )
+    minutes_counted: int
+    minutes_rewarded: int
+    minutes_to_next: int | None = Field(
+        ..., description="Still to give for the next reward (none: no reward)."
+    )
+    rewards_due: int = Field(..., description="Earned, paid at the next run.")
+    rewards: list[ReciprocityRewardOut]
+
+
+class ReciprocityPaidOut(Schema):
+    households: int
+    rewards: int
+    credit_cents: int
+    basket_cents: int

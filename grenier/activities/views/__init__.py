@@ -1,5 +1,6 @@
 """Pages of the activities, by who uses them: the public calendar, the people who come, the organisers."""
 
+from grenier.activities.views.figures import figures_page
 from grenier.activities.views.members import home, mine, registration_cancel, session_detail
 from grenier.activities.views.organisers import (
     activity_new,
@@ -12,6 +13,7 @@ from grenier.activities.views.organisers import (
     walk_in,
 )
 from grenier.activities.views.public import calendar
+from grenier.activities.views.reciprocity import rewards, rewards_pay
 from grenier.activities.views.volunteering import (
     hours,
     sign_up,
@@ -26,12 +28,15 @@ __all__ = [
     "attendance",
     "attendance_mark",
     "calendar",
+    "figures_page",
     "home",
     "hours",
     "kind_new",
     "mine",
     "organise",
     "registration_cancel",
+    "rewards",
+    "rewards_pay",
     "session_close",
     "session_detail",
     "session_new",
