@@ -1,6 +1,7 @@
 """The activities' part of the demo territory: a season of the Jardin des Sources' workshops (past ones attended
 and closed, the next ones open, one full with a waiting list), the growers' food-education sessions at the school
-and two farm visits with classes, and a shared meal each month at a tiers-lieu. Invented names only.
+and two farm visits with classes, a shared meal each month at a tiers-lieu, and volunteering at the member's pickup
+point with its hours recorded, rewarded under the reciprocity rule the committee adopted. Invented names only.
 
 Keys carry each session's day, so a second run the same day changes nothing."""
 
@@ -13,10 +14,20 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from grenier.activities import services
-from grenier.activities.models import Activity, ActivityKind, Audience, Session
-from grenier.baskets.models import Garden, GardenMembership
+from grenier.activities import reciprocity, services
+from grenier.activities.models import (
+    Activity,
+    ActivityKind,
+    Audience,
+    Session,
+    Volunteering,
+    VolunteeringStatus,
+    VolunteerSlot,
+)
+from grenier.baskets.models import DistributionSheet, Garden, GardenMembership, PickupPoint
 from grenier.core.models import Household, Territory, User
+from grenier.governance import services as governance
+from grenier.governance.models import Ballot, Body, BodyKind, Choice, Majority, Proposal
 from grenier.supply.models import Kitchen, Producer
 
 Log = Callable[[str], None]
@@ -143,6 +154,7 @@ def extend(territory: Territory, log: Log) -> None:
         counts += _school(territory, kinds, grower, coordinator, today)
         counts += _shared_meals(territory, kinds, coordinator, households, member, today)
     log(f"  {counts} activity sessions")
+    _reciprocity(territory, people, member, today, log)
 
 
 def _garden_season(
@@ -326,3 +338,132 @@ def _shared_meals(
         _fill(session, households[200:400], 25 if day < today else 8 + 4 * (months + 3), today, guest)
         count += 1
     return count
+
+
+# --- volunteering at the pickup point, and the reciprocity rule ------------------------------------------------------
+
+RECIPROCITY_WEEKS = 12  # the distributions of the last weeks that had volunteers
+
+
+def _reciprocity(
+    territory: Territory, people: dict[str, User], member: Household | None, today: date, log: Log
+) -> None:
+    """The committee adopted, before the first of these weeks, the rule "4 hours of volunteering give 15 € of food
+    credit"; the member (the demo's login) and the garden's volunteer (no household here: hours, no reward) handed
+    out baskets at the member's pickup point on past distributions; the rewards were paid; the next distribution
+    calls for two volunteers."""
+    volunteer = people.get(f"member@{DOMAIN}")
+    helper = people.get(f"cashier@{DOMAIN}")
+    garden = Garden.objects.filter(territory=territory, name=GARDEN).first()
+    point = PickupPoint.objects.filter(garden=garden).order_by("pk").first() if garden else None
+    if point is None or volunteer is None or member is None:
+        return
+    start = today - timedelta(weeks=RECIPROCITY_WEEKS)
+    month = start.replace(day=1)
+    with transaction.atomic():
+        _reciprocity_vote(territory, month)
+        sheets = DistributionSheet.objects.filter(pickup_point=point, on__gte=start, on__lt=today).order_by(
+            "on"
+        )
+        for index, sheet in enumerate(sheets):
+            slot = _past_slot(territory, sheet, helper)
+            _past_volunteering(slot, helper, None, 150)
+            if index % 2 == 0:  # the member every other week, two and a half hours
+                _past_volunteering(slot, volunteer, member, 150)
+        coming = DistributionSheet.objects.filter(
+            pickup_point=point, on__gte=today, closed_at__isnull=True
+        ).order_by("on")
+        for sheet in coming[:1]:
+            services.slot_create(
+                territory=territory,
+                sheet=sheet,
+                task="Distribution des paniers",
+                starts_at=time(16, 30),
+                ends_at=time(19, 0),
+                places=2,
+                actor=helper,
+                idempotency_key=f"demo-slot-{point.pk}-{sheet.on.isoformat()}",
+                now=_at(sheet.on, time(8)) if sheet.on == today else None,
+            )
+    paid = reciprocity.rewards_pay(territory=territory, actor=None, today=today)
+    log(
+        f"  reciprocity: {paid.rewards} rewards paid now, {member.reciprocity_rewards.count()} to the member in all"
+    )
+
+
+def _reciprocity_vote(territory: Territory, month: date) -> None:
+    """The committee's vote, held before ``month`` (public ballots, closed and applied by the services)."""
+    body = Body.objects.filter(territory=territory, kind=BodyKind.COMMITTEE).order_by("pk").first()
+    if (
+        body is None
+        or Proposal.objects.filter(territory=territory, idempotency_key="demo-vote-reciprocity").exists()
+    ):
+        return
+    members = list(body.memberships.filter(left_at__isnull=True).select_related("user").order_by("pk"))
+    if not members:
+        return
+    closes_at = _at(month - timedelta(days=10), time(20))
+    proposal = Proposal.objects.create(
+        territory=territory,
+        body=body,
+        author=members[0].user,
+        title="Réciprocité : 4 heures de bénévolat donnent 15 € de crédit",
+        text="Les tiers-lieux l'ont demandé : chaque tranche de 4 heures de bénévolat (distributions, ateliers, "
+        "repas partagés) donne 15 € de crédit alimentaire au foyer du bénévole.",
+        kind="reciprocity_rule",
+        payload={"hours": 4, "reward": "credit", "credit_cents": 1_500, "garden_id": None, "basket_cents": 0},
+        opens_at=closes_at - timedelta(days=10),
+        closes_at=closes_at,
+        quorum_percent=30,
+        majority=Majority.SIMPLE,
+        secret=False,
+        effective_month=month,
+        idempotency_key="demo-vote-reciprocity",
+        notified_open_at=closes_at - timedelta(days=10),
+        notified_reminder_at=closes_at - timedelta(days=1),
+    )
+    for index, membership in enumerate(members[:11]):
+        Ballot.objects.create(
+            proposal=proposal,
+            voter=membership.user,
+            choice=Choice.AGAINST if index in (3, 8) else Choice.ABSTAIN if index == 5 else Choice.FOR,
+            cast_at=closes_at - timedelta(days=9 - index % 8),
+        )
+    governance.proposal_close(proposal=proposal, actor=None, now=closes_at + timedelta(hours=1))
+
+
+def _past_slot(territory: Territory, sheet: DistributionSheet, helper: User | None) -> VolunteerSlot:
+    """A past distribution's call for volunteers, as it was made (written as history: the sheet is closed)."""
+    slot, _created = VolunteerSlot.objects.get_or_create(
+        territory=territory,
+        idempotency_key=f"demo-slot-{sheet.pickup_point_id}-{sheet.on.isoformat()}",
+        defaults={
+            "sheet": sheet,
+            "task": "Distribution des paniers",
+            "date": sheet.on,
+            "starts_at": time(16, 30),
+            "ends_at": time(19, 0),
+            "places": 2,
+            "created_by": helper,
+        },
+    )
+    return slot
+
+
+def _past_volunteering(
+    slot: VolunteerSlot, person: User | None, household: Household | None, minutes: int
+) -> None:
+    if person is None:
+        return
+    Volunteering.objects.get_or_create(
+        slot=slot,
+        idempotency_key=f"demo-volunteering-{slot.pk}-{person.pk}",
+        defaults={
+            "volunteer": person,
+            "household": household,
+            "status": VolunteeringStatus.SIGNED_UP,
+            "minutes": minutes,
+            "recorded_by": slot.created_by,
+            "recorded_at": _at(slot.date, time(19, 30)),
+        },
+    )
