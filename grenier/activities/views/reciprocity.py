@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from grenier.activities import access, reciprocity
@@ -55,14 +56,16 @@ def rewards(request: HttpRequest, territory: Territory) -> HttpResponse:
 def rewards_pay(request: HttpRequest, territory: Territory) -> HttpResponse:
     paid = reciprocity.rewards_pay(territory=territory, actor=user_of(request))
     if paid.rewards:
+        rewards_text = ngettext("%(n)s reward paid", "%(n)s rewards paid", paid.rewards) % {"n": paid.rewards}
+        households_text = ngettext("to %(n)s household", "to %(n)s households", paid.households) % {
+            "n": paid.households
+        }
         messages.success(
             request,
-            _(
-                "%(rewards)s rewards paid to %(households)s households (food credit %(credit)s, baskets %(baskets)s)."
-            )
+            _("%(rewards)s %(households)s (food credit %(credit)s, baskets %(baskets)s).")
             % {
-                "rewards": paid.rewards,
-                "households": paid.households,
+                "rewards": rewards_text,
+                "households": households_text,
                 "credit": format_cents(paid.credit_cents),
                 "baskets": format_cents(paid.basket_cents),
             },
