@@ -40,8 +40,9 @@ class ReciprocityPayload(Payload):
             basket_cents=self.basket_cents,
         )
         if errors:
+            problems = [problem for found in errors.values() for problem in found]
             raise InvalidInput(
-                _("The reciprocity rule is not valid."),
+                problems[0] if len(problems) == 1 else _("The reciprocity rule is not valid."),
                 errors={f"payload.{name}": problems for name, problems in errors.items()},
             )
 

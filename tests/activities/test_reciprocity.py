@@ -25,7 +25,7 @@ from grenier.core.models import Household, Role, User
 from grenier.core.money import format_cents
 from grenier.fund.accounts import household_credit
 from grenier.governance import services as governance
-from grenier.governance.models import BodyKind, Choice, Decision, EffectStatus, Majority
+from grenier.governance.models import BodyKind, Choice, Decision, EffectStatus, Majority, Proposal
 from grenier.ledger.models import Entry
 from grenier.ledger.selectors import balance, ledger_check
 
@@ -332,3 +332,51 @@ def test_the_rewards_api_for_every_role(
         assert len(data["rewards"]) == 0 and data["rewards_due"] == 1
     else:
         assert data["household_id"] is None and data["rewards"] == []
+
+
+def test_a_committee_member_proposes_the_rule_from_the_votes_page(
+    volunteering: VolunteeringCase, login: Callable[..., Client]
+) -> None:
+    cast = volunteering.cast
+    body = governance.body_ensure(territory=cast.territory, kind=BodyKind.COMMITTEE, name="Comité")
+    governance.membership_join(
+        body=body, user=cast["committee"], actor=None, at=timezone.now() - timedelta(days=3)
+    )
+    client = login(cast["committee"])
+    url = reverse("governance_new", args=[cast.territory.slug])
+    page = client.get(url).content.decode()
+    assert 'value="reciprocity_rule"' in page and "reciprocity_rule__hours" in page
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    form = {
+        "idempotency_key": "form-reciprocity-0001",
+        "body": body.pk,
+        "title": "Réciprocité",
+        "text": "4 heures donnent un panier.",
+        "kind": "reciprocity_rule",
+        "opens_at": f"{now:%Y-%m-%dT%H:%M}",
+        "closes_at": f"{now + timedelta(days=7):%Y-%m-%dT%H:%M}",
+        "quorum_percent": "0",
+        "majority": "simple",
+        "effective_month": "2027-01",
+        "reciprocity_rule__hours": "4",
+        "reciprocity_rule__reward": "basket",
+        "reciprocity_rule__garden_id": "",
+        "reciprocity_rule__basket_cents": "14,50",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 200, refused
+    errors = refused.context["form"].errors
+    assert "Choisissez un jardin du territoire" in str(errors), errors
+    form["reciprocity_rule__garden_id"] = str(volunteering.point.garden.pk)
+    response = client.post(url, form)
+    assert response.status_code == 302
+    proposal = Proposal.objects.get(kind="reciprocity_rule")
+    assert proposal.payload == {
+        "hours": 4,
+        "reward": "basket",
+        "credit_cents": 0,
+        "garden_id": volunteering.point.garden.pk,
+        "basket_cents": 1_450,
+    }
+    preview = " ".join(governance.preview(proposal))
+    assert "Jardin des Test" in preview and "14,50" in preview
