@@ -241,3 +241,15 @@ def test_the_figures_api_for_every_role(case: Case, client: Client, who: str) ->
         assert data["total"]["sessions"] == 3 and data["total"]["households"] == 3
         assert data["total"]["volunteering_minutes"] == 90 and data["distributions_minutes"] == 150
         assert data["not_taken"] == 1
+
+
+def test_the_yearly_report_page_says_where_its_workshops_come_from(
+    case: Case, login: Callable[..., Client]
+) -> None:
+    client = login(case.cast["coordinator"])
+    url = reverse("baskets_report", args=[case.cast.territory.slug])
+    body = client.get(url, {"year": "2026"}).content.decode()
+    assert 'id="workshops">1<' in body  # the garden's session of 9/12, none typed
+    assert "depuis le 09/12/2026" in body and "les 0 d'avant cette date" in body.replace("&#x27;", "'")
+    before = client.get(url, {"year": "2025"}).content.decode()
+    assert 'id="workshops">0<' in before
