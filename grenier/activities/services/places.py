@@ -1,0 +1,60 @@
+"""A session's places: counting those taken, refusing a session that is over, serving its waiting list. Shared by
+the registrations and the sessions' capacity; the callers lock the session's row first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from grenier.activities import notifications
+from grenier.activities.models import Registration, RegistrationStatus, Session
+from grenier.core.errors import Conflict
+from grenier.core.services import audit
+
+MAX_PERSONS = 50  # in one household's registration, or one class
+
+
+def places_taken(session: Session) -> int:
+    """Persons confirmed on ``session`` (not those waiting, nor those counted at the door)."""
+    total = session.registrations.filter(status=RegistrationStatus.CONFIRMED).aggregate(
+        adults=Sum("adults"), children=Sum("children")
+    )
+    return (total["adults"] or 0) + (total["children"] or 0)
+
+
+def refuse_closed(session: Session) -> None:
+    if session.cancelled_at is not None:
+        raise Conflict(_("This session was cancelled."))
+    if session.closed_at is not None:
+        raise Conflict(_("This session is over: its attendance is recorded."))
+
+
+def serve_waiting_list(session: Session, now: datetime) -> list[Registration]:
+    """Confirm the waiting registrations in order while their persons fit (the session's row is locked by the
+    caller). Each one promoted is told by e-mail once the transaction commits."""
+    free = session.capacity - places_taken(session)
+    promoted: list[Registration] = []
+    for waiting in session.registrations.filter(status=RegistrationStatus.WAITING).order_by(
+        "waiting_since", "id"
+    ):
+        if waiting.places > free:
+            break  # the first in line keeps its rank until its persons fit
+        waiting.status = RegistrationStatus.CONFIRMED
+        waiting.promoted_at = now
+        waiting.save(update_fields=["status", "promoted_at"])
+        free -= waiting.places
+        promoted.append(waiting)
+        audit(
+            territory=session.territory,
+            actor=None,
+            action="activities.promote",
+            subject=f"registration:{waiting.pk}",
+            session=session.pk,
+        )
+    for registration in promoted:
+        transaction.on_commit(partial(notifications.place_freed, registration.pk))
+    return promoted

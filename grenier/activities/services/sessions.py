@@ -1,0 +1,174 @@
+"""Sessions of an activity: their creation (when, where, how many places, who may come, until when one registers)
+and a change of their places, which serves the waiting list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grenier.activities.models import Activity, Audience, Session
+from grenier.activities.services.places import places_taken, refuse_closed, serve_waiting_list
+from grenier.baskets.models import Garden, PickupPoint
+from grenier.core.errors import InvalidInput
+from grenier.core.idempotency import fingerprint, replayed
+from grenier.core.models import Territory, User
+from grenier.core.services import audit
+from grenier.orders.models import BuyingGroup
+from grenier.supply.models import Kitchen, Producer
+
+Place = Garden | PickupPoint | Producer | Kitchen
+
+
+def default_deadline(day: date) -> datetime:
+    """Registrations close the day before at noon (Paris time), unless the organiser says otherwise."""
+    return timezone.make_aware(datetime.combine(day - timedelta(days=1), time(12, 0)))
+
+
+def _audience_errors(
+    audience: Audience | str, audience_garden: Garden | None, audience_group: BuyingGroup | None
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if audience not in Audience.values:
+        errors["audience"] = [_("Choose who may come.")]
+    if (audience == Audience.GARDEN) != (audience_garden is not None):
+        errors["audience_garden"] = [
+            _("Name the garden whose members may come (and only for that audience).")
+        ]
+    if (audience == Audience.GROUP) != (audience_group is not None):
+        errors["audience_group"] = [_("Name the group whose members may come (and only for that audience).")]
+    return errors
+
+
+def _check_session(territory: Territory, request: dict[str, Any]) -> None:
+    """Refuse a session that ends before it starts, has no places, no place or a place of another territory, or
+    closes its registrations after it starts."""
+    day, starts_at, place = request["day"], request["starts_at"], request["place"]
+    errors: dict[str, list[str]] = {}
+    if request["ends_at"] <= starts_at:
+        errors["ends_at"] = [_("A session ends after it starts.")]
+    if not 1 <= request["capacity"] <= 10_000:
+        errors["capacity"] = [_("Between 1 and 10,000 places.")]
+    errors |= _audience_errors(request["audience"], request["audience_garden"], request["audience_group"])
+    owners = [
+        request["audience_garden"],
+        request["audience_group"],
+        place.garden if isinstance(place, PickupPoint) else place,
+    ]
+    if any(row is not None and row.territory_id != territory.pk for row in owners):
+        errors["place"] = [_("This place belongs to another territory.")]
+    if place is None and not request["address"]:
+        errors["address"] = [_("Say where: an address or a place of Grenier.")]
+    if request["deadline"] > timezone.make_aware(datetime.combine(day, starts_at)):
+        errors["registration_deadline"] = [_("Registrations close before the session starts.")]
+    if errors:
+        raise InvalidInput(_("The session could not be recorded."), errors=errors)
+
+
+def _place_fields(place: Place | None) -> dict[str, Place | None]:
+    """The session's one place column set, the others empty."""
+    return {
+        "place_garden": place if isinstance(place, Garden) else None,
+        "place_pickup_point": place if isinstance(place, PickupPoint) else None,
+        "place_producer": place if isinstance(place, Producer) else None,
+        "place_kitchen": place if isinstance(place, Kitchen) else None,
+    }
+
+
+def session_create(
+    *,
+    activity: Activity,
+    day: date,
+    starts_at: time,
+    ends_at: time,
+    capacity: int,
+    audience: Audience | str,
+    actor: User | None,
+    idempotency_key: str,
+    address: str = "",
+    place: Place | None = None,
+    audience_garden: Garden | None = None,
+    audience_group: BuyingGroup | None = None,
+    accessibility: str = "",
+    registration_deadline: datetime | None = None,
+) -> Session:
+    """A session of ``activity``. Sent again under the same key, answers the same session."""
+    deadline = registration_deadline or default_deadline(day)
+    request: dict[str, Any] = {
+        "day": day,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "capacity": capacity,
+        "audience": str(audience),
+        "address": address.strip(),
+        "place": place,
+        "audience_garden": audience_garden,
+        "audience_group": audience_group,
+        "accessibility": accessibility.strip(),
+        "deadline": deadline,
+    }
+    found = Session.objects.filter(activity=activity, idempotency_key=idempotency_key).first()
+    if found is not None:
+        return replayed(found, key=idempotency_key, **request)
+    _check_session(activity.territory, request)
+    try:
+        with transaction.atomic():
+            session = Session.objects.create(
+                activity=activity,
+                territory=activity.territory,
+                date=day,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                address=address.strip()[:300],
+                **_place_fields(place),
+                capacity=capacity,
+                audience=str(audience),
+                audience_garden=audience_garden,
+                audience_group=audience_group,
+                accessibility=accessibility.strip()[:500],
+                registration_deadline=deadline,
+                created_by=actor,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint(**request),
+            )
+            audit(
+                territory=activity.territory,
+                actor=actor,
+                action="activities.session.create",
+                subject=f"session:{session.pk}",
+            )
+    except IntegrityError:
+        won = Session.objects.filter(activity=activity, idempotency_key=idempotency_key).first()
+        if won is None:
+            raise
+        return replayed(won, key=idempotency_key, **request)
+    return session
+
+
+def session_capacity_set(
+    *, session: Session, capacity: int, actor: User | None, now: datetime | None = None
+) -> Session:
+    """Change a session's places; more places serve the waiting list. Fewer than already confirmed is refused."""
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        refuse_closed(locked)
+        taken = places_taken(locked)
+        if not max(taken, 1) <= capacity <= 10_000:
+            raise InvalidInput(
+                _("%(count)s persons are already registered.") % {"count": taken},
+                errors={"capacity": [_("At least the persons already registered.")]},
+            )
+        locked.capacity = capacity
+        locked.save(update_fields=["capacity"])
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="activities.session.capacity",
+            subject=f"session:{locked.pk}",
+            capacity=capacity,
+        )
+        serve_waiting_list(locked, now or timezone.now())
+    return locked
