@@ -25,6 +25,7 @@ from grenier.activities.models import (
     VolunteerSlot,
 )
 from grenier.baskets.models import DistributionSheet, Garden, GardenMembership, PickupPoint
+from grenier.core.holidays import is_public_holiday
 from grenier.core.models import Household, Territory, User
 from grenier.governance import services as governance
 from grenier.governance.models import Ballot, Body, BodyKind, Choice, Majority, Proposal
@@ -40,6 +41,13 @@ CLASSES = [
     "CP — école des Tilleuls",
     "CM2 — école du Moulin",
 ]
+
+
+def _open_day(day: date) -> date:
+    """``day``, or the next day that is neither a public holiday nor a Sunday: nobody runs a workshop on 1 May."""
+    while is_public_holiday(day) or day.weekday() == 6:
+        day += timedelta(days=1)
+    return day
 
 
 def _at(day: date, hour: time) -> datetime:
@@ -192,7 +200,7 @@ def _garden_season(
     # Every other week, from eight weeks ago to six weeks ahead, alternately cooking and gardening.
     monday = today - timedelta(days=today.weekday())
     for index, week in enumerate(range(-8, 7, 2)):
-        day = monday + timedelta(weeks=week, days=2)  # Wednesday afternoons
+        day = _open_day(monday + timedelta(weeks=week, days=2))  # Wednesday afternoons
         activity = cooking if index % 2 == 0 else gardening
         start, end = (time(14, 0), time(16, 30)) if activity is cooking else (time(10, 0), time(12, 0))
         session = _session(
@@ -217,7 +225,7 @@ def _garden_season(
     if garden_members and garden is not None:
         members_only = _session(
             cooking,
-            monday + timedelta(weeks=1, days=4),
+            _open_day(monday + timedelta(weeks=1, days=4)),
             time(18, 0),
             time(20, 0),
             10,
@@ -266,16 +274,14 @@ def _school(
     count = 0
     school_place: dict[str, object] = {"place": canteen} if canteen else {"address": "École des Sources"}
     for index, weeks in enumerate((-3, 1, 4)):
-        day = today + timedelta(weeks=weeks) - timedelta(days=today.weekday()) + timedelta(days=1)  # Tuesdays
+        day = _open_day(today + timedelta(weeks=weeks, days=1 - today.weekday()))  # Tuesdays
         session = _session(
             lessons, day, time(9, 30), time(11, 0), 30, audience=Audience.SCHOOL, **school_place
         )
         _class(session, CLASSES[index % len(CLASSES)], 24, grower, today)
         count += 1
     for index, weeks in enumerate((-2, 3)):
-        day = (
-            today + timedelta(weeks=weeks) - timedelta(days=today.weekday()) + timedelta(days=3)
-        )  # Thursdays
+        day = _open_day(today + timedelta(weeks=weeks, days=3 - today.weekday()))  # Thursdays
         farm_place: dict[str, object] = {"place": visited} if visited else {"address": "Ferme de la Combe"}
         session = _session(visits, day, time(9, 0), time(12, 0), 32, audience=Audience.SCHOOL, **farm_place)
         _class(session, CLASSES[(index + 2) % len(CLASSES)], 26, grower, today)
@@ -323,7 +329,7 @@ def _shared_meals(
     count = 0
     for months in range(-3, 3):
         month = date(today.year + (today.month - 1 + months) // 12, (today.month - 1 + months) % 12 + 1, 1)
-        day = month + timedelta(days=(4 - month.weekday()) % 7)  # the first Friday
+        day = _open_day(month + timedelta(days=(4 - month.weekday()) % 7))  # the first Friday
         session = _session(
             meals,
             day,

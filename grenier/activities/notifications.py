@@ -14,6 +14,7 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from grenier.activities.models import Registration
+from grenier.activities.wording import persons_text
 
 
 def recipients(registration: Registration) -> list[str]:
@@ -37,8 +38,7 @@ def _session_lines(registration: Registration) -> list[str]:
             "end": time_format(session.ends_at, "H:i"),
         },
         _("Where: %(where)s") % {"where": session.where},
-        _("For %(adults)s adult(s) and %(children)s child(ren).")
-        % {"adults": registration.adults, "children": registration.children},
+        _("For %(persons)s.") % {"persons": persons_text(registration.adults, registration.children)},
     ]
     if session.accessibility:
         lines.append(_("Access: %(notes)s") % {"notes": session.accessibility})

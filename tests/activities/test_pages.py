@@ -160,7 +160,8 @@ def test_the_organiser_takes_attendance_and_closes(
     )
     assert walk_in.status_code == 302
     page = client.get(reverse("activities_attendance", args=[slug, w.session.pk])).content.decode()
-    assert "Foyer Voisin-Test" in page and "Présents : 2 adultes, 1 enfants" in page
+    assert "Foyer Voisin-Test" in page and "Présents : 2 adultes, 1 enfant" in page  # never "1 enfants"
+    assert "sur place : 1 adulte<" in page and "1 enfants" not in page
     assert login(w.cast["member"]).post(mark, {"attended": "0"}).status_code == 403
 
 

@@ -201,6 +201,7 @@ def test_reminders_go_the_day_before_once(
         with django_capture_on_commit_callbacks(execute=True):
             call_command("activities", "remind", stdout=out)
             call_command("activities", "remind", stdout=out)
-        assert out.getvalue().splitlines() == ["1 reminders sent.", "0 reminders sent."]
+        assert out.getvalue().splitlines() == ["1 reminder sent.", "0 reminders sent."]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["a@test.grenier"]
     assert "Demain" in mail.outbox[0].subject and "12 rue des Sources" in mail.outbox[0].body
+    assert "Pour 1 adulte." in mail.outbox[0].body  # not "1 adulte(s) et 0 enfant(s)"

@@ -19,8 +19,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from grenier.activities.models import Session
 from grenier.baskets.models import DistributionSheet, Garden, LineStatus
 from grenier.core import demo
+from grenier.core.holidays import is_public_holiday
 from grenier.core.models import Territory
 from grenier.fund.models import MonthlyRun, Payment, Settlement, SettlementStatus
 from grenier.governance.models import Decision, Proposal
@@ -83,11 +85,22 @@ def test_the_demo_tells_its_story_on_this_day(demo_day: Territory) -> None:
         *governance_story(territory, now),
         *baskets_story(territory, today),
         *orders_story(territory, now, today),
+        *activities_story(territory),
     ]
     report = ledger_check(territory)
     if not report.ok:
         problems.append(f"ledger check: {report.breaches}")
     assert not problems, "\n".join(problems)
+
+
+def activities_story(territory: Territory) -> list[str]:
+    """Workshops, school sessions and shared meals never on a public holiday nor on a Sunday."""
+    days = Session.objects.filter(territory=territory).values_list("date", flat=True)
+    return [
+        f"activities: a session on {day:%A %d %B %Y}, a public holiday or a Sunday"
+        for day in sorted(set(days))
+        if is_public_holiday(day) or day.weekday() == 6
+    ]
 
 
 def nothing_happened_in_the_future(now: datetime) -> list[str]:

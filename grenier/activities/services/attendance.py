@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grenier.activities.models import Registration, RegistrationStatus, Session, WalkIn
 from grenier.activities.services.places import MAX_PERSONS
@@ -44,7 +45,10 @@ def attendance_mark(*, registration: Registration, attended: bool, actor: User |
 def _check_walk_in(session: Session, household: Household | None, adults: int, children: int) -> None:
     if adults < 0 or children < 0 or not 1 <= adults + children <= MAX_PERSONS:
         raise InvalidInput(
-            _("Count between 1 and %(count)s persons.") % {"count": MAX_PERSONS},
+            ngettext(
+                "Count between 1 and %(count)s person.", "Count between 1 and %(count)s persons.", MAX_PERSONS
+            )
+            % {"count": MAX_PERSONS},
             errors={"adults": [_("At least one person.")]},
         )
     if household is not None and household.territory_id != session.territory_id:

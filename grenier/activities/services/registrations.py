@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grenier.activities.models import Audience, Registration, RegistrationStatus, Session
 from grenier.activities.services.places import MAX_PERSONS, places_taken, refuse_closed, serve_waiting_list
@@ -38,7 +39,14 @@ def _check_head_count(household: Household | None, class_name: str, adults: int,
     if adults < 0 or children < 0 or adults + children < 1:
         errors["adults"] = [_("Register at least one person.")]
     if adults + children > MAX_PERSONS:
-        errors["adults"] = [_("At most %(count)s persons in one registration.") % {"count": MAX_PERSONS}]
+        errors["adults"] = [
+            ngettext(
+                "At most %(count)s person in one registration.",
+                "At most %(count)s persons in one registration.",
+                MAX_PERSONS,
+            )
+            % {"count": MAX_PERSONS}
+        ]
     if (household is None) == (not class_name.strip()):
         errors["household"] = [_("Register a household, or a class by its name.")]
     if errors:
@@ -112,7 +120,12 @@ def _status_for(locked: Session, persons: int) -> RegistrationStatus:
     """Confirmed if the persons fit and nobody waits (else they would jump the queue), waiting otherwise."""
     if persons > locked.capacity:
         raise Conflict(
-            _("This session has %(count)s places in all.") % {"count": locked.capacity},
+            ngettext(
+                "This session has %(count)s place in all.",
+                "This session has %(count)s places in all.",
+                locked.capacity,
+            )
+            % {"count": locked.capacity},
             errors={"adults": [_("Too many persons for this session.")]},
         )
     someone_waits = locked.registrations.filter(status=RegistrationStatus.WAITING).exists()

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grenier.activities.models import Activity, Audience, Session
 from grenier.activities.services.places import places_taken, refuse_closed, serve_waiting_list
@@ -158,7 +159,12 @@ def session_capacity_set(
         taken = places_taken(locked)
         if not max(taken, 1) <= capacity <= 10_000:
             raise InvalidInput(
-                _("%(count)s persons are already registered.") % {"count": taken},
+                ngettext(
+                    "%(count)s person is already registered.",
+                    "%(count)s persons are already registered.",
+                    taken,
+                )
+                % {"count": taken},
                 errors={"capacity": [_("At least the persons already registered.")]},
             )
         locked.capacity = capacity

@@ -12,6 +12,7 @@ from datetime import datetime, time
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grenier.activities.models import (
     MAX_SLOT_MINUTES,
@@ -27,6 +28,12 @@ from grenier.core.models import Household, Territory, User
 from grenier.core.services import audit
 
 MAX_SLOT_PLACES = 100
+
+
+def _minutes_range() -> str:
+    return ngettext(
+        "Between 0 and %(count)s minute.", "Between 0 and %(count)s minutes.", MAX_SLOT_MINUTES
+    ) % {"count": MAX_SLOT_MINUTES}
 
 
 def _starts(slot: VolunteerSlot) -> datetime:
@@ -72,7 +79,12 @@ def slot_create(
     if ends_at <= starts_at:
         errors["ends_at"] = [_("A slot ends after it starts.")]
     if not 1 <= places <= MAX_SLOT_PLACES:
-        errors["places"] = [_("Between 1 and %(count)s volunteers.") % {"count": MAX_SLOT_PLACES}]
+        errors["places"] = [
+            ngettext(
+                "Between 1 and %(count)s volunteer.", "Between 1 and %(count)s volunteers.", MAX_SLOT_PLACES
+            )
+            % {"count": MAX_SLOT_PLACES}
+        ]
     if errors:
         raise InvalidInput(_("The volunteer slot could not be recorded."), errors=errors)
     if session is not None and (session.cancelled_at is not None or session.closed_at is not None):
@@ -207,8 +219,8 @@ def hours_record(
     now = now or timezone.now()
     if not 0 <= minutes <= MAX_SLOT_MINUTES:
         raise InvalidInput(
-            _("Between 0 and %(count)s minutes.") % {"count": MAX_SLOT_MINUTES},
-            errors={"minutes": [_("Between 0 and %(count)s minutes.") % {"count": MAX_SLOT_MINUTES}]},
+            _minutes_range(),
+            errors={"minutes": [_minutes_range()]},
         )
     with transaction.atomic():
         locked = Volunteering.objects.select_for_update().select_related("slot").get(pk=volunteering.pk)

@@ -1,8 +1,11 @@
-"""Template filters of the activities: minutes shown as hours (``hours``)."""
+"""Template tags of the activities: minutes shown as hours (``hours``), a head count in words with its plurals right
+(``{% persons adults children %}``)."""
 
 from __future__ import annotations
 
 from django import template
+
+from grenier.activities.wording import persons_text
 
 register = template.Library()
 
@@ -13,3 +16,8 @@ def hours(minutes: int | None) -> str:
     total = int(minutes or 0)
     whole, rest = divmod(total, 60)
     return f"{whole} h {rest:02d}" if rest else f"{whole} h"
+
+
+@register.simple_tag
+def persons(adults: int, children: int) -> str:
+    return persons_text(adults or 0, children or 0)

@@ -25,6 +25,11 @@ def _territory(slug: str | None) -> Territory | None:
     return territory
 
 
+def _s(count: int) -> str:
+    """The English plural mark of the command's counts ("1 session", "2 sessions")."""
+    return "" if count == 1 else "s"
+
+
 class Command(BaseCommand):
     help = "Activities: the day-before reminders, the coming sessions."
 
@@ -48,7 +53,7 @@ class Command(BaseCommand):
         territory = _territory(options.get("territory"))
         if options["action"] == "remind":
             sent = services.reminders_send(today=options.get("today"), territory=territory)
-            self.stdout.write(f"{sent} reminders sent.")
+            self.stdout.write(f"{sent} reminder{_s(sent)} sent.")
             return
         if options["action"] == "reward":
             self._reward(territory)
@@ -61,13 +66,13 @@ class Command(BaseCommand):
                 f"{session.pk}\t{session.date:%Y-%m-%d} {session.starts_at:%H:%M}\t{session.activity.title}\t"
                 f"{session.left}/{session.capacity} left\t{session.waiting} waiting"  # type: ignore[attr-defined]
             )
-        self.stdout.write(f"{count} sessions.")
+        self.stdout.write(f"{count} session{_s(count)}.")
 
     def _reward(self, territory: Territory | None) -> None:
         territories = [territory] if territory else list(Territory.objects.order_by("slug"))
         for current in territories:
             paid = reciprocity.rewards_pay(territory=current, actor=None)
             self.stdout.write(
-                f"{current.slug}: {paid.rewards} rewards to {paid.households} households "
+                f"{current.slug}: {paid.rewards} reward{_s(paid.rewards)} to {paid.households} household{_s(paid.households)} "
                 f"(food credit {format_cents(paid.credit_cents)}, baskets {format_cents(paid.basket_cents)})."
             )
