@@ -545,3 +545,23 @@ class ReciprocityReward(models.Model):
 
     def __str__(self) -> str:
         return f"reward {self.sequence} of {self.household_id}"
+class CalendarFeed(models.Model):
+    """A person's secret calendar address: their registrations as an iCalendar feed a calendar app reads without
+    logging in. The address is ``public_id`` followed by a signature of it made with the site's secret key, so
+    the database alone does not give it away; renewing draws a new ``public_id`` (the old address stops working),
+    stopping deletes the row. One per person and territory."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
+    public_id = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "territory"], name="activities_calendar_feed_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.territory.slug}"

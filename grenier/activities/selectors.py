@@ -44,6 +44,14 @@ def upcoming(sessions: QuerySet[Session], today: date) -> QuerySet[Session]:
     )
 
 
+def month_programme(sessions: QuerySet[Session], month: date) -> QuerySet[Session]:
+    """The sessions of the month starting ``month`` that are still on (not cancelled), by day and time."""
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return with_places(
+        sessions.filter(date__gte=month, date__lt=following, cancelled_at__isnull=True)
+    ).order_by("date", "starts_at", "id")
+
+
 def places_left(session: Session) -> int:
     """Places left on a session read through ``with_places``."""
     return int(getattr(session, "left", 0))

@@ -5,6 +5,11 @@ from grenier.activities import views
 urlpatterns = [
     path("activities/", views.home, name="activities_home"),
     path("activities/calendar/", views.calendar, name="activities_calendar"),
+    path("activities/programme/<int:year>-<int:month>.pdf", views.programme, name="activities_programme"),
+    path("activities/calendar.ics", views.territory_feed, name="activities_feed"),
+    path("activities/calendar/<slug:token>.ics", views.person_feed, name="activities_person_feed"),
+    path("activities/mine/calendar/renew/", views.feed_renew, name="activities_feed_renew"),
+    path("activities/mine/calendar/stop/", views.feed_stop, name="activities_feed_stop"),
     path("activities/mine/", views.mine, name="activities_mine"),
     path("activities/sessions/<int:session_id>/", views.session_detail, name="activities_session"),
     path(

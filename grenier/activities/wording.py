@@ -3,7 +3,9 @@ and the programme alike."""
 
 from __future__ import annotations
 
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+
+from grenier.activities.models import Audience, Session
 
 
 def adults_text(adults: int) -> str:
@@ -21,3 +23,21 @@ def persons_text(adults: int, children: int) -> str:
     if not adults:
         return children_text(children)
     return f"{adults_text(adults)}, {children_text(children)}"
+
+
+def places_left_text(left: int) -> str:
+    """ "7 places left", "1 place left", or that the session is full and new registrations wait."""
+    if left <= 0:
+        return gettext("Full: new registrations go on the waiting list.")
+    return ngettext("%(count)s place left", "%(count)s places left", left) % {"count": left}
+
+
+def audience_text(session: Session) -> str:
+    """Who may come, as the session's card says it."""
+    if session.audience == Audience.GARDEN:
+        return gettext("For the members of %(garden)s") % {"garden": session.audience_garden}
+    if session.audience == Audience.GROUP:
+        return gettext("For the members of %(group)s") % {"group": session.audience_group}
+    if session.audience == Audience.SCHOOL:
+        return gettext("For school classes")
+    return gettext("Open to every member household")

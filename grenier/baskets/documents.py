@@ -4,63 +4,26 @@ funder's statement for a period."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from io import BytesIO
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from grenier.baskets.models import DistributionLine, DistributionSheet, LineStatus
 from grenier.baskets.selectors import Statement
 from grenier.core.money import format_cents
-
-WIDTH = A4[0] - 36 * mm
-HEAD = colors.HexColor("#e6f0e8")
-
-
-def _plain(text: str) -> str:
-    """The PDF's standard fonts have no narrow no-break space."""
-    return (text or "").replace("\u202f", " ").replace("\u00a0", " ")
-
-
-def _escape(text: str) -> str:
-    return _plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+from grenier.core.pdf import WIDTH
+from grenier.core.pdf import build as _build
+from grenier.core.pdf import escape as _escape
+from grenier.core.pdf import grid as _grid
+from grenier.core.pdf import plain as _plain
 
 
 def _money(cents: int) -> str:
     return _plain(format_cents(cents))
-
-
-def _build(title: str, story: Sequence[Flowable]) -> bytes:
-    buffer = BytesIO()
-    SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=title,
-        author="Grenier",
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-    ).build(list(story))
-    return buffer.getvalue()
-
-
-def _grid(right_from: int | None = None) -> TableStyle:
-    commands: list[object] = [
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("FONTSIZE", (0, 0), (-1, -1), 9),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD),
-    ]
-    if right_from is not None:
-        commands.append(("ALIGN", (right_from, 0), (-1, -1), "RIGHT"))
-    return TableStyle(commands)
 
 
 def sheet_pdf(sheet: DistributionSheet, lines: Sequence[DistributionLine]) -> bytes:

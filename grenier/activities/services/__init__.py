@@ -1,6 +1,6 @@
 """Every write of the activities, one module per concern: the catalogue (kinds, activities and their organisers),
 sessions, a session's places and waiting list, registrations, attendance and the close of a session, the
-day-before reminders, volunteering. One transaction each, its audit line inside. Callers import from here.
+day-before reminders, volunteering, a person's calendar feed. One transaction each, its audit line inside. Callers import from here.
 
 **Places.** A session never has more persons confirmed than its capacity. Registering, cancelling and serving the
 waiting list lock the session's row first (``select_for_update``): two people taking the last place at once are
@@ -19,6 +19,7 @@ from grenier.activities.services.catalogue import (
     kind_create,
     kinds_ensure,
 )
+from grenier.activities.services.feeds import calendar_feed_renew, calendar_feed_stop
 from grenier.activities.services.places import MAX_PERSONS, places_taken
 from grenier.activities.services.registrations import Registered, register, registration_cancel
 from grenier.activities.services.reminders import reminders_send
@@ -47,6 +48,8 @@ __all__ = [
     "SignedUp",
     "activity_create",
     "attendance_mark",
+    "calendar_feed_renew",
+    "calendar_feed_stop",
     "default_deadline",
     "hours_record",
     "kind_create",

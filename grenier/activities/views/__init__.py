@@ -1,5 +1,6 @@
 """Pages of the activities, by who uses them: the public calendar, the people who come, the organisers."""
 
+from grenier.activities.views.feeds import feed_renew, feed_stop, person_feed, territory_feed
 from grenier.activities.views.figures import figures_page
 from grenier.activities.views.members import home, mine, registration_cancel, session_detail
 from grenier.activities.views.organisers import (
@@ -12,7 +13,7 @@ from grenier.activities.views.organisers import (
     session_new,
     walk_in,
 )
-from grenier.activities.views.public import calendar
+from grenier.activities.views.public import calendar, programme
 from grenier.activities.views.reciprocity import rewards, rewards_pay
 from grenier.activities.views.volunteering import (
     hours,
@@ -28,12 +29,16 @@ __all__ = [
     "attendance",
     "attendance_mark",
     "calendar",
+    "feed_renew",
+    "feed_stop",
     "figures_page",
     "home",
     "hours",
     "kind_new",
     "mine",
     "organise",
+    "person_feed",
+    "programme",
     "registration_cancel",
     "rewards",
     "rewards_pay",
@@ -43,6 +48,7 @@ __all__ = [
     "sign_up",
     "slot_detail",
     "slot_new",
+    "territory_feed",
     "volunteer",
     "volunteering_cancel",
     "walk_in",

@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from grenier.activities import access, forms, selectors, services
-from grenier.activities.models import Audience, RegistrationStatus, Session
+from grenier.activities import access, feeds, forms, selectors, services
+from grenier.activities.models import Audience, CalendarFeed, RegistrationStatus, Session
 from grenier.activities.views.common import activities_page, registrant_page, render_page
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError
@@ -107,8 +108,24 @@ def mine(request: HttpRequest, territory: Territory) -> HttpResponse:
         .order_by("session__date", "session__starts_at", "id")
     )
     past = Paginator(rows.filter(session__date__lt=today), PAGE_SIZE).get_page(request.GET.get("page"))
+    feed = CalendarFeed.objects.filter(user=request.user.pk, territory=territory).first()
+    feed_url = (
+        request.build_absolute_uri(
+            reverse("activities_person_feed", args=[territory.slug, feeds.token_of(feed)])
+        )
+        if feed
+        else ""
+    )
     return render_page(
-        request, territory, "mine.html", coming=coming, past=list(past), page_obj=past, now=timezone.now()
+        request,
+        territory,
+        "mine.html",
+        coming=coming,
+        past=list(past),
+        page_obj=past,
+        now=timezone.now(),
+        feed_url=feed_url,
+        webcal_url=feeds.webcal(feed_url),
     )
 
 
