@@ -30,6 +30,7 @@ from grenier.core.models import Household, Territory
 from grenier.core.permissions import Action
 from grenier.fund.models import FundReferral
 from grenier.fund.models import ReferralStatus as FundReferralStatus
+from grenier.orders.models import OrderCycle
 
 if TYPE_CHECKING:
     from grenier.core.permissions import AnyUser
@@ -199,8 +200,20 @@ def own_registrations(user: AnyUser, territory: Territory) -> QuerySet[Registrat
 #
 # Every person with a role in the territory may volunteer. A slot on a session is run by the session's activity's
 # managers; a slot on a distribution sheet by those who serve its pickup point (the baskets' coordinators and the
-# point's volunteers, ``baskets.access.pickup_points_of``); the coordinators of the activities run them all. Who
+# point's volunteers, ``baskets.access.pickup_points_of``); a slot on a buying group's pickup by the group's
+# coordinators; the coordinators of the activities run them all. Who
 # signed up for a slot is seen by those who run it, and by nobody else but the person.
+
+
+def pickup_cycles_of(user: AnyUser, territory: Territory) -> QuerySet[OrderCycle]:
+    """The buying groups' order cycles whose pickup ``user`` may call volunteers for: every one for a coordinator
+    of the activities, those of the groups ``user`` coordinates otherwise."""
+    rows = OrderCycle.objects.filter(group__territory=territory)
+    if manages_all(user, territory):
+        return rows
+    if not permissions.roles_of(user, territory):
+        return OrderCycle.objects.none()
+    return rows.filter(group__coordinators__id=_uid(user)).distinct()
 
 
 def slots_run_by(user: AnyUser, territory: Territory) -> QuerySet[VolunteerSlot]:
@@ -212,15 +225,18 @@ def slots_run_by(user: AnyUser, territory: Territory) -> QuerySet[VolunteerSlot]
     return rows.filter(
         Q(session__activity__in=managed_activities(user, territory).values("pk"))
         | Q(sheet__pickup_point__in=baskets_access.pickup_points_of(user, territory).values("pk"))
+        | Q(cycle__in=pickup_cycles_of(user, territory).values("pk"))
     )
 
 
 def runs_slots(user: AnyUser, territory: Territory) -> bool:
-    """Whether ``user`` may call for volunteers: a coordinator, an activity's manager, a pickup point's team."""
+    """Whether ``user`` may call for volunteers: a coordinator, an activity's manager, a pickup point's team, a
+    buying group's coordinators."""
     return (
         manages_all(user, territory)
         or managed_activities(user, territory).exists()
         or baskets_access.pickup_points_of(user, territory).exists()
+        or pickup_cycles_of(user, territory).exists()
     )
 
 
@@ -237,7 +253,7 @@ def slot_for(user: AnyUser, territory: Territory, slot_id: int, *, manage: bool 
     permissions.require(user, territory, Action.VIEW_TERRITORY)
     slot = (
         VolunteerSlot.objects.filter(territory=territory, pk=slot_id)
-        .select_related("session__activity", "sheet__pickup_point")
+        .select_related("session__activity", "sheet__pickup_point", "cycle__group", "cycle__pickup_point")
         .first()
     )
     if slot is None:

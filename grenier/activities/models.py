@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from grenier.baskets.models import DistributionSheet, Garden, PickupPoint
 from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Household, Territory
-from grenier.orders.models import BuyingGroup
+from grenier.orders.models import BuyingGroup, OrderCycle
 from grenier.supply.models import Kitchen, Producer
 
 # The kinds every territory starts with (issue 16), by code; a coordinator adds others. Created on first use per
@@ -333,8 +333,9 @@ MAX_SLOT_MINUTES = 12 * 60  # hours recorded for one volunteer on one slot, at m
 
 
 class VolunteerSlot(models.Model):
-    """A call for volunteers: on a session (serving the shared meal, setting up the workshop) or on a pickup
-    point's distribution sheet (handing out the baskets), for a few hours, so many volunteers. People sign up;
+    """A call for volunteers: on a session (serving the shared meal, setting up the workshop), on a pickup
+    point's distribution sheet (handing out the baskets) or on a buying group's pickup (an order cycle's delivery
+    day: unloading, sorting the orders), for a few hours, so many volunteers. People sign up;
     the session's organisers (or the pickup point's team) record the hours each one gave when it is done."""
 
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="volunteer_slots")
@@ -343,6 +344,9 @@ class VolunteerSlot(models.Model):
     )
     sheet = models.ForeignKey(
         DistributionSheet, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cycle = models.ForeignKey(  # a buying group's pickup: the delivery day of one of its order cycles
+        OrderCycle, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     task = models.CharField(_("task"), max_length=200)
     date = models.DateField(_("date"))
@@ -363,8 +367,10 @@ class VolunteerSlot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["territory", "idempotency_key"], name="activities_slot_once"),
             models.CheckConstraint(
-                condition=Q(session__isnull=False, sheet=None) | Q(session=None, sheet__isnull=False),
-                name="activities_slot_session_or_sheet",
+                condition=Q(session__isnull=False, sheet=None, cycle=None)
+                | Q(session=None, sheet__isnull=False, cycle=None)
+                | Q(session=None, sheet=None, cycle__isnull=False),
+                name="activities_slot_one_target",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="activities_slot_ends_after"
@@ -391,6 +397,9 @@ class VolunteerSlot(models.Model):
         if self.sheet_id is not None and self.sheet is not None:
             point = self.sheet.pickup_point
             return f"{point}, {point.address}" if point.address else str(point)
+        if self.cycle_id is not None and self.cycle is not None:
+            group_point = self.cycle.pickup_point
+            return f"{group_point}, {group_point.address}" if group_point.address else str(group_point)
         return ""
 
     @property
@@ -400,6 +409,8 @@ class VolunteerSlot(models.Model):
             return str(self.session.activity)
         if self.sheet_id is not None and self.sheet is not None:
             return str(_("Basket distribution at %(point)s") % {"point": self.sheet.pickup_point})
+        if self.cycle_id is not None and self.cycle is not None:
+            return str(_("Buying-group pickup: %(cycle)s") % {"cycle": self.cycle})
         return ""
 
 

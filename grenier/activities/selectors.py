@@ -108,4 +108,10 @@ def slots_with_places(slots: QuerySet[VolunteerSlot]) -> QuerySet[VolunteerSlot]
     signed = Count("volunteerings", filter=Q(volunteerings__status=VolunteeringStatus.SIGNED_UP))
     return slots.annotate(
         signed=signed, left=Greatest(F("places") - signed, Value(0), output_field=IntegerField())
-    ).select_related("session__activity", "session__place_pickup_point", "sheet__pickup_point")
+    ).select_related(
+        "session__activity",
+        "session__place_pickup_point",
+        "sheet__pickup_point",
+        "cycle__group",
+        "cycle__pickup_point",
+    )

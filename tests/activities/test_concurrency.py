@@ -4,46 +4,13 @@ itself, so there the same calls run one after the other and the same outcome is 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import TypeVar
-
 import pytest
-from django.db import connection, connections
 
 from grenier.activities import services
 from grenier.activities.models import Registration, RegistrationStatus
 
+from ..concurrency import at_once
 from .conftest import Workshop, make_session
-
-T = TypeVar("T")
-
-
-def _at_once(count: int, work: Callable[[int], T]) -> list[T | Exception]:
-    results: list[T | Exception] = [RuntimeError("did not run")] * count
-
-    def run(index: int, barrier: threading.Barrier | None) -> None:
-        try:
-            if barrier is not None:
-                barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            if barrier is not None:
-                connections.close_all()
-
-    if connection.vendor == "sqlite":
-        for index in range(count):
-            run(index, None)
-        return results
-    barrier = threading.Barrier(count)
-    threads = [threading.Thread(target=run, args=(i, barrier)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,7 +30,7 @@ def test_people_taking_the_last_places_at_once_never_exceed_them(
             household=households[index],
         ).registration
 
-    results = _at_once(people, take)
+    results = at_once(people, take)
     assert all(isinstance(result, Registration) for result in results), results
     statuses = [result.status for result in results if isinstance(result, Registration)]
     assert statuses.count(RegistrationStatus.CONFIRMED) == capacity

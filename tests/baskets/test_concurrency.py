@@ -4,13 +4,9 @@ there the same calls run one after the other and the same outcome is checked."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TypeVar
 
 import pytest
-from django.db import connection, connections
 from django.db.models import Count, Sum
 
 from grenier.baskets import services
@@ -19,37 +15,8 @@ from grenier.core import services as core_services
 from grenier.core.errors import Conflict
 from grenier.ledger.models import Entry
 
+from ..concurrency import at_once
 from .conftest import Baskets
-
-T = TypeVar("T")
-
-
-def _at_once(count: int, work: Callable[[int], T]) -> list[T | Exception]:
-    """``work`` in ``count`` threads released together on PostgreSQL; one after the other on SQLite."""
-    results: list[T | Exception] = [RuntimeError("did not run")] * count
-
-    def run(index: int, barrier: threading.Barrier | None) -> None:
-        try:
-            if barrier is not None:
-                barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            if barrier is not None:
-                connections.close_all()
-
-    if connection.vendor == "sqlite":
-        for index in range(count):
-            run(index, None)
-        return results
-    barrier = threading.Barrier(count)
-    threads = [threading.Thread(target=run, args=(i, barrier)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def _more_subscribers(baskets: Baskets, count: int) -> None:
@@ -88,7 +55,7 @@ def test_the_same_week_prepared_twice_at_once_books_each_basket_once(baskets: Ba
     # budgets that run out within the week: the department's after a few baskets, the foundation's soon after
     Agreement.objects.filter(pk=baskets.first.pk).update(budget_cents=3_000)
     Agreement.objects.filter(pk=baskets.second.pk).update(budget_cents=1_000)
-    results = _at_once(
+    results = at_once(
         4, lambda _i: services.distribution_generate(garden=baskets.garden, day=baskets.thursday, actor=None)
     )
     assert all(isinstance(r, services.Generated) for r in results), results
@@ -106,7 +73,7 @@ def test_two_weeks_prepared_at_once_never_exceed_a_budget(baskets: Baskets) -> N
     Agreement.objects.filter(pk=baskets.first.pk).update(budget_cents=5_000)
     Agreement.objects.filter(pk=baskets.second.pk).update(budget_cents=2_000)
     weeks = [baskets.thursday + timedelta(weeks=i) for i in range(4)]
-    results = _at_once(
+    results = at_once(
         4, lambda i: services.distribution_generate(garden=baskets.garden, day=weeks[i], actor=None)
     )
     assert all(isinstance(r, services.Generated) for r in results), results
@@ -132,11 +99,11 @@ def test_funders_payments_at_once_never_pay_more_than_owed(baskets: Baskets) -> 
         )
 
     # four different payments of 5 € against 7,50 € owed: exactly one goes through
-    results = _at_once(4, lambda i: pay(f"race-{i}"))
+    results = at_once(4, lambda i: pay(f"race-{i}"))
     assert sum(isinstance(r, FunderPayment) for r in results) == 1, results
     assert sum(isinstance(r, Conflict) for r in results) == 3
     # the rest, sent four times at once with one key: recorded once, the same payment for each
-    same = _at_once(4, lambda _i: pay("retried", 250))
+    same = at_once(4, lambda _i: pay("retried", 250))
     assert all(isinstance(r, FunderPayment) for r in same), same
     assert len({r.pk for r in same if isinstance(r, FunderPayment)}) == 1
     assert FunderPayment.objects.count() == 2

@@ -59,9 +59,15 @@ class RegistrationOut(Schema):
 class SlotOut(Schema):
     id: int
     task: str
-    what: str = Field(..., description="The session's activity, or the pickup point's distribution.")
+    what: str = Field(
+        ...,
+        description="The session's activity, the pickup point's distribution or the buying group's pickup.",
+    )
     session_id: int | None
     sheet_id: int | None
+    cycle_id: int | None = Field(
+        None, description="The buying group's order cycle whose pickup this slot helps."
+    )
     date: date
     starts_at: TimeOfDay
     ends_at: TimeOfDay

@@ -28,6 +28,7 @@ def _slot_out(slot: VolunteerSlot) -> SlotOut:
         what=slot.what,
         session_id=slot.session_id,
         sheet_id=slot.sheet_id,
+        cycle_id=slot.cycle_id,
         date=slot.date,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,

@@ -1,5 +1,5 @@
-"""Volunteering: slots on a session or on a pickup point's distribution sheet, people signing up (and cancelling
-until the slot starts), the hours each one gave recorded by those who run the slot. One transaction each, its
+"""Volunteering: slots on a session, on a pickup point's distribution sheet or on a buying group's pickup, people
+signing up (and cancelling until the slot starts), the hours each one gave recorded by those who run the slot. One transaction each, its
 audit line inside; a slot's row is locked while its places are counted, so two people taking its last place at
 once are served one after the other.
 """
@@ -7,7 +7,7 @@ once are served one after the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +26,7 @@ from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, Territory, User
 from grenier.core.services import audit
+from grenier.orders.models import OrderCycle
 
 MAX_SLOT_PLACES = 100
 
@@ -40,40 +41,25 @@ def _starts(slot: VolunteerSlot) -> datetime:
     return timezone.make_aware(datetime.combine(slot.date, slot.starts_at))
 
 
-def slot_create(
-    *,
+def _check_slot(
     territory: Territory,
+    session: Session | None,
+    sheet: DistributionSheet | None,
+    cycle: OrderCycle | None,
     task: str,
     starts_at: time,
     ends_at: time,
     places: int,
-    actor: User | None,
-    idempotency_key: str,
-    session: Session | None = None,
-    sheet: DistributionSheet | None = None,
-    now: datetime | None = None,
-) -> VolunteerSlot:
-    """A call for ``places`` volunteers on ``session`` or ``sheet`` (its day), from ``starts_at`` to ``ends_at``.
-    Sent again under the same key, answers the same slot."""
-    now = now or timezone.now()
-    request = {
-        "session": session,
-        "sheet": sheet,
-        "task": task.strip(),
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "places": places,
-    }
-    found = VolunteerSlot.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
-    if found is not None:
-        return replayed(found, key=idempotency_key, **request)
+) -> None:
     errors: dict[str, list[str]] = {}
-    if (session is None) == (sheet is None):
+    if sum(target is not None for target in (session, sheet, cycle)) != 1:
         errors["session"] = [_("Choose a session or a distribution.")]
     if session is not None and session.territory_id != territory.pk:
         errors["session"] = [_("This session belongs to another territory.")]
     if sheet is not None and sheet.pickup_point.garden.territory_id != territory.pk:
         errors["sheet"] = [_("This distribution belongs to another territory.")]
+    if cycle is not None and cycle.group.territory_id != territory.pk:
+        errors["cycle"] = [_("This distribution belongs to another territory.")]
     if not task.strip():
         errors["task"] = [_("This field is required.")]
     if ends_at <= starts_at:
@@ -87,19 +73,70 @@ def slot_create(
         ]
     if errors:
         raise InvalidInput(_("The volunteer slot could not be recorded."), errors=errors)
+
+
+def _slot_day(
+    session: Session | None,
+    sheet: DistributionSheet | None,
+    cycle: OrderCycle | None,
+    starts_at: time,
+    now: datetime,
+) -> date:
+    """The day of the slot's session, distribution or pickup, refused if it is over or the slot already started."""
     if session is not None and (session.cancelled_at is not None or session.closed_at is not None):
         raise Conflict(_("This session is over or cancelled."))
     if sheet is not None and sheet.closed_at is not None:
         raise Conflict(_("This distribution is closed."))
-    day = session.date if session is not None else sheet.on  # type: ignore[union-attr]
+    if session is not None:
+        day = session.date
+    elif sheet is not None:
+        day = sheet.on
+    else:
+        day = cycle.delivery_date  # type: ignore[union-attr]
     if timezone.make_aware(datetime.combine(day, starts_at)) < now:
         raise Conflict(_("This slot would already have started."))
+    return day
+
+
+def slot_create(
+    *,
+    territory: Territory,
+    task: str,
+    starts_at: time,
+    ends_at: time,
+    places: int,
+    actor: User | None,
+    idempotency_key: str,
+    session: Session | None = None,
+    sheet: DistributionSheet | None = None,
+    cycle: OrderCycle | None = None,
+    now: datetime | None = None,
+) -> VolunteerSlot:
+    """A call for ``places`` volunteers on ``session``, ``sheet`` or a buying group's pickup (``cycle``, on its
+    delivery day), from ``starts_at`` to ``ends_at``. Sent again under the same key, answers the same slot."""
+    now = now or timezone.now()
+    request: dict[str, object] = {
+        "session": session,
+        "sheet": sheet,
+        "task": task.strip(),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "places": places,
+    }
+    if cycle is not None:
+        request["cycle"] = cycle  # only when named, so the keys of slots made before still replay
+    found = VolunteerSlot.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
+    if found is not None:
+        return replayed(found, key=idempotency_key, **request)
+    _check_slot(territory, session, sheet, cycle, task, starts_at, ends_at, places)
+    day = _slot_day(session, sheet, cycle, starts_at, now)
     try:
         with transaction.atomic():
             slot = VolunteerSlot.objects.create(
                 territory=territory,
                 session=session,
                 sheet=sheet,
+                cycle=cycle,
                 task=task.strip()[:200],
                 date=day,
                 starts_at=starts_at,

@@ -1,5 +1,5 @@
 """Pages of volunteering: the slots coming with a sign-up button and one's own volunteering (every person with a
-role here, on a phone); a new slot on a session or a distribution, and a slot's volunteers with the hours each
+role here, on a phone); a new slot on a session, a distribution or a buying group's pickup, and a slot's volunteers with the hours each
 gave (those who run it)."""
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from grenier.core.errors import GrenierError, NotFound
 from grenier.core.models import Territory
 from grenier.core.pages import form_errors, idempotency_key
 from grenier.core.views import territory_page
+from grenier.orders.models import OrderCycle
+
+Target = Session | DistributionSheet | OrderCycle
 
 slot_runner_page = territory_page(nav="activities", check=access.require_slot_runner)
 """404 without a role here; 403 for someone who runs no session nor pickup point."""
@@ -92,10 +95,11 @@ def volunteering_cancel(request: HttpRequest, territory: Territory, volunteering
     return redirect("activities_volunteer", territory.slug)
 
 
-def _targets(request: HttpRequest, territory: Territory) -> dict[str, Session | DistributionSheet]:
-    """The sessions and distribution sheets coming that ``request.user`` may call volunteers for."""
+def _targets(request: HttpRequest, territory: Territory) -> dict[str, Target]:
+    """The sessions, distribution sheets and buying groups' pickups coming that ``request.user`` may call
+    volunteers for."""
     today = timezone.localdate()
-    targets: dict[str, Session | DistributionSheet] = {}
+    targets: dict[str, Target] = {}
     sessions = Session.objects.filter(
         activity__in=access.managed_activities(request.user, territory).values("pk"),
         date__gte=today,
@@ -110,12 +114,20 @@ def _targets(request: HttpRequest, territory: Territory) -> dict[str, Session | 
     ).select_related("pickup_point")
     for sheet in sheets.order_by("on", "id")[:100]:
         targets[f"sheet:{sheet.pk}"] = sheet
+    cycles = access.pickup_cycles_of(request.user, territory).filter(delivery_date__gte=today)
+    for cycle in cycles.select_related("group").order_by("delivery_date", "id")[:100]:
+        targets[f"cycle:{cycle.pk}"] = cycle
     return targets
 
 
-def _label(target: Session | DistributionSheet) -> str:
+def _label(target: Target) -> str:
     if isinstance(target, Session):
         return f"{target.activity} · {target.date:%d/%m/%Y} {target.starts_at:%H:%M}"
+    if isinstance(target, OrderCycle):
+        return _("Buying-group pickup: %(cycle)s · %(day)s") % {
+            "cycle": target,
+            "day": f"{target.delivery_date:%d/%m/%Y}",
+        }
     return _("Basket distribution at %(point)s · %(day)s") % {
         "point": target.pickup_point,
         "day": f"{target.on:%d/%m/%Y}",
@@ -136,6 +148,7 @@ def slot_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 territory=territory,
                 session=target if isinstance(target, Session) else None,
                 sheet=target if isinstance(target, DistributionSheet) else None,
+                cycle=target if isinstance(target, OrderCycle) else None,
                 task=data["task"],
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
