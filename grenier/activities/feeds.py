@@ -106,18 +106,23 @@ def territory_calendar(territory: Territory, today: date, link: Link) -> str:
 
 def _registration_line(registration: Registration) -> str:
     who = registration.household.display_name if registration.household else registration.class_name
-    status = registration.get_status_display()
+    if registration.attended is None:
+        status = registration.get_status_display()
+    else:
+        status = _("came") if registration.attended else _("absent")
     return f"{who} · {persons_text(registration.adults, registration.children)} · {status}"
 
 
-def _person_event(session: Session, registrations: Iterable[Registration], link: Link) -> Event:
-    """One event per session, however many of the person's registrations it holds (two classes of a teacher)."""
+def _person_event(session: Session, registrations: Iterable[Registration], link: Link, today: date) -> Event:
+    """One event per session, however many of the person's registrations it holds (two classes of a teacher);
+    came or absent once the organiser ticked, until when one may cancel while it is coming."""
     rows = list(registrations)
     lines = [_registration_line(row) for row in rows]
-    lines.append(
-        _("Register or cancel until %(when)s.")
-        % {"when": date_format(timezone.localtime(session.registration_deadline), "l j F, H:i")}
-    )
+    if session.date >= today:
+        lines.append(
+            _("Register or cancel until %(when)s.")
+            % {"when": date_format(timezone.localtime(session.registration_deadline), "l j F, H:i")}
+        )
     if any(row.status == RegistrationStatus.CONFIRMED for row in rows):
         return _event(session, link, lines)
     summary = _("Waiting list: %(title)s") % {"title": session.activity.title}
@@ -144,7 +149,7 @@ def person_calendar(feed: CalendarFeed, today: date, link: Link) -> str:
     )
     calendar = Calendar(name=_("My activities · %(name)s") % {"name": feed.territory.name}, product=PRODUCT)
     calendar.events = [
-        _person_event(session, registrations, link)
+        _person_event(session, registrations, link, today)
         for session, registrations in groupby(rows, key=lambda row: row.session)
     ]
     return calendar.serialize()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -206,3 +207,19 @@ def test_making_an_address_needs_a_login(workshop: Workshop, client: Client) -> 
     response = client.post(reverse("activities_feed_renew", args=[workshop.cast.territory.slug]))
     assert response.status_code == 302 and "/login" in response["Location"]
     assert not CalendarFeed.objects.exists()
+
+
+def test_a_past_session_says_who_came_and_no_deadline(workshop: Workshop) -> None:
+    w = workshop
+    registration = services.register(
+        session=w.session, actor=None, idempotency_key="k", adults=1, household=w.cast.household
+    ).registration
+    services.attendance_mark(registration=registration, attended=True, actor=w.cast["producer"])
+    feed = services.calendar_feed_renew(user=w.cast["member"], territory=w.cast.territory)
+    url = reverse("activities_person_feed", args=["vallee", feeds.token_of(feed)])
+    (coming,) = _feed(Client(), url).events
+    assert "jusqu'au" in coming.text("DESCRIPTION")
+    with time_machine.travel(datetime(2026, 12, 9, 10, tzinfo=UTC)):
+        (past,) = _feed(Client(), url).events
+    assert "Foyer Martin-Test · 1 adulte · venu" in past.text("DESCRIPTION")
+    assert "jusqu'au" not in past.text("DESCRIPTION")
