@@ -556,6 +556,8 @@ class ReciprocityReward(models.Model):
 
     def __str__(self) -> str:
         return f"reward {self.sequence} of {self.household_id}"
+
+
 class CalendarFeed(models.Model):
     """A person's secret calendar address: their registrations as an iCalendar feed a calendar app reads without
     logging in. The address is ``public_id`` followed by a signature of it made with the site's secret key, so
