@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "grenier.waste",
     "grenier.activities",
     "grenier.network",
+    "grenier.reports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,135 @@
+"""Cooperation, from the cooperation map: the actors on it, the cooperations by level at the end of the period,
+the levels that rose or fell during it, the bookings of shared resources."""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from grenier.network.models import (
+    Actor,
+    ActorKind,
+    Booking,
+    BookingStatus,
+    Cooperation,
+    CooperationStatus,
+    Level,
+    LevelChange,
+)
+from grenier.reports.registry import Module, Part, Result, Scope, Theme, Unit, between, indicator
+
+
+@indicator(
+    "actors",
+    theme=Theme.COOPERATION,
+    name=gettext_lazy("Actors on the cooperation map"),
+    definition=gettext_lazy(
+        "The structures (associations, farms, stores, kitchens, public bodies, collectives...) on the "
+        "territory's cooperation map on the last day of the period, by kind. Read from the map's actors. Not "
+        "counted: actors that had left the map by then."
+    ),
+    unit=Unit.COUNT,
+)
+def actors(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.NETWORK):
+        return unmeasured
+    rows = {
+        row["kind"]: row["n"]
+        for row in Actor.objects.filter(territory=scope.territory, joined_on__lte=scope.end)
+        .filter(Q(left_on__isnull=True) | Q(left_on__gt=scope.end))
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+    }
+    labels = dict(ActorKind.choices)
+    parts = tuple(
+        Part(kind, str(labels.get(kind, kind)), n)
+        for kind, n in sorted(rows.items(), key=lambda item: (-item[1], item[0]))
+    )
+    return Result(sum(rows.values()), parts=parts)
+
+
+@indicator(
+    "cooperations_by_level",
+    theme=Theme.COOPERATION,
+    name=gettext_lazy("Cooperations, by level"),
+    definition=gettext_lazy(
+        "The confirmed cooperations between actors going on on the last day of the period, by their level on "
+        "that day (1 a wish to cooperate, 2 an exchange of services, 3 a pooling of means, 4 a new common "
+        "action, 5 a collective organisation). Read from the map's cooperations and the dated history of their "
+        "level. Not counted: cooperations proposed and not confirmed, dismissed, ended or not begun."
+    ),
+    unit=Unit.COUNT,
+)
+def cooperations_by_level(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.NETWORK):
+        return unmeasured
+    level_then = (
+        LevelChange.objects.filter(cooperation=OuterRef("pk"), on__lte=scope.end)
+        .order_by("-on", "-recorded_at", "-pk")
+        .values("level_to")[:1]
+    )
+    rows = {
+        row["then"]: row["n"]
+        for row in Cooperation.objects.filter(
+            territory=scope.territory, status=CooperationStatus.CONFIRMED, starts_on__lte=scope.end
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=scope.end))
+        .annotate(then=Subquery(level_then, output_field=IntegerField()))
+        .order_by()
+        .values("then")
+        .annotate(n=Count("pk"))
+    }
+    parts = tuple(Part(str(level), str(label), rows.get(level, 0)) for level, label in Level.choices)
+    return Result(sum(n for level, n in rows.items() if level is not None), parts=parts)
+
+
+@indicator(
+    "level_changes",
+    theme=Theme.COOPERATION,
+    name=gettext_lazy("Changes of a cooperation's level"),
+    definition=gettext_lazy(
+        "The changes of level of the territory's cooperations dated in the period, rises and falls. Read from "
+        "the dated history of each cooperation's level. Not counted: a cooperation's first level, the day it "
+        "was recorded."
+    ),
+    unit=Unit.COUNT,
+)
+def level_changes(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.NETWORK):
+        return unmeasured
+    found = between(
+        LevelChange.objects.filter(cooperation__territory=scope.territory, level_from__isnull=False),
+        "on",
+        scope,
+    ).aggregate(
+        rose=Count("pk", filter=Q(level_to__gt=F("level_from"))),
+        fell=Count("pk", filter=Q(level_to__lt=F("level_from"))),
+    )
+    return Result(
+        found["rose"] + found["fell"],
+        parts=(Part("rose", _("rose"), found["rose"]), Part("fell", _("fell"), found["fell"])),
+    )
+
+
+@indicator(
+    "bookings",
+    theme=Theme.COOPERATION,
+    name=gettext_lazy("Shared resources booked"),
+    definition=gettext_lazy(
+        "The bookings of a resource one actor shares with another (premises, a kitchen, a cold room, a vehicle, "
+        "tools...) accepted by its owner and beginning during the period. Read from the map's bookings. Not "
+        "counted: bookings waiting, refused or withdrawn."
+    ),
+    unit=Unit.COUNT,
+)
+def bookings(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.NETWORK):
+        return unmeasured
+    accepted = between(
+        Booking.objects.filter(requester__territory=scope.territory, status=BookingStatus.ACCEPTED),
+        "starts_on",
+        scope,
+    )
+    return Result(accepted.count())

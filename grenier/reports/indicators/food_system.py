@@ -1,0 +1,168 @@
+"""Sustainability of the food system: what the supply platform sold to the kitchens and what the growers earned
+from it, its organic and EGalim shares; the kitchens' food waste per meal and the biowaste they sent back."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from grenier.reports.registry import (
+    Module,
+    Part,
+    Result,
+    Scope,
+    Theme,
+    Unit,
+    between,
+    indicator,
+    one_decimal,
+    percent,
+)
+from grenier.supply.egalim import is_organic, is_quality
+from grenier.supply.models import InvoiceLine, SalesUnit
+from grenier.waste.figures import totals
+from grenier.waste.models import BiowasteDelivery, Destination, Weighing
+
+
+def _lines(scope: Scope) -> QuerySet[InvoiceLine]:
+    """The platform's invoice and credit-note lines for deliveries on a day of the period."""
+    return between(InvoiceLine.objects.filter(invoice__territory=scope.territory), "day", scope)
+
+
+@indicator(
+    "platform_sales",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Supply platform's sales to kitchens"),
+    definition=gettext_lazy(
+        "What the supply platform invoiced the collective kitchens for the deliveries of the period, before "
+        "tax, credit notes taken off, in euros; with the weight delivered of the products sold by the kg. Read "
+        "from the invoices' lines. Not counted: deliveries not invoiced yet."
+    ),
+    unit=Unit.CENTS,
+)
+def platform_sales(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.SUPPLY):
+        return unmeasured
+    found = _lines(scope).aggregate(cents=Sum("amount_cents"))
+    grams = _lines(scope).filter(product__unit=SalesUnit.KG).aggregate(g=Sum("quantity"))["g"] or 0
+    return Result(int(found["cents"] or 0), parts=(Part("kg", _("kg delivered"), one_decimal(grams, 1000)),))
+
+
+@indicator(
+    "growers_income",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Growers' income from the platform"),
+    definition=gettext_lazy(
+        "The producers' part of what the platform invoiced for the deliveries of the period (the price minus "
+        "the service fee and the development-fund levy), in euros, and how many farms shared it. Read from the "
+        "invoices' lines. Not counted: what the farms sell elsewhere, advances."
+    ),
+    unit=Unit.CENTS,
+)
+def growers_income(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.SUPPLY):
+        return unmeasured
+    found = _lines(scope).aggregate(cents=Sum("producers_cents"), farms=Count("producer", distinct=True))
+    return Result(int(found["cents"] or 0), parts=(Part("farms", _("farms paid"), found["farms"]),))
+
+
+def _labelled_shares(scope: Scope) -> tuple[int, int, int]:
+    """(all, organic, EGalim quality) in cents: one query grouped by the labels frozen on the lines."""
+    whole = organic = quality = 0
+    for row in _lines(scope).order_by().values("egalim_labels").annotate(cents=Sum("amount_cents")):
+        cents = int(row["cents"] or 0)
+        whole += cents
+        organic += cents if is_organic(row["egalim_labels"]) else 0
+        quality += cents if is_quality(row["egalim_labels"]) else 0
+    return whole, organic, quality
+
+
+def _share(scope: Scope, which: int) -> Result:
+    """The organic (``which`` 1) or EGalim (2) share of the period's invoiced value."""
+    if unmeasured := scope.unmeasured(Module.SUPPLY):
+        return unmeasured
+    shares = _labelled_shares(scope)
+    share = percent(shares[which], shares[0])
+    if share is None:
+        return Result.not_measured(_("Not measured: nothing was invoiced in this period."))
+    return Result(share)
+
+
+@indicator(
+    "organic_share",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Organic share of the platform's sales"),
+    definition=gettext_lazy(
+        "The organic (AB) products' part of what the platform invoiced the kitchens for the deliveries of the "
+        "period, in value before tax, in percent (the EGalim law asks at least 20 %). Read from the labels "
+        "frozen on the invoices' lines. Not counted: the kitchens' purchases elsewhere."
+    ),
+    unit=Unit.PERCENT,
+)
+def organic_share(scope: Scope) -> Result:
+    return _share(scope, 1)
+
+
+@indicator(
+    "quality_share",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("EGalim share of the platform's sales"),
+    definition=gettext_lazy(
+        "The part of what the platform invoiced the kitchens for the deliveries of the period that carries an "
+        "EGalim quality label (organic included), in value before tax, in percent (the law asks at least 50 %). "
+        "Read from the labels frozen on the invoices' lines. Not counted: the kitchens' purchases elsewhere."
+    ),
+    unit=Unit.PERCENT,
+)
+def quality_share(scope: Scope) -> Result:
+    return _share(scope, 2)
+
+
+@indicator(
+    "food_waste_per_meal",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Food waste per meal"),
+    definition=gettext_lazy(
+        "The food thrown away in the kitchens' weighing campaigns (preparation losses, unserved leftovers, "
+        "plate waste, bread) divided by the meals served at the services weighed during the period, in grams "
+        "per meal, all kitchens together. Read from the weighings. Not counted: days and kitchens not weighed."
+    ),
+    unit=Unit.G_PER_MEAL,
+)
+def food_waste_per_meal(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.WASTE):
+        return unmeasured
+    found = totals(between(Weighing.objects.filter(campaign__territory=scope.territory), "day", scope))
+    if not found.meals:
+        return Result.not_measured(_("Not measured: no service was weighed in this period."))
+    parts = tuple(
+        Part(kind, label, one_decimal(grams, found.meals)) for kind, label, grams, _p in found.kinds()
+    )
+    return Result(one_decimal(found.total_g, found.meals), parts=parts)
+
+
+@indicator(
+    "biowaste_returned",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Biowaste sent to farms or composting"),
+    definition=gettext_lazy(
+        "The kitchens' biowaste sent during the period to a farm, to composting or to another actor, in kg, by "
+        "destination. Read from the biowaste deliveries. Not counted: biowaste thrown away with the rest."
+    ),
+    unit=Unit.KG,
+)
+def biowaste_returned(scope: Scope) -> Result:
+    if unmeasured := scope.unmeasured(Module.WASTE):
+        return unmeasured
+    rows = {
+        row["kind"]: int(row["g"] or 0)
+        for row in between(BiowasteDelivery.objects.filter(territory=scope.territory), "day", scope)
+        .order_by()
+        .values("kind")
+        .annotate(g=Sum("weight_g"))
+    }
+    parts = tuple(
+        Part(kind, str(label), one_decimal(rows.get(kind, 0), 1000)) for kind, label in Destination.choices
+    )
+    return Result(one_decimal(sum(rows.values()), 1000), parts=parts)
