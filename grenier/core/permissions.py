@@ -73,6 +73,9 @@ class Action(StrEnum):
     # the cooperation map: which actor a person acts for (edits, answers bookings for) is checked by network.access
     NETWORK_VIEW = "network.view"  # the map, actors, resources, cooperations (never a person's contact)
     NETWORK_MANAGE = "network.manage"  # every actor, cooperation and level change; a person's contacts
+    # indicators: the territory's figures over a period, never a household (small counts hidden: reports.disclosure)
+    REPORTS_VIEW = "reports.view"  # the dashboard, the definitions, the indicators' API, CSV and open data
+    REPORTS_EXACT = "reports.exact"  # small counts shown exactly (those who already see every household)
 
 
 _EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ, Action.NETWORK_VIEW})
@@ -97,6 +100,8 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.WASTE_FIGURES,
         Action.ACTIVITIES_MANAGE,
         Action.NETWORK_MANAGE,
+        Action.REPORTS_VIEW,
+        Action.REPORTS_EXACT,
     },
     Role.COMMITTEE: _EVERY_ROLE
     | {
@@ -106,6 +111,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.BASKETS_FIGURES,
         Action.BASKETS_EVERY_FUNDER,
         Action.WASTE_FIGURES,
+        Action.REPORTS_VIEW,
     },
     Role.MEMBER: _EVERY_ROLE
     | {
@@ -120,7 +126,13 @@ GRANTS: dict[Role, frozenset[Action]] = {
     Role.KITCHEN: _EVERY_ROLE | {Action.SUPPLY_KITCHEN, Action.WASTE_RECORD},
     Role.SOCIAL_WORKER: _EVERY_ROLE | {Action.BASKETS_REFER, Action.FUND_REFER, Action.ACTIVITIES_REFER},
     Role.FUNDER: _EVERY_ROLE
-    | {Action.VIEW_AGGREGATES, Action.FUND_VIEW_FIGURES, Action.SUPPLY_FIGURES, Action.BASKETS_FIGURES},
+    | {
+        Action.VIEW_AGGREGATES,
+        Action.FUND_VIEW_FIGURES,
+        Action.SUPPLY_FIGURES,
+        Action.BASKETS_FIGURES,
+        Action.REPORTS_VIEW,
+    },
 }
 
 _CACHE_ATTR = "_grenier_roles"

@@ -328,8 +328,14 @@ def get(code: str) -> Indicator | None:
     return REGISTRY.get(code)
 
 
-def compute(territory: Territory, period: Period, codes: list[str] | None = None) -> dict[str, Result]:
-    """Every indicator (or those of ``codes``) of ``territory`` over ``period``."""
-    scope = Scope(territory, period.start, period.end)
+def compute(
+    territory: Territory,
+    period: Period,
+    codes: list[str] | None = None,
+    first_days: dict[Module, date | None] | None = None,
+) -> dict[str, Result]:
+    """Every indicator (or those of ``codes``) of ``territory`` over ``period``. ``first_days``, shared between
+    periods of one territory, keeps each module's first day looked up once."""
+    scope = Scope(territory, period.start, period.end, {} if first_days is None else first_days)
     chosen = [REGISTRY[code] for code in codes] if codes else indicators()
     return {found.code: found.compute(scope) for found in chosen}
