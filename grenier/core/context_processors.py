@@ -51,6 +51,7 @@ TABS: tuple[tuple[str, Any, str, tuple[Action, ...] | None], ...] = (
     ("activities", _("Activities"), "activities_home", ACTIVITIES_ACTIONS),
     ("governance", _("Votes"), "governance_proposals", (Action.GOV_READ,)),
     ("network", _("Cooperation map"), "network_map", (Action.NETWORK_VIEW,)),
+    ("reports", _("Indicators"), "reports_dashboard", (Action.REPORTS_VIEW,)),
 )
 
 # A social worker's way into a module they do not otherwise see: the referrals they made there.

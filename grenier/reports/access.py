@@ -4,9 +4,14 @@ household through a report: no output of this app carries a name or a row of one
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grenier.core import permissions
 from grenier.core.models import Territory
-from grenier.core.permissions import Action, AnyUser
+from grenier.core.permissions import Action
+
+if TYPE_CHECKING:
+    from grenier.core.permissions import AnyUser
 
 
 def require_read(user: AnyUser, territory: Territory) -> None:

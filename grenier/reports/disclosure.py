@@ -36,6 +36,7 @@ class Shown:
     label: str
     value: Number | None
     status: Status
+    unit: Unit
 
 
 @dataclass(frozen=True)
@@ -78,20 +79,26 @@ def disclose(indicator: Indicator, result: Result, *, exact: bool) -> Figure:
             None,
             Status.HIDDEN,
             hidden_reason(),
-            tuple(Shown(p.key, p.label, None, Status.HIDDEN) for p in result.parts),
+            tuple(Shown(p.key, p.label, None, Status.HIDDEN, p.unit or indicator.unit) for p in result.parts),
         )
     return Figure(result.value, Status.MEASURED, "", _parts(indicator.unit, result.parts, exact=exact))
 
 
 def _parts(unit: Unit, parts: tuple[Part, ...], *, exact: bool) -> tuple[Shown, ...]:
-    hide = set() if exact else {p.key for p in parts if _small(_support(unit, p.value, p.support))}
+    hide = set() if exact else {p.key for p in parts if _small(_support(p.unit or unit, p.value, p.support))}
     if len(hide) == 1:
         others = [p for p in parts if p.key not in hide and p.value]
         if others:
             hide.add(min(others, key=lambda p: (Decimal(p.value or 0), p.key)).key)
     return tuple(
-        Shown(p.key, p.label, None, Status.HIDDEN)
+        Shown(p.key, p.label, None, Status.HIDDEN, p.unit or unit)
         if p.key in hide
-        else Shown(p.key, p.label, p.value, Status.NOT_MEASURED if p.value is None else Status.MEASURED)
+        else Shown(
+            p.key,
+            p.label,
+            p.value,
+            Status.NOT_MEASURED if p.value is None else Status.MEASURED,
+            p.unit or unit,
+        )
         for p in parts
     )

@@ -235,6 +235,7 @@ class Part:
     label: str
     value: Number | None
     support: int | None = None
+    unit: Unit | None = None  # when not the indicator's own
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def volunteering_hours(scope: Scope) -> Result:
     ).aggregate(minutes=Sum("minutes"), volunteers=Count("volunteer", distinct=True))
     return Result(
         one_decimal(int(found["minutes"] or 0), 60),
-        parts=(Part("volunteers", _("volunteers"), found["volunteers"], found["volunteers"]),),
+        parts=(Part("volunteers", _("volunteers"), found["volunteers"], unit=Unit.PERSONS),),
     )
 
 
@@ -131,4 +131,7 @@ def garden_workshops(scope: Scope) -> Result:
     found = between(Workshop.objects.filter(garden__territory=scope.territory), "on", scope).aggregate(
         n=Count("pk"), people=Sum("participants", filter=Q(participants__gt=0))
     )
-    return Result(found["n"], parts=(Part("participants", _("participants"), int(found["people"] or 0)),))
+    return Result(
+        found["n"],
+        parts=(Part("participants", _("participants"), int(found["people"] or 0), unit=Unit.PERSONS),),
+    )

@@ -69,7 +69,11 @@ def committee_in_fund(scope: Scope) -> Result:
         n=Count("user", distinct=True, filter=Q(user__in=drawing)), of=Count("user", distinct=True)
     )
     share = percent(found["n"], found["of"])
-    parts = (Part("share", _("share of the committee (%)"), share, found["n"]),) if share is not None else ()
+    parts = (
+        (Part("share", _("share of the committee"), share, found["n"], unit=Unit.PERCENT),)
+        if share is not None
+        else ()
+    )
     return Result(found["n"], parts=parts)
 
 

@@ -46,7 +46,9 @@ def platform_sales(scope: Scope) -> Result:
         return unmeasured
     found = _lines(scope).aggregate(cents=Sum("amount_cents"))
     grams = _lines(scope).filter(product__unit=SalesUnit.KG).aggregate(g=Sum("quantity"))["g"] or 0
-    return Result(int(found["cents"] or 0), parts=(Part("kg", _("kg delivered"), one_decimal(grams, 1000)),))
+    return Result(
+        int(found["cents"] or 0), parts=(Part("kg", _("delivered"), one_decimal(grams, 1000), unit=Unit.KG),)
+    )
 
 
 @indicator(
@@ -64,7 +66,9 @@ def growers_income(scope: Scope) -> Result:
     if unmeasured := scope.unmeasured(Module.SUPPLY):
         return unmeasured
     found = _lines(scope).aggregate(cents=Sum("producers_cents"), farms=Count("producer", distinct=True))
-    return Result(int(found["cents"] or 0), parts=(Part("farms", _("farms paid"), found["farms"]),))
+    return Result(
+        int(found["cents"] or 0), parts=(Part("farms", _("farms paid"), found["farms"], unit=Unit.COUNT),)
+    )
 
 
 def _labelled_shares(scope: Scope) -> tuple[int, int, int]:
