@@ -187,6 +187,7 @@ def _mount_routers() -> None:
     from grenier.governance.api import router as governance_router
     from grenier.network.api import router as network_router
     from grenier.orders.api import router as orders_router
+    from grenier.reports.api import router as reports_router
     from grenier.supply.api import router as supply_router
     from grenier.waste.api import router as waste_router
 
@@ -199,6 +200,7 @@ def _mount_routers() -> None:
     api.add_router("", waste_router)
     api.add_router("", activities_router)
     api.add_router("", network_router)
+    api.add_router("", reports_router)
 
 
 _mount_routers()

@@ -1,0 +1,50 @@
+"""The bodies the indicators' API answers: an indicator's figure over a period, its breakdown, its definition."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ninja import Field, Schema
+
+StatusText = Literal["measured", "not_measured", "hidden"]
+UnitText = Literal["households", "persons", "count", "cents", "percent", "kg", "g_per_meal", "hours"]
+ThemeText = Literal["access", "democracy", "cooperation", "food_system", "activity"]
+PERIOD_PATTERN = r"^\d{4}(-\d{2})?$"
+
+
+class IndicatorPartOut(Schema):
+    key: str
+    label: str
+    unit: UnitText
+    value: int | float | None = Field(description="Empty when hidden or not measured; money in cents.")
+    status: StatusText
+
+
+class FigureOut(Schema):
+    period: str = Field(description="A year (2026) or a month (2026-03).")
+    value: int | float | None = Field(description="Empty when hidden or not measured; money in cents.")
+    status: StatusText
+    reason: str = Field(description="Why the figure is not measured or hidden; empty otherwise.")
+    parts: list[IndicatorPartOut]
+
+
+class IndicatorOut(Schema):
+    code: str
+    theme: ThemeText
+    name: str
+    unit: UnitText
+    figure: FigureOut
+
+
+class IndicatorListOut(Schema):
+    territory: str
+    period: str
+    exact: bool = Field(description="True when small counts are shown exactly (a coordinator).")
+    threshold: int = Field(description="Counts of households or persons from 1 to threshold - 1 are hidden.")
+    indicators: list[IndicatorOut]
+
+
+class IndicatorDetailOut(IndicatorOut):
+    definition: str
+    previous: FigureOut = Field(description="The period before: the year or month before.")
+    year_before: FigureOut = Field(description="The same period a year before.")
