@@ -259,7 +259,8 @@ def baskets_member_part(scope: Scope) -> Result:
     theme=Theme.ACCESS,
     name=gettext_lazy("Members' share of the baskets' price"),
     definition=gettext_lazy(
-        "The members' part divided by the full price of the baskets collected in the period, in percent."
+        "The members' part divided by the full price of the baskets collected in the period, in percent. Not "
+        "counted: baskets not collected. Not measured when no basket was collected in the period."
     ),
     unit=Unit.PERCENT,
 )
@@ -317,12 +318,11 @@ def orders_by_tier(scope: Scope) -> Result:
 @indicator(
     "orders_solidarity",
     theme=Theme.ACCESS,
-    name=gettext_lazy("Solidarity given in the buying groups"),
+    name=gettext_lazy("Solidarity received in the buying groups"),
     definition=gettext_lazy(
-        "The full price of the orders delivered during the period minus what the households paid at their tier, "
-        "in euros: what the solidarity pot and the higher tiers covered for the lower ones (negative when the "
-        "higher tiers paid more than they received). Read from the closed cycles' orders. Not counted: cycles "
-        "not closed yet."
+        "What the households of the tiers under 100 % did not pay of the full price of their orders delivered "
+        "during the period, in euros: what the solidarity pot, fed by the higher tiers and the funders, paid "
+        "for them. Read from the closed cycles' orders. Not counted: cycles not closed yet, orders cancelled."
     ),
     unit=Unit.CENTS,
 )
@@ -331,7 +331,7 @@ def orders_solidarity(scope: Scope) -> Result:
         return unmeasured
     found = (
         _orders(scope)
-        .filter(due_cents__isnull=False)
+        .filter(due_cents__isnull=False, tier_percent__lt=100)
         .aggregate(full=Sum("full_cents"), due=Sum("due_cents"), households=Count("household", distinct=True))
     )
     full, due = int(found["full"] or 0), int(found["due"] or 0)

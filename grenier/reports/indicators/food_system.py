@@ -26,8 +26,13 @@ from grenier.waste.models import BiowasteDelivery, Destination, Weighing
 
 
 def _lines(scope: Scope) -> QuerySet[InvoiceLine]:
-    """The platform's invoice and credit-note lines for deliveries on a day of the period."""
-    return between(InvoiceLine.objects.filter(invoice__territory=scope.territory), "day", scope)
+    """The lines of the platform's invoices and credit notes to kitchens for deliveries on a day of the period (a
+    farm's statement repeats them: not read)."""
+    return between(
+        InvoiceLine.objects.filter(invoice__territory=scope.territory, invoice__kitchen__isnull=False),
+        "day",
+        scope,
+    )
 
 
 @indicator(
