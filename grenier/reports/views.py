@@ -22,7 +22,7 @@ from grenier.core.models import Territory
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
 from grenier.reports import access, exports, registry, selectors
-from grenier.reports.disclosure import Figure, Status
+from grenier.reports.disclosure import THRESHOLD, Figure, Status
 from grenier.reports.format import bar_percent, change_text, number_text
 from grenier.reports.registry import Indicator, Module, Period
 
@@ -139,6 +139,7 @@ def _context(request: HttpRequest, territory: Territory, period: Period) -> dict
         "years": _years(territory),
         "months": [(n, _month_name(n)) for n in range(1, 13)],
         "exact": access.exact_for(request.user, territory),
+        "threshold": THRESHOLD,
     }
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from grenier.activities import services as activities_services
 from grenier.baskets import services as baskets_services
@@ -53,7 +53,8 @@ def parts(result: Result) -> dict[str, object]:
 
 
 def test_a_territory_with_no_module_data_measures_nothing_and_says_why(cast: Cast) -> None:
-    found = figures(cast, YEAR)
+    with translation.override("en"):
+        found = figures(cast, YEAR)
     assert len(found) >= 25
     for code, result in found.items():
         assert result.value is None, code  # "not measured", never 0
@@ -282,11 +283,16 @@ def test_the_workshops_held_their_participants_and_volunteers(workshop: Workshop
     assert found["volunteering_hours"].value == Decimal("0.0")
 
 
-def test_every_indicator_has_a_definition_a_person_can_read() -> None:
-    for found in registry.indicators():
-        assert len(found.definition) > 80, found.code
-        assert "Not counted" in found.definition or "Not measured" in found.definition, found.code
-        assert found.name and found.unit
+def test_every_indicator_has_a_definition_a_person_can_read_in_english_and_french() -> None:
+    with translation.override("en"):
+        english = {found.code: (found.name, found.definition) for found in registry.indicators()}
+    with translation.override("fr"):
+        french = {found.code: (found.name, found.definition) for found in registry.indicators()}
+    for code, (name, definition) in english.items():
+        assert len(definition) > 80, code
+        assert "Not counted" in definition or "Not measured" in definition, code
+        assert french[code][0] != name and french[code][1] != definition, code
+        assert "Non compté" in french[code][1] or "Non mesuré" in french[code][1], code
 
 
 @pytest.mark.parametrize("text", ["2026", "2026-03", "2000", "2100-12"])

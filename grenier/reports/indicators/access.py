@@ -320,9 +320,9 @@ def orders_by_tier(scope: Scope) -> Result:
     theme=Theme.ACCESS,
     name=gettext_lazy("Solidarity received in the buying groups"),
     definition=gettext_lazy(
-        "What the households of the tiers under 100 % did not pay of the full price of their orders delivered "
-        "during the period, in euros: what the solidarity pot, fed by the higher tiers and the funders, paid "
-        "for them. Read from the closed cycles' orders. Not counted: cycles not closed yet, orders cancelled."
+        "What the households of the tiers below the full price did not pay of their orders delivered during "
+        "the period, in euros: what the solidarity pot, fed by the higher tiers and the funders, paid for them. "
+        "Read from the closed cycles' orders. Not counted: cycles not closed yet, orders cancelled."
     ),
     unit=Unit.CENTS,
 )
