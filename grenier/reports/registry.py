@@ -288,6 +288,14 @@ class Indicator:
     definition_text: Promise
     unit: Unit
     compute: Callable[[Scope], Result]
+    modules: tuple[Module, ...] = ()
+
+    def result(self, scope: Scope) -> Result:
+        """The figure over ``scope``; "not measured" when one of the modules it reads held nothing by then."""
+        for module in self.modules:
+            if unmeasured := scope.unmeasured(module):
+                return unmeasured
+        return self.compute(scope)
 
     @property
     def name(self) -> str:
@@ -306,14 +314,21 @@ REGISTRY: dict[str, Indicator] = {}
 
 
 def indicator(
-    code: str, *, theme: Theme, name: Promise, definition: Promise, unit: Unit
+    code: str,
+    *,
+    theme: Theme,
+    name: Promise,
+    definition: Promise,
+    unit: Unit,
+    modules: tuple[Module, ...] = (),
 ) -> Callable[[Callable[[Scope], Result]], Callable[[Scope], Result]]:
-    """Register the decorated function as the indicator ``code`` (a code is registered once)."""
+    """Register the decorated function as the indicator ``code`` (a code is registered once); it is called only
+    when each of ``modules`` held data for the territory by the end of the period ("not measured" otherwise)."""
 
     def register(compute: Callable[[Scope], Result]) -> Callable[[Scope], Result]:
         if code in REGISTRY:
             raise ValueError(f"indicator {code!r} registered twice")
-        REGISTRY[code] = Indicator(code, theme, name, definition, unit, compute)
+        REGISTRY[code] = Indicator(code, theme, name, definition, unit, compute, modules)
         return compute
 
     return register
@@ -339,4 +354,4 @@ def compute(
     periods of one territory, keeps each module's first day looked up once."""
     scope = Scope(territory, period.start, period.end, {} if first_days is None else first_days)
     chosen = [REGISTRY[code] for code in codes] if codes else indicators()
-    return {found.code: found.compute(scope) for found in chosen}
+    return {found.code: found.result(scope) for found in chosen}

@@ -120,10 +120,9 @@ def households_reached(scope: Scope) -> Result:
         "the households' contributions."
     ),
     unit=Unit.CENTS,
+    modules=(Module.FUND,),
 )
 def credit_issued(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.FUND):
-        return unmeasured
     found = between(RunTotals.objects.filter(run__territory=scope.territory), "run__month", scope).aggregate(
         credit=Sum("allocation_cents")
     )
@@ -155,10 +154,9 @@ def _spent_by_kind(scope: Scope) -> dict[str, int]:
         "of a purchase paid in euros at the till."
     ),
     unit=Unit.CENTS,
+    modules=(Module.FUND,),
 )
 def credit_spent(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.FUND):
-        return unmeasured
     spent = _spent_by_kind(scope)
     parts = tuple(
         Part(kind or "-", kind or _("kind not given"), cents)
@@ -177,12 +175,10 @@ def credit_spent(scope: Scope) -> Result:
         "credit was issued in the period."
     ),
     unit=Unit.PERCENT,
+    modules=(Module.FUND,),
 )
 def credit_share_spent(scope: Scope) -> Result:
-    issued = credit_issued(scope)
-    if issued.value is None:
-        return issued
-    share = percent(sum(_spent_by_kind(scope).values()), issued.value)
+    share = percent(sum(_spent_by_kind(scope).values()), credit_issued(scope).value or 0)
     if share is None:
         return Result.not_measured(_("Not measured: no credit was issued in this period."))
     return Result(share)
@@ -208,10 +204,9 @@ def _baskets(scope: Scope) -> dict[str, int]:
         "absence."
     ),
     unit=Unit.COUNT,
+    modules=(Module.BASKETS,),
 )
 def baskets_distributed(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.BASKETS):
-        return unmeasured
     found = _baskets(scope)
     by_size = {
         row["offer__size"]: (row["n"], row["households"])
@@ -237,10 +232,9 @@ def baskets_distributed(scope: Scope) -> Result:
         "collected."
     ),
     unit=Unit.CENTS,
+    modules=(Module.BASKETS,),
 )
 def baskets_member_part(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.BASKETS):
-        return unmeasured
     found = _baskets(scope)
     return Result(
         found["member"],
@@ -263,10 +257,9 @@ def baskets_member_part(scope: Scope) -> Result:
         "counted: baskets not collected. Not measured when no basket was collected in the period."
     ),
     unit=Unit.PERCENT,
+    modules=(Module.BASKETS,),
 )
 def baskets_member_share(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.BASKETS):
-        return unmeasured
     found = _baskets(scope)
     share = percent(found["member"], found["price"])
     if share is None:
@@ -291,10 +284,9 @@ def _orders(scope: Scope) -> QuerySet[Order]:
         "the household paid (its solidarity tier). Read from the orders. Not counted: cancelled orders."
     ),
     unit=Unit.COUNT,
+    modules=(Module.ORDERS,),
 )
 def orders_by_tier(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.ORDERS):
-        return unmeasured
     rows = list(
         _orders(scope)
         .order_by()
@@ -325,10 +317,9 @@ def orders_by_tier(scope: Scope) -> Result:
         "Read from the closed cycles' orders. Not counted: cycles not closed yet, orders cancelled."
     ),
     unit=Unit.CENTS,
+    modules=(Module.ORDERS,),
 )
 def orders_solidarity(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.ORDERS):
-        return unmeasured
     found = (
         _orders(scope)
         .filter(due_cents__isnull=False, tier_percent__lt=100)

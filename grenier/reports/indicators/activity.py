@@ -39,10 +39,9 @@ def _held(scope: Scope) -> QuerySet[Session]:
         "sessions, sessions whose record was not closed."
     ),
     unit=Unit.COUNT,
+    modules=(Module.ACTIVITIES,),
 )
 def sessions_held(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.ACTIVITIES):
-        return unmeasured
     rows = list(
         _held(scope).order_by().values("activity__kind__code", "activity__kind__name").annotate(n=Count("pk"))
     )
@@ -69,10 +68,9 @@ def sessions_held(scope: Scope) -> Result:
         "registered and absent, waiting lists."
     ),
     unit=Unit.PERSONS,
+    modules=(Module.ACTIVITIES,),
 )
 def participants(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.ACTIVITIES):
-        return unmeasured
     held = _held(scope)
     came = Registration.objects.filter(
         session__in=held, status=RegistrationStatus.CONFIRMED, attended=True
@@ -96,10 +94,9 @@ def participants(scope: Scope) -> Result:
         "Not counted: sign-ups cancelled or whose time was not recorded, volunteering outside Grenier."
     ),
     unit=Unit.HOURS,
+    modules=(Module.ACTIVITIES,),
 )
 def volunteering_hours(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.ACTIVITIES):
-        return unmeasured
     found = between(
         Volunteering.objects.filter(
             slot__territory=scope.territory, status=VolunteeringStatus.SIGNED_UP, minutes__isnull=False
@@ -124,10 +121,9 @@ def volunteering_hours(scope: Scope) -> Result:
         "(counted above)."
     ),
     unit=Unit.COUNT,
+    modules=(Module.BASKETS,),
 )
 def garden_workshops(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.BASKETS):
-        return unmeasured
     found = between(Workshop.objects.filter(garden__territory=scope.territory), "on", scope).aggregate(
         n=Count("pk"), people=Sum("participants", filter=Q(participants__gt=0))
     )

@@ -30,10 +30,9 @@ from grenier.reports.registry import Module, Part, Result, Scope, Theme, Unit, b
         "counted: actors that had left the map by then."
     ),
     unit=Unit.COUNT,
+    modules=(Module.NETWORK,),
 )
 def actors(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.NETWORK):
-        return unmeasured
     rows = {
         row["kind"]: row["n"]
         for row in Actor.objects.filter(territory=scope.territory, joined_on__lte=scope.end)
@@ -61,10 +60,9 @@ def actors(scope: Scope) -> Result:
         "level. Not counted: cooperations proposed and not confirmed, dismissed, ended or not begun."
     ),
     unit=Unit.COUNT,
+    modules=(Module.NETWORK,),
 )
 def cooperations_by_level(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.NETWORK):
-        return unmeasured
     level_then = (
         LevelChange.objects.filter(cooperation=OuterRef("pk"), on__lte=scope.end)
         .order_by("-on", "-recorded_at", "-pk")
@@ -95,10 +93,9 @@ def cooperations_by_level(scope: Scope) -> Result:
         "was recorded."
     ),
     unit=Unit.COUNT,
+    modules=(Module.NETWORK,),
 )
 def level_changes(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.NETWORK):
-        return unmeasured
     found = between(
         LevelChange.objects.filter(cooperation__territory=scope.territory, level_from__isnull=False),
         "on",
@@ -123,10 +120,9 @@ def level_changes(scope: Scope) -> Result:
         "counted: bookings waiting, refused or withdrawn."
     ),
     unit=Unit.COUNT,
+    modules=(Module.NETWORK,),
 )
 def bookings(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.NETWORK):
-        return unmeasured
     accepted = between(
         Booking.objects.filter(requester__territory=scope.territory, status=BookingStatus.ACCEPTED),
         "starts_on",

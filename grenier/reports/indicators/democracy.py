@@ -40,10 +40,9 @@ def _committee(scope: Scope) -> QuerySet[BodyMembership]:
         "(general assembly, growers' meeting, commissions)."
     ),
     unit=Unit.PERSONS,
+    modules=(Module.GOVERNANCE,),
 )
 def committee_size(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.GOVERNANCE):
-        return unmeasured
     return Result(_committee(scope).aggregate(n=Count("user", distinct=True))["n"])
 
 
@@ -58,10 +57,9 @@ def committee_size(scope: Scope) -> Result:
         "fund but has no account of its own in Grenier."
     ),
     unit=Unit.PERSONS,
+    modules=(Module.GOVERNANCE, Module.FUND),
 )
 def committee_in_fund(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.GOVERNANCE) or scope.unmeasured(Module.FUND):
-        return unmeasured
     drawing = HouseholdPerson.objects.filter(
         user__isnull=False, household__in=fund_households(scope).values("household")
     ).values("user")
@@ -90,10 +88,9 @@ def _decisions(scope: Scope) -> QuerySet[Decision]:
         "the decisions. Not counted: votes still open at the end of the period."
     ),
     unit=Unit.COUNT,
+    modules=(Module.GOVERNANCE,),
 )
 def votes_held(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.GOVERNANCE):
-        return unmeasured
     found = _decisions(scope).aggregate(n=Count("pk"), adopted=Count("pk", filter=Q(adopted=True)))
     return Result(
         found["n"],
@@ -114,10 +111,9 @@ def votes_held(scope: Scope) -> Result:
         "no vote closed in the period."
     ),
     unit=Unit.PERCENT,
+    modules=(Module.GOVERNANCE,),
 )
 def participation_rate(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.GOVERNANCE):
-        return unmeasured
     found = _decisions(scope).aggregate(took_part=Sum("participants"), could=Sum("electorate"))
     share = percent(int(found["took_part"] or 0), int(found["could"] or 0))
     if share is None:
@@ -135,10 +131,9 @@ def participation_rate(scope: Scope) -> Result:
         "motions with no effect in Grenier, effects still waiting for their month or failed."
     ),
     unit=Unit.COUNT,
+    modules=(Module.GOVERNANCE,),
 )
 def decisions_in_effect(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.GOVERNANCE):
-        return unmeasured
     applied = between_instants(
         Decision.objects.filter(proposal__territory=scope.territory, effect_status=EffectStatus.APPLIED),
         "effect_applied_at",

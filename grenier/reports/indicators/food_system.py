@@ -45,10 +45,9 @@ def _lines(scope: Scope) -> QuerySet[InvoiceLine]:
         "from the invoices' lines. Not counted: deliveries not invoiced yet."
     ),
     unit=Unit.CENTS,
+    modules=(Module.SUPPLY,),
 )
 def platform_sales(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.SUPPLY):
-        return unmeasured
     found = _lines(scope).aggregate(cents=Sum("amount_cents"))
     grams = _lines(scope).filter(product__unit=SalesUnit.KG).aggregate(g=Sum("quantity"))["g"] or 0
     return Result(
@@ -66,10 +65,9 @@ def platform_sales(scope: Scope) -> Result:
         "invoices' lines. Not counted: what the farms sell elsewhere, advances."
     ),
     unit=Unit.CENTS,
+    modules=(Module.SUPPLY,),
 )
 def growers_income(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.SUPPLY):
-        return unmeasured
     found = _lines(scope).aggregate(cents=Sum("producers_cents"), farms=Count("producer", distinct=True))
     return Result(
         int(found["cents"] or 0), parts=(Part("farms", _("farms paid"), found["farms"], unit=Unit.COUNT),)
@@ -89,8 +87,6 @@ def _labelled_shares(scope: Scope) -> tuple[int, int, int]:
 
 def _share(scope: Scope, which: int) -> Result:
     """The organic (``which`` 1) or EGalim (2) share of the period's invoiced value."""
-    if unmeasured := scope.unmeasured(Module.SUPPLY):
-        return unmeasured
     shares = _labelled_shares(scope)
     share = percent(shares[which], shares[0])
     if share is None:
@@ -108,6 +104,7 @@ def _share(scope: Scope, which: int) -> Result:
         "frozen on the invoices' lines. Not counted: the kitchens' purchases elsewhere."
     ),
     unit=Unit.PERCENT,
+    modules=(Module.SUPPLY,),
 )
 def organic_share(scope: Scope) -> Result:
     return _share(scope, 1)
@@ -123,6 +120,7 @@ def organic_share(scope: Scope) -> Result:
         "Read from the labels frozen on the invoices' lines. Not counted: the kitchens' purchases elsewhere."
     ),
     unit=Unit.PERCENT,
+    modules=(Module.SUPPLY,),
 )
 def quality_share(scope: Scope) -> Result:
     return _share(scope, 2)
@@ -138,10 +136,9 @@ def quality_share(scope: Scope) -> Result:
         "per meal, all kitchens together. Read from the weighings. Not counted: days and kitchens not weighed."
     ),
     unit=Unit.G_PER_MEAL,
+    modules=(Module.WASTE,),
 )
 def food_waste_per_meal(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.WASTE):
-        return unmeasured
     found = totals(between(Weighing.objects.filter(campaign__territory=scope.territory), "day", scope))
     if not found.meals:
         return Result.not_measured(_("Not measured: no service was weighed in this period."))
@@ -160,10 +157,9 @@ def food_waste_per_meal(scope: Scope) -> Result:
         "destination. Read from the biowaste deliveries. Not counted: biowaste thrown away with the rest."
     ),
     unit=Unit.KG,
+    modules=(Module.WASTE,),
 )
 def biowaste_returned(scope: Scope) -> Result:
-    if unmeasured := scope.unmeasured(Module.WASTE):
-        return unmeasured
     rows = {
         row["kind"]: int(row["g"] or 0)
         for row in between(BiowasteDelivery.objects.filter(territory=scope.territory), "day", scope)
