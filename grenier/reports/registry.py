@@ -191,6 +191,13 @@ class Scope:
     start: date
     end: date
     _first: dict[Module, date | None] = field(default_factory=dict, repr=False)
+    _kept: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def kept(self, name: str, read: Callable[[Scope], Any]) -> Any:
+        """``read(self)``, read once for this territory and period (several indicators share one query)."""
+        if name not in self._kept:
+            self._kept[name] = read(self)
+        return self._kept[name]
 
     @property
     def start_at(self) -> datetime:

@@ -207,3 +207,28 @@ def test_one_hidden_line_hides_the_next_smallest_so_it_cannot_be_subtracted() ->
     assert disclose(households, Result(THRESHOLD), exact=False).value == THRESHOLD
     assert disclose(households, Result(THRESHOLD - 1), exact=False).value is None
     assert disclose(households, Result.not_measured("why"), exact=False).status == Status.NOT_MEASURED
+
+
+def test_the_xlsx_opens_with_the_figures_and_the_definitions(fund: Fund, tmp_path: Any) -> None:
+    from openpyxl import load_workbook
+
+    target = tmp_path / "indicators.xlsx"
+    call_command(
+        "reports",
+        "indicators",
+        "--territory",
+        "vallee",
+        "--year",
+        "2026",
+        "--format",
+        "xlsx",
+        "--output",
+        str(target),
+    )
+    book = load_workbook(target)
+    assert book.sheetnames == ["indicators", "definitions"]
+    rows = list(book["indicators"].iter_rows(values_only=True))
+    assert rows[0] == ("territory", "period", "theme", "indicator", "part", "name", "unit", "value", "status")
+    issued = next(r for r in rows if r[3] == "credit_issued" and not r[4])
+    assert (issued[6], issued[7]) == ("EUR", 200.0)  # two households, 100,00 € each
+    assert len(list(book["definitions"].iter_rows())) == len(registry.indicators()) + 1

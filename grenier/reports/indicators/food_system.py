@@ -75,6 +75,11 @@ def growers_income(scope: Scope) -> Result:
 
 
 def _labelled_shares(scope: Scope) -> tuple[int, int, int]:
+    found: tuple[int, int, int] = scope.kept("labelled_shares", _read_labelled_shares)
+    return found
+
+
+def _read_labelled_shares(scope: Scope) -> tuple[int, int, int]:
     """(all, organic, EGalim quality) in cents: one query grouped by the labels frozen on the lines."""
     whole = organic = quality = 0
     for row in _lines(scope).order_by().values("egalim_labels").annotate(cents=Sum("amount_cents")):
