@@ -24,9 +24,9 @@ from grenier.orders import services as orders_services
 from grenier.orders.models import GroupMembership
 from grenier.reports import registry
 from grenier.reports.registry import Period, Result
-from grenier.supply import billing
+from grenier.supply import billing, egalim
 from grenier.supply import services as supply_services
-from grenier.supply.models import Invoice, InvoiceLine, PlanLine
+from grenier.supply.models import Distance, Invoice, InvoiceLine, PlanLine
 from grenier.waste import services as waste_services
 
 from ..activities.conftest import Workshop
@@ -254,6 +254,14 @@ def test_the_platform_s_sales_growers_income_and_organic_share(pial: Pial) -> No
     assert found["organic_share"].value == registry.percent(organic, total)
     assert found["quality_share"].value == Decimal("100.0")  # organic or HVE: every line
     assert figures(cast, Period(2026, 9))["platform_sales"].value is None  # before the first delivery
+    # local: Les Saules within 30 km of both kitchens by road, Le Pic 150 km, Les Terrasses 250 km
+    for farm, km in ((pial.saules, 30), (pial.pic, 150), (pial.terrasses, 250)):
+        for kitchen in (pial.school, pial.ehpad):
+            Distance.objects.update_or_create(producer=farm, kitchen=kitchen, defaults={"km": Decimal(km)})
+    saules = sum(line.amount_cents for line in lines if line.producer_id == pial.saules.pk)
+    assert 0 < saules < total
+    assert figures(cast, Period(2026, 10))["local_share"].value == registry.percent(saules, total)
+    assert egalim.LOCAL_RADIUS_KM == 100  # as the local share's definition says
 
 
 def test_the_workshops_held_their_participants_and_volunteers(workshop: Workshop, cast: Cast) -> None:

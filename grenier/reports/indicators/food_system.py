@@ -19,8 +19,8 @@ from grenier.reports.registry import (
     one_decimal,
     percent,
 )
-from grenier.supply.egalim import is_organic, is_quality
-from grenier.supply.models import InvoiceLine, SalesUnit
+from grenier.supply.egalim import LocalCheck, is_organic, is_quality
+from grenier.supply.models import InvoiceLine, Kitchen, Producer, SalesUnit
 from grenier.waste.figures import totals
 from grenier.waste.models import BiowasteDelivery, Destination, Weighing
 
@@ -129,6 +129,35 @@ def organic_share(scope: Scope) -> Result:
 )
 def quality_share(scope: Scope) -> Result:
     return _share(scope, 2)
+
+
+@indicator(
+    "local_share",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Local share of the platform's sales"),
+    definition=gettext_lazy(
+        "The part of what the platform invoiced the kitchens for the deliveries of the period that came from "
+        "farms within 100 km of the kitchen delivered (the road distance where it is recorded, else as the crow "
+        "flies), in value before tax, in percent. Read from the invoices' lines and the places of the farms and "
+        "kitchens. Not counted as local: a farm or a kitchen whose place is not known."
+    ),
+    unit=Unit.PERCENT,
+    modules=(Module.SUPPLY,),
+)
+def local_share(scope: Scope) -> Result:
+    rows = list(_lines(scope).order_by().values("kitchen", "producer").annotate(cents=Sum("amount_cents")))
+    kitchens = Kitchen.objects.in_bulk({row["kitchen"] for row in rows})
+    producers = Producer.objects.in_bulk({row["producer"] for row in rows})
+    checks = {pk: LocalCheck(kitchen) for pk, kitchen in kitchens.items()}
+    whole = local = 0
+    for row in rows:
+        cents = int(row["cents"] or 0)
+        whole += cents
+        local += cents if checks[row["kitchen"]](producers[row["producer"]]) else 0
+    share = percent(local, whole)
+    if share is None:
+        return Result.not_measured(_("Not measured: nothing was invoiced in this period."))
+    return Result(share)
 
 
 @indicator(
