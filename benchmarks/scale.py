@@ -500,7 +500,40 @@ def pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
         ("settlements", "coordinator", grown.coordinator, f"/t/{slug}/fund/settlements/"),
         ("till", "cashier", grown.cashier, f"/t/{slug}/till/"),
         ("member's statement", "member", grown.member, f"/t/{slug}/my-credit/"),
+        # The same pages, a household having changed before each load (see _change_a_household).
+        (f"projection {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/fund/projection/"),
+        (
+            f"open vote {AFTER_A_CHANGE}",
+            "committee",
+            grown.committee,
+            f"/t/{slug}/votes/{grown.proposal_id}/",
+        ),
+        (f"coordinator's home {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/"),
     ]
+
+
+AFTER_A_CHANGE = "after a change"
+
+
+def _change_a_household(slug: str, number: int) -> None:
+    """A write between two loads, as a caisse sees one: a person of an active household born on another day, then
+    a household's resources changed, in turns (each committed; the projection's groups and the homes' counts move)."""
+    from datetime import date
+
+    from grenier.core.models import Household, HouseholdPerson
+
+    household = (
+        Household.objects.filter(territory__slug=slug, left_on__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[number % 1000 : number % 1000 + 1]
+        .get()
+    )
+    if number % 2:
+        Household.objects.filter(pk=household).update(monthly_resources_cents=50_000 + 1_000 * number)
+    else:
+        person = HouseholdPerson.objects.filter(household=household).order_by("pk").first()
+        if person is not None:
+            HouseholdPerson.objects.filter(pk=person.pk).update(birth_date=date(2000 + number % 25, 1, 1))
 
 
 def time_pages(grown: Grown, loads: int, only: set[str] | None) -> list[Timing]:
@@ -514,12 +547,17 @@ def time_pages(grown: Grown, loads: int, only: set[str] | None) -> list[Timing]:
             continue
         client = Client()
         client.force_login(user)
+        changing = name.endswith(AFTER_A_CHANGE)
+        if changing:
+            _change_a_household(grown.slug, 0)
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url)  # warms up: imports, templates, the database's caches
         status = response.status_code
         queries = len(captured.captured_queries)
         times = []
-        for _ in range(loads):
+        for load in range(loads):
+            if changing:
+                _change_a_household(grown.slug, load + 1)
             started = time.perf_counter()
             response = client.get(url)
             times.append((time.perf_counter() - started) * 1000)

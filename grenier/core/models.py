@@ -217,6 +217,39 @@ class HouseholdPerson(models.Model):
         return years < CHILD_AGE_LIMIT
 
 
+class TerritoryCount(models.Model):
+    """How many of a territory's households and persons fall on each day, kept by the database so that a home page
+    counts them by summing a few thousand rows instead of reading every household and person (issue 14).
+
+    ``kind`` says what is counted on ``day``: the persons of the territory's households that have not left, by
+    birth date (``UNDATED_CHILD`` for a person without one marked as a child, ``UNDATED_ADULT`` for one not marked:
+    so "born after the day ``CHILD_AGE_LIMIT`` years ago" counts children as ``HouseholdPerson.is_child_on`` does,
+    on any day); every household, by the day it joined; the households that left, by the day they left.
+
+    Kept true in the writing transaction, whoever writes (the ORM, a bulk insert, a script): triggers on
+    ``core_household`` and ``core_householdperson`` (migration 0004) add what a write brings and take out what it
+    removes. A count that fell to zero keeps its row."""
+
+    class Kind(models.IntegerChoices):
+        PERSON_BORN = 1, "person born"
+        HOUSEHOLD_JOINED = 2, "household joined"
+        HOUSEHOLD_LEFT = 3, "household left"
+
+    UNDATED_CHILD: ClassVar[date] = date(9999, 12, 31)
+    UNDATED_ADULT: ClassVar[date] = date(1, 1, 1)
+
+    pk = models.CompositePrimaryKey("territory", "kind", "day")
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    day = models.DateField()
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.kind} {self.day}: {self.n}"
+
+
 def consumption_units(persons: list[HouseholdPerson], on: date) -> Decimal:
     children = sum(1 for person in persons if person.is_child_on(on))
     adults = len(persons) - children

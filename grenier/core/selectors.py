@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from grenier.core.models import (
     CHILD_AGE_LIMIT,
     Household,
-    HouseholdPerson,
     Role,
     Territory,
+    TerritoryCount,
     TerritoryRole,
     User,
 )
@@ -47,27 +47,30 @@ class TerritoryFigures:
 
 
 def territory_figures(territory: Territory) -> TerritoryFigures:
-    """Counts only, never a person: what committee members and funders may read."""
+    """Counts only, never a person: what committee members and funders may read. Summed from the counts the
+    database keeps by day (``TerritoryCount``): a few thousand rows, whatever the number of households."""
     today = timezone.localdate()
     month_start = today.replace(day=1)
-    counts = Household.objects.filter(territory=territory).aggregate(
-        active=Count("id", filter=Q(left_on__isnull=True)),
-        left=Count("id", filter=Q(left_on__isnull=False)),
-        joined=Count("id", filter=Q(joined_on__gte=month_start)),
-        left_month=Count("id", filter=Q(left_on__gte=month_start)),
-    )
-    # Counted by the database, as HouseholdPerson.is_child_on says: born after the day CHILD_AGE_LIMIT years ago
-    # (the 28th of February for a 29th), or, with no birth date, marked as a child.
+    # Children as HouseholdPerson.is_child_on says: born after the day CHILD_AGE_LIMIT years ago (the 28th of
+    # February for a 29th), or, with no birth date, marked as a child (counted on the last day there is).
     try:
         cutoff = today.replace(year=today.year - CHILD_AGE_LIMIT)
     except ValueError:
         cutoff = today.replace(year=today.year - CHILD_AGE_LIMIT, day=28)
-    persons = HouseholdPerson.objects.filter(
-        household__territory=territory, household__left_on__isnull=True
-    ).aggregate(
-        n=Count("id"),
-        children=Count("id", filter=Q(birth_date__gt=cutoff) | Q(birth_date__isnull=True, is_child=True)),
-    )
+    kind = TerritoryCount.Kind
+    counts = {
+        key: int(value or 0)
+        for key, value in TerritoryCount.objects.filter(territory=territory)
+        .aggregate(
+            persons=Sum("n", filter=Q(kind=kind.PERSON_BORN)),
+            children=Sum("n", filter=Q(kind=kind.PERSON_BORN, day__gt=cutoff)),
+            households=Sum("n", filter=Q(kind=kind.HOUSEHOLD_JOINED)),
+            joined=Sum("n", filter=Q(kind=kind.HOUSEHOLD_JOINED, day__gte=month_start)),
+            left=Sum("n", filter=Q(kind=kind.HOUSEHOLD_LEFT)),
+            left_month=Sum("n", filter=Q(kind=kind.HOUSEHOLD_LEFT, day__gte=month_start)),
+        )
+        .items()
+    }
     roles = dict(
         TerritoryRole.objects.filter(territory=territory)
         .values_list("role")
@@ -75,10 +78,10 @@ def territory_figures(territory: Territory) -> TerritoryFigures:
         .order_by()
     )
     return TerritoryFigures(
-        households_active=counts["active"],
+        households_active=counts["households"] - counts["left"],
         households_left=counts["left"],
-        persons=persons["n"],
-        children=persons["children"],
+        persons=counts["persons"],
+        children=counts["children"],
         joined_this_month=counts["joined"],
         left_this_month=counts["left_month"],
         roles={role.value: roles.get(role.value, 0) for role in Role},
