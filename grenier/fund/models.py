@@ -328,9 +328,34 @@ class HouseholdsStamp(models.Model):
         Territory, primary_key=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
     token = models.BigIntegerField()
+    # Grows by one at each write, in the order the writes commit (migration 0009): HouseholdTouch says which
+    # households changed after a given number.
+    seq = models.BigIntegerField(default=0)
+    # Set when the row is first written (a new token): numbers of another epoch are not comparable.
+    epoch = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.territory_id}: {self.token}"
+
+
+class HouseholdTouch(models.Model):
+    """The territory's ``HouseholdsStamp.seq`` when a household, one of its persons or chosen contributions was last
+    written (a household moved to another territory has a row on both sides; a deleted one keeps its row). Kept by
+    the stamp's triggers (migration 0009), so ``planning.household_arrays`` reads again only the households
+    touched after the number its groups were read at."""
+
+    pk = models.CompositePrimaryKey("territory", "household_id")
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    household_id = models.BigIntegerField()
+    seq = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["territory", "seq"], name="fund_householdtouch_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.household_id}: {self.seq}"
 
 
 class SettlementStatus(models.TextChoices):

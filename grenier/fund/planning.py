@@ -9,10 +9,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from grenier.core.errors import Conflict
@@ -24,6 +25,7 @@ from grenier.fund.models import (
     ContributionChoice,
     Grant,
     HouseholdsStamp,
+    HouseholdTouch,
     Settlement,
     SettlementStatus,
 )
@@ -71,9 +73,36 @@ def household_arrays(
     )
 
 
-# The groups last read, by database, territory, households' stamp and what they were read for; a few entries.
+# The groups last read, by what they were read for and the households' stamp (token) they were read at; a few.
 _GROUPS: OrderedDict[tuple[object, ...], list[tuple[int, int, int, int, int, int]]] = OrderedDict()
 _GROUPS_KEPT = 32
+# The households behind the groups last read outside any transaction, by what they were read for: the base the
+# next changes are applied to (a few MB at 100,000 households each, so fewer).
+_BASES: OrderedDict[tuple[object, ...], _Households] = OrderedDict()
+_BASES_KEPT = 8
+# More households touched than this since the base was read: read them all again (one query) instead.
+_TOUCHED_AT_MOST = 5_000
+
+Key = tuple[int, int, int, int, int]  # persons, children, children under 14, interval of the bounds, chosen
+
+
+@dataclass(frozen=True)
+class _Households:
+    """Each active household's row (``ids`` sorted; ``rows``: persons, children, children under 14, interval of the
+    bounds or -1, chosen or -1, resources or -1) and the groups they make (key -> households, smallest resources),
+    as read at the stamp's number ``seq`` of its ``epoch``."""
+
+    epoch: int
+    seq: int
+    ids: np.ndarray
+    rows: np.ndarray
+    groups: dict[Key, tuple[int, int]]
+
+    def listed(self) -> list[tuple[int, int, int, int, int, int]]:
+        return [
+            (n, c, c14, least, chosen, count)
+            for (n, c, c14, _, chosen), (count, least) in self.groups.items()
+        ]
 
 
 def _kept_groups(
@@ -83,35 +112,115 @@ def _kept_groups(
     child_age_limit: int,
     bounds: Sequence[int | None],
 ) -> list[tuple[int, int, int, int, int, int]]:
-    """``_household_groups``, read again only when the territory's households changed since: the database gives
-    the territory a new stamp (``HouseholdsStamp``) in every transaction that writes a household, a person or a
-    chosen contribution, so groups kept under the stamp they were read at are still what the query would return.
-    The stamp is read first: whatever is written after it was read gives a new stamp, so groups are never kept
-    under a stamp older than what they saw. Without a stamp (none written yet) the groups are read each time."""
+    """``_household_groups``, kept while the territory's households do not change, and when they do, updated from
+    the households that changed only.
+
+    The database gives the territory a new stamp (``HouseholdsStamp``: a token, and a number that grows in the
+    order writes commit) in every transaction that writes a household, a person or a chosen contribution, and marks
+    each household written with that number (``HouseholdTouch``). The stamp is read first. Same token: the groups
+    kept under it are what the query would return. Another token: the households touched after the number the kept
+    households were read at are read again (one query restricted to them), their old rows replaced by the new ones
+    and the groups moved by as much — a household written after the stamp was read is touched after its number, so
+    it is read again next time (reading it twice changes nothing). The households kept as a base were read outside
+    any transaction, so they never hold a write that could still be rolled back. Without a stamp (none written yet)
+    the groups are read each time."""
     limits = tuple(sorted({int(bound) for bound in bounds if bound is not None}))
-    token = HouseholdsStamp.objects.filter(territory=territory).values_list("token", flat=True).first()
-    if token is None:
+    stamp = HouseholdsStamp.objects.filter(territory=territory).values_list("token", "seq", "epoch").first()
+    if stamp is None:
         return _household_groups(territory, month, first_projected, child_age_limit, limits)
-    database = connection.settings_dict["NAME"]
-    key = (
+    token, seq, epoch = stamp
+    read_for = (
         connection.alias,
-        str(database),
+        str(connection.settings_dict["NAME"]),
         territory.pk,
-        token,
         month,
         first_projected,
         child_age_limit,
         limits,
     )
-    rows = _GROUPS.get(key)
-    if rows is None:
-        rows = _household_groups(territory, month, first_projected, child_age_limit, limits)
-        _GROUPS[key] = rows
-        while len(_GROUPS) > _GROUPS_KEPT:
-            _GROUPS.popitem(last=False)
-    else:
-        _GROUPS.move_to_end(key)
+    rows = _GROUPS.get((*read_for, token))
+    if rows is not None:
+        _GROUPS.move_to_end((*read_for, token))
+        return list(rows)
+    base = _BASES.get(read_for)
+    households = None
+    if base is not None and base.epoch == epoch and seq >= base.seq:
+        touched = list(
+            HouseholdTouch.objects.filter(territory=territory, seq__gt=base.seq).values_list(
+                "household_id", flat=True
+            )
+        )
+        if len(touched) <= _TOUCHED_AT_MOST:
+            households = _moved(
+                base,
+                epoch,
+                seq,
+                _household_rows(territory, month, first_projected, child_age_limit, limits, touched),
+                touched,
+            )
+    if households is None:
+        households = _grouped(
+            epoch, seq, _household_rows(territory, month, first_projected, child_age_limit, limits)
+        )
+    if _committed():
+        _BASES[read_for] = households
+        _BASES.move_to_end(read_for)
+        while len(_BASES) > _BASES_KEPT:
+            _BASES.popitem(last=False)
+    rows = households.listed()
+    _GROUPS[(*read_for, token)] = rows
+    while len(_GROUPS) > _GROUPS_KEPT:
+        _GROUPS.popitem(last=False)
     return list(rows)
+
+
+def _committed() -> bool:
+    """Whether what the connection reads now is committed: outside any transaction (a view's reads)."""
+    return not connection.in_atomic_block
+
+
+def _grouped(epoch: int, seq: int, rows: np.ndarray) -> _Households:
+    """The households ``rows`` (id first) and their groups, sorted by id."""
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    groups: dict[Key, tuple[int, int]] = {}
+    if len(rows):
+        keys, inverse, counts = np.unique(rows[:, 1:6], axis=0, return_inverse=True, return_counts=True)
+        least = np.full(len(keys), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(least, inverse.reshape(-1), rows[:, 6])
+        groups = {
+            tuple(int(v) for v in key): (int(count), int(low))  # type: ignore[misc]
+            for key, count, low in zip(keys, counts, least, strict=True)
+        }
+    return _Households(epoch=epoch, seq=seq, ids=rows[:, 0].copy(), rows=rows[:, 1:].copy(), groups=groups)
+
+
+def _moved(base: _Households, epoch: int, seq: int, fresh: np.ndarray, touched: list[int]) -> _Households:
+    """``base`` with the households ``touched`` replaced by their rows now (``fresh``, id first: those still
+    active in the territory)."""
+    groups = dict(base.groups)
+    leaving = np.isin(base.ids, np.asarray(touched, dtype=np.int64))
+    recount: set[Key] = set()
+    for row in base.rows[leaving]:
+        key: Key = (int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        count, least = groups[key]
+        if count == 1:
+            del groups[key]
+            continue
+        groups[key] = (count - 1, least)
+        if int(row[5]) == least:
+            recount.add(key)  # its smallest resources may have gone
+    ids = np.concatenate([base.ids[~leaving], fresh[:, 0]])
+    rows = np.concatenate([base.rows[~leaving], fresh[:, 1:]])
+    order = np.argsort(ids, kind="stable")
+    ids, rows = ids[order], rows[order]
+    for row in fresh[:, 1:]:
+        key = (int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        count, least = groups.get(key, (0, int(row[5])))
+        groups[key] = (count + 1, min(least, int(row[5])))
+    for key in recount & groups.keys():
+        members = np.all(rows[:, :5] == np.asarray(key, dtype=np.int64), axis=1)
+        groups[key] = (groups[key][0], int(rows[members, 5].min()))
+    return _Households(epoch=epoch, seq=seq, ids=ids, rows=rows, groups=groups)
 
 
 def _units_x10(persons: int, children_under_14: int) -> int:
@@ -130,29 +239,32 @@ def _child(limit: int, on: date) -> Q:
     return Q(persons__birth_date__gt=cutoff) | Q(persons__birth_date__isnull=True, persons__is_child=True)
 
 
-def _household_groups(
+def _per_household(
     territory: Territory,
     month: date,
     first_projected: date,
     child_age_limit: int,
     bounds: Sequence[int | None],
-) -> list[tuple[int, int, int, int, int, int]]:
-    """(persons, children, children under 14, resources or -1, chosen or -1, households) per group: the active
-    households with their persons counted (one ``GROUP BY`` household), grouped again by what the projection
-    reads, in one statement."""
+    only: list[int] | None = None,
+) -> tuple[str, tuple[Any, ...], str]:
+    """The active households (only those of ``only``, if given) with their persons counted, as a query's text and
+    parameters, and the expression of the interval of the scale's bounds their resources per unit fall in."""
     chosen = ContributionChoice.objects.filter(
         household=OuterRef("pk"), effective_month__lte=first_projected
     ).order_by("-effective_month")
+    households = services.active_households(territory, month)
+    if only is not None:
+        households = households.filter(pk__in=only)
     per_household = (
-        services.active_households(territory, month)
-        .order_by()
+        households.order_by()
         .annotate(
             n=Count("persons"),
             c=Count("persons", filter=_child(child_age_limit, month)),
             c14=Count("persons", filter=_child(CHILD_AGE_LIMIT, month)),
             chosen=Subquery(chosen.values("amount_cents")[:1]),
+            hid=F("pk"),
         )
-        .values("monthly_resources_cents", "n", "c", "c14", "chosen")
+        .values("hid", "monthly_resources_cents", "n", "c", "c14", "chosen")
     )
     inner, params = per_household.query.sql_with_params()
     units = (
@@ -162,17 +274,57 @@ def _household_groups(
     limits = sorted({int(bound) for bound in bounds if bound is not None})
     interval = "CASE WHEN h.monthly_resources_cents IS NULL THEN -1 "
     interval += "".join(
-        f"WHEN h.monthly_resources_cents * 10 / {units} <= %s THEN {index} " for index in range(len(limits))
+        f"WHEN h.monthly_resources_cents * 10 / {units} <= {limit:d} THEN {index} "
+        for index, limit in enumerate(limits)
     )
     interval += f"ELSE {len(limits)} END"
-    # Our own query's text and constants; every value is a bound parameter.
+    return inner, tuple(params), interval
+
+
+def _household_groups(
+    territory: Territory,
+    month: date,
+    first_projected: date,
+    child_age_limit: int,
+    bounds: Sequence[int | None],
+) -> list[tuple[int, int, int, int, int, int]]:
+    """(persons, children, children under 14, resources or -1, chosen or -1, households) per group: the active
+    households with their persons counted (one ``GROUP BY`` household), grouped again by what the projection
+    reads, in one statement (the recount ``_kept_groups`` is checked against)."""
+    inner, params, interval = _per_household(territory, month, first_projected, child_age_limit, bounds)
+    # Our own query's text and constants (the bounds are integers); every value is a bound parameter.
     columns = (
         "h.n, h.c, h.c14, COALESCE(MIN(h.monthly_resources_cents), -1), COALESCE(h.chosen, -1), COUNT(*)"
     )
     sql = f"SELECT {columns} FROM ({inner}) h GROUP BY h.n, h.c, h.c14, {interval}, h.chosen"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *limits])
+        cursor.execute(sql, params)
         return [tuple(int(value) for value in row) for row in cursor.fetchall()]  # type: ignore[misc]
+
+
+def _household_rows(
+    territory: Territory,
+    month: date,
+    first_projected: date,
+    child_age_limit: int,
+    bounds: Sequence[int | None],
+    only: list[int] | None = None,
+) -> np.ndarray:
+    """One row per active household (only those of ``only``, if given): id, persons, children, children under 14,
+    interval of the bounds or -1, chosen or -1, resources or -1."""
+    chunks: list[list[int] | None] = (
+        [None] if only is None else [only[i : i + 500] for i in range(0, len(only), 500)]
+    )
+    found: list[tuple[int, ...]] = []
+    for chunk in chunks:
+        inner, params, interval = _per_household(
+            territory, month, first_projected, child_age_limit, bounds, chunk
+        )
+        columns = f"h.hid, h.n, h.c, h.c14, {interval}, COALESCE(h.chosen, -1), COALESCE(h.monthly_resources_cents, -1)"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM ({inner}) h", params)  # noqa: S608 - as above
+            found.extend(cursor.fetchall())
+    return np.asarray(found, dtype=np.int64).reshape(-1, 7)
 
 
 def project_territory(

@@ -6,7 +6,9 @@ kept groups equal the groups the query reads now, and with nothing written they 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -67,10 +69,16 @@ OPERATIONS = st.lists(
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(operations=OPERATIONS)
+@given(operations=OPERATIONS, touched_at_most=st.sampled_from([0, 2, 5_000]))
 def test_the_kept_groups_equal_the_query_after_any_writes(
-    db: None, operations: list[tuple[str, int]]
+    db: None, monkeypatch: pytest.MonkeyPatch, operations: list[tuple[str, int]], touched_at_most: int
 ) -> None:
+    # The households read are kept as a base for the next changes inside this test's transaction too (it is never
+    # rolled back before the end): each step moves the groups by the households touched since the step before,
+    # or reads them all again when more were touched than ``touched_at_most``.
+    monkeypatch.setattr(planning, "_committed", lambda: True)
+    monkeypatch.setattr(planning, "_TOUCHED_AT_MOST", touched_at_most)
+    planning._BASES.clear()  # none of an example rolled back
     with transaction.atomic():
         territory = Territory.objects.create(slug="tampon", name="Tampon")
         elsewhere = Territory.objects.create(slug="ailleurs", name="Ailleurs")
@@ -144,16 +152,20 @@ def test_the_kept_groups_equal_the_query_after_any_writes(
         transaction.set_rollback(True)
 
 
-def test_the_groups_are_not_read_again_while_nothing_changes(db: None) -> None:
-    territory = Territory.objects.create(slug="calme", name="Calme")
-    household = Household.objects.create(
+def _household(territory: Territory, index: int, resources_cents: int) -> Household:
+    return Household.objects.create(
         territory=territory,
-        name="Foyer",
-        card_number="000000000001",
-        monthly_resources_cents=90_000,
+        name=f"Foyer {index}",
+        card_number=f"{index:012d}",
+        monthly_resources_cents=resources_cents,
         joined_on=date(2025, 1, 1),
         fund_joined_on=date(2025, 1, 1),
     )
+
+
+def test_the_groups_are_not_read_again_while_nothing_changes(db: None) -> None:
+    territory = Territory.objects.create(slug="calme", name="Calme")
+    household = _household(territory, 1, 90_000)
     assert HouseholdsStamp.objects.filter(territory=territory).exists()
     first = arrays_kept(territory)
     with CaptureQueriesContext(connection) as queries:
@@ -164,3 +176,40 @@ def test_the_groups_are_not_read_again_while_nothing_changes(db: None) -> None:
         again = arrays_kept(territory)
     assert again == arrays_now(territory) != first
     assert len(queries) == 2  # a new stamp: the groups are read again
+
+
+def test_only_the_households_touched_are_read_again(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(planning, "_committed", lambda: True)
+    planning._BASES.clear()
+    territory = Territory.objects.create(slug="delta", name="Delta")
+    households = [_household(territory, index, 50_000 + 10_000 * index) for index in range(6)]
+    arrays_kept(territory)
+    read: list[list[int] | None] = []
+    rows = planning._household_rows
+
+    def reading(*args: Any) -> Any:
+        read.append(args[5] if len(args) > 5 else None)
+        return rows(*args)
+
+    monkeypatch.setattr(planning, "_household_rows", reading)
+    HouseholdPerson.objects.create(household=households[2], birth_date=date(2019, 3, 1))
+    Household.objects.filter(pk=households[4].pk).update(monthly_resources_cents=1_000)
+    assert arrays_kept(territory) == arrays_now(territory)
+    assert read == [[households[2].pk, households[4].pk]] or read == [[households[4].pk, households[2].pk]]
+
+
+def test_a_write_rolled_back_is_not_kept(transactional_db: None) -> None:
+    """Outside a test's transaction, as a view reads: a write rolled back after the groups were read inside it
+    leaves no trace in the base the next changes are applied to."""
+    planning._BASES.clear()
+    territory = Territory.objects.create(slug="retour", name="Retour")
+    household = _household(territory, 1, 90_000)
+    first = arrays_kept(territory)  # outside any transaction: kept as a base
+    with transaction.atomic():
+        HouseholdPerson.objects.create(household=household, birth_date=date(2020, 5, 4))
+        inside = arrays_kept(territory)
+        assert inside == arrays_now(territory) != first
+        transaction.set_rollback(True)
+    assert arrays_kept(territory) == arrays_now(territory) == first
+    Household.objects.filter(pk=household.pk).update(monthly_resources_cents=200_000)
+    assert arrays_kept(territory) == arrays_now(territory) != first
