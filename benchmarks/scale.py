@@ -574,6 +574,73 @@ def time_pages(grown: Grown, loads: int, only: set[str] | None) -> list[Timing]:
     return results
 
 
+def time_aggregates(slug: str, loads: int) -> None:
+    """The kept aggregates beside what they replace, in the same run (p50 / p95 of ``loads`` calls each): the homes'
+    figures summed from ``TerritoryCount`` against the same counts over every household and person; the projection's
+    groups after a household changed (the touched households read again) against reading them all (the grouped
+    query every change cost before) — the same groups."""
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from grenier.core.models import CHILD_AGE_LIMIT, Household, HouseholdPerson, Territory
+    from grenier.core.selectors import territory_figures
+    from grenier.fund import planning
+
+    territory = Territory.objects.get(slug=slug)
+    today = timezone.localdate()
+    cutoff = today.replace(year=today.year - CHILD_AGE_LIMIT, day=min(today.day, 28))
+    month = today.replace(day=1)
+
+    def recounted() -> None:  # the counts as the home read them before
+        Household.objects.filter(territory=territory).aggregate(
+            active=Count("id", filter=Q(left_on__isnull=True)),
+            left=Count("id", filter=Q(left_on__isnull=False)),
+            joined=Count("id", filter=Q(joined_on__gte=month)),
+            left_month=Count("id", filter=Q(left_on__gte=month)),
+        )
+        HouseholdPerson.objects.filter(
+            household__territory=territory, household__left_on__isnull=True
+        ).aggregate(
+            n=Count("id"),
+            children=Count("id", filter=Q(birth_date__gt=cutoff) | Q(birth_date__isnull=True, is_child=True)),
+        )
+
+    bounds = [60_000, 120_000, None]
+    first = planning.services.first_of_month(planning.services.last_of_month(month) + timedelta(days=1))
+
+    def changed(number: int) -> None:
+        _change_a_household(slug, number)
+
+    def unchanged(number: int) -> None:
+        pass
+
+    def groups(number: int) -> list[tuple[int, int, int, int, int, int]]:
+        return planning._kept_groups(territory, month, first, 14, bounds)
+
+    def read_all(number: int) -> list[tuple[int, int, int, int, int, int]]:
+        return planning._household_groups(territory, month, first, 14, bounds)
+
+    groups(0)  # the base, read once
+    changed(10_001)
+    assert sorted(groups(0)) == sorted(read_all(0))  # noqa: S101 - the same groups
+    runs = {
+        "home's figures, kept counts": (unchanged, lambda n: territory_figures(territory)),
+        "home's figures, counted over the rows (before)": (unchanged, lambda n: recounted()),
+        "projection's groups after a change, touched read again": (changed, groups),
+        "projection's groups, all read again (before)": (unchanged, read_all),
+    }
+    for label, (before, call) in runs.items():
+        times = []
+        for load in range(loads):
+            before(load + 20_000)  # not timed: the write, committed
+            started = time.perf_counter()
+            call(load)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, max(0, round(0.95 * len(times)) - 1))]
+        print(f"  {label:<58} p50 {statistics.median(times):8.1f} ms  p95 {p95:8.1f} ms", flush=True)
+
+
 def figures(slug: str) -> dict[str, int]:
     from grenier.core.models import Household, HouseholdPerson
     from grenier.fund.models import MonthLine, Payment
@@ -613,6 +680,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="grow the territory again from nothing")
     parser.add_argument("--pages", default="", help="comma-separated page names to time (default: all)")
     parser.add_argument("--skip-check", action="store_true", help="skip the ledger check at the end")
+    parser.add_argument(
+        "--aggregates",
+        action="store_true",
+        help="time the kept aggregates beside what they replace, then the pages",
+    )
     return parser.parse_args(argv)
 
 
@@ -638,6 +710,8 @@ def main(argv: list[str]) -> int:
         print(f"Territory ready in {time.perf_counter() - started:.0f} s", flush=True)
         counts = figures(grown.slug)
         print(", ".join(f"{value:,} {key}" for key, value in counts.items()), flush=True)
+        if args.aggregates:
+            time_aggregates(grown.slug, args.loads)
         only = {page.strip() for page in args.pages.split(",") if page.strip()} or None
         results = time_pages(grown, args.loads, only)
         print()
