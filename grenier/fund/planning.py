@@ -148,7 +148,7 @@ def _kept_groups(
         touched = list(
             HouseholdTouch.objects.filter(territory=territory, seq__gt=base.seq).values_list(
                 "household_id", flat=True
-            )
+            )[: _TOUCHED_AT_MOST + 1]
         )
         if len(touched) <= _TOUCHED_AT_MOST:
             households = _moved(
