@@ -78,8 +78,9 @@ SQLITE = [
 # Backwards: migration 0008's triggers again (its functions on PostgreSQL, its triggers on SQLite).
 POSTGRESQL_BACK = [_BEFORE._postgresql(table).split("CREATE TRIGGER")[0] for table in _WATCHED]
 SQLITE_BACK = _BEFORE.SQLITE[:-1]
-# SQLite rebuilds the stamp's table to add its column, which it refuses while triggers name the table: they are
-# dropped first (and these triggers last, backwards).
+# SQLite rebuilds the stamp's table to add its columns (or remove them, backwards), which it refuses while triggers
+# name the table: 0008's triggers are dropped first, and backwards these (same names) are dropped first and 0008's
+# created again once the columns are gone.
 SQLITE_DROP = _BEFORE.SQLITE_DROP
 
 
@@ -90,7 +91,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        run_sql_by_vendor({"sqlite": SQLITE_DROP}, {"sqlite": SQLITE_DROP}),
+        run_sql_by_vendor({"sqlite": SQLITE_DROP}, {"sqlite": SQLITE_BACK}),
         migrations.AddField(
             model_name="householdsstamp",
             name="seq",
@@ -133,6 +134,6 @@ class Migration(migrations.Migration):
         ),
         run_sql_by_vendor(
             {"postgresql": POSTGRESQL, "sqlite": SQLITE},
-            {"postgresql": POSTGRESQL_BACK, "sqlite": SQLITE_BACK},
+            {"postgresql": POSTGRESQL_BACK, "sqlite": SQLITE_DROP},
         ),
     ]
