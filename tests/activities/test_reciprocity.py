@@ -231,7 +231,7 @@ def test_the_command_pays_once(volunteering: VolunteeringCase, pinned_clock: tim
     call_command("activities", "reward", stdout=out)
     zero, twenty = format_cents(0), format_cents(2_000)
     assert out.getvalue().splitlines() == [
-        f"vallee: 1 rewards to 1 households (food credit {twenty}, baskets {zero}).",
+        f"vallee: 1 reward to 1 household (food credit {twenty}, baskets {zero}).",
         f"ailleurs: 0 rewards to 0 households (food credit {zero}, baskets {zero}).",
         f"vallee: 0 rewards to 0 households (food credit {zero}, baskets {zero}).",
     ]
