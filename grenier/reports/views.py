@@ -21,7 +21,7 @@ from grenier.core.errors import InvalidInput
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
-from grenier.reports import access, exports, registry, selectors
+from grenier.reports import access, documents, exports, registry, selectors
 from grenier.reports.disclosure import THRESHOLD, Figure, Status
 from grenier.reports.format import bar_percent, change_text, number_text
 from grenier.reports.registry import Indicator, Module, Period
@@ -249,3 +249,14 @@ def download(request: HttpRequest, territory: Territory, name: str) -> HttpRespo
         response["Content-Disposition"] = f'attachment; filename="{stem}-open-data.zip"'
         return response
     raise Http404
+
+
+@read_page
+@require_GET
+def yearly_pdf(request: HttpRequest, territory: Territory, year: int) -> HttpResponse:
+    """The year's report as a PDF, small counts hidden for every reader (it circulates)."""
+    if not 2000 <= year <= 2100:
+        raise Http404
+    response = HttpResponse(documents.yearly_pdf(territory, year), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="grenier-{territory.slug}-{year}.pdf"'
+    return response
