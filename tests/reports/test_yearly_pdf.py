@@ -33,3 +33,11 @@ def test_the_pdf_shows_the_figures_hides_small_counts_and_no_person(fund: Fund, 
     assert "masqu" in text  # the two households reached are hidden, even for a coordinator
     for name in NAMES:
         assert name not in text
+
+
+def test_the_dashboard_links_the_year_pdf_when_a_year_is_chosen(fund: Fund, login: Any) -> None:
+    client = login(fund.cast["funder"])
+    assert (
+        'href="/t/vallee/reports/2026.pdf"' in client.get("/t/vallee/reports/?period=2026").content.decode()
+    )
+    assert ".pdf" not in client.get("/t/vallee/reports/?period=2026-11").content.decode()
