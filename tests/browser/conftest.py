@@ -46,8 +46,10 @@ def browser() -> Iterator[object]:
         if os.environ.get("GRENIER_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # `expect` waits as long as any other step may: a busy CI machine renders a page in seconds, not milliseconds
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
         yield chromium
@@ -78,3 +80,11 @@ def demo_territory(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> o
 def screenshot(page: object, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def expect_at_least(locator: object, count: int) -> None:
+    """Waits, as Playwright's `expect` does, until the locator matches at least `count` elements: reading
+    `.count()` right after a click can read the new page before it has been parsed."""
+    from playwright.sync_api import expect
+
+    expect(locator.nth(count - 1)).to_be_attached()  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import time_machine
+from playwright.sync_api import expect
 
 from grenier.activities.models import Registration, RegistrationStatus
 
@@ -50,7 +51,7 @@ def test_a_family_registers_comes_and_sees_it_in_its_history(
         1,
         RegistrationStatus.CONFIRMED,
     )
-    assert page.locator(f"#registration-{registration.pk}").is_visible()
+    expect(page.locator(f"#registration-{registration.pk}")).to_be_visible()
     assert _no_sideways_scroll(page)
     screenshot(page, "activities-mine")
 
@@ -61,11 +62,11 @@ def test_a_family_registers_comes_and_sees_it_in_its_history(
     page.locator(f"#organised-{w.session.pk} a.button").click()
     page.locator(f"#registration-{registration.pk} button[value='1']").click()
     page.wait_for_url(re.compile(rf"/attendance/#registration-{registration.pk}$"))
-    assert page.locator(f"#registration-{registration.pk}.collected").is_visible()
+    expect(page.locator(f"#registration-{registration.pk}.collected")).to_be_visible()
     assert _no_sideways_scroll(page)
     screenshot(page, "activities-attendance")
     page.locator("#close-session").click()
-    assert page.locator("#closed").is_visible()
+    expect(page.locator("#closed")).to_be_visible()
     registration.refresh_from_db()
     assert registration.attended is True
 
@@ -73,6 +74,6 @@ def test_a_family_registers_comes_and_sees_it_in_its_history(
     pinned_clock.move_to(datetime(2026, 12, 3, 9, 0, tzinfo=PARIS))
     _log_in_as(page, w.cast["member"].email)
     page.goto(f"{page.base_url}/t/{slug}/activities/mine/")
-    assert page.locator(f"#past-{registration.pk} .attendance").inner_text() == "venu"
+    expect(page.locator(f"#past-{registration.pk} .attendance")).to_have_text("venu")
     assert _no_sideways_scroll(page)
     screenshot(page, "activities-history")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from grenier.baskets import services
 from grenier.baskets.models import (
     Agreement,
@@ -66,7 +68,7 @@ def test_a_family_is_referred_subscribed_and_collects_its_basket(page, baskets: 
     subscription = Subscription.objects.get(household=referral.household)
     assert subscription.start_on == baskets.thursday
     page.goto(f"{page.base_url}/t/{slug}/baskets/gardens/{baskets.garden.pk}/")
-    assert page.locator("#forecast").is_visible()
+    expect(page.locator("#forecast")).to_be_visible()
     page.locator("#id_day").fill(subscription.start_on.isoformat())
     page.locator("#generate").click()
     line = DistributionLine.objects.get(subscription=subscription)
@@ -85,9 +87,9 @@ def test_a_family_is_referred_subscribed_and_collects_its_basket(page, baskets: 
     row.get_by_role("button").click()
     line.refresh_from_db()
     assert line.status == LineStatus.COLLECTED and line.checked_by == baskets.cast["cashier"]
-    assert page.locator(f"#line-{line.pk} [aria-pressed=true]").is_visible()
+    expect(page.locator(f"#line-{line.pk} [aria-pressed=true]")).to_be_visible()
     page.locator("#close-sheet").click()
-    assert page.locator("#closed").is_visible()
+    expect(page.locator("#closed")).to_be_visible()
     others = DistributionLine.objects.filter(sheet_id=line.sheet_id).exclude(pk=line.pk)
     assert all(other.status == LineStatus.UNCLAIMED for other in others)
     screenshot(page, "baskets-sheet-closed")
@@ -125,7 +127,7 @@ def test_a_coordinator_sets_up_a_pickup_point_an_agreement_and_a_funder_s_paymen
     page.locator("#id_starts_on").fill(baskets.thursday.isoformat())
     page.locator("#id_ends_on").fill((baskets.thursday + timedelta(weeks=12)).isoformat())
     page.locator("#save").click()
-    assert page.locator(".field.has-error #id_share_percent").count() == 1
+    expect(page.locator(".field.has-error #id_share_percent")).to_have_count(1)
     assert not Agreement.objects.filter(name="Convention Ville").exists()
     page.locator("#id_amount_per_basket").fill("")
     assert _no_sideways_scroll(page)

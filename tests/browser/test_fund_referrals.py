@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from grenier.fund.models import FundReferral, ReferralStatus
 
 from ..conftest import PASSWORD
@@ -32,7 +34,7 @@ def test_a_family_is_referred_to_the_fund_and_taken_in(page, fund: Fund) -> None
     page.locator("#id_first_name").fill("Awa")
     page.locator("#id_persons").fill("3")
     page.locator("#send-referral").click()  # without the household's consent: refused, on the field
-    assert page.locator(".has-error #id_consent").is_visible()
+    expect(page.locator(".has-error #id_consent")).to_be_visible()
     assert not FundReferral.objects.exists()
     page.locator("#id_consent").check()
     assert _no_sideways_scroll(page)
@@ -41,7 +43,8 @@ def test_a_family_is_referred_to_the_fund_and_taken_in(page, fund: Fund) -> None
     referral = FundReferral.objects.get()
     page.wait_for_url(re.compile(rf"/fund/referrals/{referral.pk}/$"))
     assert page.locator("#status [data-status]").get_attribute("data-status") == "pending"
-    assert page.locator("#next-step").is_visible() and not page.locator("#confirm").count()
+    expect(page.locator("#next-step")).to_be_visible()
+    expect(page.locator("#confirm")).to_have_count(0)
 
     # the coordinator: their home says a referral waits, the referral's page takes the family in
     _log_in_as(page, fund.cast["coordinator"].email)

@@ -7,12 +7,13 @@ import re
 from datetime import date, timedelta
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from grenier.core.models import Territory, User
 from grenier.governance import services
 from grenier.governance.models import Body, BodyKind, Majority, Participation, Proposal
 
-from .conftest import screenshot
+from .conftest import expect_at_least, screenshot
 from .test_journeys import _no_sideways_scroll, log_in
 
 COMMITTEE = "committee@demo.grenier.test"
@@ -57,12 +58,12 @@ def test_a_committee_member_votes_changes_a_secret_vote_and_reads_the_result(pag
     log_in(page, COMMITTEE)
     page.wait_for_url(re.compile(r"/t/demo/$"))
     page.get_by_role("navigation", name="Principale").get_by_role("link", name="Votes").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Votes"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votes")
     assert _no_sideways_scroll(page)
     screenshot(page, "votes-open")
 
     page.get_by_role("link", name=proposal.title).first.click()
-    assert page.get_by_role("heading", level=1).inner_text() == proposal.title
+    expect(page.get_by_role("heading", level=1)).to_have_text(proposal.title)
     assert "place de la Halle" in page.locator(".proposal-text").inner_text()
     assert re.search(rf"\b0\b\D+\b{electorate}\b", _participation(page))
 
@@ -70,7 +71,7 @@ def test_a_committee_member_votes_changes_a_secret_vote_and_reads_the_result(pag
     page.get_by_role("button", name="Voter").click()
     assert page.get_by_role("status").inner_text()
     assert re.search(rf"\b1\b\D+\b{electorate}\b", _participation(page))
-    assert page.locator(".my-vote").count() == 1
+    expect(page.locator(".my-vote")).to_have_count(1)
     assert page.get_by_label("Pour", exact=True).is_checked() is False  # a secret choice is shown to nobody
 
     page.get_by_label("Contre", exact=True).check()
@@ -85,17 +86,17 @@ def test_a_committee_member_votes_changes_a_secret_vote_and_reads_the_result(pag
     services.proposal_close(proposal=proposal, actor=None, now=proposal.closes_at + timedelta(minutes=1))
     page.reload()
     result = page.locator("#result")
-    assert result.is_visible()
-    assert page.locator(".result.rejected").count() == 1  # one vote, against
-    assert page.get_by_label("Contre", exact=True).count() == 0  # no vote form once closed
+    expect(result).to_be_visible()
+    expect(page.locator(".result.rejected")).to_have_count(1)  # one vote, against
+    expect(page.get_by_label("Contre", exact=True)).to_have_count(0)  # no vote form once closed
     assert _no_sideways_scroll(page)
     screenshot(page, "vote-result")
     page.get_by_role("link", name="Journal des décisions").click()
-    assert page.get_by_role("link", name=proposal.title).count() == 1
+    expect(page.get_by_role("link", name=proposal.title)).to_have_count(1)
     assert _no_sideways_scroll(page)
     screenshot(page, "decision-log")
     page.get_by_role("link", name="Instances").click()
-    assert page.get_by_role("heading", level=2).filter(has_text=proposal.body.name).count() == 1
+    expect(page.get_by_role("heading", level=2).filter(has_text=proposal.body.name)).to_have_count(1)
     assert _no_sideways_scroll(page)
     screenshot(page, "bodies")
 
@@ -110,16 +111,16 @@ def test_a_member_proposes_a_new_allocation_and_reads_the_projection(page, demo_
     page.get_by_label("Titre").fill("Porter l'allocation à 130 € par foyer")
     page.get_by_label("Ce qui change dans Grenier").select_option("allocation_rule")
     allocation = page.locator('fieldset[data-kind="allocation_rule"]')
-    assert allocation.is_visible()
-    assert not page.locator('fieldset[data-kind="contribution_scale"]').is_visible()  # only the chosen kind
+    expect(allocation).to_be_visible()
+    expect(page.locator('fieldset[data-kind="contribution_scale"]')).to_be_hidden()  # only the chosen kind
     allocation.get_by_label(re.compile("^Pour le foyer")).fill("130")
     page.get_by_label("S'applique à partir du mois").fill(f"{next_month:%Y-%m}")
     assert _no_sideways_scroll(page)
     screenshot(page, "proposal-form")
     page.get_by_role("button", name="Mettre au vote").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Porter l'allocation à 130 € par foyer"
-    assert page.locator("svg.chart").count() == 1
-    assert page.locator("table.compare tbody tr").count() >= 6
+    expect(page.get_by_role("heading", level=1)).to_have_text("Porter l'allocation à 130 € par foyer")
+    expect(page.locator("svg.chart")).to_have_count(1)
+    expect_at_least(page.locator("table.compare tbody tr"), 6)
     assert _no_sideways_scroll(page)
     screenshot(page, "proposal-projection")
     assert Proposal.objects.get(title="Porter l'allocation à 130 € par foyer").payload["base_cents"] == 13_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from grenier.core import demo
 from grenier.core.models import Household
@@ -35,9 +36,9 @@ def log_in(page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
 def test_each_demo_login_reaches_its_home_page(page, demo_territory, login) -> None:
     log_in(page, login.email)
     page.wait_for_url(re.compile(r"/t/demo/$"))
-    assert page.locator("h1").inner_text() == demo.DEMO_NAME
+    expect(page.locator("h1")).to_have_text(demo.DEMO_NAME)
     heading = HOME_HEADINGS[login.role.value]
-    assert page.get_by_role("heading", level=2).filter(has_text=heading).count() == 1, heading
+    expect(page.get_by_role("heading", level=2).filter(has_text=heading), heading).to_have_count(1)
     # A phone-sized page never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     screenshot(page, f"home-{login.role.value}")
@@ -56,7 +57,7 @@ def test_the_language_switch(page, demo_territory) -> None:
     page.get_by_role("button", name="Changer").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", name="Citizen committee").count() == 1
+    expect(page.get_by_role("heading", name="Citizen committee")).to_have_count(1)
     page.get_by_label("Language").select_option("fr")
     page.get_by_role("button", name="Change").click()
     page.wait_for_load_state()
@@ -80,18 +81,18 @@ def test_a_coordinator_creates_a_household_and_sees_it_listed(page, demo_territo
     page.get_by_role("navigation", name="Principale").get_by_role("link", name="Foyers").click()
     page.get_by_label("Rechercher par nom, e-mail ou numéro de carte").fill("Navigateur")
     page.get_by_role("button", name="Filtrer").click()
-    assert page.get_by_role("link", name="Foyer Navigateur").count() == 1
+    expect(page.get_by_role("link", name="Foyer Navigateur")).to_have_count(1)
     screenshot(page, "household-list")
 
 
 def test_a_member_reads_their_household_and_may_leave(page, demo_territory) -> None:
     log_in(page, "member@demo.grenier.test")
     page.get_by_role("navigation", name="Principale").get_by_role("link", name="Mon foyer").click()
-    assert page.locator("h1").inner_text() == "Foyer Lemoine"
-    assert page.locator("main").get_by_text("Sandrine").count() == 1
+    expect(page.locator("h1")).to_have_text("Foyer Lemoine")
+    expect(page.locator("main").get_by_text("Sandrine")).to_have_count(1)
     page.get_by_role("link", name="Quitter Grenier").click()
     page.get_by_role("button", name="Confirmer : le foyer part").click()
-    assert page.locator(".field-error").count() == 1  # the confirmation box is required
+    expect(page.locator(".field-error")).to_have_count(1)  # the confirmation box is required
     screenshot(page, "household-leave")
 
 
@@ -122,7 +123,7 @@ def test_a_cashier_takes_a_payment_and_refunds_it_on_a_phone(page, demo_territor
     page.get_by_label("Total de l'achat, en euros").fill("12,40")
     screenshot(page, "till")
     page.get_by_role("button", name="Encaisser le paiement").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Paiement accepté"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paiement accepté")
     assert services.credit_balance(member) == before - 1240
     assert "12,40" in page.locator(".receipt").inner_text()
     assert _no_sideways_scroll(page)
@@ -130,7 +131,7 @@ def test_a_cashier_takes_a_payment_and_refunds_it_on_a_phone(page, demo_territor
     page.get_by_role("link", name="Rembourser").click()
     page.get_by_label("Crédit alimentaire à rendre, en euros").fill("2,40")
     page.get_by_role("button", name="Rendre le crédit").click()
-    assert page.get_by_role("status").count() == 1
+    expect(page.get_by_role("status")).to_have_count(1)
     assert services.credit_balance(member) == before - 1000
 
 
@@ -144,7 +145,7 @@ def test_the_till_refuses_more_than_the_credit(page, demo_territory) -> None:
     page.get_by_label("Numéro de carte").fill(member.card_number)
     page.get_by_label("Total de l'achat, en euros").fill(str(before // 100 + 50))
     page.get_by_role("button", name="Encaisser le paiement").click()
-    assert page.get_by_role("alert").first.is_visible()
+    expect(page.get_by_role("alert").first).to_be_visible()
     assert services.credit_balance(member) == before
     screenshot(page, "till-refused")
 
@@ -159,9 +160,9 @@ def test_a_member_reads_their_credit_and_statement(page, demo_territory) -> None
     assert balance.replace("\u202f", " ").startswith(
         f"{services.credit_balance(member) // 100:,}".replace(",", " ")
     )
-    assert page.locator(".qr svg").count() == 1
+    expect(page.locator(".qr svg")).to_have_count(1)
     page.get_by_role("link", name=re.compile("←")).click()  # last month's statement
-    assert page.get_by_role("heading", name=re.compile("Relevé du mois")).count() == 1
+    expect(page.get_by_role("heading", name=re.compile("Relevé du mois"))).to_have_count(1)
     assert _no_sideways_scroll(page)
     screenshot(page, "my-credit")
 
@@ -177,7 +178,7 @@ def test_a_coordinator_tries_next_month_and_reads_the_dashboard(page, demo_terri
     next_month = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     log_in(page, "coordinator@demo.grenier.test")
     page.get_by_role("navigation", name="Principale").get_by_role("link", name="Caisse commune").click()
-    assert page.locator("svg.chart").count() == 1
+    expect(page.locator("svg.chart")).to_have_count(1)
     screenshot(page, "fund-dashboard")
     page.get_by_role("link", name="Mois et règles").click()
     # Next month has not begun: refused, with the reason (issue 13, item 1).
@@ -189,8 +190,8 @@ def test_a_coordinator_tries_next_month_and_reads_the_dashboard(page, demo_terri
     page.get_by_label("Mois à calculer").fill(f"{today:%Y-%m}")
     page.get_by_role("button", name="Voir ce que le lancement va faire").click()
     assert "déjà été lancé" in page.locator("#run-preview").inner_text()
-    assert page.locator("#run-confirm").count() == 0
+    expect(page.locator("#run-confirm")).to_have_count(0)
     page.get_by_role("link", name="Projection").click()
-    assert page.locator("svg.chart").count() == 1
+    expect(page.locator("svg.chart")).to_have_count(1)
     assert _no_sideways_scroll(page)
     screenshot(page, "fund-projection")

@@ -8,6 +8,7 @@ smaller demo that still fills a page of every list (checked below), so it measur
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from grenier.baskets.models import Garden
 from grenier.core import demo
@@ -31,7 +32,7 @@ def _height(page: object, url: str) -> int:
     response = page.goto(url)  # type: ignore[attr-defined]
     assert response is not None and response.status == 200, url
     page.wait_for_load_state("load")  # type: ignore[attr-defined]
-    assert page.locator(".pagination, .pages").count() == 1, f"{url}: the list does not fill a page"  # type: ignore[attr-defined]
+    expect(page.locator(".pagination, .pages"), f"{url}: the list does not fill a page").to_have_count(1)  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), url  # type: ignore[attr-defined]
     return int(page.evaluate("document.documentElement.scrollHeight"))  # type: ignore[attr-defined]
 

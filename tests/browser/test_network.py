@@ -10,13 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import time_machine
+from playwright.sync_api import expect
 
 from grenier.network.models import Cooperation, LevelChange
 
 from ..conftest import PASSWORD, TEST_NOW
 from ..network.conftest import Map
 from ..network.conftest import net as net  # the fixture, shared with the page tests
-from .conftest import screenshot
+from .conftest import expect_at_least, screenshot
 from .test_journeys import _no_sideways_scroll, log_in
 
 
@@ -32,7 +33,7 @@ def test_a_coordinator_raises_a_cooperation_and_sees_it_move(
     log_in(page, net.cast["coordinator"].email, PASSWORD)
     page.wait_for_url(re.compile(r"/t/vallee/$"))
     page.get_by_role("navigation", name="Principale").locator(f'a[href$="/t/{slug}/network/"]').click()
-    assert _link(page, net).count() == 0
+    expect(_link(page, net)).to_have_count(0)
     page.locator(f'a[href$="/t/{slug}/network/cooperations/new/"]').first.click()
     page.locator("#id_title").fill("Distribution solidaire du mercredi")
     page.get_by_label("Banque alimentaire de la Vallée").check()
@@ -66,7 +67,8 @@ def test_a_coordinator_raises_a_cooperation_and_sees_it_move(
     page.locator("#change-level").click()
     page.wait_for_url(re.compile(rf"/network/cooperations/{cooperation.pk}/$"))
     history = page.locator("#history tbody tr")
-    assert history.count() == 2 and "2 → 3" in history.nth(1).inner_text()
+    expect(history).to_have_count(2)
+    expect(history.nth(1)).to_contain_text("2 → 3")
     screenshot(page, "network-cooperation-history")
     changes = list(LevelChange.objects.filter(cooperation=cooperation).order_by("on"))
     assert [(c.level_from, c.level_to) for c in changes] == [(None, 2), (2, 3)]
@@ -93,10 +95,10 @@ def test_the_demo_s_map_reads_on_a_phone(page, demo_territory) -> None:
     log_in(page, f"committee@{demo.DEMO_DOMAIN}")
     page.wait_for_url(re.compile(r"/t/[^/]+/$"))
     page.get_by_role("navigation", name="Principale").locator('a[href$="/network/"]').click()
-    assert page.locator("#graph line").count() >= 30
-    assert page.locator("#graph g.actor").count() >= 40
-    assert page.locator("#graph line[data-level='5']").count() >= 1
-    assert page.locator("#moves li").count() >= 3
+    expect_at_least(page.locator("#graph line"), 30)
+    expect_at_least(page.locator("#graph g.actor"), 40)
+    expect_at_least(page.locator("#graph line[data-level='5']"), 1)
+    expect_at_least(page.locator("#moves li"), 3)
     assert "06 " not in page.locator("#actors").inner_text()  # no person's contact for the committee
     assert _no_sideways_scroll(page)
     screenshot(page, "network-demo-map")
@@ -143,13 +145,14 @@ def test_online_the_actors_are_on_openstreetmap_tiles_and_offline_the_page_stays
     box.wait_for(state="visible")
     located = Actor.objects.filter(latitude__isnull=False).count()  # the demo territory only
     assert located >= 10
-    assert page.locator("#tiles path.tile-actor").count() == located
-    assert page.locator("#tiles path.tile-link").count() >= 5
-    assert page.locator("#tiles-offline").is_hidden()
+    expect(page.locator("#tiles path.tile-actor")).to_have_count(located)
+    expect_at_least(page.locator("#tiles path.tile-link"), 5)
+    expect(page.locator("#tiles-offline")).to_be_hidden()
     assert tiles and all(url.endswith(".png") for url in tiles)
     page.locator("#tiles path.tile-actor").first.click(force=True)
     popup = page.locator(".leaflet-popup-content a")
-    assert popup.count() == 1 and "/network/actors/" in (popup.get_attribute("href") or "")
+    expect(popup).to_have_count(1)
+    assert "/network/actors/" in (popup.get_attribute("href") or "")
     assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
     assert _no_sideways_scroll(page)
     screenshot(page, "network-tiles")
@@ -158,5 +161,6 @@ def test_online_the_actors_are_on_openstreetmap_tiles_and_offline_the_page_stays
     page.unroute(LEAFLET_CDN + "*")
     page.route(LEAFLET_CDN + "*", lambda route: route.abort())
     page.reload()
-    assert page.locator("#graph g.actor").count() >= 40
-    assert page.locator("#tiles").is_hidden() and page.locator("#tiles-offline").is_visible()
+    expect_at_least(page.locator("#graph g.actor"), 40)
+    expect(page.locator("#tiles")).to_be_hidden()
+    expect(page.locator("#tiles-offline")).to_be_visible()

@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import time_machine
+from playwright.sync_api import expect
 
 from grenier.activities.models import ReciprocityReward
 
@@ -40,9 +41,9 @@ def test_a_volunteer_is_rewarded_once_and_sees_it(
     page.goto(f"{page.base_url}/t/{slug}/activities/volunteer/")
     page.locator("#rewards-link").click()
     page.wait_for_url(re.compile(rf"/t/{slug}/activities/volunteer/rewards/$"))
-    assert page.locator("#hours-given").inner_text() == "2 h 30"
-    assert page.locator("#due").is_visible()
-    assert page.locator("#pay-rewards").count() == 0
+    expect(page.locator("#hours-given")).to_have_text("2 h 30")
+    expect(page.locator("#due")).to_be_visible()
+    expect(page.locator("#pay-rewards")).to_have_count(0)
     assert _no_sideways_scroll(page)
     screenshot(page, "activities-rewards-member")
 
@@ -51,12 +52,12 @@ def test_a_volunteer_is_rewarded_once_and_sees_it(
     page.goto(f"{page.base_url}/t/{slug}/activities/volunteer/rewards/")
     page.locator("#pay-rewards").click()
     assert "1 contrepartie versée à 1 foyer (" in page.content()
-    assert page.locator("#pay-rewards").count() == 0  # nothing due any more
+    expect(page.locator("#pay-rewards")).to_have_count(0)  # nothing due any more
     assert ReciprocityReward.objects.count() == 1
     assert _no_sideways_scroll(page)
     screenshot(page, "activities-rewards-coordinator")
     page.goto(f"{page.base_url}/t/{slug}/activities/figures/?year=2026&month=12")
-    assert page.locator("#distribution-hours").is_visible()
+    expect(page.locator("#distribution-hours")).to_be_visible()
     assert _no_sideways_scroll(page)
     screenshot(page, "activities-figures")
 
@@ -64,5 +65,5 @@ def test_a_volunteer_is_rewarded_once_and_sees_it(
     _log_in_as(page, cast["member"].email)
     page.goto(f"{page.base_url}/t/{slug}/activities/volunteer/rewards/")
     assert "20,00" in page.locator("#earned").inner_text()
-    assert page.locator("#hours-rewarded").inner_text() == "2 h"
+    expect(page.locator("#hours-rewarded")).to_have_text("2 h")
     screenshot(page, "activities-rewards-earned")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from grenier.supply import services
 from grenier.supply.models import Availability, PlanLine, SupplyWeek, WeekStatus
 
 from ..conftest import PASSWORD
 from ..supply.conftest import Pial
 from ..supply.conftest import pial as pial  # the fixture, shared with the page tests
-from .conftest import screenshot
+from .conftest import expect_at_least, screenshot
 from .test_journeys import _no_sideways_scroll, log_in
 
 
@@ -32,7 +34,7 @@ def test_a_grower_declares_the_coordinator_publishes_and_the_kitchen_records_its
     # the grower, on its phone
     _log_in_as(page, pial.cast["producer"].email)
     page.get_by_role("navigation", name="Principale").locator('a[href$="/supply/"]').click()
-    assert page.locator(f"#farm-{pial.saules.pk}").is_visible()
+    expect(page.locator(f"#farm-{pial.saules.pk}")).to_be_visible()
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-home-grower")
     page.locator(f'a[href$="/supply/weeks/{monday.isoformat()}/availability/{pial.saules.pk}/"]').click()
@@ -63,17 +65,17 @@ def test_a_grower_declares_the_coordinator_publishes_and_the_kitchen_records_its
     _log_in_as(page, pial.cast["coordinator"].email)
     page.goto(f"{page.base_url}/t/vallee/supply/")
     page.locator(f'a[href$="/supply/weeks/{monday.isoformat()}/"]').first.click()
-    assert page.locator("#balance").is_visible()
+    expect(page.locator("#balance")).to_be_visible()
     page.locator("#compute").click()
     assert page.locator("#proven").inner_text()
     week.refresh_from_db()
     assert week.status == WeekStatus.PLANNED
-    assert page.locator(".plan-item").count() >= 5  # each kitchen and product
-    assert page.locator("#farms tbody tr").count() == 3
+    expect_at_least(page.locator(".plan-item"), 5)  # each kitchen and product
+    expect(page.locator("#farms tbody tr")).to_have_count(3)
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-week-planned")
     page.locator("#publish-button").click()
-    assert page.locator("#publish-button").count() == 0
+    expect(page.locator("#publish-button")).to_have_count(0)
     assert SupplyWeek.objects.get(pk=week.pk).status == WeekStatus.PUBLISHED
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-week-published")
@@ -87,7 +89,7 @@ def test_a_grower_declares_the_coordinator_publishes_and_the_kitchen_records_its
         .select_related("product", "producer")
         .order_by("day", "producer__farm_name", "product__name")
     )
-    assert page.locator("section.delivery fieldset").count() == len(lines)
+    expect(page.locator("section.delivery fieldset")).to_have_count(len(lines))
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-deliveries")
     first = lines[0]
@@ -99,7 +101,7 @@ def test_a_grower_declares_the_coordinator_publishes_and_the_kitchen_records_its
     first.refresh_from_db()
     assert first.received_quantity == short * first.product.base_per_unit
     assert first.receipt_note == "Une cagette manquante"
-    assert page.locator(f"#line-{first.pk} .flag.short").is_visible()
+    expect(page.locator(f"#line-{first.pk} .flag.short")).to_be_visible()
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-deliveries-recorded")
 
@@ -117,7 +119,7 @@ def test_on_a_phone_a_refused_row_is_marked_and_the_plan_opens_kitchen_by_kitche
     page.locator("#save-availability").click()
     row = page.locator(f"#product-{salad.pk}")
     assert "has-error" in (row.get_attribute("class") or "")
-    assert row.locator(".field-error").first.is_visible()
+    expect(row.locator(".field-error").first).to_be_visible()
     assert not Availability.objects.filter(week=week, producer=pial.saules).exists()
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-availability-refused-row")
@@ -135,8 +137,8 @@ def test_on_a_phone_a_refused_row_is_marked_and_the_plan_opens_kitchen_by_kitche
     page.goto(f"{page.base_url}/t/vallee/supply/weeks/{monday.isoformat()}/")
     fold = page.locator(f"#plan-kitchen-{pial.school.pk}")
     first_item = fold.locator(".plan-item").first
-    assert not first_item.is_visible()  # folded
+    expect(first_item).to_be_hidden()  # folded
     fold.locator("summary").click()
-    assert first_item.is_visible()
+    expect(first_item).to_be_visible()
     assert _no_sideways_scroll(page)
     screenshot(page, "supply-week-kitchen-open")

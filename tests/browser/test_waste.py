@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from playwright.sync_api import expect
+
 from grenier.waste.models import Campaign, Phase, Weighing
 
 from ..conftest import PASSWORD
@@ -26,8 +28,8 @@ def test_a_kitchen_agent_weighs_a_lunch_on_a_phone(page, kitchens: Kitchens) -> 
     campaign = kitchens.autumn
     _log_in_as(page, kitchens.cast["kitchen"].email)
     page.get_by_role("navigation", name="Principale").locator('a[href$="/t/vallee/waste/"]').click()
-    assert page.locator(f"#kitchen-{kitchens.school.pk}").is_visible()
-    assert not page.locator(f"#kitchen-{kitchens.ehpad.pk}").count()  # another kitchen's: not shown
+    expect(page.locator(f"#kitchen-{kitchens.school.pk}")).to_be_visible()
+    expect(page.locator(f"#kitchen-{kitchens.ehpad.pk}")).to_have_count(0)  # another kitchen's: not shown
     assert _no_sideways_scroll(page)
     screenshot(page, "waste-home")
     page.locator(f'a[href$="/waste/campaigns/{campaign.pk}/weigh/"]').first.click()
@@ -44,11 +46,13 @@ def test_a_kitchen_agent_weighs_a_lunch_on_a_phone(page, kitchens: Kitchens) -> 
     screenshot(page, "waste-weigh")
     page.locator("#save-weighing").click()
     # more than a kilogram a meal: refused on the field, nothing stored
-    assert page.locator(".has-error #id_plate").is_visible() and not Weighing.objects.exists()
+    expect(page.locator(".has-error #id_plate")).to_be_visible()
+    assert not Weighing.objects.exists()
     page.locator("#id_meals").fill("100")  # 332 g a meal: stored only once confirmed
     page.locator("#id_plate").fill("21")
     page.locator("#save-weighing").click()
-    assert page.locator("#confirm-box").is_visible() and not Weighing.objects.exists()
+    expect(page.locator("#confirm-box")).to_be_visible()
+    assert not Weighing.objects.exists()
     screenshot(page, "waste-weigh-warning")
     page.locator("#id_meals").fill("312")
     page.locator("#save-weighing").click()  # corrected: usual again, recorded without confirming
@@ -77,7 +81,7 @@ def test_a_kitchen_agent_weighs_a_lunch_on_a_phone(page, kitchens: Kitchens) -> 
     _log_in_as(page, kitchens.cast["committee"].email)
     page.goto(f"{page.base_url}/t/vallee/waste/campaigns/{campaign.pk}/")
     assert page.locator("#per-meal").inner_text().replace("\u00a0", " ") == "106,6 g"
-    assert not page.locator("#weigh").count()
+    expect(page.locator("#weigh")).to_have_count(0)
 
     # an "after" campaign beside this one: the change per meal and a year, and the bars by kind
     after = Campaign.objects.create(
@@ -95,6 +99,6 @@ def test_a_kitchen_agent_weighs_a_lunch_on_a_phone(page, kitchens: Kitchens) -> 
     page.goto(f"{page.base_url}/t/vallee/waste/campaigns/{after.pk}/")
     # 24,600 g for 320 meals (76.875 g) against 106.57 g: -29.7 g a meal
     assert page.locator("#change-per-meal").inner_text().replace("\u00a0", " ") == "\u221229,7 g"
-    assert page.locator("#compare-by-kind li").count() == 4
+    expect(page.locator("#compare-by-kind li")).to_have_count(4)
     assert _no_sideways_scroll(page)
     screenshot(page, "waste-comparison")
