@@ -52,6 +52,7 @@ urlpatterns = [
     path("t/<slug:slug>/", include("grenier.activities.urls")),
     path("t/<slug:slug>/", include("grenier.network.urls")),
     path("t/<slug:slug>/", include("grenier.reports.urls")),
+    path("groupings/<slug:slug>/", include("grenier.reports.grouping_urls")),
     path("admin/", admin.site.urls),
     re_path(r"^api/", page_not_found),  # any other path under /api/ answers problem+json, in debug mode too
 ]

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from grenier.core.models import (
     ApiToken,
     AuditEvent,
+    Grouping,
+    GroupingRole,
     Household,
     HouseholdPerson,
     Territory,
@@ -38,6 +40,26 @@ class TerritoryRoleAdmin(admin.ModelAdmin):
     list_display = ["user", "territory", "role"]
     list_filter = ["territory", "role"]
     search_fields = ["user__email"]
+
+
+class GroupingRoleInline(admin.TabularInline):
+    model = GroupingRole
+    extra = 0
+    autocomplete_fields = ["user"]
+    verbose_name = _("coordinator")
+    verbose_name_plural = _(
+        "coordinators (they read the roll-up of the indicators, no territory's personal data)"
+    )
+
+
+@admin.register(Grouping)
+class GroupingAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["territories"]
+    inlines = [GroupingRoleInline]
 
 
 class PersonInline(admin.TabularInline):

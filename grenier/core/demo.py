@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import ModuleType
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +47,19 @@ LOGINS = [
     DemoLogin(f"kitchen@{DEMO_DOMAIN}", Role.KITCHEN, "Thierry Fabre (cuisine de la cité scolaire)"),
     DemoLogin(f"social@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, "Inès Haddad (travailleuse sociale)"),
     DemoLogin(f"funder@{DEMO_DOMAIN}", Role.FUNDER, "Paul Girard (fondation partenaire)"),
+]
+
+# The grouping of the demo: a network holding the Vallée and a second, smaller territory; its coordinator reads the
+# roll-up of both territories' indicators and holds no role in either.
+SECOND_SLUG = "coteaux"
+SECOND_NAME = "Coteaux de l'Orb (démo)"
+SECOND_HOUSEHOLDS = 40
+GROUPING_SLUG = "reseau-demo"
+GROUPING_NAME = "Réseau des caisses alimentaires (démo)"
+GROUPING_LOGIN = (f"network@{DEMO_DOMAIN}", "Claire Dumont (coordinatrice du réseau)")
+SECOND_LOGINS: list[tuple[str, Role, str]] = [
+    (f"coordinator-coteaux@{DEMO_DOMAIN}", Role.COORDINATOR, "Marc Olivier (coordinateur des Coteaux)"),
+    (f"committee-coteaux@{DEMO_DOMAIN}", Role.COMMITTEE, "Nadia Ferhat (comité des Coteaux)"),
 ]
 
 # The rest of the cast, with the sizes the issue asks for.
@@ -374,6 +388,66 @@ def build(log: Log = print, *, household_count: int = HOUSEHOLD_COUNT) -> Territ
                         services.household_leave(household=household, actor=None, on=leave_on)
         log(f"  households {min(start + batch, household_count)}/{household_count}")
 
+    for app_config, module in _demo_modules():
+        log(f"  {app_config.verbose_name}…")
+        module.extend(territory, log)
+    _second_territory(territory, log, rng, password_hash)
+    return territory
+
+
+def _second_territory(vallee: Territory, log: Log, rng: random.Random, password_hash: str) -> Territory:
+    """A second, small territory and the network grouping it with the Vallée. Its households: generated as the
+    Vallée's, and one household whose person is the same account as a Vallée household's (a committee member
+    whose family lives on both sides), so the network counts it once. The apps that give it a story do so in their
+    ``extend_second(territory, log)`` (the fund's months, a committee)."""
+    from grenier.core import groupings
+
+    today = timezone.localdate()
+    with transaction.atomic():
+        second = services.territory_create(slug=SECOND_SLUG, name=SECOND_NAME)
+        for email, role, name in SECOND_LOGINS:
+            _person(second, email, name, role, password_hash)
+        for index in range(SECOND_HOUSEHOLDS):
+            persons = _household_persons(
+                rng, rng.choices(list(SIZE_WEIGHTS), list(SIZE_WEIGHTS.values()))[0], today
+            )
+            services.household_join(
+                territory=second,
+                name=f"Foyer {rng.choice(SURNAMES)}",
+                persons=persons,
+                monthly_resources_cents=_monthly_resources_cents(rng, persons, today),
+                joined_on=today - timedelta(days=rng.randint(200, 500)),
+                actor=None,
+                idempotency_key=f"demo-coteaux-household-{index:03d}",
+            )
+        shared = User.objects.get(email=f"comite-2@{DEMO_DOMAIN}")  # in a Vallée household too
+        services.household_join(
+            territory=second,
+            name=f"Foyer {shared.display_name.split()[-1]}",
+            persons=[services.PersonInput(shared.display_name.split()[0], date(1979, 6, 3))],
+            monthly_resources_cents=95_000,
+            joined_on=today - timedelta(days=250),
+            user=shared,
+            actor=None,
+            idempotency_key="demo-coteaux-household-shared",
+        )
+        grouping = groupings.grouping_create(
+            slug=GROUPING_SLUG, name=GROUPING_NAME, territories=[vallee, second]
+        )
+        email, name = GROUPING_LOGIN
+        coordinator = User.objects.filter(email=email).first()
+        if coordinator is None:
+            coordinator = User.objects.create(email=email, display_name=name, password=password_hash)
+        groupings.grouping_coordinator_grant(grouping=grouping, user=coordinator)
+    log(f"  {SECOND_NAME}: {SECOND_HOUSEHOLDS + 1} households; {GROUPING_NAME} holds both territories")
+    for _app_config, module in _demo_modules():
+        if hasattr(module, "extend_second"):
+            module.extend_second(second, log)
+    return second
+
+
+def _demo_modules() -> Iterator[tuple[AppConfig, ModuleType]]:
+    """Each app's ``demo`` module but core's, in the order of ``INSTALLED_APPS``."""
     for app_config in apps.get_app_configs():
         if not app_config.name.startswith("grenier.") or app_config.name == "grenier.core":
             continue
@@ -383,9 +457,7 @@ def build(log: Log = print, *, household_count: int = HOUSEHOLD_COUNT) -> Territ
             if exc.name != f"{app_config.name}.demo":
                 raise
             continue
-        log(f"  {app_config.verbose_name}…")
-        module.extend(territory, log)
-    return territory
+        yield app_config, module
 
 
 def _person(territory: Territory, email: str, display_name: str, role: Role, password_hash: str) -> User:

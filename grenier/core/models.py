@@ -217,6 +217,59 @@ class HouseholdPerson(models.Model):
         return years < CHILD_AGE_LIMIT
 
 
+class Grouping(models.Model):
+    """Territories read together: a network (like a federation of gardens) or a département. Its coordinators
+    read each indicator per territory and across them (``reports.rollup``), never a territory's personal data:
+    a grouping gives no role in its territories (``permissions.grouping_for``)."""
+
+    class Kind(models.TextChoices):
+        NETWORK = "network", _("network")
+        DEPARTEMENT = "departement", _("département")
+        OTHER = "other", _("other grouping")
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.NETWORK)
+    territories = models.ManyToManyField(Territory, related_name="groupings", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("grouping of territories")
+        verbose_name_plural = _("groupings of territories")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["network", "departement", "other"]), name="core_grouping_kind_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupingRole(models.Model):
+    """One role held by one person in one grouping (``permissions.GROUPING_GRANTS`` says what it allows)."""
+
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", _("Grouping coordinator")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grouping_roles")
+    grouping = models.ForeignKey(Grouping, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.COORDINATOR)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role in a grouping")
+        verbose_name_plural = _("roles in groupings")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "grouping", "role"], name="core_grouping_role_once"),
+            models.CheckConstraint(condition=Q(role__in=["coordinator"]), name="core_grouping_role_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.grouping.slug} · {self.role}"
+
+
 class TerritoryCount(models.Model):
     """How many of a territory's households and persons fall on each day, kept by the database so that a home page
     counts them by summing a few thousand rows instead of reading every household and person (issue 14).

@@ -8,6 +8,12 @@ Two answers are distinguished on purpose:
 
 Personal data of a household is visible only to the coordinators of its territory and to the household's own
 persons. Committee members and funders see aggregated figures only.
+
+A grouping of territories (a network, a département: ``Grouping``) has roles of its own (``GroupingRole``,
+``GROUPING_GRANTS``): its coordinators read the indicators of its territories, each and together, with small
+counts hidden, and nothing else. A grouping gives no role in its territories, so every territory page (a
+household, a list of them) answers them 404 as to anyone without a role there. A person with no role in a grouping
+is told it does not exist (404).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from grenier.core.errors import Forbidden, NotFound
-from grenier.core.models import Household, Role, Territory, TerritoryRole
+from grenier.core.models import Grouping, GroupingRole, Household, Role, Territory, TerritoryRole
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -76,6 +82,8 @@ class Action(StrEnum):
     # indicators: the territory's figures over a period, never a household (small counts hidden: reports.disclosure)
     REPORTS_VIEW = "reports.view"  # the dashboard, the definitions, the indicators' API, CSV and open data
     REPORTS_EXACT = "reports.exact"  # small counts shown exactly (those who already see every household)
+    # groupings of territories: their roles are held in the grouping (GROUPING_GRANTS), never in a territory
+    GROUPING_REPORTS = "grouping.reports"  # each indicator per territory and across them, small counts hidden
 
 
 _EVERY_ROLE = frozenset({Action.VIEW_TERRITORY, Action.GOV_READ, Action.NETWORK_VIEW})
@@ -133,6 +141,10 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.BASKETS_FIGURES,
         Action.REPORTS_VIEW,
     },
+}
+
+GROUPING_GRANTS: dict[GroupingRole.Role, frozenset[Action]] = {
+    GroupingRole.Role.COORDINATOR: frozenset({Action.GROUPING_REPORTS}),
 }
 
 _CACHE_ATTR = "_grenier_roles"
@@ -219,3 +231,42 @@ def visible_households(user: AnyUser, territory: Territory) -> QuerySet[Househol
     if can(user, territory, Action.VIEW_OWN_HOUSEHOLD):
         return Household.objects.filter(territory=territory, persons__user_id=user.pk or 0).distinct()
     return Household.objects.none()
+
+
+def grouping_roles_of(user: AnyUser, grouping: Grouping) -> frozenset[GroupingRole.Role]:
+    """The roles ``user`` holds in ``grouping`` (none gives any role in its territories)."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return frozenset(
+        GroupingRole.Role(role)
+        for role in GroupingRole.objects.filter(user=user, grouping=grouping).values_list("role", flat=True)
+    )
+
+
+def can_in_grouping(user: AnyUser, grouping: Grouping, action: Action) -> bool:
+    return any(action in GROUPING_GRANTS[role] for role in grouping_roles_of(user, grouping))
+
+
+def require_in_grouping(user: AnyUser, grouping: Grouping, action: Action) -> None:
+    """``NotFound`` if ``user`` has no role in ``grouping``, ``Forbidden`` if none of its roles allows ``action``."""
+    roles = grouping_roles_of(user, grouping)
+    if not roles:
+        raise NotFound(_("This grouping does not exist or you have no access to it."))
+    if not any(action in GROUPING_GRANTS[role] for role in roles):
+        raise Forbidden(_("Your role in this grouping does not allow this."))
+
+
+def grouping_for(user: AnyUser, slug: str, action: Action) -> Grouping:
+    """The grouping named ``slug`` if ``user`` may do ``action`` there; ``NotFound`` (no role, whether it exists or
+    not) or ``Forbidden`` otherwise."""
+    grouping = Grouping.objects.filter(slug=slug).first()
+    if grouping is None:
+        raise NotFound(_("This grouping does not exist or you have no access to it."))
+    require_in_grouping(user, grouping, action)
+    return grouping
+
+
+def groupings_of(user: AnyUser) -> QuerySet[Grouping]:
+    if not user.is_authenticated or not user.is_active:
+        return Grouping.objects.none()
+    return Grouping.objects.filter(roles__user=user).distinct().order_by("name")

@@ -20,6 +20,7 @@ from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import (
     ApiToken,
     AuditEvent,
+    GroupingRole,
     Household,
     HouseholdPerson,
     Role,
@@ -335,7 +336,11 @@ def _hash_key(key: str) -> str:
 
 def token_create(*, user: User, territory: Territory, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for ``user`` in ``territory``. Returns the token and its key; only a hash is kept."""
-    if not permissions.roles_of(user, territory):
+    coordinates_a_grouping_of_it = GroupingRole.objects.filter(
+        user=user, grouping__territories=territory
+    ).exists()
+    if not permissions.roles_of(user, territory) and not coordinates_a_grouping_of_it:
+        # a grouping's coordinator holds no role in its territories: the token reads the grouping's roll-up only
         raise Forbidden(_("This person holds no role in this territory."))
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

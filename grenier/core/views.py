@@ -60,15 +60,19 @@ def territory_page(
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send a person to their current territory, or to the only one they have, or let them choose."""
+    """Send a person to their current territory, or to the only one they have (or the roll-up of the only grouping
+    they coordinate), or let them choose."""
     mine = list(permissions.territories_of(request.user))
+    groupings = list(permissions.groupings_of(request.user))
     current = request.session.get("territory")
     for territory in mine:
         if territory.slug == current:
             return redirect("territory_home", territory.slug)
-    if len(mine) == 1:
+    if len(mine) == 1 and not groupings:
         return redirect("territory_home", mine[0].slug)
-    return render(request, "core/choose_territory.html", {"territories": mine})
+    if len(groupings) == 1 and not mine:
+        return redirect("grouping_reports", groupings[0].slug)
+    return render(request, "core/choose_territory.html", {"territories": mine, "groupings": groupings})
 
 
 @login_required

@@ -68,24 +68,7 @@ def extend(territory: Territory, log: Log) -> None:
     today = timezone.localdate()
     history = months_back(today, HISTORY_MONTHS)
     first = history[0]
-    if services.scale_for(territory, first) is None:
-        services.scale_set(
-            territory=territory,
-            effective_month=first,
-            brackets=BRACKETS,
-            minimum_cents=100,
-            actor=None,
-            decided_by="comité citoyen",
-        )
-    if services.rule_for(territory, first) is None:
-        services.allocation_rule_set(
-            territory=territory,
-            effective_month=first,
-            base_cents=10_000,
-            carry_over=CarryOver.KEEP,
-            actor=None,
-            decided_by="comité citoyen",
-        )
+    _rules(territory, first, base_cents=10_000, decided_by="comité citoyen")
     stores = []
     for name, kind, coverage, cashier_email, _share in STORES:
         store = services.store_create(
@@ -340,3 +323,42 @@ def _refund_a_few(
     )
     for payment, amount, _key, _at in rows:
         Payment.objects.filter(pk=payment.pk).update(refunded_credit_cents=amount)
+
+
+def extend_second(territory: Territory, log: Log) -> None:
+    """The second demo territory's fund: the Vallée's scale, a smaller allocation, one store, the months run (no
+    spending generated: its households' credit waits in their wallets)."""
+    today = timezone.localdate()
+    history = months_back(today, HISTORY_MONTHS)
+    first = history[0]
+    _rules(territory, first, base_cents=8_000, decided_by="comité des Coteaux")
+    store = services.store_create(
+        territory=territory, name="Épicerie des Coteaux", kind="épicerie coopérative", actor=None
+    )
+    if not store.is_approved:
+        services.store_approve(store=store, coverage_percent=100, on=first, actor=None)
+    for month in [*history, today.replace(day=1)]:
+        services.monthly_run(territory=territory, month=month, actor=None)
+    log(f"    {territory.name}: {len(history) + 1} months of the fund run")
+
+
+def _rules(territory: Territory, first: date, *, base_cents: int, decided_by: str) -> None:
+    """The scale (``BRACKETS``) and the allocation rule from ``first``, unless there already are."""
+    if services.scale_for(territory, first) is None:
+        services.scale_set(
+            territory=territory,
+            effective_month=first,
+            brackets=BRACKETS,
+            minimum_cents=100,
+            actor=None,
+            decided_by=decided_by,
+        )
+    if services.rule_for(territory, first) is None:
+        services.allocation_rule_set(
+            territory=territory,
+            effective_month=first,
+            base_cents=base_cents,
+            carry_over=CarryOver.KEEP,
+            actor=None,
+            decided_by=decided_by,
+        )

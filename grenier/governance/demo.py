@@ -261,3 +261,13 @@ def _past_ballots(
         Ballot.objects.create(
             proposal=proposal, voter=voter, choice=choice, cast_at=proposal.opens_at + timedelta(days=2)
         )
+
+
+def extend_second(territory: Territory, log: Log) -> None:
+    """The second demo territory's committee: its committee members, since eight months."""
+    committee = services.body_ensure(territory=territory, kind=BodyKind.COMMITTEE, name="Comité des Coteaux")
+    since = timezone.now() - timedelta(days=240)
+    people = User.objects.filter(territory_roles__territory=territory, territory_roles__role=Role.COMMITTEE)
+    for person in people.order_by("email").distinct():
+        services.membership_join(body=committee, user=person, actor=None, at=since)
+    log(f"    {committee.name}")

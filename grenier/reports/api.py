@@ -13,17 +13,23 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from grenier.api import territory_of
+from grenier.core import permissions
 from grenier.core.errors import NotFound
-from grenier.reports import access, registry, selectors
+from grenier.core.permissions import Action
+from grenier.reports import access, registry, rollup, selectors
 from grenier.reports.disclosure import THRESHOLD, Figure
 from grenier.reports.registry import Indicator, Number, Period
 from grenier.reports.schemas import (
     PERIOD_PATTERN,
     FigureOut,
+    GroupingTerritoryOut,
     IndicatorDetailOut,
     IndicatorListOut,
     IndicatorOut,
     IndicatorPartOut,
+    RollupIndicatorOut,
+    RollupOut,
+    TerritoryFigureOut,
 )
 
 router = Router(tags=["reports"])
@@ -104,4 +110,38 @@ def indicator_detail(
         figure=_figure_out(asked, row.now),
         previous=_figure_out(asked.previous(), row.previous),
         year_before=_figure_out(asked.year_before(), row.year_before),
+    )
+
+
+@router.get("/reports/groupings/{slug}/indicators", response=RollupOut)
+def grouping_indicators(request: HttpRequest, slug: str, period: str | None = PERIOD_QUERY) -> RollupOut:
+    """Every indicator of a grouping's territories, per territory and combined (``combination`` says how), small
+    counts hidden. Only the grouping's coordinators (with a token, one made in a territory of the grouping): anyone
+    else is told it does not exist (404)."""
+    grouping = permissions.grouping_for(request.user, slug, Action.GROUPING_REPORTS)
+    api_token = getattr(request, "api_token", None)
+    if api_token is not None and not grouping.territories.filter(pk=api_token.territory_id).exists():
+        # a token works in its territory: it reads the groupings that territory is in
+        raise NotFound(_("This grouping does not exist or you have no access to it."))
+    asked = _period(period)
+    found = rollup.rollup(grouping, asked)
+    return RollupOut(
+        grouping=grouping.slug,
+        name=grouping.name,
+        period=asked.key,
+        threshold=THRESHOLD,
+        territories=[GroupingTerritoryOut(slug=t.slug, name=t.name) for t in found.territories],
+        indicators=[
+            RollupIndicatorOut(
+                **_head(row.indicator),
+                combination=row.combine.value,
+                measured_in=row.measured_in,
+                total=_figure_out(asked, row.total),
+                territories=[
+                    TerritoryFigureOut(territory=t.slug, figure=_figure_out(asked, figure))
+                    for t, figure in zip(found.territories, row.territories, strict=True)
+                ],
+            )
+            for row in found.rows
+        ],
     )

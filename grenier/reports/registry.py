@@ -251,6 +251,9 @@ class Result:
     reason: str = ""
     support: int | None = None  # the households or persons the figure rests on, when it counts people
     parts: tuple[Part, ...] = ()
+    # A share or a rate: the numerator and the denominator it was computed from, so that a roll-up over several
+    # territories computes it again from their sums (``reports.rollup``) instead of averaging the shares.
+    ratio: tuple[Number, Number] | None = None
 
     @property
     def measured(self) -> bool:

@@ -48,3 +48,41 @@ class IndicatorDetailOut(IndicatorOut):
     definition: str
     previous: FigureOut = Field(description="The period before: the year or month before.")
     year_before: FigureOut = Field(description="The same period a year before.")
+
+
+CombineText = Literal["sum", "ratio", "distinct", "none"]
+
+
+class GroupingTerritoryOut(Schema):
+    slug: str
+    name: str
+
+
+class TerritoryFigureOut(Schema):
+    territory: str = Field(description="The territory's slug.")
+    figure: FigureOut
+
+
+class RollupIndicatorOut(Schema):
+    code: str
+    theme: ThemeText
+    name: str
+    unit: UnitText
+    combination: CombineText = Field(
+        description=(
+            "How the total is made: sum (added up), ratio (computed again from the summed numerators and "
+            "denominators), distinct (households counted once across territories), none (not combined)."
+        )
+    )
+    measured_in: int = Field(description="How many territories the total runs over.")
+    total: FigureOut
+    territories: list[TerritoryFigureOut]
+
+
+class RollupOut(Schema):
+    grouping: str
+    name: str
+    period: str
+    threshold: int = Field(description="Counts of households or persons from 1 to threshold - 1 are hidden.")
+    territories: list[GroupingTerritoryOut]
+    indicators: list[RollupIndicatorOut]

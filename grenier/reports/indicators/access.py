@@ -178,10 +178,11 @@ def credit_spent(scope: Scope) -> Result:
     modules=(Module.FUND,),
 )
 def credit_share_spent(scope: Scope) -> Result:
-    share = percent(sum(_spent_by_kind(scope).values()), credit_issued(scope).value or 0)
+    spent, issued = sum(_spent_by_kind(scope).values()), credit_issued(scope).value or 0
+    share = percent(spent, issued)
     if share is None:
         return Result.not_measured(_("Not measured: no credit was issued in this period."))
-    return Result(share)
+    return Result(share, ratio=(spent, issued))
 
 
 def _baskets(scope: Scope) -> dict[str, int]:
@@ -264,7 +265,7 @@ def baskets_member_share(scope: Scope) -> Result:
     share = percent(found["member"], found["price"])
     if share is None:
         return Result.not_measured(_("Not measured: no basket was collected in this period."))
-    return Result(share, support=found["households"])
+    return Result(share, support=found["households"], ratio=(found["member"], found["price"]))
 
 
 def _orders(scope: Scope) -> QuerySet[Order]:

@@ -115,10 +115,11 @@ def votes_held(scope: Scope) -> Result:
 )
 def participation_rate(scope: Scope) -> Result:
     found = _decisions(scope).aggregate(took_part=Sum("participants"), could=Sum("electorate"))
-    share = percent(int(found["took_part"] or 0), int(found["could"] or 0))
+    took_part, could = int(found["took_part"] or 0), int(found["could"] or 0)
+    share = percent(took_part, could)
     if share is None:
         return Result.not_measured(_("Not measured: no vote closed in this period."))
-    return Result(share)
+    return Result(share, ratio=(took_part, could))
 
 
 @indicator(

@@ -96,7 +96,7 @@ def _share(scope: Scope, which: int) -> Result:
     share = percent(shares[which], shares[0])
     if share is None:
         return Result.not_measured(_("Not measured: nothing was invoiced in this period."))
-    return Result(share)
+    return Result(share, ratio=(shares[which], shares[0]))
 
 
 @indicator(
@@ -157,7 +157,7 @@ def local_share(scope: Scope) -> Result:
     share = percent(local, whole)
     if share is None:
         return Result.not_measured(_("Not measured: nothing was invoiced in this period."))
-    return Result(share)
+    return Result(share, ratio=(local, whole))
 
 
 @indicator(
@@ -179,7 +179,7 @@ def food_waste_per_meal(scope: Scope) -> Result:
     parts = tuple(
         Part(kind, label, one_decimal(grams, found.meals)) for kind, label, grams, _p in found.kinds()
     )
-    return Result(one_decimal(found.total_g, found.meals), parts=parts)
+    return Result(one_decimal(found.total_g, found.meals), parts=parts, ratio=(found.total_g, found.meals))
 
 
 @indicator(

@@ -42,6 +42,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for login in demo.LOGINS:
             self.stdout.write(f"  {login.role.value:<14} {login.email}")
+        self.stdout.write(
+            f"  {'network':<14} {demo.GROUPING_LOGIN[0]}  (the network's roll-up of both territories)"
+        )
         self.stdout.write("")
         if options["no_serve"]:
             return
