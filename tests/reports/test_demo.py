@@ -38,3 +38,26 @@ def test_the_demo_s_dashboard_shows_the_year_in_figures(
     funder = User.objects.get(email="funder@demo.grenier.test")
     client.force_login(funder)
     assert client.get(f"/t/{territory.slug}/reports/?period={year.key}-01").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_s_network_rolls_up_the_vallee_and_the_coteaux(
+    monkeypatch: pytest.MonkeyPatch, client: Client
+) -> None:
+    from grenier.core.models import Grouping
+    from grenier.reports import rollup
+
+    monkeypatch.setattr(supply_demo, "WEEKS", 3)
+    vallee = demo.build(log=lambda _line: None, household_count=12)
+    grouping = Grouping.objects.get(slug=demo.GROUPING_SLUG)
+    assert {t.slug for t in grouping.territories.all()} == {vallee.slug, demo.SECOND_SLUG}
+    year = Period(timezone.localdate().year)
+    reached = [registry.compute(t, year)["households_reached"].value or 0 for t in grouping.territories.all()]
+    row = rollup.rollup(grouping, year, ["households_reached"]).rows[0]
+    assert all(reached) and row.total.value == sum(reached) - 1  # the committee member's family, on both sides
+    coordinator = User.objects.get(email=demo.GROUPING_LOGIN[0])
+    client.force_login(coordinator)
+    assert client.get("/").url == f"/groupings/{grouping.slug}/reports/"
+    page = client.get(f"/groupings/{grouping.slug}/reports/")
+    assert page.status_code == 200 and "Coteaux" in page.content.decode()
+    assert client.get(f"/t/{vallee.slug}/households/").status_code == 404
