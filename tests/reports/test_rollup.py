@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import gettext_lazy
 
 from grenier.core import groupings, permissions, services
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
@@ -366,10 +366,9 @@ def test_an_unknown_grouping_is_not_found(network: Network, client: Client, slug
 
 def test_the_page_says_how_each_figure_is_combined(network: Network, client: Client) -> None:
     client.force_login(network.coordinator)
-    with override("en"):
-        html = client.get(URL + "?period=2026").content.decode()
+    html = client.get(URL + "?period=2026").content.decode()  # in French, the default
     assert 'id="how-combined"' in html
-    assert "never by averaging" in html and "counted once across territories" in html
+    assert "jamais en faisant la moyenne" in html and "comptés une seule fois" in html
     assert html.count("combine-ratio") >= 3 and "combine-distinct" in html and "combine-sum" in html
     assert "Ailleurs" in html and "Vallée" in html
     csv_text = client.get(CSV_URL + "?period=2026").content.decode()
