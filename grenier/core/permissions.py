@@ -18,6 +18,7 @@ is told it does not exist (404).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -256,10 +257,13 @@ def require_in_grouping(user: AnyUser, grouping: Grouping, action: Action) -> No
         raise Forbidden(_("Your role in this grouping does not allow this."))
 
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")  # a slug (``Grouping.slug``): anything else is looked up nowhere
+
+
 def grouping_for(user: AnyUser, slug: str, action: Action) -> Grouping:
     """The grouping named ``slug`` if ``user`` may do ``action`` there; ``NotFound`` (no role, whether it exists or
     not) or ``Forbidden`` otherwise."""
-    grouping = Grouping.objects.filter(slug=slug).first()
+    grouping = Grouping.objects.filter(slug=slug).first() if _SLUG.fullmatch(slug) else None
     if grouping is None:
         raise NotFound(_("This grouping does not exist or you have no access to it."))
     require_in_grouping(user, grouping, action)
