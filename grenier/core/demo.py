@@ -59,7 +59,7 @@ GROUPING_NAME = "Réseau des caisses alimentaires (démo)"
 GROUPING_LOGIN = (f"network@{DEMO_DOMAIN}", "Claire Dumont (coordinatrice du réseau)")
 SECOND_LOGINS: list[tuple[str, Role, str]] = [
     (f"coordinator-coteaux@{DEMO_DOMAIN}", Role.COORDINATOR, "Marc Olivier (coordinateur des Coteaux)"),
-    (f"committee-coteaux@{DEMO_DOMAIN}", Role.COMMITTEE, "Nadia Ferhat (comité des Coteaux)"),
+    (f"committee-coteaux@{DEMO_DOMAIN}", Role.COMMITTEE, "Yasmina Orsoni (comité des Coteaux)"),
 ]
 
 # The rest of the cast, with the sizes the issue asks for.
