@@ -132,9 +132,24 @@ class Audience(models.TextChoices):
     SCHOOL = "school", _("school classes")
 
 
+class PaidIn(models.TextChoices):
+    """How a session's price is paid (``services/charges.py``)."""
+
+    FREE = "free", _("free")
+    EUROS = "euros", _("in euros, at the session")
+    CREDIT = "credit", _("in food credit, at registration")
+
+
+MAX_PRICE_CENTS = 50_000  # a person's part of one session, at most
+
+
 class Session(models.Model):
-    """One date of an activity: where, when, how many persons, for whom. Registrations and cancellations close at
-    ``registration_deadline``. Closed (``closed_at``), it is a record of who came."""
+    """One date of an activity: where, when, how many persons, for whom, at what price. Registrations and
+    cancellations close at ``registration_deadline``. Closed (``closed_at``), it is a record of who came.
+
+    The price is a member's part per person, one for an adult and one for a child (a farm visit at 3 € an adult,
+    children free), paid in euros at the session or in food credit when registering; free sessions have both at 0.
+    """
 
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="sessions")
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="activity_sessions")
@@ -164,6 +179,9 @@ class Session(models.Model):
         BuyingGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     accessibility = models.CharField(_("accessibility"), max_length=500, blank=True)
+    paid_in = models.CharField(_("price"), max_length=10, choices=PaidIn.choices, default=PaidIn.FREE)
+    price_adult_cents = models.BigIntegerField(_("price per adult (cents)"), default=0)
+    price_child_cents = models.BigIntegerField(_("price per child (cents)"), default=0)
     registration_deadline = models.DateTimeField(_("registrations and cancellations until"))
     cancelled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -201,10 +219,24 @@ class Session(models.Model):
                 | (~Q(audience="group") & Q(audience_group=None)),
                 name="activities_audience_group",
             ),
+            models.CheckConstraint(
+                condition=Q(paid_in="free", price_adult_cents=0, price_child_cents=0)
+                | (
+                    Q(paid_in__in=["euros", "credit"])
+                    & Q(price_adult_cents__gte=0, price_adult_cents__lte=MAX_PRICE_CENTS)
+                    & Q(price_child_cents__gte=0, price_child_cents__lte=MAX_PRICE_CENTS)
+                    & (Q(price_adult_cents__gt=0) | Q(price_child_cents__gt=0))
+                ),
+                name="activities_session_price",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.activity} · {self.date:%d/%m/%Y}"
+
+    def price_of(self, adults: int, children: int) -> int:
+        """What ``adults`` and ``children`` pay for this session, in cents."""
+        return adults * self.price_adult_cents + children * self.price_child_cents
 
     @property
     def place(self) -> object | None:
@@ -230,7 +262,12 @@ class RegistrationStatus(models.TextChoices):
 class Registration(models.Model):
     """A household's registration (its adults and children), or a school class's (its name and head count, no
     child's name). Confirmed ones hold places; waiting ones are served in the order they came (``waiting_since``,
-    then id). ``attended`` is the organiser's tick at the session (None: not taken yet)."""
+    then id). ``attended`` is the organiser's tick at the session (None: not taken yet).
+
+    On a priced session ``price_cents`` is the household's part (its persons at the session's prices, set when it
+    registers); ``charge_entry`` the ledger entry that took it (food credit when the place is confirmed, euros when
+    the organiser records them paid), ``refund_entry`` the one that reversed it on cancelling. A class is never
+    charged (school sessions are free)."""
 
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="registrations")
     household = models.ForeignKey(
@@ -245,6 +282,14 @@ class Registration(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     attended = models.BooleanField(null=True, blank=True)
     reminded_on = models.DateField(null=True, blank=True)
+    price_cents = models.BigIntegerField(_("price (cents)"), default=0)
+    charge_entry = models.OneToOneField(
+        "ledger.Entry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    charged_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    refund_entry = models.OneToOneField(
+        "ledger.Entry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -277,6 +322,12 @@ class Registration(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=RegistrationStatus.values), name="activities_registration_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_cents__gte=0)
+                & (Q(charge_entry__isnull=False) | Q(refund_entry=None))
+                & (Q(charge_entry=None) | Q(price_cents__gt=0)),
+                name="activities_registration_charge",
             ),
         ]
 

@@ -19,6 +19,7 @@ from grenier.activities.services.catalogue import (
     kind_create,
     kinds_ensure,
 )
+from grenier.activities.services.charges import NotEnoughCredit, euros_paid_record, price_words
 from grenier.activities.services.feeds import calendar_feed_renew, calendar_feed_stop
 from grenier.activities.services.places import MAX_PERSONS, places_taken
 from grenier.activities.services.registrations import Registered, register, registration_cancel
@@ -42,6 +43,7 @@ from grenier.activities.services.volunteering import places_left as slot_places_
 __all__ = [
     "MAX_PERSONS",
     "MAX_SLOT_PLACES",
+    "NotEnoughCredit",
     "OrganiserInput",
     "Place",
     "Registered",
@@ -51,10 +53,12 @@ __all__ = [
     "calendar_feed_renew",
     "calendar_feed_stop",
     "default_deadline",
+    "euros_paid_record",
     "hours_record",
     "kind_create",
     "kinds_ensure",
     "places_taken",
+    "price_words",
     "register",
     "registration_cancel",
     "reminders_send",

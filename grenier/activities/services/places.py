@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from grenier.activities import notifications
 from grenier.activities.models import Registration, RegistrationStatus, Session
+from grenier.activities.services import charges
 from grenier.core.errors import Conflict
 from grenier.core.services import audit
 
@@ -35,7 +36,9 @@ def refuse_closed(session: Session) -> None:
 
 def serve_waiting_list(session: Session, now: datetime) -> list[Registration]:
     """Confirm the waiting registrations in order while their persons fit (the session's row is locked by the
-    caller). Each one promoted is told by e-mail once the transaction commits."""
+    caller). Each one promoted is told by e-mail once the transaction commits. On a session paid in food credit a
+    household is charged as it is confirmed; one whose wallet is short stays waiting and the next in line is served
+    (it would otherwise keep everyone behind it out)."""
     free = session.capacity - places_taken(session)
     promoted: list[Registration] = []
     for waiting in session.registrations.filter(status=RegistrationStatus.WAITING).order_by(
@@ -43,9 +46,22 @@ def serve_waiting_list(session: Session, now: datetime) -> list[Registration]:
     ):
         if waiting.places > free:
             break  # the first in line keeps its rank until its persons fit
-        waiting.status = RegistrationStatus.CONFIRMED
-        waiting.promoted_at = now
-        waiting.save(update_fields=["status", "promoted_at"])
+        try:
+            with transaction.atomic():
+                waiting.status = RegistrationStatus.CONFIRMED
+                waiting.promoted_at = now
+                waiting.save(update_fields=["status", "promoted_at"])
+                charges.credit_charge(waiting, session, actor=None, now=now)
+        except charges.NotEnoughCredit:
+            waiting.status, waiting.promoted_at = RegistrationStatus.WAITING, None
+            audit(
+                territory=session.territory,
+                actor=None,
+                action="activities.promote.unpaid",
+                subject=f"registration:{waiting.pk}",
+                session=session.pk,
+            )
+            continue
         free -= waiting.places
         promoted.append(waiting)
         audit(

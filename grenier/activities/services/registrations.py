@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from grenier.activities.models import Audience, Registration, RegistrationStatus, Session
+from grenier.activities.services import charges
 from grenier.activities.services.places import MAX_PERSONS, places_taken, refuse_closed, serve_waiting_list
 from grenier.baskets.models import GardenMembership
 from grenier.core.errors import Conflict, InvalidInput
@@ -146,7 +147,9 @@ def register(
 ) -> Registered:
     """Register a household (its adults and children) or a school class (a name and a head count). Confirmed if
     its persons fit and nobody waits, else on the waiting list. A household already registered (or waiting) gets
-    its registration back unchanged; the same key with another request is refused (``KeyReused``)."""
+    its registration back unchanged; the same key with another request is refused (``KeyReused``). On a session
+    paid in food credit a confirmed household's part is taken from its wallet in the same transaction (a wallet
+    short of it: ``NotEnoughCredit``, nothing recorded); a waiting one pays when it gets a place."""
     now = now or timezone.now()
     request = {
         "session": session,
@@ -177,6 +180,7 @@ def register(
                 children=children,
                 status=status,
                 waiting_since=now if status == RegistrationStatus.WAITING else None,
+                price_cents=locked.price_of(adults, children) if household is not None else 0,
                 registered_by=actor,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint(**request),
@@ -190,6 +194,8 @@ def register(
                 status=status,
                 persons=adults + children,
             )
+            if status == RegistrationStatus.CONFIRMED:
+                charges.credit_charge(registration, locked, actor=actor, now=now)
     except IntegrityError:
         won = Registration.objects.filter(session=session, idempotency_key=idempotency_key).first()
         if won is not None:
@@ -201,8 +207,8 @@ def register(
 def registration_cancel(
     *, registration: Registration, actor: User | None, now: datetime | None = None
 ) -> Registration:
-    """Cancel until the session's deadline (then a clear refusal); the places freed go to the waiting list, in
-    order. Cancelling twice changes nothing."""
+    """Cancel until the session's deadline (then a clear refusal); what the household paid is given back by a
+    reversing entry; the places freed go to the waiting list, in order. Cancelling twice changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=registration.session_id)
@@ -216,6 +222,7 @@ def registration_cancel(
         locked.status = RegistrationStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at"])
+        charges.refund(locked, session, actor=actor)
         audit(
             territory=session.territory,
             actor=actor,

@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from grenier.activities.models import Activity, Audience, Session
+from grenier.activities.models import MAX_PRICE_CENTS, Activity, Audience, PaidIn, Session
 from grenier.activities.services.places import places_taken, refuse_closed, serve_waiting_list
 from grenier.baskets.models import Garden, PickupPoint
 from grenier.core.errors import InvalidInput
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Territory, User
+from grenier.core.money import format_cents
 from grenier.core.services import audit
 from grenier.orders.models import BuyingGroup
 from grenier.supply.models import Kitchen, Producer
@@ -44,6 +45,29 @@ def _audience_errors(
     return errors
 
 
+def _price_errors(request: dict[str, Any]) -> dict[str, list[str]]:
+    """A free session has no price; a priced one a price for an adult or a child (at most ``MAX_PRICE_CENTS``
+    each), and is not for school classes (a class is not charged)."""
+    paid_in = request.get("paid_in", PaidIn.FREE)
+    adult, child = request.get("price_adult_cents", 0), request.get("price_child_cents", 0)
+    errors: dict[str, list[str]] = {}
+    if paid_in not in PaidIn.values:
+        errors["paid_in"] = [_("Free, in euros or in food credit.")]
+        return errors
+    for field, cents in (("price_adult_cents", adult), ("price_child_cents", child)):
+        if type(cents) is not int or not 0 <= cents <= MAX_PRICE_CENTS:
+            errors[field] = [_("Between 0 and %(max)s.") % {"max": format_cents(MAX_PRICE_CENTS)}]
+    if errors:
+        return errors
+    if paid_in == PaidIn.FREE and (adult or child):
+        errors["paid_in"] = [_("A free session has no price: choose how it is paid.")]
+    elif paid_in != PaidIn.FREE and not (adult or child):
+        errors["price_adult_cents"] = [_("Give the price for an adult or a child, or make the session free.")]
+    elif paid_in != PaidIn.FREE and request["audience"] == Audience.SCHOOL:
+        errors["paid_in"] = [_("School classes are not charged: a session for them is free.")]
+    return errors
+
+
 def _check_session(territory: Territory, request: dict[str, Any]) -> None:
     """Refuse a session that ends before it starts, has no places, no place or a place of another territory, or
     closes its registrations after it starts."""
@@ -65,6 +89,7 @@ def _check_session(territory: Territory, request: dict[str, Any]) -> None:
         errors["address"] = [_("Say where: an address or a place of Grenier.")]
     if request["deadline"] > timezone.make_aware(datetime.combine(day, starts_at)):
         errors["registration_deadline"] = [_("Registrations close before the session starts.")]
+    errors |= _price_errors(request)
     if errors:
         raise InvalidInput(_("The session could not be recorded."), errors=errors)
 
@@ -95,8 +120,12 @@ def session_create(
     audience_group: BuyingGroup | None = None,
     accessibility: str = "",
     registration_deadline: datetime | None = None,
+    paid_in: PaidIn | str = PaidIn.FREE,
+    price_adult_cents: int = 0,
+    price_child_cents: int = 0,
 ) -> Session:
-    """A session of ``activity``. Sent again under the same key, answers the same session."""
+    """A session of ``activity``, free or at a member's part per adult and per child paid in euros or food credit
+    (``charges``). Sent again under the same key, answers the same session."""
     deadline = registration_deadline or default_deadline(day)
     request: dict[str, Any] = {
         "day": day,
@@ -111,6 +140,13 @@ def session_create(
         "accessibility": accessibility.strip(),
         "deadline": deadline,
     }
+    if str(paid_in) != PaidIn.FREE or price_adult_cents or price_child_cents:
+        # Priced only: a free session's fingerprint stays the one recorded before sessions had prices.
+        request |= {
+            "paid_in": str(paid_in),
+            "price_adult_cents": price_adult_cents,
+            "price_child_cents": price_child_cents,
+        }
     found = Session.objects.filter(activity=activity, idempotency_key=idempotency_key).first()
     if found is not None:
         return replayed(found, key=idempotency_key, **request)
@@ -131,6 +167,9 @@ def session_create(
                 audience_group=audience_group,
                 accessibility=accessibility.strip()[:500],
                 registration_deadline=deadline,
+                paid_in=str(paid_in),
+                price_adult_cents=price_adult_cents,
+                price_child_cents=price_child_cents,
                 created_by=actor,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint(**request),

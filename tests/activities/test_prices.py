@@ -1,0 +1,171 @@
+"""Session prices: a member's part per adult and child, paid in food credit when the place is confirmed (once,
+even retried), refunded once on cancelling, refused when the wallet is short; a waiting household pays when it gets
+its place; euros recorded paid by the organiser. The ledger stays consistent throughout."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from grenier.activities import services
+from grenier.activities.models import PaidIn, Registration, RegistrationStatus, Session
+from grenier.activities.services.charges import NotEnoughCredit, price_words
+from grenier.core.errors import Conflict, InvalidInput
+from grenier.core.models import Household
+from grenier.fund.accounts import credit_issuer, household_credit
+from grenier.ledger import services as ledger
+from grenier.ledger.models import Entry
+from grenier.ledger.selectors import balance, ledger_check
+
+from .conftest import Workshop, make_session
+
+
+def give_credit(household: Household, cents: int, key: str = "test-credit") -> None:
+    ledger.entry_record(
+        territory=household.territory,
+        idempotency_key=f"{key}:{household.pk}",
+        kind="test.credit",
+        legs=[(credit_issuer(household.territory), -cents), (household_credit(household), cents)],
+    )
+
+
+def wallet(household: Household) -> int:
+    return balance(household_credit(household))
+
+
+def farm_visit(w: Workshop, capacity: int = 10, paid_in: str = PaidIn.CREDIT) -> Session:
+    """3 € an adult, 1,50 € a child."""
+    return make_session(
+        w.activity,
+        key=f"visit-{paid_in}-{capacity}",
+        capacity=capacity,
+        paid_in=paid_in,
+        price_adult_cents=300,
+        price_child_cents=150,
+    )
+
+
+def _register(
+    session: Session, household: Household, key: str, adults: int = 2, children: int = 1
+) -> Registration:
+    return services.register(
+        session=session,
+        actor=None,
+        idempotency_key=key,
+        adults=adults,
+        children=children,
+        household=household,
+    ).registration
+
+
+def test_food_credit_is_taken_once_at_registration_even_when_retried(workshop: Workshop) -> None:
+    household = workshop.cast.household
+    give_credit(household, 2_000)
+    session = farm_visit(workshop)
+    first = _register(session, household, "reg-1")
+    again = _register(session, household, "reg-1")  # the phone sent it twice
+    other_key = _register(session, household, "reg-2")  # a second tap, another key: the same registration
+    assert first.pk == again.pk == other_key.pk
+    assert first.price_cents == 750 and first.charge_entry_id is not None
+    assert wallet(household) == 2_000 - 750
+    assert Entry.objects.filter(kind="activities.charge.credit").count() == 1
+    assert ledger_check(household.territory).ok
+
+
+def test_cancelling_refunds_once_by_a_reversing_entry(workshop: Workshop) -> None:
+    household = workshop.cast.household
+    give_credit(household, 2_000)
+    registration = _register(farm_visit(workshop), household, "reg-1")
+    services.registration_cancel(registration=registration, actor=None)
+    services.registration_cancel(registration=registration, actor=None)  # retried
+    registration.refresh_from_db()
+    assert wallet(household) == 2_000
+    refunds = Entry.objects.filter(kind="activities.refund")
+    assert refunds.count() == 1
+    assert registration.refund_entry_id == refunds.get().pk
+    assert refunds.get().reverses_id == registration.charge_entry_id
+    assert ledger_check(household.territory).ok
+
+
+def test_a_short_wallet_is_refused_with_the_balance_and_nothing_is_recorded(workshop: Workshop) -> None:
+    household = workshop.cast.household
+    give_credit(household, 500)
+    session = farm_visit(workshop)
+    with pytest.raises(NotEnoughCredit) as refused:
+        _register(session, household, "reg-1")
+    assert refused.value.status == 409
+    assert "7,50" in refused.value.detail and "5,00" in refused.value.detail
+    assert not Registration.objects.filter(session=session).exists()
+    assert wallet(household) == 500
+    smaller = _register(session, household, "reg-2", adults=1, children=1)  # 4,50 € fits
+    assert smaller.status == RegistrationStatus.CONFIRMED and wallet(household) == 50
+    assert ledger_check(household.territory).ok
+
+
+def test_a_waiting_household_pays_only_when_it_gets_a_place(workshop: Workshop) -> None:
+    w = workshop
+    first, second, short = w.cast.household, w.cast.other_household, w.household("Foyer Court")
+    for household in (first, second, short):
+        give_credit(household, 1_000)
+    session = farm_visit(w, capacity=3)
+    taken = _register(session, first, "a")  # 3 persons: full
+    broke = _register(session, short, "b", adults=1, children=0)
+    waiting = _register(session, second, "c", adults=1, children=0)
+    assert broke.status == waiting.status == RegistrationStatus.WAITING
+    assert broke.charge_entry_id is None and wallet(second) == 1_000
+    ledger.entry_record(  # the first in line spends its credit elsewhere meanwhile
+        territory=short.territory,
+        idempotency_key="spent",
+        kind="test.spend",
+        legs=[(household_credit(short), -900), (credit_issuer(short.territory), 900)],
+    )
+    services.registration_cancel(registration=taken, actor=None)
+    broke.refresh_from_db()
+    waiting.refresh_from_db()
+    # The household that cannot pay stays waiting; the next one gets the place and pays.
+    assert broke.status == RegistrationStatus.WAITING and broke.charge_entry_id is None
+    assert waiting.status == RegistrationStatus.CONFIRMED and waiting.charge_entry_id is not None
+    assert wallet(second) == 1_000 - 300 and wallet(first) == 1_000
+    assert ledger_check(w.cast.territory).ok
+
+
+def test_euros_are_recorded_paid_once_by_the_organiser(workshop: Workshop) -> None:
+    household = workshop.cast.household
+    session = farm_visit(workshop, paid_in=PaidIn.EUROS)
+    registration = _register(session, household, "reg-1")
+    assert registration.charge_entry_id is None  # paid at the session
+    paid = services.euros_paid_record(registration=registration, actor=workshop.cast["producer"])
+    again = services.euros_paid_record(registration=registration, actor=workshop.cast["producer"])
+    assert paid.charge_entry_id == again.charge_entry_id is not None
+    assert Entry.objects.filter(kind="activities.charge.euros").count() == 1
+    assert ledger_check(household.territory).ok
+    free = make_session(workshop.activity, key="free")
+    gratis = _register(free, household, "reg-2")
+    with pytest.raises(Conflict):
+        services.euros_paid_record(registration=gratis, actor=None)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"paid_in": "free", "price_adult_cents": 300}, "paid_in"),
+        ({"paid_in": "credit"}, "price_adult_cents"),
+        ({"paid_in": "euros", "price_child_cents": -1}, "price_child_cents"),
+        ({"paid_in": "euros", "price_adult_cents": 50_001}, "price_adult_cents"),
+        ({"paid_in": "gold", "price_adult_cents": 300}, "paid_in"),
+        ({"paid_in": "credit", "price_adult_cents": 300, "audience": "school"}, "paid_in"),
+    ],
+)
+def test_a_price_that_makes_no_sense_is_refused(
+    workshop: Workshop, arguments: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        make_session(workshop.activity, key="bad", day=date(2026, 12, 9), **arguments)
+    assert field in refused.value.errors
+
+
+def test_the_price_in_words(workshop: Workshop) -> None:
+    assert "1,50" in price_words(farm_visit(workshop)) and "crédit" in price_words(farm_visit(workshop))
+    assert price_words(workshop.session) == "Gratuit."
