@@ -8,17 +8,19 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from grenier.activities import services
 from grenier.activities.models import PaidIn, Registration, RegistrationStatus, Session
 from grenier.activities.services.charges import NotEnoughCredit, price_words
 from grenier.core.errors import Conflict, InvalidInput
-from grenier.core.models import Household
+from grenier.core.models import Household, Role
 from grenier.fund.accounts import credit_issuer, household_credit
 from grenier.ledger import services as ledger
 from grenier.ledger.models import Entry
 from grenier.ledger.selectors import balance, ledger_check
 
+from ..core.test_api import assert_problem, bearer, post
 from .conftest import Workshop, make_session
 
 
@@ -169,3 +171,51 @@ def test_a_price_that_makes_no_sense_is_refused(
 def test_the_price_in_words(workshop: Workshop) -> None:
     assert "1,50" in price_words(farm_visit(workshop)) and "crédit" in price_words(farm_visit(workshop))
     assert price_words(workshop.session) == "Gratuit."
+
+
+# --- the API ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_api_gives_the_price_charges_once_and_refuses_a_short_wallet(
+    workshop: Workshop, client: Client
+) -> None:
+    w = workshop
+    session = farm_visit(w)
+    member = bearer(w.cast, "member")
+    shown = client.get(f"/api/v1/activities/sessions/{session.pk}", headers=member).json()
+    assert (shown["paid_in"], shown["price_adult_cents"], shown["price_child_cents"]) == ("credit", 300, 150)
+    url = f"/api/v1/activities/sessions/{session.pk}/registrations"
+    body = {"household_id": w.cast.household.pk, "adults": 2, "children": 1, "idempotency_key": "api-price-1"}
+    refused = post(client, url, body, headers=member)
+    assert_problem(refused, 409)
+    assert refused.json()["remaining_credit_cents"] == 0 and refused.json()["price_cents"] == 750
+    assert "Crédit alimentaire insuffisant" in refused.json()["detail"]
+    give_credit(w.cast.household, 1_000)
+    created = post(client, url, {**body, "idempotency_key": "api-price-2"}, headers=member)
+    again = post(client, url, {**body, "idempotency_key": "api-price-2"}, headers=member)
+    assert created.status_code == 201 and again.status_code == 200
+    assert created.json()["price_cents"] == 750 and created.json()["paid_at"] is not None
+    assert wallet(w.cast.household) == 250
+    cancel = f"/api/v1/activities/registrations/{created.json()['id']}/cancel"
+    assert post(client, cancel, {}, headers=member).json()["refunded"] is True
+    assert post(client, cancel, {}, headers=member).json()["refunded"] is True
+    assert wallet(w.cast.household) == 1_000
+    assert ledger_check(w.cast.territory).ok
+
+
+@pytest.mark.parametrize("who", [role.value for role in Role])
+def test_only_organisers_record_euros_paid(workshop: Workshop, client: Client, who: str) -> None:
+    w = workshop
+    registration = _register(farm_visit(w, paid_in=PaidIn.EUROS), w.cast.household, "reg-1")
+    response = post(
+        client, f"/api/v1/activities/registrations/{registration.pk}/paid", {}, headers=bearer(w.cast, who)
+    )
+    if who in {"coordinator", "producer"}:  # a coordinator, the activity's manager
+        assert response.status_code == 200 and response.json()["paid_at"] is not None
+    elif who == "member":  # its own registration: seen, not recorded by it
+        assert_problem(response, 403)
+    else:
+        assert response.status_code in {401, 403, 404}
+        assert_problem(response, response.status_code)
+    registration.refresh_from_db()
+    assert (registration.charge_entry_id is not None) == (who in {"coordinator", "producer"})

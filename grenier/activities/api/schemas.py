@@ -24,6 +24,12 @@ class SessionOut(Schema):
     audience: str = Field(..., description="territory, garden, group or school")
     audience_name: str = Field(..., description="The garden or group whose members may come, if one.")
     accessibility: str
+    paid_in: str = Field(
+        ...,
+        description="free, euros (paid at the session) or credit (food credit, taken when a place is confirmed)",
+    )
+    price_adult_cents: int = Field(..., description="A member's part per adult (0 when free).")
+    price_child_cents: int = Field(..., description="A member's part per child (0 when free).")
     registration_deadline: datetime = Field(..., description="Registering and cancelling close then.")
     cancelled: bool
     closed: bool
@@ -53,6 +59,14 @@ class RegistrationOut(Schema):
     children: int
     status: str = Field(..., description="confirmed, waiting or cancelled")
     attended: bool | None = Field(..., description="Ticked by the organiser: present, absent, or not yet.")
+    price_cents: int = Field(..., description="The household's part for its persons (0: free, or a class).")
+    paid_in: str = Field(..., description="The session's: free, euros or credit.")
+    paid_at: datetime | None = Field(
+        ...,
+        description="When the part was paid: food credit taken from the wallet (at registration, or when the "
+        "waiting list gave the place), or euros recorded by the organiser; null until then.",
+    )
+    refunded: bool = Field(..., description="The part paid was given back on cancelling.")
     created_at: datetime
 
 

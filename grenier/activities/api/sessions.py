@@ -90,7 +90,7 @@ def registration_create(
 def registration_list(request: HttpRequest, since: Day | None = None) -> list[RegistrationOut]:
     territory = territory_of(request)
     access.require_registrant(request.user, territory)
-    rows = access.registrations_of(request.user, territory).select_related("household")
+    rows = access.registrations_of(request.user, territory).select_related("household", "session")
     if since is not None:
         rows = rows.filter(session__date__gte=since)
     return [registration_out(row) for row in rows.order_by("-id")[:LIST_LIMIT]]
@@ -105,3 +105,17 @@ def registration_cancel(request: HttpRequest, registration_id: int) -> Registrat
     territory = territory_of(request)
     registration = access.registration_for(request.user, territory, registration_id)
     return registration_out(services.registration_cancel(registration=registration, actor=user_of(request)))
+
+
+@router.post(
+    "/activities/registrations/{registration_id}/paid",
+    response=RegistrationOut,
+    summary="The organiser records a registration's part paid in euros (at the session); again: unchanged. "
+    "Only for a confirmed registration of a session paid in euros (else 409)",
+)
+def registration_paid(request: HttpRequest, registration_id: int) -> RegistrationOut:
+    territory = territory_of(request)
+    registration = access.registration_for(request.user, territory, registration_id)
+    if not access.may_manage(request.user, registration.session.activity):
+        raise Forbidden(_("Only the activity's organisers or a coordinator record a payment."))
+    return registration_out(services.euros_paid_record(registration=registration, actor=user_of(request)))
