@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from grenier.activities.models import Audience
-from grenier.core.forms import DateTimeWidget, DateWidget
+from grenier.activities.models import Audience, PaidIn
+from grenier.core.forms import DateTimeWidget, DateWidget, EurosField
 
 
 def _count(label: object, initial: int) -> forms.IntegerField:
@@ -115,6 +115,23 @@ class SessionForm(forms.Form):
         required=False,
         widget=DateTimeWidget,
         help_text=_("Empty: the day before at noon."),
+    )
+    paid_in = forms.ChoiceField(
+        label=_("Price"),
+        choices=PaidIn.choices,
+        initial=PaidIn.FREE,
+        required=False,
+        help_text=_(
+            "Food credit is taken from the household's credit when its place is confirmed and given back if it "
+            "cancels in time; euros are paid to you at the session."
+        ),
+    )
+    price_adult = EurosField(label=_("Per adult (€)"), required=False, allow_zero=True)
+    price_child = EurosField(
+        label=_("Per child (€)"),
+        required=False,
+        allow_zero=True,
+        help_text=_("Empty or 0: free for children."),
     )
 
 

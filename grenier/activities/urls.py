@@ -27,6 +27,11 @@ urlpatterns = [
         views.attendance_mark,
         name="activities_attendance_mark",
     ),
+    path(
+        "activities/sessions/<int:session_id>/paid/<int:registration_id>/",
+        views.euros_paid,
+        name="activities_euros_paid",
+    ),
     path("activities/sessions/<int:session_id>/walk-in/", views.walk_in, name="activities_walk_in"),
     path("activities/sessions/<int:session_id>/close/", views.session_close, name="activities_close"),
     path("activities/volunteer/", views.volunteer, name="activities_volunteer"),

@@ -91,7 +91,9 @@ def _check_session(territory: Territory, request: dict[str, Any]) -> None:
         errors["registration_deadline"] = [_("Registrations close before the session starts.")]
     errors |= _price_errors(request)
     if errors:
-        raise InvalidInput(_("The session could not be recorded."), errors=errors)
+        # One reason alone is the message (the page shows it on its field); several, a summary above them.
+        only = next(iter(errors.values()))[0] if len(errors) == 1 else None
+        raise InvalidInput(only or _("The session could not be recorded."), errors=errors)
 
 
 def _place_fields(place: Place | None) -> dict[str, Place | None]:

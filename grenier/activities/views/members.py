@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grenier.activities import access, feeds, forms, selectors, services
-from grenier.activities.models import Audience, CalendarFeed, RegistrationStatus, Session
+from grenier.activities.models import Audience, CalendarFeed, PaidIn, RegistrationStatus, Session
 from grenier.activities.views.common import activities_page, registrant_page, render_page
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError
 from grenier.core.models import Territory
+from grenier.core.money import format_cents
 from grenier.core.pages import PAGE_SIZE, form_errors, idempotency_key
+from grenier.fund.payments import credit_balance
 
 
 @activities_page
@@ -36,6 +38,10 @@ def _registered_message(registered: services.Registered) -> str:
         return _(
             "The session is full: you are on the waiting list. You will get an e-mail if a place frees up."
         )
+    if registration.charge_entry_id is not None:
+        return _("Registered: %(price)s of food credit paid. You will get a reminder the day before.") % {
+            "price": format_cents(registration.price_cents)
+        }
     return _("Registered. You will get a reminder the day before.")
 
 
@@ -79,7 +85,7 @@ def session_detail(request: HttpRequest, territory: Territory, session_id: int) 
         access.own_registrations(request.user, territory)
         .filter(session=session)
         .exclude(status=RegistrationStatus.CANCELLED)
-        .select_related("household")
+        .select_related("household", "session")
     )
     return render_page(
         request,
@@ -94,6 +100,10 @@ def session_detail(request: HttpRequest, territory: Territory, session_id: int) 
         class_form=class_form,
         mine=mine,
         manages=manages,
+        price=services.price_words(session),
+        credit_left=credit_balance(households[0])
+        if session.paid_in == PaidIn.CREDIT and len(households) == 1
+        else None,
         idempotency_key=idempotency_key(request),
     )
 

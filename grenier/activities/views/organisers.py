@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grenier.activities import access, forms, selectors, services
-from grenier.activities.models import RegistrationStatus, Session
+from grenier.activities.models import PaidIn, RegistrationStatus, Session
 from grenier.activities.views.common import organiser_page, render_page
 from grenier.baskets.models import Garden, PickupPoint
 from grenier.core import permissions
@@ -204,11 +204,18 @@ def session_new(request: HttpRequest, territory: Territory, activity_id: int) ->
                 ).first(),
                 accessibility=data["accessibility"],
                 registration_deadline=data["registration_deadline"],
+                paid_in=data["paid_in"] or PaidIn.FREE,
+                price_adult_cents=data["price_adult"] or 0,
+                price_child_cents=data["price_child"] or 0,
                 actor=user_of(request),
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            form_errors(form, exc, {"day": "day"})
+            form_errors(
+                form,
+                exc,
+                {"day": "day", "price_adult_cents": "price_adult", "price_child_cents": "price_child"},
+            )
         else:
             messages.success(request, _("Session recorded."))
             return redirect("activities_session", territory.slug, session.pk)
@@ -228,7 +235,7 @@ def attendance(request: HttpRequest, territory: Territory, session_id: int) -> H
     session = access.session_for(request.user, territory, session_id, manage=True)
     registrations = list(
         session.registrations.exclude(status=RegistrationStatus.CANCELLED)
-        .select_related("household")
+        .select_related("household", "session")
         .order_by("status", "waiting_since", "id")
     )
     return render_page(
@@ -241,6 +248,7 @@ def attendance(request: HttpRequest, territory: Territory, session_id: int) -> H
         walk_ins=list(session.walk_ins.select_related("household")),
         record=selectors.record(session),
         walk_in_form=forms.WalkInForm(),
+        price=services.price_words(session),
         may_close=session.closed_at is None and timezone.localdate() >= session.date,
         idempotency_key=idempotency_key(request),
     )
@@ -297,3 +305,19 @@ def session_close(request: HttpRequest, territory: Territory, session_id: int) -
     services.session_close(session=session, actor=user_of(request))
     messages.success(request, _("Session closed: its attendance is recorded."))
     return redirect("activities_attendance", territory.slug, session.pk)
+
+
+@organiser_page
+@require_POST
+def euros_paid(
+    request: HttpRequest, territory: Territory, session_id: int, registration_id: int
+) -> HttpResponse:
+    session = access.session_for(request.user, territory, session_id, manage=True)
+    registration = session.registrations.filter(pk=registration_id).first()
+    if registration is None:
+        return redirect("activities_attendance", territory.slug, session.pk)
+    try:
+        services.euros_paid_record(registration=registration, actor=user_of(request))
+    except GrenierError as exc:
+        messages.error(request, exc.detail)
+    return redirect(f"{_attendance_url(territory, session)}#registration-{registration.pk}")
