@@ -1,6 +1,7 @@
 """The activities' part of the demo territory: a season of the Jardin des Sources' workshops (past ones attended
 and closed, the next ones open, one full with a waiting list), the growers' food-education sessions at the school
-and two farm visits with classes, a shared meal each month at a tiers-lieu, and volunteering at the member's pickup
+and two farm visits with classes, two afternoons at the farm for families at a small price (one paid in euros, one
+in food credit), a shared meal each month at a tiers-lieu, and volunteering at the member's pickup
 point with its hours recorded, rewarded under the reciprocity rule the committee adopted. Invented names only.
 
 Keys carry each session's day, so a second run the same day changes nothing."""
@@ -19,6 +20,7 @@ from grenier.activities.models import (
     Activity,
     ActivityKind,
     Audience,
+    PaidIn,
     Session,
     Volunteering,
     VolunteeringStatus,
@@ -160,6 +162,7 @@ def extend(territory: Territory, log: Log) -> None:
             territory, kinds, garden, organiser, households, garden_members, member, today
         )
         counts += _school(territory, kinds, grower, coordinator, today)
+        counts += _family_visits(territory, kinds, grower, households, member, today)
         counts += _shared_meals(territory, kinds, coordinator, households, member, today)
     log(f"  {counts} activity sessions")
     _reciprocity(territory, people, member, today, log)
@@ -286,6 +289,72 @@ def _school(
         session = _session(visits, day, time(9, 0), time(12, 0), 32, audience=Audience.SCHOOL, **farm_place)
         _class(session, CLASSES[(index + 2) % len(CLASSES)], 26, grower, today)
         count += 1
+    return count
+
+
+def _family_visits(
+    territory: Territory,
+    kinds: dict[str, ActivityKind],
+    grower: User | None,
+    households: list[Household],
+    member: Household | None,
+    today: date,
+) -> int:
+    """Two Saturday afternoons at the farm for families, each at a small member's part: the past one paid in euros
+    at the gate (recorded by the grower), the coming one in food credit when registering (the member's household
+    among them; a household whose credit is short is not registered)."""
+    farm = Producer.objects.filter(territory=territory, farm_name="Ferme de la Combe").first()
+    visit = _activity(
+        territory,
+        kinds,
+        "farm-visit",
+        "Après-midi à la ferme en famille",
+        "Nourrir les poules, cueillir des fraises, goûter le fromage de la ferme. Bottes conseillées.",
+        services.OrganiserInput(producer=farm)
+        if farm
+        else services.OrganiserInput(association="Les maraîchers"),
+        [grower] if grower else [],
+    )
+    place: dict[str, object] = {"place": farm} if farm else {"address": "Ferme de la Combe"}
+    count = 0
+    for weeks, paid_in, adult, child in ((-2, PaidIn.EUROS, 300, 100), (2, PaidIn.CREDIT, 400, 200)):
+        day = _open_day(today + timedelta(weeks=weeks, days=5 - today.weekday()))  # Saturdays
+        session = _session(
+            visit,
+            day,
+            time(14, 30),
+            time(17, 0),
+            25,
+            audience=Audience.TERRITORY,
+            paid_in=paid_in,
+            price_adult_cents=adult,
+            price_child_cents=child,
+            **place,
+        )
+        count += 1
+        if session.closed_at is not None:
+            continue  # recorded by an earlier run
+        late = timezone.now() > session.registration_deadline
+        when = session.registration_deadline - timedelta(days=2) if late else None
+        families = ([member] if member else []) + [h for h in households[3:9] if h != member]
+        for household in families[:5]:
+            try:
+                registered = services.register(
+                    session=session,
+                    actor=None,
+                    idempotency_key=f"demo-{session.pk}-{household.pk}",
+                    adults=2,
+                    children=1 + household.pk % 2,
+                    household=household,
+                    now=when,
+                )
+            except services.NotEnoughCredit:
+                continue
+            if session.date < today and registered.registration.status == "confirmed":
+                services.attendance_mark(registration=registered.registration, attended=True, actor=None)
+                services.euros_paid_record(registration=registered.registration, actor=grower)
+        if session.date < today:
+            services.session_close(session=session, actor=None, now=_at(session.date, session.ends_at))
     return count
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from grenier.activities import reciprocity
-from grenier.activities.models import ReciprocityReward, Volunteering, VolunteerSlot
+from grenier.activities.models import ReciprocityReward, Registration, Volunteering, VolunteerSlot
 from grenier.core import demo
 from grenier.core.models import Household
 from grenier.fund.accounts import household_credit
@@ -42,6 +42,15 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
         ReciprocityReward.objects.count(),
         Entry.objects.filter(kind="activities.reciprocity.credit").count(),
     )
+    charges = Entry.objects.filter(kind__startswith="activities.charge")
+    paid = (
+        charges.filter(kind="activities.charge.euros").count(),
+        charges.filter(kind="activities.charge.credit").count(),
+    )
+    assert paid[0] >= 1 and paid[1] >= 1  # the family afternoons at the farm: euros at the gate, food credit
+    assert Registration.objects.filter(
+        session__paid_in="credit", household=member, charge_entry__isnull=False
+    ).exists()
     demo.build(log=lambda _line: None, household_count=5)
     assert (
         VolunteerSlot.objects.count(),
@@ -49,4 +58,8 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
         ReciprocityReward.objects.count(),
         Entry.objects.filter(kind="activities.reciprocity.credit").count(),
     ) == counts
+    assert (
+        charges.filter(kind="activities.charge.euros").count(),
+        charges.filter(kind="activities.charge.credit").count(),
+    ) == paid
     assert ledger_check(territory).ok
