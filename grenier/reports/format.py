@@ -31,6 +31,8 @@ def number_text(value: Number | None, unit: Unit) -> str:
         return f"{_grouped(value, 1)}{NBSP}kg"
     if unit == Unit.G_PER_MEAL:
         return f"{_grouped(value, 1)}{NBSP}g"
+    if unit == Unit.KM_PER_KG:
+        return f"{_grouped(value, 1)}{NBSP}km"
     if unit == Unit.HOURS:
         return f"{_grouped(value, 1)}{NBSP}h"
     return _grouped(value)

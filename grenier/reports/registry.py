@@ -62,6 +62,7 @@ class Unit(StrEnum):
     KG = "kg"
     G_PER_MEAL = "g_per_meal"
     HOURS = "hours"
+    KM_PER_KG = "km_per_kg"
 
     @property
     def people(self) -> bool:
@@ -78,6 +79,7 @@ UNIT_LABELS: dict[Unit, Promise] = {
     Unit.KG: gettext_lazy("kg"),
     Unit.G_PER_MEAL: gettext_lazy("g per meal"),
     Unit.HOURS: gettext_lazy("hours"),
+    Unit.KM_PER_KG: gettext_lazy("km per kg"),
 }
 
 

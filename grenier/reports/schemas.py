@@ -7,7 +7,9 @@ from typing import Literal
 from ninja import Field, Schema
 
 StatusText = Literal["measured", "not_measured", "hidden"]
-UnitText = Literal["households", "persons", "count", "cents", "percent", "kg", "g_per_meal", "hours"]
+UnitText = Literal[
+    "households", "persons", "count", "cents", "percent", "kg", "g_per_meal", "hours", "km_per_kg"
+]
 ThemeText = Literal["access", "democracy", "cooperation", "food_system", "activity"]
 PERIOD_PATTERN = r"^\d{4}(-\d{2})?$"
 

@@ -3,15 +3,34 @@ solidarity baskets and the members' part of them, the buying groups' orders at e
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from datetime import date
+from typing import Any
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from grenier.baskets.models import BasketSize, DistributionLine, LineStatus
-from grenier.core.models import Household, HouseholdPerson
-from grenier.fund.models import MonthLine, Refund, RunTotals, StoreHour
+from grenier.core.models import CHILD_AGE_LIMIT, Household, HouseholdPerson
+from grenier.fund.models import ContributionScale, MonthLine, Refund, RunTotals, StoreHour
 from grenier.orders.models import GroupMembership, Order, OrderStatus
+from grenier.reports.format import number_text
 from grenier.reports.registry import (
     Module,
     Part,
@@ -52,6 +71,47 @@ def group_members(scope: Scope) -> QuerySet[GroupMembership]:
 SIZES = ((1, gettext_lazy("1 person")), (2, gettext_lazy("2 persons")), (3, gettext_lazy("3 or 4 persons")))
 
 
+def _persons(scope: Scope, children: bool) -> Subquery:
+    """How many persons (``children``: how many of them children) a household had on the period's last day."""
+    persons = HouseholdPerson.objects.filter(household=OuterRef("pk"))
+    if children:
+        born_after = _years_before(scope.end, CHILD_AGE_LIMIT)
+        persons = persons.filter(Q(birth_date__gt=born_after) | Q(birth_date__isnull=True, is_child=True))
+    counted = persons.order_by().values("household").annotate(n=Count("pk")).values("n")
+    return Subquery(counted, output_field=IntegerField())
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _reached(scope: Scope) -> QuerySet[Any]:
+    """The territory's households reached in the period by the fund, the baskets or a buying group, each once, with
+    which of them reached it, how many persons and children it had on the period's last day."""
+    return (
+        Household.objects.filter(territory=scope.territory)
+        .annotate(
+            in_fund=Exists(fund_households(scope).filter(household=OuterRef("pk"))),
+            in_baskets=Exists(basket_lines(scope).filter(household=OuterRef("pk"))),
+            in_groups=Exists(group_members(scope).filter(household=OuterRef("pk"))),
+            size=Coalesce(_persons(scope, children=False), Value(0)),
+        )
+        .filter(Q(in_fund=True) | Q(in_baskets=True) | Q(in_groups=True))
+    )
+
+
+def _reached_measured(scope: Scope) -> Result | None:
+    """``Result.not_measured`` when none of the fund, the baskets or the buying groups ran here by then."""
+    if any(scope.unmeasured(m) is None for m in (Module.FUND, Module.BASKETS, Module.ORDERS)):
+        return None
+    return Result.not_measured(
+        _("Not measured: none of the fund, the baskets or the buying groups ran here.")
+    )
+
+
 @indicator(
     "households_reached",
     theme=Theme.ACCESS,
@@ -66,28 +126,9 @@ SIZES = ((1, gettext_lazy("1 person")), (2, gettext_lazy("2 persons")), (3, gett
     unit=Unit.HOUSEHOLDS,
 )
 def households_reached(scope: Scope) -> Result:
-    modules = [m for m in (Module.FUND, Module.BASKETS, Module.ORDERS) if scope.unmeasured(m) is None]
-    if not modules:
-        return Result.not_measured(
-            _("Not measured: none of the fund, the baskets or the buying groups ran here.")
-        )
-    persons = (
-        HouseholdPerson.objects.filter(household=OuterRef("pk"))
-        .order_by()
-        .values("household")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    reached = (
-        Household.objects.filter(territory=scope.territory)
-        .annotate(
-            in_fund=Exists(fund_households(scope).filter(household=OuterRef("pk"))),
-            in_baskets=Exists(basket_lines(scope).filter(household=OuterRef("pk"))),
-            in_groups=Exists(group_members(scope).filter(household=OuterRef("pk"))),
-            size=Coalesce(Subquery(persons, output_field=IntegerField()), Value(0)),
-        )
-        .filter(Q(in_fund=True) | Q(in_baskets=True) | Q(in_groups=True))
-    )
+    if unmeasured := _reached_measured(scope):
+        return unmeasured
+    reached = _reached(scope)
     sizes = {
         row["size"]: row["n"] for row in reached.order_by().values("size").annotate(n=Count("pk")).order_by()
     }
@@ -108,6 +149,88 @@ def households_reached(scope: Scope) -> Result:
     parts += [Part(f"size_{size}", str(label), bucket[size]) for size, label in SIZES]
     parts.append(Part("size_5", _("5 persons or more"), bucket[5]))
     return Result(total, parts=tuple(parts))
+
+
+def _band_labels(brackets: list[list[int | None]]) -> list[str]:
+    """Each bracket of the scale as a person reads it, in euros of monthly resources per consumption unit."""
+    labels, low = [], None
+    for up_to, _suggested in brackets:
+        if low is None and up_to is not None:
+            labels.append(_("up to %(high)s") % {"high": number_text(up_to, Unit.CENTS)})
+        elif up_to is None:
+            labels.append(_("over %(low)s") % {"low": number_text(low or 0, Unit.CENTS)})
+        else:
+            labels.append(
+                _("over %(low)s, up to %(high)s")
+                % {"low": number_text(low, Unit.CENTS), "high": number_text(up_to, Unit.CENTS)}
+            )
+        low = up_to
+    return labels
+
+
+@indicator(
+    "households_by_resources",
+    theme=Theme.ACCESS,
+    name=gettext_lazy("Households reached, by resources band"),
+    definition=gettext_lazy(
+        "The households reached during the period (each once, as in the households reached) by band of "
+        "declared monthly resources per consumption unit, the bands being those of the common fund's "
+        "contribution scale in force on the last day of the period (consumption units: 1 for the first adult, "
+        "0.5 for each other person of 14 or more, 0.3 for each child, on that day). Read from the resources each "
+        "household declared, as they stand today, and its persons. Not counted in a band: households that "
+        "declared no resources (a line of their own). Not measured where the fund has no contribution scale."
+    ),
+    unit=Unit.HOUSEHOLDS,
+)
+def households_by_resources(scope: Scope) -> Result:
+    if unmeasured := _reached_measured(scope):
+        return unmeasured
+    scale = (
+        ContributionScale.objects.filter(territory=scope.territory, effective_month__lte=scope.end)
+        .order_by("-effective_month")
+        .first()
+    )
+    if scale is None:
+        return Result.not_measured(_("Not measured: the common fund had no contribution scale by then."))
+    brackets: list[list[int | None]] = scale.brackets
+    # consumption units times ten, as the fund's rules count them (a household with no adult is headed by a child)
+    adults, children = F("size") - F("children"), F("children")
+    units_x10 = Case(
+        When(size=0, then=Value(10)),
+        When(size=F("children"), then=Value(10) + Value(3) * (children - Value(1))),
+        default=Value(10) + Value(5) * (adults - Value(1)) + Value(3) * children,
+        output_field=IntegerField(),
+    )
+    per_unit = ExpressionWrapper(
+        F("monthly_resources_cents") * Value(10) / F("units_x10"), output_field=BigIntegerField()
+    )
+    band = Case(
+        When(monthly_resources_cents__isnull=True, then=Value(0)),
+        *[
+            When(per_unit__lte=up_to, then=Value(index))
+            for index, (up_to, _suggested) in enumerate(brackets, start=1)
+            if up_to is not None
+        ],
+        default=Value(len(brackets)),
+        output_field=IntegerField(),
+    )
+    counts = {
+        row["band"]: row["n"]
+        for row in _reached(scope)
+        .annotate(children=Coalesce(_persons(scope, children=True), Value(0)))
+        .annotate(units_x10=units_x10)
+        .annotate(per_unit=per_unit)
+        .annotate(band=band)
+        .order_by()
+        .values("band")
+        .annotate(n=Count("pk"))
+    }
+    parts = [
+        Part(f"band_{index}", label, counts.get(index, 0))
+        for index, label in enumerate(_band_labels(brackets), start=1)
+    ]
+    parts.append(Part("undeclared", _("resources not declared"), counts.get(0, 0)))
+    return Result(sum(counts.values()), parts=tuple(parts))
 
 
 @indicator(
@@ -335,3 +458,21 @@ def orders_solidarity(scope: Scope) -> Result:
             Part("paid", _("paid by the households"), due, found["households"]),
         ),
     )
+
+
+@indicator(
+    "food_budget_share",
+    theme=Theme.ACCESS,
+    name=gettext_lazy("Share of the households' food budget covered by Grenier"),
+    definition=gettext_lazy(
+        "What the common fund's credit, the co-financing of the baskets and the buying groups' solidarity bring "
+        "a household, divided by what it spends on food in a month. Not measured: Grenier does not ask the "
+        "households what they spend on food (it asks their resources only, for the contribution scale), and a "
+        "share of resources would not be a share of the food budget; it would take a declared food budget, "
+        "asked with the household's consent, to measure it. Not counted meanwhile: nothing, rather than an "
+        "estimate."
+    ),
+    unit=Unit.PERCENT,
+)
+def food_budget_share(scope: Scope) -> Result:
+    return Result.not_measured(_("Not measured: the households do not declare a food budget in Grenier."))

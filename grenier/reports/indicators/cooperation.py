@@ -3,7 +3,7 @@ the levels that rose or fell during it, the bookings of shared resources."""
 
 from __future__ import annotations
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,6 +16,8 @@ from grenier.network.models import (
     CooperationStatus,
     Level,
     LevelChange,
+    ResourceKind,
+    Sort,
 )
 from grenier.reports.registry import Module, Part, Result, Scope, Theme, Unit, between, indicator
 
@@ -70,10 +72,7 @@ def cooperations_by_level(scope: Scope) -> Result:
     )
     rows = {
         row["then"]: row["n"]
-        for row in Cooperation.objects.filter(
-            territory=scope.territory, status=CooperationStatus.CONFIRMED, starts_on__lte=scope.end
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=scope.end))
+        for row in _going_on(scope)
         .annotate(then=Subquery(level_then, output_field=IntegerField()))
         .order_by()
         .values("then")
@@ -81,6 +80,34 @@ def cooperations_by_level(scope: Scope) -> Result:
     }
     parts = tuple(Part(str(level), str(label), rows.get(level, 0)) for level, label in Level.choices)
     return Result(sum(n for level, n in rows.items() if level is not None), parts=parts)
+
+
+def _going_on(scope: Scope) -> QuerySet[Cooperation]:
+    """The confirmed cooperations going on on the period's last day."""
+    return Cooperation.objects.filter(
+        territory=scope.territory, status=CooperationStatus.CONFIRMED, starts_on__lte=scope.end
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=scope.end))
+
+
+@indicator(
+    "cooperations_by_sort",
+    theme=Theme.COOPERATION,
+    name=gettext_lazy("Cooperations, by sort"),
+    definition=gettext_lazy(
+        "The confirmed cooperations between actors going on on the last day of the period, by the sort of "
+        "cooperation they articulate: of proximity (neighbours on the territory), of theme (the food system, "
+        "social action), of scale of intervention, or around the people concerned. Read from the map's "
+        "cooperations. Not counted: cooperations proposed and not confirmed, dismissed, ended or not begun."
+    ),
+    unit=Unit.COUNT,
+    modules=(Module.NETWORK,),
+)
+def cooperations_by_sort(scope: Scope) -> Result:
+    rows = {
+        row["sort"]: row["n"] for row in _going_on(scope).order_by().values("sort").annotate(n=Count("pk"))
+    }
+    parts = tuple(Part(sort, str(label), rows.get(sort, 0)) for sort, label in Sort.choices)
+    return Result(sum(rows.values()), parts=parts)
 
 
 @indicator(
@@ -116,16 +143,55 @@ def level_changes(scope: Scope) -> Result:
     name=gettext_lazy("Shared resources booked"),
     definition=gettext_lazy(
         "The bookings of a resource one actor shares with another (premises, a kitchen, a cold room, a vehicle, "
-        "tools...) accepted by its owner and beginning during the period. Read from the map's bookings. Not "
-        "counted: bookings waiting, refused or withdrawn."
+        "tools...) accepted by its owner and beginning during the period, by kind of resource. Read from the map's "
+        "bookings. Not counted: bookings waiting, refused or withdrawn."
     ),
     unit=Unit.COUNT,
     modules=(Module.NETWORK,),
 )
 def bookings(scope: Scope) -> Result:
-    accepted = between(
+    rows = {
+        row["resource__kind"]: row["n"]
+        for row in _accepted(scope).order_by().values("resource__kind").annotate(n=Count("pk"))
+    }
+    return Result(sum(rows.values()), parts=_by_resource_kind(rows))
+
+
+def _accepted(scope: Scope) -> QuerySet[Booking]:
+    """The accepted bookings beginning in the period."""
+    return between(
         Booking.objects.filter(requester__territory=scope.territory, status=BookingStatus.ACCEPTED),
         "starts_on",
         scope,
     )
-    return Result(accepted.count())
+
+
+def _by_resource_kind(rows: dict[str, int]) -> tuple[Part, ...]:
+    return tuple(Part(kind, str(label), rows.get(kind, 0)) for kind, label in ResourceKind.choices)
+
+
+@indicator(
+    "resources_shared",
+    theme=Theme.COOPERATION,
+    name=gettext_lazy("Resources shared"),
+    definition=gettext_lazy(
+        "The resources (premises, a kitchen, a cold room, a vehicle, land, tools, skills, volunteers' time, "
+        "money) one actor of the map lent to another during the period: each resource counted once however "
+        "often it was booked, by kind, with the days they were lent for. Read from the map's bookings accepted "
+        "by the resource's owner and beginning in the period. Not counted: resources offered but not booked "
+        "(the map does not date an offer), bookings waiting, refused or withdrawn."
+    ),
+    unit=Unit.COUNT,
+    modules=(Module.NETWORK,),
+)
+def resources_shared(scope: Scope) -> Result:
+    accepted = _accepted(scope)
+    rows = {
+        row["resource__kind"]: row["n"]
+        for row in accepted.order_by().values("resource__kind").annotate(n=Count("resource", distinct=True))
+    }
+    days = sum(
+        (ends - starts).days + 1 for starts, ends in accepted.order_by().values_list("starts_on", "ends_on")
+    )
+    parts = (*_by_resource_kind(rows), Part("days", _("days lent"), days))
+    return Result(sum(rows.values()), parts=parts)

@@ -3,6 +3,12 @@ from it, its organic and EGalim shares; the kitchens' food waste per meal and th
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from statistics import pvariance
+from typing import Any
+
 from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +25,7 @@ from grenier.reports.registry import (
     one_decimal,
     percent,
 )
-from grenier.supply.egalim import LocalCheck, is_organic, is_quality
+from grenier.supply.egalim import LOCAL_RADIUS_KM, LocalCheck, is_organic, is_quality
 from grenier.supply.models import InvoiceLine, Kitchen, Producer, SalesUnit
 from grenier.waste.figures import totals
 from grenier.waste.models import BiowasteDelivery, Destination, Weighing
@@ -146,18 +152,124 @@ def quality_share(scope: Scope) -> Result:
 )
 def local_share(scope: Scope) -> Result:
     rows = list(_lines(scope).order_by().values("kitchen", "producer").annotate(cents=Sum("amount_cents")))
-    kitchens = Kitchen.objects.in_bulk({row["kitchen"] for row in rows})
-    producers = Producer.objects.in_bulk({row["producer"] for row in rows})
-    checks = {pk: LocalCheck(kitchen) for pk, kitchen in kitchens.items()}
+    km = _distances(rows)
     whole = local = 0
     for row in rows:
         cents = int(row["cents"] or 0)
+        distance = km[row["kitchen"], row["producer"]]
         whole += cents
-        local += cents if checks[row["kitchen"]](producers[row["producer"]]) else 0
+        local += cents if distance is not None and distance <= LOCAL_RADIUS_KM else 0
     share = percent(local, whole)
     if share is None:
         return Result.not_measured(_("Not measured: nothing was invoiced in this period."))
     return Result(share, ratio=(local, whole))
+
+
+def _distances(rows: list[dict[str, Any]]) -> dict[tuple[int, int], float | None]:
+    """The km from each farm to each kitchen of ``rows`` (their "kitchen" and "producer"): the road distance where
+    recorded, else as the crow flies, ``None`` where a place is not known (as ``supply.egalim.LocalCheck``)."""
+    kitchens = Kitchen.objects.in_bulk({row["kitchen"] for row in rows})
+    producers = Producer.objects.in_bulk({row["producer"] for row in rows})
+    checks = {pk: LocalCheck(kitchen) for pk, kitchen in kitchens.items()}
+    return {
+        (row["kitchen"], row["producer"]): checks[row["kitchen"]].distance_km(producers[row["producer"]])
+        for row in rows
+    }
+
+
+@indicator(
+    "km_per_kg",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Distance travelled per kg delivered"),
+    definition=gettext_lazy(
+        "How far a kilo sold by the supply platform travelled on average from its farm to the kitchen it was "
+        "delivered to, in km: each delivery's weight times the farm-to-kitchen distance (the road distance where "
+        "it is recorded, else as the crow flies), added up over the deliveries of the period and divided by the "
+        "weight delivered. Pieces and bunches count for their weight as the products declare it. Read from the "
+        "invoices' lines and the places of the farms and kitchens. Not counted: deliveries from a farm or to a "
+        "kitchen whose place is not known (their weight is given apart), the trips' detours and returns."
+    ),
+    unit=Unit.KM_PER_KG,
+    modules=(Module.SUPPLY,),
+)
+def km_per_kg(scope: Scope) -> Result:
+    rows = list(
+        _lines(scope)
+        .order_by()
+        .values("kitchen", "producer", "product__unit", "product__grams_per_unit")
+        .annotate(quantity=Sum("quantity"))
+    )
+    km = _distances(rows)
+    grams = unplaced = 0
+    gram_km = 0.0
+    for row in rows:
+        weight = int(row["quantity"] or 0) * (
+            1 if row["product__unit"] == SalesUnit.KG else int(row["product__grams_per_unit"])
+        )
+        distance = km[row["kitchen"], row["producer"]]
+        if distance is None:
+            unplaced += weight
+            continue
+        grams += weight
+        gram_km += weight * distance
+    parts = (
+        Part("placed", _("kg delivered, distance known"), one_decimal(grams, 1000), unit=Unit.KG),
+        Part("unplaced", _("kg delivered, place not known"), one_decimal(unplaced, 1000), unit=Unit.KG),
+    )
+    if grams <= 0:
+        return Result(
+            None, _("Not measured: no weight was delivered from a known place in this period."), parts=parts
+        )
+    return Result(one_decimal(Decimal(repr(gram_km)), grams), parts=parts)
+
+
+def _variation(values: list[int]) -> Decimal | None:
+    """The coefficient of variation of ``values`` in percent (their standard deviation, over all of them, divided
+    by their mean), one decimal; ``None`` for fewer than two values or a mean not above 0."""
+    if len(values) < 2 or sum(values) <= 0:
+        return None
+    mean = Fraction(sum(values), len(values))
+    variance = pvariance([Fraction(value) for value in values], mu=mean)
+    deviation = (Decimal(variance.numerator) / Decimal(variance.denominator)).sqrt()
+    return one_decimal(deviation * 100, Decimal(mean.numerator) / Decimal(mean.denominator))
+
+
+@indicator(
+    "growers_income_evenness",
+    theme=Theme.FOOD_SYSTEM,
+    name=gettext_lazy("Unevenness of the growers' income between farms"),
+    definition=gettext_lazy(
+        "How unevenly the growers' income from the platform over the period (the producers' part of the "
+        "invoices) is shared between the farms paid, as a coefficient of variation: the standard deviation of "
+        "the farms' incomes divided by their mean, in percent. 0 % when every farm earned the same; the larger, "
+        "the more uneven (100 % when the incomes typically stray from the mean by as much as the mean itself). "
+        "Beside it, the same measure between the weeks of the period: how unevenly the growers' income, all "
+        "farms together, came week after week. Read from the invoices' lines. Not counted: farms paid nothing in "
+        "the period, weeks with no delivery. Not measured with fewer than two farms paid."
+    ),
+    unit=Unit.PERCENT,
+    modules=(Module.SUPPLY,),
+)
+def growers_income_evenness(scope: Scope) -> Result:
+    farms: dict[int, int] = {}
+    weeks: dict[date, int] = {}
+    for row in _lines(scope).order_by().values("producer", "day").annotate(cents=Sum("producers_cents")):
+        cents = int(row["cents"] or 0)
+        farms[row["producer"]] = farms.get(row["producer"], 0) + cents
+        monday = row["day"] - timedelta(days=row["day"].weekday())
+        weeks[monday] = weeks.get(monday, 0) + cents
+    paid = [cents for cents in farms.values() if cents > 0]
+    parts = (
+        Part("farms", _("farms paid"), len(paid), unit=Unit.COUNT),
+        Part("weeks", _("between the weeks"), _variation([c for c in weeks.values() if c > 0])),
+        Part(
+            "week_count", _("weeks with a delivery"), sum(1 for c in weeks.values() if c > 0), unit=Unit.COUNT
+        ),
+    )
+    found = _variation(paid)
+    if found is None:
+        return Result.not_measured(_("Not measured: fewer than two farms were paid in this period."))
+    return Result(found, parts=parts)
 
 
 @indicator(
