@@ -4,12 +4,18 @@ unevenly the growers' income is shared, the cooperations by sort, the resources 
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import translation
+from django.utils.html import escape
+from openpyxl import load_workbook
 
 from grenier.core.models import Household, HouseholdPerson
 from grenier.fund.models import ContributionScale
@@ -22,6 +28,7 @@ from grenier.supply.models import Distance, Invoice, InvoiceLine, InvoiceSeries,
 
 from ..fund.conftest import Fund
 from ..network.conftest import Map, new_cooperation
+from ..pdf import pdf_text
 from ..supply.conftest import Pial
 
 NOVEMBER = Period(2026, 11)
@@ -241,3 +248,54 @@ def test_the_resources_shared_and_their_bookings_by_kind(net: Map) -> None:
         "vehicle": 1,
         "days": 2,
     }
+
+
+# -- every output ----------------------------------------------------------------------------------------------------
+
+ADDED = [
+    "households_by_resources",
+    "food_budget_share",
+    "km_per_kg",
+    "growers_income_evenness",
+    "cooperations_by_sort",
+    "resources_shared",
+]
+
+
+def drawn(text: str) -> str:
+    """``text`` as ReportLab writes it in a page's stream (Latin-1 letters as octal escapes)."""
+    return "".join(c if c.isascii() else f"\\{ord(c):03o}" for c in text)
+
+
+def test_the_added_indicators_are_in_every_output(fund: Fund, login: Any) -> None:
+    client = login(fund.cast["funder"])
+    with translation.override("fr"):
+        names = [str(registry.REGISTRY[code].name) for code in ADDED]
+        page = client.get("/t/vallee/reports/?period=2026", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        pdf = pdf_text(client.get("/t/vallee/reports/2026.pdf", HTTP_ACCEPT_LANGUAGE="fr").content)
+    for name in names:
+        assert escape(name) in page, name
+        assert drawn(name[:15]) in pdf, name
+    for code in ADDED:
+        assert f"/t/vallee/reports/indicators/{code}/" in page
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/t/vallee/reports/download/indicators.csv?period=2026").text))
+    )
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get("/t/vallee/reports/download/open-data.zip?period=2026").content)
+    )
+    public = list(csv.DictReader(io.StringIO(archive.read("indicators.csv").decode())))
+    definitions = archive.read("definitions.csv").decode()
+    book = load_workbook(
+        io.BytesIO(client.get("/t/vallee/reports/download/indicators.xlsx?period=2026").content)
+    )
+    in_book = {row[3] for row in book["indicators"].iter_rows(values_only=True)}
+    status = {(r["indicator"], r["part"]): r["status"] for r in public}
+    for code in ADDED:
+        assert code in {r["indicator"] for r in rows} and code in in_book and code in definitions, code
+    # the fund's two households: hidden in public, bands included; the other modules hold nothing here
+    assert status["households_by_resources", ""] == "hidden"
+    assert status["households_by_resources", "band_3"] == "hidden"
+    assert status["food_budget_share", ""] == "not_measured"
+    assert status["km_per_kg", ""] == "not_measured"
+    assert status["resources_shared", ""] == "not_measured"
