@@ -29,6 +29,10 @@ def test_the_pdf_shows_the_figures_hides_small_counts_and_no_person(fund: Fund, 
     text = pdf_text(response.content)
     assert "dit alimentaire" in text  # "Crédit alimentaire émis"
     assert "indicateurs 2026" in text  # the title line
+    # a table per theme: its header (indicator, the year, the year before), then a row per indicator
+    assert "(Indicateur) Tj" in text and "(2026) Tj" in text and "(2025) Tj" in text
+    assert text.count("(Indicateur) Tj") >= 5  # a table per theme (its header again on each new page)
+    assert "(non mesur\\351) Tj" in text  # 2025: the fund had not run yet
     assert "200 " in text  # the credit issued: 20 000 cents
     assert "masqu" in text  # the two households reached are hidden, even for a coordinator
     for name in NAMES:
