@@ -7,12 +7,8 @@ from datetime import date
 from typing import Any
 
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
     Exists,
-    ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -20,7 +16,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -151,6 +146,27 @@ def households_reached(scope: Scope) -> Result:
     return Result(total, parts=tuple(parts))
 
 
+def _units_x10(persons: int, children: int) -> int:
+    """A household's consumption units times ten, as ``core.models.consumption_units`` counts them: 1 for the
+    first adult, 0.5 for each other person of 14 or more, 0.3 for each child; a household of children only is
+    headed by the first of them."""
+    adults = persons - children
+    if persons == 0:
+        return 10
+    if adults == 0:
+        return 10 + 3 * (children - 1)
+    return 10 + 5 * (adults - 1) + 3 * children
+
+
+def _band(brackets: list[list[int | None]], per_unit: int) -> int:
+    """The bracket (from 1) of resources ``per_unit`` a consumption unit, as the fund's scale reads it (up to and
+    including each bound)."""
+    for index, (up_to, _suggested) in enumerate(brackets, start=1):
+        if up_to is None or per_unit <= up_to:
+            return index
+    return len(brackets)
+
+
 def _band_labels(brackets: list[list[int | None]]) -> list[str]:
     """Each bracket of the scale as a person reads it, in euros of monthly resources per consumption unit."""
     labels, low = [], None
@@ -193,38 +209,17 @@ def households_by_resources(scope: Scope) -> Result:
     if scale is None:
         return Result.not_measured(_("Not measured: the common fund had no contribution scale by then."))
     brackets: list[list[int | None]] = scale.brackets
-    # consumption units times ten, as the fund's rules count them (a household with no adult is headed by a child)
-    adults, children = F("size") - F("children"), F("children")
-    units_x10 = Case(
-        When(size=0, then=Value(10)),
-        When(size=F("children"), then=Value(10) + Value(3) * (children - Value(1))),
-        default=Value(10) + Value(5) * (adults - Value(1)) + Value(3) * children,
-        output_field=IntegerField(),
-    )
-    per_unit = ExpressionWrapper(
-        F("monthly_resources_cents") * Value(10) / F("units_x10"), output_field=BigIntegerField()
-    )
-    band = Case(
-        When(monthly_resources_cents__isnull=True, then=Value(0)),
-        *[
-            When(per_unit__lte=up_to, then=Value(index))
-            for index, (up_to, _suggested) in enumerate(brackets, start=1)
-            if up_to is not None
-        ],
-        default=Value(len(brackets)),
-        output_field=IntegerField(),
-    )
-    counts = {
-        row["band"]: row["n"]
-        for row in _reached(scope)
+    counts: dict[int, int] = {}
+    rows = (
+        _reached(scope)
         .annotate(children=Coalesce(_persons(scope, children=True), Value(0)))
-        .annotate(units_x10=units_x10)
-        .annotate(per_unit=per_unit)
-        .annotate(band=band)
         .order_by()
-        .values("band")
+        .values_list("monthly_resources_cents", "size", "children")
         .annotate(n=Count("pk"))
-    }
+    )
+    for resources, size, children, n in rows:
+        band = 0 if resources is None else _band(brackets, resources * 10 // _units_x10(size, children))
+        counts[band] = counts.get(band, 0) + n
     parts = [
         Part(f"band_{index}", label, counts.get(index, 0))
         for index, label in enumerate(_band_labels(brackets), start=1)
