@@ -220,7 +220,10 @@ def km_per_kg(scope: Scope) -> Result:
         return Result(
             None, _("Not measured: no weight was delivered from a known place in this period."), parts=parts
         )
-    return Result(one_decimal(Decimal(repr(gram_km)), grams), parts=parts)
+    numerator = Decimal(repr(gram_km))
+    return Result(
+        one_decimal(numerator, grams), parts=parts, ratio=(numerator, grams)
+    )  # the roll-up sums both
 
 
 def _variation(values: list[int]) -> Decimal | None:
