@@ -500,6 +500,15 @@ def pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
         ("settlements", "coordinator", grown.coordinator, f"/t/{slug}/fund/settlements/"),
         ("till", "cashier", grown.cashier, f"/t/{slug}/till/"),
         ("member's statement", "member", grown.member, f"/t/{slug}/my-credit/"),
+        # The indicators (issue 19): the year so far, and this month, as a coordinator and a funder read them.
+        ("indicators (year)", "coordinator", grown.coordinator, f"/t/{slug}/reports/"),
+        ("indicators (year)", "funder", grown.funder, f"/t/{slug}/reports/"),
+        (
+            "indicators (month)",
+            "coordinator",
+            grown.coordinator,
+            f"/t/{slug}/reports/?period={_this_month()}",
+        ),
         # The same pages, a household having changed before each load (see _change_a_household).
         (f"projection {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/fund/projection/"),
         (
@@ -513,6 +522,47 @@ def pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
 
 
 AFTER_A_CHANGE = "after a change"
+
+
+def _this_month() -> str:
+    from django.utils import timezone
+
+    return timezone.localdate().strftime("%Y-%m")
+
+
+REFERENCE = "reference: the year's payments summed, one query"
+
+
+def time_reference(slug: str, loads: int) -> None:
+    """The reference beside the indicators' pages, in the same run: one indexed query that reads the year's payments
+    of the territory once (their count and the credit spent) — the least a page showing the year's spending must do
+    without a kept aggregate (grouping by month in SQLite would call a Python function per row: 20 s here)."""
+    from django.db.models import Count, Sum
+    from django.utils import timezone
+
+    from grenier.core.models import Territory
+    from grenier.fund.models import Payment
+
+    territory = Territory.objects.get(slug=slug)
+    since = timezone.now().replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+    def query() -> dict[str, Any]:
+        return Payment.objects.filter(territory=territory, created_at__gte=since).aggregate(
+            n=Count("id"), credit=Sum("credit_cents")
+        )
+
+    query()  # warm up
+    times = []
+    for _load in range(loads):
+        started = time.perf_counter()
+        query()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, max(0, round(0.95 * len(times)) - 1))]
+    print(
+        f"  {REFERENCE:<58} p50 {statistics.median(times):8.1f} ms  p95 {p95:8.1f} ms",
+        flush=True,
+    )
 
 
 def _change_a_household(slug: str, number: int) -> None:
@@ -679,6 +729,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--rebuild", action="store_true", help="grow the territory again from nothing")
     parser.add_argument("--pages", default="", help="comma-separated page names to time (default: all)")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="time the reference query the indicators' pages are compared with, then the pages",
+    )
     parser.add_argument("--skip-check", action="store_true", help="skip the ledger check at the end")
     parser.add_argument(
         "--aggregates",
@@ -712,6 +767,8 @@ def main(argv: list[str]) -> int:
         print(", ".join(f"{value:,} {key}" for key, value in counts.items()), flush=True)
         if args.aggregates:
             time_aggregates(grown.slug, args.loads)
+        if args.reference:
+            time_reference(grown.slug, args.loads)
         only = {page.strip() for page in args.pages.split(",") if page.strip()} or None
         results = time_pages(grown, args.loads, only)
         print()
