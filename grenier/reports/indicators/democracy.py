@@ -3,13 +3,13 @@ who), the votes held, how many took part, the decisions adopted and the effects 
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from grenier.core.models import HouseholdPerson
+from grenier.fund.models import MonthLine
 from grenier.governance.models import BodyKind, BodyMembership, Decision, EffectStatus
-from grenier.reports.indicators.access import fund_households
 from grenier.reports.registry import (
     Module,
     Part,
@@ -17,6 +17,7 @@ from grenier.reports.registry import (
     Scope,
     Theme,
     Unit,
+    between,
     between_instants,
     indicator,
     percent,
@@ -60,11 +61,16 @@ def committee_size(scope: Scope) -> Result:
     modules=(Module.GOVERNANCE, Module.FUND),
 )
 def committee_in_fund(scope: Scope) -> Result:
+    # From the committee's few members to their households' month lines (by the lines' household and month index),
+    # never from every line of the period to the members: the same count, read in milliseconds at any size.
+    lines = between(MonthLine.objects.filter(household=OuterRef("household")), "month", scope)
     drawing = HouseholdPerson.objects.filter(
-        user__isnull=False, household__in=fund_households(scope).values("household")
-    ).values("user")
-    found = _committee(scope).aggregate(
-        n=Count("user", distinct=True, filter=Q(user__in=drawing)), of=Count("user", distinct=True)
+        user=OuterRef("user"), household__territory=scope.territory
+    ).filter(Exists(lines))
+    found = (
+        _committee(scope)
+        .annotate(drawing=Exists(drawing))
+        .aggregate(n=Count("user", distinct=True, filter=Q(drawing=True)), of=Count("user", distinct=True))
     )
     share = percent(found["n"], found["of"])
     parts = (
