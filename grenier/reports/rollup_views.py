@@ -27,7 +27,7 @@ from grenier.reports.disclosure import THRESHOLD, Figure, Status
 from grenier.reports.exports import FILE_UNITS, _value
 from grenier.reports.format import bar_percent, number_text
 from grenier.reports.registry import Indicator
-from grenier.reports.views import _month_name, _period
+from grenier.reports.views import _month_name, _parts, _period
 
 View = Callable[..., HttpResponse]
 
@@ -45,7 +45,11 @@ def grouping_page(view: View) -> View:
 
 
 def _text(figure: Figure, indicator: Indicator) -> str:
-    return _("hidden") if figure.status == Status.HIDDEN else number_text(figure.value, indicator.unit)
+    if figure.status == Status.HIDDEN:
+        return _("hidden")
+    if figure.status == Status.NOT_MEASURED:
+        return _("not measured")  # said, not a dash: a phone shows no tooltip
+    return number_text(figure.value, indicator.unit)
 
 
 def _row(row: rollup.RollupRow, names: list[str]) -> dict[str, Any]:
@@ -73,15 +77,8 @@ def _row(row: rollup.RollupRow, names: list[str]) -> dict[str, Any]:
             }
             for name, figure in zip(names, row.territories, strict=True)
         ],
-        "parts": [
-            {
-                "label": part.label,
-                "text": _("hidden") if part.status == Status.HIDDEN else number_text(part.value, part.unit),
-                "bar": 0,
-                "hidden": part.status == Status.HIDDEN,
-            }
-            for part in row.total.parts
-        ],
+        "parts": _parts(row.total),
+        "parts_caption": _("Across the territories, by part"),
     }
 
 
