@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grenier.core.money import NARROW_NBSP, NBSP
 from grenier.reports.registry import Number, Unit
@@ -35,6 +36,8 @@ def number_text(value: Number | None, unit: Unit) -> str:
         return f"{_grouped(value, 1)}{NBSP}km"
     if unit == Unit.HOURS:
         return f"{_grouped(value, 1)}{NBSP}h"
+    if unit == Unit.DAYS:
+        return ngettext("%(days)s day", "%(days)s days", int(value)) % {"days": _grouped(value)}
     return _grouped(value)
 
 

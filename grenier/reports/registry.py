@@ -63,11 +63,17 @@ class Unit(StrEnum):
     G_PER_MEAL = "g_per_meal"
     HOURS = "hours"
     KM_PER_KG = "km_per_kg"
+    DAYS = "days"  # a breakdown's line only (resources' days lent): written apart, never drawn among counts
 
     @property
     def people(self) -> bool:
         """A count of households or persons: hidden in public outputs when small."""
         return self in {Unit.HOUSEHOLDS, Unit.PERSONS}
+
+    @property
+    def drawn(self) -> bool:
+        """A breakdown's line in this unit is drawn as a bar; days are written apart, beside no bar of counts."""
+        return self != Unit.DAYS
 
 
 UNIT_LABELS: dict[Unit, Promise] = {
@@ -80,6 +86,7 @@ UNIT_LABELS: dict[Unit, Promise] = {
     Unit.G_PER_MEAL: gettext_lazy("g per meal"),
     Unit.HOURS: gettext_lazy("hours"),
     Unit.KM_PER_KG: gettext_lazy("km per kg"),
+    Unit.DAYS: gettext_lazy("days"),
 }
 
 

@@ -55,7 +55,9 @@ from grenier.reports.registry import (
 DISTINCT_HOUSEHOLDS = "households_reached"
 """The indicator counted once across territories (the others count rows, money or persons of one territory)."""
 
-_SUMMED_UNITS = frozenset({Unit.HOUSEHOLDS, Unit.PERSONS, Unit.COUNT, Unit.CENTS, Unit.KG, Unit.HOURS})
+_SUMMED_UNITS = frozenset(
+    {Unit.HOUSEHOLDS, Unit.PERSONS, Unit.COUNT, Unit.CENTS, Unit.KG, Unit.HOURS, Unit.DAYS}
+)
 
 
 class Combine(StrEnum):

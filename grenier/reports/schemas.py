@@ -8,7 +8,7 @@ from ninja import Field, Schema
 
 StatusText = Literal["measured", "not_measured", "hidden"]
 UnitText = Literal[
-    "households", "persons", "count", "cents", "percent", "kg", "g_per_meal", "hours", "km_per_kg"
+    "households", "persons", "count", "cents", "percent", "kg", "g_per_meal", "hours", "km_per_kg", "days"
 ]
 ThemeText = Literal["access", "democracy", "cooperation", "food_system", "activity"]
 PERIOD_PATTERN = r"^\d{4}(-\d{2})?$"

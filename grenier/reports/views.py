@@ -100,10 +100,12 @@ def _parts(figure: Figure) -> list[dict[str, Any]]:
         largest = max((p.value for p in groups[part.unit.value] if p.value is not None), default=None)
         shown.append(
             {
+                "key": part.key,
                 "label": part.label,
                 "text": _("hidden") if part.status == Status.HIDDEN else number_text(part.value, part.unit),
                 "bar": bar_percent(part.value, largest),
                 "hidden": part.status == Status.HIDDEN,
+                "apart": not part.unit.drawn,
             }
         )
     return shown

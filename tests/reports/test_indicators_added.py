@@ -215,7 +215,7 @@ def test_the_cooperations_by_sort(net: Map) -> None:
     assert found.value == figure(net, "cooperations_by_level").value
 
 
-def test_the_resources_shared_and_their_bookings_by_kind(net: Map) -> None:
+def test_the_resources_shared_and_their_bookings_by_kind(net: Map, login: Any) -> None:
     coordinator = net.cast["coordinator"]
     van = network_services.resource_create(
         owner=net.town_hall, kind=ResourceKind.VEHICLE, name="Camion", by=coordinator, idempotency_key="van"
@@ -248,6 +248,20 @@ def test_the_resources_shared_and_their_bookings_by_kind(net: Map) -> None:
         "vehicle": 1,
         "days": 2,
     }
+    # on the dashboard, the days are a line of their own under the resources' bars, not a bar beside them
+    client = login(net.cast["coordinator"])
+    html = client.get(f"/t/{net.cast.territory.slug}/reports/?period=2026-11").content.decode()
+    card = html[html.index('id="indicator-resources_shared"') :]
+    card = card[: card.index("</article>")]
+    table, _after, apart = card.partition("</table>")
+    assert "prêtées" not in table and "jours" not in table  # the page in French, the default
+    assert (
+        '<p class="part-apart">prêtées, toutes réservations comprises, pendant <strong>5 jours</strong></p>'
+        in apart
+    )
+    # the cold room and the van, one each: bars of the full width (the 5 days had drawn them at a fifth)
+    bars = table[table.index('class="parts"') :]
+    assert bars.count('width="100" height="6"') == 2 and 'width="20" height="6"' not in bars
 
 
 # -- every output ----------------------------------------------------------------------------------------------------

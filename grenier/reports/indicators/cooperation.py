@@ -193,5 +193,8 @@ def resources_shared(scope: Scope) -> Result:
     days = sum(
         (ends - starts).days + 1 for starts, ends in accepted.order_by().values_list("starts_on", "ends_on")
     )
-    parts = (*_by_resource_kind(rows), Part("days", _("days lent"), days))
+    parts = (
+        *_by_resource_kind(rows),
+        Part("days", _("lent, all bookings together, for"), days, unit=Unit.DAYS),
+    )
     return Result(sum(rows.values()), parts=parts)
