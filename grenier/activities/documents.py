@@ -1,5 +1,5 @@
 """The printable monthly programme (PDF, A4): a month of a territory's sessions grouped by day, each with its
-time, what it is, where, who may come and the places left, to pin up at a garden or hand out at a pickup point.
+time, what it is, where, who may come, its price and the places left, to pin up at a garden or hand out at a pickup point.
 Nobody is named on it, like on the public calendar."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from datetime import date
 from itertools import groupby
 
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from reportlab.lib.styles import ParagraphStyle, StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -16,11 +17,11 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from grenier.activities import selectors
 from grenier.activities.models import Session
-from grenier.activities.wording import audience_text, places_left_text
+from grenier.activities.wording import audience_text, places_left_text, price_text
 from grenier.core.models import Territory
 from grenier.core.pdf import WIDTH, build, escape, grid
 
-COLUMNS = [0.13, 0.35, 0.24, 0.28]  # time, what, where, who and places
+COLUMNS = [0.13, 0.33, 0.24, 0.30]  # time, what, where, who, price and places
 
 
 def _session_row(session: Session, today: date, small: ParagraphStyle) -> list[object]:
@@ -32,7 +33,11 @@ def _session_row(session: Session, today: date, small: ParagraphStyle) -> list[o
         f"{session.starts_at:%H:%M}\u2013{session.ends_at:%H:%M}",
         Paragraph(what, small),
         Paragraph(escape(session.where), small),
-        Paragraph(f"{escape(audience_text(session))}<br/><b>{escape(places)}</b>", small),
+        Paragraph(
+            f"{escape(audience_text(session))}<br/>{escape(capfirst(price_text(session)))}<br/>"
+            f"<b>{escape(places)}</b>",
+            small,
+        ),
     ]
 
 

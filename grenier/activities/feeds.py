@@ -2,7 +2,7 @@
 address and cannot log in:
 
 * a territory's public feed of its coming sessions (what the public calendar page shows: what, where, when, who
-  may come, places left; nobody's name), and
+  may come, the price, places left; nobody's name), and
 * a person's feed of their own registrations (those of their households and those they made: a class, a
   household they follow), at a secret address: ``CalendarFeed.public_id`` and a signature of it by the site's
   secret key. Read each time with the person's rights of the day: someone who lost their role gets an empty feed.
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from grenier.activities import access, selectors
 from grenier.activities.models import CalendarFeed, Registration, RegistrationStatus, Session
-from grenier.activities.wording import audience_text, persons_text, places_left_text
+from grenier.activities.wording import audience_text, persons_text, places_left_text, price_text
 from grenier.core.ical import Calendar, Event
 from grenier.core.models import Territory
 
@@ -85,8 +85,12 @@ def _event(session: Session, link: Link, details: list[str], summary: str = "", 
     )
 
 
+def _price_line(session: Session) -> str:
+    return _("Price: %(price)s") % {"price": price_text(session)}
+
+
 def _session_details(session: Session) -> list[str]:
-    lines = [str(session.activity.kind), audience_text(session)]
+    lines = [str(session.activity.kind), audience_text(session), _price_line(session)]
     if session.cancelled_at is None:
         lines.append(places_left_text(selectors.places_left(session)))
     if session.accessibility:
@@ -118,6 +122,7 @@ def _person_event(session: Session, registrations: Iterable[Registration], link:
     came or absent once the organiser ticked, until when one may cancel while it is coming."""
     rows = list(registrations)
     lines = [_registration_line(row) for row in rows]
+    lines.append(_price_line(session))
     if session.date >= today:
         lines.append(
             _("Register or cancel until %(when)s.")

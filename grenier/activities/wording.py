@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, ngettext
 
-from grenier.activities.models import Audience, Session
+from grenier.activities.models import Audience, PaidIn, Session
+from grenier.core.money import format_cents
 
 
 def adults_text(adults: int) -> str:
@@ -41,3 +42,26 @@ def audience_text(session: Session) -> str:
     if session.audience == Audience.SCHOOL:
         return gettext("For school classes")
     return gettext("Open to every member household")
+
+
+def price_per_person_text(session: Session) -> str:
+    """ "3,00 € per adult, 1,00 € per child", "3,00 € per person", "3,00 € per adult, free for children" (a priced
+    session)."""
+    adult, child = format_cents(session.price_adult_cents), format_cents(session.price_child_cents)
+    if session.price_child_cents == 0:
+        return gettext("%(adult)s per adult, free for children") % {"adult": adult}
+    if session.price_adult_cents == session.price_child_cents:
+        return gettext("%(price)s per person") % {"price": adult}
+    if session.price_adult_cents == 0:
+        return gettext("free for adults, %(child)s per child") % {"child": child}
+    return gettext("%(adult)s per adult, %(child)s per child") % {"adult": adult, "child": child}
+
+
+def price_text(session: Session) -> str:
+    """The price as a programme, a calendar or a session's card says it in a few words: "free", or "3,00 € per
+    adult, 1,00 € per child, in food credit" ("…, in euros")."""
+    if session.paid_in == PaidIn.FREE:
+        return gettext("free")
+    if session.paid_in == PaidIn.CREDIT:
+        return gettext("%(price)s, in food credit") % {"price": price_per_person_text(session)}
+    return gettext("%(price)s, in euros") % {"price": price_per_person_text(session)}

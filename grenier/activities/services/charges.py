@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grenier.activities.models import PaidIn, Registration, RegistrationStatus, Session
+from grenier.activities.wording import price_per_person_text
 from grenier.core.errors import Conflict
 from grenier.core.models import User
 from grenier.core.money import format_cents
@@ -45,16 +46,11 @@ def session_account(session: Session, unit: Unit) -> Account:
 
 
 def price_words(session: Session) -> str:
-    """The price in a sentence, for the session's page and the programme."""
+    """The price in a sentence and how it is paid, for the session's page (``wording.price_text`` is the short
+    form of the programme and the calendars)."""
     if session.paid_in == PaidIn.FREE:
         return _("Free.")
-    adult, child = format_cents(session.price_adult_cents), format_cents(session.price_child_cents)
-    if session.price_child_cents == 0:
-        price = _("%(adult)s per adult, free for children") % {"adult": adult}
-    elif session.price_adult_cents == session.price_child_cents:
-        price = _("%(price)s per person") % {"price": adult}
-    else:
-        price = _("%(adult)s per adult, %(child)s per child") % {"adult": adult, "child": child}
+    price = price_per_person_text(session)
     if session.paid_in == PaidIn.CREDIT:
         return _("%(price)s, paid in food credit when your place is confirmed.") % {"price": price}
     return _("%(price)s, paid in euros at the session.") % {"price": price}

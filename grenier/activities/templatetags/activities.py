@@ -1,11 +1,13 @@
 """Template tags of the activities: minutes shown as hours (``hours``), a head count in words with its plurals right
-(``{% persons adults children %}``)."""
+(``{% persons adults children %}``), a session's price in a few words (``session|price``)."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.text import capfirst
 
-from grenier.activities.wording import persons_text
+from grenier.activities.models import Session
+from grenier.activities.wording import persons_text, price_text
 
 register = template.Library()
 
@@ -21,3 +23,9 @@ def hours(minutes: int | None) -> str:
 @register.simple_tag
 def persons(adults: int, children: int) -> str:
     return persons_text(adults or 0, children or 0)
+
+
+@register.filter
+def price(session: Session) -> str:
+    """ "Free", or "3,00 € per adult, 1,00 € per child, in food credit"."""
+    return capfirst(price_text(session))
