@@ -81,7 +81,45 @@ class KindForm(forms.Form):
     name = forms.CharField(label=_("New kind of activity"), max_length=100)
 
 
-class SessionForm(forms.Form):
+class PriceForm(forms.Form):
+    """A session's price: free, or per adult and per child in euros or food credit."""
+
+    paid_in = forms.ChoiceField(
+        label=_("Price"),
+        choices=PaidIn.choices,
+        initial=PaidIn.FREE,
+        required=False,
+        help_text=_(
+            "Food credit is taken from the household's credit when its place is confirmed and given back if it "
+            "cancels in time; euros are paid to you at the session."
+        ),
+    )
+    price_adult = EurosField(label=_("Per adult (€)"), required=False, allow_zero=True)
+    price_child = EurosField(
+        label=_("Per child (€)"),
+        required=False,
+        allow_zero=True,
+        help_text=_("Empty or 0: free for children."),
+    )
+
+
+class SessionForm(PriceForm):
+    """A new session; its price fields (``PriceForm``) come last."""
+
+    field_order = [
+        "day",
+        "starts_at",
+        "ends_at",
+        "place",
+        "address",
+        "capacity",
+        "audience",
+        "audience_garden",
+        "audience_group",
+        "accessibility",
+        "registration_deadline",
+    ]
+
     day = forms.DateField(label=_("Date"), widget=DateWidget)
     starts_at = forms.TimeField(
         label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -115,23 +153,6 @@ class SessionForm(forms.Form):
         required=False,
         widget=DateTimeWidget,
         help_text=_("Empty: the day before at noon."),
-    )
-    paid_in = forms.ChoiceField(
-        label=_("Price"),
-        choices=PaidIn.choices,
-        initial=PaidIn.FREE,
-        required=False,
-        help_text=_(
-            "Food credit is taken from the household's credit when its place is confirmed and given back if it "
-            "cancels in time; euros are paid to you at the session."
-        ),
-    )
-    price_adult = EurosField(label=_("Per adult (€)"), required=False, allow_zero=True)
-    price_child = EurosField(
-        label=_("Per child (€)"),
-        required=False,
-        allow_zero=True,
-        help_text=_("Empty or 0: free for children."),
     )
 
 

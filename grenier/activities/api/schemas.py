@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
+from grenier.activities.models import MAX_PRICE_CENTS
 from grenier.core.schemas import Id, InputSchema, TimeOfDay
 
 
@@ -33,6 +35,17 @@ class SessionOut(Schema):
     registration_deadline: datetime = Field(..., description="Registering and cancelling close then.")
     cancelled: bool
     closed: bool
+
+
+class PriceIn(InputSchema):
+    """A session's new price; refused (409) once a household has paid it. The same price again changes nothing."""
+
+    paid_in: Literal["free", "euros", "credit"] = Field(
+        ...,
+        description="free, euros (paid at the session) or credit (food credit, taken when a place is confirmed)",
+    )
+    price_adult_cents: int = Field(0, ge=0, le=MAX_PRICE_CENTS, description="Per adult (0 when free).")
+    price_child_cents: int = Field(0, ge=0, le=MAX_PRICE_CENTS, description="Per child (0 when free).")
 
 
 class RegistrationIn(InputSchema):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from grenier.activities import access, selectors, services
 from grenier.activities.api.common import registration_out, router, session_out
-from grenier.activities.api.schemas import RegistrationIn, RegistrationOut, SessionOut
+from grenier.activities.api.schemas import PriceIn, RegistrationIn, RegistrationOut, SessionOut
 from grenier.activities.models import Session
 from grenier.api import territory_of
 from grenier.core import permissions
@@ -45,6 +45,25 @@ def _session(request: HttpRequest, session_id: int) -> Session:
     "/activities/sessions/{session_id}", response=SessionOut, summary="One session, with its places left"
 )
 def session_detail(request: HttpRequest, session_id: int) -> SessionOut:
+    return session_out(_session(request, session_id))
+
+
+@router.post(
+    "/activities/sessions/{session_id}/price",
+    response=SessionOut,
+    summary="The activity's organisers or a coordinator change a session's price, until a household has paid it "
+    "(then 409); the registrations not cancelled take their part at the new price",
+)
+def session_price(request: HttpRequest, session_id: int, payload: PriceIn) -> SessionOut:
+    territory = territory_of(request)
+    session = access.session_for(request.user, territory, session_id, manage=True)
+    services.session_price_set(
+        session=session,
+        paid_in=payload.paid_in,
+        price_adult_cents=payload.price_adult_cents,
+        price_child_cents=payload.price_child_cents,
+        actor=user_of(request),
+    )
     return session_out(_session(request, session_id))
 
 

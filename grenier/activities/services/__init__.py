@@ -29,6 +29,7 @@ from grenier.activities.services.sessions import (
     default_deadline,
     session_capacity_set,
     session_create,
+    session_price_set,
 )
 from grenier.activities.services.volunteering import (
     MAX_SLOT_PLACES,
@@ -65,6 +66,7 @@ __all__ = [
     "session_capacity_set",
     "session_close",
     "session_create",
+    "session_price_set",
     "sign_up",
     "slot_create",
     "slot_places_left",

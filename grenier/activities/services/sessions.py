@@ -1,5 +1,5 @@
-"""Sessions of an activity: their creation (when, where, how many places, who may come, until when one registers)
-and a change of their places, which serves the waiting list."""
+"""Sessions of an activity: their creation (when, where, how many places, who may come, until when one registers),
+a change of their places, which serves the waiting list, and a change of their price until someone has paid it."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from grenier.activities.models import MAX_PRICE_CENTS, Activity, Audience, PaidIn, Session
+from grenier.activities.models import (
+    MAX_PRICE_CENTS,
+    Activity,
+    Audience,
+    PaidIn,
+    Registration,
+    RegistrationStatus,
+    Session,
+)
 from grenier.activities.services.places import places_taken, refuse_closed, serve_waiting_list
 from grenier.baskets.models import Garden, PickupPoint
-from grenier.core.errors import InvalidInput
+from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Territory, User
 from grenier.core.money import format_cents
@@ -89,7 +97,10 @@ def _check_session(territory: Territory, request: dict[str, Any]) -> None:
         errors["address"] = [_("Say where: an address or a place of Grenier.")]
     if request["deadline"] > timezone.make_aware(datetime.combine(day, starts_at)):
         errors["registration_deadline"] = [_("Registrations close before the session starts.")]
-    errors |= _price_errors(request)
+    _refuse(errors | _price_errors(request))
+
+
+def _refuse(errors: dict[str, list[str]]) -> None:
     if errors:
         # One reason alone is the message (the page shows it on its field); several, a summary above them.
         only = next(iter(errors.values()))[0] if len(errors) == 1 else None
@@ -216,6 +227,92 @@ def session_capacity_set(
             action="activities.session.capacity",
             subject=f"session:{locked.pk}",
             capacity=capacity,
+        )
+        serve_waiting_list(locked, now or timezone.now())
+    return locked
+
+
+def _repriced(session: Session) -> list[Registration]:
+    """The session's live household registrations with their part at the session's (new) price; refused when one
+    already paid (what it paid would disagree with the price), or when food credit would be owed on a place
+    already confirmed (credit is taken when a place is confirmed, never afterwards without the household)."""
+    live = list(
+        session.registrations.filter(household__isnull=False).exclude(status=RegistrationStatus.CANCELLED)
+    )
+    paid = sum(1 for row in live if row.charge_entry_id is not None)
+    if paid:
+        raise Conflict(
+            ngettext(
+                "%(count)s household has already paid this session: its price can no longer change, or what "
+                "was paid would disagree with it.",
+                "%(count)s households have already paid this session: its price can no longer change, or what "
+                "was paid would disagree with it.",
+                paid,
+            )
+            % {"count": paid},
+            errors={"paid_in": [_("Already paid by a household.")]},
+        )
+    for row in live:
+        row.price_cents = session.price_of(row.adults, row.children)
+    owing = sum(1 for row in live if row.status == RegistrationStatus.CONFIRMED and row.price_cents > 0)
+    if session.paid_in == PaidIn.CREDIT and owing:
+        raise Conflict(
+            ngettext(
+                "%(count)s household already has its place without paying: food credit is taken when a place "
+                "is confirmed, so this session cannot ask for it now. Ask for euros at the session instead.",
+                "%(count)s households already have their places without paying: food credit is taken when a "
+                "place is confirmed, so this session cannot ask for it now. Ask for euros at the session instead.",
+                owing,
+            )
+            % {"count": owing},
+            errors={"paid_in": [_("Households already hold places without paying.")]},
+        )
+    return live
+
+
+def session_price_set(
+    *,
+    session: Session,
+    paid_in: PaidIn | str,
+    price_adult_cents: int,
+    price_child_cents: int,
+    actor: User | None,
+    now: datetime | None = None,
+) -> Session:
+    """Change a session's price while nobody has paid it: the registrations not cancelled take their part at the new
+    price (a waiting household pays it when it gets its place; euros are paid at the session), and the waiting list
+    is served (a cheaper price may now fit a waiting household's credit). After a payment: ``Conflict``. Setting the
+    price it has changes nothing, so a retry is harmless."""
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().select_related("territory").get(pk=session.pk)
+        refuse_closed(locked)
+        asked = (str(paid_in), price_adult_cents, price_child_cents)
+        before = (locked.paid_in, locked.price_adult_cents, locked.price_child_cents)
+        if asked == before:
+            return locked
+        _refuse(
+            _price_errors(
+                {
+                    "paid_in": asked[0],
+                    "price_adult_cents": price_adult_cents,
+                    "price_child_cents": price_child_cents,
+                    "audience": locked.audience,
+                }
+            )
+        )
+        locked.paid_in, locked.price_adult_cents, locked.price_child_cents = asked
+        live = _repriced(locked)
+        locked.save(update_fields=["paid_in", "price_adult_cents", "price_child_cents"])
+        Registration.objects.bulk_update(live, ["price_cents"])
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="activities.session.price",
+            subject=f"session:{locked.pk}",
+            paid_in=asked[0],
+            price_adult_cents=price_adult_cents,
+            price_child_cents=price_child_cents,
+            before=list(before),
         )
         serve_waiting_list(locked, now or timezone.now())
     return locked

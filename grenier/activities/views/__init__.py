@@ -12,6 +12,7 @@ from grenier.activities.views.organisers import (
     organise,
     session_close,
     session_new,
+    session_price,
     walk_in,
 )
 from grenier.activities.views.public import calendar, programme
@@ -47,6 +48,7 @@ __all__ = [
     "session_close",
     "session_detail",
     "session_new",
+    "session_price",
     "sign_up",
     "slot_detail",
     "slot_new",

@@ -1,5 +1,5 @@
-"""Pages of the organisers: their activities and sessions, a new activity (coordinators), a new session (its
-activity's managers), and attendance on a phone at the session — present or absent per registration, people at
+"""Pages of the organisers: their activities and sessions, a new activity (coordinators), a new session and a
+session's price (its activity's managers), and attendance on a phone at the session — present or absent per registration, people at
 the door, closing the session into a record."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.db.models import Model
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -22,6 +23,7 @@ from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, InvalidInput
 from grenier.core.models import Territory, User
+from grenier.core.money import euros_input
 from grenier.core.pages import form_errors, idempotency_key
 from grenier.core.permissions import Action
 from grenier.fund.payments import household_by_card
@@ -41,6 +43,22 @@ _PLACES: dict[str, type[Model]] = {
     "farm": Producer,
     "kitchen": Kitchen,
 }
+# The services' price arguments, as the forms name them.
+_PRICE_FIELDS = {"price_adult_cents": "price_adult", "price_child_cents": "price_child"}
+
+
+def _form_page(
+    request: HttpRequest, territory: Territory, form: Form, title: str, submit: str
+) -> HttpResponse:
+    return render_page(
+        request,
+        territory,
+        "form_page.html",
+        form=form,
+        title=title,
+        idempotency_key=idempotency_key(request),
+        submit=submit,
+    )
 
 
 def _rows(model: type[Model], territory: Territory) -> list[Model]:
@@ -159,15 +177,7 @@ def activity_new(request: HttpRequest, territory: Territory) -> HttpResponse:
         else:
             messages.success(request, _("Activity recorded: add its sessions."))
             return redirect("activities_session_new", territory.slug, activity.pk)
-    return render_page(
-        request,
-        territory,
-        "form_page.html",
-        form=form,
-        title=_("New activity"),
-        idempotency_key=idempotency_key(request),
-        submit=_("Record the activity"),
-    )
+    return _form_page(request, territory, form, _("New activity"), _("Record the activity"))
 
 
 @organiser_page
@@ -211,22 +221,47 @@ def session_new(request: HttpRequest, territory: Territory, activity_id: int) ->
                 idempotency_key=idempotency_key(request),
             )
         except GrenierError as exc:
-            form_errors(
-                form,
-                exc,
-                {"day": "day", "price_adult_cents": "price_adult", "price_child_cents": "price_child"},
-            )
+            form_errors(form, exc, _PRICE_FIELDS)
         else:
             messages.success(request, _("Session recorded."))
             return redirect("activities_session", territory.slug, session.pk)
-    return render_page(
+    return _form_page(
         request,
         territory,
-        "form_page.html",
-        form=form,
-        title=_("New session: %(activity)s") % {"activity": activity.title},
-        idempotency_key=idempotency_key(request),
-        submit=_("Record the session"),
+        form,
+        _("New session: %(activity)s") % {"activity": activity.title},
+        _("Record the session"),
+    )
+
+
+@organiser_page
+@require_http_methods(["GET", "POST"])
+def session_price(request: HttpRequest, territory: Territory, session_id: int) -> HttpResponse:
+    """Change the session's price, until a household has paid it."""
+    session = access.session_for(request.user, territory, session_id, manage=True)
+    initial = {
+        "paid_in": session.paid_in,
+        "price_adult": euros_input(session.price_adult_cents),
+        "price_child": euros_input(session.price_child_cents),
+    }
+    form = forms.PriceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_price_set(
+                session=session,
+                paid_in=data["paid_in"] or PaidIn.FREE,
+                price_adult_cents=data["price_adult"] or 0,
+                price_child_cents=data["price_child"] or 0,
+                actor=user_of(request),
+            )
+        except GrenierError as exc:
+            form_errors(form, exc, _PRICE_FIELDS)
+        else:
+            messages.success(request, _("Price recorded."))
+            return redirect("activities_session", territory.slug, session.pk)
+    return _form_page(
+        request, territory, form, _("Price: %(session)s") % {"session": session}, _("Record the price")
     )
 
 
