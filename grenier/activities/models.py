@@ -267,7 +267,8 @@ class Registration(models.Model):
     On a priced session ``price_cents`` is the household's part (its persons at the session's prices, set when it
     registers); ``charge_entry`` the ledger entry that took it (food credit when the place is confirmed, euros when
     the organiser records them paid), ``refund_entry`` the one that reversed it on cancelling. A class is never
-    charged (school sessions are free)."""
+    charged (school sessions are free). ``short_credit_told_at``: when the household was told that a place freed up
+    but its food credit could not pay it (told once)."""
 
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="registrations")
     household = models.ForeignKey(
@@ -290,6 +291,7 @@ class Registration(models.Model):
     refund_entry = models.OneToOneField(
         "ledger.Entry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    short_credit_told_at = models.DateTimeField(null=True, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

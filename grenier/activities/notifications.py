@@ -1,4 +1,5 @@
-"""E-mails of the activities: a place freed for someone on the waiting list, and the reminder the day before.
+"""E-mails of the activities: a place freed for someone on the waiting list (or freed, but their food credit could
+not pay it), and the reminder the day before.
 
 Plain text in the installation's language, sent once the transaction that decided them commits
 (``transaction.on_commit``), so a rolled-back write sends nothing. Recipient: the household's e-mail, else the
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from grenier.activities.models import Registration
 from grenier.activities.wording import persons_text
+from grenier.core.money import format_cents
+from grenier.fund.payments import credit_balance
 
 
 def recipients(registration: Registration) -> list[str]:
@@ -54,10 +57,14 @@ def _send(registration: Registration, subject: str, first: str) -> int:
     return send_mail(subject, body, None, to)
 
 
-def place_freed(registration_id: int) -> int:
-    registration = Registration.objects.select_related(
+def _registration(registration_id: int) -> Registration:
+    return Registration.objects.select_related(
         "session__activity", "session__territory", "household", "registered_by"
     ).get(pk=registration_id)
+
+
+def place_freed(registration_id: int) -> int:
+    registration = _registration(registration_id)
     return _send(
         registration,
         _("A place is yours: %(title)s") % {"title": registration.session.activity.title},
@@ -65,10 +72,27 @@ def place_freed(registration_id: int) -> int:
     )
 
 
+def place_unpaid(registration_id: int) -> int:
+    """A place freed up for a waiting household whose food credit does not cover its part: it stays waiting, the next
+    in line got the place."""
+    registration = _registration(registration_id)
+    left = credit_balance(registration.household) if registration.household is not None else 0
+    return _send(
+        registration,
+        _("A place freed up, not enough food credit: %(title)s")
+        % {"title": registration.session.activity.title},
+        _(
+            "A place freed up and you were next on the waiting list, but your household's food credit "
+            "(%(left)s) does not cover the price of this registration (%(price)s), so the place was offered to the "
+            "next household in line. You keep your rank on the waiting list: once your credit covers the price, "
+            "the next place freed is yours."
+        )
+        % {"left": format_cents(left), "price": format_cents(registration.price_cents)},
+    )
+
+
 def reminder(registration_id: int) -> int:
-    registration = Registration.objects.select_related(
-        "session__activity", "session__territory", "household", "registered_by"
-    ).get(pk=registration_id)
+    registration = _registration(registration_id)
     return _send(
         registration,
         _("Tomorrow: %(title)s") % {"title": registration.session.activity.title},

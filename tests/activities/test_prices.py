@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from grenier.activities import services
@@ -219,3 +220,45 @@ def test_only_organisers_record_euros_paid(workshop: Workshop, client: Client, w
         assert_problem(response, response.status_code)
     registration.refresh_from_db()
     assert (registration.charge_entry_id is not None) == (who in {"coordinator", "producer"})
+
+
+def test_a_household_passed_over_for_want_of_credit_is_told_once(
+    workshop: Workshop, django_capture_on_commit_callbacks: Any
+) -> None:
+    w = workshop
+    first, short, next_one = (
+        w.household("Foyer Premier", email="premier@test.grenier"),
+        w.household("Foyer Court", email="court@test.grenier"),
+        w.household("Foyer Suivant", email="suivant@test.grenier"),
+    )
+    give_credit(first, 1_000)
+    give_credit(short, 100)
+    give_credit(next_one, 1_000)
+    session = farm_visit(w, capacity=3)
+    taken = _register(session, first, "a")  # 3 persons: full
+    waiting_short = _register(session, short, "b", adults=1, children=0)  # 3 € owed, 1 € held
+    _register(session, next_one, "c", adults=1, children=0)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_cancel(registration=taken, actor=None)
+    told = [m for m in mail.outbox if m.to == ["court@test.grenier"]]
+    assert len(told) == 1 and "crédit alimentaire insuffisant" in told[0].subject
+    assert "1,00\xa0€" in told[0].body and "3,00\xa0€" in told[0].body and "Atelier cuisine" in told[0].body
+    assert [m.to for m in mail.outbox if "Une place pour vous" in m.subject] == [["suivant@test.grenier"]]
+    waiting_short.refresh_from_db()
+    assert (
+        waiting_short.status == RegistrationStatus.WAITING and waiting_short.short_credit_told_at is not None
+    )
+    # Another place frees up, the wallet is still short: passed over again, not told again.
+    mail.outbox.clear()
+    other = w.household("Foyer Autre", email="autre@test.grenier")
+    give_credit(other, 1_000)
+    _register(session, other, "d", adults=1, children=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.session_capacity_set(session=session, capacity=4, actor=None)
+    assert [m.to for m in mail.outbox] == [
+        ["autre@test.grenier"]
+    ]  # the next one's place, nothing to Foyer Court
+    waiting_short.refresh_from_db()
+    assert waiting_short.status == RegistrationStatus.WAITING
+    assert ledger_check(w.cast.territory).ok

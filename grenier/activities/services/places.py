@@ -34,11 +34,20 @@ def refuse_closed(session: Session) -> None:
         raise Conflict(_("This session is over: its attendance is recorded."))
 
 
+def _tell_short_once(waiting: Registration, now: datetime) -> None:
+    """A household skipped for want of credit is told so once (after the commit), not at each place freed."""
+    if waiting.short_credit_told_at is not None:
+        return
+    waiting.short_credit_told_at = now
+    waiting.save(update_fields=["short_credit_told_at"])
+    transaction.on_commit(partial(notifications.place_unpaid, waiting.pk))
+
+
 def serve_waiting_list(session: Session, now: datetime) -> list[Registration]:
     """Confirm the waiting registrations in order while their persons fit (the session's row is locked by the
     caller). Each one promoted is told by e-mail once the transaction commits. On a session paid in food credit a
     household is charged as it is confirmed; one whose wallet is short stays waiting and the next in line is served
-    (it would otherwise keep everyone behind it out)."""
+    (it would otherwise keep everyone behind it out); it is told so by e-mail, once."""
     free = session.capacity - places_taken(session)
     promoted: list[Registration] = []
     for waiting in session.registrations.filter(status=RegistrationStatus.WAITING).order_by(
@@ -54,6 +63,7 @@ def serve_waiting_list(session: Session, now: datetime) -> list[Registration]:
                 charges.credit_charge(waiting, session, actor=None, now=now)
         except charges.NotEnoughCredit:
             waiting.status, waiting.promoted_at = RegistrationStatus.WAITING, None
+            _tell_short_once(waiting, now)
             audit(
                 territory=session.territory,
                 actor=None,
