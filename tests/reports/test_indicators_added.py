@@ -313,3 +313,65 @@ def test_the_added_indicators_are_in_every_output(fund: Fund, login: Any) -> Non
     assert status["food_budget_share", ""] == "not_measured"
     assert status["km_per_kg", ""] == "not_measured"
     assert status["resources_shared", ""] == "not_measured"
+
+
+def test_the_resources_bands_computed_by_the_database_are_the_fund_s_rule_for_any_household(
+    fund: Fund,
+) -> None:
+    """The bands are computed in SQL (``reach_groups``): for households of every shape — no person, children only,
+    adults and children, resources none, tiny or on a bound — they are what the fund's own rule gives in Python."""
+    import random
+
+    from grenier.fund.models import MonthLine
+    from grenier.fund.planning import _units_x10
+
+    territory = fund.cast.territory
+    line = MonthLine.objects.filter(household__territory=territory, month=NOVEMBER.start).first()
+    assert line is not None
+    scale = ContributionScale.objects.filter(territory=territory).order_by("-effective_month").first()
+    assert scale is not None
+    bounds = [up_to for up_to, _suggested in scale.brackets]
+    chooser = random.Random(19)
+    expected: dict[str, int] = {}
+    for number in range(60):
+        adults, children = chooser.randint(0, 4), chooser.randint(0, 4)
+        resources = chooser.choice(
+            [None, 0, 1, 59_999, 60_000, 90_000 * 13 // 10, chooser.randint(1, 400_000)]
+        )
+        household = Household.objects.create(
+            territory=territory,
+            name=f"Foyer {number}",
+            monthly_resources_cents=resources,
+            joined_on=date(2026, 1, 5),
+            card_number=f"9{number:011d}",
+        )
+        for person in range(adults):
+            HouseholdPerson.objects.create(
+                household=household, first_name=f"A{person}", birth_date=date(1980, 1, 1)
+            )
+        for person in range(children):
+            HouseholdPerson.objects.create(
+                household=household, first_name=f"E{person}", birth_date=date(2020, 1, 1)
+            )
+        MonthLine.objects.create(
+            run=line.run,
+            household=household,
+            month=line.month,
+            contribution_due_cents=0,
+            contribution_paid_cents=0,
+            allocation_cents=0,
+        )
+        if resources is None:
+            key = "undeclared"
+        else:
+            per_unit = resources * 10 // _units_x10(adults + children, children)
+            band = next(
+                (i for i, up_to in enumerate(bounds, 1) if up_to is None or per_unit <= up_to), len(bounds)
+            )
+            key = f"band_{band}"
+        expected[key] = expected.get(key, 0) + 1
+    found = figure(fund, "households_by_resources")
+    assert found.value == 62  # and the fixture's two: one in the third band, one that declared nothing
+    keys = [f"band_{index}" for index in range(1, len(bounds) + 1)] + ["undeclared"]
+    fixture = {"band_3": 1, "undeclared": 1}
+    assert parts(found) == {key: expected.get(key, 0) + fixture.get(key, 0) for key in keys}
