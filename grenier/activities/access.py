@@ -31,6 +31,8 @@ from grenier.core.permissions import Action
 from grenier.fund.models import FundReferral
 from grenier.fund.models import ReferralStatus as FundReferralStatus
 from grenier.orders.models import OrderCycle
+from grenier.supply import access as supply_access
+from grenier.supply.models import Kitchen
 
 if TYPE_CHECKING:
     from grenier.core.permissions import AnyUser
@@ -201,7 +203,8 @@ def own_registrations(user: AnyUser, territory: Territory) -> QuerySet[Registrat
 # Every person with a role in the territory may volunteer. A slot on a session is run by the session's activity's
 # managers; a slot on a distribution sheet by those who serve its pickup point (the baskets' coordinators and the
 # point's volunteers, ``baskets.access.pickup_points_of``); a slot on a buying group's pickup by the group's
-# coordinators; the coordinators of the activities run them all. Who
+# coordinators; a slot on a platform delivery by those who act for the kitchen (the supply's coordinators and the
+# kitchen's managers, ``supply.access.kitchens_of``); the coordinators of the activities run them all. Who
 # signed up for a slot is seen by those who run it, and by nobody else but the person.
 
 
@@ -216,6 +219,15 @@ def pickup_cycles_of(user: AnyUser, territory: Territory) -> QuerySet[OrderCycle
     return rows.filter(group__coordinators__id=_uid(user)).distinct()
 
 
+def delivery_kitchens_of(user: AnyUser, territory: Territory) -> QuerySet[Kitchen]:
+    """The kitchens whose platform deliveries ``user`` may call volunteers for: every one for a coordinator of
+    the activities, those ``user`` acts for on the supply platform otherwise (a coordinator of the supply, the
+    kitchen's managers)."""
+    if manages_all(user, territory):
+        return Kitchen.objects.filter(territory=territory)
+    return supply_access.kitchens_of(user, territory)
+
+
 def slots_run_by(user: AnyUser, territory: Territory) -> QuerySet[VolunteerSlot]:
     rows = VolunteerSlot.objects.filter(territory=territory)
     if manages_all(user, territory):
@@ -226,17 +238,19 @@ def slots_run_by(user: AnyUser, territory: Territory) -> QuerySet[VolunteerSlot]
         Q(session__activity__in=managed_activities(user, territory).values("pk"))
         | Q(sheet__pickup_point__in=baskets_access.pickup_points_of(user, territory).values("pk"))
         | Q(cycle__in=pickup_cycles_of(user, territory).values("pk"))
+        | Q(delivery_kitchen__in=delivery_kitchens_of(user, territory).values("pk"))
     )
 
 
 def runs_slots(user: AnyUser, territory: Territory) -> bool:
     """Whether ``user`` may call for volunteers: a coordinator, an activity's manager, a pickup point's team, a
-    buying group's coordinators."""
+    buying group's coordinators, a kitchen's managers."""
     return (
         manages_all(user, territory)
         or managed_activities(user, territory).exists()
         or baskets_access.pickup_points_of(user, territory).exists()
         or pickup_cycles_of(user, territory).exists()
+        or delivery_kitchens_of(user, territory).exists()
     )
 
 
@@ -253,7 +267,13 @@ def slot_for(user: AnyUser, territory: Territory, slot_id: int, *, manage: bool 
     permissions.require(user, territory, Action.VIEW_TERRITORY)
     slot = (
         VolunteerSlot.objects.filter(territory=territory, pk=slot_id)
-        .select_related("session__activity", "sheet__pickup_point", "cycle__group", "cycle__pickup_point")
+        .select_related(
+            "session__activity",
+            "sheet__pickup_point",
+            "cycle__group",
+            "cycle__pickup_point",
+            "delivery_kitchen",
+        )
         .first()
     )
     if slot is None:

@@ -17,7 +17,7 @@ from grenier.baskets.models import DistributionSheet, Garden, PickupPoint
 from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Household, Territory
 from grenier.orders.models import BuyingGroup, OrderCycle
-from grenier.supply.models import Kitchen, Producer
+from grenier.supply.models import Kitchen, Producer, SupplyWeek
 
 # The kinds every territory starts with (issue 16), by code; a coordinator adds others. Created on first use per
 # territory (``services.kinds_ensure``) rather than by a data migration: a migration would only seed the
@@ -387,8 +387,9 @@ MAX_SLOT_MINUTES = 12 * 60  # hours recorded for one volunteer on one slot, at m
 
 class VolunteerSlot(models.Model):
     """A call for volunteers: on a session (serving the shared meal, setting up the workshop), on a pickup
-    point's distribution sheet (handing out the baskets) or on a buying group's pickup (an order cycle's delivery
-    day: unloading, sorting the orders), for a few hours, so many volunteers. People sign up;
+    point's distribution sheet (handing out the baskets), on a buying group's pickup (an order cycle's delivery
+    day: unloading, sorting the orders) or on a platform delivery (a published supply week's lines to one kitchen
+    on the slot's day: receiving, checking, putting away), for a few hours, so many volunteers. People sign up;
     the session's organisers (or the pickup point's team) record the hours each one gave when it is done."""
 
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="volunteer_slots")
@@ -400,6 +401,13 @@ class VolunteerSlot(models.Model):
     )
     cycle = models.ForeignKey(  # a buying group's pickup: the delivery day of one of its order cycles
         OrderCycle, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # a platform delivery: the published week's plan lines to one kitchen on the slot's ``date``
+    delivery_week = models.ForeignKey(
+        SupplyWeek, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    delivery_kitchen = models.ForeignKey(
+        Kitchen, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     task = models.CharField(_("task"), max_length=200)
     date = models.DateField(_("date"))
@@ -420,9 +428,18 @@ class VolunteerSlot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["territory", "idempotency_key"], name="activities_slot_once"),
             models.CheckConstraint(
-                condition=Q(session__isnull=False, sheet=None, cycle=None)
-                | Q(session=None, sheet__isnull=False, cycle=None)
-                | Q(session=None, sheet=None, cycle__isnull=False),
+                condition=Q(
+                    session__isnull=False, sheet=None, cycle=None, delivery_week=None, delivery_kitchen=None
+                )
+                | Q(session=None, sheet__isnull=False, cycle=None, delivery_week=None, delivery_kitchen=None)
+                | Q(session=None, sheet=None, cycle__isnull=False, delivery_week=None, delivery_kitchen=None)
+                | Q(
+                    session=None,
+                    sheet=None,
+                    cycle=None,
+                    delivery_week__isnull=False,
+                    delivery_kitchen__isnull=False,
+                ),
                 name="activities_slot_one_target",
             ),
             models.CheckConstraint(
@@ -453,6 +470,9 @@ class VolunteerSlot(models.Model):
         if self.cycle_id is not None and self.cycle is not None:
             group_point = self.cycle.pickup_point
             return f"{group_point}, {group_point.address}" if group_point.address else str(group_point)
+        if self.delivery_kitchen_id is not None and self.delivery_kitchen is not None:
+            kitchen = self.delivery_kitchen
+            return f"{kitchen}, {kitchen.address}" if kitchen.address else str(kitchen)
         return ""
 
     @property
@@ -464,6 +484,8 @@ class VolunteerSlot(models.Model):
             return str(_("Basket distribution at %(point)s") % {"point": self.sheet.pickup_point})
         if self.cycle_id is not None and self.cycle is not None:
             return str(_("Buying-group pickup: %(cycle)s") % {"cycle": self.cycle})
+        if self.delivery_kitchen_id is not None and self.delivery_kitchen is not None:
+            return str(_("Platform delivery to %(kitchen)s") % {"kitchen": self.delivery_kitchen})
         return ""
 
 

@@ -114,4 +114,5 @@ def slots_with_places(slots: QuerySet[VolunteerSlot]) -> QuerySet[VolunteerSlot]
         "sheet__pickup_point",
         "cycle__group",
         "cycle__pickup_point",
+        "delivery_kitchen",
     )

@@ -88,13 +88,19 @@ class SlotOut(Schema):
     task: str
     what: str = Field(
         ...,
-        description="The session's activity, the pickup point's distribution or the buying group's pickup.",
+        description="The session's activity, the pickup point's distribution, the buying group's pickup or the "
+        "platform's delivery to a kitchen.",
     )
     session_id: int | None
     sheet_id: int | None
     cycle_id: int | None = Field(
         None, description="The buying group's order cycle whose pickup this slot helps."
     )
+    delivery_week_id: int | None = Field(
+        None,
+        description="The supply week whose delivery to ``delivery_kitchen_id`` on ``date`` this slot helps.",
+    )
+    delivery_kitchen_id: int | None = Field(None, description="The kitchen the platform delivers to.")
     date: date
     starts_at: TimeOfDay
     ends_at: TimeOfDay

@@ -29,6 +29,8 @@ def _slot_out(slot: VolunteerSlot) -> SlotOut:
         session_id=slot.session_id,
         sheet_id=slot.sheet_id,
         cycle_id=slot.cycle_id,
+        delivery_week_id=slot.delivery_week_id,
+        delivery_kitchen_id=slot.delivery_kitchen_id,
         date=slot.date,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,

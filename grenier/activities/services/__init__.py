@@ -33,6 +33,7 @@ from grenier.activities.services.sessions import (
 )
 from grenier.activities.services.volunteering import (
     MAX_SLOT_PLACES,
+    Delivery,
     SignedUp,
     hours_record,
     sign_up,
@@ -44,6 +45,7 @@ from grenier.activities.services.volunteering import places_left as slot_places_
 __all__ = [
     "MAX_PERSONS",
     "MAX_SLOT_PLACES",
+    "Delivery",
     "NotEnoughCredit",
     "OrganiserInput",
     "Place",

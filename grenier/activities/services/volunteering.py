@@ -1,4 +1,5 @@
-"""Volunteering: slots on a session, on a pickup point's distribution sheet or on a buying group's pickup, people
+"""Volunteering: slots on a session, on a pickup point's distribution sheet, on a buying group's pickup or on a
+platform delivery (a published supply week's lines to one kitchen on one day), people
 signing up (and cancelling until the slot starts), the hours each one gave recorded by those who run the slot. One transaction each, its
 audit line inside; a slot's row is locked while its places are counted, so two people taking its last place at
 once are served one after the other.
@@ -27,6 +28,7 @@ from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Household, Territory, User
 from grenier.core.services import audit
 from grenier.orders.models import OrderCycle
+from grenier.supply.models import Kitchen, PlanLine, SupplyWeek, WeekStatus
 
 MAX_SLOT_PLACES = 100
 
@@ -46,13 +48,14 @@ def _check_slot(
     session: Session | None,
     sheet: DistributionSheet | None,
     cycle: OrderCycle | None,
+    delivery: Delivery | None,
     task: str,
     starts_at: time,
     ends_at: time,
     places: int,
 ) -> None:
     errors: dict[str, list[str]] = {}
-    if sum(target is not None for target in (session, sheet, cycle)) != 1:
+    if sum(target is not None for target in (session, sheet, cycle, delivery)) != 1:
         errors["session"] = [_("Choose a session or a distribution.")]
     if session is not None and session.territory_id != territory.pk:
         errors["session"] = [_("This session belongs to another territory.")]
@@ -60,6 +63,8 @@ def _check_slot(
         errors["sheet"] = [_("This distribution belongs to another territory.")]
     if cycle is not None and cycle.group.territory_id != territory.pk:
         errors["cycle"] = [_("This distribution belongs to another territory.")]
+    if errors.get("session") is None and delivery is not None:
+        _check_delivery(territory, delivery)
     if not task.strip():
         errors["task"] = [_("This field is required.")]
     if ends_at <= starts_at:
@@ -79,6 +84,7 @@ def _slot_day(
     session: Session | None,
     sheet: DistributionSheet | None,
     cycle: OrderCycle | None,
+    delivery: Delivery | None,
     starts_at: time,
     now: datetime,
 ) -> date:
@@ -91,6 +97,8 @@ def _slot_day(
         day = session.date
     elif sheet is not None:
         day = sheet.on
+    elif delivery is not None:
+        day = delivery.day
     else:
         day = cycle.delivery_date  # type: ignore[union-attr]
     if timezone.make_aware(datetime.combine(day, starts_at)) < now:
@@ -110,10 +118,12 @@ def slot_create(
     session: Session | None = None,
     sheet: DistributionSheet | None = None,
     cycle: OrderCycle | None = None,
+    delivery: Delivery | None = None,
     now: datetime | None = None,
 ) -> VolunteerSlot:
-    """A call for ``places`` volunteers on ``session``, ``sheet`` or a buying group's pickup (``cycle``, on its
-    delivery day), from ``starts_at`` to ``ends_at``. Sent again under the same key, answers the same slot."""
+    """A call for ``places`` volunteers on ``session``, ``sheet``, a buying group's pickup (``cycle``, on its
+    delivery day) or a platform ``delivery`` (on its day), from ``starts_at`` to ``ends_at``. Sent again under the
+    same key, answers the same slot."""
     now = now or timezone.now()
     request: dict[str, object] = {
         "session": session,
@@ -125,11 +135,13 @@ def slot_create(
     }
     if cycle is not None:
         request["cycle"] = cycle  # only when named, so the keys of slots made before still replay
+    if delivery is not None:
+        request["delivery"] = f"{delivery.week.pk}:{delivery.kitchen.pk}:{delivery.day.isoformat()}"
     found = VolunteerSlot.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
     if found is not None:
         return replayed(found, key=idempotency_key, **request)
-    _check_slot(territory, session, sheet, cycle, task, starts_at, ends_at, places)
-    day = _slot_day(session, sheet, cycle, starts_at, now)
+    _check_slot(territory, session, sheet, cycle, delivery, task, starts_at, ends_at, places)
+    day = _slot_day(session, sheet, cycle, delivery, starts_at, now)
     try:
         with transaction.atomic():
             slot = VolunteerSlot.objects.create(
@@ -137,6 +149,8 @@ def slot_create(
                 session=session,
                 sheet=sheet,
                 cycle=cycle,
+                delivery_week=delivery.week if delivery is not None else None,
+                delivery_kitchen=delivery.kitchen if delivery is not None else None,
                 task=task.strip()[:200],
                 date=day,
                 starts_at=starts_at,
@@ -159,6 +173,34 @@ def slot_create(
 
 def places_left(slot: VolunteerSlot) -> int:
     return slot.places - slot.volunteerings.filter(status=VolunteeringStatus.SIGNED_UP).count()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A platform delivery: the lines of ``week``'s plan to ``kitchen`` on ``day``."""
+
+    week: SupplyWeek
+    kitchen: Kitchen
+    day: date
+
+
+def _check_delivery(territory: Territory, delivery: Delivery) -> None:
+    """A delivery of the territory's published plan, with at least one line to the kitchen that day."""
+    if delivery.week.territory_id != territory.pk or delivery.kitchen.territory_id != territory.pk:
+        raise InvalidInput(
+            _("This delivery belongs to another territory."),
+            errors={"delivery": [_("This delivery belongs to another territory.")]},
+        )
+    if delivery.week.status != WeekStatus.PUBLISHED:
+        raise Conflict(_("This week's plan is not published: its deliveries are not decided yet."))
+    if not PlanLine.objects.filter(
+        week=delivery.week, kitchen=delivery.kitchen, day=delivery.day, quantity__gt=0
+    ).exists():
+        message = _("The plan of this week delivers nothing to %(kitchen)s on %(day)s.") % {
+            "kitchen": delivery.kitchen,
+            "day": f"{delivery.day:%d/%m/%Y}",
+        }
+        raise InvalidInput(message, errors={"delivery": [message]})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Pages of volunteering: the slots coming with a sign-up button and one's own volunteering (every person with a
-role here, on a phone); a new slot on a session, a distribution or a buying group's pickup, and a slot's volunteers with the hours each
-gave (those who run it)."""
+role here, on a phone); a new slot on a session, a distribution, a buying group's pickup or a platform delivery to
+a kitchen, and a slot's volunteers with the hours each gave (those who run it)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from grenier.core.models import Territory
 from grenier.core.pages import form_errors, idempotency_key
 from grenier.core.views import territory_page
 from grenier.orders.models import OrderCycle
+from grenier.supply.models import Kitchen, PlanLine, SupplyWeek, WeekStatus
 
-Target = Session | DistributionSheet | OrderCycle
+Target = Session | DistributionSheet | OrderCycle | services.Delivery
 
 slot_runner_page = territory_page(nav="activities", check=access.require_slot_runner)
 """404 without a role here; 403 for someone who runs no session nor pickup point."""
@@ -117,12 +118,35 @@ def _targets(request: HttpRequest, territory: Territory) -> dict[str, Target]:
     cycles = access.pickup_cycles_of(request.user, territory).filter(delivery_date__gte=today)
     for cycle in cycles.select_related("group").order_by("delivery_date", "id")[:100]:
         targets[f"cycle:{cycle.pk}"] = cycle
+    days = (
+        PlanLine.objects.filter(
+            kitchen__in=access.delivery_kitchens_of(request.user, territory).values("pk"),
+            week__territory=territory,
+            week__status=WeekStatus.PUBLISHED,
+            day__gte=today,
+            quantity__gt=0,
+        )
+        .values_list("week", "kitchen", "day")
+        .distinct()
+        .order_by("day", "kitchen", "week")[:100]
+    )
+    weeks = {w.pk: w for w in SupplyWeek.objects.filter(pk__in={row[0] for row in days})}
+    kitchens = {k.pk: k for k in Kitchen.objects.filter(pk__in={row[1] for row in days})}
+    for week_id, kitchen_id, day in days:
+        targets[f"delivery:{week_id}:{kitchen_id}:{day.isoformat()}"] = services.Delivery(
+            week=weeks[week_id], kitchen=kitchens[kitchen_id], day=day
+        )
     return targets
 
 
 def _label(target: Target) -> str:
     if isinstance(target, Session):
         return f"{target.activity} · {target.date:%d/%m/%Y} {target.starts_at:%H:%M}"
+    if isinstance(target, services.Delivery):
+        return _("Platform delivery to %(kitchen)s · %(day)s") % {
+            "kitchen": target.kitchen,
+            "day": f"{target.day:%d/%m/%Y}",
+        }
     if isinstance(target, OrderCycle):
         return _("Buying-group pickup: %(cycle)s · %(day)s") % {
             "cycle": target,
@@ -149,6 +173,7 @@ def slot_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 session=target if isinstance(target, Session) else None,
                 sheet=target if isinstance(target, DistributionSheet) else None,
                 cycle=target if isinstance(target, OrderCycle) else None,
+                delivery=target if isinstance(target, services.Delivery) else None,
                 task=data["task"],
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
