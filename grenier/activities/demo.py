@@ -31,7 +31,7 @@ from grenier.core.holidays import is_public_holiday
 from grenier.core.models import Household, Territory, User
 from grenier.governance import services as governance
 from grenier.governance.models import Ballot, Body, BodyKind, Choice, Majority, Proposal
-from grenier.supply.models import Kitchen, Producer
+from grenier.supply.models import Kitchen, PlanLine, Producer, WeekStatus
 
 Log = Callable[[str], None]
 DOMAIN = "demo.grenier.test"
@@ -165,7 +165,45 @@ def extend(territory: Territory, log: Log) -> None:
         counts += _family_visits(territory, kinds, grower, households, member, today)
         counts += _shared_meals(territory, kinds, coordinator, households, member, today)
     log(f"  {counts} activity sessions")
+    _delivery_slot(territory, people, today, log)
     _reciprocity(territory, people, member, today, log)
+
+
+def _delivery_slot(territory: Territory, people: dict[str, User], today: date, log: Log) -> None:
+    """The platform's last delivery to a kitchen before today called for a volunteer to receive and put away the
+    crates: the garden's volunteer came, the kitchen's manager recorded the hour and a half (through the services,
+    as on the page, at the times it happened)."""
+    line = (
+        PlanLine.objects.filter(
+            week__territory=territory, week__status=WeekStatus.PUBLISHED, day__lt=today, quantity__gt=0
+        )
+        .select_related("week", "kitchen")
+        .order_by("-day", "kitchen_id")
+        .first()
+    )
+    helper = people.get(f"cashier@{DOMAIN}")
+    if line is None or helper is None:
+        return
+    manager = line.kitchen.managers.order_by("pk").first() or people.get(f"coordinator@{DOMAIN}")
+    the_day_before = _at(line.day - timedelta(days=1), time(12))
+    slot = services.slot_create(
+        territory=territory,
+        delivery=services.Delivery(week=line.week, kitchen=line.kitchen, day=line.day),
+        task="Réception et rangement des cagettes",
+        starts_at=time(7, 30),
+        ends_at=time(9, 0),
+        places=1,
+        actor=manager,
+        idempotency_key=f"demo-delivery-slot-{line.kitchen_id}-{line.day.isoformat()}",
+        now=the_day_before,
+    )
+    signed = services.sign_up(
+        slot=slot, volunteer=helper, household=None, idempotency_key="demo-delivery", now=the_day_before
+    )
+    services.hours_record(
+        volunteering=signed.volunteering, minutes=90, actor=manager, now=_at(line.day, time(9, 30))
+    )
+    log(f"  a volunteer at the delivery to {line.kitchen} on {line.day:%d/%m}")
 
 
 def _garden_season(

@@ -30,6 +30,8 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
     assert standing.rewards and standing.due == 0  # paid, nothing left owed
     assert standing.rewarded == len(standing.rewards) * 4 * 60 <= standing.given
     assert Volunteering.objects.filter(slot__territory=territory, household__isnull=True).exists()
+    (at_delivery,) = Volunteering.objects.filter(slot__delivery_kitchen__isnull=False)  # a platform delivery
+    assert at_delivery.minutes == 90 and at_delivery.slot.delivery_week is not None
     wallet_rewards = sum(r.amount_cents for r in standing.rewards)
     assert wallet_rewards == 1_500 * len(standing.rewards)
     into_wallet = Entry.objects.filter(
