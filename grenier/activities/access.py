@@ -5,6 +5,8 @@
 * The persons named among an activity's ``managers`` (those acting for its organisers: a garden's team, a farm,
   a kitchen, an association) add its sessions, register classes, take attendance and see who registered for it.
 * A member household's persons (``ACTIVITIES_REGISTER``) register their household and see its registrations.
+* A school or a teacher (``ACTIVITIES_CLASS``) registers its classes (a name and a head count, no child's name)
+  on the sessions for school classes, cancels them, and sees only the registrations it made: never a household.
 * A social worker (``ACTIVITIES_REFER``) registers the households they follow — those they referred, with the
   household's consent, to a garden (an open ``baskets.Referral``) or to the common fund (a confirmed
   ``fund.FundReferral``) — and sees the registrations they made.
@@ -71,7 +73,12 @@ def require_registrant(user: AnyUser, territory: Territory) -> None:
     permissions.require(user, territory, Action.VIEW_TERRITORY)
     if any(
         permissions.can(user, territory, action)
-        for action in (Action.ACTIVITIES_MANAGE, Action.ACTIVITIES_REGISTER, Action.ACTIVITIES_REFER)
+        for action in (
+            Action.ACTIVITIES_MANAGE,
+            Action.ACTIVITIES_REGISTER,
+            Action.ACTIVITIES_REFER,
+            Action.ACTIVITIES_CLASS,
+        )
     ):
         return
     if managed_activities(user, territory).exists():
@@ -112,6 +119,14 @@ def session_for(user: AnyUser, territory: Territory, session_id: int, *, manage:
     if manage and not may_manage(user, session.activity):
         raise Forbidden(_("Only this activity's organisers and the coordinators may do this."))
     return session
+
+
+def may_register_class(user: AnyUser, session: Session) -> bool:
+    """A school (its teachers) or the session's activity's organisers (a coordinator among them) register a
+    class; whether the session receives classes is the registering service's answer (409)."""
+    return permissions.can(user, session.territory, Action.ACTIVITIES_CLASS) or may_manage(
+        user, session.activity
+    )
 
 
 def own_households(user: AnyUser, territory: Territory) -> QuerySet[Household]:

@@ -143,6 +143,7 @@ def extend(territory: Territory, log: Log) -> None:
     organiser = people.get(f"cashier@{DOMAIN}")  # the garden's volunteer runs its workshops
     grower = people.get(f"producer@{DOMAIN}")
     coordinator = people.get(f"coordinator@{DOMAIN}")
+    teacher = people.get(f"school@{DOMAIN}")  # the school registers its classes
     garden = Garden.objects.filter(territory=territory, name=GARDEN).first()
     households = list(Household.objects.filter(territory=territory, left_on__isnull=True).order_by("pk"))
     member = next((h for h in households if h.email == f"member@{DOMAIN}"), None)
@@ -161,7 +162,7 @@ def extend(territory: Territory, log: Log) -> None:
         counts = _garden_season(
             territory, kinds, garden, organiser, households, garden_members, member, today
         )
-        counts += _school(territory, kinds, grower, coordinator, today)
+        counts += _school(territory, kinds, grower, coordinator, teacher, today)
         counts += _family_visits(territory, kinds, grower, households, member, today)
         counts += _shared_meals(territory, kinds, coordinator, households, member, today)
     log(f"  {counts} activity sessions")
@@ -284,6 +285,7 @@ def _school(
     kinds: dict[str, ActivityKind],
     grower: User | None,
     coordinator: User | None,
+    teacher: User | None,
     today: date,
 ) -> int:
     farm = Producer.objects.filter(territory=territory, farm_name="Ferme des Trois Sources").first()
@@ -319,13 +321,13 @@ def _school(
         session = _session(
             lessons, day, time(9, 30), time(11, 0), 30, audience=Audience.SCHOOL, **school_place
         )
-        _class(session, CLASSES[index % len(CLASSES)], 24, grower, today)
+        _class(session, CLASSES[index % len(CLASSES)], 24, grower, today, teacher)
         count += 1
     for index, weeks in enumerate((-2, 3)):
         day = _open_day(today + timedelta(weeks=weeks, days=3 - today.weekday()))  # Thursdays
         farm_place: dict[str, object] = {"place": visited} if visited else {"address": "Ferme de la Combe"}
         session = _session(visits, day, time(9, 0), time(12, 0), 32, audience=Audience.SCHOOL, **farm_place)
-        _class(session, CLASSES[(index + 2) % len(CLASSES)], 26, grower, today)
+        _class(session, CLASSES[(index + 2) % len(CLASSES)], 26, grower, today, teacher)
         count += 1
     return count
 
@@ -396,13 +398,16 @@ def _family_visits(
     return count
 
 
-def _class(session: Session, name: str, pupils: int, by: User | None, today: date) -> None:
+def _class(
+    session: Session, name: str, pupils: int, by: User | None, today: date, teacher: User | None = None
+) -> None:
+    """A class registered by its school (``teacher``; else by the organiser ``by``), marked present by ``by``."""
     if session.closed_at is not None:
         return  # filled by an earlier run
     past = session.date < today
     result = services.register(
         session=session,
-        actor=by,
+        actor=teacher or by,
         idempotency_key=f"demo-class-{session.pk}",
         adults=2,
         children=pupils,

@@ -44,7 +44,9 @@ class ClassForm(forms.Form):
         max_length=120,
         help_text=_("For example: CE2, école Jean-Moulin. No child's name."),
     )
-    children = forms.IntegerField(label=_("Pupils"), min_value=1, max_value=50)
+    children = forms.IntegerField(
+        label=_("Pupils"), min_value=1, max_value=50, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
     adults = _count(_("Accompanying adults"), 1)
 
 

@@ -1,5 +1,5 @@
 """The activities' next actions on a person's territory home (``core.home``): a member household's next session,
-an organiser's sessions to run."""
+a school's classes, an organiser's sessions to run."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ def activities_actions(request: HttpRequest, territory: Territory) -> list[NextA
     if permissions.can(user, territory, Action.ACTIVITIES_REGISTER):
         actions.append(
             NextAction(_("Workshops and visits"), reverse("activities_home", args=[territory.slug]))
+        )
+    if permissions.can(user, territory, Action.ACTIVITIES_CLASS):
+        actions.append(
+            NextAction(_("Register a class"), reverse("activities_home", args=[territory.slug]), primary=True)
         )
     if access.managed_activities(user, territory).exists() and not access.manages_all(user, territory):
         actions.append(

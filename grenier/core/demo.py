@@ -47,6 +47,7 @@ LOGINS = [
     DemoLogin(f"kitchen@{DEMO_DOMAIN}", Role.KITCHEN, "Thierry Fabre (cuisine de la cité scolaire)"),
     DemoLogin(f"social@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, "Inès Haddad (travailleuse sociale)"),
     DemoLogin(f"funder@{DEMO_DOMAIN}", Role.FUNDER, "Paul Girard (fondation partenaire)"),
+    DemoLogin(f"school@{DEMO_DOMAIN}", Role.SCHOOL, "Anne Lefort (enseignante, école des Sources)"),
 ]
 
 # The grouping of the demo: a network holding the Vallée and a second, smaller territory; its coordinator reads the

@@ -29,6 +29,7 @@ class Role(models.TextChoices):
     KITCHEN = "kitchen", _("Collective kitchen")
     SOCIAL_WORKER = "social_worker", _("Social worker")
     FUNDER = "funder", _("Funder")
+    SCHOOL = "school", _("School / teacher")
 
 
 class UserManager(BaseUserManager["User"]):

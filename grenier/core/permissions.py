@@ -77,6 +77,7 @@ class Action(StrEnum):
     ACTIVITIES_MANAGE = "activities.manage"  # kinds, every activity and session, every registration
     ACTIVITIES_REGISTER = "activities.register"  # register one's own household, see one's own registrations
     ACTIVITIES_REFER = "activities.refer"  # register a household one follows as a social worker
+    ACTIVITIES_CLASS = "activities.class"  # register a class on a school session, see one's own classes' only
     # the cooperation map: which actor a person acts for (edits, answers bookings for) is checked by network.access
     NETWORK_VIEW = "network.view"  # the map, actors, resources, cooperations (never a person's contact)
     NETWORK_MANAGE = "network.manage"  # every actor, cooperation and level change; a person's contacts
@@ -142,6 +143,8 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.BASKETS_FIGURES,
         Action.REPORTS_VIEW,
     },
+    # a school or a teacher: the calendar, its own classes' registrations; never a household
+    Role.SCHOOL: _EVERY_ROLE | {Action.ACTIVITIES_CLASS},
 }
 
 GROUPING_GRANTS: dict[GroupingRole.Role, frozenset[Action]] = {

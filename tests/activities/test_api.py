@@ -35,10 +35,14 @@ def test_who_may_call_the_activities_api(workshop: Workshop, client: Client, who
     if who in {"member", "coordinator"}:
         assert created.status_code == 201 and created.json()["status"] == "confirmed"
         assert [r["id"] for r in mine.json()] == [created.json()["id"]]
-    elif who in {
-        "social_worker",
-        "producer",
-    }:  # follows nobody / runs the activity but this is not its household
+    elif (
+        who
+        in {
+            "social_worker",
+            "producer",
+            "school",
+        }
+    ):  # follows nobody / runs the activity but this is not its household / registers classes, never a household
         assert_problem(created, 404)
     else:
         assert_problem(created, 403)

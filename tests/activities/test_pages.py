@@ -20,7 +20,13 @@ from .conftest import Workshop
 
 ROLES = [role.value for role in Role]
 EVERYONE = [*ROLES, "outsider", "nobody"]
-REGISTRANTS = {"coordinator", "member", "social_worker", "producer"}  # the producer runs the workshop
+REGISTRANTS = {
+    "coordinator",
+    "member",
+    "social_worker",
+    "producer",
+    "school",
+}  # the producer runs the workshop
 
 
 def _expected(who: str, allowed: set[str]) -> int:

@@ -22,6 +22,7 @@ HOME_HEADINGS = {
     "kitchen": "Restauration collective",
     "social_worker": "Travailleur",
     "funder": "Financeur",
+    "school": "École / enseignant",
 }
 
 

@@ -1,5 +1,5 @@
 """Sessions (every person of the territory sees them, as the calendar shows them) and registrations: one's own, a
-household one follows, a class one's activity receives; cancelling until the deadline."""
+household one follows, a class (a school's, or one the activity receives); cancelling until the deadline."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ def registration_create(
     household = None
     if payload.household_id is not None:
         household = access.household_to_register(request.user, territory, payload.household_id)
-    elif not access.may_manage(request.user, session.activity):
-        raise Forbidden(_("A class is registered by the activity's organisers or a coordinator."))
+    elif not access.may_register_class(request.user, session):
+        raise Forbidden(_("A class is registered by a school, the activity's organisers or a coordinator."))
     registered = services.register(
         session=session,
         actor=user_of(request),

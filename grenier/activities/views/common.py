@@ -32,7 +32,12 @@ def render_page(request: HttpRequest, territory: Territory, template: str, **con
         or access.managed_activities(user, territory).exists(),
         may_register=any(
             permissions.can(user, territory, action)
-            for action in (Action.ACTIVITIES_REGISTER, Action.ACTIVITIES_REFER, Action.ACTIVITIES_MANAGE)
+            for action in (
+                Action.ACTIVITIES_REGISTER,
+                Action.ACTIVITIES_REFER,
+                Action.ACTIVITIES_MANAGE,
+                Action.ACTIVITIES_CLASS,
+            )
         ),
     )
     return render(request, f"activities/{template}", context)

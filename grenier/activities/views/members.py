@@ -55,7 +55,7 @@ def session_detail(request: HttpRequest, territory: Territory, session_id: int) 
     form = None
     class_form = None
     if session.audience == Audience.SCHOOL:
-        if manages:
+        if access.may_register_class(request.user, session):
             class_form = forms.ClassForm(request.POST or None)
     elif households:
         form = forms.RegisterForm(
