@@ -11,11 +11,14 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from grenier.activities import services
 from grenier.activities.models import Registration, RegistrationStatus, Session
+from grenier.core import demo
 from grenier.core import services as core_services
-from grenier.core.models import Role
+from grenier.core.models import Role, User
+from grenier.supply import demo as supply_demo
 
 from ..conftest import make_user
 from ..core.test_api import assert_problem, bearer, post
@@ -150,3 +153,20 @@ def test_no_class_form_for_others_on_the_session_page(
     assert 'id="class-form"' not in client.get(page).content.decode()
     assert client.post(page, {**CLASS, "idempotency_key": f"page-{who}"}).status_code == 200
     assert not Registration.objects.exists()
+
+
+def test_the_demo_school_has_a_class_on_the_growers_school_session(
+    db: None, monkeypatch: pytest.MonkeyPatch, login: Callable[..., Client]
+) -> None:
+    monkeypatch.setattr(supply_demo, "WEEKS", 3)
+    territory = demo.build(log=lambda _line: None, household_count=5)
+    teacher = User.objects.get(email="school@demo.grenier.test")
+    coming = Registration.objects.filter(
+        registered_by=teacher,
+        session__audience="school",
+        session__date__gte=timezone.localdate(),
+        session__activity__title="Le goût des légumes de saison",
+    ).exclude(status=RegistrationStatus.CANCELLED)
+    assert coming.exists() and not coming.filter(household__isnull=False).exists()
+    home = login(teacher).get(reverse("territory_home", args=[territory.slug])).content.decode()
+    assert coming.first().class_name in home  # type: ignore[union-attr]
