@@ -16,7 +16,7 @@ from .conftest import Groups
 
 ROLES = [role.value for role in Role]
 EVERYONE = [*ROLES, "outsider", "nobody", "other_member"]
-NO_PART = {"committee", "cashier", "kitchen", "social_worker", "funder"}  # 403 everywhere
+NO_PART = {"committee", "cashier", "kitchen", "social_worker", "funder", "school"}  # 403 everywhere
 
 
 def _people(g: Groups) -> dict[str, object]:
