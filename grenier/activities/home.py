@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from grenier.activities import access
+from grenier.activities.models import Audience
 from grenier.core import permissions
 from grenier.core.home import NextAction, register
 from grenier.core.models import Territory
@@ -24,7 +25,11 @@ def activities_actions(request: HttpRequest, territory: Territory) -> list[NextA
         )
     if permissions.can(user, territory, Action.ACTIVITIES_CLASS):
         actions.append(
-            NextAction(_("Register a class"), reverse("activities_home", args=[territory.slug]), primary=True)
+            NextAction(
+                _("Register a class"),
+                reverse("activities_home", args=[territory.slug]) + f"?audience={Audience.SCHOOL.value}",
+                primary=True,
+            )
         )
     if access.managed_activities(user, territory).exists() and not access.manages_all(user, territory):
         actions.append(

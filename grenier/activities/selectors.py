@@ -9,6 +9,7 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from grenier.activities.models import (
+    Audience,
     Registration,
     RegistrationStatus,
     Session,
@@ -42,6 +43,17 @@ def upcoming(sessions: QuerySet[Session], today: date) -> QuerySet[Session]:
     return with_places(sessions.filter(date__gte=today, cancelled_at__isnull=True)).order_by(
         "date", "starts_at", "id"
     )
+
+
+def audience_asked(value: str | None) -> str | None:
+    """The audience a calendar or list is filtered by (``?audience=school``), or ``None`` for every session: a value
+    that names no audience filters nothing (a page's address, hand-typed or old, never answers an error)."""
+    return value if value in Audience.values else None
+
+
+def for_audience(sessions: QuerySet[Session], audience: str | None) -> QuerySet[Session]:
+    """``sessions`` open to ``audience`` (``school``: the sessions a school may register a class on), or all."""
+    return sessions if audience is None else sessions.filter(audience=audience)
 
 
 def month_programme(sessions: QuerySet[Session], month: date) -> QuerySet[Session]:

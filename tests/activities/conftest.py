@@ -115,3 +115,19 @@ def volunteering(workshop: Workshop) -> Volunteering:
         idempotency_key="slot-2",
     )
     return Volunteering(workshop, point, sheet, session_slot, sheet_slot)
+
+
+@pytest.fixture
+def school_session(workshop: Workshop) -> Session:
+    """A farm visit for school classes, run by the coordinators alone (the producer runs no part of it)."""
+    w = workshop
+    visit = services.activity_create(
+        territory=w.cast.territory,
+        kind=next(k for k in services.kinds_ensure(territory=w.cast.territory) if k.code == "farm-visit"),
+        title="Visite de ferme pour les classes",
+        organisers=[services.OrganiserInput(association="Les maraîchers")],
+        managers=[],
+        actor=w.cast["coordinator"],
+        idempotency_key="visit-1",
+    )
+    return make_session(visit, key="visit-session", audience="school", capacity=60)

@@ -22,26 +22,10 @@ from grenier.supply import demo as supply_demo
 
 from ..conftest import make_user
 from ..core.test_api import assert_problem, bearer, post
-from .conftest import Workshop, make_session
+from .conftest import Workshop
 
 ROLES = [role.value for role in Role]
 CLASS = {"class_name": "CE2 école des Sources", "adults": 2, "children": 24}
-
-
-@pytest.fixture
-def school_session(workshop: Workshop) -> Session:
-    """A farm visit for school classes, run by the coordinators alone (the producer runs no part of it)."""
-    w = workshop
-    visit = services.activity_create(
-        territory=w.cast.territory,
-        kind=next(k for k in services.kinds_ensure(territory=w.cast.territory) if k.code == "farm-visit"),
-        title="Visite de ferme pour les classes",
-        organisers=[services.OrganiserInput(association="Les maraîchers")],
-        managers=[],
-        actor=w.cast["coordinator"],
-        idempotency_key="visit-1",
-    )
-    return make_session(visit, key="visit-session", audience="school", capacity=60)
 
 
 @pytest.mark.parametrize("who", ROLES)

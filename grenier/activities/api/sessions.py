@@ -3,6 +3,8 @@ household one follows, a class (a school's, or one the activity receives); cance
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,14 +26,19 @@ LIST_LIMIT = 500
 @router.get(
     "/activities/sessions",
     response=list[SessionOut],
-    summary="Sessions of the territory from a day (today by default), with their places left",
+    summary="Sessions of the territory from a day (today by default), with their places left; ``audience=school`` "
+    "those open to school classes",
 )
-def session_list(request: HttpRequest, since: Day | None = None) -> list[SessionOut]:
+def session_list(
+    request: HttpRequest,
+    since: Day | None = None,
+    audience: Literal["territory", "garden", "group", "school"] | None = None,
+) -> list[SessionOut]:
     territory = territory_of(request)
     permissions.require(request.user, territory, Action.VIEW_TERRITORY)
-    rows = selectors.with_places(access.sessions_of(request.user, territory)).filter(
-        date__gte=since or timezone.localdate()
-    )
+    rows = selectors.with_places(
+        selectors.for_audience(access.sessions_of(request.user, territory), audience)
+    ).filter(date__gte=since or timezone.localdate())
     return [session_out(session) for session in rows.order_by("date", "starts_at", "id")[:LIST_LIMIT]]
 
 

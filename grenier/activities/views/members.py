@@ -15,19 +15,35 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grenier.activities import access, feeds, forms, selectors, services
 from grenier.activities.models import Audience, CalendarFeed, PaidIn, RegistrationStatus, Session
 from grenier.activities.views.common import activities_page, registrant_page, render_page
+from grenier.core import permissions
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError
 from grenier.core.models import Territory
 from grenier.core.money import format_cents
 from grenier.core.pages import PAGE_SIZE, form_errors, idempotency_key
+from grenier.core.permissions import Action
 from grenier.fund.payments import credit_balance
 
 
 @activities_page
 def home(request: HttpRequest, territory: Territory) -> HttpResponse:
-    rows = selectors.upcoming(access.sessions_of(request.user, territory), timezone.localdate())
+    """The coming sessions one may see; ``?audience=school`` those open to school classes (a school's home links
+    there)."""
+    audience = selectors.audience_asked(request.GET.get("audience"))
+    rows = selectors.upcoming(
+        selectors.for_audience(access.sessions_of(request.user, territory), audience), timezone.localdate()
+    )
     page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render_page(request, territory, "home.html", sessions=list(page_obj), page_obj=page_obj)
+    return render_page(
+        request,
+        territory,
+        "home.html",
+        sessions=list(page_obj),
+        page_obj=page_obj,
+        audience=audience,
+        class_hint=audience == Audience.SCHOOL
+        and permissions.can(request.user, territory, Action.ACTIVITIES_CLASS),
+    )
 
 
 def _registered_message(registered: services.Registered) -> str:

@@ -36,10 +36,12 @@ def calendar(request: HttpRequest, slug: str) -> HttpResponse:
     territory = _territory(slug)
     this_month = timezone.localdate().replace(day=1)
     next_month = (this_month + timedelta(days=31)).replace(day=1)
+    audience = selectors.audience_asked(request.GET.get("audience"))
     sessions = list(
-        selectors.upcoming(Session.objects.filter(territory=territory), timezone.localdate())[
-            :CALENDAR_LENGTH
-        ]
+        selectors.upcoming(
+            selectors.for_audience(Session.objects.filter(territory=territory), audience),
+            timezone.localdate(),
+        )[:CALENDAR_LENGTH]
     )
     return render(
         request,
@@ -47,6 +49,7 @@ def calendar(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "calendar_territory": territory,
             "sessions": sessions,
+            "audience": audience,
             "now": timezone.now(),
             "programmes": [_month_link(slug, this_month), _month_link(slug, next_month)],
             "webcal_url": webcal(request.build_absolute_uri(reverse("activities_feed", args=[slug]))),
