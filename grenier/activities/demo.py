@@ -167,6 +167,7 @@ def extend(territory: Territory, log: Log) -> None:
         counts += _shared_meals(territory, kinds, coordinator, households, member, today)
     log(f"  {counts} activity sessions")
     _delivery_slot(territory, people, today, log)
+    _coming_delivery_slot(territory, people, today, log)
     _reciprocity(territory, people, member, today, log)
 
 
@@ -205,6 +206,40 @@ def _delivery_slot(territory: Territory, people: dict[str, User], today: date, l
         volunteering=signed.volunteering, minutes=90, actor=manager, now=_at(line.day, time(9, 30))
     )
     log(f"  a volunteer at the delivery to {line.kitchen} on {line.day:%d/%m}")
+
+
+def _coming_delivery_slot(territory: Territory, people: dict[str, User], today: date, log: Log) -> None:
+    """The platform's next delivery to the demo kitchen's canteen after today calls for two volunteers to unload
+    the truck; the garden's volunteer signed up: the kitchen reads it on its delivery page (one place left). None
+    when the published weeks deliver it nothing after today (late in the week)."""
+    manager = people.get(f"kitchen@{DOMAIN}")
+    helper = people.get(f"cashier@{DOMAIN}")
+    line = (
+        PlanLine.objects.filter(
+            week__territory=territory,
+            week__status=WeekStatus.PUBLISHED,
+            kitchen__managers=manager,
+            day__gt=today,
+            quantity__gt=0,
+        )
+        .select_related("week", "kitchen")
+        .order_by("day", "kitchen_id")
+        .first()
+    )
+    if line is None or manager is None or helper is None:
+        return
+    slot = services.slot_create(
+        territory=territory,
+        delivery=services.Delivery(week=line.week, kitchen=line.kitchen, day=line.day),
+        task="Déchargement du camion",
+        starts_at=time(7, 0),
+        ends_at=time(8, 30),
+        places=2,
+        actor=manager,
+        idempotency_key=f"demo-delivery-slot-{line.kitchen_id}-{line.day.isoformat()}-coming",
+    )
+    services.sign_up(slot=slot, volunteer=helper, household=None, idempotency_key="demo-delivery-coming")
+    log(f"  two volunteers wanted at the delivery to {line.kitchen} on {line.day:%d/%m}")
 
 
 def _garden_season(

@@ -7,6 +7,8 @@ from datetime import date
 
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils.translation import gettext
 
 from grenier.activities.models import (
     Audience,
@@ -16,6 +18,9 @@ from grenier.activities.models import (
     VolunteeringStatus,
     VolunteerSlot,
 )
+from grenier.core.models import Territory
+from grenier.supply import selectors as supply_selectors
+from grenier.supply.models import Kitchen, SupplyWeek
 
 
 def with_places(sessions: QuerySet[Session]) -> QuerySet[Session]:
@@ -128,3 +133,33 @@ def slots_with_places(slots: QuerySet[VolunteerSlot]) -> QuerySet[VolunteerSlot]
         "cycle__pickup_point",
         "delivery_kitchen",
     )
+
+
+def delivery_volunteers(
+    territory: Territory, kitchen: Kitchen, week: SupplyWeek
+) -> supply_selectors.DeliveryVolunteers:
+    """The volunteer slots opened on ``kitchen``'s deliveries of ``week`` (``delivery_week``, ``delivery_kitchen``),
+    with their places left, for the kitchen's delivery page: supply shows them and writes nothing."""
+    slots = slots_with_places(
+        VolunteerSlot.objects.filter(territory=territory, delivery_week=week, delivery_kitchen=kitchen)
+    ).order_by("date", "starts_at", "id")
+    who = gettext("Anyone with a role in the territory signs up on the volunteering page.")
+    return supply_selectors.DeliveryVolunteers(
+        calls=[
+            supply_selectors.VolunteerCall(
+                day=slot.date,
+                task=slot.task,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                places=slot.places,
+                places_left=int(getattr(slot, "left", 0)),
+                who=who,
+                url=reverse("activities_slot", args=[territory.slug, slot.pk]),
+            )
+            for slot in slots
+        ],
+        call_url=reverse("activities_slot_new", args=[territory.slug]),
+    )
+
+
+supply_selectors.delivery_volunteer_sources.append(delivery_volunteers)

@@ -6,8 +6,9 @@ quantity here is an integer in the product's base unit, volumes in grams-equival
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -234,6 +235,38 @@ def kitchen_deliveries(week: SupplyWeek, kitchen: Kitchen) -> list[DayDeliveries
         DayDeliveries(day, [ProducerDelivery(p, its) for p, its in farms.items()])
         for day, farms in sorted(by_day.items())
     ]
+
+
+@dataclass(frozen=True)
+class VolunteerCall:
+    """A call for volunteers on one of a kitchen's deliveries (receiving, checking, putting away), as the app that
+    runs volunteering tells it: the task, the day and hours, the places wanted and left, who may sign up (in
+    words) and the page where it is run."""
+
+    day: date
+    task: str
+    starts_at: time
+    ends_at: time
+    places: int
+    places_left: int
+    who: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DeliveryVolunteers:
+    calls: list[VolunteerCall]
+    call_url: str  # where the kitchen's people call for volunteers on a delivery
+
+
+# Filled when Django starts by the app that runs volunteering (``activities.selectors.delivery_volunteers``): supply
+# imports it not, and shows nothing of volunteering without it. Each takes the territory, the kitchen and the week.
+delivery_volunteer_sources: list[Callable[[Territory, Kitchen, SupplyWeek], DeliveryVolunteers]] = []
+
+
+def delivery_volunteers(territory: Territory, kitchen: Kitchen, week: SupplyWeek) -> list[DeliveryVolunteers]:
+    """What the registered sources tell of volunteering on ``kitchen``'s deliveries of ``week`` (read-only)."""
+    return [source(territory, kitchen, week) for source in delivery_volunteer_sources]
 
 
 def discrepancies(week: SupplyWeek) -> list[PlanLine]:

@@ -3,12 +3,17 @@ their pickup point and was rewarded through the ledger; built twice, nothing new
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from grenier.activities import reciprocity
 from grenier.activities.models import ReciprocityReward, Registration, Volunteering, VolunteerSlot
 from grenier.core import demo
-from grenier.core.models import Household
+from grenier.core.models import Household, User
 from grenier.fund.accounts import household_credit
 from grenier.governance.models import Decision, EffectStatus
 from grenier.ledger.models import Entry
@@ -30,7 +35,9 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
     assert standing.rewards and standing.due == 0  # paid, nothing left owed
     assert standing.rewarded == len(standing.rewards) * 4 * 60 <= standing.given
     assert Volunteering.objects.filter(slot__territory=territory, household__isnull=True).exists()
-    (at_delivery,) = Volunteering.objects.filter(slot__delivery_kitchen__isnull=False)  # a platform delivery
+    (at_delivery,) = Volunteering.objects.filter(  # a platform delivery done
+        slot__delivery_kitchen__isnull=False, minutes__isnull=False
+    )
     assert at_delivery.minutes == 90 and at_delivery.slot.delivery_week is not None
     wallet_rewards = sum(r.amount_cents for r in standing.rewards)
     assert wallet_rewards == 1_500 * len(standing.rewards)
@@ -65,3 +72,24 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
         charges.filter(kind="activities.charge.credit").count(),
     ) == paid
     assert ledger_check(territory).ok
+
+
+def test_the_demo_kitchen_reads_the_coming_delivery_slot_on_its_delivery_page(
+    db: None, monkeypatch: pytest.MonkeyPatch, login: Callable[..., Client]
+) -> None:
+    """Built on a Wednesday (TEST_NOW), the canteen's Thursday delivery calls for two volunteers to unload the
+    truck, one signed up: its manager reads it on this week's delivery page, reached from the home."""
+    monkeypatch.setattr(supply_demo, "WEEKS", 3)
+    territory = demo.build(log=lambda _line: None, household_count=5)
+    manager = User.objects.get(email="kitchen@demo.grenier.test")
+    slot = VolunteerSlot.objects.get(task="Déchargement du camion")
+    assert slot.delivery_kitchen is not None and manager in slot.delivery_kitchen.managers.all()
+    assert slot.date > timezone.localdate() and slot.delivery_week is not None
+    client = login(manager)
+    url = reverse(
+        "supply_deliveries",
+        args=[territory.slug, slot.delivery_week.monday.isoformat(), slot.delivery_kitchen.pk],
+    )
+    assert url in client.get(reverse("territory_home", args=[territory.slug])).content.decode()
+    page = client.get(url).content.decode()
+    assert "Déchargement du camion" in page and "1 place restante sur 2" in page

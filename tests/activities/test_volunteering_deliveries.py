@@ -184,3 +184,55 @@ def test_a_member_signs_up_on_the_page_and_the_api_names_the_delivery(
     (volunteering,) = d.slot.volunteerings.all()
     assert volunteering.volunteer == d.cast["member"] and volunteering.household == d.cast.household
     assert timezone.localdate() < DAY
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_the_kitchens_delivery_page_shows_the_slot_read_only(
+    delivery: Delivery, login: Callable[..., Client], who: str
+) -> None:
+    """The kitchen's managers and the coordinator read the slot on the delivery page (places left, who may sign
+    up, the slot's page); nobody else reads the page at all. The page writes nothing of volunteering."""
+    d = delivery
+    slug = d.cast.territory.slug
+    services.sign_up(
+        slot=d.slot, volunteer=d.cast["member"], household=d.cast.household, idempotency_key="m1"
+    )
+    client = login(d.cast[who])
+    page = client.get(reverse("supply_deliveries", args=[slug, MONDAY.isoformat(), d.kitchen.pk]))
+    if who not in RUNNERS:
+        assert page.status_code in ({403} if who in ROLES else {404}), (who, page.status_code)
+        return
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="delivery-volunteers"' in html
+    assert "Réception et rangement" in html and "08:00\u201309:30" in html
+    assert 'data-left="0"' in html and "Toutes les places sont prises" in html
+    assert "inscrire sur la page du bénévolat" in html
+    slot_url = reverse("activities_slot", args=[slug, d.slot.pk])
+    assert f'href="{slot_url}"' in html and client.get(slot_url).status_code == 200
+    assert d.slot.volunteerings.count() == 1 and VolunteerSlot.objects.count() == 1
+
+
+def test_the_delivery_page_counts_places_left_and_other_kitchens_slots_stay_off(
+    delivery: Delivery, login: Callable[..., Client]
+) -> None:
+    d = delivery
+    other = Kitchen.objects.create(
+        territory=d.cast.territory, name="EHPAD Les Tilleuls", kind=KitchenKind.OTHER
+    )
+    PlanLine.objects.create(
+        week=d.week,
+        producer=Producer.objects.get(),
+        kitchen=other,
+        product=Product.objects.get(),
+        day=DAY,
+        quantity=1_000,
+    )
+    _slot(d.cast, "tilleuls", services.Delivery(d.week, other, DAY), task="Tri aux Tilleuls", places=3)
+    _slot(d.cast, "second", services.Delivery(d.week, d.kitchen, DAY), task="Vaisselle des caisses", places=3)
+    html = (
+        login(d.cast["kitchen"])
+        .get(reverse("supply_deliveries", args=[d.cast.territory.slug, MONDAY.isoformat(), d.kitchen.pk]))
+        .content.decode()
+    )
+    assert "Vaisselle des caisses" in html and "3 places restantes sur 3" in html
+    assert "1 place restante sur 1" in html and "Tri aux Tilleuls" not in html

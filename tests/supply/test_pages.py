@@ -480,3 +480,22 @@ def test_the_reference_pages_are_refused_outside_the_platform(pial: Pial, login,
     assert login(pial.cast["member"]).get(_url(name, pial)).status_code == 403
     assert login(pial.cast["outsider"]).get(_url(name, pial)).status_code == 404
     assert login(None).get(_url(name, pial)).status_code == 302  # to the login page
+
+
+def test_the_delivery_page_shows_no_volunteering_without_a_source(
+    pial: Pial, login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Supply knows nothing of volunteering: with no app telling it (``delivery_volunteer_sources`` empty) the
+    kitchen's delivery page shows its deliveries and no volunteers' panel; with one, its calls."""
+    from grenier.supply import selectors
+
+    _published(pial)
+    url = _url("supply_deliveries", pial, _iso(pial.monday), pial.school.pk)
+    client: Client = login(pial.cast["kitchen"])
+    monkeypatch.setattr(selectors, "delivery_volunteer_sources", [])
+    body = client.get(url).content.decode()
+    assert 'id="delivery-' in body and 'id="delivery-volunteers"' not in body
+    told = selectors.DeliveryVolunteers(calls=[], call_url="/ici/")
+    monkeypatch.setattr(selectors, "delivery_volunteer_sources", [lambda territory, kitchen, week: told])
+    body = client.get(url).content.decode()
+    assert 'id="delivery-volunteers"' in body and 'href="/ici/"' in body

@@ -19,7 +19,7 @@ from grenier.core.models import Territory
 from grenier.core.pages import error_text
 from grenier.core.permissions import Action
 from grenier.core.views import territory_page
-from grenier.supply import forms, quantities, services
+from grenier.supply import forms, quantities, selectors, services
 from grenier.supply.models import (
     PlanLine,
     WeekStatus,
@@ -81,6 +81,9 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
             "week": current,
             "published": published,
             "groups": sorted(groups.values(), key=lambda g: (g["day"], g["farm"].farm_name)),
+            "volunteers": selectors.delivery_volunteers(territory, kitchen, current)
+            if published and current is not None
+            else [],
             "status_label": _week_status_label(current),
         },
         status=422 if request.method == "POST" else 200,
