@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from grenier.activities.models import Activity, Registration, Session, Volunteering, VolunteerSlot
 from grenier.baskets import access as baskets_access
-from grenier.baskets.models import Referral, ReferralStatus
+from grenier.baskets.models import DistributionSheet, Referral, ReferralStatus
 from grenier.core import permissions
 from grenier.core.errors import Forbidden, NotFound
 from grenier.core.models import Household, Territory
@@ -232,6 +232,20 @@ def pickup_cycles_of(user: AnyUser, territory: Territory) -> QuerySet[OrderCycle
     if not permissions.roles_of(user, territory):
         return OrderCycle.objects.none()
     return rows.filter(group__coordinators__id=_uid(user)).distinct()
+
+
+def slot_sessions(user: AnyUser, territory: Territory) -> QuerySet[Session]:
+    """The sessions ``user`` may call volunteers for: those of the activities they run (all for a coordinator)."""
+    return Session.objects.filter(
+        territory=territory, activity__in=managed_activities(user, territory).values("pk")
+    )
+
+
+def slot_sheets(user: AnyUser, territory: Territory) -> QuerySet[DistributionSheet]:
+    """The distribution sheets ``user`` may call volunteers for: those of the pickup points they serve."""
+    return DistributionSheet.objects.filter(
+        pickup_point__in=baskets_access.pickup_points_of(user, territory).values("pk")
+    )
 
 
 def delivery_kitchens_of(user: AnyUser, territory: Territory) -> QuerySet[Kitchen]:

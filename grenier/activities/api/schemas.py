@@ -8,7 +8,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from grenier.activities.models import MAX_PRICE_CENTS
-from grenier.core.schemas import Id, InputSchema, TimeOfDay
+from grenier.core.schemas import Day, Id, InputSchema, TimeOfDay
 
 
 class SessionOut(Schema):
@@ -107,6 +107,25 @@ class SlotOut(Schema):
     where: str
     places: int
     places_left: int
+
+
+class SlotIn(InputSchema):
+    """A call for volunteers on one target: a session, a distribution sheet, a buying group's pickup (its order
+    cycle) or a platform delivery (a published week, a kitchen and the day the plan delivers it)."""
+
+    session_id: Id | None = Field(None, description="A session of an activity one runs.")
+    sheet_id: Id | None = Field(None, description="A distribution sheet of a pickup point one serves.")
+    cycle_id: Id | None = Field(None, description="An order cycle of a buying group one coordinates.")
+    delivery_week_id: Id | None = Field(
+        None, description="A published supply week; with ``delivery_kitchen_id`` and ``date``."
+    )
+    delivery_kitchen_id: Id | None = Field(None, description="A kitchen one acts for on the supply platform.")
+    date: Day | None = Field(None, description="The delivery's day (a platform delivery only).")
+    task: str = Field(..., min_length=1, max_length=200)
+    starts_at: TimeOfDay
+    ends_at: TimeOfDay
+    places: int = Field(..., ge=1, le=100, description="Volunteers wanted.")
+    idempotency_key: str = Field(..., min_length=8, max_length=100)
 
 
 class SignUpIn(InputSchema):

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grenier.activities import access, forms, selectors, services
 from grenier.activities.models import Session, Volunteering, VolunteeringStatus, VolunteerSlot
 from grenier.activities.views.common import activities_page, render_page
-from grenier.baskets import access as baskets_access
 from grenier.baskets.models import DistributionSheet
 from grenier.core.auth import user_of
 from grenier.core.errors import GrenierError, NotFound
@@ -101,18 +100,18 @@ def _targets(request: HttpRequest, territory: Territory) -> dict[str, Target]:
     volunteers for."""
     today = timezone.localdate()
     targets: dict[str, Target] = {}
-    sessions = Session.objects.filter(
-        activity__in=access.managed_activities(request.user, territory).values("pk"),
-        date__gte=today,
-        cancelled_at__isnull=True,
-        closed_at__isnull=True,
-    ).select_related("activity")
+    sessions = (
+        access.slot_sessions(request.user, territory)
+        .filter(date__gte=today, cancelled_at__isnull=True, closed_at__isnull=True)
+        .select_related("activity")
+    )
     for session in sessions.order_by("date", "starts_at", "id")[:100]:
         targets[f"session:{session.pk}"] = session
-    points = baskets_access.pickup_points_of(request.user, territory)
-    sheets = DistributionSheet.objects.filter(
-        pickup_point__in=points.values("pk"), on__gte=today, closed_at__isnull=True
-    ).select_related("pickup_point")
+    sheets = (
+        access.slot_sheets(request.user, territory)
+        .filter(on__gte=today, closed_at__isnull=True)
+        .select_related("pickup_point")
+    )
     for sheet in sheets.order_by("on", "id")[:100]:
         targets[f"sheet:{sheet.pk}"] = sheet
     cycles = access.pickup_cycles_of(request.user, territory).filter(delivery_date__gte=today)
