@@ -1,5 +1,5 @@
 """E-mails of the activities: a place freed for someone on the waiting list (or freed, but their food credit could
-not pay it), and the reminder the day before.
+not pay it), a session's price changed for the households registered, and the reminder the day before.
 
 Plain text in the installation's language, sent once the transaction that decided them commits
 (``transaction.on_commit``), so a rolled-back write sends nothing. Recipient: the household's e-mail, else the
@@ -11,11 +11,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from grenier.activities.models import Registration
-from grenier.activities.wording import persons_text
+from grenier.activities.wording import persons_text, price_text
 from grenier.core.money import format_cents
 from grenier.fund.payments import credit_balance
 
@@ -88,6 +89,41 @@ def place_unpaid(registration_id: int) -> int:
             "the next place freed is yours."
         )
         % {"left": format_cents(left), "price": format_cents(registration.price_cents)},
+    )
+
+
+def price_changed(registration_id: int, before: str, part_before_cents: int) -> int:
+    """The session's price changed while this household holds a place or waits for one: what it was (``before``,
+    in words, and its part), what it is, and until when it may cancel, once per change."""
+    registration = _registration(registration_id)
+    session = registration.session
+    base = getattr(settings, "GRENIER_BASE_URL", "").rstrip("/")
+    deadline = timezone.localtime(session.registration_deadline)
+    return _send(
+        registration,
+        _("Price changed: %(title)s") % {"title": session.activity.title},
+        "\n\n".join(
+            [
+                _(
+                    "The organiser changed the price of this session, for which your household is registered: it "
+                    "was %(before)s, it is now %(after)s. Your part: %(old)s before, %(new)s now."
+                )
+                % {
+                    "before": before,
+                    "after": price_text(session),
+                    "old": format_cents(part_before_cents),
+                    "new": format_cents(registration.price_cents),
+                },
+                _(
+                    "If it no longer suits you, cancel your registration before %(deadline)s, from your "
+                    "registrations: %(link)s"
+                )
+                % {
+                    "deadline": date_format(deadline, "l j F Y, H:i"),
+                    "link": base + reverse("activities_mine", args=[session.territory.slug]),
+                },
+            ]
+        ),
     )
 
 

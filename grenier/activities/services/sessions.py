@@ -4,6 +4,7 @@ a change of their places, which serves the waiting list, and a change of their p
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from grenier.activities import notifications
 from grenier.activities.models import (
     MAX_PRICE_CENTS,
     Activity,
@@ -21,6 +23,7 @@ from grenier.activities.models import (
     Session,
 )
 from grenier.activities.services.places import places_taken, refuse_closed, serve_waiting_list
+from grenier.activities.wording import price_text
 from grenier.baskets.models import Garden, PickupPoint
 from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.idempotency import fingerprint, replayed
@@ -300,6 +303,12 @@ def session_price_set(
                 }
             )
         )
+        before_text = price_text(locked)
+        parts_before = dict(
+            locked.registrations.filter(household__isnull=False)
+            .exclude(status=RegistrationStatus.CANCELLED)
+            .values_list("pk", "price_cents")
+        )
         locked.paid_in, locked.price_adult_cents, locked.price_child_cents = asked
         live = _repriced(locked)
         locked.save(update_fields=["paid_in", "price_adult_cents", "price_child_cents"])
@@ -314,5 +323,10 @@ def session_price_set(
             price_child_cents=price_child_cents,
             before=list(before),
         )
+        for row in live:  # told once, when this change commits; a household whose part and means stay, not
+            if row.price_cents != parts_before.get(row.pk) or asked[0] != before[0]:
+                transaction.on_commit(
+                    partial(notifications.price_changed, row.pk, before_text, parts_before.get(row.pk, 0))
+                )
         serve_waiting_list(locked, now or timezone.now())
     return locked
