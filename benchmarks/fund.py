@@ -228,6 +228,7 @@ def setup_payments(households: int, stores: int) -> PaySetup:
 
     from grenier.core.services import territory_create, user_ensure
     from grenier.fund import services as fund
+    from grenier.fund.models import Store
 
     month = fund.first_of_month(timezone.localdate())
     territory = territory_create(slug=PAY_TERRITORY, name="Benchmark payments")
@@ -250,7 +251,7 @@ def setup_payments(households: int, stores: int) -> PaySetup:
     analyze()
     setup = PaySetup(store_ids=store_ids, cashier_id=cashier.pk, cards=cards)
     # One payment outside the timed part, to count the statements it sends.
-    store = fund.Store.objects.select_related("territory").get(pk=store_ids[0])
+    store = Store.objects.select_related("territory").get(pk=store_ids[0])
     with CaptureQueriesContext(connection) as captured:
         fund.pay(store=store, card=cards[0], total_cents=100, idempotency_key="bench-probe", actor=cashier)
     setup.queries_per_payment = len(captured.captured_queries)
@@ -427,6 +428,15 @@ def api_token(setup: PaySetup) -> str:
     return key
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on now (another benchmark may run its own gunicorn on the same machine)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def start_api_server(workers: int, port: int) -> subprocess.Popen[bytes]:
     """gunicorn serving ``grenier.wsgi`` as ``grenier serve`` does (sync workers), without the access log."""
     import socket
@@ -550,7 +560,7 @@ def run_api_payments(setup: PaySetup, token: str, clients: int, seconds: float, 
     from django.db import connections
 
     connections.close_all()
-    port = 18_000 + clients
+    port = free_port()
     server = start_api_server(clients, port)
     try:
         ctx = multiprocessing.get_context("spawn")
