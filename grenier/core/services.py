@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grenier.core import permissions
+from grenier.core import bearer, permissions
 from grenier.core.cards import new_card_number
 from grenier.core.errors import Conflict, Forbidden, GrenierError, InvalidInput, ItemsRefused, NotFound
 from grenier.core.idempotency import fingerprint, replayed
@@ -363,16 +363,15 @@ def token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
 
 
 def token_authenticate(key: str) -> ApiToken | None:
-    """The active token whose key this is, with its user and territory; ``None`` otherwise."""
+    """The active token whose key this is, with its user and territory and the user's roles (one statement,
+    ``bearer.active_token``); ``None`` otherwise."""
     if not key.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user", "territory")
-        .filter(key_hash=_hash_key(key), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
+    found = bearer.active_token(_hash_key(key))
+    if found is None:
         return None
+    token, roles = found
+    permissions.remember_roles(token.user, roles)  # read in the same statement: roles_of asks no more
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -1,0 +1,71 @@
+"""The API token's one statement (``core.bearer``): the same instances as the ORM's, the roles read with it, and
+nothing kept from one call to the next (a revoked token, a closed account, a removed role refused at once)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from grenier.core import permissions, services
+from grenier.core.models import ApiToken, Role, Territory, User
+
+from ..conftest import Cast
+from .test_api import assert_problem
+
+
+def _fields(instance: object) -> dict[str, object]:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}  # type: ignore[attr-defined]
+
+
+def test_the_token_its_person_and_territory_are_those_the_orm_reads(cast: Cast) -> None:
+    token, key = services.token_create(user=cast["coordinator"], territory=cast.territory, name="caisse")
+    services.token_authenticate(key)  # sets last_used_at: a date read back from the database
+    with CaptureQueriesContext(connection) as captured:
+        found = services.token_authenticate(key)
+    assert len(captured.captured_queries) == 1
+    assert found is not None
+    orm = ApiToken.objects.select_related("user", "territory").get(pk=token.pk)
+    assert orm.last_used_at is not None
+    assert _fields(found) == _fields(orm)
+    assert _fields(found.user) == _fields(orm.user)
+    assert _fields(found.territory) == _fields(orm.territory)
+    assert isinstance(found.user, User) and isinstance(found.territory, Territory)
+    assert found.user.is_active is True and found.user.date_joined.tzinfo is not None
+
+
+def test_the_roles_come_with_the_token_in_every_territory(cast: Cast) -> None:
+    user = cast["coordinator"]
+    services.role_grant(user=user, territory=cast.territory, role=Role.CASHIER)
+    services.role_grant(user=user, territory=cast.elsewhere, role=Role.FUNDER)
+    _token, key = services.token_create(user=user, territory=cast.territory)
+    found = services.token_authenticate(key)
+    assert found is not None
+    with CaptureQueriesContext(connection) as captured:
+        here = permissions.roles_of(found.user, cast.territory)
+        there = permissions.roles_of(found.user, cast.elsewhere)
+    assert captured.captured_queries == []
+    assert here == {Role.COORDINATOR, Role.CASHIER} and there == {Role.FUNDER}
+    permissions.forget_roles(found.user)
+    assert permissions.roles_of(found.user, cast.territory) == here  # the same as read on their own
+
+
+def test_a_removed_role_a_revoked_token_a_closed_account_are_refused_at_the_next_call(
+    cast: Cast, client: Client
+) -> None:
+    user = cast["coordinator"]
+    services.role_grant(user=user, territory=cast.territory, role=Role.COMMITTEE)
+    token, key = services.token_create(user=user, territory=cast.territory)
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    services.role_revoke(user=user, territory=cast.territory, role=Role.COORDINATOR)
+    assert_problem(client.get("/api/v1/households", headers=headers), 403)
+    services.role_grant(user=user, territory=cast.territory, role=Role.COORDINATOR)
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    services.token_revoke(token=token, actor=None)
+    assert_problem(client.get("/api/v1/households", headers=headers), 401)
+    _token, key = services.token_create(user=user, territory=cast.territory)
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert_problem(client.get("/api/v1/households", headers=headers), 401)
