@@ -342,11 +342,13 @@ def project_territory(
     minimum_cents: int | None = None,
     monthly_grants_cents: int | None = None,
     households: projection.HouseholdArrays | None = None,
+    observed: Observed | None = None,
 ) -> PlanningResult:
     """Project the fund under the rules in force, each of which a caller may replace by a proposed value.
 
-    ``households``: arrays from ``household_arrays`` with this scale's bounds among theirs, for a caller that
-    projects the same territory twice (the panel beside a vote: the rules in force and the proposed ones)."""
+    ``households``: arrays from ``household_arrays`` with this scale's bounds among theirs, and ``observed``: from
+    ``observe``, for a caller that projects the same territory twice (the panel beside a vote: the rules in force
+    and the proposed ones), so that both read the territory once."""
     today = timezone.localdate()
     scale = services.scale_for(territory, today)
     rule = services.rule_for(territory, today)
@@ -366,18 +368,18 @@ def project_territory(
     )
     if households is None:
         households = household_arrays(territory, rule.child_age_limit, [b[0] for b in scale_rule.brackets])
-    if monthly_grants_cents is None:
-        monthly_grants_cents = _monthly_grants(territory, today - timedelta(days=183))
-    figures_balance, outstanding = _balances(territory)
-    spend_share = _observed_spend_share(territory)
+    if observed is None:
+        observed = observe(territory)
     assumptions = projection.Assumptions(
         months=months,
         scenarios=scenarios,
         seed=seed,
-        starting_balance_cents=max(figures_balance, 0),
-        outstanding_credit_cents=max(outstanding, 0),
-        monthly_grants_cents=monthly_grants_cents,
-        spend_share_mean=spend_share,
+        starting_balance_cents=max(observed.balance_cents, 0),
+        outstanding_credit_cents=max(observed.outstanding_cents, 0),
+        monthly_grants_cents=observed.monthly_grants_cents
+        if monthly_grants_cents is None
+        else monthly_grants_cents,
+        spend_share_mean=observed.spend_share,
     )
     result = projection.project(
         scale=scale_rule, allocation=allocation, households=households, assumptions=assumptions
@@ -427,17 +429,40 @@ def _monthly_grants(territory: Territory, since: date) -> int:
     return int(received) // 6
 
 
+@dataclass(frozen=True)
+class Observed:
+    """What a projection starts from, read from the territory's books (the same whatever rules are projected)."""
+
+    balance_cents: int
+    outstanding_cents: int
+    monthly_grants_cents: int
+    spend_share: float
+
+
+def observe(territory: Territory) -> Observed:
+    """The fund's balance and the credit households hold today, what funders gave a month lately, and the share of
+    issued credit that was spent."""
+    figures_balance, outstanding = _balances(territory)
+    return Observed(
+        balance_cents=figures_balance,
+        outstanding_cents=outstanding,
+        monthly_grants_cents=_monthly_grants(territory, timezone.localdate() - timedelta(days=183)),
+        spend_share=_observed_spend_share(territory),
+    )
+
+
 def _balances(territory: Territory) -> tuple[int, int]:
     """The fund's balance to project from, and the credit households still hold.
 
     Credit households hold may still be spent; credit stores hold is already spent and owed in euros, like the
-    settlements not yet paid: both come off the starting balance."""
-    wallets = Account.objects.filter(territory=territory, code__startswith="household:").aggregate(
-        t=Sum("balance_cents")
-    )["t"]
-    at_stores = Account.objects.filter(territory=territory, code__startswith="store:").aggregate(
-        t=Sum("balance_cents")
-    )["t"]
+    settlements not yet paid: both come off the starting balance. Both sums in one pass over the accounts."""
+    sums = Account.objects.filter(
+        Q(code__startswith="household:") | Q(code__startswith="store:"), territory=territory
+    ).aggregate(
+        wallets=Sum("balance_cents", filter=Q(code__startswith="household:")),
+        at_stores=Sum("balance_cents", filter=Q(code__startswith="store:")),
+    )
+    wallets, at_stores = sums["wallets"], sums["at_stores"]
     due = Settlement.objects.filter(store__territory=territory, status=SettlementStatus.DUE).aggregate(
         t=Sum("amount_cents")
     )["t"]
@@ -461,4 +486,4 @@ def _observed_spend_share(territory: Territory) -> float:
     return float(min(max(spent / issued, 0.3), 1.0))
 
 
-__all__ = ["CarryOver", "PlanningResult", "household_arrays", "project_territory"]
+__all__ = ["CarryOver", "Observed", "PlanningResult", "household_arrays", "observe", "project_territory"]

@@ -394,12 +394,18 @@ def rule_projection(proposal: Any, *, months: int = 12, scenarios: int = 500) ->
     # The households are read once, grouped by the bounds of both scales, for both projections.
     bounds = [b[0] for b in scale.brackets] + [b[0] for b in overrides.get("brackets", [])]
     households = planning.household_arrays(proposal.territory, rule.child_age_limit, bounds)
+    observed = planning.observe(proposal.territory)  # the books, read once for both
     try:
         current = planning.project_territory(
-            proposal.territory, months=months, scenarios=scenarios, households=households
+            proposal.territory, months=months, scenarios=scenarios, households=households, observed=observed
         )
         proposed = planning.project_territory(
-            proposal.territory, months=months, scenarios=scenarios, households=households, **overrides
+            proposal.territory,
+            months=months,
+            scenarios=scenarios,
+            households=households,
+            observed=observed,
+            **overrides,
         )
     except Conflict:
         return None
