@@ -120,7 +120,7 @@ def monthly_run(
     month: date,
     actor: User | None,
     progress: Progress | None = None,
-    batch_size: int = 500,
+    batch_size: int = 2000,
 ) -> RunSummary:
     """Run the month: for each active household, apply the carry-over policy to last month's unspent credit, record
     its contribution due and paid (euros), and issue its allocation (food credit).
@@ -220,9 +220,7 @@ class _RunBatches:
             chosen,
             self.compositions,
         )
-        ledger.entries_record_batch(
-            territory=self.territory, specs=self._entries(lines, wallets), actor=self.actor
-        )
+        self._record(lines, wallets)
         _month_lines_insert(self.run, self.month, lines)
         return lines
 
@@ -253,36 +251,47 @@ class _RunBatches:
                 persons[household_id].append((birth_date, is_child))
         return persons
 
-    def _entries(self, lines: Sequence[Line], wallets: dict[int, Account]) -> list[ledger.EntrySpec]:
-        """The ledger's legs of these lines, each under its own key: credit returned to the issuer, the contribution
-        into the fund, the allocation into the household's credit (an entry only where its amount is not zero)."""
-        specs: list[ledger.EntrySpec] = []
+    def _record(self, lines: Sequence[Line], wallets: dict[int, ledger.AccountRow]) -> None:
+        """The ledger's entries of these lines, each under its own key: credit returned to the issuer, the
+        contribution into the fund, the allocation into the household's credit (an entry only where its amount is
+        not zero); given to the ledger as columns, written by it at once."""
+        keys: list[str] = []
+        kinds: list[str] = []
+        sources: list[ledger.AccountLike] = []
+        targets: list[ledger.AccountLike] = []
+        amounts: list[int] = []
+        prefix = f"run:{self.month:%Y-%m}:"
+        issuer, contributions, fund_eur = self.issuer, self.contributions, self.fund_eur
         for household_id, due, allocation, returned in lines:
             wallet = wallets[household_id]
-            key = f"run:{self.month:%Y-%m}:{household_id}"
+            key = f"{prefix}{household_id}"
             if returned:
-                specs.append(
-                    ledger.EntrySpec(
-                        f"{key}:return", "fund.return", [(wallet, -returned), (self.issuer, returned)]
-                    )
-                )
+                keys.append(f"{key}:return")
+                kinds.append("fund.return")
+                sources.append(wallet)
+                targets.append(issuer)
+                amounts.append(returned)
             if due:
-                specs.append(
-                    ledger.EntrySpec(
-                        f"{key}:contribution",
-                        "fund.contribution",
-                        [(self.contributions, -due), (self.fund_eur, due)],
-                    )
-                )
+                keys.append(f"{key}:contribution")
+                kinds.append("fund.contribution")
+                sources.append(contributions)
+                targets.append(fund_eur)
+                amounts.append(due)
             if allocation:
-                specs.append(
-                    ledger.EntrySpec(
-                        f"{key}:allocation",
-                        "fund.allocation",
-                        [(self.issuer, -allocation), (wallet, allocation)],
-                    )
-                )
-        return specs
+                keys.append(f"{key}:allocation")
+                kinds.append("fund.allocation")
+                sources.append(issuer)
+                targets.append(wallet)
+                amounts.append(allocation)
+        ledger.transfers_record_batch(
+            territory=self.territory,
+            keys=keys,
+            kinds=kinds,
+            sources=sources,
+            targets=targets,
+            amounts=amounts,
+            actor=self.actor,
+        )
 
 
 def _summary_add(summary: RunSummary, lines: Iterable[Line]) -> None:
@@ -428,48 +437,13 @@ def run_preview(*, territory: Territory, month: date) -> RunSummary:
     return summary
 
 
-def _wallets(territory: Territory, household_ids: Sequence[int]) -> dict[int, Account]:
-    """Each household's credit account, created if missing, locked for the run's transaction."""
+def _wallets(territory: Territory, household_ids: Sequence[int]) -> dict[int, ledger.AccountRow]:
+    """Each household's credit account, created if missing, locked for the run's transaction (plain values)."""
     codes = {household_credit_code(pk): pk for pk in household_ids}
-    if connection.vendor == "postgresql":
-        # The missing accounts created first, in one statement that skips the existing ones (no id is drawn for
-        # them), then every account locked once: one look-up instead of two.
-        table = connection.ops.quote_name(Account._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} "  # noqa: S608 - our table name
-                "(territory_id, code, name, unit, guarded, balance_cents, created_at) "
-                "SELECT %s, u.code, '', %s, TRUE, 0, %s FROM unnest(%s::varchar[]) AS u(code) "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} a WHERE a.territory_id = %s AND a.code = u.code) "
-                "ON CONFLICT (territory_id, code) DO NOTHING",
-                [
-                    territory.pk,
-                    Unit.CREDIT.value,
-                    timezone.now(),
-                    ledger.text_array(list(codes)),
-                    territory.pk,
-                ],
-            )
-        existing = _locked_accounts(territory, codes)
-        return {codes[code]: account for code, account in existing.items()}
-    existing = _locked_accounts(territory, codes)
-    missing = [code for code in codes if code not in existing]
-    if missing:
-        Account.objects.bulk_create(
-            [Account(territory=territory, code=code, unit=Unit.CREDIT, guarded=True) for code in missing],
-            ignore_conflicts=True,
-        )
-        existing = _locked_accounts(territory, codes)
-    return {codes[code]: account for code, account in existing.items()}
-
-
-def _locked_accounts(territory: Territory, codes: Iterable[str]) -> dict[str, Account]:
-    return {
-        account.code: account
-        for account in Account.objects.select_for_update()
-        .filter(territory=territory, code__in=list(codes))
-        .order_by("pk")
-    }
+    rows = ledger.accounts_ensure_locked(
+        territory=territory, codes=list(codes), unit=Unit.CREDIT, guarded=True
+    )
+    return {codes[code]: row for code, row in rows.items()}
 
 
 def _month_lines_insert(run: MonthlyRun, month: date, rows: Sequence[Line]) -> None:

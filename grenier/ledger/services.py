@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
@@ -22,6 +23,21 @@ from grenier.ledger.models import Account, Entry, Posting, Unit
 class Recorded:
     entry: Entry
     created: bool  # False when the idempotency key had already been used: nothing was written again
+
+
+class AccountRow(NamedTuple):
+    """An account as bulk work reads it: plain values, not a model instance (the same attribute names, so the ledger's
+    checks and its portable path take either)."""
+
+    pk: int
+    code: str
+    unit: str
+    guarded: bool
+    territory_id: int
+    balance_cents: int
+
+
+AccountLike = Account | AccountRow
 
 
 def account_ensure(
@@ -140,7 +156,7 @@ def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _check_balanced(territory: Territory, legs: Sequence[tuple[Account, int]]) -> None:
+def _check_balanced(territory: Territory, legs: Sequence[tuple[AccountLike, int]]) -> None:
     if len(legs) == 2:
         # The common case (a payment, each entry of the monthly run), checked without building anything: two plain
         # int amounts, opposite and not zero, on two accounts of the same unit in the territory. Anything else
@@ -170,7 +186,7 @@ def _check_balanced(territory: Territory, legs: Sequence[tuple[Account, int]]) -
         raise UnbalancedEntry(_("The postings of an entry must sum to zero in each unit."))
 
 
-def _lock_order(account: Account) -> tuple[bool, int]:
+def _lock_order(account: AccountLike) -> tuple[bool, int]:
     """The one global order in which balances are updated: guarded accounts first, then the others, each by id.
 
     Any fixed order keeps two transactions from waiting on each other's rows (no deadlock); this one takes the
@@ -180,10 +196,10 @@ def _lock_order(account: Account) -> tuple[bool, int]:
     return (not account.guarded, account.pk)
 
 
-def _apply_to_balances(legs: Sequence[tuple[Account, int]]) -> dict[int, int]:
+def _apply_to_balances(legs: Sequence[tuple[AccountLike, int]]) -> dict[int, int]:
     """Add each account's net change to its balance, in the global order; the new balances, by account id."""
     deltas: dict[int, int] = defaultdict(int)
-    accounts: dict[int, Account] = {}
+    accounts: dict[int, AccountLike] = {}
     for account, amount in legs:
         deltas[account.pk] += amount
         accounts[account.pk] = account
@@ -221,7 +237,7 @@ def _apply_to_balances(legs: Sequence[tuple[Account, int]]) -> dict[int, int]:
 class EntrySpec:
     idempotency_key: str
     kind: str
-    legs: Sequence[tuple[Account, int]]
+    legs: Sequence[tuple[AccountLike, int]]
     memo: str = ""
     at: datetime | None = None  # when it happened, for history recorded after the fact; now by default
 
@@ -282,12 +298,12 @@ def _write_batch_portable(territory: Territory, todo: Sequence[EntrySpec], actor
         for entry in entries:
             entry.pk = by_key[entry.idempotency_key]
     postings: list[Posting] = []
-    legs: list[tuple[Account, int]] = []
+    legs: list[tuple[AccountLike, int]] = []
     for entry, spec in zip(entries, todo, strict=True):
         for account, amount in spec.legs:
             if amount != 0:
                 postings.append(
-                    Posting(entry_id=entry.pk, account=account, unit=account.unit, amount_cents=amount)
+                    Posting(entry_id=entry.pk, account_id=account.pk, unit=account.unit, amount_cents=amount)
                 )
                 legs.append((account, amount))
     Posting.objects.bulk_create(postings, batch_size=2000)
@@ -333,7 +349,7 @@ def _write_batch_postgresql(territory: Territory, specs: Sequence[EntrySpec], ac
         units: list[str] = []
         amounts: list[int] = []
         deltas: dict[int, int] = defaultdict(int)
-        accounts: dict[int, Account] = {}
+        accounts: dict[int, AccountLike] = {}
         for spec in todo:
             entry_id = ids[spec.idempotency_key]
             for account, amount in spec.legs:
@@ -372,6 +388,181 @@ def _write_batch_postgresql(territory: Territory, specs: Sequence[EntrySpec], ac
             _("Not enough on the account for this operation."), account_code=refused[0].code
         )
     return len(todo)
+
+
+def accounts_ensure_locked(
+    *, territory: Territory, codes: Sequence[str], unit: Unit, guarded: bool
+) -> dict[str, AccountRow]:
+    """The accounts with these codes, those absent created (``unit``, ``guarded``), every one locked for the caller's
+    transaction (in id order), by code. A unit or guard that differs from an existing account's is a bug
+    (``ValueError``), as in ``account_ensure``. Must run inside ``transaction.atomic()``.
+
+    On PostgreSQL one statement: the missing ones inserted (their new rows are the transaction's own), the others
+    locked by a ``SELECT … ORDER BY id FOR UPDATE``."""
+    if not codes:
+        return {}
+    table = _table(Account)
+    columns = "id, code, unit, guarded, territory_id, balance_cents"
+    found: dict[str, AccountRow] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH wanted AS (SELECT code FROM unnest(%s::varchar[]) AS u(code)), "  # noqa: S608 - our table name
+                f"created AS (INSERT INTO {table} (territory_id, code, name, unit, guarded, balance_cents, created_at) "
+                "SELECT %s, w.code, '', %s, %s, 0, %s FROM wanted w "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} a WHERE a.territory_id = %s AND a.code = w.code) "
+                f"ON CONFLICT (territory_id, code) DO NOTHING RETURNING {columns}), "
+                f"present AS (SELECT {columns} FROM {table} "
+                "WHERE territory_id = %s AND code = ANY(%s::varchar[]) ORDER BY id FOR UPDATE) "
+                "SELECT * FROM present UNION ALL SELECT * FROM created",
+                [
+                    text_array(codes),
+                    territory.pk,
+                    unit.value,
+                    guarded,
+                    timezone.now(),
+                    territory.pk,
+                    territory.pk,
+                    text_array(codes),
+                ],
+            )
+            found = {row[1]: AccountRow(*row) for row in cursor.fetchall()}
+    if len(found) < len(codes):
+        # Elsewhere, or an account another transaction created meanwhile (committed after this statement began):
+        # the portable way, create what is missing, then lock and read every one.
+        Account.objects.bulk_create(
+            [
+                Account(territory=territory, code=code, unit=unit, guarded=guarded)
+                for code in codes
+                if code not in found
+            ],
+            ignore_conflicts=True,
+        )
+        found = {
+            row[1]: AccountRow(*row)
+            for row in Account.objects.select_for_update()
+            .filter(territory=territory, code__in=list(codes))
+            .order_by("pk")
+            .values_list("pk", "code", "unit", "guarded", "territory_id", "balance_cents")
+        }
+    for row in found.values():
+        if row.unit != unit or row.guarded != guarded:
+            raise ValueError(f"Account {row.code} exists with unit {row.unit} guarded={row.guarded}")
+    return found
+
+
+def transfers_record_batch(
+    *,
+    territory: Territory,
+    keys: Sequence[str],
+    kinds: Sequence[str],
+    sources: Sequence[AccountLike],
+    targets: Sequence[AccountLike],
+    amounts: Sequence[int],
+    actor: User | None = None,
+) -> int:
+    """Record many two-leg entries at once, given as columns: entry ``i``, under key ``keys[i]`` and of kind
+    ``kinds[i]``, moves ``amounts[i]`` cents from ``sources[i]`` to ``targets[i]`` (postings ``-amount`` and
+    ``+amount``). The same rules and result as ``entries_record_batch`` with the same entries (which it is, off
+    PostgreSQL): balanced (same unit, same territory, a whole non-zero amount), keys already present skipped, guarded
+    accounts never below zero (then nothing of the batch is written). Must run inside the caller's transaction.
+
+    On PostgreSQL the entries, their postings and every balance are written by **one** statement (a data-modifying
+    ``WITH``): the entries inserted (``ON CONFLICT DO NOTHING``), the postings of those inserted, each account's net
+    change, the accounts locked in the global order (``ORDER BY NOT guarded, id FOR UPDATE``) and updated with the
+    guard. Returns how many entries were written."""
+    count = len(keys)
+    if not (len(kinds) == len(sources) == len(targets) == len(amounts) == count):
+        raise ValueError("Every column of a batch of transfers has one value per entry.")
+    if not count:
+        return 0
+    if len(set(keys)) != count:
+        raise UnbalancedEntry(_("An idempotency key appears twice in the same batch."))
+    units = _transfer_units(territory, sources, targets, amounts)
+    if connection.vendor != "postgresql":
+        specs = [
+            EntrySpec(key, kind, [(source, -amount), (target, amount)])
+            for key, kind, source, target, amount in zip(keys, kinds, sources, targets, amounts, strict=True)
+        ]
+        return entries_record_batch(territory=territory, specs=specs, actor=actor)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _TRANSFERS_SQL.format(entry=_table(Entry), posting=_table(Posting), account=_table(Account)),
+            {
+                "territory": territory.pk,
+                "actor": actor.pk if actor is not None else None,
+                "now": timezone.now(),
+                "keys": text_array(keys),
+                "kinds": text_array(kinds),
+                "units": text_array(units),
+                "sources": _int_array([account.pk for account in sources]),
+                "targets": _int_array([account.pk for account in targets]),
+                "amounts": _int_array(amounts),
+            },
+        )
+        written, refused = cursor.fetchone()
+    if refused:
+        codes = {account.pk: account.code for account in (*sources, *targets)}
+        raise InsufficientBalance(
+            _("Not enough on the account for this operation."), account_code=codes[min(refused)]
+        )
+    return int(written)
+
+
+def _transfer_units(
+    territory: Territory,
+    sources: Sequence[AccountLike],
+    targets: Sequence[AccountLike],
+    amounts: Sequence[int],
+) -> list[str]:
+    """Each transfer's unit, once checked balanced (``UnbalancedEntry`` otherwise, with the reason)."""
+    if any(type(amount) is not int for amount in amounts):
+        raise UnbalancedEntry(_("Amounts are whole cents."))
+    if 0 in amounts:
+        raise UnbalancedEntry(_("An entry needs at least two postings."))
+    units = [source.unit for source in sources]
+    if units != [target.unit for target in targets]:
+        raise UnbalancedEntry(_("The postings of an entry must sum to zero in each unit."))
+    outside = {account.territory_id for account in (*sources, *targets)} - {territory.pk}
+    if outside:
+        raise UnbalancedEntry(_("Every account of an entry belongs to its territory."))
+    return units
+
+
+# One statement for a batch of transfers (see ``transfers_record_batch``). The accounts are locked by ``locked``, in the
+# global order, before ``changed`` updates them: the update reads its rows through ``locked``, so no row is changed
+# before its lock is taken in that order. A guarded account that would go below zero matches no row of ``changed``
+# and comes back in ``refused``; the caller's savepoint then undoes the whole statement.
+_TRANSFERS_SQL = """
+WITH given AS MATERIALIZED (
+    SELECT * FROM unnest(%(keys)s::varchar[], %(kinds)s::varchar[], %(units)s::varchar[], %(sources)s::bigint[],
+                         %(targets)s::bigint[], %(amounts)s::bigint[]) WITH ORDINALITY
+        AS g(key, kind, unit, source, target, amount, n)
+), written AS (
+    INSERT INTO {entry} (territory_id, idempotency_key, kind, memo, actor_id, reverses_id, created_at)
+    SELECT %(territory)s, g.key, g.kind, '', %(actor)s, NULL, %(now)s FROM given g ORDER BY g.n
+    ON CONFLICT (territory_id, idempotency_key) DO NOTHING
+    RETURNING id, idempotency_key
+), posted AS (
+    INSERT INTO {posting} (entry_id, account_id, unit, amount_cents)
+    SELECT w.id, leg.account_id, g.unit, leg.amount
+    FROM written w JOIN given g ON g.key = w.idempotency_key
+    CROSS JOIN LATERAL (VALUES (1, g.source, -g.amount), (2, g.target, g.amount)) AS leg(side, account_id, amount)
+    ORDER BY w.id, leg.side
+    RETURNING account_id, amount_cents
+), deltas AS MATERIALIZED (
+    SELECT account_id, sum(amount_cents) AS delta FROM posted GROUP BY account_id HAVING sum(amount_cents) <> 0
+), locked AS MATERIALIZED (
+    SELECT a.id, d.delta FROM {account} a JOIN deltas d ON d.account_id = a.id
+    ORDER BY NOT a.guarded, a.id FOR UPDATE OF a
+), changed AS (
+    UPDATE {account} a SET balance_cents = a.balance_cents + l.delta FROM locked l
+    WHERE a.id = l.id AND (l.delta >= 0 OR NOT a.guarded OR a.balance_cents + l.delta >= 0)
+    RETURNING a.id
+)
+SELECT (SELECT count(*) FROM written),
+       ARRAY(SELECT account_id FROM deltas WHERE account_id NOT IN (SELECT id FROM changed))
+"""
 
 
 def _int_array(values: Sequence[int]) -> str:

@@ -129,7 +129,7 @@ def test_a_run_killed_half_way_completes_on_the_next(cast: Cast, monkeypatch: py
         )
     month = date(2026, 3, 1)
     calls = {"n": 0}
-    real = services.ledger.entries_record_batch
+    real = services.ledger.transfers_record_batch
 
     def crash_on_second_batch(**kwargs):
         calls["n"] += 1
@@ -137,11 +137,11 @@ def test_a_run_killed_half_way_completes_on_the_next(cast: Cast, monkeypatch: py
             raise RuntimeError("killed")
         return real(**kwargs)
 
-    monkeypatch.setattr(services.ledger, "entries_record_batch", crash_on_second_batch)
+    monkeypatch.setattr(services.ledger, "transfers_record_batch", crash_on_second_batch)
     with pytest.raises(RuntimeError):
         services.monthly_run(territory=cast.territory, month=month, actor=None, batch_size=3)
     assert MonthLine.objects.filter(month=month).count() == 3  # the first batch, whole; the second, nothing
-    monkeypatch.setattr(services.ledger, "entries_record_batch", real)
+    monkeypatch.setattr(services.ledger, "transfers_record_batch", real)
     summary = services.monthly_run(territory=cast.territory, month=month, actor=None, batch_size=3)
     assert summary.processed_now == 2 and summary.households == 5  # the cast's households joined later
     assert MonthLine.objects.filter(month=month).count() == 5

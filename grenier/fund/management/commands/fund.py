@@ -34,7 +34,7 @@ class Command(BaseCommand):
         )
         run.add_argument("--month", required=True, help="YYYY-MM")
         run.add_argument("--territory", default="demo")
-        run.add_argument("--batch", type=int, default=500, help="Households per transaction.")
+        run.add_argument("--batch", type=int, default=2000, help="Households per transaction.")
         run.add_argument(
             "--dry-run", action="store_true", help="Print what the run would do and change nothing."
         )
