@@ -174,7 +174,9 @@ Persons = dict[int, list[tuple[date | None, bool]]]
 
 # The households of a range of ids in the territory that have no line of this run yet, by id: their resources, their
 # persons (two arrays, in the order recorded) and their latest contribution chosen for the month (``_read``'s four
-# queries in one).
+# queries in one). A household's line of the month is looked up by the unique (household, month) index, not by the
+# run: the same lines (one run per territory and month), and the planner, which knows nothing yet of a new run's
+# lines, would otherwise scan all of them once per household.
 _READ_BATCH_SQL = """
 SELECT h.id, h.monthly_resources_cents, p.births, p.flags,
        (SELECT c.amount_cents FROM fund_contributionchoice c
@@ -186,8 +188,7 @@ LEFT JOIN LATERAL (
     FROM core_householdperson x WHERE x.household_id = h.id
 ) p ON TRUE
 WHERE h.territory_id = %(territory)s AND h.id BETWEEN %(first)s AND %(last)s
-  AND NOT EXISTS (SELECT 1 FROM fund_monthline l
-                  WHERE l.household_id = h.id AND l.month = %(month)s AND l.run_id = %(run)s)
+  AND NOT EXISTS (SELECT 1 FROM fund_monthline l WHERE l.household_id = h.id AND l.month = %(month)s)
 ORDER BY h.id
 """
 
@@ -270,7 +271,6 @@ class _RunBatches:
                     "first": chunk[0],
                     "last": chunk[-1],
                     "month": self.month,
-                    "run": self.run.pk,
                 },
             )
             for pk, resources, births, flags, choice in cursor.fetchall():
