@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -24,9 +25,11 @@ from django.utils.translation import gettext_lazy
 
 from grenier.baskets.models import BasketSize, DistributionLine, LineStatus
 from grenier.core.models import CHILD_AGE_LIMIT, Household, HouseholdPerson
+from grenier.core.months import last_of_month
 from grenier.fund.models import ContributionScale, MonthLine, Refund, RunTotals, StoreHour
 from grenier.orders.models import GroupMembership, Order, OrderStatus
 from grenier.reports.format import number_text
+from grenier.reports.models import CHILD_BITS, CHILD_FIELD, HouseholdReach, month_bits
 from grenier.reports.registry import (
     Module,
     Part,
@@ -86,13 +89,12 @@ def _years_before(day: date, years: int) -> date:
 
 def _households(scope: Scope) -> QuerySet[Any]:
     """The territory's households, each with whether the fund, the baskets or a buying group reached it in the
-    period, how many persons and children it had on the period's last day. The fund's lines are
-    looked up by household and month (its unique index): the household is of the territory already, so no join to
-    the runs is needed (twice as fast at 100,000 households)."""
+    period (the fund: a month line of one of the territory's runs), how many persons and children it had on the
+    period's last day: what ``HouseholdReach`` keeps, counted again from the lines themselves."""
     return (
         Household.objects.filter(territory=scope.territory)
         .annotate(
-            in_fund=Exists(between(MonthLine.objects.filter(household=OuterRef("pk")), "month", scope)),
+            in_fund=Exists(fund_households(scope).filter(household=OuterRef("pk"))),
             in_baskets=Exists(basket_lines(scope).filter(household=OuterRef("pk"))),
             in_groups=Exists(group_members(scope).filter(household=OuterRef("pk"))),
             size=Coalesce(_persons(scope, children=False), Value(0)),
@@ -135,44 +137,113 @@ def _brackets(scope: Scope) -> list[list[int | None]] | None:
     return scope.kept("fund_scale_brackets", read)
 
 
+def _band_sql(brackets: list[list[int | None]] | None) -> tuple[str, list[int]]:
+    """The band of a row's ``per_unit`` (its resources per consumption unit): from 1, up to and including each
+    bound of ``brackets``; 0 when none declared or without ``brackets``; with the bounds as parameters."""
+    bounds = [up_to for up_to, _suggested in brackets or []]
+    if not bounds:
+        return "0", []
+    whens = "".join(" WHEN per_unit <= %s THEN " + str(i) for i, up_to in enumerate(bounds, 1) if up_to)
+    return f"CASE WHEN per_unit IS NULL THEN 0{whens} ELSE {len(bounds)} END", [b for b in bounds if b]
+
+
+def _grouped(inner: str, params: list[Any], brackets: list[list[int | None]] | None) -> list[tuple[int, ...]]:
+    """The rows of ``inner`` (in fund, in baskets, in groups, persons, children, resources) reached in the period,
+    grouped with their band and counted."""
+    band, bounds = _band_sql(brackets)
+    # Each household's row is computed once (MATERIALIZED: neither database then inlines its subqueries into the
+    # band's CASE, which would count the persons again for each bound), then read twice: its units, its band.
+    sql = (
+        f"WITH households AS MATERIALIZED ({inner}), "  # noqa: S608 - no user text: the ORM's query and numbers
+        "reached AS (SELECT in_fund, in_baskets, in_groups, size, children, "
+        f"resources * 10 / ({_UNITS_X10_SQL}) AS per_unit FROM households "
+        "WHERE in_fund OR in_baskets OR in_groups) "
+        f"SELECT in_fund, in_baskets, in_groups, size, children, {band} AS band, COUNT(*) FROM reached "
+        "GROUP BY in_fund, in_baskets, in_groups, size, children, band"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *bounds])
+        return [tuple(int(value) for value in row) for row in cursor.fetchall()]
+
+
+def _kept_reach(scope: Scope) -> tuple[str, list[Any]] | None:
+    """The rows of the households reached in ``scope``, read from ``HouseholdReach`` (one range of its key) and
+    from the buying groups' memberships (which it does not keep), as SQL; None when the period is not whole months
+    of one year (read from the lines themselves then)."""
+    start, end = scope.start, scope.end
+    if start.year != end.year or start.day != 1 or end != last_of_month(end):
+        return None
+    months = month_bits(start.month, end.month)
+    shift = CHILD_BITS * (end.month - 1)
+    territory = scope.territory.pk
+    members = group_members(scope).filter(household__territory=territory).values("household")
+    members_sql, members_params = members.query.sql_with_params()
+    kept = (
+        HouseholdReach.objects.filter(territory=territory, year=end.year, home_territory=territory)
+        .annotate(months=F("fund_months").bitor(F("basket_months")).bitand(months))  # type: ignore[arg-type]  # an expression works; the stubs say int
+        .exclude(months=0)
+    )
+    # The households a group reached that neither the fund nor the baskets did: their persons counted from the
+    # persons (a buying group's members, not the territory's households).
+    only_groups = (
+        Household.objects.filter(territory=territory, pk__in=members)
+        .exclude(pk__in=kept.values("household"))
+        .annotate(
+            size=Coalesce(_persons(scope, children=False), Value(0)),
+            children=Coalesce(_persons(scope, children=True), Value(0)),
+        )
+        .order_by()
+        .values_list("size", "children", "monthly_resources_cents")
+    )
+    only_sql, only_params = only_groups.query.sql_with_params()
+    table = HouseholdReach._meta.db_table
+    sql = (
+        f"SELECT (fund_months & {months}) <> 0 AS in_fund, (basket_months & {months}) <> 0 AS in_baskets, "  # noqa: S608 - numbers and the ORM's queries
+        f"household_id IN ({members_sql}) AS in_groups, persons AS size, "
+        f"(children >> {shift}) & {CHILD_FIELD} AS children, resources_cents AS resources FROM {table} "
+        f"WHERE territory_id = %s AND year = %s AND home_territory_id = %s "
+        f"AND ((fund_months | basket_months) & {months}) <> 0 "
+        f"UNION ALL SELECT 0, 0, 1, o.* FROM ({only_sql}) o"
+    )
+    return sql, [*members_params, territory, end.year, territory, *only_params]
+
+
 def reach_groups(scope: Scope, brackets: list[list[int | None]] | None = None) -> list[tuple[int, ...]]:
     """The households reached in the period, grouped by (in the fund, in the baskets, in a buying group, persons,
     children, band of the fund's scale ``brackets`` their declared resources per consumption unit fall in — from 1,
     up to and including each bound; 0 when none declared or without ``brackets``) with how many in each group.
 
-    One query the database answers for a territory of any size, shared by the indicators that count the households
-    reached (``scope.kept``): each household's row (``_households``, compiled by the ORM) filtered and grouped in SQL
-    around it, so that no expression is computed twice a row (the ORM would repeat the EXISTS in its WHERE). Resources are in cents: ten times them divided (as whole numbers,
-    as Python's ``//``) by ten times the units is the whole cents a unit."""
+    Read once for the indicators that count the households reached (``scope.kept``) from ``HouseholdReach``, the
+    months each scheme reached each household kept by the database as the schemes write (one range of rows of
+    the territory and year, whatever the number of lines), and the buying groups' memberships. Resources are in
+    cents: ten times them divided (as whole numbers, as Python's ``//``) by ten times the units is the whole cents
+    a unit."""
 
     def read(scope: Scope) -> list[tuple[int, ...]]:
-        inner, params = (
-            _households(scope)
-            .values_list("in_fund", "in_baskets", "in_groups", "size", "children", "monthly_resources_cents")
-            .query.sql_with_params()
-        )
-        bounds = [up_to for up_to, _suggested in brackets or []]
-        band = "0"
-        if bounds:
-            whens = "".join(
-                " WHEN per_unit <= %s THEN " + str(i) for i, up_to in enumerate(bounds, 1) if up_to
-            )
-            band = f"CASE WHEN per_unit IS NULL THEN 0{whens} ELSE {len(bounds)} END"
-        # Each household's row is computed once (MATERIALIZED: neither database then inlines its subqueries into
-        # the band's CASE, which would count the persons again for each bound), then read twice: its units, its band.
-        sql = (
-            f"WITH households AS MATERIALIZED ({inner}), "  # noqa: S608 - no user text: the ORM's query and numbers
-            "reached AS (SELECT in_fund, in_baskets, in_groups, size, children, "
-            f"monthly_resources_cents * 10 / ({_UNITS_X10_SQL}) AS per_unit FROM households "
-            "WHERE in_fund OR in_baskets OR in_groups) "
-            f"SELECT in_fund, in_baskets, in_groups, size, children, {band} AS band, COUNT(*) FROM reached "
-            "GROUP BY in_fund, in_baskets, in_groups, size, children, band"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *[up_to for up_to in bounds if up_to]])
-            return [tuple(int(value) for value in row) for row in cursor.fetchall()]
+        found = _kept_reach(scope)
+        if found is None:
+            return reach_groups_recounted(scope, brackets)
+        return _grouped(*found, brackets)
 
     return scope.kept(f"reach_groups:{brackets!r}", read)
+
+
+def reach_groups_recounted(
+    scope: Scope, brackets: list[list[int | None]] | None = None
+) -> list[tuple[int, ...]]:
+    """``reach_groups`` counted again from the lines, the sheets, the memberships and the persons themselves
+    (each household of the territory looked at once: seconds at 100,000 households). For a period that is not
+    whole months of one year, and to check the kept rows against."""
+    inner, params = (
+        _households(scope)
+        .values_list("in_fund", "in_baskets", "in_groups", "size", "children", "monthly_resources_cents")
+        .query.sql_with_params()
+    )
+    renamed = (
+        "SELECT h.in_fund, h.in_baskets, h.in_groups, h.size, h.children, "  # noqa: S608 - the ORM's query
+        f"h.monthly_resources_cents AS resources FROM ({inner}) h"
+    )
+    return _grouped(renamed, list(params), brackets)
 
 
 @indicator(

@@ -1,0 +1,66 @@
+"""What the reports keep: one aggregate the database writes as the other modules write, never the reports' code."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from grenier.core.models import Household, Territory
+
+# Children at the end of each month of a year, packed five bits a month (month 1 in the lowest bits): a person
+# who is a child all year adds one to each of the twelve fields.
+CHILD_BITS = 5
+CHILD_FIELD = (1 << CHILD_BITS) - 1
+ALL_MONTHS_CHILD = ((1 << (CHILD_BITS * 12)) - 1) // CHILD_FIELD
+ALL_MONTHS = (1 << 12) - 1
+
+
+def month_bits(first: int, last: int) -> int:
+    """The months ``first`` to ``last`` (1 to 12, included) as a mask: month 1 is the lowest bit."""
+    return sum(1 << (month - 1) for month in range(first, last + 1))
+
+
+def children_at_end_of(packed: int, month: int) -> int:
+    return (packed >> (CHILD_BITS * (month - 1))) & CHILD_FIELD
+
+
+class HouseholdReach(models.Model):
+    """Which months of a year a territory's schemes reached a household, and what the households reached indicators
+    group by, so that counting the households reached in a period is one range of rows (issue 19).
+
+    ``fund_months``: the months the common fund gave it a month line (a monthly run of ``territory``);
+    ``basket_months``: the months it collected a solidarity basket at a pickup point of one of ``territory``'s
+    gardens; month 1 is the lowest bit. ``home_territory``: the household's territory as it is now (the indicators
+    count a territory's own households); ``persons``: its persons now; ``children``: how many of them are children
+    at the end of each month of ``year`` (``CHILD_BITS`` bits a month, born after that day ``CHILD_AGE_LIMIT`` years
+    before, or undated and marked as a child); ``resources_cents``: its declared monthly resources now.
+
+    Kept true by the database in the writing transaction, whoever writes (migration reports.0001): triggers on
+    ``fund_monthline`` and ``baskets_distributionline`` add a month when a line is written or collected and work
+    the key's months out again from its lines when one is moved, uncollected or deleted; triggers on
+    ``core_household`` and ``core_householdperson`` move the territory, the resources and the persons of the
+    household's rows. A row whose months fell to zero stays (it counts nowhere). The buying groups' memberships are
+    not kept here: an open membership reaches every month to come without any write, so the indicators read the
+    memberships themselves (a few rows a group)."""
+
+    pk = models.CompositePrimaryKey("territory", "year", "household")
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    year = models.PositiveSmallIntegerField()
+    household = models.ForeignKey(
+        Household, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    home_territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    fund_months = models.IntegerField(default=0)
+    basket_months = models.IntegerField(default=0)
+    persons = models.IntegerField(default=0)
+    children = models.BigIntegerField(default=0)
+    resources_cents = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["household", "year"], name="reports_reach_household")]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.year} {self.household_id}: {self.fund_months} {self.basket_months}"

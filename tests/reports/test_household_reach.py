@@ -1,0 +1,290 @@
+"""The households reached, kept by the database (``HouseholdReach``, issue 19): after any sequence of writes — month
+lines of the fund's runs inserted (one or many in a statement), moved to another household, run or month, deleted;
+baskets collected, uncollected, moved to another day or household, deleted; persons added, removed, re-dated,
+moved; households' resources and territory changed, households deleted — the kept rows equal the slow recount from
+the lines, the persons and the households themselves, children counted by the indicators' own rule at the end of
+each month."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grenier.baskets.models import DistributionLine, DistributionSheet, LineStatus
+from grenier.core.models import CHILD_AGE_LIMIT, Household, HouseholdPerson, Territory
+from grenier.core.months import last_of_month
+from grenier.fund.models import MonthLine, MonthlyRun
+from grenier.reports.models import CHILD_BITS, HouseholdReach, children_at_end_of
+
+from ..baskets.conftest import Baskets
+
+Row = tuple[int, int, int, int, int, int, tuple[int, ...], int | None]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _children(household: Household, year: int) -> tuple[int, ...]:
+    """The household's children at the end of each month of ``year``, by the indicators' rule."""
+    persons = list(household.persons.all())
+    counts = []
+    for month in range(1, 13):
+        born_after = _years_before(last_of_month(date(year, month, 1)), CHILD_AGE_LIMIT)
+        counts.append(
+            sum(
+                1
+                for p in persons
+                if (p.birth_date is not None and p.birth_date > born_after)
+                or (p.birth_date is None and p.is_child)
+            )
+        )
+    return tuple(counts)
+
+
+def recount() -> dict[tuple[int, int, int], Row]:
+    """Every key's months, read from the lines, with its household as it is."""
+    months: dict[tuple[int, int, int], list[int]] = {}
+    for line in MonthLine.objects.select_related("run"):
+        key = (line.run.territory_id, line.month.year, line.household_id)
+        months.setdefault(key, [0, 0])[0] |= 1 << (line.month.month - 1)
+    collected = DistributionLine.objects.filter(status=LineStatus.COLLECTED).select_related(
+        "sheet__pickup_point__garden"
+    )
+    for basket in collected:
+        key = (basket.sheet.pickup_point.garden.territory_id, basket.on.year, basket.household_id)
+        months.setdefault(key, [0, 0])[1] |= 1 << (basket.on.month - 1)
+    households = Household.objects.prefetch_related("persons").in_bulk([key[2] for key in months])
+    rows = {}
+    for (territory, year, household_id), (fund, baskets) in months.items():
+        household = households[household_id]
+        rows[(territory, year, household_id)] = (
+            household.territory_id,
+            fund,
+            baskets,
+            household.persons.count(),
+            0,
+            0,
+            _children(household, year),
+            household.monthly_resources_cents,
+        )
+    return rows
+
+
+def kept() -> dict[tuple[int, int, int], Row]:
+    rows = {}
+    for row in HouseholdReach.objects.all():
+        if not (row.fund_months or row.basket_months):
+            continue
+        rows[(row.territory_id, row.year, row.household_id)] = (
+            row.home_territory_id,
+            row.fund_months,
+            row.basket_months,
+            row.persons,
+            0,
+            0,
+            tuple(children_at_end_of(row.children, month) for month in range(1, 13)),
+            row.resources_cents,
+        )
+    return rows
+
+
+def _born(number: int) -> date | None:
+    if number % 5 == 0:
+        return None
+    if number % 7 == 0:
+        return date(2012, 2, 29)  # 14 years before 2026: a child at the end of February 2026, not of March
+    return date(2008 + number % 10, 1 + number % 12, 1 + number % 28)
+
+
+MONTHS = [date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2027, 1, 1)]
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "lines",
+                "line",
+                "move_line",
+                "line_month",
+                "line_run",
+                "delete_line",
+                "amounts",
+                "basket",
+                "uncollect",
+                "collect",
+                "basket_day",
+                "basket_household",
+                "delete_basket",
+                "person",
+                "persons",
+                "born",
+                "remove_person",
+                "move_person",
+                "resources",
+                "territory",
+                "delete_household",
+            ]
+        ),
+        st.integers(0, 10_000),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@pytest.fixture
+def days(baskets: Baskets) -> Iterator[list[date]]:
+    yield [date(2026, 1, 8), date(2026, 1, 15), date(2026, 2, 26), date(2026, 3, 5), date(2025, 12, 4)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=OPERATIONS)
+def test_the_kept_reach_equals_the_recount_after_any_writes(
+    baskets: Baskets, days: list[date], operations: list[tuple[str, int]]
+) -> None:
+    territory = baskets.territory
+    with transaction.atomic():
+        elsewhere = Territory.objects.create(slug="autre-part", name="Autre part")
+        runs = [MonthlyRun.objects.create(territory=territory, month=month) for month in MONTHS]
+        runs.append(MonthlyRun.objects.create(territory=elsewhere, month=MONTHS[1]))
+        sheets = [DistributionSheet.objects.create(pickup_point=baskets.halle, on=day) for day in days]
+        created = [
+            Household.objects.create(
+                territory=territory,
+                name=f"Foyer {k}",
+                card_number=f"77{k:010d}",
+                joined_on=date(2025, 1, 1),
+                monthly_resources_cents=None if k == 0 else 50_000 * k,
+            )
+            for k in range(3)
+        ]
+        for k, household in enumerate(created):
+            HouseholdPerson.objects.bulk_create(
+                HouseholdPerson(
+                    household=household, first_name="P", birth_date=_born(k + j), is_child=j % 2 == 1
+                )
+                for j in range(1 + k)
+            )
+        subscription = baskets.subscription
+        for index, (operation, number) in enumerate(operations):
+            households = list(Household.objects.order_by("pk"))
+            household = households[number % len(households)]
+            lines = list(MonthLine.objects.order_by("pk"))
+            line = lines[number % len(lines)] if lines else None
+            basket_rows = list(DistributionLine.objects.order_by("pk"))
+            basket = basket_rows[number % len(basket_rows)] if basket_rows else None
+            persons = list(HouseholdPerson.objects.order_by("pk"))
+            person = persons[number % len(persons)] if persons else None
+            run = runs[number % len(runs)]
+            if operation == "lines" or (
+                operation in {"move_line", "line_month", "line_run", "delete_line", "amounts"}
+                and line is None
+            ):
+                # one statement, several households (the monthly run's batch)
+                taken = {(x.household_id, x.month) for x in lines}
+                MonthLine.objects.bulk_create(
+                    MonthLine(
+                        run=run,
+                        household=h,
+                        month=run.month,
+                        contribution_due_cents=0,
+                        contribution_paid_cents=0,
+                        allocation_cents=1_000,
+                    )
+                    for h in households[number % 2 :: 2]
+                    if (h.pk, run.month) not in taken
+                )
+            elif operation == "line":
+                if not MonthLine.objects.filter(household=household, month=run.month).exists():
+                    MonthLine.objects.create(
+                        run=run,
+                        household=household,
+                        month=run.month,
+                        contribution_due_cents=0,
+                        contribution_paid_cents=0,
+                        allocation_cents=500,
+                    )
+            elif operation == "move_line" and line:
+                if not MonthLine.objects.filter(household=household, month=line.month).exists():
+                    MonthLine.objects.filter(pk=line.pk).update(household=household)
+            elif operation in {"line_month", "line_run"} and line:
+                if not MonthLine.objects.filter(household=line.household_id, month=run.month).exists():
+                    MonthLine.objects.filter(pk=line.pk).update(run=run, month=run.month)
+            elif operation == "delete_line" and line:
+                line.delete()
+            elif operation == "amounts":  # a statement that changes no watched column
+                MonthLine.objects.update(returned_cents=number)
+            elif operation == "basket" or (
+                operation in {"uncollect", "collect", "basket_day", "basket_household", "delete_basket"}
+                and basket is None
+            ):
+                sheet = sheets[number % len(sheets)]
+                if not DistributionLine.objects.filter(subscription=subscription, on=sheet.on).exists():
+                    DistributionLine.objects.create(
+                        sheet=sheet,
+                        subscription=subscription,
+                        household=household,
+                        offer=baskets.small,
+                        on=sheet.on,
+                        price_cents=1_500,
+                        member_part_cents=1_500,
+                        funded_cents=0,
+                        status=LineStatus.COLLECTED if number % 3 else LineStatus.DUE,
+                    )
+            elif operation == "uncollect" and basket:
+                DistributionLine.objects.filter(pk=basket.pk).update(status=LineStatus.UNCLAIMED)
+            elif operation == "collect":
+                DistributionLine.objects.update(status=LineStatus.COLLECTED)  # many in one statement
+            elif operation == "basket_day" and basket:
+                sheet = sheets[number % len(sheets)]
+                if not DistributionLine.objects.filter(subscription=subscription, on=sheet.on).exists():
+                    DistributionLine.objects.filter(pk=basket.pk).update(sheet=sheet, on=sheet.on)
+            elif operation == "basket_household" and basket:
+                DistributionLine.objects.filter(pk=basket.pk).update(household=household)
+            elif operation == "delete_basket" and basket:
+                basket.delete()
+            elif operation == "person":
+                HouseholdPerson.objects.create(
+                    household=household, first_name="Q", birth_date=_born(number), is_child=number % 2 == 0
+                )
+            elif operation == "persons":  # one statement, several persons of several households
+                HouseholdPerson.objects.filter(pk__in=[p.pk for p in persons[number % 2 :: 2]]).update(
+                    birth_date=_born(number), is_child=number % 3 == 0
+                )
+            elif operation == "born" and person:
+                person.birth_date = _born(number + 1)
+                person.save()
+            elif operation == "remove_person" and person:
+                person.delete()
+            elif operation == "move_person" and person:
+                HouseholdPerson.objects.filter(pk=person.pk).update(household=household)
+            elif operation == "resources":
+                Household.objects.filter(pk__in=[h.pk for h in households[number % 2 :: 2]]).update(
+                    monthly_resources_cents=None if number % 4 == 0 else number * 10
+                )
+            elif operation == "territory":
+                Household.objects.filter(pk=household.pk).update(
+                    territory=elsewhere if number % 2 else territory
+                )
+            elif operation == "delete_household" and (
+                not household.month_lines.exists()
+                and not household.basket_lines.exists()
+                and household.pk != subscription.household_id
+            ):
+                household.persons.all().delete()
+                household.delete()
+            assert kept() == recount(), (index, operation)
+        transaction.set_rollback(True)
+
+
+def test_the_children_fields_hold_a_large_household() -> None:
+    assert children_at_end_of((31 << (CHILD_BITS * 11)) | 3, 12) == 31
+    assert children_at_end_of((31 << (CHILD_BITS * 11)) | 3, 1) == 3
