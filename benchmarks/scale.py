@@ -96,7 +96,9 @@ def django_setup(url: str) -> None:
 
     if "fund_payment" in connection.introspection.table_names():
         repair_stamps()
+    started = time.perf_counter()
     call_command("migrate", verbosity=0)
+    print(f"  migrate: {time.perf_counter() - started:.1f} s", flush=True)  # a new kept aggregate fills here
     if "fund_payment" in connection.introspection.table_names():
         started = time.perf_counter()
         with connection.cursor() as cursor:

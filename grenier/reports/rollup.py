@@ -6,7 +6,8 @@ How a figure is combined depends on its nature (``Combine``), said beside it on 
 * a count, a sum of money, of kilograms or of hours is **added up** over the territories where it is measured;
 * a share or a rate (percent, grams per meal) is **computed again** from the sums of the numerators and of the
   denominators its territories computed it from (``Result.ratio``), never by averaging the territories' shares;
-* the households reached are **counted once** across territories. A household belongs to one territory
+* the households reached, and the households reached by resources band, are **counted once** across
+  territories (a household known in two territories is counted in the lowest band among the two). A household belongs to one territory
   (``Household.territory``): the same family known in two territories is two households with two cards. They are
   one household for the roll-up when a person of each is the same account (``HouseholdPerson.user``: one login, by
   e-mail, whatever the territory), directly or through other households linked the same way. The stable key is that
@@ -37,7 +38,7 @@ from django.utils.translation import gettext_lazy
 from grenier.core.models import Grouping, HouseholdPerson, Territory
 from grenier.reports import registry
 from grenier.reports.disclosure import Figure, Shown, Status, disclose, hidden_reason
-from grenier.reports.indicators.access import basket_lines, fund_households, group_members
+from grenier.reports.indicators.access import basket_lines, fund_households, group_members, household_bands
 from grenier.reports.registry import (
     Indicator,
     Module,
@@ -54,6 +55,8 @@ from grenier.reports.registry import (
 
 DISTINCT_HOUSEHOLDS = "households_reached"
 """The indicator counted once across territories (the others count rows, money or persons of one territory)."""
+DISTINCT_BANDS = "households_by_resources"
+"""The households reached by resources band: counted once too, in the lowest band among the territories' (below)."""
 
 _SUMMED_UNITS = frozenset(
     {Unit.HOUSEHOLDS, Unit.PERSONS, Unit.COUNT, Unit.CENTS, Unit.KG, Unit.HOURS, Unit.DAYS}
@@ -83,11 +86,18 @@ COMBINE_LABELS: dict[Combine, Promise] = {
 
 def combination(indicator: Indicator) -> Combine:
     """How ``indicator`` is combined across territories (before looking at the results)."""
-    if indicator.code == DISTINCT_HOUSEHOLDS:
+    if indicator.code in {DISTINCT_HOUSEHOLDS, DISTINCT_BANDS}:
         return Combine.DISTINCT
     if indicator.unit in _SUMMED_UNITS:
         return Combine.SUM
     return Combine.RATIO
+
+
+PERSONS_ADDED = gettext_lazy(
+    "added up over the territories, not counted once: these are seats on each territory's committee and "
+    "attendances at its sessions (a class by its headcount, people who walked in without a name), so a person "
+    "on two committees or at sessions of two territories counts in each"
+)
 
 
 # -- combining results -------------------------------------------------------------------------------------------
@@ -192,14 +202,12 @@ def _find(parent: dict[int, int], node: int) -> int:
     return node
 
 
-def distinct_households(territories: list[Territory], period: Period) -> Result:
-    """The households reached in any of ``territories`` over ``period``, households linked by a shared account
-    counted once; the breakdown by scheme counted the same way."""
+def _linked(territories: list[Territory], period: Period) -> tuple[dict[int, set[str]], dict[int, int]]:
+    """The households reached in any of ``territories`` over ``period`` with their schemes, and each one's
+    representative: households linked by a shared account (directly or through others) share one."""
     reached: dict[int, set[str]] = {}
     for territory in territories:
         reached.update(_reached_ids(territory, period))
-    if not reached:
-        return Result(0, parts=_scheme_parts({}))
     parent = {household_id: household_id for household_id in reached}
     first_of_account: dict[int, int] = {}
     persons = HouseholdPerson.objects.filter(household__territory__in=territories, user__isnull=False)
@@ -208,10 +216,47 @@ def distinct_households(territories: list[Territory], period: Period) -> Result:
             continue
         other = first_of_account.setdefault(user_id, household_id)
         parent[_find(parent, household_id)] = _find(parent, other)
+    return reached, {household_id: _find(parent, household_id) for household_id in reached}
+
+
+def distinct_households(territories: list[Territory], period: Period) -> Result:
+    """The households reached in any of ``territories`` over ``period``, households linked by a shared account
+    counted once; the breakdown by scheme counted the same way."""
+    reached, root = _linked(territories, period)
     schemes: dict[int, set[str]] = {}
     for household_id, found in reached.items():
-        schemes.setdefault(_find(parent, household_id), set()).update(found)
+        schemes.setdefault(root[household_id], set()).update(found)
     return Result(len(schemes), parts=_scheme_parts(schemes))
+
+
+def distinct_bands(territories: list[Territory], period: Period, summed: Result) -> Result:
+    """The households reached by resources band over ``territories`` (``summed``: the territories' figures added
+    up), a household known in several of them (linked by an account, as ``distinct_households`` links them)
+    counted once: in the lowest band it falls in among those territories (its resources per consumption unit by
+    each territory's own declaration and scale: the roll-up counts it where it is the most in need), in "resources
+    not declared" only when it declared resources in none."""
+    reached, root = _linked(territories, period)
+    linked: dict[int, list[int]] = {}
+    for household_id in reached:
+        linked.setdefault(root[household_id], []).append(household_id)
+    shared = [household_id for group in linked.values() if len(group) > 1 for household_id in group]
+    if not shared:
+        return summed
+    bands: dict[int, int] = {}
+    for territory in territories:
+        bands.update(household_bands(Scope(territory, period.start, period.end), shared))
+    extra: dict[str, int] = {}  # the copies taken out of each band
+    for group in linked.values():
+        found = sorted((bands[h] for h in group if h in bands), key=lambda band: (band == 0, band))
+        for band in found[1:]:  # the first kept: the lowest declared band, else not declared
+            key = f"band_{band}" if band else "undeclared"
+            extra[key] = extra.get(key, 0) + 1
+    parts = tuple(
+        Part(p.key, p.label, None if p.value is None else p.value - extra.get(p.key, 0), None, p.unit)
+        for p in summed.parts
+    )
+    value = None if summed.value is None else summed.value - sum(extra.values())
+    return Result(value, parts=parts)
 
 
 def _scheme_parts(schemes: dict[int, set[str]]) -> tuple[Part, ...]:
@@ -236,6 +281,13 @@ class RollupRow:
     total: Figure
     territories: tuple[Figure, ...]  # in the order of ``Rollup.territories``
     measured_in: int  # how many territories the total runs over
+
+    @property
+    def how(self) -> str:
+        """How the row is combined, as the page says it."""
+        if self.combine == Combine.SUM and self.indicator.unit == Unit.PERSONS:
+            return str(PERSONS_ADDED)
+        return self.combine.label
 
 
 @dataclass(frozen=True)
@@ -284,10 +336,11 @@ def rollup(grouping: Grouping, period: Period, codes: list[str] | None = None) -
     for found in chosen:
         results = [computed[t][found.code] for t in territories]
         distinct = None
-        if combination(found) == Combine.DISTINCT and any(result.measured for result in results):
-            distinct = distinct_households(
-                [t for t, r in zip(territories, results, strict=True) if r.measured], period
-            )
+        measured = [t for t, r in zip(territories, results, strict=True) if r.measured]
+        if found.code == DISTINCT_HOUSEHOLDS and measured:
+            distinct = distinct_households(measured, period)
+        elif found.code == DISTINCT_BANDS and measured:
+            distinct = distinct_bands(measured, period, combine(found, results)[1])
         how, combined = combine(found, results, distinct)
         total, figures = _protect(
             disclose(found, combined, exact=False),

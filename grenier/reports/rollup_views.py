@@ -59,7 +59,7 @@ def _row(row: rollup.RollupRow, names: list[str]) -> dict[str, Any]:
         "name": row.indicator.name,
         "definition": row.indicator.definition,
         "unit": row.indicator.unit_label,
-        "how": row.combine.label,
+        "how": row.how,
         "combine": row.combine.value,
         "measured_in": row.measured_in,
         "total": {

@@ -57,6 +57,11 @@ def test_the_demo_s_network_rolls_up_the_vallee_and_the_coteaux(
     assert (
         all(reached) and row.total.value == sum(reached) - 1
     )  # the committee member's family, on both sides
+    bands = rollup.rollup(grouping, year, ["households_by_resources"]).rows[0]
+    in_bands = [
+        registry.compute(t, year)["households_by_resources"].value for t in grouping.territories.all()
+    ]
+    assert bands.measured_in == 2 and bands.total.value == sum(v or 0 for v in in_bands) - 1  # once there too
     coordinator = User.objects.get(email=demo.GROUPING_LOGIN[0])
     client.force_login(coordinator)
     home = client.get("/")

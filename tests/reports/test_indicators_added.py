@@ -318,7 +318,7 @@ def test_the_added_indicators_are_in_every_output(fund: Fund, login: Any) -> Non
 def test_the_resources_bands_computed_by_the_database_are_the_fund_s_rule_for_any_household(
     fund: Fund,
 ) -> None:
-    """The bands are computed in SQL (``reach_groups``): for households of every shape — no person, children only,
+    """The bands are computed in SQL (``reach``): for households of every shape — no person, children only,
     adults and children, resources none, tiny or on a bound — they are what the fund's own rule gives in Python."""
     import random
 

@@ -204,6 +204,56 @@ def test_a_household_known_in_both_territories_by_its_account_is_counted_once(ne
     assert rollup.rollup(network.grouping, YEAR, ["households_reached"]).rows[0].total.value == 16
 
 
+def test_a_household_known_in_both_territories_is_counted_once_in_the_lowest_of_its_bands(
+    network: Network,
+) -> None:
+    """The resources bands count the shared family once too: in the lower band of its two declarations."""
+    from grenier.reports.indicators.access import household_bands
+
+    per_territory = [registry.compute(t, YEAR)["households_by_resources"] for t in network.territories]
+    assert [result.value for result in per_territory] == [8, 8]
+    row = rollup.rollup(network.grouping, YEAR, ["households_by_resources"]).rows[0]
+    assert row.combine == rollup.Combine.DISTINCT
+    assert row.total.value == 15
+    summed = rollup.combine(registry.REGISTRY["households_by_resources"], per_territory)[1]
+    counted_once = rollup.distinct_bands(network.territories, YEAR, summed)
+    vallee, ailleurs = (
+        household_bands(registry.Scope(t, YEAR.start, YEAR.end), [h.pk])
+        for t, h in zip(network.territories, [network.fund.cast.household, network.shared], strict=True)
+    )
+    bands = [vallee[network.fund.cast.household.pk], ailleurs[network.shared.pk]]
+    # the member's family declared resources in the Vallée, none in the second territory: kept in the Vallée's band
+    assert bands[0] != 0 and bands[1] == 0
+    taken_out = dict.fromkeys((p.key for p in summed.parts), 0)
+    taken_out["undeclared"] = 1
+    assert {p.key: p.value for p in counted_once.parts} == {
+        p.key: (p.value or 0) - taken_out[p.key] for p in summed.parts
+    }
+    # both declared: the lower band is kept, the higher one loses the copy
+    Household.objects.filter(pk=network.shared.pk).update(monthly_resources_cents=10_000_000)
+    higher = household_bands(
+        registry.Scope(network.territories[1], YEAR.start, YEAR.end), [network.shared.pk]
+    )
+    assert higher[network.shared.pk] > bands[0]
+    per_territory = [registry.compute(t, YEAR)["households_by_resources"] for t in network.territories]
+    summed = rollup.combine(registry.REGISTRY["households_by_resources"], per_territory)[1]
+    counted_once = rollup.distinct_bands(network.territories, YEAR, summed)
+    assert counted_once.value == 15
+    key = f"band_{higher[network.shared.pk]}"
+    assert {p.key: p.value for p in counted_once.parts} == {
+        p.key: (p.value or 0) - (1 if p.key == key else 0) for p in summed.parts
+    }
+    # without the shared account, two households in two bands
+    network.shared.persons.update(user=None)
+    assert rollup.rollup(network.grouping, YEAR, ["households_by_resources"]).rows[0].total.value == 16
+
+
+def test_persons_are_added_up_and_the_page_says_why(network: Network) -> None:
+    row = rollup.rollup(network.grouping, YEAR, ["committee_size"]).rows[0]
+    assert row.combine == rollup.Combine.SUM
+    assert row.how == str(rollup.PERSONS_ADDED) != row.combine.label
+
+
 def test_households_linked_through_a_third_are_one(network: Network) -> None:
     """A links to B by one account, B to C by another: one household, whichever territory each is in."""
     cast = network.fund.cast

@@ -3,6 +3,7 @@ solidarity baskets and the members' part of them, the buying groups' orders at e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -137,33 +138,60 @@ def _brackets(scope: Scope) -> list[list[int | None]] | None:
     return scope.kept("fund_scale_brackets", read)
 
 
-def _band_sql(brackets: list[list[int | None]] | None) -> tuple[str, list[int]]:
-    """The band of a row's ``per_unit`` (its resources per consumption unit): from 1, up to and including each
-    bound of ``brackets``; 0 when none declared or without ``brackets``; with the bounds as parameters."""
+@dataclass(frozen=True)
+class Reach:
+    """The households reached in a period, counted: in all, by scheme, by size (1, 2, 3 or 4, 5 or more persons)
+    and by band of the fund's scale (0: resources not declared, or no scale)."""
+
+    total: int
+    fund: int
+    baskets: int
+    groups: int
+    sizes: dict[int, int]
+    bands: dict[int, int]
+
+
+def _counted(rows: str, params: list[Any], brackets: list[list[int | None]] | None) -> Reach:
+    """The rows of ``rows`` (in fund, in baskets, in groups — 1 or 0 —, size, children, resources), those reached
+    in the period counted in one pass: sums of conditions, no grouping (sorting 100,000 rows to group them cost
+    twice the pass itself). Each row's units and band are computed once: the subqueries are kept from being
+    merged into the sums (SQLite: ``LIMIT -1``; PostgreSQL: ``OFFSET 0``), which would compute them again in
+    each sum."""
     bounds = [up_to for up_to, _suggested in brackets or []]
-    if not bounds:
-        return "0", []
-    whens = "".join(" WHEN per_unit <= %s THEN " + str(i) for i, up_to in enumerate(bounds, 1) if up_to)
-    return f"CASE WHEN per_unit IS NULL THEN 0{whens} ELSE {len(bounds)} END", [b for b in bounds if b]
-
-
-def _grouped(inner: str, params: list[Any], brackets: list[list[int | None]] | None) -> list[tuple[int, ...]]:
-    """The rows of ``inner`` (in fund, in baskets, in groups, persons, children, resources) reached in the period,
-    grouped with their band and counted."""
-    band, bounds = _band_sql(brackets)
-    # Each household's row is computed once (MATERIALIZED: neither database then inlines its subqueries into the
-    # band's CASE, which would count the persons again for each bound), then read twice: its units, its band.
+    band = "0"
+    if bounds:
+        # The bounds written as whole numbers (they come before the rows' parameters in the text).
+        whens = "".join(
+            f" WHEN per_unit <= {int(up_to)} THEN {i}" for i, up_to in enumerate(bounds, 1) if up_to
+        )
+        band = f"CASE WHEN per_unit IS NULL THEN 0{whens} ELSE {len(bounds)} END"
+    fence = " LIMIT -1" if connection.vendor == "sqlite" else " OFFSET 0"
+    sizes = {1: "size <= 1", 2: "size = 2", 3: "size IN (3, 4)", 5: "size >= 5"}
+    sums = [
+        "SUM(in_fund)",
+        "SUM(in_baskets)",
+        "SUM(in_groups)",
+        *(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition in sizes.values()),
+        *(f"SUM(CASE WHEN band = {i} THEN 1 ELSE 0 END)" for i in range(len(bounds) + 1)),
+    ]
     sql = (
-        f"WITH households AS MATERIALIZED ({inner}), "  # noqa: S608 - no user text: the ORM's query and numbers
-        "reached AS (SELECT in_fund, in_baskets, in_groups, size, children, "
-        f"resources * 10 / ({_UNITS_X10_SQL}) AS per_unit FROM households "
-        "WHERE in_fund OR in_baskets OR in_groups) "
-        f"SELECT in_fund, in_baskets, in_groups, size, children, {band} AS band, COUNT(*) FROM reached "
-        "GROUP BY in_fund, in_baskets, in_groups, size, children, band"
+        f"SELECT COUNT(*), {', '.join(sums)} FROM (SELECT in_fund, in_baskets, in_groups, size, {band} AS band "  # noqa: S608 - no user text: the ORM's query and numbers
+        "FROM (SELECT in_fund, in_baskets, in_groups, size, "
+        f"resources * 10 / ({_UNITS_X10_SQL}) AS per_unit FROM ({rows}) r "
+        f"WHERE in_fund + in_baskets + in_groups > 0{fence}) u{fence}) b"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *bounds])
-        return [tuple(int(value) for value in row) for row in cursor.fetchall()]
+        cursor.execute(sql, params)
+        found = [int(value or 0) for value in cursor.fetchone()]
+    total, fund, baskets, groups = found[:4]
+    return Reach(
+        total,
+        fund,
+        baskets,
+        groups,
+        dict(zip(sizes, found[4:8], strict=True)),
+        dict(enumerate(found[8:])),
+    )
 
 
 def _kept_reach(scope: Scope) -> tuple[str, list[Any]] | None:
@@ -198,8 +226,9 @@ def _kept_reach(scope: Scope) -> tuple[str, list[Any]] | None:
     only_sql, only_params = only_groups.query.sql_with_params()
     table = HouseholdReach._meta.db_table
     sql = (
-        f"SELECT (fund_months & {months}) <> 0 AS in_fund, (basket_months & {months}) <> 0 AS in_baskets, "  # noqa: S608 - numbers and the ORM's queries
-        f"household_id IN ({members_sql}) AS in_groups, persons AS size, "
+        f"SELECT CASE WHEN (fund_months & {months}) <> 0 THEN 1 ELSE 0 END AS in_fund, "  # noqa: S608 - numbers and the ORM's queries
+        f"CASE WHEN (basket_months & {months}) <> 0 THEN 1 ELSE 0 END AS in_baskets, "
+        f"CASE WHEN household_id IN ({members_sql}) THEN 1 ELSE 0 END AS in_groups, persons AS size, "
         f"(children >> {shift}) & {CHILD_FIELD} AS children, resources_cents AS resources FROM {table} "
         f"WHERE territory_id = %s AND year = %s AND home_territory_id = %s "
         f"AND ((fund_months | basket_months) & {months}) <> 0 "
@@ -208,10 +237,10 @@ def _kept_reach(scope: Scope) -> tuple[str, list[Any]] | None:
     return sql, [*members_params, territory, end.year, territory, *only_params]
 
 
-def reach_groups(scope: Scope, brackets: list[list[int | None]] | None = None) -> list[tuple[int, ...]]:
-    """The households reached in the period, grouped by (in the fund, in the baskets, in a buying group, persons,
-    children, band of the fund's scale ``brackets`` their declared resources per consumption unit fall in — from 1,
-    up to and including each bound; 0 when none declared or without ``brackets``) with how many in each group.
+def reach(scope: Scope, brackets: list[list[int | None]] | None = None) -> Reach:
+    """The households reached in the period, counted in all, by scheme, by size and by band of the fund's scale
+    ``brackets`` their declared resources per consumption unit fall in (from 1, up to and including each bound;
+    0 when none declared or without ``brackets``).
 
     Read once for the indicators that count the households reached (``scope.kept``) from ``HouseholdReach``, the
     months each scheme reached each household kept by the database as the schemes write (one range of rows of
@@ -219,31 +248,32 @@ def reach_groups(scope: Scope, brackets: list[list[int | None]] | None = None) -
     cents: ten times them divided (as whole numbers, as Python's ``//``) by ten times the units is the whole cents
     a unit."""
 
-    def read(scope: Scope) -> list[tuple[int, ...]]:
+    def read(scope: Scope) -> Reach:
         found = _kept_reach(scope)
         if found is None:
-            return reach_groups_recounted(scope, brackets)
-        return _grouped(*found, brackets)
+            return reach_recounted(scope, brackets)
+        return _counted(*found, brackets)
 
-    return scope.kept(f"reach_groups:{brackets!r}", read)
+    return scope.kept(f"reach:{brackets!r}", read)
 
 
-def reach_groups_recounted(
-    scope: Scope, brackets: list[list[int | None]] | None = None
-) -> list[tuple[int, ...]]:
-    """``reach_groups`` counted again from the lines, the sheets, the memberships and the persons themselves
-    (each household of the territory looked at once: seconds at 100,000 households). For a period that is not
-    whole months of one year, and to check the kept rows against."""
+def reach_recounted(scope: Scope, brackets: list[list[int | None]] | None = None) -> Reach:
+    """``reach`` counted again from the lines, the sheets, the memberships and the persons themselves (each
+    household of the territory looked at once: seconds at 100,000 households). For a period that is not whole
+    months of one year, and to check the kept rows against."""
     inner, params = (
         _households(scope)
         .values_list("in_fund", "in_baskets", "in_groups", "size", "children", "monthly_resources_cents")
         .query.sql_with_params()
     )
-    renamed = (
-        "SELECT h.in_fund, h.in_baskets, h.in_groups, h.size, h.children, "  # noqa: S608 - the ORM's query
-        f"h.monthly_resources_cents AS resources FROM ({inner}) h"
+    # Each household's row computed once (MATERIALIZED: its subqueries are not inlined in the sums), flags as 1 or 0.
+    rows = (
+        f"WITH households AS MATERIALIZED ({inner}) SELECT "  # noqa: S608 - the ORM's query
+        "CASE WHEN in_fund THEN 1 ELSE 0 END AS in_fund, CASE WHEN in_baskets THEN 1 ELSE 0 END AS in_baskets, "
+        "CASE WHEN in_groups THEN 1 ELSE 0 END AS in_groups, size, children, "
+        "monthly_resources_cents AS resources FROM households"
     )
-    return _grouped(renamed, list(params), brackets)
+    return _counted(rows, list(params), brackets)
 
 
 @indicator(
@@ -262,21 +292,15 @@ def reach_groups_recounted(
 def households_reached(scope: Scope) -> Result:
     if unmeasured := _reached_measured(scope):
         return unmeasured
-    by_module = {"fund": 0, "baskets": 0, "groups": 0}
-    bucket = {1: 0, 2: 0, 3: 0, 5: 0}
-    for in_fund, in_baskets, in_groups, size, _children, _band, n in reach_groups(scope, _brackets(scope)):
-        by_module["fund"] += n if in_fund else 0
-        by_module["baskets"] += n if in_baskets else 0
-        by_module["groups"] += n if in_groups else 0
-        bucket[1 if size <= 1 else 2 if size == 2 else 3 if size <= 4 else 5] += n
+    found = reach(scope, _brackets(scope))
     parts = [
-        Part("fund", _("in the common fund"), by_module["fund"]),
-        Part("baskets", _("collected a solidarity basket"), by_module["baskets"]),
-        Part("groups", _("in a buying group"), by_module["groups"]),
+        Part("fund", _("in the common fund"), found.fund),
+        Part("baskets", _("collected a solidarity basket"), found.baskets),
+        Part("groups", _("in a buying group"), found.groups),
     ]
-    parts += [Part(f"size_{size}", str(label), bucket[size]) for size, label in SIZES]
-    parts.append(Part("size_5", _("5 persons or more"), bucket[5]))
-    return Result(sum(bucket.values()), parts=tuple(parts))
+    parts += [Part(f"size_{size}", str(label), found.sizes[size]) for size, label in SIZES]
+    parts.append(Part("size_5", _("5 persons or more"), found.sizes[5]))
+    return Result(found.total, parts=tuple(parts))
 
 
 def _band_labels(brackets: list[list[int | None]]) -> list[str]:
@@ -294,6 +318,41 @@ def _band_labels(brackets: list[list[int | None]]) -> list[str]:
             )
         low = up_to
     return labels
+
+
+def household_bands(scope: Scope, households: list[int]) -> dict[int, int]:
+    """The band of the fund's scale in force on the period's last day each of ``households`` falls in, as
+    ``households_by_resources`` counts it (0: resources not declared); {} without a scale. For a few households
+    (the roll-up's households known in two territories)."""
+    brackets = _brackets(scope)
+    if brackets is None:
+        return {}
+    bounds = [up_to for up_to, _suggested in brackets]
+    rows = (
+        Household.objects.filter(pk__in=households)
+        .annotate(
+            size=Coalesce(_persons(scope, children=False), Value(0)),
+            children=Coalesce(_persons(scope, children=True), Value(0)),
+        )
+        .values_list("pk", "size", "children", "monthly_resources_cents")
+    )
+    bands = {}
+    for household, size, children, resources in rows:
+        if resources is None:
+            bands[household] = 0
+            continue
+        units_x10 = (
+            10
+            if size == 0
+            else 10 + 3 * (children - 1)
+            if size == children
+            else 10 + 5 * (size - children - 1) + 3 * children
+        )
+        per_unit = resources * 10 // units_x10
+        bands[household] = next(
+            (i for i, up_to in enumerate(bounds, 1) if up_to is not None and per_unit <= up_to), len(bounds)
+        )
+    return bands
 
 
 @indicator(
@@ -316,9 +375,7 @@ def households_by_resources(scope: Scope) -> Result:
     brackets = _brackets(scope)
     if brackets is None:
         return Result.not_measured(_("Not measured: the common fund had no contribution scale by then."))
-    counts: dict[int, int] = {}
-    for *_flags, _size, _children, band, n in reach_groups(scope, brackets):
-        counts[band] = counts.get(band, 0) + n
+    counts = reach(scope, brackets).bands
     parts = [
         Part(f"band_{index}", label, counts.get(index, 0))
         for index, label in enumerate(_band_labels(brackets), start=1)

@@ -42,23 +42,31 @@ def _bit(vendor: str, day: str) -> str:
     return f"(1 << ({_part(vendor, 'MONTH', day)} - 1))"
 
 
-# Each scheme: (table, the territory of a line ``l``, its day column, which lines count).
-SCHEMES = {
+# Each scheme: (table, the territory of a line, its day column, which lines count), ``{row}`` the line.
+_SCHEMES = {
     "fund_months": (
         "fund_monthline",
-        "(SELECT run.territory_id FROM fund_monthlyrun run WHERE run.id = l.run_id)",
-        "l.month",
+        "(SELECT run.territory_id FROM fund_monthlyrun run WHERE run.id = {row}.run_id)",
+        "{row}.month",
         "1 = 1",
     ),
     "basket_months": (
         "baskets_distributionline",
         "(SELECT g.territory_id FROM baskets_distributionsheet s "
         "JOIN baskets_pickuppoint pp ON pp.id = s.pickup_point_id "
-        "JOIN baskets_garden g ON g.id = pp.garden_id WHERE s.id = l.sheet_id)",
-        'l."on"',
-        "l.status = 'collected'",
+        "JOIN baskets_garden g ON g.id = pp.garden_id WHERE s.id = {row}.sheet_id)",
+        '{row}."on"',
+        "{row}.status = 'collected'",
     ),
 }
+
+
+def scheme(column: str, row: str = "l") -> tuple[str, str, str, str]:
+    table, territory, day, counts = _SCHEMES[column]
+    return table, territory.format(row=row), day.format(row=row), counts.format(row=row)
+
+
+SCHEMES = {column: scheme(column) for column in _SCHEMES}
 WATCHED = {
     "fund_months": ("household_id", "run_id", "month"),
     "basket_months": ("household_id", "sheet_id", "on", "status"),
@@ -141,6 +149,42 @@ def _again(vendor: str, column: str, keys: str) -> str:
         f"AND {territory} = {TABLE}.territory_id), 0) "
         f"WHERE ({TABLE}.territory_id, {TABLE}.year, {TABLE}.household_id) IN ({keys});"
     )
+
+
+def _one(vendor: str, column: str, row: str) -> tuple[str, str, str, str]:
+    """The key of the one line ``row`` (SQLite's NEW or OLD): its territory, year and household, and whether it
+    counts."""
+    _table, territory, day, counts = scheme(column, row)
+    return territory, _part(vendor, "YEAR", day), f"{row}.household_id", counts
+
+
+def _ensure_one(vendor: str, column: str, row: str) -> str:
+    """``_ensure`` for the one line ``row``: no grouping, no temporary table (a row trigger runs once a line)."""
+    territory, year, household, counts = _one(vendor, column, row)
+    return (
+        f"INSERT INTO {TABLE} (territory_id, year, household_id, home_territory_id, fund_months, basket_months, "  # noqa: S608
+        "persons, children, resources_cents) "
+        f"SELECT {territory}, {year}, h.id, h.territory_id, 0, 0, {persons('h.id')}, "
+        f"{children(vendor, 'h.id', year)}, h.monthly_resources_cents FROM core_household h "
+        f"WHERE h.id = {household} AND {counts} AND {territory} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {TABLE} r "
+        f"WHERE r.territory_id = {territory} AND r.year = {year} AND r.household_id = h.id) "
+        "ON CONFLICT (territory_id, year, household_id) DO NOTHING;"
+    )
+
+
+def _add_one(vendor: str, column: str, row: str) -> str:
+    territory, year, household, counts = _one(vendor, column, row)
+    bit = _bit(vendor, scheme(column, row)[2])
+    return (
+        f"UPDATE {TABLE} SET {column} = {column} | {bit} WHERE territory_id = {territory} AND year = {year} "  # noqa: S608
+        f"AND household_id = {household} AND {counts};"
+    )
+
+
+def _again_one(vendor: str, column: str, row: str) -> str:
+    territory, year, household, _counts = _one(vendor, column, row)
+    keys = f"SELECT {territory}, {year}, {household}"
+    return _again(vendor, column, keys)
 
 
 def _recount_persons(vendor: str, households: str) -> str:
@@ -283,24 +327,24 @@ def _sqlite() -> list[str]:
     made = []
     for column, (table, *_rest) in SCHEMES.items():
         watched = WATCHED[column]
-        new, old = _row(watched, "NEW"), _row(watched, "OLD")
-        both = f"{_keys('sqlite', column, old)} UNION {_keys('sqlite', column, new)}"
         prefix = f"{table}_reach"
         made += [
             _sqlite_trigger(
                 f"{prefix}_insert",
                 "INSERT",
                 table,
-                [_ensure("sqlite", _keys("sqlite", column, new)), _add("sqlite", column, new)],
+                [_ensure_one("sqlite", column, "NEW"), _add_one("sqlite", column, "NEW")],
             ),
-            _sqlite_trigger(
-                f"{prefix}_delete", "DELETE", table, [_again("sqlite", column, _keys("sqlite", column, old))]
-            ),
+            _sqlite_trigger(f"{prefix}_delete", "DELETE", table, [_again_one("sqlite", column, "OLD")]),
             _sqlite_trigger(
                 f"{prefix}_update",
                 "UPDATE OF " + ", ".join(f'"{c}"' for c in watched),
                 table,
-                [_ensure("sqlite", _keys("sqlite", column, new)), _again("sqlite", column, both)],
+                [
+                    _ensure_one("sqlite", column, "NEW"),
+                    _again_one("sqlite", column, "OLD"),
+                    _again_one("sqlite", column, "NEW"),
+                ],
             ),
         ]
     household = ("territory_id", "monthly_resources_cents")
@@ -360,18 +404,16 @@ def _backfill(vendor: str) -> list[str]:
         + f" FROM {table} l WHERE {counts} GROUP BY 1, 2, 3"
         for column, (table, territory, day, counts) in SCHEMES.items()
     )
+    # One statement: the masks grouped by key, each key's household read by its primary key and its persons by
+    # their household's index (an UPDATE … FROM a grouped subquery was planned as a nested scan on SQLite).
     return [
         f"INSERT INTO {TABLE} (territory_id, year, household_id, home_territory_id, fund_months, basket_months, "  # noqa: S608
         "persons, children, resources_cents) "
-        "SELECT m.territory_id, m.year, m.household_id, h.territory_id, SUM(m.fund_months), SUM(m.basket_months), "
-        "0, 0, h.monthly_resources_cents "
-        f"FROM ({masks}) m JOIN core_household h ON h.id = m.household_id WHERE m.territory_id IS NOT NULL "
-        "GROUP BY m.territory_id, m.year, m.household_id, h.territory_id, h.monthly_resources_cents",
-        # Persons and children grouped once per household and year, not counted again per row.
-        f"UPDATE {TABLE} SET persons = c.persons, children = c.children FROM (SELECT y.household_id, y.year, "  # noqa: S608
-        f"COUNT(*) AS persons, SUM({_child(vendor, 'y.year')}) AS children FROM (SELECT DISTINCT household_id, year FROM {TABLE}) y "
-        "JOIN core_householdperson p ON p.household_id = y.household_id GROUP BY y.household_id, y.year) c "
-        f"WHERE {TABLE}.household_id = c.household_id AND {TABLE}.year = c.year",
+        f"SELECT m.territory_id, m.year, m.household_id, h.territory_id, m.fund_months, m.basket_months, "
+        f"{persons('h.id')}, {children(vendor, 'h.id', 'm.year')}, h.monthly_resources_cents "
+        "FROM (SELECT territory_id, year, household_id, SUM(fund_months) AS fund_months, "
+        f"SUM(basket_months) AS basket_months FROM ({masks}) u WHERE territory_id IS NOT NULL "
+        "GROUP BY territory_id, year, household_id) m JOIN core_household h ON h.id = m.household_id",
     ]
 
 
