@@ -219,34 +219,39 @@ def _linked(territories: list[Territory], period: Period) -> tuple[dict[int, set
     return reached, {household_id: _find(parent, household_id) for household_id in reached}
 
 
-def distinct_households(territories: list[Territory], period: Period) -> Result:
+Linked = tuple[dict[int, set[str]], dict[int, int]]
+
+
+def distinct_households(territories: list[Territory], period: Period, linked: Linked | None = None) -> Result:
     """The households reached in any of ``territories`` over ``period``, households linked by a shared account
-    counted once; the breakdown by scheme counted the same way."""
-    reached, root = _linked(territories, period)
+    counted once; the breakdown by scheme counted the same way. ``linked``: ``_linked`` of the same, read already."""
+    reached, root = linked or _linked(territories, period)
     schemes: dict[int, set[str]] = {}
     for household_id, found in reached.items():
         schemes.setdefault(root[household_id], set()).update(found)
     return Result(len(schemes), parts=_scheme_parts(schemes))
 
 
-def distinct_bands(territories: list[Territory], period: Period, summed: Result) -> Result:
+def distinct_bands(
+    territories: list[Territory], period: Period, summed: Result, linked: Linked | None = None
+) -> Result:
     """The households reached by resources band over ``territories`` (``summed``: the territories' figures added
     up), a household known in several of them (linked by an account, as ``distinct_households`` links them)
     counted once: in the lowest band it falls in among those territories (its resources per consumption unit by
     each territory's own declaration and scale: the roll-up counts it where it is the most in need), in "resources
     not declared" only when it declared resources in none."""
-    reached, root = _linked(territories, period)
-    linked: dict[int, list[int]] = {}
+    reached, root = linked or _linked(territories, period)
+    families: dict[int, list[int]] = {}
     for household_id in reached:
-        linked.setdefault(root[household_id], []).append(household_id)
-    shared = [household_id for group in linked.values() if len(group) > 1 for household_id in group]
+        families.setdefault(root[household_id], []).append(household_id)
+    shared = [household_id for group in families.values() if len(group) > 1 for household_id in group]
     if not shared:
         return summed
     bands: dict[int, int] = {}
     for territory in territories:
         bands.update(household_bands(Scope(territory, period.start, period.end), shared))
     extra: dict[str, int] = {}  # the copies taken out of each band
-    for group in linked.values():
+    for group in families.values():
         found = sorted((bands[h] for h in group if h in bands), key=lambda band: (band == 0, band))
         for band in found[1:]:  # the first kept: the lowest declared band, else not declared
             key = f"band_{band}" if band else "undeclared"
@@ -333,14 +338,19 @@ def rollup(grouping: Grouping, period: Period, codes: list[str] | None = None) -
     computed = {t: registry.compute(t, period, codes, first_days[t]) for t in territories}
     chosen = [registry.REGISTRY[code] for code in codes] if codes else registry.indicators()
     themes: dict[Theme, list[RollupRow]] = {}
+    linked: dict[tuple[int, ...], Linked] = {}
     for found in chosen:
         results = [computed[t][found.code] for t in territories]
         distinct = None
         measured = [t for t, r in zip(territories, results, strict=True) if r.measured]
-        if found.code == DISTINCT_HOUSEHOLDS and measured:
-            distinct = distinct_households(measured, period)
-        elif found.code == DISTINCT_BANDS and measured:
-            distinct = distinct_bands(measured, period, combine(found, results)[1])
+        if found.code in {DISTINCT_HOUSEHOLDS, DISTINCT_BANDS} and measured:
+            key = tuple(t.pk for t in measured)
+            if key not in linked:  # read once for both indicators counted once
+                linked[key] = _linked(measured, period)
+            if found.code == DISTINCT_HOUSEHOLDS:
+                distinct = distinct_households(measured, period, linked[key])
+            else:
+                distinct = distinct_bands(measured, period, combine(found, results)[1], linked[key])
         how, combined = combine(found, results, distinct)
         total, figures = _protect(
             disclose(found, combined, exact=False),
