@@ -22,6 +22,8 @@ from grenier.fund.models import MonthLine, MonthlyRun
 from grenier.reports.models import CHILD_BITS, HouseholdReach, children_at_end_of
 
 from ..baskets.conftest import Baskets
+from ..fund.conftest import Fund
+from ..orders.conftest import Groups
 
 Row = tuple[int, int, int, int, int, int, tuple[int, ...], int | None]
 
@@ -288,3 +290,30 @@ def test_the_kept_reach_equals_the_recount_after_any_writes(
 def test_the_children_fields_hold_a_large_household() -> None:
     assert children_at_end_of((31 << (CHILD_BITS * 11)) | 3, 12) == 31
     assert children_at_end_of((31 << (CHILD_BITS * 11)) | 3, 1) == 3
+
+
+def test_the_indicators_read_of_the_kept_reach_equals_the_recount(
+    fund: Fund, baskets: Baskets, groups: Groups
+) -> None:
+    """On the modules' own small territory (fund, a basket collected, buying groups with a household only a group
+    reached): the count read from the kept rows and the memberships is the count from the lines, for the year,
+    each month and a period that is not whole months (read from the lines then)."""
+    from grenier.baskets import services as baskets_services
+    from grenier.reports.indicators.access import _brackets, reach, reach_recounted
+    from grenier.reports.registry import Period, Scope
+
+    territory = fund.cast.territory
+    baskets_services.distribution_generate(garden=baskets.garden, day=baskets.thursday, actor=None)
+    line = DistributionLine.objects.get(household=fund.cast.household)
+    baskets_services.line_check(line=line, collected=True, actor=None)
+    year = baskets.thursday.year
+    periods = [Period(year), *(Period(year, month) for month in range(1, 13)), Period(year - 1)]
+    reached = 0
+    for period in periods:
+        scope = Scope(territory, period.start, period.end)
+        kept, counted = reach(scope, _brackets(scope)), reach_recounted(scope, _brackets(scope))
+        assert kept == counted, period
+        reached += kept.total
+    assert reached > 0
+    odd = Scope(territory, date(year - 1, 12, 15), baskets.thursday)  # across two years: the recount
+    assert reach(odd, _brackets(odd)) == reach_recounted(odd, _brackets(odd))
