@@ -52,6 +52,24 @@ def _open_day(day: date) -> date:
     return day
 
 
+def _school_day(day: date, today: date) -> date:
+    """``day``, or the nearest open day outside the school holidays of Christmas (19 December to 3 January) and
+    summer (4 July to 31 August): the next one for a coming session, the one before for a past one (so that a past
+    session stays past). A class does not visit a farm on 29 December. The dates are the usual ones, not one
+    académie's calendar; enough for the demo."""
+    step = timedelta(days=-1 if day < today else 1)
+    while (
+        (day.month == 12 and day.day >= 19)
+        or (day.month == 1 and day.day <= 3)
+        or (day.month == 7 and day.day >= 4)
+        or day.month == 8
+        or is_public_holiday(day)
+        or day.weekday() >= 5
+    ):
+        day += step
+    return day
+
+
 def _at(day: date, hour: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, hour))
 
@@ -352,14 +370,14 @@ def _school(
     count = 0
     school_place: dict[str, object] = {"place": canteen} if canteen else {"address": "École des Sources"}
     for index, weeks in enumerate((-3, 1, 4)):
-        day = _open_day(today + timedelta(weeks=weeks, days=1 - today.weekday()))  # Tuesdays
+        day = _school_day(today + timedelta(weeks=weeks, days=1 - today.weekday()), today)  # Tuesdays
         session = _session(
             lessons, day, time(9, 30), time(11, 0), 30, audience=Audience.SCHOOL, **school_place
         )
         _class(session, CLASSES[index % len(CLASSES)], 24, grower, today, teacher)
         count += 1
     for index, weeks in enumerate((-2, 3)):
-        day = _open_day(today + timedelta(weeks=weeks, days=3 - today.weekday()))  # Thursdays
+        day = _school_day(today + timedelta(weeks=weeks, days=3 - today.weekday()), today)  # Thursdays
         farm_place: dict[str, object] = {"place": visited} if visited else {"address": "Ferme de la Combe"}
         session = _session(visits, day, time(9, 0), time(12, 0), 32, audience=Audience.SCHOOL, **farm_place)
         _class(session, CLASSES[(index + 2) % len(CLASSES)], 26, grower, today, teacher)
