@@ -192,15 +192,14 @@ def extend(territory: Territory, log: Log) -> None:
 def _delivery_slot(territory: Territory, people: dict[str, User], today: date, log: Log) -> None:
     """The platform's last delivery to a kitchen before today called for a volunteer to receive and put away the
     crates: the garden's volunteer came, the kitchen's manager recorded the hour and a half (through the services,
-    as on the page, at the times it happened)."""
-    line = (
-        PlanLine.objects.filter(
-            week__territory=territory, week__status=WeekStatus.PUBLISHED, day__lt=today, quantity__gt=0
-        )
-        .select_related("week", "kitchen")
-        .order_by("-day", "kitchen_id")
-        .first()
-    )
+    as on the page, at the times it happened). The demo kitchen's own delivery when it had one, so that its
+    manager finds the slot on the week's deliveries page its home links to."""
+    delivered = PlanLine.objects.filter(
+        week__territory=territory, week__status=WeekStatus.PUBLISHED, day__lt=today, quantity__gt=0
+    ).select_related("week", "kitchen")
+    kitchen_manager = people.get(f"kitchen@{DOMAIN}")
+    own = delivered.filter(kitchen__managers=kitchen_manager) if kitchen_manager else delivered.none()
+    line = (own if own.exists() else delivered).order_by("-day", "kitchen_id").first()
     helper = people.get(f"cashier@{DOMAIN}")
     if line is None or helper is None:
         return

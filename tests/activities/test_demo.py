@@ -39,6 +39,8 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
         slot__delivery_kitchen__isnull=False, minutes__isnull=False
     )
     assert at_delivery.minutes == 90 and at_delivery.slot.delivery_week is not None
+    kitchen = at_delivery.slot.delivery_kitchen
+    assert kitchen is not None and kitchen.managers.filter(email="kitchen@demo.grenier.test").exists()
     wallet_rewards = sum(r.amount_cents for r in standing.rewards)
     assert wallet_rewards == 1_500 * len(standing.rewards)
     into_wallet = Entry.objects.filter(
