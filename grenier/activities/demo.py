@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import timezone
 
 from grenier.activities import reciprocity, services
@@ -29,6 +30,7 @@ from grenier.activities.models import (
 from grenier.baskets.models import DistributionSheet, Garden, GardenMembership, PickupPoint
 from grenier.core.holidays import is_public_holiday
 from grenier.core.models import Household, Territory, User
+from grenier.fund.models import Store, StoreStatus
 from grenier.governance import services as governance
 from grenier.governance.models import Ballot, Body, BodyKind, Choice, Majority, Proposal
 from grenier.supply.models import Kitchen, PlanLine, Producer, WeekStatus
@@ -36,6 +38,7 @@ from grenier.supply.models import Kitchen, PlanLine, Producer, WeekStatus
 Log = Callable[[str], None]
 DOMAIN = "demo.grenier.test"
 GARDEN = "Jardin des Sources"
+FARMERS_MARKET = "Marché paysan du samedi"  # an approved store of the fund's demo
 TIERS_LIEU = "Tiers-lieu La Fabrique"
 CLASSES = [
     "CE2 — école des Sources",
@@ -393,8 +396,8 @@ def _family_visits(
     today: date,
 ) -> int:
     """Two Saturday afternoons at the farm for families, each at a small member's part: the past one paid in euros
-    at the gate (recorded by the grower), the coming one in food credit when registering (the member's household
-    among them; a household whose credit is short is not registered)."""
+    at the gate (recorded by the grower), the coming one in food credit when registering, paid at the farmers'
+    market (the member's household among them; a household whose credit is short is not registered)."""
     farm = Producer.objects.filter(territory=territory, farm_name="Ferme de la Combe").first()
     visit = _activity(
         territory,
@@ -407,6 +410,15 @@ def _family_visits(
         else services.OrganiserInput(association="Les maraîchers"),
         [grower] if grower else [],
     )
+    # Its food credit is paid at the farmers' market where the farm sells (an approved store of the Vallée), chosen
+    # by the coordinator (decision 0004); the fund settles it there each month.
+    market = (
+        Store.objects.filter(territory=territory, status=StoreStatus.APPROVED)
+        .order_by(Case(When(name=FARMERS_MARKET, then=0), default=1), "pk")
+        .first()
+    )
+    if market is not None:
+        visit = services.activity_payee_store_set(activity=visit, store=market, actor=None)
     place: dict[str, object] = {"place": farm} if farm else {"address": "Ferme de la Combe"}
     count = 0
     for weeks, paid_in, adult, child in ((-2, PaidIn.EUROS, 300, 100), (2, PaidIn.CREDIT, 400, 200)):

@@ -71,12 +71,28 @@ class ActivityForm(forms.Form):
         help_text=_("They add its sessions and take attendance. Coordinators always may."),
         widget=forms.CheckboxSelectMultiple,
     )
+    payee_store = forms.TypedChoiceField(
+        label=_("Store receiving the food credit"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_(
+            "An approved store of the territory: a session priced in food credit is paid there, and the fund pays "
+            "the store in euros with its monthly settlement. Without one, sessions are free or paid in euros."
+        ),
+    )
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if not data.get("organiser") and not str(data.get("association", "")).strip():
             self.add_error("organiser", _("Name at least one organiser."))
         return data
+
+
+class PayeeStoreForm(forms.Form):
+    """The coordinator's choice of the store receiving an activity's food credit."""
+
+    payee_store = ActivityForm.base_fields["payee_store"]
 
 
 class KindForm(forms.Form):
@@ -92,8 +108,9 @@ class PriceForm(forms.Form):
         initial=PaidIn.FREE,
         required=False,
         help_text=_(
-            "Food credit is taken from the household's credit when its place is confirmed and given back if it "
-            "cancels in time; euros are paid to you at the session."
+            "Food credit is taken from the household's credit when its place is confirmed, paid to the store a "
+            "coordinator chose for the activity, and given back if the household cancels in time; euros are paid "
+            "to you at the session."
         ),
     )
     price_adult = EurosField(label=_("Per adult (€)"), required=False, allow_zero=True)

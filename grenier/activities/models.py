@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from grenier.baskets.models import DistributionSheet, Garden, PickupPoint
 from grenier.core.idempotency import fingerprint_field
 from grenier.core.models import Household, Territory
+from grenier.fund.models import Store
 from grenier.orders.models import BuyingGroup, OrderCycle
 from grenier.supply.models import Kitchen, Producer, SupplyWeek
 
@@ -63,6 +64,16 @@ class Activity(models.Model):
     description = models.TextField(_("description"), blank=True, max_length=4000)
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="managed_activities", verbose_name=_("managers")
+    )
+    # Where its sessions' food credit is paid (decision 0004): an approved store of the territory, chosen by a
+    # coordinator; without one a session cannot be priced in food credit.
+    payee_store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("store receiving the food credit"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -35,6 +35,7 @@ def with_places(sessions: QuerySet[Session]) -> QuerySet[Session]:
         waiting=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITING)),
     ).select_related(
         "activity__kind",
+        "activity__payee_store",
         "place_garden",
         "place_pickup_point",
         "place_producer",

@@ -21,6 +21,11 @@ urlpatterns = [
     path("activities/new/", views.activity_new, name="activities_activity_new"),
     path("activities/kinds/new/", views.kind_new, name="activities_kind_new"),
     path("activities/<int:activity_id>/sessions/new/", views.session_new, name="activities_session_new"),
+    path(
+        "activities/<int:activity_id>/payee-store/",
+        views.activity_payee_store,
+        name="activities_payee_store",
+    ),
     path("activities/sessions/<int:session_id>/price/", views.session_price, name="activities_session_price"),
     path("activities/sessions/<int:session_id>/attendance/", views.attendance, name="activities_attendance"),
     path(

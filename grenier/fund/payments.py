@@ -78,8 +78,12 @@ def _amount_too_small() -> InvalidInput:
     )
 
 
-def _not_enough_credit(remaining: int) -> Conflict:
-    return Conflict(
+class CreditShort(Conflict):
+    """The household's wallet holds less food credit than the payment asks."""
+
+
+def _not_enough_credit(remaining: int) -> CreditShort:
+    return CreditShort(
         _("Not enough food credit: %(remaining)s left.") % {"remaining": format_cents(remaining)},
         errors={
             "amount_cents": [_("Remaining credit: %(remaining)s.") % {"remaining": format_cents(remaining)}]
@@ -243,14 +247,9 @@ def _pay_in_python(
     *, store: Store, card: str, total_cents: int, idempotency_key: str, actor: User | None, code: str | None
 ) -> PaymentResult:
     request = {"card": normalise_card_number(card) or card.strip(), "total_cents": total_cents}
-    existing = (
-        Payment.objects.filter(store=store, idempotency_key=idempotency_key)
-        .select_related("household")
-        .first()
-    )
+    existing = _payment_replayed(store, idempotency_key, request)
     if existing is not None:
-        replayed(existing, key=idempotency_key, **request)
-        return PaymentResult(existing, _credit_of(existing.household), created=False)
+        return existing
     if not isinstance(total_cents, int) or total_cents <= 0:
         raise _amount_not_positive()
     if not store.is_approved:
@@ -260,6 +259,58 @@ def _pay_in_python(
     credit = credit_part(total_cents, store.coverage_percent)
     if credit <= 0:
         raise _amount_too_small()
+    return _payment_write(store, household, total_cents, credit, idempotency_key, request, actor)
+
+
+def pay_household(
+    *, store: Store, household: Household, credit_cents: int, idempotency_key: str, actor: User | None
+) -> PaymentResult:
+    """A household pays ``credit_cents`` at ``store``, all of it in food credit, for something a module of Grenier
+    sold it with the household known (a session of an activity, ``activities.services.charges``): its person is
+    signed in, or a social worker acts for it, so neither its card nor its personal code is asked, and the store's
+    coverage share does not apply (the price is its food-credit part). Otherwise the till's steps and refusals
+    (``_pay_in_python``): an approved store, the wallet's guarded debit, one ``Payment`` row and its entry, which
+    the store's monthly settlement counts. The same key again returns the first payment, debited once."""
+    request = {"card": household.card_number, "total_cents": credit_cents}
+    existing = _payment_replayed(store, idempotency_key, request)
+    if existing is not None:
+        return existing
+    if not isinstance(credit_cents, int) or credit_cents <= 0:
+        raise _amount_not_positive()
+    if not store.is_approved:
+        raise _store_not_approved()
+    if household.territory_id != store.territory_id:
+        raise InvalidInput(
+            _("This household is not a member of this store's territory."),
+            errors={"household": [_("Not a member here.")]},
+        )
+    return _payment_write(store, household, credit_cents, credit_cents, idempotency_key, request, actor)
+
+
+def _payment_replayed(store: Store, idempotency_key: str, request: dict[str, object]) -> PaymentResult | None:
+    """The payment already recorded at ``store`` under ``idempotency_key`` (if this request is the one it
+    recorded), or None."""
+    existing = (
+        Payment.objects.filter(store=store, idempotency_key=idempotency_key)
+        .select_related("household")
+        .first()
+    )
+    if existing is None:
+        return None
+    replayed(existing, key=idempotency_key, **request)
+    return PaymentResult(existing, _credit_of(existing.household), created=False)
+
+
+def _payment_write(
+    store: Store,
+    household: Household,
+    total_cents: int,
+    credit: int,
+    idempotency_key: str,
+    request: dict[str, object],
+    actor: User | None,
+) -> PaymentResult:
+    """The payment's entry (``credit`` from the household's wallet to the store's account) and its row."""
     wallet, shop = _payment_accounts(store, household)
     entry_key = f"payment:{store.pk}:{idempotency_key}"
     try:

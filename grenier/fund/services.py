@@ -62,6 +62,7 @@ from grenier.fund.payments import (  # noqa: F401 - callers reach them through s
     credit_part,
     household_by_card,
     pay,
+    pay_household,
     refund,
 )
 from grenier.fund.scales import (  # noqa: F401 - callers reach them through services, as before

@@ -1,5 +1,7 @@
 """An activity of the territory "Vallée" with a session next week: a cooking workshop of an association, run by
-the producer of the cast (a manager of the activity), open to every member household."""
+the producer of the cast (a manager of the activity), open to every member household. Its food credit is paid at
+an approved store of the territory that takes only 80 % of a purchase in credit at its till (a session's price is
+all food credit: decision 0004)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from grenier.baskets import services as baskets_services
 from grenier.baskets.models import DistributionSheet, PickupPoint
 from grenier.core import services as core_services
 from grenier.core.models import Household
+from grenier.fund import services as fund_services
+from grenier.fund.models import Store
 
 from ..conftest import Cast
 
@@ -25,6 +29,7 @@ class Workshop:
     cast: Cast
     activity: Activity
     session: Session
+    store: Store
 
     def household(self, name: str, email: str = "") -> Household:
         return core_services.household_join(
@@ -57,6 +62,11 @@ def make_session(
 @pytest.fixture
 def workshop(cast: Cast) -> Workshop:
     kinds = services.kinds_ensure(territory=cast.territory)
+    store = fund_services.store_approve(
+        store=fund_services.store_create(territory=cast.territory, name="Épicerie du Jardin", actor=None),
+        coverage_percent=80,
+        actor=None,
+    )
     activity = services.activity_create(
         territory=cast.territory,
         kind=next(kind for kind in kinds if kind.code == "cooking"),
@@ -65,8 +75,9 @@ def workshop(cast: Cast) -> Workshop:
         managers=[cast["producer"]],
         actor=cast["coordinator"],
         idempotency_key="activity-1",
+        payee_store=store,
     )
-    return Workshop(cast=cast, activity=activity, session=make_session(activity))
+    return Workshop(cast=cast, activity=activity, session=make_session(activity), store=store)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 from grenier.activities import services
 from grenier.activities.models import PaidIn, Registration, RegistrationStatus
 from grenier.activities.services import NotEnoughCredit
-from grenier.ledger.models import Entry
+from grenier.fund.models import Payment
 from grenier.ledger.selectors import ledger_check
 
 from ..concurrency import at_once
@@ -81,7 +81,7 @@ def test_one_wallet_registered_on_several_sessions_at_once_never_spends_more_tha
     assert all(r.status == RegistrationStatus.CONFIRMED and r.charge_entry_id for r in confirmed)
     assert wallet(household) == wallet_cents - 300 * paid >= 0
     assert Registration.objects.filter(household=household, session__in=rows).count() == paid
-    assert Entry.objects.filter(kind="activities.charge.credit").count() == paid
+    assert Payment.objects.filter(household=household, store=workshop.store).count() == paid
     assert ledger_check(household.territory).ok
 
 

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grenier.activities import reciprocity
-from grenier.activities.models import ReciprocityReward, Registration, Volunteering, VolunteerSlot
+from grenier.activities.models import Activity, ReciprocityReward, Registration, Volunteering, VolunteerSlot
 from grenier.core import demo
 from grenier.core.models import Household, User
 from grenier.fund.accounts import household_credit
+from grenier.fund.models import Payment
 from grenier.governance.models import Decision, EffectStatus
 from grenier.ledger.models import Entry
 from grenier.ledger.selectors import ledger_check
@@ -54,13 +55,17 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
         Entry.objects.filter(kind="activities.reciprocity.credit").count(),
     )
     charges = Entry.objects.filter(kind__startswith="activities.charge")
-    paid = (
-        charges.filter(kind="activities.charge.euros").count(),
-        charges.filter(kind="activities.charge.credit").count(),
-    )
+    at_market = Payment.objects.filter(idempotency_key__startswith="activities:charge:")
+    paid = (charges.filter(kind="activities.charge.euros").count(), at_market.count())
     assert paid[0] >= 1 and paid[1] >= 1  # the family afternoons at the farm: euros at the gate, food credit
+    assert set(at_market.values_list("store__name", flat=True)) == {"Marché paysan du samedi"}
+    assert Activity.objects.get(title="Après-midi à la ferme en famille").payee_store.name == (  # type: ignore[union-attr]
+        "Marché paysan du samedi"
+    )
     assert Registration.objects.filter(
-        session__paid_in="credit", household=member, charge_entry__isnull=False
+        session__paid_in="credit",
+        household=member,
+        charge_entry__payment__store__name="Marché paysan du samedi",
     ).exists()
     demo.build(log=lambda _line: None, household_count=5)
     assert (
@@ -69,10 +74,7 @@ def test_the_demo_rewards_volunteering_under_the_voted_rule(
         ReciprocityReward.objects.count(),
         Entry.objects.filter(kind="activities.reciprocity.credit").count(),
     ) == counts
-    assert (
-        charges.filter(kind="activities.charge.euros").count(),
-        charges.filter(kind="activities.charge.credit").count(),
-    ) == paid
+    assert (charges.filter(kind="activities.charge.euros").count(), at_market.count()) == paid
     assert ledger_check(territory).ok
 
 

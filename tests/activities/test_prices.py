@@ -16,7 +16,8 @@ from grenier.activities.models import PaidIn, Registration, RegistrationStatus, 
 from grenier.activities.services.charges import NotEnoughCredit, price_words
 from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.models import Household, Role
-from grenier.fund.accounts import credit_issuer, household_credit
+from grenier.fund.accounts import credit_issuer, household_credit, store_credit
+from grenier.fund.models import Payment, Refund
 from grenier.ledger import services as ledger
 from grenier.ledger.models import Entry
 from grenier.ledger.selectors import balance, ledger_check
@@ -73,11 +74,21 @@ def test_food_credit_is_taken_once_at_registration_even_when_retried(workshop: W
     assert first.pk == again.pk == other_key.pk
     assert first.price_cents == 750 and first.charge_entry_id is not None
     assert wallet(household) == 2_000 - 750
-    assert Entry.objects.filter(kind="activities.charge.credit").count() == 1
+    # A fund payment at the activity's store, all of it food credit (the store's 80 % coverage does not apply).
+    payment = Payment.objects.get()
+    assert (payment.store, payment.household, payment.idempotency_key) == (
+        workshop.store,
+        household,
+        f"activities:charge:{first.pk}",
+    )
+    assert (payment.total_cents, payment.credit_cents, payment.euro_cents) == (750, 750, 0)
+    assert payment.entry_id == first.charge_entry_id
+    assert Entry.objects.filter(kind="fund.payment").count() == 1
+    assert balance(store_credit(workshop.store)) == 750
     assert ledger_check(household.territory).ok
 
 
-def test_cancelling_refunds_once_by_a_reversing_entry(workshop: Workshop) -> None:
+def test_cancelling_refunds_once_by_a_fund_refund(workshop: Workshop) -> None:
     household = workshop.cast.household
     give_credit(household, 2_000)
     registration = _register(farm_visit(workshop), household, "reg-1")
@@ -85,10 +96,13 @@ def test_cancelling_refunds_once_by_a_reversing_entry(workshop: Workshop) -> Non
     services.registration_cancel(registration=registration, actor=None)  # retried
     registration.refresh_from_db()
     assert wallet(household) == 2_000
-    refunds = Entry.objects.filter(kind="activities.refund")
-    assert refunds.count() == 1
-    assert registration.refund_entry_id == refunds.get().pk
-    assert refunds.get().reverses_id == registration.charge_entry_id
+    assert balance(store_credit(workshop.store)) == 0
+    refund = Refund.objects.get()
+    assert (refund.payment.entry_id, refund.credit_cents) == (registration.charge_entry_id, 750)
+    assert refund.idempotency_key == f"activities:refund:{registration.pk}"
+    assert registration.refund_entry_id == refund.entry_id
+    assert Entry.objects.filter(kind="fund.refund").count() == 1
+    assert Payment.objects.get().refunded_credit_cents == 750
     assert ledger_check(household.territory).ok
 
 

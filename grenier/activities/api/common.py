@@ -31,6 +31,8 @@ def session_out(session: Session) -> SessionOut:
         paid_in=session.paid_in,
         price_adult_cents=session.price_adult_cents,
         price_child_cents=session.price_child_cents,
+        payee_store_id=session.activity.payee_store_id,
+        payee_store=str(session.activity.payee_store or ""),
         registration_deadline=session.registration_deadline,
         cancelled=session.cancelled_at is not None,
         closed=session.closed_at is not None,

@@ -32,6 +32,10 @@ class SessionOut(Schema):
     )
     price_adult_cents: int = Field(..., description="A member's part per adult (0 when free).")
     price_child_cents: int = Field(..., description="A member's part per child (0 when free).")
+    payee_store_id: int | None = Field(
+        None, description="The approved store its activity's food credit is paid at (decision 0004), if one."
+    )
+    payee_store: str = Field("", description="That store's name ('' when none).")
     registration_deadline: datetime = Field(..., description="Registering and cancelling close then.")
     cancelled: bool
     closed: bool
@@ -201,3 +205,19 @@ class ReciprocityPaidOut(Schema):
     rewards: int
     credit_cents: int
     basket_cents: int
+
+
+class PayeeStoreIn(InputSchema):
+    """A coordinator's choice of the store receiving an activity's food credit."""
+
+    store_id: Id | None = Field(
+        ...,
+        description="An approved store of the territory (422 otherwise), or null for none (409 while a session of "
+        "the activity, not closed nor cancelled, is priced in food credit).",
+    )
+
+
+class PayeeStoreOut(Schema):
+    activity_id: int
+    payee_store_id: int | None
+    payee_store: str = Field(..., description="The store's name ('' when none).")

@@ -11,14 +11,23 @@ from django.utils.translation import gettext as _
 
 from grenier.activities import access, selectors, services
 from grenier.activities.api.common import registration_out, router, session_out
-from grenier.activities.api.schemas import PriceIn, RegistrationIn, RegistrationOut, SessionOut
+from grenier.activities.api.schemas import (
+    PayeeStoreIn,
+    PayeeStoreOut,
+    PriceIn,
+    RegistrationIn,
+    RegistrationOut,
+    SessionOut,
+)
 from grenier.activities.models import Session
+from grenier.activities.services.catalogue import payee_store_refused
 from grenier.api import territory_of
 from grenier.core import permissions
 from grenier.core.auth import user_of
-from grenier.core.errors import Forbidden, InvalidInput
+from grenier.core.errors import Forbidden, GrenierError, InvalidInput
 from grenier.core.permissions import Action
 from grenier.core.schemas import Day
+from grenier.fund.models import Store
 
 LIST_LIMIT = 500
 
@@ -72,6 +81,34 @@ def session_price(request: HttpRequest, session_id: int, payload: PriceIn) -> Se
         actor=user_of(request),
     )
     return session_out(_session(request, session_id))
+
+
+@router.post(
+    "/activities/{activity_id}/payee-store",
+    response=PayeeStoreOut,
+    summary="A coordinator chooses the approved store of the territory that receives an activity's food credit "
+    "(decision 0004): a session is priced in food credit only with one. Others: 403",
+)
+def activity_payee_store(request: HttpRequest, activity_id: int, payload: PayeeStoreIn) -> PayeeStoreOut:
+    territory = territory_of(request)
+    permissions.require(request.user, territory, Action.ACTIVITIES_MANAGE)
+    activity = access.activity_for(request.user, territory, activity_id)
+    store = None
+    if payload.store_id is not None:
+        store = Store.objects.filter(territory=territory, pk=payload.store_id).first()
+        if store is None:
+            raise payee_store_refused("store_id")
+    try:
+        activity = services.activity_payee_store_set(activity=activity, store=store, actor=user_of(request))
+    except GrenierError as exc:
+        if "payee_store" in exc.errors:  # the body names it store_id
+            exc.errors["store_id"] = exc.errors.pop("payee_store")
+        raise
+    return PayeeStoreOut(
+        activity_id=activity.pk,
+        payee_store_id=activity.payee_store_id,
+        payee_store=str(activity.payee_store or ""),
+    )
 
 
 @router.post(

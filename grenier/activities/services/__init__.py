@@ -16,10 +16,11 @@ from grenier.activities.services.attendance import attendance_mark, session_clos
 from grenier.activities.services.catalogue import (
     OrganiserInput,
     activity_create,
+    activity_payee_store_set,
     kind_create,
     kinds_ensure,
 )
-from grenier.activities.services.charges import NotEnoughCredit, euros_paid_record, price_words
+from grenier.activities.services.charges import NoPayeeStore, NotEnoughCredit, euros_paid_record, price_words
 from grenier.activities.services.feeds import calendar_feed_renew, calendar_feed_stop
 from grenier.activities.services.places import MAX_PERSONS, places_taken
 from grenier.activities.services.registrations import Registered, register, registration_cancel
@@ -46,12 +47,14 @@ __all__ = [
     "MAX_PERSONS",
     "MAX_SLOT_PLACES",
     "Delivery",
+    "NoPayeeStore",
     "NotEnoughCredit",
     "OrganiserInput",
     "Place",
     "Registered",
     "SignedUp",
     "activity_create",
+    "activity_payee_store_set",
     "attendance_mark",
     "calendar_feed_renew",
     "calendar_feed_stop",

@@ -1,4 +1,5 @@
-"""The activities' catalogue: the territory's kinds of activity, and activities with their organisers."""
+"""The activities' catalogue: the territory's kinds of activity, and activities with their organisers and the store
+receiving their food credit (a coordinator's choice: pages and API ask ``access`` first)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from grenier.activities.models import STANDARD_KINDS, Activity, ActivityKind, Organiser
+from grenier.activities.models import STANDARD_KINDS, Activity, ActivityKind, Organiser, PaidIn
 from grenier.baskets.models import Garden
-from grenier.core.errors import InvalidInput
+from grenier.core.errors import Conflict, InvalidInput
 from grenier.core.idempotency import fingerprint, replayed
 from grenier.core.models import Territory, User
 from grenier.core.services import audit
+from grenier.fund.models import Store
 from grenier.orders.models import BuyingGroup
 from grenier.supply.models import Kitchen, Producer
 
@@ -109,8 +111,10 @@ def activity_create(
     idempotency_key: str,
     description: str = "",
     managers: list[User] | None = None,
+    payee_store: Store | None = None,
 ) -> Activity:
-    """An activity and its organisers (at least one). Sent again under the same key, answers the same activity."""
+    """An activity and its organisers (at least one), and the store receiving its sessions' food credit if one is
+    chosen already (``payee_store_check``). Sent again under the same key, answers the same activity."""
     managers = managers or []
     request = {
         "kind": kind,
@@ -119,10 +123,14 @@ def activity_create(
         "organisers": [organiser.as_request() for organiser in organisers],
         "managers": sorted(manager.pk for manager in managers),
     }
+    if payee_store is not None:  # only then: the fingerprints recorded before payee stores stay the same
+        request["payee_store"] = payee_store
     found = Activity.objects.filter(territory=territory, idempotency_key=idempotency_key).first()
     if found is not None:
         return replayed(found, key=idempotency_key, **request)
     _check_activity(territory, kind, title, organisers)
+    if payee_store is not None:
+        payee_store_check(territory, payee_store)
     try:
         with transaction.atomic():
             activity = Activity.objects.create(
@@ -130,6 +138,7 @@ def activity_create(
                 kind=kind,
                 title=title.strip()[:200],
                 description=description.strip()[:4000],
+                payee_store=payee_store,
                 created_by=actor,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint(**request),
@@ -148,3 +157,54 @@ def activity_create(
             raise
         return replayed(won, key=idempotency_key, **request)
     return activity
+
+
+def payee_store_refused(field: str = "payee_store") -> InvalidInput:
+    return InvalidInput(
+        _("Choose an approved store of this territory to receive the food credit."),
+        errors={field: [_("Not an approved store of this territory.")]},
+    )
+
+
+def payee_store_check(territory: Territory, store: Store) -> None:
+    """Only an approved store of the territory receives an activity's food credit (decision 0004)."""
+    if store.territory_id != territory.pk or not store.is_approved:
+        raise payee_store_refused()
+
+
+def activity_payee_store_set(*, activity: Activity, store: Store | None, actor: User | None) -> Activity:
+    """A coordinator chooses the approved store that receives the food credit of ``activity``'s sessions (or none).
+    The payments already made stay at their store (a refund goes back through it). None is refused while a session
+    of the activity, not closed nor cancelled, is priced in food credit. Choosing the store it has changes
+    nothing."""
+    if store is not None:
+        payee_store_check(activity.territory, store)
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(pk=activity.pk)
+        if locked.payee_store_id == (store.pk if store is not None else None):
+            return locked
+        if (
+            store is None
+            and locked.sessions.filter(
+                paid_in=PaidIn.CREDIT, closed_at__isnull=True, cancelled_at__isnull=True
+            ).exists()
+        ):
+            raise Conflict(
+                _(
+                    "Sessions of this activity are priced in food credit: price them in euros (or make them free) "
+                    "before taking its store away."
+                ),
+                errors={"payee_store": [_("Sessions are priced in food credit.")]},
+            )
+        before = locked.payee_store_id
+        locked.payee_store = store
+        locked.save(update_fields=["payee_store"])
+        audit(
+            territory=locked.territory,
+            actor=actor,
+            action="activities.payee_store",
+            subject=f"activity:{locked.pk}",
+            store=store.pk if store is not None else None,
+            before=before,
+        )
+    return locked

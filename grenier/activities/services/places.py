@@ -47,7 +47,8 @@ def serve_waiting_list(session: Session, now: datetime) -> list[Registration]:
     """Confirm the waiting registrations in order while their persons fit (the session's row is locked by the
     caller). Each one promoted is told by e-mail once the transaction commits. On a session paid in food credit a
     household is charged as it is confirmed; one whose wallet is short stays waiting and the next in line is served
-    (it would otherwise keep everyone behind it out); it is told so by e-mail, once."""
+    (it would otherwise keep everyone behind it out); it is told so by e-mail, once. While no approved store
+    receives the session's credit, nobody is served."""
     free = session.capacity - places_taken(session)
     promoted: list[Registration] = []
     for waiting in session.registrations.filter(status=RegistrationStatus.WAITING).order_by(
@@ -61,6 +62,11 @@ def serve_waiting_list(session: Session, now: datetime) -> list[Registration]:
                 waiting.promoted_at = now
                 waiting.save(update_fields=["status", "promoted_at"])
                 charges.credit_charge(waiting, session, actor=None, now=now)
+        except charges.NoPayeeStore:
+            # No approved store receives the credit (its store suspended since): nobody can pay a place now; the
+            # waiting list keeps its order until a coordinator names a store, or the price changes.
+            waiting.status, waiting.promoted_at = RegistrationStatus.WAITING, None
+            break
         except charges.NotEnoughCredit:
             waiting.status, waiting.promoted_at = RegistrationStatus.WAITING, None
             _tell_short_once(waiting, now)

@@ -1,5 +1,6 @@
 """Sessions of an activity: their creation (when, where, how many places, who may come, until when one registers),
-a change of their places, which serves the waiting list, and a change of their price until someone has paid it."""
+a change of their places, which serves the waiting list, and a change of their price until someone has paid it. A
+session is priced in food credit only when an approved store receives its activity's credit (``charges``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from grenier.activities.models import (
     RegistrationStatus,
     Session,
 )
+from grenier.activities.services import charges
 from grenier.activities.services.places import places_taken, refuse_closed, serve_waiting_list
 from grenier.activities.wording import price_text
 from grenier.baskets.models import Garden, PickupPoint
@@ -167,6 +169,8 @@ def session_create(
     if found is not None:
         return replayed(found, key=idempotency_key, **request)
     _check_session(activity.territory, request)
+    if str(paid_in) == PaidIn.CREDIT:
+        charges.payee_store(activity)
     try:
         with transaction.atomic():
             session = Session.objects.create(
@@ -303,6 +307,8 @@ def session_price_set(
                 }
             )
         )
+        if asked[0] == PaidIn.CREDIT:
+            charges.payee_store(locked.activity)
         before_text = price_text(locked)
         parts_before = dict(
             locked.registrations.filter(household__isnull=False)

@@ -5,6 +5,7 @@ from grenier.activities.views.figures import figures_page
 from grenier.activities.views.members import home, mine, registration_cancel, session_detail
 from grenier.activities.views.organisers import (
     activity_new,
+    activity_payee_store,
     attendance,
     attendance_mark,
     euros_paid,
@@ -28,6 +29,7 @@ from grenier.activities.views.volunteering import (
 
 __all__ = [
     "activity_new",
+    "activity_payee_store",
     "attendance",
     "attendance_mark",
     "calendar",

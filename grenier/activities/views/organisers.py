@@ -26,6 +26,7 @@ from grenier.core.models import Territory, User
 from grenier.core.money import euros_input
 from grenier.core.pages import form_errors, idempotency_key
 from grenier.core.permissions import Action
+from grenier.fund.models import Store, StoreStatus
 from grenier.fund.payments import household_by_card
 from grenier.orders.models import BuyingGroup
 from grenier.supply.models import Kitchen, Producer
@@ -104,7 +105,7 @@ def _organiser(row: Model) -> services.OrganiserInput:
 def organise(request: HttpRequest, territory: Territory) -> HttpResponse:
     activities = list(
         access.managed_activities(request.user, territory)
-        .select_related("kind")
+        .select_related("kind", "payee_store")
         .prefetch_related("organisers")
     )
     sessions = list(
@@ -153,6 +154,7 @@ def activity_new(request: HttpRequest, territory: Territory) -> HttpResponse:
     form.fields["organiser"].choices = _choices(_ORGANISERS, territory)  # type: ignore[attr-defined]
     people = _managers(territory)
     form.fields["managers"].choices = [(person.pk, str(person)) for person in people]  # type: ignore[attr-defined]
+    stores = _store_choices(form, territory)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -169,6 +171,7 @@ def activity_new(request: HttpRequest, territory: Territory) -> HttpResponse:
                 description=data["description"],
                 organisers=organisers,
                 managers=[person for person in people if person.pk in set(data["managers"])],
+                payee_store=stores.get(data["payee_store"]) if data["payee_store"] else None,
                 actor=user_of(request),
                 idempotency_key=idempotency_key(request),
             )
@@ -178,6 +181,44 @@ def activity_new(request: HttpRequest, territory: Territory) -> HttpResponse:
             messages.success(request, _("Activity recorded: add its sessions."))
             return redirect("activities_session_new", territory.slug, activity.pk)
     return _form_page(request, territory, form, _("New activity"), _("Record the activity"))
+
+
+def _store_choices(form: Form, territory: Territory) -> dict[int, Store]:
+    """The approved stores of the territory, offered on ``form``'s ``payee_store`` select (by their id)."""
+    stores = {
+        store.pk: store
+        for store in Store.objects.filter(territory=territory, status=StoreStatus.APPROVED).order_by("name")
+    }
+    form.fields["payee_store"].choices = [("", "—"), *[(pk, str(store)) for pk, store in stores.items()]]  # type: ignore[attr-defined]
+    return stores
+
+
+@organiser_page
+@require_http_methods(["GET", "POST"])
+def activity_payee_store(request: HttpRequest, territory: Territory, activity_id: int) -> HttpResponse:
+    """A coordinator chooses the store receiving the activity's food credit (decision 0004)."""
+    permissions.require(request.user, territory, Action.ACTIVITIES_MANAGE)
+    activity = access.activity_for(request.user, territory, activity_id)
+    form = forms.PayeeStoreForm(request.POST or None, initial={"payee_store": activity.payee_store_id})
+    stores = _store_choices(form, territory)
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["payee_store"]
+        try:
+            services.activity_payee_store_set(
+                activity=activity, store=stores.get(chosen) if chosen else None, actor=user_of(request)
+            )
+        except GrenierError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, _("Store receiving the food credit recorded."))
+            return redirect("activities_organise", territory.slug)
+    return _form_page(
+        request,
+        territory,
+        form,
+        _("Food credit of %(activity)s") % {"activity": activity.title},
+        _("Record the store"),
+    )
 
 
 @organiser_page
