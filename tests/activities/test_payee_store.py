@@ -182,6 +182,7 @@ def test_a_session_charged_before_decision_0004_stays_readable_and_is_refunded_b
     assert balance(charges.session_account(session, Unit.CREDIT)) == 300  # readable, where it was
     services.registration_cancel(registration=registration, actor=None)
     registration.refresh_from_db()
+    assert registration.refund_entry_id is not None
     reversing = Entry.objects.get(pk=registration.refund_entry_id)
     assert (reversing.kind, reversing.reverses_id) == ("activities.refund", legacy.pk)
     assert balance(charges.session_account(session, Unit.CREDIT)) == 0 and wallet(household) == 2_000
