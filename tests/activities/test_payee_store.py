@@ -384,3 +384,28 @@ def test_the_session_page_says_where_the_credit_goes(
         "payé en crédit alimentaire à Épicerie du Jardin quand votre place est confirmée"
         in page.content.decode()
     )
+
+
+def test_the_coordinator_names_the_payee_store_on_the_new_activity_form(
+    workshop: Workshop, login: Callable[..., Client]
+) -> None:
+    w = workshop
+    stores = _other_stores(w)
+    client = login(w.cast["coordinator"])
+    new = reverse("activities_activity_new", args=[w.cast.territory.slug])
+    page = client.get(new).content.decode()
+    assert "Épicerie du Jardin" in page  # approved here: offered
+    assert all(store.name not in page for store in stores.values())  # pending, suspended, elsewhere: not
+    form = {
+        "kind": w.activity.kind_id,
+        "title": "Visite de la ferme des Sources",
+        "association": "Les Amis du Jardin",
+        "idempotency_key": "new-with-store",
+    }
+    refused = client.post(new, {**form, "payee_store": stores["pending"].pk})
+    assert (
+        refused.status_code == 200 and not Activity.objects.filter(idempotency_key="new-with-store").exists()
+    )
+    sent = client.post(new, {**form, "payee_store": w.store.pk})
+    assert sent.status_code == 302
+    assert Activity.objects.get(idempotency_key="new-with-store").payee_store_id == w.store.pk
