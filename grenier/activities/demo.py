@@ -229,24 +229,20 @@ def _delivery_slot(territory: Territory, people: dict[str, User], today: date, l
 
 
 def _coming_delivery_slot(territory: Territory, people: dict[str, User], today: date, log: Log) -> None:
-    """The platform's next delivery to the demo kitchen's canteen after today calls for two volunteers to unload
-    the truck; the garden's volunteer signed up: the kitchen reads it on its delivery page (one place left). None
-    when the published weeks deliver it nothing after today (late in the week)."""
+    """The platform's next delivery to a kitchen after today calls for two volunteers to unload the truck; the
+    garden's volunteer signed up. The demo kitchen's canteen when the published weeks deliver it after today, so
+    that it reads the slot on its delivery page (one place left); else the next delivery to another kitchen (on a
+    Thursday the canteen's next delivery is in a week not published yet, and in the school holidays it orders
+    nothing). None when no published week delivers anything after today: from Friday's last delivery to the
+    Sunday, next week's plan is still open in the supply demo."""
     manager = people.get(f"kitchen@{DOMAIN}")
     helper = people.get(f"cashier@{DOMAIN}")
-    line = (
-        PlanLine.objects.filter(
-            week__territory=territory,
-            week__status=WeekStatus.PUBLISHED,
-            kitchen__managers=manager,
-            day__gt=today,
-            quantity__gt=0,
-        )
-        .select_related("week", "kitchen")
-        .order_by("day", "kitchen_id")
-        .first()
-    )
-    if line is None or manager is None or helper is None:
+    coming = PlanLine.objects.filter(
+        week__territory=territory, week__status=WeekStatus.PUBLISHED, day__gt=today, quantity__gt=0
+    ).select_related("week", "kitchen")
+    own = coming.filter(kitchen__managers=manager) if manager else coming.none()
+    line = (own if own.exists() else coming).order_by("day", "kitchen_id").first()
+    if line is None or helper is None:
         return
     slot = services.slot_create(
         territory=territory,
@@ -255,7 +251,7 @@ def _coming_delivery_slot(territory: Territory, people: dict[str, User], today: 
         starts_at=time(7, 0),
         ends_at=time(8, 30),
         places=2,
-        actor=manager,
+        actor=line.kitchen.managers.order_by("pk").first(),
         idempotency_key=f"demo-delivery-slot-{line.kitchen_id}-{line.day.isoformat()}-coming",
     )
     services.sign_up(slot=slot, volunteer=helper, household=None, idempotency_key="demo-delivery-coming")

@@ -4,8 +4,10 @@ their pickup point and was rewarded through the ledger; built twice, nothing new
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +22,7 @@ from grenier.governance.models import Decision, EffectStatus
 from grenier.ledger.models import Entry
 from grenier.ledger.selectors import ledger_check
 from grenier.supply import demo as supply_demo
+from grenier.supply.models import WeekStatus
 
 
 def test_the_demo_rewards_volunteering_under_the_voted_rule(
@@ -97,3 +100,22 @@ def test_the_demo_kitchen_reads_the_coming_delivery_slot_on_its_delivery_page(
     assert url in client.get(reverse("territory_home", args=[territory.slug])).content.decode()
     page = client.get(url).content.decode()
     assert "Déchargement du camion" in page and "1 place restante sur 2" in page
+
+
+def test_built_on_a_thursday_the_demo_still_calls_for_volunteers_at_a_coming_delivery(
+    db: None, monkeypatch: pytest.MonkeyPatch, pinned_clock: time_machine.Traveller
+) -> None:
+    """On a Thursday the canteen's next delivery (Monday) is in a week whose plan is not published yet: the slot is
+    on the next delivery to another kitchen, still coming (the nursing home's, on Friday)."""
+    today = timezone.localdate()
+    thursday = today + timedelta(days=(3 - today.weekday()) % 7)
+    pinned_clock.move_to(timezone.make_aware(datetime.combine(thursday, time(10))))
+    monkeypatch.setattr(supply_demo, "WEEKS", 3)
+    demo.build(log=lambda _line: None, household_count=5)
+    slot = VolunteerSlot.objects.get(task="Déchargement du camion")
+    assert slot.date > thursday and slot.delivery_week is not None and slot.delivery_kitchen is not None
+    assert slot.delivery_week.status == WeekStatus.PUBLISHED
+    assert (
+        slot.volunteerings.count() == 1
+        and slot.delivery_kitchen.managers.filter(pk=slot.created_by_id).exists()
+    )
