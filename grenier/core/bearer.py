@@ -13,12 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Model
 
 from grenier.core.models import ApiToken, Territory, TerritoryRole, User
 
 _ATTR = "_grenier_token_statement"
+_READ_ATTR = "_grenier_read_with_token"
+# Columns other apps read with the token (``read_with_token``): name -> builder(vendor, quote_name) -> SQL
+_COLUMNS: dict[str, Callable[[str, Callable[[str], str]], str]] = {}
+_generation = 0
 _JOINED = {
     "postgresql": "STRING_AGG",
     "sqlite": "GROUP_CONCAT",
@@ -28,10 +32,30 @@ _JOINED = {
 Shape = tuple[type[Model], list[str], list[tuple[Any, list[Callable[..., Any]]]]]
 
 
-def _statement() -> tuple[str, list[Shape]]:
-    kept: tuple[str, list[Shape]] | None = getattr(connection, _ATTR, None)
-    if kept is not None:
-        return kept
+def read_with_token(name: str, builder: Callable[[str, Callable[[str], str]], str]) -> None:
+    """Read one more column in the token's statement, for an app core does not import (registered when Django
+    starts, from its ``AppConfig.ready``). ``builder(vendor, quote_name)`` returns a scalar SQL expression over the
+    token's row ``t`` (``t.user_id``, ``t.territory_id``), written from models' metadata only: nothing from a
+    request. Its value, read at every call like the roles, is ``columns_read_with(user, territory)[name]``."""
+    global _generation
+    _COLUMNS[name] = builder
+    _generation += 1  # a statement a connection built before is built again, with the column
+
+
+def columns_read_with(user: object, territory: Territory) -> dict[str, Any] | None:
+    """The columns registered with ``read_with_token`` as this call's token statement read them, when ``user`` is
+    the person that statement loaded and ``territory`` the token's; ``None`` otherwise (a browser's session, a user
+    read by the ORM, another territory): the caller then reads them its own way."""
+    kept: tuple[int, dict[str, Any]] | None = getattr(user, _READ_ATTR, None)
+    if kept is None or kept[0] != territory.pk:
+        return None
+    return kept[1]
+
+
+def _statement() -> tuple[str, list[Shape], list[str]]:
+    kept: tuple[int, str, list[Shape], list[str]] | None = getattr(connection, _ATTR, None)
+    if kept is not None and kept[0] == _generation:
+        return kept[1], kept[2], kept[3]
     quote = connection.ops.quote_name
     columns: list[str] = []
     shapes: list[Shape] = []
@@ -50,24 +74,55 @@ def _statement() -> tuple[str, list[Shape]]:
         f"(SELECT {_JOINED[connection.vendor]}(CAST(x.territory_id AS TEXT) || ':' || x.role, ',') "  # noqa: S608
         f"FROM {quote(TerritoryRole._meta.db_table)} x WHERE x.user_id = t.user_id)"
     )
+    extra = list(_COLUMNS)
+    columns += [roles] + [f"({_COLUMNS[name](connection.vendor, quote)})" for name in extra]
     sql = (
-        f"SELECT {', '.join(columns)}, {roles} "  # noqa: S608
+        f"SELECT {', '.join(columns)} "  # noqa: S608
         f"FROM {quote(ApiToken._meta.db_table)} t "
         f"JOIN {quote(User._meta.db_table)} u ON u.id = t.user_id "
         f"JOIN {quote(Territory._meta.db_table)} r ON r.id = t.territory_id "
         "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active"
     )
-    setattr(connection, _ATTR, (sql, shapes))
-    return sql, shapes
+    setattr(connection, _ATTR, (_generation, sql, shapes, extra))
+    return sql, shapes, extra
+
+
+def _read(sql: str, key_hash: str) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_hash])
+        return cursor.fetchone()
+
+
+def _read_checking_connection(sql: str, key_hash: str) -> Any:
+    """The token's row, the statement being the kept connection's health check (``CONN_HEALTH_CHECKS``).
+
+    Django checks a connection kept from an earlier request with a ``SELECT 1`` before the request's first statement,
+    and opens a new one if the server went away meanwhile (a restart, a failover): a round trip more at every API
+    call. The token's statement is an API call's first, read-only and outside any transaction, so it is its own
+    check: on a connection error it is read again, once, on a new connection; the call does not answer 500 after a
+    restart, and a healthy connection costs no ``SELECT 1``."""
+    wrapper: Any = connection  # Django's connection wrapper; its health-check flags are not in the stubs
+    if (
+        wrapper.connection is None
+        or not wrapper.health_check_enabled
+        or wrapper.health_check_done
+        or wrapper.in_atomic_block
+    ):
+        return _read(sql, key_hash)
+    wrapper.health_check_done = True
+    try:
+        return _read(sql, key_hash)
+    except (OperationalError, InterfaceError):
+        connection.close()  # the next cursor opens a new connection
+    return _read(sql, key_hash)
 
 
 def active_token(key_hash: str) -> tuple[ApiToken, str | None] | None:
     """The active token of an active person with this key's hash, its ``user`` and ``territory`` loaded, and the
-    person's roles in every territory as ``territory_id:role`` pairs (``permissions.remember_roles``)."""
-    sql, shapes = _statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key_hash])
-        row = cursor.fetchone()
+    person's roles in every territory as ``territory_id:role`` pairs (``permissions.remember_roles``); the columns
+    other apps read with it are kept on the user (``columns_read_with``)."""
+    sql, shapes, extra = _statement()
+    row = _read_checking_connection(sql, key_hash)
     if row is None:
         return None
     instances: list[Any] = []
@@ -82,4 +137,5 @@ def active_token(key_hash: str) -> tuple[ApiToken, str | None] | None:
     token, user, territory = instances
     token.user = user
     token.territory = territory
+    setattr(user, _READ_ATTR, (territory.pk, dict(zip(extra, row[start + 1 :], strict=True))))
     return token, row[start]

@@ -8,12 +8,15 @@ Asking for a payment of another store answers "not found".
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from grenier.core import permissions
+from grenier.core import bearer, permissions
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
 from grenier.core.models import Territory
 from grenier.core.permissions import Action
@@ -30,10 +33,50 @@ def cashier_stores(user: AnyUser, territory: Territory) -> list[Store]:
     return list(Store.objects.filter(territory=territory, cashiers=user.pk or 0).order_by("name"))
 
 
+# A call with an API token reads the person's stores in the token's territory in the token's own statement
+# (``core.bearer.read_with_token``, registered by ``FundConfig.ready``): a till's payment asks no query of its own
+# for its store. Read at every call, like the roles: a cashier removed from a store a moment ago is refused there.
+STORES_READ_WITH_TOKEN = "fund.cashier_stores"  # noqa: S105 - a column's name
+_STORE_FIELDS = ("id", "territory_id", "name", "status", "coverage_percent")  # in the model's order
+
+
+def stores_column(vendor: str, quote: Callable[[str], str]) -> str:
+    """The SQL of the token's person's stores in the token's territory (``t``, the token's row), as JSON text:
+    ``[[id, territory_id, name, status, coverage_percent], ...]``, or NULL (PostgreSQL) / ``[]`` (SQLite) for none."""
+    cashiers = Store.cashiers.field
+    column = {field.attname: quote(field.column) for field in Store._meta.concrete_fields}
+    values = ", ".join(f"fs.{column[name]}" for name in _STORE_FIELDS)
+    rows = {
+        "postgresql": f"CAST(JSON_AGG(JSON_BUILD_ARRAY({values})) AS TEXT)",
+        "sqlite": f"JSON_GROUP_ARRAY(JSON_ARRAY({values}))",
+    }[vendor]
+    return (
+        f"SELECT {rows} FROM {quote(Store._meta.db_table)} fs "  # noqa: S608 - names from the models' metadata
+        f"JOIN {quote(cashiers.m2m_db_table())} fc ON fc.{quote(cashiers.m2m_column_name())} = fs.{column['id']} "
+        f"WHERE fc.{quote(cashiers.m2m_reverse_name())} = t.user_id AND fs.{column['territory_id']} = t.territory_id"
+    )
+
+
+def _stores_read_with_token(user: AnyUser, territory: Territory) -> list[Store] | None:
+    """The person's stores as the token's statement read them in this call; ``None`` for a call without a token."""
+    columns = bearer.columns_read_with(user, territory)
+    if columns is None:
+        return None
+    stores = []
+    for values in json.loads(columns[STORES_READ_WITH_TOKEN] or "[]"):
+        # the other fields are deferred: read from the database if something asks for them
+        store = Store.from_db(connection.alias, list(_STORE_FIELDS), values)
+        store.territory = territory  # the token's territory, the stores' own
+        stores.append(store)
+    return stores
+
+
 def cashier_store(user: AnyUser, territory: Territory, store_id: int | None) -> Store:
     """The one store a payment is taken at: ``store_id`` among the person's stores, or their only one."""
     permissions.require(user, territory, Action.FUND_TAKE_PAYMENTS)
-    stores = cashier_stores(user, territory)
+    stores = _stores_read_with_token(user, territory)
+    if stores is None:
+        stores = cashier_stores(user, territory)
     if store_id is not None:
         stores = [store for store in stores if store.pk == store_id]
         if not stores:

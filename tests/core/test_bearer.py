@@ -3,7 +3,8 @@ nothing kept from one call to the next (a revoked token, a closed account, a rem
 
 from __future__ import annotations
 
-from django.db import connection
+import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -69,3 +70,38 @@ def test_a_removed_role_a_revoked_token_a_closed_account_are_refused_at_the_next
     assert client.get("/api/v1/households", headers=headers).status_code == 200
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert_problem(client.get("/api/v1/households", headers=headers), 401)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_token_statement_checks_a_kept_connection_and_a_dropped_one_is_opened_again(
+    cast: Cast, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept connection is not checked by a ``SELECT 1`` before a token's call (``CONN_HEALTH_CHECKS``): the token's
+    statement is the check, and read again on a new connection when the server dropped the kept one (a restart)."""
+    if connection.vendor != "postgresql" or not connection.settings_dict["CONN_HEALTH_CHECKS"]:
+        pytest.skip("the kept connections' health check is PostgreSQL's")
+    _token, key = services.token_create(user=cast["coordinator"], territory=cast.territory)
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    checks: list[bool] = []
+    usable = connection.is_usable
+
+    def counted() -> bool:
+        checks.append(usable())
+        return checks[-1]
+
+    monkeypatch.setattr(connection, "is_usable", counted)
+    connection.close_if_unusable_or_obsolete()  # what the next request does first (``close_old_connections``)
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    assert checks == []  # no SELECT 1 before the token's statement
+    kept = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:  # the server drops the kept connection, as a restart would
+            cursor.execute("SELECT pg_terminate_backend(%s)", [kept])
+    finally:
+        other.close()
+    connection.close_if_unusable_or_obsolete()
+    response = client.get("/api/v1/households", headers=headers)
+    assert response.status_code == 200, response.content
+    assert connection.connection.info.backend_pid != kept and checks == []
