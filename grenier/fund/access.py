@@ -57,13 +57,16 @@ def stores_column(vendor: str, quote: Callable[[str], str]) -> str:
     )
 
 
-def _stores_read_with_token(user: AnyUser, territory: Territory) -> list[Store] | None:
-    """The person's stores as the token's statement read them in this call; ``None`` for a call without a token."""
+def _stores_read_with_token(user: AnyUser, territory: Territory, store_id: int | None) -> list[Store] | None:
+    """The person's stores (``store_id`` alone when given) as the token's statement read them in this call;
+    ``None`` for a call without a token."""
     columns = bearer.columns_read_with(user, territory)
     if columns is None:
         return None
     stores = []
     for values in json.loads(columns[STORES_READ_WITH_TOKEN] or "[]"):
+        if store_id is not None and values[0] != store_id:
+            continue
         # the other fields are deferred: read from the database if something asks for them
         store = Store.from_db(connection.alias, list(_STORE_FIELDS), values)
         store.territory = territory  # the token's territory, the stores' own
@@ -74,7 +77,7 @@ def _stores_read_with_token(user: AnyUser, territory: Territory) -> list[Store] 
 def cashier_store(user: AnyUser, territory: Territory, store_id: int | None) -> Store:
     """The one store a payment is taken at: ``store_id`` among the person's stores, or their only one."""
     permissions.require(user, territory, Action.FUND_TAKE_PAYMENTS)
-    stores = _stores_read_with_token(user, territory)
+    stores = _stores_read_with_token(user, territory, store_id)
     if stores is None:
         stores = cashier_stores(user, territory)
     if store_id is not None:
