@@ -182,11 +182,33 @@ def _run(
     feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     values = np.asarray(h.getSolution().col_value, dtype=np.float64)
     objective = float(info.objective_function_value)
+    if start is not None and integer and feasible and not _is_solution_of(model, values, objective):
+        # HiGHS 1.16.0 may answer a MIP started from a solution with a better objective (and its proven bound) but
+        # the start's values, not those of the solution it found (seen on a re-plan whose volume stage kept the
+        # start's 6 t moved while proving 4 t): solved again without the start, its own solution comes back.
+        return _run(
+            model,
+            deadline,
+            integer=integer,
+            rel_gap=rel_gap,
+            abs_gap=abs_gap,
+            vertex=vertex,
+            whole_quantities=whole_quantities,
+        )
     if integer and (whole_quantities or any(k == _B for k in model.kind)):
         bound = float(info.mip_dual_bound)
     else:
         bound = objective if optimal else -_INF
     return _Run(status, feasible, optimal, values, objective, bound)
+
+
+def _is_solution_of(model: _Model, values: np.ndarray, objective: float) -> bool:
+    """Whether ``values`` have the ``objective`` the solver reported for them (to its tolerance)."""
+    cost = np.asarray(model.cost, dtype=np.float64)
+    if len(values) != len(cost):
+        return False
+    found = float(np.dot(cost, values))
+    return abs(found - objective) <= 1e-6 * max(1.0, abs(objective))
 
 
 def _whole(
