@@ -496,7 +496,8 @@ def api_worker(
     warm_until = time.perf_counter() + 3
     while time.perf_counter() < warm_until:
         with contextlib.suppress(OSError, http.client.HTTPException):
-            connection.request("GET", "/api/v1/payments?limit=1", headers=headers)
+            # a cashier of several stores says which one, as when paying (a 422 otherwise, logged by the server)
+            connection.request("GET", f"/api/v1/payments?limit=1&store={store_ids[0]}", headers=headers)
             response = connection.getresponse()
             response.read()
             if response.will_close:
