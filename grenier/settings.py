@@ -89,6 +89,9 @@ else:
     # A kept connection is checked (a cheap query) before a request's first use of it, and reopened if the
     # server went away meanwhile (a restart, a failover): without it, that request answers 500.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The API token's statement is prepared once per PostgreSQL connection (core.bearer); 0 behind a pooler in
+# transaction mode (PgBouncer), where the next transaction may run on a server connection that never prepared it.
+GRENIER_DB_PREPARED_STATEMENTS = env_bool("GRENIER_DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

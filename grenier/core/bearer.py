@@ -3,6 +3,8 @@
 Every call with ``Authorization: Bearer`` looks its token up before anything else (a till's payment too), so the
 look-up is hand-written SQL kept per database connection, not a query the ORM compiles again on every request
 (three ORM queries cost about 1 ms of CPU and three round trips; this one statement, a tenth of that CPU and one).
+On PostgreSQL the statement is prepared once per database connection (``PREPARE``) and each call runs ``EXECUTE``:
+the server plans its joins once, not at every call (planning cost 0.26 ms of the database's CPU per call, measured).
 It is read at every call, never cached across calls: a token revoked, a person closed or a role removed a moment
 ago is refused or missing at the next call. Rows become model instances through the same converters the ORM
 applies (a date read from SQLite, a boolean), so the instances are those ``select_related`` would give.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Model
 
@@ -20,6 +23,7 @@ from grenier.core.models import ApiToken, Territory, TerritoryRole, User
 
 _ATTR = "_grenier_token_statement"
 _READ_ATTR = "_grenier_read_with_token"
+_PREPARED_ATTR = "_grenier_token_prepared"  # on the driver's connection: the name it was prepared under
 # Columns other apps read with the token (``read_with_token``): name -> builder(vendor, quote_name) -> SQL
 _COLUMNS: dict[str, Callable[[str, Callable[[str], str]], str]] = {}
 _generation = 0
@@ -87,9 +91,35 @@ def _statement() -> tuple[str, list[Shape], list[str]]:
     return sql, shapes, extra
 
 
+def _prepared_name(sql: str) -> str | None:
+    """The name the statement is prepared under on this PostgreSQL connection (prepared now if it was not), or
+    ``None`` where it is not prepared: SQLite, or ``GRENIER_DB_PREPARED_STATEMENTS=0`` (behind a pooler that hands
+    each transaction another server connection, which would not know the name).
+
+    A prepared statement lives as long as its server session, whatever happens to transactions (a rollback keeps
+    it), so it is remembered on the driver's connection object: a connection opened again (after a restart, or at
+    ``CONN_MAX_AGE``) is a new object and prepares it again. The name carries the statement's generation, so a
+    column registered later is a new statement."""
+    if connection.vendor != "postgresql" or not settings.GRENIER_DB_PREPARED_STATEMENTS:
+        return None
+    raw = connection.connection
+    name = f"grenier_token_{_generation}"
+    if getattr(raw, _PREPARED_ATTR, None) != name:
+        assert sql.count("%s") == 1 and "%%" not in sql  # noqa: S101 - one parameter, the key's hash
+        with connection.cursor() as cursor:
+            cursor.execute(f"PREPARE {name} (text) AS {sql.replace('%s', '$1')}")
+        setattr(raw, _PREPARED_ATTR, name)
+    return name
+
+
 def _read(sql: str, key_hash: str) -> Any:
+    connection.ensure_connection()
+    name = _prepared_name(sql)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key_hash])
+        if name is None:
+            cursor.execute(sql, [key_hash])
+        else:
+            cursor.execute(f"EXECUTE {name} (%s)", [key_hash])
         return cursor.fetchone()
 
 

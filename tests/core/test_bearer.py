@@ -105,3 +105,43 @@ def test_the_token_statement_checks_a_kept_connection_and_a_dropped_one_is_opene
     response = client.get("/api/v1/households", headers=headers)
     assert response.status_code == 200, response.content
     assert connection.connection.info.backend_pid != kept and checks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_statement_is_prepared_once_a_connection(cast: Cast) -> None:
+    """The server plans the token's joins once per connection (``PREPARE``), each call runs it by name; a new
+    connection prepares it again, and a token revoked a moment ago is still refused at the next call."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    token, key = services.token_create(user=cast["coordinator"], territory=cast.territory)
+    connection.close()
+    with CaptureQueriesContext(connection) as first:
+        assert services.token_authenticate(key) is not None
+    with CaptureQueriesContext(connection) as second:
+        assert services.token_authenticate(key) is not None
+    sent = [q["sql"] for q in first.captured_queries]
+    assert sent[0].startswith("PREPARE grenier_token_") and sent[1].startswith("EXECUTE grenier_token_")
+    assert ApiToken._meta.db_table in sent[0]
+    assert "$1" in sent[0]  # the key's hash is a parameter, not part of the plan
+    assert [q["sql"].split(" (")[0] for q in second.captured_queries][:1] == [sent[1].split(" (")[0]]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        assert [row[0] for row in cursor.fetchall()] == [sent[1].split()[1]]
+    connection.close()  # a connection opened again (CONN_MAX_AGE, a restart) knows no prepared statement
+    with CaptureQueriesContext(connection) as reopened:
+        assert services.token_authenticate(key) is not None
+    assert reopened.captured_queries[0]["sql"].startswith("PREPARE grenier_token_")
+    services.token_revoke(token=token, actor=None)
+    assert services.token_authenticate(key) is None
+
+
+def test_without_prepared_statements_the_statement_is_sent_whole(cast: Cast, settings: object) -> None:
+    """``GRENIER_DB_PREPARED_STATEMENTS=0`` (behind a pooler in transaction mode): nothing is prepared."""
+    settings.GRENIER_DB_PREPARED_STATEMENTS = False  # type: ignore[attr-defined]
+    _token, key = services.token_create(user=cast["coordinator"], territory=cast.territory)
+    with CaptureQueriesContext(connection) as captured:
+        found = services.token_authenticate(key)
+    assert found is not None and found.user == cast["coordinator"]
+    sent = [q["sql"] for q in captured.captured_queries]
+    assert ApiToken._meta.db_table in sent[0]
+    assert not [s for s in sent if s.startswith(("PREPARE", "EXECUTE"))]
