@@ -4,9 +4,9 @@ Measured statement by statement (pg_stat_statements with ``track = all``) and by
 callgrind), a payment's backend CPU went partly to statements that a payment by a household whose accounts exist
 does not need. This version:
 
-* reads the household's account under its lock and the store's account in one statement, and creates an account
-  only when it is missing (0003 ran an ``INSERT ... WHERE NOT EXISTS ... ON CONFLICT DO NOTHING`` for both on every
-  payment), then reads it again; the lock order stays the ledger's (the household's account, then the store's);
+* reads the household's account under its lock, then the store's, and creates an account only when it is missing
+  (0003 ran an ``INSERT ... WHERE NOT EXISTS ... ON CONFLICT DO NOTHING`` for both on every payment), then reads it
+  again; the lock order stays the ledger's (the household's account, then the store's);
 * does not read the payment's key a second time after the lock when the credit suffices: a request with the same
   key that held the lock before this one wrote the payment's ledger entry, so the entry's insert finds it
   (``ON CONFLICT DO NOTHING`` answers no row) and the payment it recorded is the answer, as in 0003. When the credit
@@ -118,15 +118,14 @@ BEGIN
         END IF;
         -- 5. The accounts. The race: two payments read the same balance and both spend it. The household's account
         --    is locked first (guarded accounts first: the ledger's one lock order), its balance read under the lock;
-        --    the store's account is read in the same statement, not locked (its balance is updated last, below).
+        --    the store's account is read, not locked (its balance is updated last, below).
         v_wallet_code := 'household:' || v_household || ':credit';
         LOOP
-            SELECT w.id, w.unit, w.guarded, w.balance_cents, s.id, s.unit, s.guarded
-            INTO v_wallet, v_wallet_unit, v_wallet_guarded, v_wallet_balance, v_shop, v_shop_unit, v_shop_guarded
+            SELECT w.id, w.unit, w.guarded, w.balance_cents
+            INTO v_wallet, v_wallet_unit, v_wallet_guarded, v_wallet_balance
             FROM ledger_account w
-            LEFT JOIN ledger_account s ON s.territory_id = p_territory AND s.code = v_shop_code
             WHERE w.territory_id = p_territory AND w.code = v_wallet_code
-            FOR UPDATE OF w;
+            FOR UPDATE;
             EXIT WHEN v_wallet IS NOT NULL OR v_wallet_created;
             -- The household's first payment: its account is created (as fund.services.household_credit does; a
             -- request creating it at the same time makes this insert wait for it, then write nothing), then locked.
@@ -138,6 +137,8 @@ BEGIN
         IF v_wallet IS NULL OR v_wallet_unit <> 'CREDIT' OR NOT v_wallet_guarded THEN
             RAISE EXCEPTION 'Account % exists with unit % guarded=%', v_wallet_code, v_wallet_unit, v_wallet_guarded;
         END IF;
+        SELECT s.id, s.unit, s.guarded INTO v_shop, v_shop_unit, v_shop_guarded FROM ledger_account s
+        WHERE s.territory_id = p_territory AND s.code = v_shop_code;
         IF v_shop IS NULL THEN
             -- The store's first payment: its account is created (as fund.services.store_credit does).
             INSERT INTO ledger_account (territory_id, code, name, unit, guarded, balance_cents, created_at)
