@@ -12,11 +12,12 @@ applies (a date read from SQLite, a boolean), so the instances are those ``selec
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, NotSupportedError, OperationalError, ProgrammingError, connection
 from django.db.models import Model
 
 from grenier.core.models import ApiToken, Territory, TerritoryRole, User
@@ -24,6 +25,10 @@ from grenier.core.models import ApiToken, Territory, TerritoryRole, User
 _ATTR = "_grenier_token_statement"
 _READ_ATTR = "_grenier_read_with_token"
 _PREPARED_ATTR = "_grenier_token_prepared"  # on the driver's connection: the name it was prepared under
+# SQLSTATEs of an EXECUTE whose statement is gone (a pooler's DISCARD ALL) or no longer fits the tables (a migration
+# changed a selected column's type since: "cached plan must not change result type"): prepared again, once
+_STALE = {"26000", "0A000"}
+_ALREADY_PREPARED = "42P05"
 # Columns other apps read with the token (``read_with_token``): name -> builder(vendor, quote_name) -> SQL
 _COLUMNS: dict[str, Callable[[str, Callable[[str], str]], str]] = {}
 _generation = 0
@@ -91,6 +96,32 @@ def _statement() -> tuple[str, list[Shape], list[str]]:
     return sql, shapes, extra
 
 
+def _sqlstate(error: Exception) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)
+
+
+def _numbered(sql: str) -> str:
+    """The statement with its one parameter as ``$1`` and its ``%%`` as ``%``, as the server reads a PREPARE."""
+    parts = sql.split("%%")
+    if sum(part.count("%s") for part in parts) != 1:
+        raise ValueError("The token's statement takes one parameter, the key's hash.")
+    return "%".join(part.replace("%s", "$1") for part in parts)
+
+
+def _prepare(name: str, sql: str) -> None:
+    statement = f"PREPARE {name} (text) AS {_numbered(sql)}"
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(statement)
+        except ProgrammingError as error:
+            # already prepared under this name on this session (a PREPARE whose answer was lost): replaced
+            if _sqlstate(error) != _ALREADY_PREPARED or connection.in_atomic_block:
+                raise
+            cursor.execute(f"DEALLOCATE {name}")
+            cursor.execute(statement)
+    setattr(connection.connection, _PREPARED_ATTR, name)
+
+
 def _prepared_name(sql: str) -> str | None:
     """The name the statement is prepared under on this PostgreSQL connection (prepared now if it was not), or
     ``None`` where it is not prepared: SQLite, or ``GRENIER_DB_PREPARED_STATEMENTS=0`` (behind a pooler that hands
@@ -102,25 +133,37 @@ def _prepared_name(sql: str) -> str | None:
     column registered later is a new statement."""
     if connection.vendor != "postgresql" or not settings.GRENIER_DB_PREPARED_STATEMENTS:
         return None
-    raw = connection.connection
     name = f"grenier_token_{_generation}"
-    if getattr(raw, _PREPARED_ATTR, None) != name:
-        assert sql.count("%s") == 1 and "%%" not in sql  # noqa: S101 - one parameter, the key's hash
-        with connection.cursor() as cursor:
-            cursor.execute(f"PREPARE {name} (text) AS {sql.replace('%s', '$1')}")
-        setattr(raw, _PREPARED_ATTR, name)
+    if getattr(connection.connection, _PREPARED_ATTR, None) != name:
+        _prepare(name, sql)
     return name
+
+
+def _execute(name: str, key_hash: str) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXECUTE {name} (%s)", [key_hash])
+        return cursor.fetchone()
 
 
 def _read(sql: str, key_hash: str) -> Any:
     connection.ensure_connection()
     name = _prepared_name(sql)
-    with connection.cursor() as cursor:
-        if name is None:
+    if name is None:
+        with connection.cursor() as cursor:
             cursor.execute(sql, [key_hash])
-        else:
-            cursor.execute(f"EXECUTE {name} (%s)", [key_hash])
-        return cursor.fetchone()
+            return cursor.fetchone()
+    try:
+        return _execute(name, key_hash)
+    except (NotSupportedError, ProgrammingError) as error:
+        # Gone, or planned for columns a migration has changed since (between ``migrate`` and the workers' reload):
+        # prepared again, once. Inside a transaction the error has aborted it: nothing to do but let it through.
+        if _sqlstate(error) not in _STALE or connection.in_atomic_block:
+            raise
+    setattr(connection.connection, _PREPARED_ATTR, None)
+    with connection.cursor() as cursor, contextlib.suppress(ProgrammingError):
+        cursor.execute(f"DEALLOCATE {name}")  # none left when a pooler discarded it
+    _prepare(name, sql)
+    return _execute(name, key_hash)
 
 
 def _read_checking_connection(sql: str, key_hash: str) -> Any:

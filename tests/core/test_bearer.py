@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from grenier.core import permissions, services
+from grenier.core import bearer, permissions, services
 from grenier.core.models import ApiToken, Role, Territory, User
 
 from ..conftest import Cast
@@ -145,3 +145,39 @@ def test_without_prepared_statements_the_statement_is_sent_whole(cast: Cast, set
     sent = [q["sql"] for q in captured.captured_queries]
     assert ApiToken._meta.db_table in sent[0]
     assert not [s for s in sent if s.startswith(("PREPARE", "EXECUTE"))]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_gone_or_planned_for_old_columns_is_prepared_again(cast: Cast) -> None:
+    """A pooler's ``DISCARD ALL`` drops the statement; a migration that changes a column it reads makes its plan
+    refuse to run ("cached plan must not change result type") until the workers reload: in both cases the call
+    prepares it again and answers, instead of a 500 on every call of that connection."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    _token, key = services.token_create(user=cast["coordinator"], territory=cast.territory)
+    assert services.token_authenticate(key) is not None
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with CaptureQueriesContext(connection) as gone:
+        assert services.token_authenticate(key) is not None
+    again = ["EXECUTE", "DEALLOCATE", "PREPARE", "EXECUTE"]
+    assert [q["sql"].split()[0] for q in gone.captured_queries][:4] == again
+    table = connection.ops.quote_name(Territory._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(201)")
+    try:
+        with CaptureQueriesContext(connection) as stale:
+            found = services.token_authenticate(key)
+        assert found is not None and found.territory.name == cast.territory.name
+        assert [q["sql"].split()[0] for q in stale.captured_queries][:4] == again
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ALTER COLUMN name TYPE varchar(200)")
+
+
+def test_the_statement_is_numbered_for_the_server() -> None:
+    assert bearer._numbered("SELECT 'a%%' WHERE k = %s") == "SELECT 'a%' WHERE k = $1"
+    with pytest.raises(ValueError):
+        bearer._numbered("SELECT %s, %s")
+    with pytest.raises(ValueError):
+        bearer._numbered("SELECT 1")
