@@ -1,5 +1,5 @@
 """Paying at a store in food credit, and refunds. On PostgreSQL a payment is one database call (``fund_pay``,
-migration fund 0003); elsewhere the same steps in Python."""
+migrations fund 0003 and 0010); elsewhere the same steps in Python."""
 
 from __future__ import annotations
 
@@ -124,8 +124,8 @@ def credit_part(total_cents: int, coverage_percent: int) -> int:
     return total_cents * coverage_percent // 100
 
 
-# Whether PostgreSQL takes payments in one call (``fund_pay``, migration fund 0003); the payment tests also run the
-# Python path on PostgreSQL by turning it off.
+# Whether PostgreSQL takes payments in one call (``fund_pay``, migrations fund 0003, 0010); the payment tests also run
+# the Python path on PostgreSQL by turning it off.
 PAY_IN_DATABASE = True
 _IN_DATABASE_LIMIT = 10**15  # cents; beyond (or not an int) the Python path answers, as it always did
 
@@ -144,8 +144,8 @@ def pay(
     household or amount it is refused (``KeyReused``): the till must not show a receipt for a purchase not recorded.
 
     On PostgreSQL the whole payment is one database call (``fund_pay``, a function installed by the migration
-    ``fund.0003``: key, card, code, accounts, guarded debit, entry, postings, payment row); elsewhere the same steps
-    in Python (``_pay_in_python``). Both answer the same refusals, with the same messages."""
+    ``fund.0003``, lighter since ``fund.0010``: key, card, code, accounts, guarded debit, entry, postings, payment
+    row); elsewhere the same steps in Python (``_pay_in_python``). Both answer the same refusals, with the same messages."""
     if (
         PAY_IN_DATABASE
         and connection.vendor == "postgresql"

@@ -99,3 +99,47 @@ def test_the_same_request_waiting_on_the_first_answers_its_payment(
     assert services.credit_balance(household) == 10_000 - total_cents
     assert Payment.objects.filter(idempotency_key="twice").count() == 1
     assert ledger_check(fund.cast.territory).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between two connections: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_another_payment_waiting_on_the_first_is_refused_for_the_credit_left(
+    fund: Fund, payment_path: str
+) -> None:
+    """The household has 100 euros of credit. The first payment (60 euros) holds its account's row lock; another
+    payment of 60 euros (another key) waits for it, then reads the balance the first left and is refused for
+    credit, 40 euros left: not an error, never below zero. Without the lock taken before the balance is read, the
+    second would check the balance read before the first's commit and fail on the ledger's guard instead."""
+    household = fund.cast.household
+    request: dict[str, Any] = {
+        "store": fund.store,
+        "card": household.card_number,
+        "total_cents": 6_000,
+        "actor": None,
+    }
+    second: list[Any] = []
+
+    def other() -> None:
+        try:
+            second.append(services.pay(**request, idempotency_key="other"))
+        except Exception as exc:  # the refusal expected, or what it was instead
+            second.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = services.pay(**request, idempotency_key="first")
+        thread = threading.Thread(target=other)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while _waiting_on_me() == 0 and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert thread.is_alive(), second  # it waits for this transaction
+    thread.join(20)
+    assert first.created and first.remaining_credit_cents == 4_000
+    [result] = second
+    assert isinstance(result, Conflict), result
+    assert result.extra == {"remaining_credit_cents": 4_000}
+    assert services.credit_balance(household) == 4_000
+    assert Payment.objects.filter(household=household).count() == 1
+    assert ledger_check(fund.cast.territory).ok
