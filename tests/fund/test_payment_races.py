@@ -55,6 +55,32 @@ def _waiting_on_me() -> int:
         return int(cursor.fetchone()[0])
 
 
+def _second_waiting_on_the_first(first_key: str, second_key: str, **request: Any) -> tuple[Any, Any]:
+    """The first payment made and its transaction kept open while the second, from another connection, provably
+    waits on its row lock; then the first commits. Both outcomes (the second's may be the error it raised)."""
+    second: list[Any] = []
+
+    def pay_second() -> None:
+        try:
+            second.append(services.pay(**request, idempotency_key=second_key))
+        except Exception as exc:  # reported by the caller, with what it was
+            second.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = services.pay(**request, idempotency_key=first_key)
+        thread = threading.Thread(target=pay_second)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while _waiting_on_me() == 0 and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert thread.is_alive(), second  # it waits for this transaction
+    thread.join(20)
+    [result] = second
+    return first, result
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between two connections: PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("total_cents", [6_000, 1_000], ids=["credit-spent-by-the-first", "credit-left"])
@@ -65,34 +91,10 @@ def test_the_same_request_waiting_on_the_first_answers_its_payment(
     request again (same key, same card, same amount) waits for it, then answers the payment the first recorded,
     whether the credit left would pay it again (1,000) or not (6,000): debited once, never refused."""
     household = fund.cast.household
-    request: dict[str, Any] = {
-        "store": fund.store,
-        "card": household.card_number,
-        "total_cents": total_cents,
-        "idempotency_key": "twice",
-        "actor": None,
-    }
-    second: list[Any] = []
-
-    def again() -> None:
-        try:
-            second.append(services.pay(**request))
-        except Exception as exc:  # reported below, with what it was
-            second.append(exc)
-        finally:
-            connections.close_all()
-
-    with transaction.atomic():
-        first = services.pay(**request)
-        thread = threading.Thread(target=again)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while _waiting_on_me() == 0 and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert thread.is_alive(), second  # it waits for this transaction
-    thread.join(20)
+    first, result = _second_waiting_on_the_first(
+        "twice", "twice", store=fund.store, card=household.card_number, total_cents=total_cents, actor=None
+    )
     assert first.created and first.remaining_credit_cents == 10_000 - total_cents
-    [result] = second
     assert isinstance(result, services.PaymentResult), result
     assert not result.created and result.payment.pk == first.payment.pk
     assert result.remaining_credit_cents == 10_000 - total_cents
@@ -111,33 +113,10 @@ def test_another_payment_waiting_on_the_first_is_refused_for_the_credit_left(
     credit, 40 euros left: not an error, never below zero. Without the lock taken before the balance is read, the
     second would check the balance read before the first's commit and fail on the ledger's guard instead."""
     household = fund.cast.household
-    request: dict[str, Any] = {
-        "store": fund.store,
-        "card": household.card_number,
-        "total_cents": 6_000,
-        "actor": None,
-    }
-    second: list[Any] = []
-
-    def other() -> None:
-        try:
-            second.append(services.pay(**request, idempotency_key="other"))
-        except Exception as exc:  # the refusal expected, or what it was instead
-            second.append(exc)
-        finally:
-            connections.close_all()
-
-    with transaction.atomic():
-        first = services.pay(**request, idempotency_key="first")
-        thread = threading.Thread(target=other)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while _waiting_on_me() == 0 and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert thread.is_alive(), second  # it waits for this transaction
-    thread.join(20)
+    first, result = _second_waiting_on_the_first(
+        "first", "other", store=fund.store, card=household.card_number, total_cents=6_000, actor=None
+    )
     assert first.created and first.remaining_credit_cents == 4_000
-    [result] = second
     assert isinstance(result, Conflict), result
     assert result.extra == {"remaining_credit_cents": 4_000}
     assert services.credit_balance(household) == 4_000
