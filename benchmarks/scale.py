@@ -141,6 +141,18 @@ def _step(label: str, started: float) -> float:
     return now
 
 
+# The cooperation side, each in its own module: ``MARK`` (the audit action that says it is grown),
+# ``grow(territory, households, months)`` (its people, places and a year of history in the fund's territory, the
+# ledger kept true) and ``pages(grown)`` (its roles' main pages, as ``pages`` lists them).
+COOPERATION: tuple[str, ...] = ()
+
+
+def cooperation() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in COOPERATION]
+
+
 def grow(households: int, months: int, payments: int) -> Grown:
     """The territory ``scale-<N>``, grown once (a finished one is found again by its marker audit line)."""
     from grenier.core.models import AuditEvent, Territory, User
@@ -156,6 +168,13 @@ def grow(households: int, months: int, payments: int) -> Grown:
             raise SystemExit(f"{slug} exists but was not finished: run again with --rebuild.")
         _grow(slug, households, months, payments)
     territory = Territory.objects.get(slug=slug)
+    for module in cooperation():
+        # Each grown once, after the fund's history, so a territory grown before gets them on its next run.
+        if not AuditEvent.objects.filter(territory=territory, action=module.MARK).exists():
+            started = time.perf_counter()
+            module.grow(territory, households, months)
+            AuditEvent.objects.create(territory=territory, actor=None, action=module.MARK, subject=slug)
+            _step(module.MARK, started)
     users = {u.email.split("@")[0]: u for u in User.objects.filter(email__endswith=f"@{slug}.bench")}
     from grenier.governance.models import Proposal
 
@@ -538,7 +557,7 @@ def pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
             f"/t/{slug}/votes/{grown.proposal_id}/",
         ),
         (f"coordinator's home {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/"),
-    ]
+    ] + [page for module in cooperation() for page in module.pages(grown)]
 
 
 AFTER_A_CHANGE = "after a change"
