@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from grenier.core.models import Household, Territory
@@ -262,10 +262,32 @@ def settlements_of(territory: Territory, month: date | None = None) -> QuerySet[
     return rows.order_by("-month", "store__name")
 
 
+ACTIVITY_DAYS = 365  # the stores page counts the payments of the last year
+
+
 def stores_with_activity(territory: Territory) -> QuerySet[Store]:
+    """The territory's stores, each with the payments it took over the last ``ACTIVITY_DAYS`` days (summed from
+    its kept hours, ``StoreHour``: a year of one store is at most 8,760 rows, whatever the number of payments) and
+    what the fund owes it (its settlements due). One subquery each: joined together, the payments and the
+    settlements would multiply each other's rows."""
+    since = timezone.now() - timedelta(days=ACTIVITY_DAYS)
+    hours = (
+        StoreHour.objects.filter(store=OuterRef("pk"), hour__gte=since)
+        .order_by()
+        .values("store")
+        .annotate(total=Sum("payments"))
+        .values("total")
+    )
+    due = (
+        Settlement.objects.filter(store=OuterRef("pk"), status=SettlementStatus.DUE)
+        .order_by()
+        .values("store")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
     return Store.objects.filter(territory=territory).annotate(
-        payments_count=Count("payments"),
-        due_cents=Sum("settlements__amount_cents", filter=Q(settlements__status=SettlementStatus.DUE)),
+        payments_count=Coalesce(Subquery(hours, output_field=BigIntegerField()), 0),
+        due_cents=Subquery(due, output_field=BigIntegerField()),
     )
 
 
