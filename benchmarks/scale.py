@@ -527,37 +527,93 @@ class Timing:
 
 def pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
     slug = grown.slug
+    return (
+        [
+            ("fund dashboard", "coordinator", grown.coordinator, f"/t/{slug}/fund/"),
+            ("funder's dashboard", "funder", grown.funder, f"/t/{slug}/fund/"),
+            ("funder's home", "funder", grown.funder, f"/t/{slug}/"),
+            ("projection", "coordinator", grown.coordinator, f"/t/{slug}/fund/projection/"),
+            ("open vote on a rule", "committee", grown.committee, f"/t/{slug}/votes/{grown.proposal_id}/"),
+            ("coordinator's home", "coordinator", grown.coordinator, f"/t/{slug}/"),
+            ("households list", "coordinator", grown.coordinator, f"/t/{slug}/households/"),
+            ("monthly runs", "coordinator", grown.coordinator, f"/t/{slug}/fund/runs/"),
+            ("settlements", "coordinator", grown.coordinator, f"/t/{slug}/fund/settlements/"),
+            ("till", "cashier", grown.cashier, f"/t/{slug}/till/"),
+            ("member's statement", "member", grown.member, f"/t/{slug}/my-credit/"),
+            # The indicators (issue 19): the year so far, and this month, as a coordinator and a funder read them.
+            ("indicators (year)", "coordinator", grown.coordinator, f"/t/{slug}/reports/"),
+            ("indicators (year)", "funder", grown.funder, f"/t/{slug}/reports/"),
+            (
+                "indicators (month)",
+                "coordinator",
+                grown.coordinator,
+                f"/t/{slug}/reports/?period={_this_month()}",
+            ),
+            # The same pages, a household having changed before each load (see _change_a_household).
+            (f"projection {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/fund/projection/"),
+            (
+                f"open vote {AFTER_A_CHANGE}",
+                "committee",
+                grown.committee,
+                f"/t/{slug}/votes/{grown.proposal_id}/",
+            ),
+            (f"coordinator's home {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/"),
+        ]
+        + more_pages(grown)
+        + [page for module in cooperation() for page in module.pages(grown)]
+    )
+
+
+def more_pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
+    """The other pages of the fund's, the households' and the committee's roles: a household's page (the one with
+    the most payments), the stores, the grants, a receipt, the votes, the decisions, the bodies, an indicator's
+    page, and the homes of the member and the cashier."""
+    from django.db.models import Count
+
+    from grenier.core.models import Household
+    from grenier.fund.models import Payment
+
+    slug = grown.slug
+    busiest = (
+        Payment.objects.filter(territory__slug=slug)
+        .values("household")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("household", flat=True)[:1]
+        .get()
+    )
+    member_household = (
+        Household.objects.filter(territory__slug=slug, persons__user=grown.member)
+        .values_list("pk", flat=True)[:1]
+        .get()
+    )
+    receipt = (
+        Payment.objects.filter(territory__slug=slug, store__cashiers=grown.cashier)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:1]
+        .get()
+    )
     return [
-        ("fund dashboard", "coordinator", grown.coordinator, f"/t/{slug}/fund/"),
-        ("funder's dashboard", "funder", grown.funder, f"/t/{slug}/fund/"),
-        ("funder's home", "funder", grown.funder, f"/t/{slug}/"),
-        ("projection", "coordinator", grown.coordinator, f"/t/{slug}/fund/projection/"),
-        ("open vote on a rule", "committee", grown.committee, f"/t/{slug}/votes/{grown.proposal_id}/"),
-        ("coordinator's home", "coordinator", grown.coordinator, f"/t/{slug}/"),
-        ("households list", "coordinator", grown.coordinator, f"/t/{slug}/households/"),
-        ("monthly runs", "coordinator", grown.coordinator, f"/t/{slug}/fund/runs/"),
-        ("settlements", "coordinator", grown.coordinator, f"/t/{slug}/fund/settlements/"),
-        ("till", "cashier", grown.cashier, f"/t/{slug}/till/"),
-        ("member's statement", "member", grown.member, f"/t/{slug}/my-credit/"),
-        # The indicators (issue 19): the year so far, and this month, as a coordinator and a funder read them.
-        ("indicators (year)", "coordinator", grown.coordinator, f"/t/{slug}/reports/"),
-        ("indicators (year)", "funder", grown.funder, f"/t/{slug}/reports/"),
+        ("household's page", "coordinator", grown.coordinator, f"/t/{slug}/households/{busiest}/"),
+        ("member's household", "coordinator", grown.coordinator, f"/t/{slug}/households/{member_household}/"),
+        ("my household", "member", grown.member, f"/t/{slug}/my-household/"),
+        ("member's home", "member", grown.member, f"/t/{slug}/"),
+        ("my contribution", "member", grown.member, f"/t/{slug}/my-credit/contribution/"),
+        ("cashier's home", "cashier", grown.cashier, f"/t/{slug}/"),
+        ("receipt", "cashier", grown.cashier, f"/t/{slug}/till/payments/{receipt}/"),
+        ("stores", "coordinator", grown.coordinator, f"/t/{slug}/fund/stores/"),
+        ("grants", "funder", grown.funder, f"/t/{slug}/fund/grants/"),
+        ("referrals", "coordinator", grown.coordinator, f"/t/{slug}/fund/referrals/"),
+        ("votes", "committee", grown.committee, f"/t/{slug}/votes/"),
+        ("decisions", "committee", grown.committee, f"/t/{slug}/votes/decisions/"),
+        ("bodies", "committee", grown.committee, f"/t/{slug}/votes/bodies/"),
         (
-            "indicators (month)",
+            "indicator: households reached",
             "coordinator",
             grown.coordinator,
-            f"/t/{slug}/reports/?period={_this_month()}",
+            f"/t/{slug}/reports/indicators/households_reached/",
         ),
-        # The same pages, a household having changed before each load (see _change_a_household).
-        (f"projection {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/fund/projection/"),
-        (
-            f"open vote {AFTER_A_CHANGE}",
-            "committee",
-            grown.committee,
-            f"/t/{slug}/votes/{grown.proposal_id}/",
-        ),
-        (f"coordinator's home {AFTER_A_CHANGE}", "coordinator", grown.coordinator, f"/t/{slug}/"),
-    ] + [page for module in cooperation() for page in module.pages(grown)]
+    ]
 
 
 AFTER_A_CHANGE = "after a change"
