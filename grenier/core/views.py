@@ -50,7 +50,10 @@ def territory_page(
                 check(request.user, territory)
             request.territory = territory  # type: ignore[attr-defined]
             request.nav_current = nav  # type: ignore[attr-defined]
-            request.session["territory"] = territory.slug
+            if request.session.get("territory") != territory.slug:
+                # Written when it changes only: a session saved at every page is a database write (and on SQLite
+                # the write lock) for every page anyone opens.
+                request.session["territory"] = territory.slug
             return view(request, territory, *args, **kwargs)
 
         return wrapper

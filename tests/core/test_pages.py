@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grenier.core.models import Household
@@ -107,6 +109,32 @@ def test_a_person_with_two_territories_can_switch(cast: Cast, login: Callable[..
     assert 'name="territory"' in page and "Ailleurs" in page
     client.post(reverse("switch_territory"), {"territory": "ailleurs"})
     assert client.get("/")["Location"] == reverse("territory_home", args=["ailleurs"])
+
+
+def test_a_page_writes_the_current_territory_only_when_it_changes(
+    cast: Cast, login: Callable[..., Client]
+) -> None:
+    """The territory a person was last in is kept in the session; saved at every page, it was a database write
+    (and SQLite's write lock) for every page anyone opened."""
+    from grenier.core import services
+    from grenier.core.models import Role
+
+    coordinator = cast["coordinator"]
+    services.role_grant(user=coordinator, territory=cast.elsewhere, role=Role.FUNDER)
+    client = login(coordinator)
+
+    def session_writes(slug: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("territory_home", args=[slug])).status_code == 200
+        return sum('"django_session"' in q["sql"] and not q["sql"].startswith("SELECT") for q in captured)
+
+    assert session_writes("vallee") == 1  # the first page in a territory records it
+    assert session_writes("vallee") == 0
+    assert session_writes("vallee") == 0
+    assert session_writes("ailleurs") == 1  # another territory's page: recorded
+    assert client.get("/")["Location"] == reverse("territory_home", args=["ailleurs"])
+    assert session_writes("vallee") == 1
+    assert client.get("/")["Location"] == reverse("territory_home", args=["vallee"])
 
 
 @pytest.mark.parametrize("who", ["committee", "funder", "cashier", "producer", "kitchen", "social_worker"])
