@@ -4,6 +4,7 @@ basket. (Other referrals, to the common fund for one, are their own app's provid
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -32,10 +33,7 @@ def baskets_actions(request: HttpRequest, territory: Territory) -> list[NextActi
             primary=True,
         )
     )
-    referrals = Referral.objects.filter(
-        territory=territory, social_worker_id=request.user.pk, status=ReferralStatus.OPEN
-    ).select_related("household")
-    waiting = sum(1 for referral in referrals if selectors.referral_status(referral) == "member")
+    waiting = waiting_referrals(territory, request.user.pk)
     label = (
         ngettext(
             "My referrals: %(count)s household waits for a basket",
@@ -48,6 +46,27 @@ def baskets_actions(request: HttpRequest, territory: Territory) -> list[NextActi
     )
     actions.append(NextAction(label, reverse("baskets_referrals", args=[territory.slug])))
     return actions
+
+
+def waiting_referrals(territory: Territory, social_worker_id: int | None) -> int:
+    """How many of the social worker's open referrals wait for a basket (``selectors.referral_status`` says
+    ``member``: the household still in the territory, no basket ever taken at that garden), in one query."""
+    return (
+        Referral.objects.filter(
+            territory=territory,
+            social_worker_id=social_worker_id,
+            status=ReferralStatus.OPEN,
+            household__left_on__isnull=True,
+        )
+        .exclude(
+            Exists(
+                Subscription.objects.filter(
+                    household_id=OuterRef("household_id"), offer__garden_id=OuterRef("garden_id")
+                )
+            )
+        )
+        .count()
+    )
 
 
 def _next_baskets(request: HttpRequest, territory: Territory) -> list[NextAction]:
