@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from grenier.baskets import accounts
@@ -403,24 +402,24 @@ def statement(funder: Funder, start: date, end: date) -> Statement:
         .order_by("garden__name", "priority", "id")
     ):
         fundings = LineFunding.objects.filter(agreement=agreement, line__on__gte=start, line__on__lte=end)
-        totals = fundings.aggregate(n=Count("id"), cents=Sum("amount_cents"))
-        by_month = [
-            (row["month"].date() if hasattr(row["month"], "date") else row["month"], row["n"], row["cents"])
-            for row in fundings.annotate(month=TruncMonth("line__on"))
-            .values("month")
-            .annotate(n=Count("id"), cents=Sum("amount_cents"))
-            .order_by("month")
-        ]
         by_day = list(
             fundings.values_list("line__on", "line__sheet__pickup_point__name")
             .annotate(n=Count("id"), cents=Sum("amount_cents"))
             .order_by("line__on", "line__sheet__pickup_point__name")
         )
+        # The months and the totals summed from the days (one query, not three: truncating each line's day to its
+        # month is a Python function per row on SQLite, 23 ms an agreement at 3,400 baskets).
+        months: dict[date, list[int]] = {}
+        for day, _point, n, cents in by_day:
+            month = months.setdefault(day.replace(day=1), [0, 0])
+            month[0] += n
+            month[1] += cents
+        by_month = [(month, n, cents) for month, (n, cents) in sorted(months.items())]
         rows.append(
             AgreementStatement(
                 agreement=agreement,
-                baskets=totals["n"] or 0,
-                funded_cents=totals["cents"] or 0,
+                baskets=sum(n for _month, n, _cents in by_month),
+                funded_cents=sum(cents for _month, _n, cents in by_month),
                 by_month=by_month,
                 by_day=by_day,
                 paid_cents=dues[agreement.pk].paid_cents,
@@ -547,9 +546,13 @@ def year_report(territory: Territory, year: int, funders: QuerySet[Funder] | Non
         baskets_ahead=ahead["n"] or 0,
         ahead_funded_cents=ahead["cents"] or 0,
     )
+    # The year's local days as a range of instants (casting each payment's instant to its local day is a Python
+    # function per row on SQLite).
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
     report.members_paid_cents = (
         MemberPayment.objects.filter(
-            garden__territory=territory, created_at__date__gte=start, created_at__date__lte=end
+            garden__territory=territory, created_at__gte=since, created_at__lt=until
         ).aggregate(total=Sum("amount_cents"))["total"]
         or 0
     )
