@@ -3,6 +3,7 @@ producer and what they were paid, pickup lists, a household's receipt."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet, Sum
@@ -176,19 +177,23 @@ class Receipt:
 
 def receipt(order: Order) -> Receipt:
     lines = list(order.lines.select_related("cycle_product", "cycle_product__producer"))
+    payments = list(order.payments.order_by("created_at"))
+    return _receipt(order, lines, payments, Pickup.objects.filter(order=order).exists())
+
+
+def _receipt(order: Order, lines: list[OrderLine], payments: list[OrderPayment], collected: bool) -> Receipt:
     if order.due_cents is not None:
         full, due = order.full_cents or 0, order.due_cents
     else:
         full = sum(line.quantity * line.cycle_product.price_cents for line in lines)
         due = rules.tier_amount(full, order.tier_percent)
-    payments = list(order.payments.order_by("created_at"))
     return Receipt(
         order=order,
         lines=lines,
         full_cents=full,
         due_cents=due,
         paid_cents=sum(p.amount_cents for p in payments),
-        collected=Pickup.objects.filter(order=order).exists(),
+        collected=collected,
         payments=payments,
     )
 
@@ -201,12 +206,24 @@ def empty_orders(cycle: OrderCycle) -> int:
 
 
 def pickup_list(cycle: OrderCycle) -> list[Receipt]:
-    orders = (
+    """Each placed order's receipt, read in four queries whatever the number of orders (the lines, payments and
+    pickups of the cycle's orders each in one, then shared out)."""
+    orders = list(
         Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED)
         .select_related("household")
         .order_by("household__name", "pk")
     )
-    return [r for r in (receipt(order) for order in orders) if r.has_something]
+    lines: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED).select_related(
+        "cycle_product", "cycle_product__producer"
+    ):
+        lines[line.order_id].append(line)
+    payments: dict[int, list[OrderPayment]] = defaultdict(list)
+    for payment in OrderPayment.objects.filter(order__cycle=cycle).order_by("created_at"):
+        payments[payment.order_id].append(payment)
+    collected = set(Pickup.objects.filter(order__cycle=cycle).values_list("order_id", flat=True))
+    receipts = (_receipt(o, lines[o.pk], payments[o.pk], o.pk in collected) for o in orders)
+    return [r for r in receipts if r.has_something]
 
 
 def open_cycles(groups: QuerySet[BuyingGroup]) -> QuerySet[OrderCycle]:

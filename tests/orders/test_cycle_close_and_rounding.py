@@ -9,6 +9,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -269,6 +271,42 @@ def test_a_household_left_with_nothing_after_rounding_is_not_on_the_pickup_list(
     assert f'id="order-{nothing.pk}"' not in page and 'id="nothing-to-collect"' in page
     text = client.get(reverse("orders_pickup_csv", args=[g.cast.territory.slug, cycle.pk])).content.decode()
     assert g.cast.household.display_name not in text
+
+
+def _pickup_queries(cycle: OrderCycle) -> tuple[int, list[selectors.Receipt]]:
+    with CaptureQueriesContext(connection) as captured:
+        receipts = selectors.pickup_list(cycle)
+    return len(captured.captured_queries), receipts
+
+
+def test_the_pickup_list_reads_as_many_queries_for_two_orders_as_for_one_each_as_its_receipt(
+    groups: Groups,
+) -> None:
+    g = groups
+    one = open_cycle(g, "One")
+    _place(g, one, g.cast.household, "a", 0, bread=1)
+    two = open_cycle(g, "Two")
+    paid = _place(g, two, g.cast.household, "b", 0, bread=2, honey=1)
+    _place(g, two, g.cast.other_household, "c", 1, bread=1)
+    for cycle in (one, two):
+        services.cycle_close(cycle=cycle, actor=None, early=True)
+    paid.refresh_from_db()
+    services.payment_record(order=paid, method="cash", amount_cents=500, idempotency_key="p", actor=None)
+    services.pickup_set(order=paid, collected=True, actor=None)
+    queries_one, _receipts = _pickup_queries(one)
+    queries_two, receipts = _pickup_queries(two)
+    assert queries_two == queries_one  # not one query per order (the list of a 300-household group)
+    assert len(receipts) == 2
+    for got in receipts:
+        alone = selectors.receipt(got.order)
+        assert (got.lines, got.payments, got.collected) == (alone.lines, alone.payments, alone.collected)
+        assert (got.full_cents, got.due_cents, got.paid_cents) == (
+            alone.full_cents,
+            alone.due_cents,
+            alone.paid_cents,
+        )
+    assert [r.collected for r in receipts if r.order.pk == paid.pk] == [True]
+    assert [r.paid_cents for r in receipts if r.order.pk == paid.pk] == [500]
 
 
 def test_the_referral_box_of_a_member_has_a_visible_label(groups: Groups, login) -> None:
