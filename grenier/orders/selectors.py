@@ -41,7 +41,9 @@ class CycleFigures:
         return max(0, -self.pot_after_cents)
 
 
-def cycle_figures(cycle: OrderCycle) -> CycleFigures:
+def cycle_figures(cycle: OrderCycle, plan: services.ClosePlan | None = None) -> CycleFigures:
+    """The cycle's figures; ``plan``, the open cycle's ``close_plan`` when the caller already has it (a page showing
+    both reads the cycle's lines once)."""
     placed = Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED)
     covers = int(cycle.covers.aggregate(total=Sum("amount_cents"))["total"] or 0)
     pot_now = services.pot_balance(cycle.group)
@@ -58,7 +60,8 @@ def cycle_figures(cycle: OrderCycle) -> CycleFigures:
             pot_after_cents=pot_now,
             covers_cents=covers,
         )
-    plan = services.close_plan(cycle)  # the same computation as the close: rounding to cases included
+    if plan is None:
+        plan = services.close_plan(cycle)  # the same computation as the close: rounding to cases included
     full = sum(plan.fulls.values())
     due = sum(plan.dues.values())
     return CycleFigures(

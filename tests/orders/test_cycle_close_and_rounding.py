@@ -395,3 +395,30 @@ def test_the_demo_names_its_cycles_by_the_month_in_words() -> None:
     for language in ("fr", "en"):  # the demo's French names, whatever language is active
         with translation.override(language):
             assert _cycle_name(date(2026, 12, 1)) == "Commande de décembre 2026"
+
+
+def test_an_open_cycle_s_page_and_its_close_step_compute_the_close_once(
+    groups: Groups, login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = groups
+    _place(g, g.cycle, g.cast.household, "a", 0, bread=2, honey=1)
+    planned = []
+    real = services.close_plan
+
+    def counted(cycle: OrderCycle) -> services.ClosePlan:
+        planned.append(cycle.pk)
+        return real(cycle)
+
+    monkeypatch.setattr(services, "close_plan", counted)
+    client = login(g.cast["coordinator"])
+    slug = g.cast.territory.slug
+    for url in (
+        reverse("orders_cycle", args=[slug, g.cycle.pk]),
+        reverse("orders_close", args=[slug, g.cycle.pk]),
+    ):
+        planned.clear()
+        page = client.get(url)
+        assert page.status_code == 200
+        assert planned == [g.cycle.pk]  # the figures and the plan share one reading of the cycle's lines
+        figures = page.context["figures"]
+        assert figures.full_cents == 2 * 400 + 1_000 and figures.orders == 1

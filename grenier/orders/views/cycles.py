@@ -55,8 +55,8 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
     elif request.method == "POST":
         raise PermissionDenied(_("This cycle does not take orders from you now."))
     funders = list(Funder.objects.filter(territory=territory))
-    figures = selectors.cycle_figures(cycle)
     plan = services.close_plan(cycle) if not cycle.is_closed else None
+    figures = selectors.cycle_figures(cycle, plan)
     plans = {p.product.pk: p for p in plan.products} if plan else {}
     context = {
         "territory": territory,
@@ -211,7 +211,7 @@ def cycle_close(request: HttpRequest, territory: Territory, cycle_id: int) -> Ht
             "group": cycle.group,
             "plan": plan,
             "products": [p for p in plan.products if p.ordered],
-            "figures": selectors.cycle_figures(cycle),
+            "figures": selectors.cycle_figures(cycle, plan),
             "early": early,
             "form": form,
             "error_summary": _error_summary(form) if request.method == "POST" else [],
