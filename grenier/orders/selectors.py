@@ -282,8 +282,35 @@ def producer_payouts(cycle: OrderCycle, producer: Producer) -> PayoutRow:
     )
 
 
+def payout_rows(cycles: list[OrderCycle], producers: list[Producer]) -> dict[tuple[int, int], PayoutRow]:
+    """``producer_payouts`` of each closed cycle and producer, keyed (cycle id, producer id), in two queries
+    whatever their number (a producer's home lists its last 20 cycles)."""
+    closed = {c.pk: c for c in cycles if c.closed_at is not None}
+    farms = {p.pk: p for p in producers}
+    rows = {(c, f): PayoutRow(closed[c], farms[f], 0, []) for c in closed for f in farms}
+    if not rows:
+        return rows
+    owed = OrderLine.objects.filter(
+        order__cycle_id__in=list(closed),
+        order__status=OrderStatus.PLACED,
+        cycle_product__producer_id__in=list(farms),
+        final_quantity__isnull=False,
+    ).values_list(
+        "order__cycle_id", "cycle_product__producer_id", "final_quantity", "cycle_product__price_cents"
+    )
+    for cycle_id, producer_id, quantity, price in owed:
+        rows[(cycle_id, producer_id)].owed_cents += (quantity or 0) * price
+    for payout in ProducerPayout.objects.filter(
+        cycle_id__in=list(closed), producer_id__in=list(farms)
+    ).order_by("created_at", "pk"):
+        rows[(payout.cycle_id, payout.producer_id)].payouts.append(payout)
+    return rows
+
+
 def cycle_payouts(cycle: OrderCycle) -> list[PayoutRow]:
     """One row per producer of a closed cycle (nothing while it is open)."""
     if cycle.closed_at is None:
         return []
-    return [producer_payouts(cycle, producer) for producer in cycle_producers(cycle)]
+    producers = cycle_producers(cycle)
+    rows = payout_rows([cycle], producers)
+    return [rows[(cycle.pk, producer.pk)] for producer in producers]

@@ -422,3 +422,46 @@ def test_an_open_cycle_s_page_and_its_close_step_compute_the_close_once(
         assert planned == [g.cycle.pk]  # the figures and the plan share one reading of the cycle's lines
         figures = page.context["figures"]
         assert figures.full_cents == 2 * 400 + 1_000 and figures.orders == 1
+
+
+def test_the_payouts_of_many_cycles_are_read_in_as_many_queries_as_of_one_each_as_producer_payouts(
+    groups: Groups,
+) -> None:
+    g = groups
+    cycles = []
+    for number, name in enumerate(("Paid", "Half paid", "Unpaid")):
+        cycle = open_cycle(g, name)
+        _place(g, cycle, g.cast.household, f"o{number}", 0, bread=number + 1, honey=1)
+        services.cycle_close(cycle=cycle, actor=None, early=True)
+        cycle.refresh_from_db()
+        cycles.append(cycle)
+    services.producer_pay(
+        cycle=cycles[0], producer=g.fournil, amount_cents=400, idempotency_key="a", actor=None
+    )
+    services.producer_pay(
+        cycle=cycles[1], producer=g.fournil, amount_cents=300, idempotency_key="b", actor=None
+    )
+    services.producer_pay(
+        cycle=cycles[1], producer=g.rucher, amount_cents=1_000, idempotency_key="c", actor=None
+    )
+    farms = [g.fournil, g.rucher]
+    counts = []
+    for some in (cycles[:1], [*cycles, g.cycle]):  # the open cycle has no row
+        with CaptureQueriesContext(connection) as captured:
+            rows = selectors.payout_rows(some, farms)
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1] == 2
+    assert set(rows) == {(c.pk, f.pk) for c in cycles for f in farms}
+    for cycle in cycles:
+        for farm in farms:
+            alone = selectors.producer_payouts(cycle, farm)
+            got = rows[(cycle.pk, farm.pk)]
+            assert (got.owed_cents, got.payouts, got.paid_cents) == (
+                alone.owed_cents,
+                alone.payouts,
+                alone.paid_cents,
+            )
+    assert rows[(cycles[1].pk, g.fournil.pk)].left_cents == 2 * 400 - 300
+    assert [row.producer for row in selectors.cycle_payouts(cycles[1])] == selectors.cycle_producers(
+        cycles[1]
+    )

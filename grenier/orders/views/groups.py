@@ -77,14 +77,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             .select_related("group")
             .order_by("-closes_at")[:20]
         )
-    farm_paid = {
-        (row.cycle.pk, row.producer.pk): row
-        for c in farm_cycles
-        if c.closed_at is not None
-        for f in farms
-        for row in [selectors.producer_payouts(c, f)]
-        if row.owed_cents
-    }
+    farm_paid = {key: row for key, row in selectors.payout_rows(farm_cycles, farms).items() if row.owed_cents}
     return render(
         request,
         "orders/home.html",
