@@ -3,14 +3,14 @@ in the fund's territory of N households, a year of monthly order cycles, and the
 
 Sizes, for N households (figures of the territory's people and groups, not of any real one):
 
-* **3 % of the active households** are members of a buying group (3,000 at N = 100,000, 300 at 10,000, 60 at
-  2,000): the seeds speak of a programme run "on its 4 buying groups" in one town (Paniers de Thau, Gourmands
-  engagés), open to every household at its tier; a few percent of a territory's households is what such groups
-  reach once they exist in each neighbourhood.
+* **3 % of the households that have not left** are members of a buying group (about 2,900 at N = 100,000, 291 at
+  10,000, 58 at 2,000): the seeds speak of a programme run "on its 4 buying groups" in one town (Paniers de Thau,
+  Gourmands engagés), open to every household at its tier; a few percent of a territory's households is what such
+  groups reach once they exist in each neighbourhood.
 * **one group per 4,000 households, at least 4** (25 at N = 100,000), each with its pickup point and 5 or 6 of the
   12 farms of ``grenier.orders.demo.FARMS`` (the demo's invented catalogues, 28 products); the first group is the
-  big one, three times the others' size (333 households at N = 100,000, 150 at 10,000): its pages are the ones timed.
-  Every other group rounds its products to whole cases at the close, as the demo does.
+  big one, three times the others' size (about 320 households at N = 100,000, 146 at 10,000): its pages are the
+  ones timed. Every other group rounds its products to whole cases at the close, as the demo does.
 * tiers 70 / 100 / 130 % chosen by 35 / 40 / 25 % of the members (more households at the solidarity tier than at
   the support tier: the pot drains and a funder covers it), one member in ten at the solidarity tier set by a
   referral.
@@ -27,8 +27,8 @@ Sizes, for N households (figures of the territory's people and groups, not of an
 
 Everything is written through the real services (``grenier.orders.services``), the clock set by ``time_machine`` to
 the moment each thing happens (orders during the cycle's week, the close at its time, payments and pickups on the
-delivery day): a year is about 2,200 orders at N = 10,000 and 22,000 at N = 100,000. No money moves outside the
-services, so ``ledger_check`` holds.
+delivery day): a year is 2,128 orders (7,216 lines, 1,916 payments, 220 payouts) at N = 10,000, grown in about
+3 minutes, ten times as many at N = 100,000. No money moves outside the services, so ``ledger_check`` holds.
 """
 
 from __future__ import annotations
