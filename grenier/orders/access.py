@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from grenier.baskets.models import Referral, ReferralStatus
 from grenier.core import permissions
 from grenier.core.errors import Forbidden, NotFound
-from grenier.core.models import Household, Territory
+from grenier.core.models import Household, HouseholdPerson, Territory
 from grenier.core.permissions import Action
 from grenier.orders.models import BuyingGroup, Order, OrderCycle
 from grenier.supply.models import Producer
@@ -50,9 +50,11 @@ def my_households(user: AnyUser, territory: Territory) -> QuerySet[Household]:
     """The active households ``user`` is a person of, when its roles let it order for them."""
     if not permissions.can(user, territory, Action.ORDERS_OWN):
         return Household.objects.none()
-    return Household.objects.filter(
-        territory=territory, persons__user_id=_uid(user), left_on__isnull=True
-    ).distinct()
+    # From the person's rows (its user's index), not by a join from the households: SQLite's planner reads every
+    # active household of the territory for the join (its statistics see the mostly empty ``user_id`` as useless),
+    # 10 ms at 10,000 households and three times on a member's home.
+    persons = HouseholdPerson.objects.filter(user_id=_uid(user)).values("household_id")
+    return Household.objects.filter(pk__in=persons, territory=territory, left_on__isnull=True)
 
 
 def member_groups(user: AnyUser, territory: Territory) -> QuerySet[BuyingGroup]:

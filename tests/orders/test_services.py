@@ -3,7 +3,7 @@ funder covers), closed cycles never change, case rounding, idempotent orders and
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -305,3 +305,32 @@ def test_close_due_closes_what_is_due_and_says_why_it_refuses(
     assert "NOT CLOSED" in out and f"#{other.pk}" in out
     call_command("orders", "cycle", "--group", str(g.group.pk))
     assert "Short" in capsys.readouterr().out
+
+
+def test_a_member_s_households_are_found_from_its_person_not_by_reading_the_territory_s_households(
+    groups: Groups,
+) -> None:
+    from grenier.core.models import Household, HouseholdPerson
+    from grenier.orders import access
+
+    g = groups
+    territory = g.cast.territory
+    many = Household.objects.bulk_create(
+        Household(
+            territory=territory, name=f"Foyer {n:04d}", card_number=f"99{n:010d}", joined_on=date(2025, 1, 1)
+        )
+        for n in range(300)
+    )
+    HouseholdPerson.objects.bulk_create(HouseholdPerson(household=h, first_name="P") for h in many)
+    mine = access.my_households(g.cast["member"], territory)
+    assert list(mine) == [g.cast.household]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE"
+        )  # statistics: most persons have no user (the index on user_id looks useless)
+        sql, params = mine.query.sql_with_params()
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " / ".join(row[-1] for row in cursor.fetchall())
+    assert "user_id" in plan and "(territory_id=? AND left_on=?)" not in plan, plan
