@@ -21,9 +21,10 @@ Sizes, for N households (figures of the territory's people and groups, not of an
 * the group's start endowed by a cover of the public funder (``funder@`` is one of its people), 50 EUR per ten
   members, and every gap of the pot at a close covered by it (``cover_record``), as a group does before closing.
 * after each close: **every household pays** its due at the pickup (cash, cheque or transfer; in the big group, a
-  point of sale of the common fund, a third of the latest cycle's payments in food credit through the fund's
-  ``pay``) and collects its order; in the latest closed cycle one household in ten has neither paid nor collected
-  yet. Every producer is paid what each cycle owes it a week after the delivery, but for the latest cycle's.
+  point of sale of the common fund, a third of the latest cycle's payments are in food credit through the fund's
+  ``pay``, at the growth's time: the months before are settled with the stores) and collects its order; in the
+  latest closed cycle one household in ten has neither paid nor collected yet. Every producer is paid what each
+  cycle owes it a week after the delivery, but for the latest cycle's.
 
 Everything is written through the real services (``grenier.orders.services``), the clock set by ``time_machine`` to
 the moment each thing happens (orders during the cycle's week, the close at its time, payments and pickups on the
@@ -259,7 +260,8 @@ def _cycle_closed(
         _close(cycle, funder)
     cycle.refresh_from_db()
     with _travel(_at(delivery, 18)):
-        _settle(cycle, rng, latest=latest)
+        in_credit = _settle(cycle, rng, latest=latest)
+    _pay_in_credit(in_credit)  # now: this month's credit (the months before are settled with the stores)
     if not latest:
         with _travel(_at(delivery + timedelta(days=7), 10)):
             _pay_producers(cycle)
@@ -384,9 +386,9 @@ def _close(cycle: Any, funder: Any) -> None:
         services.cycle_close(cycle=cycle, actor=None, now=cycle.closes_at)
 
 
-def _settle(cycle: Any, rng: random.Random, *, latest: bool) -> None:
-    """Each household pays its due and collects its order at the pickup (in the latest cycle one in ten not yet)."""
-    from grenier.core.errors import GrenierError
+def _settle(cycle: Any, rng: random.Random, *, latest: bool) -> list[Any]:
+    """Each household pays its due and collects its order at the pickup (in the latest cycle one in ten not yet);
+    in the big group's latest cycle a third pay in food credit: those orders are returned, to be paid now."""
     from grenier.orders import services
     from grenier.orders.models import OrderStatus, PaymentMethod
 
@@ -396,32 +398,48 @@ def _settle(cycle: Any, rng: random.Random, *, latest: bool) -> None:
         .select_related("household", "cycle__group")
         .order_by("pk")
     )
+    in_credit = []
     for number, order in enumerate(orders):
         if latest and number % 10 == 9:
             continue
         due = order.due_cents or 0
-        if due > 0:
+        if due > 0 and credit and number % 3 == 0:
+            in_credit.append(order)
+        elif due > 0:
             method = rng.choices(
                 [PaymentMethod.CASH, PaymentMethod.TRANSFER, PaymentMethod.CHEQUE], weights=[40, 35, 25]
             )[0]
-            if credit and number % 3 == 0:
-                try:  # at real time: this month's credit, through the fund's own payment
-                    services.payment_record(
-                        order=order,
-                        method=PaymentMethod.CREDIT,
-                        amount_cents=due,
-                        idempotency_key="bench-credit",
-                        actor=None,
-                    )
-                except GrenierError:
-                    pass
-                else:
-                    due = 0
-            if due:
-                services.payment_record(
-                    order=order, method=method, amount_cents=due, idempotency_key="bench-pickup", actor=None
-                )
+            services.payment_record(
+                order=order, method=method, amount_cents=due, idempotency_key="bench-pickup", actor=None
+            )
         services.pickup_set(order=order, collected=True, actor=None)
+    return in_credit
+
+
+def _pay_in_credit(orders: list[Any]) -> None:
+    """Orders paid in food credit through the fund's own payment at the group's store (in cash if it refuses)."""
+    from grenier.core.errors import GrenierError
+    from grenier.orders import services
+    from grenier.orders.models import PaymentMethod
+
+    for order in orders:
+        due = order.due_cents or 0
+        try:
+            services.payment_record(
+                order=order,
+                method=PaymentMethod.CREDIT,
+                amount_cents=due,
+                idempotency_key="bench-credit",
+                actor=None,
+            )
+        except GrenierError:
+            services.payment_record(
+                order=order,
+                method=PaymentMethod.CASH,
+                amount_cents=due,
+                idempotency_key="bench-pickup",
+                actor=None,
+            )
 
 
 def _pay_producers(cycle: Any) -> None:
