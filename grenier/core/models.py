@@ -149,7 +149,11 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["territory", "left_on"], name="core_household_active")]
+        indexes = [
+            # The active households of a territory in the order of their names: lists that show the first few
+            # hundred by name (adding a household to a buying group) read them from the index, not all sorted.
+            models.Index(fields=["territory", "left_on", "name"], name="core_household_active_by_name")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["territory", "idempotency_key"], name="core_household_created_once"
