@@ -144,7 +144,7 @@ def _step(label: str, started: float) -> float:
 # The cooperation side, each in its own module: ``MARK`` (the audit action that says it is grown),
 # ``grow(territory, households, months)`` (its people, places and a year of history in the fund's territory, the
 # ledger kept true) and ``pages(grown)`` (its roles' main pages, as ``pages`` lists them).
-COOPERATION: tuple[str, ...] = ("benchmarks.scale_bask", "benchmarks.scale_ord")
+COOPERATION: tuple[str, ...] = ("benchmarks.scale_bask", "benchmarks.scale_ord", "benchmarks.scale_sup")
 
 
 def cooperation() -> list[Any]:
