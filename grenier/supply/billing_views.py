@@ -278,6 +278,9 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     manage = _can(request, territory, Action.SUPPLY_MANAGE)
+    may_credit = manage and invoice.kind == InvoiceKind.INVOICE
+    if credit_rows is None:  # the credit note's form, on every line: only for those who may issue one
+        credit_rows = _credit_rows(invoice) if may_credit else []
     notes = list(invoice.credit_notes.order_by("number"))
     return render(
         request,
@@ -296,10 +299,10 @@ def _detail(
             "due": billing.amount_due(invoice) if invoice.kind == InvoiceKind.INVOICE else None,
             "repayments": list(invoice.advance_repayments.select_related("advance")),
             "manage": manage,
-            "may_credit": manage and invoice.kind == InvoiceKind.INVOICE,
+            "may_credit": may_credit,
             "may_pay": manage and invoice.paid_at is None,
             "credit_form": credit_form or CreditNoteForm(),
-            "credit_rows": credit_rows if credit_rows is not None else _credit_rows(invoice),
+            "credit_rows": credit_rows,
             "paid_form": PaidForm(),
             "idempotency_key": idempotency_key(request),
         },

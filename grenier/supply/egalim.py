@@ -97,12 +97,17 @@ MA_CANTINE_LABELS = {
 # --- shares ------------------------------------------------------------------------------------------------------
 
 
+# Read once: ``EgalimLabel.values`` builds its list again on every call (most of an EGalim page's time when it was
+# asked for each label of each of a year's invoice lines).
+QUALITY_LABELS = frozenset(EgalimLabel.values)
+
+
 def is_organic(labels: Iterable[str]) -> bool:
     return EgalimLabel.BIO.value in set(labels or [])
 
 
 def is_quality(labels: Iterable[str]) -> bool:
-    return bool(set(labels or []) & set(EgalimLabel.values))
+    return not QUALITY_LABELS.isdisjoint(labels or [])
 
 
 def _percent(part: int, whole: int) -> Decimal | None:

@@ -168,6 +168,18 @@ def test_who_reads_an_invoice_and_its_pdf(pial: Pial, login: Any) -> None:
     assert b"credit-form" not in kitchen_page and b"paid-form" not in kitchen_page
 
 
+def test_the_credit_notes_rows_are_built_for_the_coordinator_only(pial: Pial, login: Any) -> None:
+    """The credit note's form has a row per line (each read with its plan line): a kitchen manager, who cannot
+    issue one, does not have them built (they were half of a big invoice's page)."""
+    school = issued(pial)["school"]
+    who = people(pial)
+    coordinator = login(who["coordinator"]).get(url(pial, "supply_money_invoice", school.pk))
+    assert len(coordinator.context["credit_rows"]) == school.lines.count() > 0
+    kitchen = login(who["kitchen"]).get(url(pial, "supply_money_invoice", school.pk))
+    assert kitchen.status_code == 200 and kitchen.context["credit_rows"] == []
+    assert len(kitchen.context["lines"]) == school.lines.count()
+
+
 def test_a_credit_note_from_the_invoice_page(pial: Pial, login: Any) -> None:
     school = issued(pial)["school"]
     carrots = school.lines.get(product__name="Carottes")

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from grenier.supply import egalim
 from grenier.supply.models import (
     Distance,
+    EgalimLabel,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -203,6 +204,13 @@ def test_export_values_formatted_as_ma_cantine_reads_them(bought: Pial) -> None:
     credit = by_price["-10.00"]
     assert credit["date"] == "2026-01-12"
     assert credit["fournisseur"] == "Ferme des Saules"
+
+
+def test_quality_and_organic_labels() -> None:
+    for label in EgalimLabel.values:
+        assert egalim.is_quality([label]) and egalim.is_quality(["UNKNOWN", label])
+        assert egalim.is_organic([label]) == (label == EgalimLabel.BIO)
+    assert not egalim.is_quality([]) and not egalim.is_quality(["UNKNOWN"]) and not egalim.is_quality(None)  # type: ignore[arg-type]
 
 
 def test_price_and_category_helpers() -> None:
