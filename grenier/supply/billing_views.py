@@ -163,6 +163,7 @@ def invoices(request: HttpRequest, territory: Territory) -> HttpResponse:
         month = months[0]
     if month is not None:
         rows = rows.filter(month=month)
+    rows = billing.with_unpaid_notes(rows)  # each row's amount still due, without a query a row
     page = Paginator(rows, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     manage = _can(request, territory, Action.SUPPLY_MANAGE)
     farms = [] if manage else list(access.producers_of(request.user, territory))

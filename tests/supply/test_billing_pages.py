@@ -4,6 +4,7 @@ fund, and the PDFs (documents and delivery notes)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -166,6 +167,33 @@ def test_who_reads_an_invoice_and_its_pdf(pial: Pial, login: Any) -> None:
     )
     kitchen_page = login(who["kitchen"]).get(url(pial, "supply_money_invoice", school.pk)).content
     assert b"credit-form" not in kitchen_page and b"paid-form" not in kitchen_page
+
+
+def test_the_documents_list_reads_what_is_due_in_one_query(pial: Pial, login: Any) -> None:
+    """The amount still due of each document (its credit notes not yet paid) is read for the whole page at once, not
+    with a query a row (a month of a big group is dozens of documents); the amounts are those of ``amount_due``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    docs = issued(pial)
+    school = docs["school"]
+    carrots = school.lines.get(product__name="Carottes")
+    client = login(pial.cast["coordinator"])
+    target = url(pial, "supply_money_credit_note", school.pk)
+    client.post(target, {f"q{carrots.pk}": "2", "reason": "abîmé", "idempotency_key": "due"})
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url(pial, "supply_money_invoices"), {"month": OCTOBER.strftime("%Y-%m")})
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert len(rows) >= len(docs) + 1  # the credit note too
+    credit_notes_of = re.compile(r'"supply_invoice"\."corrects_id" (IN \(|= %s|= \d)')
+    notes_read = [q for q in captured.captured_queries if credit_notes_of.search(q["sql"])]
+    assert len(notes_read) == 1
+    fresh = {doc.pk: billing.amount_due(Invoice.objects.get(pk=doc.pk)) for doc in Invoice.objects.all()}
+    for row in rows:
+        if row["due"] is not None:
+            assert row["due"] == fresh[row["invoice"].pk]
+    assert next(r["due"] for r in rows if r["invoice"].pk == school.pk) == school.net_cents - 440
 
 
 def test_the_credit_notes_rows_are_built_for_the_coordinator_only(pial: Pial, login: Any) -> None:

@@ -39,6 +39,7 @@ from grenier.supply.billing.invoices import (
     invoices_issue,
     kitchen_invoice_issue,
     producer_statement_issue,
+    with_unpaid_notes,
 )
 from grenier.supply.billing.pending import (
     PendingKitchen,
@@ -116,4 +117,5 @@ __all__ = [
     "series_for",
     "series_prefix",
     "uncredited",
+    "with_unpaid_notes",
 ]

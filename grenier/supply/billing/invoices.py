@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from grenier.core.models import Territory, User
@@ -186,9 +186,23 @@ def invoices_issue(
     return issued
 
 
+UNPAID_NOTES = "unpaid_credit_notes"
+
+
+def with_unpaid_notes(documents: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """``documents`` with their credit notes not yet paid read in one query for all of them (what
+    :func:`amount_due` needs), not one per document of a list."""
+    return documents.prefetch_related(
+        Prefetch("credit_notes", queryset=Invoice.objects.filter(paid_at__isnull=True), to_attr=UNPAID_NOTES)
+    )
+
+
 def amount_due(invoice: Invoice) -> int:
-    """What settles an invoice: its net, plus its credit notes not yet paid (negative)."""
-    notes = invoice.credit_notes.filter(paid_at__isnull=True)
+    """What settles an invoice: its net, plus its credit notes not yet paid (negative); read with the invoice by
+    :func:`with_unpaid_notes`, or here."""
+    notes = getattr(invoice, UNPAID_NOTES, None)
+    if notes is None:
+        notes = invoice.credit_notes.filter(paid_at__isnull=True)
     return (0 if invoice.paid_at else invoice.net_cents) + sum(note.net_cents for note in notes)
 
 
