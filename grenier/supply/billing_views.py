@@ -36,6 +36,7 @@ from grenier.supply import access, billing, documents, quantities, views
 from grenier.supply.models import (
     Invoice,
     InvoiceKind,
+    InvoiceLine,
     Kitchen,
     Producer,
     SupplyWeek,
@@ -239,10 +240,18 @@ def _url(name: str, territory: Territory, *args: Any) -> str:
     return reverse(name, args=[territory.slug, *args])
 
 
-def _credit_rows(invoice: Invoice, data: Any = None) -> list[dict[str, Any]]:
-    left = billing.uncredited(invoice)
+def _lines(invoice: Invoice) -> list[InvoiceLine]:
+    return list(invoice.lines.select_related("product", "producer", "kitchen", "plan_line"))
+
+
+def _credit_rows(
+    invoice: Invoice, data: Any = None, lines: list[InvoiceLine] | None = None
+) -> list[dict[str, Any]]:
+    """The credit note form's rows, a line each (``lines``: the invoice's, when already read by :func:`_lines`)."""
+    lines = _lines(invoice) if lines is None else lines
+    left = billing.uncredited(invoice, lines)
     rows = []
-    for line in invoice.lines.select_related("product", "producer", "kitchen", "plan_line"):
+    for line in lines:
         rest = left[line.pk]
         field = f"q{line.pk}"
         # The kitchen recorded, after this invoice, less than it was billed: its request fills the form in.
@@ -280,8 +289,9 @@ def _detail(
 ) -> HttpResponse:
     manage = _can(request, territory, Action.SUPPLY_MANAGE)
     may_credit = manage and invoice.kind == InvoiceKind.INVOICE
+    lines = _lines(invoice)  # read once, for the table and the credit note's form
     if credit_rows is None:  # the credit note's form, on every line: only for those who may issue one
-        credit_rows = _credit_rows(invoice) if may_credit else []
+        credit_rows = _credit_rows(invoice, lines=lines) if may_credit else []
     notes = list(invoice.credit_notes.order_by("number"))
     return render(
         request,
@@ -294,7 +304,7 @@ def _detail(
             "party": _party_name(invoice),
             "lines": [
                 {"line": line, "quantity": quantities.format_quantity(line.quantity, line.product)}
-                for line in invoice.lines.select_related("product", "producer", "kitchen")
+                for line in lines
             ],
             "notes": notes,
             "due": billing.amount_due(invoice) if invoice.kind == InvoiceKind.INVOICE else None,

@@ -206,6 +206,15 @@ def test_the_credit_notes_rows_are_built_for_the_coordinator_only(pial: Pial, lo
     kitchen = login(who["kitchen"]).get(url(pial, "supply_money_invoice", school.pk))
     assert kitchen.status_code == 200 and kitchen.context["credit_rows"] == []
     assert len(kitchen.context["lines"]) == school.lines.count()
+    # the lines are read once for the table and the form (then what credit notes took back, a second read)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        again = login(who["coordinator"]).get(url(pial, "supply_money_invoice", school.pk))
+    assert len(again.context["credit_rows"]) == len(again.context["lines"]) == school.lines.count()
+    reads = [q for q in captured.captured_queries if 'FROM "supply_invoiceline"' in q["sql"]]
+    assert len(reads) == 2
 
 
 def test_a_credit_note_from_the_invoice_page(pial: Pial, login: Any) -> None:

@@ -4,6 +4,7 @@ notes, the producers' statement rows and their advance deductions, the preview o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -146,10 +147,10 @@ class Remaining:
     levy: int
 
 
-def uncredited(invoice: Invoice) -> dict[int, Remaining]:
+def uncredited(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) -> dict[int, Remaining]:
     """Per line id of ``invoice``: its quantity and amounts less what its credit notes took back. A credit note's
-    line is matched to the invoice's line by plan line."""
-    lines = list(invoice.lines.all())
+    line is matched to the invoice's line by plan line. ``lines``: the invoice's lines when already read."""
+    lines = list(invoice.lines.all() if lines is None else lines)
     credited: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for row in InvoiceLine.objects.filter(invoice__corrects=invoice).values_list(
         "plan_line_id", "quantity", "amount_cents", "producers_cents", "service_fee_cents", "levy_cents"
