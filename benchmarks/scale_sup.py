@@ -26,13 +26,13 @@ those towns:
   of the farms, each whole month invoiced (an invoice per kitchen, a statement per farm, ``invoices_issue``), every
   month but the last paid (``invoice_mark_paid``): the ledger stays true.
 
-Every row is written by the product's services (no set-based writes: the whole year is a few thousand service
-calls; at 100,000: 9,116 availability lines, 6,453 demand lines, 11,130 delivery lines (up to 400 a week), 383
-documents with 21,796 lines; at 10,000: 2,866, 2,114, 3,079, 120 and 6,042). Growing it took 63 s at 2,000 households, 76 s at 10,000 and
-190 s at 100,000 (SQLite, on a shared two-core machine), the solver's 53 plans included. The planned and published times of a past week are moved to the
-Friday before it, as the demo does. Users: ``producer@<slug>.bench`` (the first farm's person, who also coordinates
-this week), ``kitchen@<slug>.bench`` (manager of the school's central kitchen); the others ``producer-NN@`` and
-``kitchen-NN@``.
+Every row is written by the product's services (no set-based writes: the whole year is a few thousand service calls;
+at 100,000: 9,116 availability lines, 6,453 demand lines, 11,130 delivery lines (up to 400 a week), 383 documents
+with 21,796 lines; at 10,000: 2,866, 2,114, 3,079, 120 and 6,042). Growing it took 63 s at 2,000 households, 76 s at
+10,000 and 190 s at 100,000 (SQLite, on a shared two-core machine), the solver's 53 plans included. The planned and
+published times of a past week are moved to the Friday before it, as the demo does. Users: ``producer@<slug>.bench``
+(the first farm's person, who also coordinates this week), ``kitchen@<slug>.bench`` (manager of the school's central
+kitchen); the others ``producer-NN@`` and ``kitchen-NN@``.
 """
 
 from __future__ import annotations
