@@ -23,6 +23,7 @@ from grenier.orders.services.closing import (  # noqa: F401
     cycle_close,
     cycle_delta,
     pot_balance,
+    pot_balances,
 )
 from grenier.orders.services.common import (  # noqa: F401
     DEFAULT_TIERS,

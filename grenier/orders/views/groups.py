@@ -78,6 +78,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             .order_by("-closes_at")[:20]
         )
     farm_paid = {key: row for key, row in selectors.payout_rows(farm_cycles, farms).items() if row.owed_cents}
+    pots = services.pot_balances(managed)
     return render(
         request,
         "orders/home.html",
@@ -87,7 +88,7 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
             "my_groups": list(mine),
             "joinable": list(joinable),
             "my_orders": [o for h in households for o in selectors.household_orders(h, limit=12)],
-            "managed": [(g, services.pot_balance(g)) for g in managed],
+            "managed": [(g, pots[g.pk]) for g in managed],
             "may_create": may_create,
             "form": form,
             "farms": farms,
