@@ -361,7 +361,9 @@ def pages(grown: Any) -> list[tuple[str, str, Any, str]]:
     next_monday = this_monday + timedelta(days=7)
     grower = User.objects.get(email=f"producer@{slug}.bench")
     cook = User.objects.get(email=f"kitchen@{slug}.bench")
-    farm = Producer.objects.get(territory__slug=slug, users=grower)
+    # the grower's farm of this group ("Ferme 01"): with the buying groups grown too, the same person acts for one
+    # of their farms as well
+    farm = Producer.objects.get(territory__slug=slug, users=grower, farm_name="Ferme 01")
     kitchen = Kitchen.objects.get(territory__slug=slug, managers=cook)
     last = (
         Invoice.objects.filter(territory__slug=slug)
