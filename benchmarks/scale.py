@@ -567,7 +567,8 @@ def pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
 def more_pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
     """The other pages of the fund's, the households' and the committee's roles: a household's page (the one with
     the most payments), the stores, the grants, a receipt, the votes, the decisions, the bodies, an indicator's
-    page, and the homes of the member and the cashier."""
+    page, and the homes of the member and the cashier. Each answers 200 to the person named (the run prints the
+    status)."""
     from django.db.models import Count
 
     from grenier.core.models import Household
@@ -598,11 +599,10 @@ def more_pages(grown: Grown) -> list[tuple[str, str, Any, str]]:
         ("member's household", "coordinator", grown.coordinator, f"/t/{slug}/households/{member_household}/"),
         ("my household", "member", grown.member, f"/t/{slug}/my-household/"),
         ("member's home", "member", grown.member, f"/t/{slug}/"),
-        ("my contribution", "member", grown.member, f"/t/{slug}/my-credit/contribution/"),
         ("cashier's home", "cashier", grown.cashier, f"/t/{slug}/"),
         ("receipt", "cashier", grown.cashier, f"/t/{slug}/till/payments/{receipt}/"),
         ("stores", "coordinator", grown.coordinator, f"/t/{slug}/fund/stores/"),
-        ("grants", "funder", grown.funder, f"/t/{slug}/fund/grants/"),
+        ("grants", "coordinator", grown.coordinator, f"/t/{slug}/fund/grants/"),
         ("referrals", "coordinator", grown.coordinator, f"/t/{slug}/fund/referrals/"),
         ("votes", "committee", grown.committee, f"/t/{slug}/votes/"),
         ("decisions", "committee", grown.committee, f"/t/{slug}/votes/decisions/"),
