@@ -7,16 +7,18 @@ left, 30 % with a chosen contribution), 20 approved stores with a cashier each, 
 real monthly run of each of the last ``--months`` months (contributions, allocations, month lines), about
 ``--payments`` payments per household and month over those months (each with its ledger entry and two postings,
 the wallets' and stores' balances moved by as much), the settlements of every month that is over (the older ones
-paid), and an open secret vote on the allocation rule. Households and persons are written in bulk, the payments
+paid), and an open secret vote on the allocation rule; then the cooperation side, each by its module in
+``COOPERATION`` (the solidarity baskets, the buying groups, the growers' supply: sizes in their docstrings), through
+the services. Households and persons are written in bulk, the payments
 set-based (``INSERT … SELECT`` from a scratch table of slots, one statement per table per month), so it takes
 minutes, not hours. The database is kept (SQLite: ``var/scale/scale-<N>-<payments>.sqlite3``; PostgreSQL: the
 database ``grenier_scale_<N>_<payments>`` on the embedded server ``benchmarks/fund.py`` starts, in
 ``var/pgbench-server``, or on ``GRENIER_BENCH_DATABASE_URL``) and reused by the next run with the same N and
 payments; ``--rebuild`` starts again.
 
-Then each page is loaded once to warm up and ``--loads`` times through Django's test client, as the person who
-opens it; printed: server time p50 / p95 (ms) and the SQL queries of one load (``CaptureQueriesContext``), as a
-markdown table. ``ledger_check`` of the territory is run at the end. Figures are in docs/PERFORMANCE.md.
+Then each page of each role (``pages``, ``more_pages`` and each module's) is loaded once to warm up and ``--loads``
+times through Django's test client, as the person who opens it; printed, with each page's status: server time
+p50 / p95 (ms) and the SQL queries of one load (``CaptureQueriesContext``), as a markdown table. ``ledger_check`` of the territory is run at the end. Figures are in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
