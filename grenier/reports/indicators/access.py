@@ -462,13 +462,20 @@ def credit_share_spent(scope: Scope) -> Result:
 
 
 def _baskets(scope: Scope) -> dict[str, int]:
-    found = basket_lines(scope).aggregate(
-        baskets=Count("pk"),
-        households=Count("household", distinct=True),
-        price=Sum("price_cents"),
-        member=Sum("member_part_cents"),
-    )
-    return {key: int(value or 0) for key, value in found.items()}
+    """The period's baskets collected, their households, price and members' part: read once for the three
+    indicators that show them (``scope.kept``; each read the lines again, 20 to 35 ms at 100,000 households)."""
+
+    def read(scope: Scope) -> dict[str, int]:
+        found = basket_lines(scope).aggregate(
+            baskets=Count("pk"),
+            households=Count("household", distinct=True),
+            price=Sum("price_cents"),
+            member=Sum("member_part_cents"),
+        )
+        return {key: int(value or 0) for key, value in found.items()}
+
+    found: dict[str, int] = scope.kept("baskets", read)
+    return found
 
 
 @indicator(
