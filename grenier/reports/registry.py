@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -208,6 +208,11 @@ class Scope:
             self._kept[name] = read(self)
         return self._kept[name]
 
+    def month(self, month: int) -> Scope:
+        """The scope of ``month`` of this scope's first year, sharing the modules' first days looked up."""
+        start = date(self.start.year, month, 1)
+        return Scope(self.territory, start, last_of_month(start), self._first)
+
     @property
     def start_at(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.start, time.min))
@@ -308,13 +313,30 @@ class Indicator:
     unit: Unit
     compute: Callable[[Scope], Result]
     modules: tuple[Module, ...] = ()
+    # The twelve months of a year at once (``by_month``), for an indicator whose one pass reads a year's rows
+    # (the households reached: twelve passes would read them twelve times). Its month values, not their breakdown.
+    monthly: Callable[[Scope], dict[int, Result]] | None = None
 
     def result(self, scope: Scope) -> Result:
         """The figure over ``scope``; "not measured" when one of the modules it reads held nothing by then."""
+        if unmeasured := self._unmeasured(scope):
+            return unmeasured
+        return self.compute(scope)
+
+    def _unmeasured(self, scope: Scope) -> Result | None:
         for module in self.modules:
             if unmeasured := scope.unmeasured(module):
                 return unmeasured
-        return self.compute(scope)
+        return None
+
+    def months(self, scope: Scope) -> dict[int, Result]:
+        """The figure over each month of ``scope`` (a calendar year), the same as ``result`` of each month: one
+        pass over the year when the indicator says how (``monthly``), else a pass a month."""
+        scopes = {month: scope.month(month) for month in range(1, 13)}
+        if self.monthly is None:
+            return {month: self.result(each) for month, each in scopes.items()}
+        found = self.monthly(scope)
+        return {month: self._unmeasured(each) or found[month] for month, each in scopes.items()}
 
     @property
     def name(self) -> str:
@@ -353,6 +375,20 @@ def indicator(
     return register
 
 
+def by_month(
+    code: str,
+) -> Callable[[Callable[[Scope], dict[int, Result]]], Callable[[Scope], dict[int, Result]]]:
+    """Register the decorated function as the way to compute the indicator ``code`` over the twelve months of a
+    year in one pass (``Indicator.months``); it answers each month's result as ``compute`` would, "not measured"
+    included, except the ``modules`` check, which ``months`` makes."""
+
+    def register(monthly: Callable[[Scope], dict[int, Result]]) -> Callable[[Scope], dict[int, Result]]:
+        REGISTRY[code] = replace(REGISTRY[code], monthly=monthly)
+        return monthly
+
+    return register
+
+
 def indicators() -> list[Indicator]:
     """Every indicator, by theme in the themes' order, then in the order they were registered."""
     order = list(Theme)
@@ -374,3 +410,13 @@ def compute(
     scope = Scope(territory, period.start, period.end, {} if first_days is None else first_days)
     chosen = [REGISTRY[code] for code in codes] if codes else indicators()
     return {found.code: found.result(scope) for found in chosen}
+
+
+def compute_months(
+    territory: Territory, year: int, code: str, first_days: dict[Module, date | None] | None = None
+) -> dict[int, Result]:
+    """The indicator ``code`` of ``territory`` over each month of ``year`` (``Indicator.months``)."""
+    period = Period(year)
+    return REGISTRY[code].months(
+        Scope(territory, period.start, period.end, {} if first_days is None else first_days)
+    )

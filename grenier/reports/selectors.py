@@ -40,6 +40,16 @@ def figures(
     return [(found, disclose(found, results[found.code], exact=exact)) for found in _chosen(codes)]
 
 
+def months(territory: Territory, year: int, code: str, *, exact: bool) -> dict[int, Figure]:
+    """The indicator ``code`` over each month of ``year`` as shown to a reader (one pass over the year when the
+    indicator computes its months at once)."""
+    found = registry.REGISTRY[code]
+    return {
+        month: disclose(found, result, exact=exact)
+        for month, result in registry.compute_months(territory, year, code).items()
+    }
+
+
 def _chosen(codes: list[str] | None) -> list[Indicator]:
     return [registry.REGISTRY[code] for code in codes] if codes else registry.indicators()
 

@@ -182,10 +182,7 @@ def indicator(request: HttpRequest, territory: Territory, code: str) -> HttpResp
     row = selectors.dashboard(territory, period, exact=exact, codes=[code]).rows[0]
     months: list[dict[str, Any]] = []
     if period.month is None:
-        figures = [
-            (month, selectors.figures(territory, Period(period.year, month), exact=exact, codes=[code])[0][1])
-            for month in range(1, 13)
-        ]
+        figures = list(selectors.months(territory, period.year, code, exact=exact).items())
         largest = max((f.value for _m, f in figures if f.value is not None), default=None)
         months = [
             {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -19,6 +20,7 @@ from grenier.baskets.models import DistributionLine, DistributionSheet, LineStat
 from grenier.core.models import CHILD_AGE_LIMIT, Household, HouseholdPerson, Territory
 from grenier.core.months import last_of_month
 from grenier.fund.models import MonthLine, MonthlyRun
+from grenier.orders.models import GroupMembership, OrderCycle
 from grenier.reports.models import CHILD_BITS, HouseholdReach, children_at_end_of
 
 from ..baskets.conftest import Baskets
@@ -317,3 +319,49 @@ def test_the_indicators_read_of_the_kept_reach_equals_the_recount(
     assert reached > 0
     odd = Scope(territory, date(year - 1, 12, 15), baskets.thursday)  # across two years: the recount
     assert reach(odd, _brackets(odd)) == reach_recounted(odd, _brackets(odd))
+
+
+def test_the_months_of_a_year_at_once_equal_each_month_counted_alone(
+    fund: Fund, baskets: Baskets, groups: Groups, django_assert_max_num_queries: Any
+) -> None:
+    """An indicator's page draws the twelve months of a year: the households reached, computed for the twelve in
+    one pass (``households_reached_by_month``), equal each month computed alone — with memberships that begin and
+    end inside the year, a household a group reached in months the fund also did, and the months before anything
+    ran ("not measured") — and cost a few queries, not a pass a month."""
+    from grenier.baskets import services as baskets_services
+    from grenier.reports import registry
+
+    territory = fund.cast.territory
+    baskets_services.distribution_generate(garden=baskets.garden, day=baskets.thursday, actor=None)
+    line = DistributionLine.objects.get(household=fund.cast.household)
+    baskets_services.line_check(line=line, collected=True, actor=None)
+    year = baskets.thursday.year
+    GroupMembership.objects.filter(household=groups.other_household).update(
+        joined_on=date(year, 3, 10), left_on=date(year, 7, 2)
+    )
+    GroupMembership.objects.filter(household=fund.cast.household).update(joined_on=date(year - 1, 5, 1))
+    GroupMembership.objects.filter(household=groups.cast.other_household).update(joined_on=date(year, 9, 30))
+    # The buying groups delivered from June the year before: measured from then, "not measured" before.
+    OrderCycle.objects.filter(pk=groups.cycle.pk).update(delivery_date=date(year - 1, 6, 5))
+    for each in (year, year - 1):
+        one_by_one = {
+            m: registry.compute(territory, registry.Period(each, m), ["households_reached"])
+            for m in range(1, 13)
+        }
+        with django_assert_max_num_queries(8):
+            at_once = registry.compute_months(territory, each, "households_reached")
+        assert {m: found.value for m, found in at_once.items()} == {
+            m: found["households_reached"].value for m, found in one_by_one.items()
+        }, each
+        assert {m: found.reason for m, found in at_once.items()} == {
+            m: found["households_reached"].reason for m, found in one_by_one.items()
+        }, each
+    # Months that differ, and months not measured: the comparison tells them apart.
+    values = [
+        found.value for found in registry.compute_months(territory, year, "households_reached").values()
+    ]
+    assert len(set(values)) > 1, values
+    before = [
+        found.value for found in registry.compute_months(territory, year - 1, "households_reached").values()
+    ]
+    assert None in before and any(before), before
