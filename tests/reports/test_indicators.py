@@ -25,7 +25,7 @@ from grenier.network.models import Actor
 from grenier.orders import services as orders_services
 from grenier.orders.models import GroupMembership
 from grenier.reports import registry
-from grenier.reports.registry import Period, Result
+from grenier.reports.registry import Part, Period, Result
 from grenier.supply import billing, egalim
 from grenier.supply import services as supply_services
 from grenier.supply.models import Distance, Invoice, InvoiceLine, PlanLine
@@ -139,6 +139,18 @@ def test_the_baskets_collected_and_the_members_part(baskets: Baskets) -> None:
         if 'SUM("baskets_distributionline"."member_part_cents")' in q["sql"]
     ]
     assert len(sums) == 1
+    # and the baskets of each size in the same pass (a second pass over the lines before: 56 ms at 100,000)
+    lines = [q for q in captured.captured_queries if 'FROM "baskets_distributionline"' in q["sql"]]
+    assert len(lines) == 1
+    assert [(part.key, part.value, part.support) for part in found_parts(cast, day)] == [
+        ("small", 1, 1),
+        ("medium", 0, 0),
+        ("large", 0, 0),
+    ]
+
+
+def found_parts(cast: Cast, day: Period) -> tuple[Part, ...]:
+    return registry.compute(cast.territory, day, ["baskets_distributed"])["baskets_distributed"].parts
 
 
 def test_the_buying_group_s_orders_by_tier_and_the_solidarity(groups: Groups) -> None:

@@ -512,15 +512,22 @@ def credit_share_spent(scope: Scope) -> Result:
 
 
 def _baskets(scope: Scope) -> dict[str, int]:
-    """The period's baskets collected, their households, price and members' part: read once for the three
-    indicators that show them (``scope.kept``; each read the lines again, 20 to 35 ms at 100,000 households)."""
+    """The period's baskets collected, their households, price and members' part, and the baskets and households
+    of each size (``n_<size>``, ``households_<size>``): read in one pass for the three indicators that show them
+    (``scope.kept``; each read the lines again, 20 to 35 ms at 100,000 households, and the sizes another 56 ms)."""
 
     def read(scope: Scope) -> dict[str, int]:
+        by_size: dict[str, Any] = {}
+        for size in BasketSize.values:
+            of_size = Q(offer__size=size)
+            by_size[f"n_{size}"] = Count("pk", filter=of_size)
+            by_size[f"households_{size}"] = Count("household", distinct=True, filter=of_size)
         found = basket_lines(scope).aggregate(
             baskets=Count("pk"),
             households=Count("household", distinct=True),
             price=Sum("price_cents"),
             member=Sum("member_part_cents"),
+            **by_size,
         )
         return {key: int(value or 0) for key, value in found.items()}
 
@@ -542,15 +549,8 @@ def _baskets(scope: Scope) -> dict[str, int]:
 )
 def baskets_distributed(scope: Scope) -> Result:
     found = _baskets(scope)
-    by_size = {
-        row["offer__size"]: (row["n"], row["households"])
-        for row in basket_lines(scope)
-        .order_by()
-        .values("offer__size")
-        .annotate(n=Count("pk"), households=Count("household", distinct=True))
-    }
     parts = tuple(
-        Part(size, str(label), by_size.get(size, (0, 0))[0], by_size.get(size, (0, 0))[1])
+        Part(size, str(label), found[f"n_{size}"], found[f"households_{size}"])
         for size, label in BasketSize.choices
     )
     return Result(found["baskets"], support=found["households"], parts=parts)
