@@ -3,6 +3,7 @@ yearly report."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from grenier.baskets import accounts
 from grenier.baskets.models import (
+    DEFAULT_MEMBER_CAP_BP,
     Absence,
     Agreement,
     BasketSettings,
@@ -122,72 +124,213 @@ def budget_forecast(garden: Garden, today: date) -> Forecast:
     """Week by week from ``today``'s week to the end of the season: the baskets the active subscriptions will be
     due (announced absences and pauses counted), split as ``split.py`` does against what is left of each
     agreement's budget. The first week nobody covers in full is the first short week."""
-    cap = settings_of(garden.territory).member_cap_bp
+    return budget_forecasts([garden], today)[garden.pk]
+
+
+def budget_forecasts(gardens: Iterable[Garden], today: date) -> dict[int, Forecast]:
+    """``budget_forecast`` of each garden (by id), read in five queries whatever the number of gardens: their
+    territories' settings, agreements, subscriptions, absences and this season's lines already generated."""
+    found = {garden.pk: garden for garden in gardens}
+    if not found:
+        return {}
     start = monday_of(today)
-    agreements = list(Agreement.objects.filter(garden=garden).order_by("priority", "id"))
-    rooms = {a.pk: a.left_cents for a in agreements}
-    forecast = Forecast(left_now=dict(rooms))
-    subscriptions = list(
-        Subscription.objects.filter(offer__garden=garden, offer__season_end__gte=start)
+    caps = dict(
+        BasketSettings.objects.filter(territory_id__in={g.territory_id for g in found.values()}).values_list(
+            "territory_id", "member_cap_bp"
+        )
+    )
+    agreements: dict[int, list[Agreement]] = {pk: [] for pk in found}
+    for agreement in Agreement.objects.filter(garden_id__in=list(found)).order_by("priority", "id"):
+        agreements[agreement.garden_id].append(agreement)
+    active = (
+        Subscription.objects.filter(offer__garden_id__in=list(found), offer__season_end__gte=start)
         .exclude(stopped_on__lte=start)
-        .select_related("offer", "pickup_point", "household")
         .order_by("pk")
     )
+    subscriptions: dict[int, list[Subscription]] = {pk: [] for pk in found}
+    for subscription in active.select_related("offer", "pickup_point", "household"):
+        subscriptions[subscription.offer.garden_id].append(subscription)
+    absent: set[tuple[int, date]] = set()
+    recorded: list[tuple[int, date, int, int, int, int]] = []
+    if any(subscriptions.values()):
+        ids = active.values("pk")
+        absent = set(
+            Absence.objects.filter(subscription_id__in=ids, on__gte=start).values_list(
+                "subscription_id", "on"
+            )
+        )
+        recorded = list(
+            DistributionLine.objects.filter(subscription_id__in=ids, on__gte=start).values_list(
+                "subscription_id", "on", "price_cents", "member_part_cents", "funded_cents", "short_cents"
+            )
+        )
+    return {
+        pk: _forecast(
+            start,
+            caps.get(garden.territory_id, DEFAULT_MEMBER_CAP_BP),
+            agreements[pk],
+            subscriptions[pk],
+            absent,
+            recorded,
+        )
+        for pk, garden in found.items()
+    }
+
+
+_UNLIMITED = 1 << 62  # a budget no week can use up
+
+
+def _forecast(
+    start: date,
+    cap: int,
+    agreements: list[Agreement],
+    subscriptions: list[Subscription],
+    absent: Collection[tuple[int, date]],
+    recorded: Iterable[tuple[int, date, int, int, int, int]],
+) -> Forecast:
+    """One garden's forecast from the week of ``start`` (a Monday): ``agreements`` by priority, ``subscriptions``
+    by id, the absences announced and the lines already generated (subscription, day, price, member's part,
+    funded, short) from ``start`` on.
+
+    The same figures as splitting each basket due in turn (by week, then by subscription id), without doing it
+    basket by basket: the baskets of a week are counted by what splits them alike (day, price, member's share)
+    from each subscription's run of weeks, and each kind is split once against the budgets as they stand, every
+    budget left taken as unlimited. While a week's demand on each budget fits in what is left of it, every basket
+    of the week splits exactly so, in any order (``split_price`` takes a budget's room only where it is smaller
+    than its part); a week where a budget runs out is split basket by basket, as before, in id order."""
+    rooms = {a.pk: a.left_cents for a in agreements}
+    forecast = Forecast(left_now=dict(rooms))
     if not subscriptions:
         forecast.left_at_end = dict(rooms)
         return forecast
     end = max(s.offer.season_end for s in subscriptions)
-    ids = [s.pk for s in subscriptions]
-    absent = set(
-        Absence.objects.filter(subscription_id__in=ids, on__gte=start, on__lte=end).values_list(
-            "subscription_id", "on"
-        )
-    )
-    recorded = {
-        (line.subscription_id, line.on): line
-        for line in DistributionLine.objects.filter(subscription_id__in=ids, on__gte=start, on__lte=end).only(
-            "subscription_id", "on", "price_cents", "member_part_cents", "funded_cents", "short_cents"
-        )
-    }
-    monday = start
-    while monday <= end:
-        week = ForecastWeek(monday=monday)
-        for subscription in subscriptions:
-            on = monday + timedelta(days=subscription.pickup_point.weekday)
-            line = recorded.get((subscription.pk, on))
-            if line is not None:
-                week.generated = True
-                week.baskets += 1
-                week.to_fund_cents += line.price_cents - line.member_part_cents
-                week.covered_cents += line.funded_cents
-                week.short_cents += line.short_cents
-                continue
-            if not is_due(subscription, on, absent):
-                continue
-            share = min(
-                cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap
-            )
+    weeks = [ForecastWeek(monday=start + timedelta(weeks=i)) for i in range((end - start).days // 7 + 1)]
+    by_id = {s.pk: s for s in subscriptions}
+    done: set[tuple[int, int]] = set()  # (subscription, week) with a line generated
+    for subscription_id, on, price, member, funded, short in recorded:
+        subscription = by_id.get(subscription_id)
+        if subscription is None or on > end or on.weekday() != subscription.pickup_point.weekday:
+            continue  # not a day the weeks below look at
+        index = (on - start).days // 7
+        week = weeks[index]
+        week.generated = True
+        week.baskets += 1
+        week.to_fund_cents += price - member
+        week.covered_cents += funded
+        week.short_cents += short
+        done.add((subscription_id, index))
+    due: list[dict[tuple[int, int, int], int]] = [defaultdict(int) for _week in weeks]
+    for subscription in subscriptions:
+        share = min(cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap)
+        weekday = subscription.pickup_point.weekday
+        kind = (weekday, subscription.offer.price_cents, share)
+        for index in _due_weeks(subscription, start + timedelta(days=weekday), len(weeks)):
+            if (subscription.pk, index) not in done and (
+                subscription.pk,
+                start + timedelta(weeks=index, days=weekday),
+            ) not in absent:
+                due[index][kind] += 1
+    for index, week in enumerate(weeks):
+        splits = []
+        demand: dict[int, int] = defaultdict(int)
+        for (weekday, price, share), count in due[index].items():
             split = split_price(
-                subscription.offer.price_cents,
+                price,
                 share,
-                [
-                    Funding(a.pk, a.share_bp, a.amount_per_basket_cents, rooms[a.pk])
-                    for a in agreements
-                    if a.starts_on <= on <= a.ends_on
-                ],
+                _fundings(agreements, week.monday + timedelta(days=weekday), rooms, unlimited=True),
             )
             for key, cents in split.parts:
-                rooms[key] -= cents
+                demand[key] += count * cents
+            splits.append((split, count))
+        if all(cents <= rooms[key] for key, cents in demand.items()):
+            for split, count in splits:
+                for key, cents in split.parts:
+                    rooms[key] -= count * cents
+                week.baskets += count
+                week.to_fund_cents += count * (split.price_cents - split.member_cents)
+                week.covered_cents += count * split.funded_cents
+                week.short_cents += count * split.short_cents
+            for key in demand:
                 if rooms[key] <= 0 and key not in forecast.runs_out:
-                    forecast.runs_out[key] = monday
-            week.baskets += 1
-            week.to_fund_cents += split.price_cents - split.member_cents
-            week.covered_cents += split.funded_cents
-            week.short_cents += split.short_cents
-        forecast.weeks.append(week)
-        monday += timedelta(days=7)
+                    forecast.runs_out[key] = week.monday
+        else:
+            _split_one_by_one(week, index, cap, agreements, subscriptions, absent, done, rooms, forecast)
+    forecast.weeks = weeks
     forecast.left_at_end = dict(rooms)
     return forecast
+
+
+def _fundings(agreements: list[Agreement], on: date, rooms: dict[int, int], unlimited: bool) -> list[Funding]:
+    """The agreements that pay for a basket of ``on``, by priority, with what is left of their budgets (or, with
+    ``unlimited``, any budget not used up taken as unlimited)."""
+    return [
+        Funding(
+            a.pk,
+            a.share_bp,
+            a.amount_per_basket_cents,
+            (_UNLIMITED if rooms[a.pk] > 0 else 0) if unlimited else rooms[a.pk],
+        )
+        for a in agreements
+        if a.starts_on <= on <= a.ends_on
+    ]
+
+
+def _split_one_by_one(
+    week: ForecastWeek,
+    index: int,
+    cap: int,
+    agreements: list[Agreement],
+    subscriptions: list[Subscription],
+    absent: Collection[tuple[int, date]],
+    done: set[tuple[int, int]],
+    rooms: dict[int, int],
+    forecast: Forecast,
+) -> None:
+    """A week where a budget runs out: each basket due split in turn, by subscription id."""
+    for subscription in subscriptions:
+        on = week.monday + timedelta(days=subscription.pickup_point.weekday)
+        if (subscription.pk, index) in done or not is_due(subscription, on, absent):
+            continue
+        share = min(cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap)
+        split = split_price(
+            subscription.offer.price_cents, share, _fundings(agreements, on, rooms, unlimited=False)
+        )
+        for key, cents in split.parts:
+            rooms[key] -= cents
+            if rooms[key] <= 0 and key not in forecast.runs_out:
+                forecast.runs_out[key] = week.monday
+        week.baskets += 1
+        week.to_fund_cents += split.price_cents - split.member_cents
+        week.covered_cents += split.funded_cents
+        week.short_cents += split.short_cents
+
+
+def _due_weeks(subscription: Subscription, first: date, weeks: int) -> Iterable[int]:
+    """The indexes ``i`` of the ``weeks`` days ``first + 7 i`` on which ``is_due(subscription, day)`` holds, absences
+    aside: the days within its season, started, before it stops and before the household left, not paused, and
+    every other week for a fortnightly one."""
+    offer = subscription.offer
+    if first.weekday() != offer.weekday:
+        return ()
+
+    def at_or_after(day: date) -> int:  # the first index whose day is ``day`` or later
+        return -((first - day).days // 7)
+
+    low = max(0, at_or_after(offer.season_start), at_or_after(subscription.start_on))
+    high = min(weeks, at_or_after(offer.season_end + timedelta(days=1)))  # exclusive
+    for until in (subscription.stopped_on, subscription.household.left_on):
+        if until is not None:
+            high = min(high, at_or_after(until))
+    found: Iterable[int] = range(low, max(low, high))
+    if subscription.frequency == Frequency.FORTNIGHTLY:
+        # due when (day - start_on) // 7 is even, and (first + 7 i - start_on) // 7 = i + (first - start_on) // 7
+        odd = (first - subscription.start_on).days // 7 % 2
+        found = range(low + (low + odd) % 2, max(low, high), 2)
+    if subscription.paused_from is not None:
+        paused_low = at_or_after(subscription.paused_from)
+        paused_high = at_or_after(subscription.resume_on) if subscription.resume_on is not None else weeks
+        found = [i for i in found if not paused_low <= i < paused_high]
+    return found
 
 
 # --- people and money ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -20,18 +21,22 @@ def home(request: HttpRequest, territory: Territory) -> HttpResponse:
     _require(request, territory, *BASKET_ACTIONS)
     user = user_of(request)
     today = timezone.localdate()
-    gardens = []
-    for garden in access.gardens_of(user, territory).order_by("name"):
-        forecast = selectors.budget_forecast(garden, today)
-        gardens.append(
-            {
-                "garden": garden,
-                "first_short": forecast.first_short,
-                "subscriptions": Subscription.objects.filter(
-                    offer__garden=garden, stopped_on__isnull=True
-                ).count(),
-            }
-        )
+    found = list(access.gardens_of(user, territory).order_by("name"))
+    forecasts = selectors.budget_forecasts(found, today)
+    active = dict(
+        Subscription.objects.filter(offer__garden__in=found, stopped_on__isnull=True)
+        .values_list("offer__garden_id")
+        .annotate(n=Count("id"))
+        .values_list("offer__garden_id", "n")
+    )
+    gardens = [
+        {
+            "garden": garden,
+            "first_short": forecasts[garden.pk].first_short,
+            "subscriptions": active.get(garden.pk, 0),
+        }
+        for garden in found
+    ]
     points = access.pickup_points_of(user, territory)
     sheets = (
         list(selectors.sheets_for_points(points, today)) if _can(request, territory)["distribute"] else []
