@@ -461,33 +461,51 @@ def funder_dues(funder: Funder, start: date, end: date) -> list[AgreementDue]:
     shows in the statement of January and in the statement of the year; and what is left for a period is never
     more than its baskets came to minus every payment that may have been meant for them, so a funder is never
     asked, nor allowed, to pay twice for the same baskets."""
-    agreements = list(
+    agreements = _agreements_of(funder)
+    due = dict(
+        LineFunding.objects.filter(
+            agreement_id__in=[a.pk for a in agreements], line__on__gte=start, line__on__lte=end
+        )
+        .values_list("agreement_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("agreement_id", "total")
+    )
+    return _dues(agreements, start, end, due)
+
+
+def _agreements_of(funder: Funder) -> list[Agreement]:
+    return list(
         Agreement.objects.filter(funder=funder)
         .select_related("garden")
         .order_by("garden__name", "priority", "id")
     )
-    ids = [a.pk for a in agreements]
 
-    def by_agreement(rows: QuerySet) -> dict[int, int]:
-        return dict(
-            rows.values_list("agreement_id")
-            .annotate(total=Sum("amount_cents"))
-            .values_list("agreement_id", "total")
+
+def _dues(agreements: list[Agreement], start: date, end: date, due: dict[int, int]) -> list[AgreementDue]:
+    """``funder_dues`` from what each agreement's baskets of the period came to (``due``): what it owes for every
+    basket it ever paid for is its budget used (``spent_cents``, moved in the same transaction as the baskets'
+    fundings are written, and by nothing else), its payments read in one query."""
+    paid: dict[int, tuple[int, int]] = {
+        agreement_id: (period or 0, total or 0)
+        for agreement_id, period, total in FunderPaymentPart.objects.filter(
+            agreement_id__in=[a.pk for a in agreements]
         )
-
-    fundings = LineFunding.objects.filter(agreement_id__in=ids)
-    parts = FunderPaymentPart.objects.filter(agreement_id__in=ids)
-    due = by_agreement(fundings.filter(line__on__gte=start, line__on__lte=end))
-    paid = by_agreement(parts.filter(payment__period_start__lte=end, payment__period_end__gte=start))
-    total_due = by_agreement(fundings)
-    total_paid = by_agreement(parts)
+        .values_list("agreement_id")
+        .annotate(
+            period=Sum(
+                "amount_cents", filter=Q(payment__period_start__lte=end, payment__period_end__gte=start)
+            ),
+            total=Sum("amount_cents"),
+        )
+        .values_list("agreement_id", "period", "total")
+    }
     return [
         AgreementDue(
             agreement=a,
             due_cents=due.get(a.pk) or 0,
-            paid_cents=paid.get(a.pk) or 0,
-            total_due_cents=total_due.get(a.pk) or 0,
-            total_paid_cents=total_paid.get(a.pk) or 0,
+            paid_cents=paid.get(a.pk, (0, 0))[0],
+            total_due_cents=a.spent_cents,
+            total_paid_cents=paid.get(a.pk, (0, 0))[1],
         )
         for a in agreements
     ]
@@ -536,24 +554,39 @@ class Statement:
 
 def statement(funder: Funder, start: date, end: date) -> Statement:
     """What ``funder``'s agreements paid for baskets due from ``start`` to ``end`` (inclusive), with each budget's
-    total, used and left (to date)."""
-    rows = []
-    dues = {d.agreement.pk: d for d in funder_dues(funder, start, end)}
-    for agreement in (
-        Agreement.objects.filter(funder=funder)
-        .select_related("garden")
-        .order_by("garden__name", "priority", "id")
+    total, used and left (to date).
+
+    Its baskets by agreement, day and pickup point in one grouped query for all the agreements, over the days of
+    the period and those still to come (what the sheets ahead took): the months and the totals are summed from the
+    days (truncating each line's day to its month is a Python function per row on SQLite)."""
+    today = timezone.localdate()
+    agreements = _agreements_of(funder)
+    by_day: dict[int, list[tuple[date, str, int, int]]] = {a.pk: [] for a in agreements}
+    ahead: dict[int, int] = defaultdict(int)
+    for agreement_id, day, point, n, cents in (
+        LineFunding.objects.filter(agreement_id__in=list(by_day))
+        .filter(Q(line__on__gte=start, line__on__lte=end) | Q(line__on__gt=today))
+        .values_list("agreement_id", "line__on", "line__sheet__pickup_point__name")
+        .annotate(n=Count("id"), cents=Sum("amount_cents"))
+        .order_by("agreement_id", "line__on", "line__sheet__pickup_point__name")
     ):
-        fundings = LineFunding.objects.filter(agreement=agreement, line__on__gte=start, line__on__lte=end)
-        by_day = list(
-            fundings.values_list("line__on", "line__sheet__pickup_point__name")
-            .annotate(n=Count("id"), cents=Sum("amount_cents"))
-            .order_by("line__on", "line__sheet__pickup_point__name")
+        if start <= day <= end:
+            by_day[agreement_id].append((day, point, n, cents))
+        if day > today:
+            ahead[agreement_id] += cents
+    dues = {
+        d.agreement.pk: d
+        for d in _dues(
+            agreements,
+            start,
+            end,
+            {pk: sum(cents for _day, _point, _n, cents in days) for pk, days in by_day.items()},
         )
-        # The months and the totals summed from the days (one query, not three: truncating each line's day to its
-        # month is a Python function per row on SQLite, 23 ms an agreement at 3,400 baskets).
+    }
+    rows = []
+    for agreement in agreements:
         months: dict[date, list[int]] = {}
-        for day, _point, n, cents in by_day:
+        for day, _point, n, cents in by_day[agreement.pk]:
             month = months.setdefault(day.replace(day=1), [0, 0])
             month[0] += n
             month[1] += cents
@@ -564,13 +597,10 @@ def statement(funder: Funder, start: date, end: date) -> Statement:
                 baskets=sum(n for _month, n, _cents in by_month),
                 funded_cents=sum(cents for _month, _n, cents in by_month),
                 by_month=by_month,
-                by_day=by_day,
+                by_day=by_day[agreement.pk],
                 paid_cents=dues[agreement.pk].paid_cents,
                 left_cents=dues[agreement.pk].left_cents,
-                ahead_cents=LineFunding.objects.filter(
-                    agreement=agreement, line__on__gt=timezone.localdate()
-                ).aggregate(cents=Sum("amount_cents"))["cents"]
-                or 0,
+                ahead_cents=ahead[agreement.pk],
             )
         )
     payments = list(
