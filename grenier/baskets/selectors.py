@@ -148,7 +148,7 @@ def budget_forecasts(gardens: Iterable[Garden], today: date) -> dict[int, Foreca
         .order_by("pk")
     )
     subscriptions: dict[int, list[Subscription]] = {pk: [] for pk in found}
-    for subscription in active.select_related("offer", "pickup_point", "household"):
+    for subscription in active.select_related("offer", "pickup_point", "household").only(*_FORECAST_FIELDS):
         subscriptions[subscription.offer.garden_id].append(subscription)
     absent: set[tuple[int, date]] = set()
     recorded: list[tuple[int, date, int, int, int, int]] = []
@@ -177,6 +177,22 @@ def budget_forecasts(gardens: Iterable[Garden], today: date) -> dict[int, Foreca
     }
 
 
+# What the forecast reads of a subscription (``is_due`` included), its offer, pickup point and household.
+_FORECAST_FIELDS = (
+    "frequency",
+    "start_on",
+    "member_share_bp",
+    "paused_from",
+    "resume_on",
+    "stopped_on",
+    "offer__garden_id",
+    "offer__price_cents",
+    "offer__season_start",
+    "offer__season_end",
+    "offer__weekday",
+    "pickup_point__weekday",
+    "household__left_on",
+)
 _UNLIMITED = 1 << 62  # a budget no week can use up
 
 
@@ -219,21 +235,31 @@ def _forecast(
         week.covered_cents += funded
         week.short_cents += short
         done.add((subscription_id, index))
-    due: list[dict[tuple[int, int, int], int]] = [defaultdict(int) for _week in weeks]
+    skipped: dict[int, set[int]] = defaultdict(set)  # subscription → weeks not counted: a line out, or away
+    for subscription_id, index in done:
+        skipped[subscription_id].add(index)
+    for subscription_id, on in absent:
+        subscription = by_id.get(subscription_id)
+        if subscription is not None and on >= start and on.weekday() == subscription.pickup_point.weekday:
+            skipped[subscription_id].add((on - start).days // 7)
+    due: dict[tuple[int, int, int], list[int]] = {}  # (day, price, member's share) → baskets each week
     for subscription in subscriptions:
         share = min(cap, subscription.member_share_bp if subscription.member_share_bp is not None else cap)
         weekday = subscription.pickup_point.weekday
-        kind = (weekday, subscription.offer.price_cents, share)
-        for index in _due_weeks(subscription, start + timedelta(days=weekday), len(weeks)):
-            if (subscription.pk, index) not in done and (
-                subscription.pk,
-                start + timedelta(weeks=index, days=weekday),
-            ) not in absent:
-                due[index][kind] += 1
+        counts = due.setdefault((weekday, subscription.offer.price_cents, share), [0] * len(weeks))
+        found = _due_weeks(subscription, start + timedelta(days=weekday), len(weeks))
+        for index in found:
+            counts[index] += 1
+        for index in skipped.get(subscription.pk, ()):
+            if index in found:
+                counts[index] -= 1
     for index, week in enumerate(weeks):
         splits = []
         demand: dict[int, int] = defaultdict(int)
-        for (weekday, price, share), count in due[index].items():
+        for (weekday, price, share), counts in due.items():
+            count = counts[index]
+            if not count:
+                continue
             split = split_price(
                 price,
                 share,
@@ -305,7 +331,7 @@ def _split_one_by_one(
         week.short_cents += split.short_cents
 
 
-def _due_weeks(subscription: Subscription, first: date, weeks: int) -> Iterable[int]:
+def _due_weeks(subscription: Subscription, first: date, weeks: int) -> Collection[int]:
     """The indexes ``i`` of the ``weeks`` days ``first + 7 i`` on which ``is_due(subscription, day)`` holds, absences
     aside: the days within its season, started, before it stops and before the household left, not paused, and
     every other week for a fortnightly one."""
@@ -321,7 +347,7 @@ def _due_weeks(subscription: Subscription, first: date, weeks: int) -> Iterable[
     for until in (subscription.stopped_on, subscription.household.left_on):
         if until is not None:
             high = min(high, at_or_after(until))
-    found: Iterable[int] = range(low, max(low, high))
+    found: Collection[int] = range(low, max(low, high))
     if subscription.frequency == Frequency.FORTNIGHTLY:
         # due when (day - start_on) // 7 is even, and (first + 7 i - start_on) // 7 = i + (first - start_on) // 7
         odd = (first - subscription.start_on).days // 7 % 2
@@ -329,7 +355,7 @@ def _due_weeks(subscription: Subscription, first: date, weeks: int) -> Iterable[
     if subscription.paused_from is not None:
         paused_low = at_or_after(subscription.paused_from)
         paused_high = at_or_after(subscription.resume_on) if subscription.resume_on is not None else weeks
-        found = [i for i in found if not paused_low <= i < paused_high]
+        found = {i for i in found if not paused_low <= i < paused_high}
     return found
 
 
