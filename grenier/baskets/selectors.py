@@ -366,16 +366,32 @@ def referral_status(referral: Referral) -> str:
     """Where a referral stands, for the social worker: ``left`` (the household left the territory), ``subscribed``,
     ``paused``, ``stopped``, ``withdrawn`` (by its social worker), or ``member`` (a member of the garden, no basket
     yet)."""
+    return referral_statuses([referral])[referral.pk]
+
+
+def referral_statuses(referrals: Collection[Referral]) -> dict[int, str]:
+    """``referral_status`` of each referral (by id; their households read with them), the subscriptions of their
+    households at their gardens read in one query."""
+    subscriptions: dict[tuple[int, int], list[tuple[date | None, date | None]]] = defaultdict(list)
+    if any(r.status != "withdrawn" and r.household.left_on is None for r in referrals):
+        for household_id, garden_id, stopped_on, paused_from in Subscription.objects.filter(
+            household_id__in={r.household_id for r in referrals},
+            offer__garden_id__in={r.garden_id for r in referrals},
+        ).values_list("household_id", "offer__garden_id", "stopped_on", "paused_from"):
+            subscriptions[(household_id, garden_id)].append((stopped_on, paused_from))
+    return {
+        r.pk: _referral_status(r, subscriptions.get((r.household_id, r.garden_id), [])) for r in referrals
+    }
+
+
+def _referral_status(referral: Referral, subscriptions: list[tuple[date | None, date | None]]) -> str:
     if referral.status == "withdrawn":
         return "withdrawn"
     if referral.household.left_on is not None:
         return "left"
-    subscriptions = list(
-        Subscription.objects.filter(household_id=referral.household_id, offer__garden_id=referral.garden_id)
-    )
-    if any(s.stopped_on is None and s.paused_from is None for s in subscriptions):
+    if any(stopped_on is None and paused_from is None for stopped_on, paused_from in subscriptions):
         return "subscribed"
-    if any(s.stopped_on is None for s in subscriptions):
+    if any(stopped_on is None for stopped_on, _paused_from in subscriptions):
         return "paused"
     if subscriptions:
         return "stopped"

@@ -35,8 +35,9 @@ def referrals(request: HttpRequest, territory: Territory) -> HttpResponse:
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     rows = list(page_obj)
+    statuses = selectors.referral_statuses(rows)
     for referral in rows:
-        referral.status = selectors.referral_status(referral)
+        referral.status = statuses[referral.pk]
     return _render(
         request, territory, "referrals.html", "referrals", referrals=rows, page_obj=page_obj, q=q, keep=[]
     )
