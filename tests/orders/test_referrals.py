@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -20,7 +21,7 @@ from grenier.baskets import services as baskets_services
 from grenier.baskets.models import Referral
 from grenier.core import services as core_services
 from grenier.core.errors import Forbidden, InvalidInput, NotFound
-from grenier.core.models import Role, User
+from grenier.core.models import Household, Role, User
 from grenier.orders import services
 from grenier.orders.models import GroupMembership
 
@@ -229,10 +230,12 @@ def test_a_groups_own_coordinator_adds_a_household_by_its_card_and_sees_no_other
     client = login(volunteer)
     page = client.get(url).content.decode()
     assert (
-        'id="add-by-card"' in page and 'name="household"' not in page
-    )  # no list of the territory's households
+        'id="add-by-card"' in page and 'name="household"' not in page and 'name="find"' not in page
+    )  # no list of the territory's households, no search in them
     assert g.cast.household.display_name in page  # the group's own members
     assert g.other_household.display_name not in page and g.other_household.card_number not in page
+    searched = client.get(url + "?find=ailleurs").content.decode()
+    assert 'name="household"' not in searched and g.other_household.display_name not in searched
     bad = client.post(url + "members/by-card/", {"card": "1234 5678 9012", "tier": g.tiers[100].pk})
     assert bad.status_code == 200 and g.other_household.display_name not in bad.content.decode()
     assert not GroupMembership.objects.filter(group=g.group, household=g.other_household).exists()
@@ -247,8 +250,16 @@ def test_a_groups_own_coordinator_adds_a_household_by_its_card_and_sees_no_other
     other = reverse("orders_group", args=[slug, g.other_group.pk])
     assert client.get(other).status_code == 404
     assert client.post(other + "members/by-card/", {"card": card, "tier": g.tiers[100].pk}).status_code == 404
-    # the territory's coordinator also has the list of households
-    assert 'name="household"' in login(g.cast["coordinator"]).get(url).content.decode()
+    # the territory's coordinator also finds any household of the territory (searched, then picked from a list)
+    coordinator = login(g.cast["coordinator"])
+    assert 'name="find"' in coordinator.get(url).content.decode()
+    Household.objects.create(
+        territory=g.cast.territory,
+        name="Foyer Nouveau-Test",
+        card_number="70000001",
+        joined_on=date(2024, 1, 1),
+    )
+    assert 'name="household"' in coordinator.get(url + "?find=nouveau").content.decode()
 
 
 def test_a_member_who_does_not_coordinate_cannot_add_a_household(groups: Groups, login) -> None:

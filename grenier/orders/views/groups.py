@@ -8,7 +8,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -180,27 +181,65 @@ def _group_forms(page: _Group, request: HttpRequest, bound: str = "") -> dict[st
         "member": None,
     }
     if page.manager and permissions.can(page.user, page.territory, Action.LIST_HOUSEHOLDS):
-        members_ids = page.group.memberships.filter(left_on__isnull=True).values("household_id")
-        candidates = Household.objects.filter(territory=page.territory, left_on__isnull=True).exclude(
-            pk__in=members_ids
-        )
         found["member"] = forms.MemberAddForm(
             data if bound == "member" else None,
-            households=[(h.pk, h.display_name) for h in candidates.order_by("name")[:500]],
+            households=_addable(page, request, bound),
             tiers=[(t.pk, f"{t.name} — {t.percent} %") for t in page.group.tiers.all()],
         )
     return found
 
 
+# A group's page lists its members by pages of this size, and offers the households one may add only once searched:
+# at 100,000 households its biggest group has 320 members, each row a form, and the territory far more households
+# than a list can show (the first 500 by name left most of them out of reach). A coordinator finds any of them by
+# name or card number instead, on a phone too.
+MEMBERS_PAGE_SIZE = 25
+FOUND_HOUSEHOLDS = 20
+
+
+def _matching(rows: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
+    """``rows`` whose household's name holds ``q``, or whose card number holds its digits (4 or more)."""
+    q = q.strip()
+    if not q:
+        return rows
+    match = Q(**{f"{prefix}name__icontains": q})
+    digits = "".join(char for char in q if char.isdigit())
+    if len(digits) >= 4:
+        match |= Q(**{f"{prefix}card_number__contains": digits})
+    return rows.filter(match)
+
+
+def _addable(page: _Group, request: HttpRequest, bound: str) -> list[tuple[int, str]]:
+    """The households the add form offers: the one sent (checked to be an active non-member of the territory), or
+    the first few matching the search ``find``; none before a search."""
+    members_ids = page.group.memberships.filter(left_on__isnull=True).values("household_id")
+    candidates = Household.objects.filter(territory=page.territory, left_on__isnull=True).exclude(
+        pk__in=members_ids
+    )
+    if bound == "member":
+        sent = request.POST.get("household", "")
+        candidates = candidates.filter(pk=int(sent)) if sent.isdigit() else candidates.none()
+    else:
+        find = request.GET.get("find", "").strip()
+        if not find:
+            return []
+        candidates = _matching(candidates, find)
+    return [(h.pk, h.display_name) for h in candidates.order_by("name", "pk")[:FOUND_HOUSEHOLDS]]
+
+
+def _members(page: _Group, request: HttpRequest) -> Page[GroupMembership] | None:
+    """The page of the group's own members its coordinators see (pickups, payments), no other household's; searched
+    by name or card number (``q``)."""
+    if not page.manager:
+        return None
+    rows = page.group.memberships.filter(left_on__isnull=True).select_related("household", "tier")
+    rows = _matching(rows, request.GET.get("q", ""), "household__").order_by("household__name", "pk")
+    return Paginator(rows, MEMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
 def _group_page(request: HttpRequest, page: _Group, found: dict[str, Any], bound: str = "") -> HttpResponse:
     group = page.group
-    members = (  # the group's own members: its coordinators see them (pickups, payments), no other household
-        list(
-            group.memberships.filter(left_on__isnull=True).select_related("household", "tier", "tier_set_by")
-        )
-        if page.manager
-        else []
-    )
+    members = _members(page, request)
     cycles = list(group.cycles.select_related("pickup_point").order_by("-closes_at")[:24])
     return render(
         request,
@@ -212,6 +251,8 @@ def _group_page(request: HttpRequest, page: _Group, found: dict[str, Any], bound
             "membership": page.membership,
             **{f"{name}_form": form for name, form in found.items()},
             "members": members,
+            "q": request.GET.get("q", "").strip(),
+            "find": request.GET.get("find", "").strip(),
             "member_count": group.memberships.filter(left_on__isnull=True).count(),
             "tiers": list(group.tiers.all()),
             "cycles": cycles,
