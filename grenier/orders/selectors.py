@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from grenier.core.models import Household
@@ -41,18 +41,25 @@ class CycleFigures:
         return max(0, -self.pot_after_cents)
 
 
-def cycle_figures(cycle: OrderCycle, plan: services.ClosePlan | None = None) -> CycleFigures:
-    """The cycle's figures; ``plan``, the open cycle's ``close_plan`` when the caller already has it (a page showing
-    both reads the cycle's lines once)."""
+def cycle_figures(
+    cycle: OrderCycle, plan: services.ClosePlan | services.ClosePreview | None = None
+) -> CycleFigures:
+    """The cycle's figures; ``plan``, the open cycle's ``close_preview`` (or ``close_plan``) when the caller already
+    has it (a page showing both sums the cycle's lines once)."""
     placed = Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED)
     covers = int(cycle.covers.aggregate(total=Sum("amount_cents"))["total"] or 0)
     pot_now = services.pot_balance(cycle.group)
     if cycle.closed_at is not None:
-        sums = placed.aggregate(full=Sum("full_cents"), due=Sum("due_cents"))
+        sums = placed.aggregate(
+            orders=Count("id"),
+            flagged=Count("id", filter=Q(pot_flagged=True)),
+            full=Sum("full_cents"),
+            due=Sum("due_cents"),
+        )
         full, due = int(sums["full"] or 0), int(sums["due"] or 0)
         return CycleFigures(
-            orders=placed.count(),
-            flagged=placed.filter(pot_flagged=True).count(),
+            orders=sums["orders"],
+            flagged=sums["flagged"],
             full_cents=full,
             households_cents=due,
             pot_delta_cents=due - full,
@@ -61,12 +68,12 @@ def cycle_figures(cycle: OrderCycle, plan: services.ClosePlan | None = None) -> 
             covers_cents=covers,
         )
     if plan is None:
-        plan = services.close_plan(cycle)  # the same computation as the close: rounding to cases included
-    full = sum(plan.fulls.values())
-    due = sum(plan.dues.values())
+        plan = services.close_preview(cycle)  # the same figures as the close: rounding to cases included
+    counts = placed.aggregate(orders=Count("id"), flagged=Count("id", filter=Q(pot_flagged=True)))
+    full, due = plan.full_cents, plan.due_cents
     return CycleFigures(
-        orders=placed.count(),
-        flagged=placed.filter(pot_flagged=True).count(),
+        orders=counts["orders"],
+        flagged=counts["flagged"],
         full_cents=full,
         households_cents=due,
         pot_delta_cents=due - full,
@@ -107,15 +114,18 @@ def product_totals(cycle: OrderCycle, producer: Producer | None = None) -> list[
     if producer is not None:
         products = products.filter(producer=producer)
     totals = {p.pk: ProductTotal(p) for p in products}
-    rows = OrderLine.objects.filter(
-        order__cycle=cycle, order__status=OrderStatus.PLACED, cycle_product_id__in=list(totals)
-    ).values_list("cycle_product_id", "quantity", "final_quantity")
-    for product_id, qty, final in rows:
-        total = totals[product_id]
-        total.ordered += qty
-        total.households += 1
-        if final is not None:
-            total.final = (total.final or 0) + final
+    sums = (  # summed by the database, one row per product (a final is set on every line at the close, or none)
+        OrderLine.objects.filter(
+            order__cycle=cycle, order__status=OrderStatus.PLACED, cycle_product_id__in=list(totals)
+        )
+        .values("cycle_product_id")
+        .annotate(ordered=Sum("quantity"), households=Count("id"), final=Sum("final_quantity"))
+        .order_by()
+    )
+    for row in sums:
+        total = totals[row["cycle_product_id"]]
+        total.ordered, total.households = int(row["ordered"]), int(row["households"])
+        total.final = None if row["final"] is None else int(row["final"])
     return list(totals.values())
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -402,24 +403,32 @@ def test_an_open_cycle_s_page_and_its_close_step_compute_the_close_once(
 ) -> None:
     g = groups
     _place(g, g.cycle, g.cast.household, "a", 0, bread=2, honey=1)
-    planned = []
-    real = services.close_plan
+    planned: list[tuple[str, int]] = []
 
-    def counted(cycle: OrderCycle) -> services.ClosePlan:
-        planned.append(cycle.pk)
-        return real(cycle)
+    def counting(name: str) -> Any:
+        real = getattr(services, name)
 
-    monkeypatch.setattr(services, "close_plan", counted)
+        def counted(cycle: OrderCycle) -> Any:
+            planned.append((name, cycle.pk))
+            return real(cycle)
+
+        return counted
+
+    for name in ("close_plan", "close_preview"):
+        monkeypatch.setattr(services, name, counting(name))
     client = login(g.cast["coordinator"])
     slug = g.cast.territory.slug
-    for url in (
-        reverse("orders_cycle", args=[slug, g.cycle.pk]),
-        reverse("orders_close", args=[slug, g.cycle.pk]),
+    for url, computed in (
+        (
+            reverse("orders_cycle", args=[slug, g.cycle.pk]),
+            "close_preview",
+        ),  # the figures, summed by the database
+        (reverse("orders_close", args=[slug, g.cycle.pk]), "close_plan"),  # and who gets fewer units
     ):
         planned.clear()
         page = client.get(url)
         assert page.status_code == 200
-        assert planned == [g.cycle.pk]  # the figures and the plan share one reading of the cycle's lines
+        assert planned == [(computed, g.cycle.pk)]  # the figures and the plan share one reading of the cycle
         figures = page.context["figures"]
         assert figures.full_cents == 2 * 400 + 1_000 and figures.orders == 1
 

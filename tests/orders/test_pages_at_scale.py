@@ -5,15 +5,20 @@ the members and orders."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
+import re
+from datetime import date, timedelta
 
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from grenier.core.models import Household
-from grenier.orders.models import GroupMembership
+from grenier.orders import services
+from grenier.orders.models import CatalogueProduct, GroupMembership, OrderCycle, Unit
 from grenier.orders.views.groups import FOUND_HOUSEHOLDS, MEMBERS_PAGE_SIZE
 
 from .conftest import Groups
@@ -111,3 +116,97 @@ def test_the_households_to_add_are_offered_once_searched(groups: Groups, login) 
         again = client.post(add, {"household": household.pk, "tier": g.tiers[70].pk})
         assert again.status_code == 200 and "household" in again.context["member_form"].errors
     assert not GroupMembership.objects.filter(household=stranger).exists()
+
+
+# --- an open cycle: the close's figures summed by the database -----------------------------------------------------
+
+
+def _orders(g: Groups, cycle: OrderCycle, count: int, start: int, seed: int) -> None:
+    """``count`` new member households, at random tiers, each ordering 1 to 9 units of some of the cycle's
+    products (never past a product's stock)."""
+    rng = random.Random(seed)
+    tiers = list(g.tiers.values())
+    households = _households(g, count, start)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(group=g.group, household=h, tier=rng.choice(tiers)) for h in households
+    )
+    products = list(cycle.products.all())
+    for number, household in enumerate(households):
+        wanted = {p.pk: rng.randint(1, 9) for p in rng.sample(products, rng.randint(1, len(products)))}
+        wanted = {
+            pk: qty for pk, qty in wanted.items() if not next(p for p in products if p.pk == pk).max_quantity
+        }
+        if wanted:
+            services.order_place(
+                cycle=cycle, household=household, quantities=wanted, idempotency_key=f"o{number}", actor=None
+            )
+
+
+def _cycle(g: Groups, *, round_to_cases: bool) -> OrderCycle:
+    eggs = CatalogueProduct.objects.create(
+        producer=g.rucher, name="Œufs", unit=Unit.PIECE, price_cents=35, case_size=4
+    )
+    crate = CatalogueProduct.objects.create(
+        producer=g.fournil, name="Brioche", unit=Unit.LOAF, price_cents=733, case_size=5, stock=40
+    )
+    now = timezone.now()
+    return services.cycle_open(
+        group=g.group,
+        name="Décembre",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=5),
+        delivery_date=timezone.localdate() + timedelta(days=8),
+        pickup_point=g.point,
+        products=[g.bread, eggs, crate],
+        round_to_cases=round_to_cases,
+        actor=None,
+    )
+
+
+@pytest.mark.parametrize("round_to_cases", [False, True])
+def test_an_open_cycles_preview_equals_the_close_plan(groups: Groups, round_to_cases: bool) -> None:
+    g = groups
+    cycle = _cycle(g, round_to_cases=round_to_cases)
+    for step in range(4):  # rounded up, down, or whole cases, as the orders come
+        _orders(g, cycle, 7, start=100 * step, seed=step)
+        plan = services.close_plan(cycle)
+        preview = services.close_preview(cycle)
+        assert (preview.full_cents, preview.due_cents) == (plan.full_cents, plan.due_cents)
+        assert [(p.product.pk, p.ordered, p.final, p.households) for p in preview.products] == [
+            (p.product.pk, p.ordered, p.final, p.households) for p in plan.products
+        ]
+        assert services.cycle_delta(cycle) == plan.delta
+    if round_to_cases:
+        assert any(p.final != p.ordered for p in plan.products)  # the rounding was exercised
+
+
+def test_an_open_cycles_page_reads_no_line_and_as_many_queries_with_more_orders(
+    groups: Groups, login
+) -> None:
+    g = groups
+    url = reverse("orders_cycle", args=[g.cast.territory.slug, g.cycle.pk])
+    services.order_place(
+        cycle=g.cycle,
+        household=g.cast.household,
+        quantities={g.product(g.cycle, g.bread).pk: 2},
+        idempotency_key="mine",
+        actor=None,
+    )
+    for who in ("coordinator", "member"):
+        client = login(g.cast[who])
+        client.get(url)
+        _orders(g, g.cycle, 5, start=1000 if who == "coordinator" else 2000, seed=1)
+        with CaptureQueriesContext(connection) as small:
+            assert client.get(url).status_code == 200
+        _orders(g, g.cycle, 15, start=1100 if who == "coordinator" else 2100, seed=2)
+        with CaptureQueriesContext(connection) as big:
+            assert client.get(url).status_code == 200
+        assert len(big) == len(small), who
+        read = [  # the cycle's lines (not the member's own order's), row by row
+            sql
+            for sql in (q["sql"] for q in big.captured_queries)
+            if sql.startswith('SELECT "orders_orderline"."')
+            and re.search(r'"orders_order"\."cycle_id" = \d', sql)
+            and "GROUP BY" not in sql
+        ]
+        assert not read, read  # every line is summed by the database, none read

@@ -16,10 +16,12 @@ from grenier.orders.services.catalogue import (  # noqa: F401
 )
 from grenier.orders.services.closing import (  # noqa: F401
     ClosePlan,
+    ClosePreview,
     CloseResult,
     ProductPlan,
     close_due,
     close_plan,
+    close_preview,
     cycle_close,
     cycle_delta,
     pot_balance,

@@ -55,7 +55,7 @@ def cycle_detail(request: HttpRequest, territory: Territory, cycle_id: int) -> H
     elif request.method == "POST":
         raise PermissionDenied(_("This cycle does not take orders from you now."))
     funders = list(Funder.objects.filter(territory=territory))
-    plan = services.close_plan(cycle) if not cycle.is_closed else None
+    plan = services.close_preview(cycle) if not cycle.is_closed else None
     figures = selectors.cycle_figures(cycle, plan)
     plans = {p.product.pk: p for p in plan.products} if plan else {}
     context = {
