@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from grenier.core.models import Household
 from grenier.orders import services
-from grenier.orders.models import CatalogueProduct, GroupMembership, OrderCycle, Unit
+from grenier.orders.models import CatalogueProduct, GroupMembership, Order, OrderCycle, Pickup, Unit
+from grenier.orders.views.documents import PICKUP_PAGE_SIZE
 from grenier.orders.views.groups import FOUND_HOUSEHOLDS, MEMBERS_PAGE_SIZE
 
 from .conftest import Groups
@@ -210,3 +211,40 @@ def test_an_open_cycles_page_reads_no_line_and_as_many_queries_with_more_orders(
             and "GROUP BY" not in sql
         ]
         assert not read, read  # every line is summed by the database, none read
+
+
+# --- a closed cycle's pickup list: by pages, searched ----------------------------------------------------------------
+
+
+def test_the_pickup_list_shows_a_page_of_households_and_finds_any(groups: Groups, login) -> None:
+    g = groups
+    _orders(g, g.cycle, PICKUP_PAGE_SIZE + 15, start=3000, seed=3)
+    services.cycle_close(cycle=g.cycle, actor=None, early=True)
+    orders = list(Order.objects.filter(cycle=g.cycle).order_by("household__name", "pk"))
+    total = len(orders)
+    assert PICKUP_PAGE_SIZE < total < 2 * PICKUP_PAGE_SIZE
+    url = reverse("orders_pickup", args=[g.cast.territory.slug, g.cycle.pk])
+    client = login(g.cast["coordinator"])
+    first, _ = _get(client, url)
+    second, _ = _get(client, url + "?page=2")
+    assert (
+        first.count('id="order-') == PICKUP_PAGE_SIZE
+        and second.count('id="order-') == total - PICKUP_PAGE_SIZE
+    )
+    assert f"0 sur {total}" in first or f"0 of {total}" in first  # collected: counted over the whole list
+    last = orders[-1]
+    assert f'id="order-{last.pk}"' in second
+    name = last.household.name.removeprefix("Foyer ").lower()
+    card = last.household.card_number
+    found, _ = _get(client, url + f"?q={name}")
+    assert found.count('id="order-') == 1 and f'id="order-{last.pk}"' in found
+    by_card, _ = _get(client, url + f"?q={card}")
+    assert f'id="order-{last.pk}"' in by_card and by_card.count('id="order-') == 1
+    # checked off from the second page, the coordinator is brought back to it
+    check = reverse("orders_pickup_check", args=[g.cast.territory.slug, last.pk])
+    back = client.post(check, {"collected": "1", "page": "2"})
+    assert back.status_code == 302 and back["Location"] == f"{url}?page=2#order-{last.pk}"
+    back = client.post(check, {"collected": "1", "q": name})
+    assert back["Location"] == f"{url}?q={name}#order-{last.pk}"
+    assert Pickup.objects.filter(order=last).exists()
+    assert f"1 sur {total}" in _get(client, url)[0] or f"1 of {total}" in _get(client, url)[0]
