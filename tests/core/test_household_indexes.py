@@ -55,8 +55,8 @@ def test_the_households_of_a_person_are_read_through_the_persons_with_an_account
 
 
 def test_the_first_active_households_by_name_are_read_in_order_from_the_index(cast: Cast) -> None:
-    """A buying group's page offers the first 500 active households by name: read in order from the index, not
-    every active household of the territory sorted."""
+    """A buying group's page offers the first active households by name that match a search (a few, 500 before
+    the search): read in order from the index, not every active household of the territory sorted."""
     households = _households(cast)
     query = (
         Household.objects.filter(territory=cast.territory, left_on__isnull=True)
