@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -87,14 +86,19 @@ def _figures(request: HttpRequest, territory: Territory) -> dict[str, Any]:
     year = timezone.localdate().year
     start, end = egalim.year_period(year)
     kitchens = egalim.kitchens_visible(request.user, territory).order_by("name", "id")
-    volumes: dict[int, int] = defaultdict(int)
-    for row in ProducerWeek.objects.filter(
-        week__territory=territory,
-        week__status=WeekStatus.PUBLISHED,
-        week__monday__gte=start,
-        week__monday__lte=end,
-    ):
-        volumes[row.producer_id] += int(row.volume)
+    volumes = {
+        producer_id: int(volume or 0)
+        for producer_id, volume in ProducerWeek.objects.filter(
+            week__territory=territory,
+            week__status=WeekStatus.PUBLISHED,
+            week__monday__gte=start,
+            week__monday__lte=end,
+        )
+        .order_by()
+        .values("producer_id")
+        .annotate(volume=Sum("volume"))
+        .values_list("producer_id", "volume")
+    }  # each farm's weeks added up by the database
     farms = Producer.objects.in_bulk(list(volumes))
     return {
         "year": year,
