@@ -38,7 +38,9 @@ from grenier.supply.models import (
     InvoiceKind,
     InvoiceLine,
     Kitchen,
+    PlanLine,
     Producer,
+    Product,
     SupplyWeek,
     WeekStatus,
 )
@@ -241,7 +243,17 @@ def _url(name: str, territory: Territory, *args: Any) -> str:
 
 
 def _lines(invoice: Invoice) -> list[InvoiceLine]:
-    return list(invoice.lines.select_related("product", "producer", "kitchen", "plan_line"))
+    """The document's lines, in its order, sharing one instance of each product, farm and kitchen (a monthly
+    invoice has hundreds of lines and a handful of each: read once, not built again on every line)."""
+    lines = list(invoice.lines.all())
+    products = Product.objects.in_bulk({x.product_id for x in lines})
+    farms = Producer.objects.in_bulk({x.producer_id for x in lines})
+    kitchens = Kitchen.objects.in_bulk({x.kitchen_id for x in lines})
+    for line in lines:
+        line.product = products[line.product_id]
+        line.producer = farms[line.producer_id]
+        line.kitchen = kitchens[line.kitchen_id]
+    return lines
 
 
 def _credit_rows(
@@ -250,12 +262,17 @@ def _credit_rows(
     """The credit note form's rows, a line each (``lines``: the invoice's, when already read by :func:`_lines`)."""
     lines = _lines(invoice) if lines is None else lines
     left = billing.uncredited(invoice, lines)
+    receipts = dict(
+        PlanLine.objects.filter(
+            pk__in={x.plan_line_id for x in lines if x.plan_line_id is not None}
+        ).values_list("pk", "received_quantity")
+    )  # what the kitchen recorded of each line's delivery, in one query
     rows = []
     for line in lines:
         rest = left[line.pk]
         field = f"q{line.pk}"
         # The kitchen recorded, after this invoice, less than it was billed: its request fills the form in.
-        received = line.plan_line.received_quantity if line.plan_line is not None else None
+        received = receipts.get(line.plan_line_id) if line.plan_line_id is not None else None
         asked = rest.quantity - received if received is not None and invoice.producer_id is None else 0
         requested = max(asked, 0)
         rows.append(

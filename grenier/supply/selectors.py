@@ -6,7 +6,7 @@ quantity here is an integer in the product's base unit, volumes in grams-equival
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
@@ -93,14 +93,23 @@ class TableRow:
     lines: list[PlanLine] = field(default_factory=list)
 
 
-def week_table(week: SupplyWeek) -> list[TableRow]:
-    """Every kitchen x product x day with demand or a line, ordered by kitchen, product and day."""
+def week_table(week: SupplyWeek, *, farms: Mapping[int, Producer] | None = None) -> list[TableRow]:
+    """Every kitchen x product x day with demand or a line, ordered by kitchen, product and day. The rows and lines
+    share one instance of each farm, kitchen and product (``farms``: the farms when already read)."""
     demand = {
-        (d.kitchen_id, d.product_id, d.day): d
-        for d in Demand.objects.filter(week=week).select_related("kitchen", "product")
+        (kitchen_id, product_id, day): int(quantity)
+        for kitchen_id, product_id, day, quantity in Demand.objects.filter(week=week)
+        .order_by()
+        .values_list("kitchen_id", "product_id", "day", "quantity")
     }
+    plan = list(PlanLine.objects.filter(week=week).order_by())
+    kitchens, products = _kitchens_and_products(
+        {key[0] for key in demand} | {x.kitchen_id for x in plan},
+        {key[1] for key in demand} | {x.product_id for x in plan},
+    )
+    share_instances(plan, farms=farms, kitchens=kitchens, products=products)
     lines: dict[tuple[int, int, date], list[PlanLine]] = defaultdict(list)
-    for line in PlanLine.objects.filter(week=week).select_related("producer", "kitchen", "product"):
+    for line in plan:
         lines[line.kitchen_id, line.product_id, line.day].append(line)
     explained = {
         (e["kitchen"], e["product"], e["day"]): e for e in (week.solver or {}).get("explanations", [])
@@ -110,10 +119,8 @@ def week_table(week: SupplyWeek) -> list[TableRow]:
     rows: list[TableRow] = []
     for key in set(demand) | set(lines):
         its = sorted(lines.get(key, []), key=lambda x: (x.producer.farm_name, x.pk))
-        row_demand = demand.get(key)
-        kitchen = row_demand.kitchen if row_demand else its[0].kitchen
-        product = row_demand.product if row_demand else its[0].product
-        wanted = int(row_demand.quantity) if row_demand else 0
+        kitchen, product = kitchens[key[0]], products[key[1]]
+        wanted = demand.get(key, 0)
         got = sum(int(x.quantity) for x in its)
         unmet = max(0, wanted - got)
         code, numbers = "", {}
@@ -133,6 +140,35 @@ def week_table(week: SupplyWeek) -> list[TableRow]:
         rows.append(TableRow(kitchen, product, key[2], wanted, got, unmet, code, numbers, its))
     rows.sort(key=lambda r: (r.kitchen.name, r.kitchen.pk, r.product.name, r.product.pk, r.day))
     return rows
+
+
+def _kitchens_and_products(
+    kitchen_ids: Iterable[int], product_ids: Iterable[int]
+) -> tuple[dict[int, Kitchen], dict[int, Product]]:
+    return Kitchen.objects.in_bulk(set(kitchen_ids)), Product.objects.in_bulk(set(product_ids))
+
+
+def share_instances(
+    lines: Iterable[PlanLine],
+    *,
+    farms: Mapping[int, Producer] | None = None,
+    kitchens: Mapping[int, Kitchen] | None = None,
+    products: Mapping[int, Product] | None = None,
+) -> None:
+    """Give ``lines`` one instance of each of their farms, kitchens and products, read once each (those given are
+    used as they are, the others read): a few objects for a week's hundreds of lines, not three a line as
+    ``select_related`` builds."""
+    lines = list(lines)
+    if farms is None or any(x.producer_id not in farms for x in lines):
+        farms = {**Producer.objects.in_bulk({x.producer_id for x in lines}), **(farms or {})}
+    if kitchens is None or any(x.kitchen_id not in kitchens for x in lines):
+        kitchens = {**Kitchen.objects.in_bulk({x.kitchen_id for x in lines}), **(kitchens or {})}
+    if products is None or any(x.product_id not in products for x in lines):
+        products = {**Product.objects.in_bulk({x.product_id for x in lines}), **(products or {})}
+    for line in lines:
+        line.producer = farms[line.producer_id]
+        line.kitchen = kitchens[line.kitchen_id]
+        line.product = products[line.product_id]
 
 
 def _by_product(rows: QuerySet[Any]) -> dict[int, int]:

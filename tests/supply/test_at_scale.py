@@ -4,6 +4,7 @@ row-by-row recount it replaced; their query counts do not grow with the number o
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -11,12 +12,14 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grenier.supply import egalim
 from grenier.supply.models import (
+    Demand,
     EgalimLabel,
     Invoice,
     InvoiceKind,
@@ -24,14 +27,18 @@ from grenier.supply.models import (
     InvoiceSeries,
     Kitchen,
     KitchenKind,
+    PlanLine,
     ProducerWeek,
+    Product,
     ProductFamily,
+    SalesUnit,
     SupplyWeek,
     WeekStatus,
 )
 from grenier.supply.views.common import _kg
 
 from .conftest import Pial
+from .test_pages import _published
 
 YEAR = 2026
 LABEL_SETS: list[list[str]] = [
@@ -228,3 +235,112 @@ def test_funder_home_volumes_added_up_by_the_database(pial: Pial, login: Callabl
     # the farms' weeks are added up by the database, not read one by one
     weeks_read = [q["sql"] for q in captured.captured_queries if 'FROM "supply_producerweek"' in q["sql"]]
     assert len(weeks_read) == 1 and "GROUP BY" in weeks_read[0]
+
+
+def _built_and_queries(client: Client, url: str) -> tuple[int, Counter[str]]:
+    """The page's queries, and the model instances built while it is made, by model."""
+    built: Counter[str] = Counter()
+
+    def count(sender: type[Any], **kwargs: Any) -> None:
+        built[sender.__name__] += 1
+
+    post_init.connect(count)
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+    finally:
+        post_init.disconnect(count)
+    assert response.status_code == 200
+    return len(captured.captured_queries), built
+
+
+def _more_lines(pial: Pial, week: SupplyWeek, products: list[Product], days: range) -> None:
+    """Lines of ``products`` from every farm to every kitchen on ``days`` of ``week``, and their demand."""
+    farms, kitchens = [pial.saules, pial.pic, pial.terrasses], [pial.school, pial.ehpad]
+    for offset in days:
+        day = week.monday + timedelta(days=offset)
+        PlanLine.objects.bulk_create(
+            PlanLine(
+                week=week,
+                producer=f,
+                kitchen=k,
+                product=p,
+                day=day,
+                quantity=1_000 * (1 + offset),
+                adjusted=True,
+            )
+            for f in farms
+            for k in kitchens
+            for p in products
+        )
+        Demand.objects.bulk_create(
+            Demand(week=week, kitchen=k, product=p, day=day, quantity=4_000 * (1 + offset))
+            for k in kitchens
+            for p in products
+        )
+
+
+@pytest.mark.parametrize("who", ["coordinator", "producer"])
+def test_week_page_builds_each_farm_kitchen_and_product_once(
+    pial: Pial, login: Callable[..., Client], who: str
+) -> None:
+    week = _published(pial)
+    products = [
+        Product.objects.create(territory=pial.cast.territory, name=f"Légume {n}", unit=SalesUnit.KG)
+        for n in range(4)
+    ]
+    _more_lines(pial, week, products, range(1))
+    client = login(pial.cast[who])
+    url = reverse("supply_week", args=[pial.cast.territory.slug, week.monday.isoformat()])
+    client.get(url)
+    if who == "producer":  # the grower coordinates this week
+        SupplyWeek.objects.filter(pk=week.pk).update(coordinator=pial.cast["producer"])
+    few, built_few = _built_and_queries(client, url)
+    _more_lines(pial, week, products, range(1, 5))  # five times the lines, the same farms, kitchens, products
+    more, built_more = _built_and_queries(client, url)
+    assert built_more["PlanLine"] >= built_few["PlanLine"] + 4 * 24
+    assert more == few
+    for model in ("Producer", "Kitchen", "Product", "Demand"):
+        assert built_more[model] == built_few[model], model
+
+
+def test_invoice_page_builds_each_farm_kitchen_and_product_once(
+    pial: Pial, login: Callable[..., Client]
+) -> None:
+    books = Books(pial, 5)
+    invoice = books.document(pial.school, date(YEAR, 3, 1))
+    books.lines(invoice, 10)
+    InvoiceLine.objects.filter(invoice=invoice).update(producer=pial.saules)
+    url = reverse("supply_money_invoice", args=[pial.cast.territory.slug, invoice.pk])
+    for who in ("coordinator", "kitchen"):
+        client = login(pial.cast[who])
+        client.get(url)
+        few, built_few = _built_and_queries(client, url)
+        books.lines(invoice, 30)
+        InvoiceLine.objects.filter(invoice=invoice).update(producer=pial.saules)
+        more, built_more = _built_and_queries(client, url)
+        assert built_more["InvoiceLine"] == built_few["InvoiceLine"] + 30
+        assert more == few
+        for model in ("Producer", "Kitchen", "Product", "PlanLine"):
+            assert built_more[model] == built_few[model], (who, model)
+
+
+def test_deliveries_page_builds_each_farm_and_product_once(pial: Pial, login: Callable[..., Client]) -> None:
+    week = _published(pial)
+    products = [
+        Product.objects.create(territory=pial.cast.territory, name=f"Légume {n}", unit=SalesUnit.KG)
+        for n in range(3)
+    ]
+    _more_lines(pial, week, products, range(1))
+    client = login(pial.cast["kitchen"])
+    url = reverse(
+        "supply_deliveries", args=[pial.cast.territory.slug, week.monday.isoformat(), pial.school.pk]
+    )
+    client.get(url)
+    few, built_few = _built_and_queries(client, url)
+    _more_lines(pial, week, products, range(1, 4))
+    more, built_more = _built_and_queries(client, url)
+    assert built_more["PlanLine"] >= built_few["PlanLine"] + 3 * 9
+    assert more == few
+    for model in ("Producer", "Kitchen", "Product"):
+        assert built_more[model] == built_few[model], model

@@ -50,9 +50,11 @@ def deliveries(request: HttpRequest, territory: Territory, monday: str, kitchen_
         lines = list(
             PlanLine.objects.filter(week=current, kitchen=kitchen)
             .filter(Q(quantity__gt=0) | Q(received_quantity__isnull=False))
-            .select_related("producer", "product")
             .order_by("day", "producer__farm_name", "product__name")
         )
+        selectors.share_instances(
+            lines, kitchens={kitchen.pk: kitchen}
+        )  # a farm and a product built once each
     posted_group = request.POST.get("delivery", "") if request.method == "POST" else ""
 
     groups = _delivery_groups(request, lines, posted_group)

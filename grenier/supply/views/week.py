@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -66,8 +66,8 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
         for row in selectors.product_balance(week)
     ]
 
-    table = selectors.week_table(week)
-    items = _plan_items(table, farms)
+    table = selectors.week_table(week, farms=farms)
+    items = _plan_items(table, farms, _line_action_prefix(week))
     plan_rows = [
         {
             **item,
@@ -106,10 +106,19 @@ def _plan_context(week: SupplyWeek) -> dict[str, Any]:
     }
 
 
+def _line_action_prefix(week: SupplyWeek) -> str:
+    """Where a line of the week's plan is changed, but the line's id and the final slash: reversed once for the
+    week's hundreds of lines (``supply_plan_line`` ends with ``<int:line_id>/``)."""
+    url = reverse("supply_plan_line", args=[week.territory.slug, _week_url_arg(week.monday), 0])
+    return url.removesuffix("0/")
+
+
 def _plan_items(
-    table: list[selectors.TableRow], farms: dict[int, Producer]
+    table: list[selectors.TableRow], farms: dict[int, Producer], action_prefix: str
 ) -> dict[tuple[int, int], dict[str, Any]]:
-    """Per kitchen and product (the table's day rows added up): demand, supplied, unmet, why, and the lines."""
+    """Per kitchen and product (the table's day rows added up): demand, supplied, unmet, why, and the lines (each
+    with its day in words and its form's action, the day worded once for the week's lines)."""
+    days: dict[date, str] = {}
     items: dict[tuple[int, int], dict[str, Any]] = {}
     for row in table:
         item = items.setdefault(
@@ -132,9 +141,13 @@ def _plan_items(
             if text and text not in item["reasons"]:
                 item["reasons"].append(text)
         for line in row.lines:
+            if line.day not in days:
+                days[line.day] = date_format(line.day, "l j")  # as the ``date:"l j"`` filter
             item["lines"].append(
                 {
                     "line": line,
+                    "day": days[line.day],
+                    "action": f"{action_prefix}{line.pk}/",
                     "quantity": forms.shown(line.quantity, row.product),
                     "solver": _qty(line.solver_quantity, row.product),
                     "changed": line.adjusted or line.quantity != line.solver_quantity,
