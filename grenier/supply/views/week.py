@@ -143,14 +143,16 @@ def _plan_items(
         for line in row.lines:
             if line.day not in days:
                 days[line.day] = date_format(line.day, "l j")  # as the ``date:"l j"`` filter
+            changed = line.adjusted or line.quantity != line.solver_quantity
             item["lines"].append(
                 {
                     "line": line,
                     "day": days[line.day],
                     "action": f"{action_prefix}{line.pk}/",
                     "quantity": forms.shown(line.quantity, row.product),
-                    "solver": _qty(line.solver_quantity, row.product),
-                    "changed": line.adjusted or line.quantity != line.solver_quantity,
+                    # shown only beside a changed line: worded for those only
+                    "solver": _qty(line.solver_quantity, row.product) if changed else "",
+                    "changed": changed,
                 }
             )
     return items
