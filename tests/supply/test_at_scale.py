@@ -16,6 +16,7 @@ from django.db.models.signals import post_init
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from grenier.supply import egalim
 from grenier.supply.models import (
@@ -35,6 +36,7 @@ from grenier.supply.models import (
     SupplyWeek,
     WeekStatus,
 )
+from grenier.supply.quantities import format_quantity
 from grenier.supply.views.common import _kg
 
 from .conftest import Pial
@@ -344,3 +346,19 @@ def test_deliveries_page_builds_each_farm_and_product_once(pial: Pial, login: Ca
     assert more == few
     for model in ("Producer", "Kitchen", "Product"):
         assert built_more[model] == built_few[model], model
+
+
+def test_week_page_words_the_solvers_quantity_beside_a_changed_line_only(
+    pial: Pial, login: Callable[..., Client]
+) -> None:
+    week = _published(pial)
+    line = PlanLine.objects.filter(week=week, quantity__gte=2000).select_related("product").first()
+    assert line is not None
+    PlanLine.objects.filter(pk=line.pk).update(quantity=line.quantity - 1000, adjusted=True)
+    url = reverse("supply_week", args=[pial.cast.territory.slug, week.monday.isoformat()])
+    body = login(pial.cast["coordinator"]).get(url).content.decode()
+    with translation.override("fr"):
+        solver = format_quantity(line.solver_quantity, line.product)
+    item = body[body.index(f'id="line-{line.pk}"') :]
+    assert f"(solveur : {solver})" in item[: item.index("</li>")]
+    assert body.count("(solveur : ") == 1
