@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from grenier.baskets import services
@@ -141,3 +144,13 @@ def baskets(cast: Cast) -> Baskets:
         subscription=subscription,
         thursday=thursday,
     )
+
+
+def page_and_queries(client: Client, url: str, query: dict[str, int | str] | None = None) -> tuple[str, int]:
+    """A page's HTML and the SQL queries of its second load (the first warms the caches up), for the tests that a
+    page's queries do not grow with its rows."""
+    client.get(url, query)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, query)
+    assert response.status_code == 200
+    return response.content.decode(), len(captured.captured_queries)

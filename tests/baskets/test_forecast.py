@@ -10,9 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +32,7 @@ from grenier.core import services as core_services
 from grenier.core.models import Household
 from grenier.core.months import monday_of
 
-from .conftest import Baskets
+from .conftest import Baskets, page_and_queries
 
 # --- the computation as it was (reference) ------------------------------------------------------------------------
 
@@ -335,13 +333,9 @@ def test_each_gardens_forecast_is_as_it_was(baskets: Baskets) -> None:
 
 
 def _coordinators_home(baskets: Baskets, login: Callable[..., Client]) -> tuple[str, int]:
-    client = login(baskets.cast["coordinator"])
-    url = reverse("baskets_home", args=[baskets.territory.slug])
-    client.get(url)  # warm up
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode(), len(captured.captured_queries)
+    return page_and_queries(
+        login(baskets.cast["coordinator"]), reverse("baskets_home", args=[baskets.territory.slug])
+    )
 
 
 def test_the_coordinators_home_reads_every_gardens_forecast_in_as_many_queries(

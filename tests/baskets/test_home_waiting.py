@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +14,7 @@ from grenier.baskets.home import waiting_referrals
 from grenier.baskets.models import Frequency, Referral
 from grenier.core.models import Household
 
-from .conftest import Baskets
+from .conftest import Baskets, page_and_queries
 
 
 def _refer(baskets: Baskets, key: str) -> Referral:
@@ -30,12 +28,9 @@ def _refer(baskets: Baskets, key: str) -> Referral:
 
 
 def _home(baskets: Baskets, login: Callable[..., Client]) -> tuple[str, int]:
-    client = login(baskets.cast["social_worker"])
-    url = reverse("territory_home", args=[baskets.territory.slug])
-    client.get(url)  # warm up
-    with CaptureQueriesContext(connection) as captured:
-        html = client.get(url).content.decode()
-    return html, len(captured.captured_queries)
+    return page_and_queries(
+        login(baskets.cast["social_worker"]), reverse("territory_home", args=[baskets.territory.slug])
+    )
 
 
 def test_the_waiting_referrals_are_those_referral_status_calls_member(

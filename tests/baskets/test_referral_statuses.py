@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +13,7 @@ from grenier.baskets import selectors, services
 from grenier.baskets.models import Frequency, Referral, Subscription
 from grenier.core.models import Household
 
-from .conftest import Baskets
+from .conftest import Baskets, page_and_queries
 from .test_home_waiting import _refer
 
 
@@ -70,13 +68,8 @@ def test_each_referrals_status_is_as_it_was(baskets: Baskets) -> None:
 
 
 def _referrals_page(baskets: Baskets, login: Callable[..., Client]) -> tuple[str, int]:
-    client = login(baskets.cast["coordinator"])
     url = reverse("baskets_referrals", args=[baskets.territory.slug])
-    client.get(url)  # warm up
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode(), len(captured.captured_queries)
+    return page_and_queries(login(baskets.cast["coordinator"]), url)
 
 
 def test_the_referrals_page_reads_their_statuses_in_as_many_queries(

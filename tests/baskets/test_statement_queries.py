@@ -8,10 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +18,7 @@ from grenier.baskets.models import Agreement, FunderPayment, FunderPaymentPart, 
 from grenier.baskets.selectors import AgreementDue, AgreementStatement, Statement
 from grenier.fund.models import Funder
 
-from .conftest import Baskets
+from .conftest import Baskets, page_and_queries
 from .test_forecast import _garden
 from .test_services import _subscribe_many
 
@@ -165,14 +163,8 @@ def test_an_agreements_budget_used_is_its_baskets_fundings_recounted(baskets: Ba
 
 
 def _statements_page(baskets: Baskets, login: Callable[..., Client]) -> tuple[str, int]:
-    client = login(baskets.cast["coordinator"])
     url = reverse("baskets_statements", args=[baskets.territory.slug])
-    query = {"funder": baskets.department.pk}
-    client.get(url, query)  # warm up
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, query)
-    assert response.status_code == 200
-    return response.content.decode(), len(captured.captured_queries)
+    return page_and_queries(login(baskets.cast["coordinator"]), url, {"funder": baskets.department.pk})
 
 
 def test_a_statement_reads_its_agreements_in_as_many_queries(
