@@ -34,6 +34,7 @@ from grenier.baskets.models import (
 from grenier.baskets.split import Funding, split_price
 from grenier.core.models import Household, Territory
 from grenier.core.months import monday_of
+from grenier.core.selectors import household_match
 from grenier.fund.models import Funder
 from grenier.ledger.models import Account
 
@@ -430,15 +431,9 @@ def household_label(household: Household) -> str:
 
 
 def households_matching(households: QuerySet[Household], q: str) -> QuerySet[Household]:
-    """Households whose name holds ``q``, or whose card number holds its digits."""
-    q = q.strip()
-    if not q:
-        return households
-    digits = "".join(ch for ch in q if ch.isdigit())
-    found = Q(name__icontains=q)
-    if digits:
-        found |= Q(card_number__contains=digits)
-    return households.filter(found)
+    """Households whose name holds ``q``, or whose card number holds its digits (any number of them)."""
+    match = household_match(q, card_digits=1)
+    return households if match is None else households.filter(match)
 
 
 def member_rows(garden: Garden, q: str = "") -> list[MemberRow]:

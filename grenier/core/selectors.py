@@ -18,6 +18,22 @@ from grenier.core.models import (
 )
 
 
+def household_match(q: str, prefix: str = "", *, email: bool = False, card_digits: int = 4) -> Q | None:
+    """What a person typing ``q`` to find a household means: its name holds it (or its e-mail, with ``email``), or
+    its card number holds its digits when there are at least ``card_digits`` of them; None for an empty search.
+    ``prefix`` reaches the household from another model (``household__``)."""
+    q = q.strip()
+    if not q:
+        return None
+    match = Q(**{f"{prefix}name__icontains": q})
+    if email:
+        match |= Q(**{f"{prefix}email__icontains": q})
+    digits = "".join(char for char in q if char.isdigit())
+    if len(digits) >= max(card_digits, 1):
+        match |= Q(**{f"{prefix}card_number__contains": digits})
+    return match
+
+
 def household_search(
     households: QuerySet[Household], *, q: str = "", active: bool | None = None
 ) -> QuerySet[Household]:
@@ -25,12 +41,7 @@ def household_search(
         households = households.filter(left_on__isnull=True)
     elif active is False:
         households = households.filter(left_on__isnull=False)
-    q = q.strip()
-    if q:
-        digits = "".join(char for char in q if char.isdigit())
-        match = Q(name__icontains=q) | Q(email__icontains=q)
-        if len(digits) >= 4:
-            match |= Q(card_number__contains=digits)
+    if (match := household_match(q, email=True)) is not None:
         households = households.filter(match)
     return households.prefetch_related("persons").order_by("name", "id")
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from grenier.core.errors import GrenierError, NotFound
 from grenier.core.models import Household, Territory, User
 from grenier.core.pages import error_text, form_errors
 from grenier.core.permissions import Action
+from grenier.core.selectors import household_match
 from grenier.orders import access, forms, selectors, services
 from grenier.orders.models import (
     BuyingGroup,
@@ -199,14 +200,8 @@ FOUND_HOUSEHOLDS = 20
 
 def _matching(rows: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
     """``rows`` whose household's name holds ``q``, or whose card number holds its digits (4 or more)."""
-    q = q.strip()
-    if not q:
-        return rows
-    match = Q(**{f"{prefix}name__icontains": q})
-    digits = "".join(char for char in q if char.isdigit())
-    if len(digits) >= 4:
-        match |= Q(**{f"{prefix}card_number__contains": digits})
-    return rows.filter(match)
+    match = household_match(q, prefix)
+    return rows if match is None else rows.filter(match)
 
 
 def _addable(page: _Group, request: HttpRequest, bound: str) -> list[tuple[int, str]]:
