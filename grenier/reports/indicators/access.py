@@ -157,19 +157,15 @@ def _counted(rows: str, params: list[Any], brackets: list[list[int | None]] | No
     in the period counted in one pass: sums of conditions, no grouping (sorting 100,000 rows to group them cost
     twice the pass itself). Each row's units and band are computed once: the subqueries are kept from being
     merged into the sums (SQLite: ``LIMIT -1``; PostgreSQL: ``OFFSET 0``), which would compute them again in
-    each sum. A band is told without dividing: the whole cents a unit (``resources * 10 // units``, units > 0)
-    are at most a bound exactly when ``resources * 10 < (bound + 1) * units`` (226 → 143 ms a pass over 100,000
-    rows on SQLite)."""
+    each sum."""
     bounds = [up_to for up_to, _suggested in brackets or []]
     band = "0"
     if bounds:
         # The bounds written as whole numbers (they come before the rows' parameters in the text).
         whens = "".join(
-            f" WHEN resources * 10 < {int(up_to) + 1} * units THEN {i}"
-            for i, up_to in enumerate(bounds, 1)
-            if up_to
+            f" WHEN per_unit <= {int(up_to)} THEN {i}" for i, up_to in enumerate(bounds, 1) if up_to
         )
-        band = f"CASE WHEN resources IS NULL THEN 0{whens} ELSE {len(bounds)} END"
+        band = f"CASE WHEN per_unit IS NULL THEN 0{whens} ELSE {len(bounds)} END"
     fence = " LIMIT -1" if connection.vendor == "sqlite" else " OFFSET 0"
     sizes = {1: "size <= 1", 2: "size = 2", 3: "size IN (3, 4)", 5: "size >= 5"}
     sums = [
@@ -181,8 +177,8 @@ def _counted(rows: str, params: list[Any], brackets: list[list[int | None]] | No
     ]
     sql = (
         f"SELECT COUNT(*), {', '.join(sums)} FROM (SELECT in_fund, in_baskets, in_groups, size, {band} AS band "  # noqa: S608 - no user text: the ORM's query and numbers
-        "FROM (SELECT in_fund, in_baskets, in_groups, size, resources, "
-        f"{_UNITS_X10_SQL} AS units FROM ({rows}) r "
+        "FROM (SELECT in_fund, in_baskets, in_groups, size, "
+        f"resources * 10 / ({_UNITS_X10_SQL}) AS per_unit FROM ({rows}) r "
         f"WHERE in_fund + in_baskets + in_groups > 0{fence}) u{fence}) b"
     )
     with connection.cursor() as cursor:
