@@ -17,7 +17,8 @@ database ``grenier_scale_<N>_<payments>`` on the embedded server ``benchmarks/fu
 payments; ``--rebuild`` starts again.
 
 Then each page of each role (``pages``, ``more_pages`` and each module's) is loaded once to warm up and ``--loads``
-times through Django's test client, as the person who opens it; printed, with each page's status: server time
+times through Django's test client, as the person who opens it (the process setting aside what it holds from the
+collector's full passes as the server's workers do: ``grenier.core.collector``); printed, with each page's status: server time
 p50 / p95 (ms) and the SQL queries of one load (``CaptureQueriesContext``), as a markdown table. ``ledger_check`` of the territory is run at the end. Figures are in docs/PERFORMANCE.md.
 """
 
@@ -688,6 +689,9 @@ def time_pages(grown: Grown, loads: int, only: set[str] | None) -> list[Timing]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from grenier.core.collector import settle_on_requests
+
+    settle_on_requests()  # as the server's workers do (grenier.wsgi)
     results = []
     for name, who, user, url in pages(grown):
         if only and name not in only:
