@@ -365,3 +365,86 @@ def test_the_months_of_a_year_at_once_equal_each_month_counted_alone(
         found.value for found in registry.compute_months(territory, year - 1, "households_reached").values()
     ]
     assert None in before and any(before), before
+
+
+def _counted_by_hand(
+    rows: list[tuple[int, int, int, int, int, int | None]], brackets: list[list[int | None]] | None
+) -> tuple[int, int, int, int, dict[int, int], dict[int, int]]:
+    """What the households reached count, worked out row by row in Python: sizes 1, 2, 3 or 4, 5 or more; the band
+    of the first bound the whole cents per consumption unit are at most (0: resources undeclared or no scale)."""
+    reached = [row for row in rows if row[0] + row[1] + row[2] > 0]
+    sizes = dict.fromkeys((1, 2, 3, 5), 0)
+    bounds = [up_to for up_to, _suggested in brackets or []]
+    bands = dict.fromkeys(range(len(bounds) + 1), 0)
+    for _fund, _baskets, _groups, size, children, resources in reached:
+        sizes[1 if size <= 1 else 2 if size == 2 else 3 if size <= 4 else 5] += 1
+        if resources is None or not bounds:
+            bands[0] += 1
+            continue
+        units = (
+            10
+            if size == 0
+            else 10 + 3 * (children - 1)
+            if size == children
+            else 10 + 5 * (size - children - 1) + 3 * children
+        )
+        per_unit = resources * 10 // units
+        bands[
+            next(
+                (i for i, up_to in enumerate(bounds, 1) if up_to is not None and per_unit <= up_to),
+                len(bounds),
+            )
+        ] += 1
+    return (
+        len(reached),
+        sum(row[0] for row in reached),
+        sum(row[1] for row in reached),
+        sum(row[2] for row in reached),
+        sizes,
+        bands,
+    )
+
+
+@st.composite
+def _households(draw: Any) -> tuple[int, int, int, int, int, int | None]:
+    size = draw(st.integers(0, 8))
+    children = draw(st.integers(0, size))
+    resources = draw(st.none() | st.integers(0, 600_000) | st.sampled_from([0, 78_000, 117_000, 90_000]))
+    return (
+        draw(st.integers(0, 1)),
+        draw(st.integers(0, 1)),
+        draw(st.integers(0, 1)),
+        size,
+        children,
+        resources,
+    )
+
+
+@st.composite
+def _scales(draw: Any) -> list[list[int | None]] | None:
+    if draw(st.booleans()):
+        return None
+    bounds = sorted(draw(st.sets(st.integers(0, 200_000) | st.sampled_from([0, 60_000, 90_000]), max_size=4)))
+    return [[up_to, 0] for up_to in bounds] + [[None, 0]]
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_households(), max_size=25), brackets=_scales())
+def test_the_households_reached_counted_by_the_database_equal_them_counted_row_by_row(
+    rows: list[tuple[int, int, int, int, int, int | None]], brackets: list[list[int | None]] | None
+) -> None:
+    """The one pass the indicators make over the households reached (``_counted``: counts of conditions, the bands
+    from how many are at most each bound) counts as Python does row by row: a bound of 0, resources exactly at a
+    bound, households of children only, of no one, undeclared resources, no scale."""
+    from grenier.reports.indicators.access import _counted
+
+    columns = ["in_fund", "in_baskets", "in_groups", "size", "children", "resources"]
+    one = "SELECT " + ", ".join(f"CAST(%s AS BIGINT) AS {column}" for column in columns)
+    sql = " UNION ALL ".join([one] * len(rows)) or f"{one} WHERE 1 = 0"
+    params = [value for row in rows for value in row] or [0] * len(columns)
+    found = _counted(sql, params, brackets)
+    total, fund, baskets, groups, sizes, bands = _counted_by_hand(rows, brackets)
+    assert (found.total, found.fund, found.baskets, found.groups) == (total, fund, baskets, groups)
+    assert found.sizes == sizes
+    assert found.bands == bands
