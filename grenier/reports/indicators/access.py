@@ -329,18 +329,22 @@ def households_reached(scope: Scope) -> Result:
 def households_reached_by_month(scope: Scope) -> dict[int, Result]:
     """The households reached in each month of the year ``scope``, as ``households_reached`` counts each (its total,
     not its breakdown), in two queries instead of twelve passes over the year's kept rows: one pass over them
-    summing each month's bit, and the memberships of the year (a few rows a group) for the households a group
+    counting them by their months, and the memberships of the year (a few rows a group) for the households a group
     reached in a month in which neither the fund nor the baskets did."""
     territory, year = scope.territory.pk, scope.start.year
     kept = HouseholdReach.objects.filter(territory=territory, year=year, home_territory=territory)
     bits = F("fund_months").bitor(F("basket_months"))  # type: ignore[arg-type]  # an expression works; the stubs say int
     months = range(1, 13)
-    in_kept = (
-        kept.annotate(bits=bits)
-        .exclude(bits=0)
-        .annotate(**{f"bit{m}": F("bits").bitand(month_bits(m, m)) for m in months})
-        .aggregate(**{f"m{m}": Count("household", filter=~Q(**{f"bit{m}": 0})) for m in months})
+    # The year's rows counted by their months (a few dozen different masks), each month's count summed from the
+    # masks it is in: grouping by a whole number is cheaper than twelve conditions on each of 100,000 rows.
+    by_mask = (
+        kept.annotate(bits=bits).exclude(bits=0).order_by().values_list("bits").annotate(n=Count("household"))
     )
+    in_kept = dict.fromkeys(months, 0)
+    for mask, n in by_mask:
+        for m in months:
+            if mask & month_bits(m, m):
+                in_kept[m] += n
     kept_bits = kept.filter(household=OuterRef("household")).annotate(bits=bits).values("bits")[:1]
     members = (
         group_members(scope)
@@ -366,7 +370,7 @@ def households_reached_by_month(scope: Scope) -> dict[int, Result]:
         if unmeasured := _reached_measured(scope.month(m)):
             found[m] = unmeasured
         else:
-            found[m] = Result(int(in_kept[f"m{m}"] or 0) + int(only_groups[f"m{m}"] or 0))
+            found[m] = Result(in_kept[m] + int(only_groups[f"m{m}"] or 0))
     return found
 
 
