@@ -326,8 +326,8 @@ def test_the_months_of_a_year_at_once_equal_each_month_counted_alone(
 ) -> None:
     """An indicator's page draws the twelve months of a year: the households reached, computed for the twelve in
     one pass (``households_reached_by_month``), equal each month computed alone — with memberships that begin and
-    end inside the year, a household a group reached in months the fund also did, and the months before anything
-    ran ("not measured") — and cost a few queries, not a pass a month."""
+    end inside the year, a household in two groups at once, a household a group reached in months the fund also
+    did, and the months before anything ran ("not measured") — and cost a few queries, not a pass a month."""
     from grenier.baskets import services as baskets_services
     from grenier.reports import registry
 
@@ -341,6 +341,12 @@ def test_the_months_of_a_year_at_once_equal_each_month_counted_alone(
     )
     GroupMembership.objects.filter(household=fund.cast.household).update(joined_on=date(year - 1, 5, 1))
     GroupMembership.objects.filter(household=groups.cast.other_household).update(joined_on=date(year, 9, 30))
+    # A household in two groups at once for some months: counted once in each of them.
+    in_two = GroupMembership.objects.get(household=groups.other_household)
+    in_two.pk = None
+    in_two.group = groups.group
+    in_two.joined_on, in_two.left_on = date(year, 5, 20), None
+    in_two.save()
     # The buying groups delivered from June the year before: measured from then, "not measured" before.
     OrderCycle.objects.filter(pk=groups.cycle.pk).update(delivery_date=date(year - 1, 6, 5))
     for each in (year, year - 1):

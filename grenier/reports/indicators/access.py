@@ -351,26 +351,31 @@ def households_reached_by_month(scope: Scope) -> dict[int, Result]:
         .filter(household__territory=territory)
         .annotate(bits=Coalesce(Subquery(kept_bits, output_field=IntegerField()), Value(0)))
     )
-    only_groups = members.annotate(
-        **{f"bit{m}": F("bits").bitand(month_bits(m, m)) for m in months}
-    ).aggregate(
-        **{
-            f"m{m}": Count(
-                "household",
-                distinct=True,
-                filter=Q(**{f"bit{m}": 0}, joined_on__lte=month.end)
-                & (Q(left_on__isnull=True) | Q(left_on__gte=month.start)),
-            )
-            for m in months
-            for month in [scope.month(m)]
-        }
-    )
+    # Each member's kept months read once (fenced: the ORM would write the look-up again in each month's count).
+    members_sql, members_params = members.values_list(
+        "household", "joined_on", "left_on", "bits"
+    ).query.sql_with_params()
+    fence = " LIMIT -1" if connection.vendor == "sqlite" else " OFFSET 0"
+    counts, params = [], []
+    for m in months:
+        month = scope.month(m)
+        counts.append(
+            f"COUNT(DISTINCT CASE WHEN (bits & {month_bits(m, m)}) = 0 AND joined_on <= %s "
+            "AND (left_on IS NULL OR left_on >= %s) THEN household END)"
+        )
+        params += [month.end, month.start]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(counts)} FROM ({members_sql}{fence}) m",  # noqa: S608 - numbers and the ORM's query
+            [*params, *members_params],
+        )
+        only_groups = dict(zip(months, (int(n or 0) for n in cursor.fetchone()), strict=True))
     found = {}
     for m in months:
         if unmeasured := _reached_measured(scope.month(m)):
             found[m] = unmeasured
         else:
-            found[m] = Result(in_kept[m] + int(only_groups[f"m{m}"] or 0))
+            found[m] = Result(in_kept[m] + only_groups[m])
     return found
 
 
