@@ -18,8 +18,8 @@ payments; ``--rebuild`` starts again.
 
 Then each page of each role (``pages``, ``more_pages`` and each module's) is loaded once to warm up and ``--loads``
 times through Django's test client, as the person who opens it (the process setting aside what it holds from the
-collector's full passes as the server's workers do: ``grenier.core.collector``); printed, with each page's status: server time
-p50 / p95 (ms) and the SQL queries of one load (``CaptureQueriesContext``), as a markdown table. ``ledger_check`` of the territory is run at the end. Figures are in docs/PERFORMANCE.md.
+collector's full passes as the server's workers do: ``grenier.core.collector``); printed, with each page's status:
+server time p50 / p95 (ms) and the SQL queries of one load (``CaptureQueriesContext``), as a markdown table. ``ledger_check`` of the territory is run at the end. Figures are in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
