@@ -64,3 +64,65 @@ class HouseholdReach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.territory_id} {self.year} {self.household_id}: {self.fund_months} {self.basket_months}"
+
+
+# The periods the tallies keep: 0 the whole year, 1 to 12 its months.
+YEAR_PERIOD = 0
+# A household's size in the tallies: 1 (one person or none), 2, 3 (3 or 4 persons), 5 (5 or more).
+SIZE_CLASSES = (1, 2, 3, 5)
+# A band tally's key for households that declared no resources.
+UNDECLARED = -1
+
+
+class ReachCount(models.Model):
+    """How many of ``HouseholdReach``'s rows the fund or the baskets reached in a period (``period`` 0: the whole
+    ``year``; 1 to 12: that month), by whether the fund reached them then (``fund``, 1 or 0), whether the baskets
+    did (``baskets``) and their size class (``size``: 1 for one person or none, 2, 3 for 3 or 4, 5 for 5 or more).
+
+    Kept true by triggers on ``reports_householdreach`` in the writing transaction (migration reports.0002): a row
+    inserted adds one to each of its periods, deleted takes one off, changed moves one from each period whose key
+    it left to the one it joined. A key whose count fell to zero stays, at zero."""
+
+    pk = models.CompositePrimaryKey(
+        "territory", "year", "home_territory", "period", "fund", "baskets", "size"
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    year = models.PositiveSmallIntegerField()
+    home_territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    period = models.PositiveSmallIntegerField()
+    fund = models.PositiveSmallIntegerField()
+    baskets = models.PositiveSmallIntegerField()
+    size = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.year}/{self.period}: {self.n}"
+
+
+class ReachBand(models.Model):
+    """How many of ``HouseholdReach``'s rows the fund or the baskets reached in a period (as ``ReachCount``) by
+    their declared resources per consumption unit at the period's end, in whole euros rounded up (``euros``;
+    ``UNDECLARED`` when no resources are declared). A household is at most a bound of B cents, B a whole number of
+    euros, exactly when its ``euros`` is at most B / 100: the bands of any scale whose bounds are whole euros are
+    sums of these counts, whatever the scale in force, so a new scale changes nothing kept.
+
+    Kept true as ``ReachCount`` is, by the same triggers."""
+
+    pk = models.CompositePrimaryKey("territory", "year", "home_territory", "period", "euros")
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    year = models.PositiveSmallIntegerField()
+    home_territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    period = models.PositiveSmallIntegerField()
+    euros = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.year}/{self.period} {self.euros} €: {self.n}"

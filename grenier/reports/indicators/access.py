@@ -30,7 +30,16 @@ from grenier.core.months import last_of_month
 from grenier.fund.models import ContributionScale, MonthLine, Refund, RunTotals, StoreHour
 from grenier.orders.models import GroupMembership, Order, OrderStatus
 from grenier.reports.format import number_text
-from grenier.reports.models import CHILD_BITS, CHILD_FIELD, HouseholdReach, month_bits
+from grenier.reports.models import (
+    CHILD_BITS,
+    CHILD_FIELD,
+    UNDECLARED,
+    YEAR_PERIOD,
+    HouseholdReach,
+    ReachBand,
+    ReachCount,
+    month_bits,
+)
 from grenier.reports.registry import (
     Module,
     Part,
@@ -188,25 +197,73 @@ def _counted(rows: str, params: list[Any], brackets: list[list[int | None]] | No
         cursor.execute(sql, params)
         found = [int(value or 0) for value in cursor.fetchone()]
     total, fund, baskets, groups, one, two, three_four, undeclared = found[:8]
-    at_most = found[8:]
-    if not bounds:
-        bands = {0: total}
-    else:
-        # Band i (from 1): at most its bound and over the one before; the last, open band: the declared others.
-        bands = {0: undeclared}
-        below = 0
-        for band, up_to in enumerate(at_most, 1):
-            bands[band] = up_to - below
-            below = up_to
-        bands[len(bounds)] = bands.get(len(bounds), 0) + total - undeclared - below
     return Reach(
         total,
         fund,
         baskets,
         groups,
         {1: one, 2: two, 3: three_four, 5: total - one - two - three_four},
-        bands,
+        _bands(bounds, total, undeclared, found[8:]),
     )
+
+
+def _tallied(scope: Scope, brackets: list[list[int | None]] | None) -> Reach | None:
+    """The households the fund or the baskets reached in ``scope`` counted from the tallies the database keeps
+    (``ReachCount``, ``ReachBand``: a few dozen rows) instead of a pass over the year's kept rows, as ``_counted``
+    counts them (``groups`` 0: the members are counted on their own); None when the period is not a whole year or
+    one month, or when a bound of ``brackets`` is not a whole number of euros (the euro counts cannot tell which
+    side of it a household is on: the pass counts then)."""
+    start, end = scope.start, scope.end
+    bounds = [up_to for up_to, _suggested in brackets or []]
+    if any(up_to is not None and up_to % 100 for up_to in bounds):
+        return None
+    if (start.month, end.month) == (1, 12):
+        period = YEAR_PERIOD
+    elif start.month == end.month:
+        period = end.month
+    else:
+        return None
+    key = {
+        "territory": scope.territory.pk,
+        "year": end.year,
+        "home_territory": scope.territory.pk,
+        "period": period,
+    }
+    total = fund = baskets = 0
+    sizes = dict.fromkeys((1, 2, 3, 5), 0)
+    for in_fund, in_baskets, size, n in ReachCount.objects.filter(**key).values_list(
+        "fund", "baskets", "size", "n"
+    ):
+        total += n
+        fund += n * in_fund
+        baskets += n * in_baskets
+        sizes[size] += n
+    numbered = [up_to for up_to in bounds if up_to is not None]
+    found = ReachBand.objects.filter(**key).aggregate(
+        undeclared=Sum("n", filter=Q(euros=UNDECLARED)),
+        **{
+            f"at_most_{index}": Sum("n", filter=Q(euros__gt=UNDECLARED, euros__lte=up_to // 100))
+            for index, up_to in enumerate(numbered)
+        },
+    )
+    undeclared = int(found["undeclared"] or 0)
+    at_most = [int(found[f"at_most_{index}"] or 0) for index in range(len(numbered))]
+    return Reach(total, fund, baskets, 0, sizes, _bands(bounds, total, undeclared, at_most))
+
+
+def _bands(bounds: list[int | None], total: int, undeclared: int, at_most: list[int]) -> dict[int, int]:
+    """The households of each band (0: resources not declared, or no scale) from how many are at most each
+    numbered bound: band i (from 1) at most its bound and over the one before; the last, open band the declared
+    others."""
+    if not bounds:
+        return {0: total}
+    bands = {0: undeclared}
+    below = 0
+    for band, up_to in enumerate(at_most, 1):
+        bands[band] = up_to - below
+        below = up_to
+    bands[len(bounds)] = bands.get(len(bounds), 0) + total - undeclared - below
+    return bands
 
 
 def _kept_reach(scope: Scope) -> tuple[tuple[str, list[Any]], tuple[str, list[Any]], QuerySet[Any]] | None:
@@ -272,7 +329,8 @@ def reach(scope: Scope, brackets: list[list[int | None]] | None = None) -> Reach
         if found is None:
             return reach_recounted(scope, brackets)
         kept_rows, only_group_rows, members = found
-        kept, only = _counted(*kept_rows, brackets), _counted(*only_group_rows, brackets)
+        kept = _tallied(scope, brackets) or _counted(*kept_rows, brackets)
+        only = _counted(*only_group_rows, brackets)
         return Reach(
             kept.total + only.total,
             kept.fund,
@@ -334,23 +392,23 @@ def households_reached(scope: Scope) -> Result:
 @by_month("households_reached")
 def households_reached_by_month(scope: Scope) -> dict[int, Result]:
     """The households reached in each month of the year ``scope``, as ``households_reached`` counts each (its total,
-    not its breakdown), in two queries instead of twelve passes over the year's kept rows: one pass over them
-    counting them by their months, and the memberships of the year (a few rows a group) for the households a group
-    reached in a month in which neither the fund nor the baskets did."""
+    not its breakdown), in two queries instead of twelve passes over the year's kept rows: the months' tallies
+    (``ReachCount``), and the memberships of the year (a few rows a group) for the households a group reached in a
+    month in which neither the fund nor the baskets did."""
     territory, year = scope.territory.pk, scope.start.year
     kept = HouseholdReach.objects.filter(territory=territory, year=year, home_territory=territory)
     bits = F("fund_months").bitor(F("basket_months"))  # type: ignore[arg-type]  # an expression works; the stubs say int
     months = range(1, 13)
-    # The year's rows counted by their months (a few dozen different masks), each month's count summed from the
-    # masks it is in: grouping by a whole number is cheaper than twelve conditions on each of 100,000 rows.
-    by_mask = (
-        kept.annotate(bits=bits).exclude(bits=0).order_by().values_list("bits").annotate(n=Count("household"))
-    )
+    # Each month's households the fund or the baskets reached, read from the tallies (a dozen rows a month).
     in_kept = dict.fromkeys(months, 0)
-    for mask, n in by_mask:
-        for m in months:
-            if mask & month_bits(m, m):
-                in_kept[m] += n
+    tallied = (
+        ReachCount.objects.filter(territory=territory, year=year, home_territory=territory, period__in=months)
+        .order_by()
+        .values_list("period")
+        .annotate(n=Sum("n"))
+    )
+    for month, n in tallied:
+        in_kept[month] = int(n or 0)
     kept_bits = kept.filter(household=OuterRef("household")).annotate(bits=bits).values("bits")[:1]
     members = (
         group_members(scope)
