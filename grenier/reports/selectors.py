@@ -26,6 +26,8 @@ class Dashboard:
     previous: Period
     year_before: Period
     themes: list[tuple[Theme, list[Row]]]
+    # Each module's first day, looked up once for the figures and the page's chooser of years.
+    first_days: dict[Module, date | None]
 
     @property
     def rows(self) -> list[Row]:
@@ -72,4 +74,4 @@ def dashboard(
             ),
         )
         themes.setdefault(found.theme, []).append(row)
-    return Dashboard(period, previous, year_before, list(themes.items()))
+    return Dashboard(period, previous, year_before, list(themes.items()), first_days)

@@ -75,8 +75,12 @@ def _period(request: HttpRequest) -> tuple[Period, str]:
     return Period(timezone.localdate().year), ""
 
 
-def _years(territory: Territory) -> list[int]:
-    scope = registry.Scope(territory, timezone.localdate(), timezone.localdate())
+def _years(territory: Territory, first_days: dict[Module, date | None] | None = None) -> list[int]:
+    """The years the chooser offers: this one back to the first a module held data (``first_days``: the modules'
+    first days already looked up for the figures, not looked up again)."""
+    scope = registry.Scope(
+        territory, timezone.localdate(), timezone.localdate(), {} if first_days is None else first_days
+    )
     firsts = [scope.first_day(module) for module in Module]
     first = min((day.year for day in firsts if day is not None), default=timezone.localdate().year)
     return list(range(timezone.localdate().year, first - 1, -1))
@@ -134,11 +138,16 @@ def _row(row: selectors.Row, territory: Territory, period: Period) -> dict[str, 
     }
 
 
-def _context(request: HttpRequest, territory: Territory, period: Period) -> dict[str, Any]:
+def _context(
+    request: HttpRequest,
+    territory: Territory,
+    period: Period,
+    first_days: dict[Module, date | None] | None = None,
+) -> dict[str, Any]:
     return {
         "territory": territory,
         "period": period,
-        "years": _years(territory),
+        "years": _years(territory, first_days),
         "months": [(n, _month_name(n)) for n in range(1, 13)],
         "exact": access.exact_for(request.user, territory),
         "threshold": THRESHOLD,
@@ -160,7 +169,7 @@ def dashboard(request: HttpRequest, territory: Territory) -> HttpResponse:
         request,
         "reports/dashboard.html",
         {
-            **_context(request, territory, period),
+            **_context(request, territory, period, found.first_days),
             "error": error,
             "themes": themes,
             "previous": found.previous,
@@ -179,7 +188,8 @@ def indicator(request: HttpRequest, territory: Territory, code: str) -> HttpResp
         raise Http404
     period, error = _period(request)
     exact = access.exact_for(request.user, territory)
-    row = selectors.dashboard(territory, period, exact=exact, codes=[code]).rows[0]
+    shown = selectors.dashboard(territory, period, exact=exact, codes=[code])
+    row = shown.rows[0]
     months: list[dict[str, Any]] = []
     if period.month is None:
         figures = list(selectors.months(territory, period.year, code, exact=exact).items())
@@ -203,7 +213,7 @@ def indicator(request: HttpRequest, territory: Territory, code: str) -> HttpResp
         request,
         "reports/indicator.html",
         {
-            **_context(request, territory, period),
+            **_context(request, territory, period, shown.first_days),
             "error": error,
             "indicator": found,
             "row": _row(row, territory, period),
