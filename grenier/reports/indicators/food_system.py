@@ -3,13 +3,13 @@ from it, its organic and EGalim shares; the kitchens' food waste per meal and th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from statistics import pvariance
-from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Case, F, Q, QuerySet, Sum, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,10 +54,11 @@ def _lines(scope: Scope) -> QuerySet[InvoiceLine]:
     modules=(Module.SUPPLY,),
 )
 def platform_sales(scope: Scope) -> Result:
-    found = _lines(scope).aggregate(cents=Sum("amount_cents"))
-    grams = _lines(scope).filter(product__unit=SalesUnit.KG).aggregate(g=Sum("quantity"))["g"] or 0
+    pairs = _pairs(scope)
+    grams = sum(pair.kg_grams for pair in pairs)
     return Result(
-        int(found["cents"] or 0), parts=(Part("kg", _("delivered"), one_decimal(grams, 1000), unit=Unit.KG),)
+        sum(pair.cents for pair in pairs),
+        parts=(Part("kg", _("delivered"), one_decimal(grams, 1000), unit=Unit.KG),),
     )
 
 
@@ -74,9 +75,11 @@ def platform_sales(scope: Scope) -> Result:
     modules=(Module.SUPPLY,),
 )
 def growers_income(scope: Scope) -> Result:
-    found = _lines(scope).aggregate(cents=Sum("producers_cents"), farms=Count("producer", distinct=True))
+    pairs = _pairs(scope)
+    farms = len({pair.producer for pair in pairs})
     return Result(
-        int(found["cents"] or 0), parts=(Part("farms", _("farms paid"), found["farms"], unit=Unit.COUNT),)
+        sum(pair.producers_cents for pair in pairs),
+        parts=(Part("farms", _("farms paid"), farms, unit=Unit.COUNT),),
     )
 
 
@@ -151,29 +154,80 @@ def quality_share(scope: Scope) -> Result:
     modules=(Module.SUPPLY,),
 )
 def local_share(scope: Scope) -> Result:
-    rows = list(_lines(scope).order_by().values("kitchen", "producer").annotate(cents=Sum("amount_cents")))
-    km = _distances(rows)
     whole = local = 0
-    for row in rows:
-        cents = int(row["cents"] or 0)
-        distance = km[row["kitchen"], row["producer"]]
-        whole += cents
-        local += cents if distance is not None and distance <= LOCAL_RADIUS_KM else 0
+    for pair in _pairs(scope):
+        whole += pair.cents
+        local += pair.cents if pair.km is not None and pair.km <= LOCAL_RADIUS_KM else 0
     share = percent(local, whole)
     if share is None:
         return Result.not_measured(_("Not measured: nothing was invoiced in this period."))
     return Result(share, ratio=(local, whole))
 
 
-def _distances(rows: list[dict[str, Any]]) -> dict[tuple[int, int], float | None]:
-    """The km from each farm to each kitchen of ``rows`` (their "kitchen" and "producer"): the road distance where
-    recorded, else as the crow flies, ``None`` where a place is not known (as ``supply.egalim.LocalCheck``)."""
-    kitchens = Kitchen.objects.in_bulk({row["kitchen"] for row in rows})
-    producers = Producer.objects.in_bulk({row["producer"] for row in rows})
+@dataclass(frozen=True)
+class _Pair:
+    """What the period's lines from one farm to one kitchen add up to: the value invoiced, the producers' part,
+    the grams of the products sold by the kg, the weight of all (pieces and bunches for their declared weight),
+    and the farm-to-kitchen km (None where a place is not known)."""
+
+    kitchen: int
+    producer: int
+    cents: int
+    producers_cents: int
+    kg_grams: int
+    grams: int
+    km: float | None
+
+
+def _pairs(scope: Scope) -> list[_Pair]:
+    """The period's lines summed by kitchen and farm, with their distance: read once (``scope.kept``) for the
+    sales, the growers' income, the local share and the km a kg travelled (each read the lines, and the last two
+    the places, again: about 20 ms a period at a year of a département's deliveries)."""
+
+    def read(scope: Scope) -> list[_Pair]:
+        by_kg = Q(product__unit=SalesUnit.KG)
+        rows = list(
+            _lines(scope)
+            .order_by()
+            .values_list("kitchen", "producer")
+            .annotate(
+                cents=Sum("amount_cents"),
+                producers=Sum("producers_cents"),
+                kg=Sum("quantity", filter=by_kg),
+                grams=Sum(
+                    Case(
+                        When(by_kg, then=F("quantity")),
+                        default=F("quantity") * F("product__grams_per_unit"),
+                    )
+                ),
+            )
+        )
+        km = _distances({(kitchen, producer) for kitchen, producer, *_sums in rows})
+        return [
+            _Pair(
+                kitchen,
+                producer,
+                int(cents or 0),
+                int(producers or 0),
+                int(kg or 0),
+                int(grams or 0),
+                km[kitchen, producer],
+            )
+            for kitchen, producer, cents, producers, kg, grams in rows
+        ]
+
+    found: list[_Pair] = scope.kept("supply_pairs", read)
+    return found
+
+
+def _distances(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float | None]:
+    """The km from each farm to each kitchen of ``pairs`` (kitchen, farm): the road distance where recorded, else as
+    the crow flies, ``None`` where a place is not known (as ``supply.egalim.LocalCheck``)."""
+    kitchens = Kitchen.objects.in_bulk({kitchen for kitchen, _producer in pairs})
+    producers = Producer.objects.in_bulk({producer for _kitchen, producer in pairs})
     checks = {pk: LocalCheck(kitchen) for pk, kitchen in kitchens.items()}
     return {
-        (row["kitchen"], row["producer"]): checks[row["kitchen"]].distance_km(producers[row["producer"]])
-        for row in rows
+        (kitchen, producer): checks[kitchen].distance_km(producers[producer]) for kitchen, producer in pairs
     }
 
 
@@ -193,25 +247,14 @@ def _distances(rows: list[dict[str, Any]]) -> dict[tuple[int, int], float | None
     modules=(Module.SUPPLY,),
 )
 def km_per_kg(scope: Scope) -> Result:
-    rows = list(
-        _lines(scope)
-        .order_by()
-        .values("kitchen", "producer", "product__unit", "product__grams_per_unit")
-        .annotate(quantity=Sum("quantity"))
-    )
-    km = _distances(rows)
     grams = unplaced = 0
     gram_km = 0.0
-    for row in rows:
-        weight = int(row["quantity"] or 0) * (
-            1 if row["product__unit"] == SalesUnit.KG else int(row["product__grams_per_unit"])
-        )
-        distance = km[row["kitchen"], row["producer"]]
-        if distance is None:
-            unplaced += weight
+    for pair in _pairs(scope):
+        if pair.km is None:
+            unplaced += pair.grams
             continue
-        grams += weight
-        gram_km += weight * distance
+        grams += pair.grams
+        gram_km += pair.grams * pair.km
     parts = (
         Part("placed", _("kg delivered, distance known"), one_decimal(grams, 1000), unit=Unit.KG),
         Part("unplaced", _("kg delivered, place not known"), one_decimal(unplaced, 1000), unit=Unit.KG),
