@@ -709,24 +709,57 @@ def _orders(scope: Scope) -> QuerySet[Order]:
     modules=(Module.ORDERS,),
 )
 def orders_by_tier(scope: Scope) -> Result:
-    rows = list(
-        _orders(scope)
-        .order_by()
-        .values("tier_percent")
-        .annotate(n=Count("pk"), households=Count("household", distinct=True))
-        .order_by("tier_percent")
-    )
+    tiers: dict[int, list[int]] = {}
+    for row in _orders_by_household(scope):
+        found = tiers.setdefault(row.tier_percent, [0, 0])
+        found[0] += row.orders
+        found[1] += 1
     parts = tuple(
-        Part(
-            str(row["tier_percent"]),
-            _("paying %(percent)s %% of the price") % {"percent": row["tier_percent"]},
-            row["n"],
-            row["households"],
-        )
-        for row in rows
+        Part(str(tier), _("paying %(percent)s %% of the price") % {"percent": tier}, orders, households)
+        for tier, (orders, households) in sorted(tiers.items())
     )
-    households = _orders(scope).aggregate(n=Count("household", distinct=True))["n"]
-    return Result(sum(row["n"] for row in rows), support=households, parts=parts)
+    households = len({row.household for row in _orders_by_household(scope)})
+    return Result(sum(orders for orders, _households in tiers.values()), support=households, parts=parts)
+
+
+@dataclass(frozen=True)
+class _HouseholdOrders:
+    """One household's orders of the period at one tier: how many, and of those whose amount due is set, the full
+    price and what it paid."""
+
+    household: int
+    tier_percent: int
+    orders: int
+    priced: int
+    full_cents: int
+    due_cents: int
+
+
+def _orders_by_household(scope: Scope) -> list[_HouseholdOrders]:
+    """The period's orders counted and summed by household and tier, read once (``scope.kept``) for the orders by
+    tier and the solidarity received (three queries over the orders before, 16 ms a year at 100,000
+    households)."""
+
+    def read(scope: Scope) -> list[_HouseholdOrders]:
+        priced = Q(due_cents__isnull=False)
+        rows = (
+            _orders(scope)
+            .order_by()
+            .values_list("household", "tier_percent")
+            .annotate(
+                n=Count("pk"),
+                priced=Count("pk", filter=priced),
+                full=Sum("full_cents", filter=priced),
+                due=Sum("due_cents", filter=priced),
+            )
+        )
+        return [
+            _HouseholdOrders(household, tier, n, priced_n, int(full or 0), int(due or 0))
+            for household, tier, n, priced_n, full, due in rows
+        ]
+
+    found: list[_HouseholdOrders] = scope.kept("orders_by_household", read)
+    return found
 
 
 @indicator(
@@ -742,18 +775,15 @@ def orders_by_tier(scope: Scope) -> Result:
     modules=(Module.ORDERS,),
 )
 def orders_solidarity(scope: Scope) -> Result:
-    found = (
-        _orders(scope)
-        .filter(due_cents__isnull=False, tier_percent__lt=100)
-        .aggregate(full=Sum("full_cents"), due=Sum("due_cents"), households=Count("household", distinct=True))
-    )
-    full, due = int(found["full"] or 0), int(found["due"] or 0)
+    solidary = [row for row in _orders_by_household(scope) if row.priced and row.tier_percent < 100]
+    full, due = sum(row.full_cents for row in solidary), sum(row.due_cents for row in solidary)
+    households = len({row.household for row in solidary})
     return Result(
         full - due,
-        support=found["households"],
+        support=households,
         parts=(
-            Part("full", _("full price"), full, found["households"]),
-            Part("paid", _("paid by the households"), due, found["households"]),
+            Part("full", _("full price"), full, households),
+            Part("paid", _("paid by the households"), due, households),
         ),
     )
 
