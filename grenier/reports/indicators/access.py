@@ -169,13 +169,22 @@ def _fence() -> str:
 
 
 def _counted(rows: str, params: list[Any], brackets: list[list[int | None]] | None) -> Reach:
+    return _count(rows, params, brackets, every=False)[0]
+
+
+def _count(
+    rows: str, params: list[Any], brackets: list[list[int | None]] | None, *, every: bool
+) -> tuple[Reach, int]:
     """The rows of ``rows`` (in fund, in baskets, in groups — 1 or 0 —, size, children, resources), those reached
     in the period counted in one pass: counts of conditions (``COUNT(*) FILTER``), no grouping (sorting 100,000
     rows to group them cost twice the pass itself). Each row's resources per unit is computed once: the
     subqueries are kept from being merged into the counts (SQLite: ``LIMIT -1``; PostgreSQL: ``OFFSET 0``),
     which would compute it again in each. The bands come from how many are at most each bound (the bounds
     increase: ``fund.rules.validate_brackets``), not from a band worked out row by row; households of 5 persons
-    or more are the others. A pass over 100,000 kept rows: 102 -> 45 ms on SQLite (docs/PERFORMANCE.md)."""
+    or more are the others. A pass over 100,000 kept rows: 102 -> 45 ms on SQLite (docs/PERFORMANCE.md).
+
+    ``every``: the rows not reached are counted too (the second figure), in the same pass; else only those
+    reached are read (the second figure is 0)."""
     bounds = [up_to for up_to, _suggested in brackets or []]
     numbered = [int(up_to) for up_to in bounds if up_to is not None]
     fence = _fence()
@@ -187,24 +196,34 @@ def _counted(rows: str, params: list[Any], brackets: list[list[int | None]] | No
         # The bounds written as whole numbers (no user text).
         *(f"per_unit <= {up_to}" for up_to in numbered),
     ]
-    counts = ", ".join(f"COUNT(*) FILTER (WHERE {condition})" for condition in conditions)
+    reached = "reached AND " if every else ""
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE {reached}{condition})" for condition in conditions)
+    total = "COUNT(*) FILTER (WHERE reached)" if every else "COUNT(*)"
     sql = (
-        f"SELECT COUNT(*), SUM(in_fund), SUM(in_baskets), SUM(in_groups), {counts} FROM ("  # noqa: S608 - no user text: the ORM's query and numbers
-        "SELECT in_fund, in_baskets, in_groups, size, "
-        f"resources * 10 / ({_UNITS_X10_SQL}) AS per_unit FROM ({rows}{fence}) r "
-        f"WHERE in_fund + in_baskets + in_groups > 0{fence}) u"
+        f"SELECT {total}, SUM(in_fund), SUM(in_baskets), SUM(in_groups), {counts}"  # noqa: S608 - no user text: the ORM's query and numbers
+        + (", COUNT(*)" if every else "")
+        + " FROM (SELECT in_fund, in_baskets, in_groups, size, "
+        f"resources * 10 / ({_UNITS_X10_SQL}) AS per_unit"
+        + (", in_fund + in_baskets + in_groups > 0 AS reached" if every else "")
+        + f" FROM ({rows}{fence}) r"
+        + ("" if every else " WHERE in_fund + in_baskets + in_groups > 0")
+        + f"{fence}) u"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = [int(value or 0) for value in cursor.fetchone()]
-    total, fund, baskets, groups, one, two, three_four, undeclared = found[:8]
-    return Reach(
-        total,
-        fund,
-        baskets,
-        groups,
-        {1: one, 2: two, 3: three_four, 5: total - one - two - three_four},
-        _bands(bounds, total, undeclared, found[8:]),
+    every_row = found.pop() if every else 0
+    total_reached, fund, baskets, groups, one, two, three_four, undeclared = found[:8]
+    return (
+        Reach(
+            total_reached,
+            fund,
+            baskets,
+            groups,
+            {1: one, 2: two, 3: three_four, 5: total_reached - one - two - three_four},
+            _bands(bounds, total_reached, undeclared, found[8:]),
+        ),
+        every_row,
     )
 
 
@@ -298,32 +317,43 @@ def _kept_rows(scope: Scope) -> tuple[str, list[Any]] | None:
 def _members(scope: Scope, brackets: list[list[int | None]] | None) -> tuple[int, Reach]:
     """The territory's households that were members of one of its buying groups for a day of ``scope`` (a
     period of whole months of one year), and those of them neither the fund nor the baskets reached then,
-    counted as ``_counted`` counts (their persons counted from the persons: they have no kept row). Two
-    statements written here (the ORM's took 4 ms a period to build at 100,000 households, more than they take to
-    run): the members, a few thousand at most, each looked up in the kept rows by their key."""
+    counted as ``_counted`` counts (their persons counted from the persons: they have no kept row). One pass over
+    the members, a few thousand at most, each looked up in the kept rows by its key, in a statement written here
+    (the ORM's two took 4 ms a period to build at 100,000 households, more than they took to run)."""
     territory, end = scope.territory.pk, scope.end
     months = month_bits(scope.start.month, end.month)
-    members = (
-        "SELECT m.household_id FROM orders_groupmembership m "
-        "JOIN orders_buyinggroup g ON g.id = m.group_id "
-        "WHERE g.territory_id = %s AND m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on >= %s)"
-    )
-    in_territory = f"FROM core_household h WHERE h.territory_id = %s AND h.id IN ({members})"
-    member_params: list[Any] = [territory, territory, end, scope.start]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) {in_territory}", member_params)
-        groups = int(cursor.fetchone()[0])
+    # Each member's household, territory and kept row looked up by its key (scalar subqueries: PostgreSQL planned
+    # the joins as a scan of the territory's 100,000 households or kept rows, 10 to 20 ms, for 3,000 members);
+    # the persons and resources read only for those with no kept row. One pass counts the members and those.
     table = HouseholdReach._meta.db_table
-    persons = "SELECT COUNT(*) FROM core_householdperson p WHERE p.household_id = h.id"
-    child = "(p.birth_date > %s OR (p.birth_date IS NULL AND p.is_child))"
-    only_sql = (
-        "SELECT 0 AS in_fund, 0 AS in_baskets, 1 AS in_groups, "  # noqa: S608 - numbers and constants
-        f"({persons}) AS size, ({persons} AND {child}) AS children, h.monthly_resources_cents AS resources "
-        f"{in_territory} AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.territory_id = %s AND r.year = %s "
-        f"AND r.household_id = h.id AND ((r.fund_months | r.basket_months) & {months}) <> 0)"
+    members = (
+        f"SELECT mm.id, (SELECT COUNT(*) FROM {table} r WHERE r.territory_id = %s AND r.year = %s "  # noqa: S608 - numbers and constants
+        f"AND r.household_id = mm.id AND ((r.fund_months | r.basket_months) & {months}) <> 0) AS kept "
+        "FROM (SELECT DISTINCT m.household_id AS id FROM orders_groupmembership m "
+        "JOIN orders_buyinggroup g ON g.id = m.group_id "
+        "WHERE g.territory_id = %s AND m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on >= %s)) mm "
+        "WHERE (SELECT h.territory_id FROM core_household h WHERE h.id = mm.id) = %s"
     )
-    born_after = _years_before(end, CHILD_AGE_LIMIT)
-    return groups, _counted(only_sql, [born_after, *member_params, territory, end.year], brackets)
+    persons = "SELECT COUNT(*) FROM core_householdperson p WHERE p.household_id = k.id"
+    child = "(p.birth_date > %s OR (p.birth_date IS NULL AND p.is_child))"
+    rows = (
+        "SELECT 0 AS in_fund, 0 AS in_baskets, 1 - k.kept AS in_groups, "  # noqa: S608 - constants
+        f"CASE WHEN k.kept = 0 THEN ({persons}) ELSE 0 END AS size, "
+        f"CASE WHEN k.kept = 0 THEN ({persons} AND {child}) ELSE 0 END AS children, "
+        "CASE WHEN k.kept = 0 THEN (SELECT h.monthly_resources_cents FROM core_household h WHERE h.id = k.id) "
+        f"END AS resources FROM ({members}{_fence()}) k"
+    )
+    params: list[Any] = [
+        _years_before(end, CHILD_AGE_LIMIT),
+        territory,
+        end.year,
+        territory,
+        end,
+        scope.start,
+        territory,
+    ]
+    only, groups = _count(rows, params, brackets, every=True)
+    return groups, only
 
 
 def reach(scope: Scope, brackets: list[list[int | None]] | None = None) -> Reach:
@@ -739,56 +769,57 @@ def _orders(scope: Scope) -> QuerySet[Order]:
     modules=(Module.ORDERS,),
 )
 def orders_by_tier(scope: Scope) -> Result:
-    tiers: dict[int, list[int]] = {}
-    for row in _orders_by_household(scope):
-        found = tiers.setdefault(row.tier_percent, [0, 0])
-        found[0] += row.orders
-        found[1] += 1
+    found = _orders_figures(scope)
     parts = tuple(
         Part(str(tier), _("paying %(percent)s %% of the price") % {"percent": tier}, orders, households)
-        for tier, (orders, households) in sorted(tiers.items())
+        for tier, orders, households in found.tiers
     )
-    households = len({row.household for row in _orders_by_household(scope)})
-    return Result(sum(orders for orders, _households in tiers.values()), support=households, parts=parts)
+    return Result(
+        sum(orders for _tier, orders, _households in found.tiers), support=found.households, parts=parts
+    )
 
 
 @dataclass(frozen=True)
-class _HouseholdOrders:
-    """One household's orders of the period at one tier: how many, and of those whose amount due is set, the full
-    price and what it paid."""
+class _OrdersFigures:
+    """The period's orders: (tier, orders, households) by tier, the households that ordered, and of the orders
+    below the full price whose amount due is set, their households, full price and what was paid."""
 
-    household: int
-    tier_percent: int
-    orders: int
-    priced: int
+    tiers: list[tuple[int, int, int]]
+    households: int
+    solidary_households: int
     full_cents: int
     due_cents: int
 
 
-def _orders_by_household(scope: Scope) -> list[_HouseholdOrders]:
-    """The period's orders counted and summed by household and tier, read once (``scope.kept``) for the orders by
-    tier and the solidarity received (three queries over the orders before, 16 ms a year at 100,000
-    households)."""
+def _orders_figures(scope: Scope) -> _OrdersFigures:
+    """Read once (``scope.kept``) for the orders by tier and the solidarity received: two grouped queries, where
+    each indicator read the orders again (three queries, 16 ms a year at 100,000 households on SQLite)."""
 
-    def read(scope: Scope) -> list[_HouseholdOrders]:
-        priced = Q(due_cents__isnull=False)
-        rows = (
-            _orders(scope)
+    def read(scope: Scope) -> _OrdersFigures:
+        tiers = [
+            (int(tier), int(n), int(households))
+            for tier, n, households in _orders(scope)
             .order_by()
-            .values_list("household", "tier_percent")
-            .annotate(
-                n=Count("pk"),
-                priced=Count("pk", filter=priced),
-                full=Sum("full_cents", filter=priced),
-                due=Sum("due_cents", filter=priced),
-            )
-        )
-        return [
-            _HouseholdOrders(household, tier, n, priced_n, int(full or 0), int(due or 0))
-            for household, tier, n, priced_n, full, due in rows
+            .values_list("tier_percent")
+            .annotate(n=Count("pk"), households=Count("household", distinct=True))
+            .order_by("tier_percent")
         ]
+        solidary = Q(due_cents__isnull=False, tier_percent__lt=100)
+        found = _orders(scope).aggregate(
+            households=Count("household", distinct=True),
+            solidary=Count("household", distinct=True, filter=solidary),
+            full=Sum("full_cents", filter=solidary),
+            due=Sum("due_cents", filter=solidary),
+        )
+        return _OrdersFigures(
+            tiers,
+            int(found["households"] or 0),
+            int(found["solidary"] or 0),
+            int(found["full"] or 0),
+            int(found["due"] or 0),
+        )
 
-    found: list[_HouseholdOrders] = scope.kept("orders_by_household", read)
+    found: _OrdersFigures = scope.kept("orders_figures", read)
     return found
 
 
@@ -805,9 +836,8 @@ def _orders_by_household(scope: Scope) -> list[_HouseholdOrders]:
     modules=(Module.ORDERS,),
 )
 def orders_solidarity(scope: Scope) -> Result:
-    solidary = [row for row in _orders_by_household(scope) if row.priced and row.tier_percent < 100]
-    full, due = sum(row.full_cents for row in solidary), sum(row.due_cents for row in solidary)
-    households = len({row.household for row in solidary})
+    found = _orders_figures(scope)
+    full, due, households = found.full_cents, found.due_cents, found.solidary_households
     return Result(
         full - due,
         support=households,
