@@ -305,12 +305,19 @@ def _location(obj: Kitchen | Producer) -> Location | None:
 class LocalCheck:
     """Is a farm within ``LOCAL_RADIUS_KM`` of a kitchen? Recorded road distances first, great circle otherwise."""
 
-    def __init__(self, kitchen: Kitchen) -> None:
+    def __init__(self, kitchen: Kitchen, km: dict[int, float] | None = None) -> None:
+        """``km``: the kitchen's recorded road distances by farm, when already read (else read here)."""
         self.kitchen = kitchen
-        self.km = {
-            producer_id: float(km)
-            for producer_id, km in Distance.objects.filter(kitchen=kitchen).values_list("producer_id", "km")
-        }
+        self.km = (
+            km
+            if km is not None
+            else {
+                producer_id: float(distance)
+                for producer_id, distance in Distance.objects.filter(kitchen=kitchen).values_list(
+                    "producer_id", "km"
+                )
+            }
+        )
         self.cache: dict[int, bool] = {}
 
     def distance_km(self, producer: Producer) -> float | None:

@@ -579,13 +579,30 @@ def households_by_resources(scope: Scope) -> Result:
     modules=(Module.FUND,),
 )
 def credit_issued(scope: Scope) -> Result:
-    found = between(RunTotals.objects.filter(run__territory=scope.territory), "run__month", scope).aggregate(
-        credit=Sum("allocation_cents")
-    )
-    return Result(int(found["credit"] or 0))
+    return Result(_issued(scope))
+
+
+def _issued(scope: Scope) -> int:
+    """The credit the period's runs allocated, read once for the credit issued and the share spent."""
+
+    def read(scope: Scope) -> int:
+        found = between(
+            RunTotals.objects.filter(run__territory=scope.territory), "run__month", scope
+        ).aggregate(credit=Sum("allocation_cents"))
+        return int(found["credit"] or 0)
+
+    found: int = scope.kept("credit_issued", read)
+    return found
 
 
 def _spent_by_kind(scope: Scope) -> dict[str, int]:
+    """The credit spent in the period by kind of store, refunds taken off: read once for the credit spent and
+    the share spent."""
+    found: dict[str, int] = scope.kept("spent_by_kind", _read_spent_by_kind)
+    return found
+
+
+def _read_spent_by_kind(scope: Scope) -> dict[str, int]:
     spent: dict[str, int] = {}
     hours = StoreHour.objects.filter(
         territory=scope.territory, hour__gte=scope.start_at, hour__lt=scope.end_at
@@ -634,7 +651,7 @@ def credit_spent(scope: Scope) -> Result:
     modules=(Module.FUND,),
 )
 def credit_share_spent(scope: Scope) -> Result:
-    spent, issued = sum(_spent_by_kind(scope).values()), credit_issued(scope).value or 0
+    spent, issued = sum(_spent_by_kind(scope).values()), _issued(scope)
     share = percent(spent, issued)
     if share is None:
         return Result.not_measured(_("Not measured: no credit was issued in this period."))

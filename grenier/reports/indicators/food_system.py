@@ -26,7 +26,7 @@ from grenier.reports.registry import (
     percent,
 )
 from grenier.supply.egalim import LOCAL_RADIUS_KM, LocalCheck, is_organic, is_quality
-from grenier.supply.models import InvoiceLine, Kitchen, Producer, SalesUnit
+from grenier.supply.models import Distance, InvoiceLine, Kitchen, Producer, SalesUnit
 from grenier.waste.figures import totals
 from grenier.waste.models import BiowasteDelivery, Destination, Weighing
 
@@ -225,7 +225,13 @@ def _distances(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float | Non
     the crow flies, ``None`` where a place is not known (as ``supply.egalim.LocalCheck``)."""
     kitchens = Kitchen.objects.in_bulk({kitchen for kitchen, _producer in pairs})
     producers = Producer.objects.in_bulk({producer for _kitchen, producer in pairs})
-    checks = {pk: LocalCheck(kitchen) for pk, kitchen in kitchens.items()}
+    # The recorded road distances of every kitchen in one query, not one a kitchen.
+    recorded: dict[int, dict[int, float]] = {pk: {} for pk in kitchens}
+    for kitchen, producer, km in Distance.objects.filter(kitchen__in=list(kitchens)).values_list(
+        "kitchen", "producer", "km"
+    ):
+        recorded[kitchen][producer] = float(km)
+    checks = {pk: LocalCheck(kitchen, recorded[pk]) for pk, kitchen in kitchens.items()}
     return {
         (kitchen, producer): checks[kitchen].distance_km(producers[producer]) for kitchen, producer in pairs
     }
