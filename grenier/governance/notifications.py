@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grenier.governance.bodies import members_now
 from grenier.governance.models import Decision, Proposal
@@ -71,7 +72,7 @@ def notify_closed(proposal: Proposal, decision: Decision) -> None:
         proposal,
         _("Vote closed: %(title)s — %(result)s") % {"title": proposal.title, "result": result},
         _(
-            "“%(title)s” is %(result)s: %(for)s for, %(against)s against, %(abstain)s abstentions, "
+            "“%(title)s” is %(result)s: %(for)s for, %(against)s against, %(abstentions)s, "
             "%(participants)s of %(electorate)s members took part.\n\n%(link)s\n"
         )
         % {
@@ -79,7 +80,9 @@ def notify_closed(proposal: Proposal, decision: Decision) -> None:
             "result": result,
             "for": decision.votes_for,
             "against": decision.votes_against,
-            "abstain": decision.abstentions,
+            # French says "0 abstention", "1 abstention", "2 abstentions"
+            "abstentions": ngettext("%(count)s abstention", "%(count)s abstentions", decision.abstentions)
+            % {"count": decision.abstentions},
             "participants": decision.participants,
             "electorate": decision.electorate,
             "link": _link(proposal),

@@ -407,6 +407,7 @@ def test_decision_exports(gov: Gov, login: Callable[..., Client]) -> None:
     log = client.get(_url("governance_decisions", gov))
     assert len(log.context["rows"]) == 2
     assert "Fêter les moissons" in log.content.decode()
+    assert "1 pour, 0 contre, 0 abstention<" in log.content.decode()  # "abstention" agrees with 0 and 1
 
 
 def _form(gov: Gov, **changes: object) -> dict[str, object]:
