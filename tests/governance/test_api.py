@@ -559,7 +559,8 @@ def test_members_are_told_when_a_vote_opens_and_closes(
     closed = list(mail.outbox)
     assert sorted(address for m in closed for address in m.to) == sorted(members)
     assert all("Proposition mail" in m.subject and link in m.body for m in closed)
-    assert all("2 pour, 0 contre, 0 abstention ;" in m.body for m in closed)  # "abstention" agrees with 0 and 1
+    # "abstention" agrees with its count: singular for 0 and 1 in French
+    assert all("2 pour, 0 contre, 0 abstention ;" in m.body for m in closed)
     assert {m.subject for m in closed}.isdisjoint({m.subject for m in opened})
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
