@@ -74,7 +74,25 @@ SIZE_CLASSES = (1, 2, 3, 5)
 UNDECLARED = -1
 
 
-class ReachCount(models.Model):
+class _ReachTally(models.Model):
+    """What both tallies of ``HouseholdReach`` share: the territory whose rows they count, the year, the households'
+    own territory, the period (0 the whole year, 1 to 12 its months) and the count ``n``; each adds its own key."""
+
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    year = models.PositiveSmallIntegerField()
+    home_territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    period = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ReachCount(_ReachTally):
     """How many of ``HouseholdReach``'s rows the fund or the baskets reached in a period (``period`` 0: the whole
     ``year``; 1 to 12: that month), by whether the fund reached them then (``fund``, 1 or 0), whether the baskets
     did (``baskets``) and their size class (``size``: 1 for one person or none, 2, 3 for 3 or 4, 5 for 5 or more).
@@ -86,24 +104,15 @@ class ReachCount(models.Model):
     pk = models.CompositePrimaryKey(
         "territory", "year", "home_territory", "period", "fund", "baskets", "size"
     )
-    territory = models.ForeignKey(
-        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    year = models.PositiveSmallIntegerField()
-    home_territory = models.ForeignKey(
-        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    period = models.PositiveSmallIntegerField()
     fund = models.PositiveSmallIntegerField()
     baskets = models.PositiveSmallIntegerField()
     size = models.PositiveSmallIntegerField()
-    n = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.territory_id} {self.year}/{self.period}: {self.n}"
 
 
-class ReachBand(models.Model):
+class ReachBand(_ReachTally):
     """How many of ``HouseholdReach``'s rows the fund or the baskets reached in a period (as ``ReachCount``) by
     their declared resources per consumption unit at the period's end, in whole euros rounded up (``euros``;
     ``UNDECLARED`` when no resources are declared). A household is at most a bound of B cents, B a whole number of
@@ -113,16 +122,7 @@ class ReachBand(models.Model):
     Kept true as ``ReachCount`` is, by the same triggers."""
 
     pk = models.CompositePrimaryKey("territory", "year", "home_territory", "period", "euros")
-    territory = models.ForeignKey(
-        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    year = models.PositiveSmallIntegerField()
-    home_territory = models.ForeignKey(
-        Territory, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    period = models.PositiveSmallIntegerField()
     euros = models.IntegerField()
-    n = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.territory_id} {self.year}/{self.period} {self.euros} €: {self.n}"
